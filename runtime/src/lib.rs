@@ -1,0 +1,207 @@
+//! # The DSYNC runtime
+//!
+//! The state transition function of the DSYNC chain, compiled to Wasm and stored on chain.
+//!
+//! ## What is inside
+//!
+//! | index | pallet | job |
+//! | --- | --- | --- |
+//! | 0 | `System` | accounts, nonces, events, runtime upgrades |
+//! | 1 | `Timestamp` | block time (set by an inherent, checked against the BABE slot) |
+//! | 2 | `Babe` | block production (BABE slots of 6 s, epochs = sessions) |
+//! | 3 | `Grandpa` | finality |
+//! | 4 | `Authorship` | who authored the block (fees and era points go to them) |
+//! | 5 | `Balances` | the DSYNC token (18 decimals), holds and freezes |
+//! | 6 | `TransactionPayment` | fees: weight + length, with a slowly adjusting multiplier |
+//! | 7 | `Session` | session keys and validator-set rotation |
+//! | 8 | `Historical` | historical validator sets, for equivocation proofs |
+//! | 9 | `Staking` | NPoS: bonding, nominating, eras, rewards, slashing |
+//! | 10 | `Offences` | offence reports from BABE/GRANDPA equivocations to staking |
+//! | 11 | `VoterList` | bags-list ordering of nominators for the election snapshot |
+//! | 12 | `Utility` | batches |
+//! | 13 | `Multisig` | multi-signature accounts |
+//! | 14 | `Proxy` | proxy accounts |
+//! | 15 | `Sudo` | development-only superuser (removed from governed presets later) |
+//!
+//! Elections are computed on chain (`OnChainExecution` + sequential Phragmén) within the bounds
+//! of [`configs::staking::ElectionBoundsOnChain`].
+//!
+//! Configuration of each pallet lives in [`configs`], runtime APIs in `apis.rs`, genesis presets
+//! in [`genesis_config_presets`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime!` does a lot of recursion and requires us to increase the limit.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+
+mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+
+use frame_support::weights::Weight;
+use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256, MultiAddress};
+#[cfg(feature = "std")]
+use sp_version::NativeVersion;
+use sp_version::{runtime_version, RuntimeVersion};
+
+pub use dsync_primitives::{
+	currency, time, AccountId, Balance, BlockNumber, Hash, Moment, Nonce, Signature,
+};
+pub use frame_system::Call as SystemCall;
+pub use pallet_balances::Call as BalancesCall;
+pub use pallet_staking::StakerStatus;
+pub use pallet_timestamp::Call as TimestampCall;
+#[cfg(any(feature = "std", test))]
+pub use sp_runtime::BuildStorage;
+
+/// Opaque types: what the node needs to know about blocks without knowing the runtime's
+/// extrinsic format, so it keeps syncing across runtime upgrades.
+pub mod opaque {
+	use super::*;
+	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
+
+	/// Opaque block header type.
+	pub type Header = dsync_primitives::Header;
+	/// Opaque block type.
+	pub type Block = dsync_primitives::OpaqueBlock;
+	/// Opaque block hash type.
+	pub type Hash = <BlakeTwo256 as sp_runtime::traits::Hash>::Output;
+}
+
+impl_opaque_keys! {
+	/// The session keys of a validator: one key per consensus protocol it takes part in.
+	pub struct SessionKeys {
+		/// BABE block production (sr25519).
+		pub babe: Babe,
+		/// GRANDPA finality (ed25519).
+		pub grandpa: Grandpa,
+	}
+}
+
+/// The runtime version. Bump `spec_version` on every change of the runtime logic.
+#[runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
+	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// BABE's genesis epoch configuration: 1/4 of the slots get a primary (VRF-lottery) author, the
+/// others fall back to a secondary author chosen by VRF, so no slot stays empty while the
+/// validators are online.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: time::PRIMARY_PROBABILITY,
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
+
+/// The version information used to identify this runtime when compiled natively.
+#[cfg(feature = "std")]
+pub fn native_version() -> NativeVersion {
+	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
+}
+
+#[frame_support::runtime]
+mod runtime {
+	/// The DSYNC runtime.
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(2)]
+	pub type Babe = pallet_babe;
+	#[runtime::pallet_index(3)]
+	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(4)]
+	pub type Authorship = pallet_authorship;
+	#[runtime::pallet_index(5)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(6)]
+	pub type TransactionPayment = pallet_transaction_payment;
+	#[runtime::pallet_index(7)]
+	pub type Session = pallet_session;
+	#[runtime::pallet_index(8)]
+	pub type Historical = pallet_session::historical;
+	#[runtime::pallet_index(9)]
+	pub type Staking = pallet_staking;
+	#[runtime::pallet_index(10)]
+	pub type Offences = pallet_offences;
+	#[runtime::pallet_index(11)]
+	pub type VoterList = pallet_bags_list<Instance1>;
+	#[runtime::pallet_index(12)]
+	pub type Utility = pallet_utility;
+	#[runtime::pallet_index(13)]
+	pub type Multisig = pallet_multisig;
+	#[runtime::pallet_index(14)]
+	pub type Proxy = pallet_proxy;
+	#[runtime::pallet_index(15)]
+	pub type Sudo = pallet_sudo;
+}
+
+/// The address format for describing accounts.
+pub type Address = MultiAddress<AccountId, ()>;
+/// Block header type as expected by this runtime.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+/// Block type as expected by this runtime.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+/// A block with its justifications.
+pub type SignedBlock = generic::SignedBlock<Block>;
+
+/// The transaction extensions: what every signed transaction carries besides its call.
+pub type TxExtension = (
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
+);
+
+/// Unchecked extrinsic type as expected by this runtime.
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+/// The payload being signed in transactions.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// Migrations to run on the next runtime upgrade, besides those of the pallets' own versions.
+type Migrations = ();
+
+/// Executive: dispatches calls to the pallets.
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+	Migrations,
+>;
+
+/// The maximum weight of a block (2 s of compute in a 6 s slot), re-exported for the node.
+pub const MAXIMUM_BLOCK_WEIGHT: Weight = configs::system::MAXIMUM_BLOCK_WEIGHT;

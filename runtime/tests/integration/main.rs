@@ -1,0 +1,8 @@
+//! Runtime integration tests: the full native runtime, built from each genesis preset, driven
+//! block by block through `Executive` exactly as the node drives it (BABE pre-digest, timestamp
+//! inherent, signed extrinsics, finalisation).
+
+mod chain;
+mod genesis;
+mod staking;
+mod transfers;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One-time (idempotent) machine setup for building and testing the DSYNC node:
+# system packages, the pinned Rust toolchain with its Wasm target, and the npm packages
+# of the end-to-end tests. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
+command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+	echo "setup: installing ${need_apt[*]}"
+	SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+# The toolchain and targets pinned in rust-toolchain.toml (rustup installs what is missing).
+toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+rustup toolchain list | grep -q "^${toolchain}" || rustup toolchain install "$toolchain" --profile minimal
+rustup target list --installed --toolchain "$toolchain" | grep -q '^wasm32v1-none$' \
+	|| rustup target add wasm32v1-none --toolchain "$toolchain"
+rustup component list --installed --toolchain "$toolchain" | grep -q '^rustfmt' \
+	|| rustup component add rustfmt clippy --toolchain "$toolchain"
+
+# End-to-end test dependencies (@polkadot/api), exactly as locked.
+if [ -f tests/e2e/package-lock.json ]; then
+	if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+		(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+fi
