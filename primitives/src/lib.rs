@@ -114,7 +114,109 @@ pub mod time {
 ///
 /// Service pallets (GPU jobs, naming, storage) charge clients through one service-payment trait
 /// declared here and implemented by `pallet-tokenomics`, so the burn rule lives in one place.
-pub mod traits {}
+///
+/// - [`traits::ServiceKind`]: which service a payment is for; every kind has its own governed burn
+///   and treasury shares and its own running totals.
+/// - [`traits::PaymentSplit`]: where one payment went (burned, provider, treasury).
+/// - [`traits::ServicePayment`]: the charge every service pallet makes through.
+pub mod traits {
+	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+	use scale_info::TypeInfo;
+	use sp_runtime::{traits::Saturating, DispatchError};
+
+	/// The services of the DSYNC chain that clients pay for.
+	///
+	/// Each kind has its own burn and treasury shares (set by governance in `pallet-tokenomics`)
+	/// and its own totals, so the effect of each service on the supply can be followed apart.
+	/// The encoding is the variant index: append new kinds at the end, never reorder.
+	#[derive(
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		PartialOrd,
+		Ord,
+		Debug,
+	)]
+	pub enum ServiceKind {
+		/// GPU inference jobs.
+		GpuInference,
+		/// Name registration and renewal.
+		Naming,
+		/// Data storage.
+		Storage,
+		/// Any other service.
+		Other,
+	}
+
+	impl ServiceKind {
+		/// Every service kind, in encoding order.
+		pub const ALL: [ServiceKind; 4] = [
+			ServiceKind::GpuInference,
+			ServiceKind::Naming,
+			ServiceKind::Storage,
+			ServiceKind::Other,
+		];
+	}
+
+	/// Where one service payment went.
+	///
+	/// `burned + provider + treasury` is always the amount charged ([`PaymentSplit::total`]).
+	#[derive(
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+		Default,
+	)]
+	pub struct PaymentSplit<Balance> {
+		/// Removed from the total issuance.
+		pub burned: Balance,
+		/// Paid to the service provider.
+		pub provider: Balance,
+		/// Paid to the treasury account.
+		pub treasury: Balance,
+	}
+
+	impl<Balance: Saturating + Copy> PaymentSplit<Balance> {
+		/// The amount that was charged: the sum of the three parts (saturating, although the
+		/// parts of a real payment never exceed the balance type).
+		pub fn total(&self) -> Balance {
+			self.burned.saturating_add(self.provider).saturating_add(self.treasury)
+		}
+	}
+
+	/// The one way service pallets take payment from clients.
+	///
+	/// Implemented by `pallet-tokenomics`, which splits the payment by the governed rates of
+	/// `kind` into a burned part, a provider part and a treasury part, and keeps per-kind totals.
+	pub trait ServicePayment<AccountId, Balance> {
+		/// Charge `payer` exactly `amount` for a service of `kind` rendered by `provider`.
+		///
+		/// The payer keeps at least the existential deposit; a payer who cannot pay gets the
+		/// currency's error (e.g. `TokenError::FundsUnavailable`) and nothing changes. When
+		/// `provider` is `None` (the chain itself rendered the service), the provider share goes
+		/// to the treasury. Returns where the payment went; its [`PaymentSplit::total`] is
+		/// `amount`.
+		fn charge(
+			payer: &AccountId,
+			provider: Option<&AccountId>,
+			amount: Balance,
+			kind: ServiceKind,
+		) -> Result<PaymentSplit<Balance>, DispatchError>;
+	}
+}
 
 #[cfg(test)]
 mod tests {
@@ -129,6 +231,22 @@ mod tests {
 		assert_eq!(PICO_DSYNC * 1_000, NANO_DSYNC);
 		assert_eq!(FEMTO_DSYNC * 1_000, PICO_DSYNC);
 		assert_eq!(GENESIS_TOTAL_ISSUANCE, 10u128.pow(27));
+	}
+
+	#[test]
+	fn payment_split_total_adds_the_parts() {
+		let split = super::traits::PaymentSplit { burned: 3u128, provider: 5, treasury: 7 };
+		assert_eq!(split.total(), 15);
+		let huge = super::traits::PaymentSplit { burned: u128::MAX, provider: 1, treasury: 1 };
+		assert_eq!(huge.total(), u128::MAX);
+	}
+
+	#[test]
+	fn all_service_kinds_are_listed_in_encoding_order() {
+		use codec::Encode;
+		for (index, kind) in super::traits::ServiceKind::ALL.iter().enumerate() {
+			assert_eq!(kind.encode(), vec![index as u8]);
+		}
 	}
 
 	#[test]

@@ -9,7 +9,7 @@
 //! - Unbonding takes [`BondingDuration`] eras (7 days); slashes wait [`SlashDeferDuration`] eras
 //!   (one less than unbonding, so slashed stake cannot escape) during which the admin origin can
 //!   cancel them.
-//! - Inflation follows a reward curve ([`REWARD_CURVE`]): 2.5 %/year at no stake up to 10 %/year
+//! - Inflation follows a reward curve ([`RewardCurve`]): 2.5 %/year at no stake up to 10 %/year
 //!   at the ideal 50 % staked, falling off beyond. The part of the maximum payout not paid to
 //!   stakers is not minted (`RewardRemainder = ()`), and slashed funds are burned (`Slash = ()`):
 //!   both keep DSYNC's supply as low as the security budget allows.
@@ -23,7 +23,10 @@ use frame_election_provider_support::{
 	bounds::{ElectionBounds, ElectionBoundsBuilder},
 	onchain, SequentialPhragmen, VoteWeight,
 };
-use frame_support::{parameter_types, traits::ConstBool};
+use frame_support::{
+	parameter_types,
+	traits::{ConstBool, ConstU32},
+};
 use frame_system::EnsureRoot;
 use sp_runtime::{curve::PiecewiseLinear, Perbill};
 use sp_staking::{EraIndex, SessionIndex};
@@ -39,9 +42,9 @@ pub const MAX_ELECTABLE_TARGETS: u32 = 500;
 /// Most nominations per nominator.
 pub const MAX_NOMINATIONS: u32 = 16;
 
+// The staking inflation curve (see the module docs).
 pallet_staking_reward_curve::build! {
-	/// The staking inflation curve (see the module docs).
-	pub const REWARD_CURVE: PiecewiseLinear<'static> = curve!(
+	const REWARD_CURVE: PiecewiseLinear<'static> = curve!(
 		min_inflation: 0_025_000,
 		max_inflation: 0_100_000,
 		ideal_stake: 0_500_000,
@@ -58,7 +61,7 @@ parameter_types! {
 	pub const BondingDuration: EraIndex = 28;
 	/// Eras a slash waits before it is applied; the admin origin may cancel it meanwhile.
 	pub const SlashDeferDuration: EraIndex = 27;
-	/// See [`REWARD_CURVE`].
+	/// The inflation curve (see the module docs).
 	pub const RewardCurve: &'static PiecewiseLinear<'static> = &REWARD_CURVE;
 	/// Eras of reward history kept: 84 eras = 21 days to claim rewards.
 	pub const HistoryDepth: u32 = 84;
@@ -123,6 +126,14 @@ impl pallet_staking::Config for Runtime {
 	type EventListeners = ();
 	type Filter = frame_support::traits::Nothing;
 	type WeightInfo = pallet_staking::weights::SubstrateWeight<Runtime>;
+	type BenchmarkingConfig = StakingBenchmarkingConfig;
+}
+
+/// Sizes pallet-staking's benchmarks use: the runtime's own bounds.
+pub struct StakingBenchmarkingConfig;
+impl pallet_staking::BenchmarkingConfig for StakingBenchmarkingConfig {
+	type MaxValidators = MaxValidatorSet;
+	type MaxNominators = ConstU32<MAX_ELECTING_VOTERS>;
 }
 
 /// Number of bags of the voter list.

@@ -12,8 +12,8 @@
 //!   never lock out the operations that keep the chain safe.
 
 use crate::{
-	Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeVersion, VERSION,
+	Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeOrigin, RuntimeTask, RuntimeVersion, VERSION,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use dsync_primitives::{currency::deposit, AccountId, Moment, SS58_PREFIX};
@@ -29,7 +29,7 @@ use frame_support::{
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use scale_info::TypeInfo;
-use sp_runtime::{traits::BlakeTwo256, Perbill, RuntimeDebug};
+use sp_runtime::{traits::BlakeTwo256, Perbill};
 
 /// Share of a block's weight and length available to normal (non-operational) transactions.
 pub const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -66,8 +66,12 @@ parameter_types! {
 		.avg_block_initialization(Perbill::from_percent(10))
 		.build_or_panic();
 	/// Block length limits (see the module docs).
-	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(MAXIMUM_BLOCK_LENGTH, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(MAXIMUM_BLOCK_LENGTH)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| {
+			*max = NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_LENGTH
+		})
+		.build();
 	/// The chain's SS58 address prefix.
 	pub const SS58Prefix: u16 = SS58_PREFIX;
 }
@@ -139,7 +143,7 @@ impl pallet_multisig::Config for Runtime {
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
-	RuntimeDebug,
+	Debug,
 	MaxEncodedLen,
 	TypeInfo,
 	Default,

@@ -8,6 +8,7 @@ use dsync_runtime::{
 	},
 	Runtime, Session, System,
 };
+use frame_support::traits::fungible::Inspect;
 use sp_keyring::Sr25519Keyring::*;
 
 #[test]
@@ -28,7 +29,7 @@ fn development_genesis_builds_with_alice_validating() {
 		assert_eq!(total_issuance(), 1_000_000_000 * DSYNC);
 		for account in endowed_accounts() {
 			assert_eq!(
-				pallet_balances::Pallet::<Runtime>::total_balance(&account),
+				<pallet_balances::Pallet<Runtime> as Inspect<_>>::total_balance(&account),
 				GENESIS_TOTAL_ISSUANCE / 10,
 			);
 		}
@@ -69,8 +70,9 @@ fn local_testnet_genesis_builds_with_four_validators_and_two_nominators() {
 				GENESIS_TOTAL_ISSUANCE / 10 - NOMINATOR_BOND
 			);
 		}
-		// Each validator's exposure at era 0: own bond plus a share of the nominations.
-		let total_stake = pallet_staking::ErasTotalStake::<Runtime>::get(0);
-		assert_eq!(total_stake, 4 * VALIDATOR_BOND + 2 * NOMINATOR_BOND);
+		// All stake is bonded in ledgers: four validators and two nominators.
+		let bonded: u128 = pallet_staking::Ledger::<Runtime>::iter().map(|(_, l)| l.active).sum();
+		assert_eq!(bonded, 4 * VALIDATOR_BOND + 2 * NOMINATOR_BOND);
+		assert_eq!(pallet_staking::Validators::<Runtime>::count(), 4);
 	});
 }

@@ -3,8 +3,8 @@
 use crate::chain::{free, signed, signed_with, total_issuance, TestChain};
 use dsync_primitives::currency::DSYNC;
 use dsync_runtime::{
-	genesis_config_presets::LOCAL_TESTNET, Authorship, BalancesCall, Runtime, RuntimeCall,
-	RuntimeEvent, System, UncheckedExtrinsic,
+	genesis_config_presets::LOCAL_TESTNET, Authorship, BalancesCall, RuntimeCall, RuntimeEvent,
+	System, TransactionPayment, UncheckedExtrinsic,
 };
 use sp_keyring::Sr25519Keyring::*;
 use sp_runtime::{
@@ -19,16 +19,27 @@ fn transfer(to: sp_keyring::Sr25519Keyring, value: u128) -> RuntimeCall {
 	})
 }
 
-fn fee_paid(events: &[RuntimeEvent]) -> u128 {
+/// The fee (tip included) and the tip the last block's transaction paid.
+fn fee_and_tip(events: &[RuntimeEvent]) -> (u128, u128) {
 	events
 		.iter()
 		.find_map(|e| match e {
 			RuntimeEvent::TransactionPayment(
 				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, tip, .. },
-			) => Some(actual_fee + tip),
+			) => Some((*actual_fee, *tip)),
 			_ => None,
 		})
 		.expect("a fee was paid")
+}
+
+fn fee_paid(events: &[RuntimeEvent]) -> u128 {
+	fee_and_tip(events).0
+}
+
+/// The fee the runtime quotes for `xt` (without tip) in the current state.
+fn quoted_fee(xt: &UncheckedExtrinsic) -> u128 {
+	use codec::Encode;
+	TransactionPayment::query_info(xt.clone(), xt.encoded_size() as u32).partial_fee
 }
 
 #[test]
@@ -63,15 +74,25 @@ fn a_transfer_moves_funds_and_charges_a_fee_paid_to_the_author() {
 }
 
 #[test]
-fn the_fee_grows_with_the_tip() {
+fn the_fee_is_the_quoted_fee_plus_the_tip() {
 	let mut chain = TestChain::new(LOCAL_TESTNET);
-	let xt = chain.execute(|| signed_with(Eve, transfer(Ferdie, DSYNC), 0, 0));
+	let (xt, quote) = chain.execute(|| {
+		let xt = signed_with(Eve, transfer(Ferdie, DSYNC), 0, 0);
+		let quote = quoted_fee(&xt);
+		(xt, quote)
+	});
 	chain.next_block(vec![xt]);
-	let plain = fee_paid(&chain.events());
-	let xt = chain.execute(|| signed_with(Eve, transfer(Ferdie, DSYNC), 1, 7 * DSYNC));
+	assert_eq!(fee_and_tip(&chain.events()), (quote, 0));
+
+	let (xt, quote) = chain.execute(|| {
+		let xt = signed_with(Eve, transfer(Ferdie, DSYNC), 1, 7 * DSYNC);
+		let quote = quoted_fee(&xt);
+		(xt, quote)
+	});
 	chain.next_block(vec![xt]);
-	let tipped = fee_paid(&chain.events());
-	assert_eq!(tipped, plain + 7 * DSYNC);
+	assert_eq!(fee_and_tip(&chain.events()), (quote + 7 * DSYNC, 7 * DSYNC));
+	// A transfer costs on the order of a hundredth of a DSYNC.
+	assert!(quote > DSYNC / 1_000 && quote < DSYNC / 10, "fee {quote}");
 }
 
 #[test]

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs the dsync-node end-to-end tests (dev node first, then the 4-validator network).
+#
+#   tests/e2e/run.sh              # both
+#   tests/e2e/run.sh dev          # only dev.test.mjs
+#   tests/e2e/run.sh multinode    # only multinode.test.mjs
+#
+# Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
+# DSYNC_E2E_KEEP=1 keeps the temp dirs (logs, base paths) even when the tests pass.
+# Exits non-zero if anything fails.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+# --- dependencies: npm ci when node_modules is missing or package-lock.json changed ---------
+stamp="node_modules/.dsync-e2e-lock.sha256"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -d node_modules || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "[e2e] installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+  echo "$want" >"$stamp"
+fi
+
+# --- binary ---------------------------------------------------------------------------------
+bin="${DSYNC_NODE:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node}"
+if [[ ! -x "$bin" ]]; then
+  echo "[e2e] dsync-node binary not found or not executable: $bin" >&2
+  echo "[e2e] build it (cargo build --release -p dsync-node) or set DSYNC_NODE" >&2
+  exit 1
+fi
+echo "[e2e] using $bin"
+"$bin" --version || true
+
+# --- safety net: kill any node process group the tests registered but did not reap ----------
+# (lib/node.mjs writes one empty file per spawned node pid into $DSYNC_E2E_PIDDIR and removes
+# it when the node exits; anything left at the end is killed here, e.g. if node itself was
+# SIGKILLed.)
+DSYNC_E2E_PIDDIR="$(mktemp -d "${TMPDIR:-/tmp}/dsync-e2e-pids.XXXXXX")"
+export DSYNC_E2E_PIDDIR
+cleanup() {
+  local f pid
+  for f in "$DSYNC_E2E_PIDDIR"/*; do
+    [[ -e "$f" ]] || continue
+    pid="$(basename "$f")"
+    # only if that pid still runs the node binary (never a recycled pid)
+    if [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(basename "$bin")"; then
+      echo "[e2e] killing leftover node process group $pid" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$DSYNC_E2E_PIDDIR"
+}
+trap cleanup EXIT
+
+# --- tests ----------------------------------------------------------------------------------
+case "${1:-all}" in
+  all) files=(dev.test.mjs multinode.test.mjs) ;;
+  dev) files=(dev.test.mjs) ;;
+  multinode) files=(multinode.test.mjs) ;;
+  *)
+    echo "usage: $0 [all|dev|multinode]" >&2
+    exit 2
+    ;;
+esac
+
+# One file at a time, in the order given (dev first); node exits non-zero on any failure.
+node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
