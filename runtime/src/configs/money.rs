@@ -66,7 +66,7 @@ pub const TRANSACTION_BYTE_FEE: Balance = 10 * MICRO_DSYNC;
 /// Fee per unit of `ref_time` (one picosecond of reference compute): 10^8 plancks.
 pub const WEIGHT_FEE_PER_REF_TIME: Balance =
 	WEIGHT_FEE_PER_SECOND / WEIGHT_REF_TIME_PER_SECOND as Balance;
-const _: () = assert!(WEIGHT_FEE_PER_SECOND % WEIGHT_REF_TIME_PER_SECOND as Balance == 0);
+const _: () = assert!(WEIGHT_FEE_PER_SECOND.is_multiple_of(WEIGHT_REF_TIME_PER_SECOND as Balance));
 
 parameter_types! {
 	/// The fee multiplier reacts to blocks fuller than this.

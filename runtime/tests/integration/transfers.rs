@@ -105,7 +105,7 @@ fn a_transfer_above_the_balance_fails_and_moves_nothing_but_the_fee() {
 	let results = chain.next_block(vec![xt]);
 	// Included (the fee is paid) but the dispatch failed.
 	assert_eq!(results.len(), 1);
-	let dispatch = results[0].clone().expect("the transaction is valid");
+	let dispatch = results[0].expect("the transaction is valid");
 	assert_eq!(dispatch, Err(DispatchError::Token(TokenError::FundsUnavailable)));
 	let fee = fee_paid(&chain.events());
 	chain.execute(|| {
