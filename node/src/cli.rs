@@ -34,6 +34,11 @@ pub enum Subcommand {
 
 	/// Print information about the database (best and finalized block).
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Benchmark the runtime's pallets (only in builds with `--features runtime-benchmarks`).
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }
 
 /// The `dsync-node` command line.

@@ -49,7 +49,8 @@ fn committed_plain_local_spec_matches_the_runtime_preset() {
 	// The genesis is given as the preset's patch: validators, balances, staking.
 	let patch = &current["genesis"]["runtimeGenesis"]["patch"];
 	assert_eq!(patch["session"]["keys"].as_array().map(Vec::len), Some(4));
-	assert_eq!(patch["balances"]["balances"].as_array().map(Vec::len), Some(10));
+	// Ten development accounts, the treasury and the tokenomics revenue account.
+	assert_eq!(patch["balances"]["balances"].as_array().map(Vec::len), Some(12));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 use crate::{
 	configs::consensus::EPOCH_DURATION_IN_SLOTS, genesis_config_presets, AccountId, Babe, Balance,
 	Block, Executive, Grandpa, Historical, InherentDataExt, Nonce, Runtime, RuntimeCall,
-	SessionKeys, Staking, System, TransactionPayment, BABE_GENESIS_EPOCH_CONFIG, VERSION,
+	SessionKeys, Staking, System, Tokenomics, TransactionPayment, BABE_GENESIS_EPOCH_CONFIG,
+	VERSION,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -241,6 +242,49 @@ impl_runtime_apis! {
 
 		fn pending_rewards(era: sp_staking::EraIndex, account: AccountId) -> bool {
 			Staking::api_pending_rewards(era, account)
+		}
+	}
+
+	impl pallet_tokenomics::runtime_api::TokenomicsApi<Block, Balance> for Runtime {
+		fn totals() -> pallet_tokenomics::runtime_api::TokenomicsTotals<Balance> {
+			Tokenomics::totals()
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use frame_benchmarking::{Benchmarking, BenchmarkList};
+			use frame_support::traits::StorageInfoTrait;
+			use frame_benchmarking::BaselineBench;
+			use frame_system_benchmarking::Pallet as SystemBench;
+
+			let mut list = Vec::<BenchmarkList>::new();
+			list_benchmarks!(list, extra);
+			let storage_info = crate::AllPalletsWithSystem::storage_info();
+			(list, storage_info)
+		}
+
+		#[allow(non_local_definitions)]
+		fn dispatch_benchmark(
+			config: frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use frame_benchmarking::{BenchmarkBatch, Benchmarking};
+			use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
+			use frame_benchmarking::BaselineBench;
+			use frame_system_benchmarking::Pallet as SystemBench;
+
+			impl frame_system_benchmarking::Config for Runtime {}
+			impl frame_benchmarking::baseline::Config for Runtime {}
+
+			let whitelist: Vec<TrackedStorageKey> = crate::AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			add_benchmarks!(params, batches);
+			Ok(batches)
 		}
 	}
 

@@ -7,36 +7,65 @@
 //!
 //! ## Allocation
 //!
-//! Total issuance at genesis is exactly [`GENESIS_TOTAL_ISSUANCE`] (1,000,000,000 DSYNC). Both
-//! presets are test networks, so the supply is split evenly among the ten well-known development
-//! accounts ([`endowed_accounts`]: Alice, Bob, Charlie, Dave, Eve, Ferdie and the `//stash`
-//! accounts of the first four), 100,000,000 DSYNC each. Out of their balances:
+//! Total issuance at genesis is exactly [`GENESIS_TOTAL_ISSUANCE`](dsync_primitives::currency::GENESIS_TOTAL_ISSUANCE) (1,000,000,000 DSYNC). Both
+//! presets are test networks:
+//!
+//! | holder | DSYNC |
+//! | --- | --- |
+//! | each of the ten development accounts ([`endowed_accounts`]: Alice, Bob, Charlie, Dave, Eve, Ferdie and the `//stash` accounts of the first four) | 99,000,000 ([`DEV_ACCOUNT_ENDOWMENT`]) |
+//! | the treasury account (`py/trsry`) | 9,999,999 ([`TREASURY_ENDOWMENT`]) |
+//! | the tokenomics revenue account (`dsy/tkns`), which must exist to hold bought-back DSYNC for the instant before it is burned | 1 ([`REVENUE_ACCOUNT_ENDOWMENT`]) |
+//!
+//! Out of their balances:
 //!
 //! - each validator bonds [`VALIDATOR_BOND`] (1,000,000 DSYNC) as its own stash;
 //! - in `local_testnet`, Eve and Ferdie nominate all four validators with [`NOMINATOR_BOND`]
 //!   (500,000 DSYNC) each.
+//!
+//! The stable revenue asset USDd (asset 1, 6 decimals, sufficient) exists from genesis, owned by
+//! Alice, with 10,000,000 USDd each for Alice and Bob so that pools and revenue deposits can be
+//! tried at once. The tokenomics parameters at genesis ([`tokenomics_genesis`]): fees burn 30 %,
+//! 20 % to the treasury, 50 % and tips to the author; GPU inference, storage and other services
+//! burn 10 % and give 5 % (10 % for other) to the treasury; name rents burn 50 % and give the rest
+//! to the treasury; 10 % of revenue buys DSYNC back, at most 1,000 USDd per buyback, at most once
+//! every 10 blocks, within 2 % of the oracle price.
 //!
 //! Session keys of each validator are the well-known development keys of the same name
 //! (sr25519 for BABE, ed25519 for GRANDPA), which the node puts in its keystore with `--alice`,
 //! `--bob`, ... so these chains run without manual key insertion.
 
 use crate::{
-	configs::staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
-	AccountId, BabeConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, StakingConfig, SudoConfig, BABE_GENESIS_EPOCH_CONFIG,
+	configs::{
+		staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
+		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
+	},
+	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, StakingConfig, SudoConfig, TokenomicsConfig,
+	BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
-use dsync_primitives::currency::{DSYNC, GENESIS_TOTAL_ISSUANCE};
+use dsync_primitives::currency::DSYNC;
 use frame_support::build_struct_json_patch;
 use pallet_staking::StakerStatus;
+use pallet_tokenomics::{BuybackParams, ServiceRatesGenesis, SplitRates};
 use serde_json::Value;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 /// Name of the single-validator development preset.
 pub const DEVELOPMENT: &str = sp_genesis_builder::DEV_RUNTIME_PRESET;
 /// Name of the four-validator local testnet preset.
 pub const LOCAL_TESTNET: &str = sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET;
+
+/// DSYNC each development account holds at genesis.
+pub const DEV_ACCOUNT_ENDOWMENT: Balance = 99_000_000 * DSYNC;
+/// DSYNC the treasury account holds at genesis.
+pub const TREASURY_ENDOWMENT: Balance = 9_999_999 * DSYNC;
+/// DSYNC the tokenomics revenue account holds at genesis (it must exist).
+pub const REVENUE_ACCOUNT_ENDOWMENT: Balance = DSYNC;
+/// USDd Alice and Bob hold at genesis.
+pub const STABLE_ENDOWMENT: Balance = 10_000_000 * USDD;
 
 /// Stake each genesis validator bonds.
 pub const VALIDATOR_BOND: Balance = 1_000_000 * DSYNC;
@@ -75,6 +104,34 @@ pub fn session_keys(keyring: Sr25519Keyring) -> SessionKeys {
 	SessionKeys { babe: keyring.public().into(), grandpa: grandpa.public().into() }
 }
 
+fn percent(p: u32) -> Perbill {
+	Perbill::from_percent(p)
+}
+
+/// The tokenomics parameters of both presets (see the module docs).
+pub fn tokenomics_genesis() -> (ServiceRatesGenesis, SplitRates, BuybackParams<Balance>) {
+	let service = |burn, treasury| SplitRates { burn: percent(burn), treasury: percent(treasury) };
+	(
+		ServiceRatesGenesis {
+			gpu_inference: service(10, 5),
+			naming: service(50, 50),
+			storage: service(10, 5),
+			other: service(10, 10),
+		},
+		service(30, 20),
+		BuybackParams {
+			enabled: true,
+			revenue_share: percent(10),
+			max_spend_per_block: 1_000 * USDD,
+			min_interval: 10,
+			oracle_tolerance: percent(2),
+			oracle_smoothing: percent(10),
+			min_native_reserve: 1_000 * DSYNC,
+			min_stable_reserve: 1_000 * USDD,
+		},
+	)
+}
+
 fn genesis(
 	validators: &[Sr25519Keyring],
 	nominators: &[Sr25519Keyring],
@@ -83,7 +140,13 @@ fn genesis(
 	sudo: AccountId,
 ) -> Value {
 	let endowed = endowed_accounts();
-	let per_account = GENESIS_TOTAL_ISSUANCE / endowed.len() as Balance;
+	let mut balances: Vec<(AccountId, Balance)> =
+		endowed.iter().cloned().map(|a| (a, DEV_ACCOUNT_ENDOWMENT)).collect();
+	balances.push((TreasuryAccount::get(), TREASURY_ENDOWMENT));
+	balances.push((TokenomicsPalletId::get().into_account_truncating(), REVENUE_ACCOUNT_ENDOWMENT));
+	let (service_rates, fee_split, buyback) = tokenomics_genesis();
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let bob = Sr25519Keyring::Bob.to_account_id();
 	let validator_ids: Vec<AccountId> = validators.iter().map(|v| v.to_account_id()).collect();
 
 	let mut stakers: Vec<(AccountId, AccountId, Balance, StakerStatus<AccountId>)> = validator_ids
@@ -96,9 +159,7 @@ fn genesis(
 	}));
 
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed.iter().cloned().map(|a| (a, per_account)).collect::<Vec<_>>(),
-		},
+		balances: BalancesConfig { balances },
 		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 		session: SessionConfig {
 			keys: validators
@@ -115,6 +176,15 @@ fn genesis(
 			min_nominator_bond: MIN_NOMINATOR_BOND,
 		},
 		sudo: SudoConfig { key: Some(sudo) },
+		assets: AssetsConfig {
+			assets: vec![(STABLE_ASSET_ID, alice.clone(), true, USDD / 100)],
+			metadata: vec![(STABLE_ASSET_ID, b"DSYNC Dollar".to_vec(), b"USDd".to_vec(), 6)],
+			accounts: vec![
+				(STABLE_ASSET_ID, alice, STABLE_ENDOWMENT),
+				(STABLE_ASSET_ID, bob, STABLE_ENDOWMENT),
+			],
+		},
+		tokenomics: TokenomicsConfig { service_rates, fee_split, buyback },
 	})
 }
 

@@ -22,6 +22,10 @@
 //! | 13 | `Multisig` | multi-signature accounts |
 //! | 14 | `Proxy` | proxy accounts |
 //! | 15 | `Sudo` | development-only superuser (removed from governed presets later) |
+//! | 16 | `Assets` | fungible assets, among them the stable revenue asset USDd |
+//! | 17 | `PoolAssets` | liquidity tokens of the asset-conversion pools |
+//! | 18 | `AssetConversion` | constant-product pools, among them DSYNC/USDd |
+//! | 19 | `Tokenomics` | burns on fees and service payments, treasury shares, buybacks |
 //!
 //! Elections are computed on chain (`OnChainExecution` + sequential Phragmén) within the bounds
 //! of [`configs::staking::ElectionBoundsOnChain`].
@@ -38,6 +42,10 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+// Defines the `list_benchmarks!`/`add_benchmarks!` macros `apis` uses: must come first.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+pub mod benchmarks;
 mod apis;
 pub use apis::RuntimeApi;
 pub mod configs;
@@ -154,6 +162,14 @@ mod runtime {
 	pub type Proxy = pallet_proxy;
 	#[runtime::pallet_index(15)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(16)]
+	pub type Assets = pallet_assets<Instance1>;
+	#[runtime::pallet_index(17)]
+	pub type PoolAssets = pallet_assets<Instance2>;
+	#[runtime::pallet_index(18)]
+	pub type AssetConversion = pallet_asset_conversion;
+	#[runtime::pallet_index(19)]
+	pub type Tokenomics = pallet_tokenomics;
 }
 
 /// The address format for describing accounts.

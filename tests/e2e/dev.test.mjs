@@ -59,6 +59,10 @@ const PALLETS = [
   'Multisig',
   'Proxy',
   'Sudo',
+  'Assets',
+  'PoolAssets',
+  'AssetConversion',
+  'Tokenomics',
 ];
 
 /** 12.345 DSYNC */
@@ -253,6 +257,35 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
     );
     assert.equal(afterSnap.alice.nonce, beforeSnap.alice.nonce + 1, "Alice's nonce must rise by 1");
     t.diagnostic(`amount ${AMOUNT}, fee ${fee}`);
+  });
+
+  step('burn totals from the tokenomics runtime API rise by the burned share of each fee', 3 * 60_000, async (t) => {
+    const tx = api.tx.balances.transferKeepAlive(bob.address, AMOUNT);
+    const res = await signSendAndWait(api, tx, alice, { options: { tip: 0 } });
+    assert.equal(res.dispatchError, undefined, `dispatch failed: ${describeDispatchError(api, res.dispatchError)}`);
+    const { actualFee } = feePaid(api, res.events, alice.publicKey);
+
+    // The runtime API (Developer > Runtime calls > tokenomicsApi > totals in Polkadot.js apps),
+    // right before and right after the block that included the transfer.
+    const parent = await parentOf(api, res.blockHash);
+    const [apiBefore, apiAfter] = await Promise.all([api.at(parent), api.at(res.blockHash)]);
+    const before = await apiBefore.call.tokenomicsApi.totals();
+    const after = await apiAfter.call.tokenomicsApi.totals();
+    const burnParts = before.feeSplit.burn.toBigInt(); // Perbill: parts per billion
+    assert.ok(burnParts > 0n, 'the development chain burns a share of fees');
+    const expectedBurn = (actualFee * burnParts) / 1_000_000_000n;
+
+    assert.equal(after.fees.fees.toBigInt() - before.fees.fees.toBigInt(), actualFee);
+    assert.equal(after.fees.burned.toBigInt() - before.fees.burned.toBigInt(), expectedBurn);
+    assert.ok(after.fees.burned.toBigInt() > before.fees.burned.toBigInt(), 'burn total must rise');
+
+    // The burn is real: total issuance fell by exactly that amount.
+    const [issuanceBefore, issuanceAfter] = await Promise.all([
+      apiBefore.query.balances.totalIssuance(),
+      apiAfter.query.balances.totalIssuance(),
+    ]);
+    assert.equal(issuanceBefore.toBigInt() - issuanceAfter.toBigInt(), expectedBurn);
+    t.diagnostic(`fee ${actualFee}, burned ${expectedBurn}, total burned by fees ${after.fees.burned.toString()}`);
   });
 
   step('(a) transfer of more than Alice has is refused and moves nothing', 3 * 60_000, async (t) => {

@@ -4,11 +4,13 @@
 //! - [`money`]: balances, transaction payment and where fees go.
 //! - [`consensus`]: BABE, GRANDPA, authorship, session (+ historical), offences.
 //! - [`staking`]: NPoS staking, the bags-list voter list and the on-chain election.
+//! - [`tokenomics`]: the stable revenue asset, the DSYNC/stable pool, burns and buybacks.
 
 pub mod consensus;
 pub mod money;
 pub mod staking;
 pub mod system;
+pub mod tokenomics;
 
 use crate::{Runtime, RuntimeCall, UncheckedExtrinsic};
 

@@ -11,20 +11,17 @@
 //! - the multiplier follows Polkadot's targeted fee adjustment: it rises when blocks are fuller
 //!   than [`TargetBlockFullness`] (25 %) and decays back towards its minimum otherwise.
 //!
-//! Fees and tips currently go to the block author ([`ToBlockAuthor`]); the tokenomics pallet
-//! replaces this with a governed burn / author / treasury split.
+//! Fees go through `pallet_tokenomics::DealWithFees`: a governed share is burned, a share goes
+//! to the treasury and the rest, with the tips, to the block author.
 
-use crate::{Authorship, Balances, Runtime, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason};
+use crate::{Balances, Runtime, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason};
 use dsync_primitives::{
 	currency::{MICRO_DSYNC, MILLI_DSYNC},
-	AccountId, Balance,
+	Balance,
 };
 use frame_support::{
 	parameter_types,
-	traits::{
-		fungible::{Balanced, Credit},
-		ConstU32, Imbalance, OnUnbalanced, VariantCountOf,
-	},
+	traits::{ConstU32, VariantCountOf},
 	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, ConstantMultiplier},
 };
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
@@ -86,33 +83,11 @@ parameter_types! {
 	pub const WeightFeePerRefTime: Balance = WEIGHT_FEE_PER_REF_TIME;
 }
 
-/// Fees and tips go to the author of the block that includes the transaction.
-pub struct ToBlockAuthor;
-impl OnUnbalanced<Credit<AccountId, Balances>> for ToBlockAuthor {
-	fn on_unbalanceds(mut fees_then_tips: impl Iterator<Item = Credit<AccountId, Balances>>) {
-		if let Some(mut fees) = fees_then_tips.next() {
-			if let Some(tips) = fees_then_tips.next() {
-				tips.merge_into(&mut fees);
-			}
-			Self::on_unbalanced(fees);
-		}
-	}
-
-	fn on_nonzero_unbalanced(amount: Credit<AccountId, Balances>) {
-		match Authorship::author() {
-			// Resolving can only fail if the amount is below the existential deposit of a
-			// new account; the credit is then dropped, i.e. burned.
-			Some(author) => {
-				let _ = <Balances as Balanced<AccountId>>::resolve(&author, amount);
-			},
-			None => drop(amount),
-		}
-	}
-}
-
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type OnChargeTransaction = FungibleAdapter<Balances, ToBlockAuthor>;
+	// Fees are split by the tokenomics pallet: a governed share burned, a share to the treasury,
+	// the rest and the tips to the block author.
+	type OnChargeTransaction = FungibleAdapter<Balances, pallet_tokenomics::DealWithFees<Runtime>>;
 	type WeightToFee = ConstantMultiplier<Balance, WeightFeePerRefTime>;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
 	type FeeMultiplierUpdate = TargetedFeeAdjustment<

@@ -4,7 +4,9 @@ use crate::chain::{active_era, free, total_issuance, TestChain};
 use dsync_primitives::currency::{DSYNC, GENESIS_TOTAL_ISSUANCE};
 use dsync_runtime::{
 	genesis_config_presets::{
-		endowed_accounts, preset_names, DEVELOPMENT, LOCAL_TESTNET, NOMINATOR_BOND, VALIDATOR_BOND,
+		endowed_accounts, preset_names, DEVELOPMENT, DEV_ACCOUNT_ENDOWMENT, LOCAL_TESTNET,
+		NOMINATOR_BOND, REVENUE_ACCOUNT_ENDOWMENT, STABLE_ENDOWMENT, TREASURY_ENDOWMENT,
+		VALIDATOR_BOND,
 	},
 	Runtime, Session, System,
 };
@@ -30,9 +32,22 @@ fn development_genesis_builds_with_alice_validating() {
 		for account in endowed_accounts() {
 			assert_eq!(
 				<pallet_balances::Pallet<Runtime> as Inspect<_>>::total_balance(&account),
-				GENESIS_TOTAL_ISSUANCE / 10,
+				DEV_ACCOUNT_ENDOWMENT,
 			);
 		}
+		// The rest of the supply: the treasury and the tokenomics revenue account.
+		let treasury = dsync_runtime::configs::tokenomics::TreasuryAccount::get();
+		assert_eq!(free(&treasury), TREASURY_ENDOWMENT);
+		assert_eq!(
+			free(&pallet_tokenomics::Pallet::<Runtime>::revenue_account()),
+			REVENUE_ACCOUNT_ENDOWMENT
+		);
+		// The stable revenue asset exists, with Alice's and Bob's USDd.
+		use frame_support::traits::fungibles::Inspect as _;
+		let stable = dsync_runtime::configs::tokenomics::STABLE_ASSET_ID;
+		assert!(dsync_runtime::Assets::asset_exists(stable));
+		assert_eq!(dsync_runtime::Assets::balance(stable, Alice.to_account_id()), STABLE_ENDOWMENT);
+		assert_eq!(dsync_runtime::Assets::balance(stable, Bob.to_account_id()), STABLE_ENDOWMENT);
 		assert_eq!(Session::validators(), vec![Alice.to_account_id()]);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Alice.to_account_id()));
 		let ledger = pallet_staking::Ledger::<Runtime>::get(Alice.to_account_id()).unwrap();
@@ -65,10 +80,7 @@ fn local_testnet_genesis_builds_with_four_validators_and_two_nominators() {
 			let ledger = pallet_staking::Ledger::<Runtime>::get(nominator.to_account_id()).unwrap();
 			assert_eq!(ledger.active, NOMINATOR_BOND);
 			// Bonded funds are held, not spendable.
-			assert_eq!(
-				free(&nominator.to_account_id()),
-				GENESIS_TOTAL_ISSUANCE / 10 - NOMINATOR_BOND
-			);
+			assert_eq!(free(&nominator.to_account_id()), DEV_ACCOUNT_ENDOWMENT - NOMINATOR_BOND);
 		}
 		// All stake is bonded in ledgers: four validators and two nominators.
 		let bonded: u128 = pallet_staking::Ledger::<Runtime>::iter().map(|(_, l)| l.active).sum();

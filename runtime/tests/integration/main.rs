@@ -5,4 +5,5 @@
 mod chain;
 mod genesis;
 mod staking;
+mod tokenomics;
 mod transfers;

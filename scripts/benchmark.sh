@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerate the weights of the DSYNC pallets from real benchmarks of the runtime.
+# Builds dsync-node with `--features runtime-benchmarks` (a separate build: the feature changes
+# the runtime) and writes each pallet's `src/weights.rs`. Record the machine and date in
+# benchmarks/weights.md after running it.
+#   scripts/benchmark.sh [pallet ...]     default: every DSYNC pallet
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+pallets=("$@")
+[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics)
+cargo build --release --locked -p dsync-node --features runtime-benchmarks
+for pallet in "${pallets[@]}"; do
+	dir="pallets/${pallet#pallet_}"
+	"$CARGO_TARGET_DIR/release/dsync-node" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--steps 50 \
+		--repeat 20 \
+		--heap-pages 4096 \
+		--template scripts/weight-template.hbs \
+		--output "$dir/src/weights.rs"
+	echo "wrote $dir/src/weights.rs"
+done
