@@ -3,6 +3,16 @@
 fn main() {
 	#[cfg(feature = "std")]
 	{
+		// The Cargo target directory lives outside the work tree (scripts/env.sh), where the
+		// Wasm builder cannot find the workspace by walking up from its output directory. Point
+		// it at this workspace so the Wasm build uses the same Cargo.lock. Set here, not in
+		// .cargo/config.toml, so the hint applies to this runtime only and not to Wasm builds of
+		// dependencies (e.g. the benchmark CLI's test runtime).
+		if std::env::var_os("WASM_BUILD_WORKSPACE_HINT").is_none() {
+			let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo; qed");
+			let workspace = std::path::Path::new(&manifest_dir).join("..");
+			std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
+		}
 		substrate_wasm_builder::WasmBuilder::build_using_defaults();
 	}
 }

@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# A target directory of its own: the Wasm runtime built with `runtime-benchmarks` must never
+# overwrite the one the normal node embeds (both live under <target>/release/wbuild).
+export CARGO_TARGET_DIR="${BENCH_CARGO_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
 pallets=("$@")
 [ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics)
 cargo build --release --locked -p dsync-node --features runtime-benchmarks
@@ -20,6 +23,7 @@ for pallet in "${pallets[@]}"; do
 		--repeat 20 \
 		--heap-pages 4096 \
 		--template scripts/weight-template.hbs \
+		--header scripts/weight-header.txt \
 		--output "$dir/src/weights.rs"
 	echo "wrote $dir/src/weights.rs"
 done

@@ -257,9 +257,9 @@ impl_runtime_apis! {
 			Vec<frame_benchmarking::BenchmarkList>,
 			Vec<frame_support::traits::StorageInfo>,
 		) {
-			use frame_benchmarking::{Benchmarking, BenchmarkList};
+			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
-			use frame_benchmarking::BaselineBench;
+			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
@@ -272,9 +272,9 @@ impl_runtime_apis! {
 		fn dispatch_benchmark(
 			config: frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-			use frame_benchmarking::{BenchmarkBatch, Benchmarking};
+			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
-			use frame_benchmarking::BaselineBench;
+			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
 
 			impl frame_system_benchmarking::Config for Runtime {}

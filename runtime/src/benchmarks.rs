@@ -1,9 +1,7 @@
 //! The pallets benchmarked in this runtime (with the `runtime-benchmarks` feature), and the
 //! helpers their benchmarks need. `scripts/benchmark.sh` runs them and writes `weights.rs`.
 
-use crate::{
-	configs::tokenomics::STABLE_ASSET_ID, AccountId, Assets, Balance, Runtime, RuntimeOrigin,
-};
+use crate::{configs::tokenomics::STABLE_ASSET_ID, AccountId, Assets, Balance, RuntimeOrigin};
 use alloc::boxed::Box;
 use frame_support::traits::{
 	fungible::{Mutate as _, NativeOrWithId},
