@@ -1,5 +1,8 @@
 //! frame-system and the general-purpose pallets.
 //!
+//! The base weight of every transaction includes the benchmarked cost of distributing its fee
+//! (`pallet_tokenomics` `handle_fees`).
+//!
 //! ## Block limits
 //!
 //! - **Weight**: 2 seconds of reference compute per block ([`MAXIMUM_BLOCK_WEIGHT`]). With 6 s
@@ -28,8 +31,11 @@ use frame_support::{
 	},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
+use pallet_tokenomics::WeightInfo as _;
 use scale_info::TypeInfo;
 use sp_runtime::{traits::BlakeTwo256, Perbill};
+
+type TokenomicsWeights = pallet_tokenomics::weights::SubstrateWeight<Runtime>;
 
 /// Share of a block's weight and length available to normal (non-operational) transactions.
 pub const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -50,7 +56,10 @@ parameter_types! {
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
 		.base_block(frame_support::weights::constants::BlockExecutionWeight::get())
 		.for_class(DispatchClass::all(), |weights| {
-			weights.base_extrinsic = frame_support::weights::constants::ExtrinsicBaseWeight::get();
+			// Every signed transaction pays a fee, which the tokenomics pallet splits and burns
+			// after dispatch: that work is part of every transaction's base weight.
+			weights.base_extrinsic = frame_support::weights::constants::ExtrinsicBaseWeight::get()
+				.saturating_add(TokenomicsWeights::handle_fees());
 		})
 		.for_class(DispatchClass::Normal, |weights| {
 			weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
