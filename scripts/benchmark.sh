@@ -11,10 +11,11 @@ source scripts/env.sh
 # overwrite the one the normal node embeds (both live under <target>/release/wbuild).
 export CARGO_TARGET_DIR="${BENCH_CARGO_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
 pallets=("$@")
-[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics)
+[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync)
 cargo build --release --locked -p dsync-node --features runtime-benchmarks
 for pallet in "${pallets[@]}"; do
-	dir="pallets/${pallet#pallet_}"
+	name="${pallet#pallet_}"
+	dir="pallets/${name//_/-}"
 	"$CARGO_TARGET_DIR/release/dsync-node" benchmark pallet \
 		--chain dev \
 		--pallet "$pallet" \

@@ -51,4 +51,8 @@ pub struct Cli {
 	/// Options of the running node.
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Options of the Proof-of-Sync probe endpoint (service nodes).
+	#[clap(flatten)]
+	pub probe: crate::probe::ProbeParams,
 }

@@ -155,18 +155,24 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Build and start a full node for `config`.
-pub fn new_full(config: Configuration) -> Result<TaskManager, ServiceError> {
+pub fn new_full(
+	config: Configuration,
+	probe: crate::probe::ProbeParams,
+) -> Result<TaskManager, ServiceError> {
 	match config.network.network_backend {
 		sc_network::config::NetworkBackendType::Libp2p => new_full_with_network::<
 			sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-		>(config),
+		>(config, probe),
 		sc_network::config::NetworkBackendType::Litep2p => {
-			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config)
+			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, probe)
 		},
 	}
 }
 
-fn new_full_with_network<N>(config: Configuration) -> Result<TaskManager, ServiceError>
+fn new_full_with_network<N>(
+	config: Configuration,
+	probe: crate::probe::ProbeParams,
+) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 {
@@ -247,6 +253,24 @@ where
 			"offchain-worker",
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
+	}
+
+	if let Some(addr) = probe.probe_listen_addr {
+		let heads_client = client.clone();
+		let heads: crate::probe::HeadsProvider = Arc::new(move || {
+			let info = sp_blockchain::HeaderBackend::info(&*heads_client);
+			crate::probe::ChainHeads {
+				best_number: info.best_number,
+				best_hash: info.best_hash,
+				finalized_number: info.finalized_number,
+				finalized_hash: info.finalized_hash,
+			}
+		});
+		let (_, serve) = crate::probe::bind(&probe, addr, keystore_container.keystore(), heads)
+			.map_err(|error| {
+				ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
+			})?;
+		task_manager.spawn_handle().spawn("dsync-probe", None, serve);
 	}
 
 	let shared_voter_state = sc_consensus_grandpa::SharedVoterState::empty();

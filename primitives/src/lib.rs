@@ -8,10 +8,17 @@
 //! - [`currency`]: DSYNC units. DSYNC has 18 decimals; the smallest unit is called a *planck*.
 //! - [`time`]: block time and the derived durations.
 //! - [`SS58_PREFIX`]: the address format of the chain, used by the runtime and the node.
-//! - [`traits`]: the home of traits shared across pallets (the service-payment trait lives there).
+//! - [`traits`]: the home of traits shared across pallets (the service-payment trait, the node
+//!   registry interface Proof of Sync works through, usage recording).
+//! - [`probe`]: the Proof-of-Sync probe protocol shared by the runtime and the node (key type,
+//!   signed answers, the compute challenge, URLs).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod probe;
 
 use sp_runtime::{
 	generic,
@@ -215,6 +222,138 @@ pub mod traits {
 			amount: Balance,
 			kind: ServiceKind,
 		) -> Result<PaymentSplit<Balance>, DispatchError>;
+	}
+
+	/// Identifier of an inference model (registered by the GPU-jobs pallet).
+	pub type ModelId = u32;
+
+	/// The role a node registers with.
+	#[derive(
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+	)]
+	pub enum NodeRole {
+		/// A validator: produces blocks and, while active, verifies service nodes.
+		Validator,
+		/// A service node: sells GPU inference, naming or storage and is probed every epoch.
+		Service,
+	}
+
+	/// Where a registered node is in its lifecycle.
+	///
+	/// `Pending` (warm-up) → `Active` → `Suspended` → back to `Active` (service nodes, after
+	/// good epochs) or `Pending` (validators, on `reactivate`); any of them → `Unbonding` (the
+	/// operator exits) → exited (the record is removed when the bond is withdrawn).
+	#[derive(
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+	)]
+	pub enum NodeStatus {
+		/// Registered and warming up: probed (service nodes) but not yet rewarded or drawn as
+		/// a verifier (validators).
+		Pending,
+		/// In service: rewarded by score (service nodes) or drawn as a verifier (validators).
+		Active,
+		/// Suspended after repeated misses: neither rewarded nor drawn; still probed.
+		Suspended,
+		/// Leaving: neither probed, rewarded nor drawn; the bond is released after the
+		/// unbonding delay (unless slashed first).
+		Unbonding,
+	}
+
+	/// Why Proof of Sync slashes a node's bond.
+	#[derive(
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+	)]
+	pub enum SlashReason {
+		/// The node kept missing epochs while suspended.
+		RepeatedMisses,
+		/// The node signed a provably wrong probe answer.
+		WrongAnswer,
+		/// A verifier kept failing to report.
+		AbsentVerifier,
+	}
+
+	/// What the node registry tells Proof of Sync about one node.
+	#[derive(Clone, PartialEq, Eq, Debug)]
+	pub struct NodeSummary<AccountId, Balance> {
+		/// The registered role.
+		pub role: NodeRole,
+		/// The lifecycle status.
+		pub status: NodeStatus,
+		/// The node's off-chain (`dsyn`, sr25519) public key, as an account id.
+		pub offchain_key: AccountId,
+		/// The probe endpoint (`http(s)://host[:port][/path]`).
+		pub endpoint: alloc::vec::Vec<u8>,
+		/// Capacity units of the declaration in force (see the registry's docs); at least 1.
+		pub capacity_units: u64,
+		/// The bond currently held (excluding any part being unbonded).
+		pub bond: Balance,
+	}
+
+	/// The node registry as Proof of Sync uses it. Implemented by `pallet-node-registry`.
+	pub trait NodeRegistry<AccountId, Balance> {
+		/// The node registered by `owner`, if any.
+		fn node(owner: &AccountId) -> Option<NodeSummary<AccountId, Balance>>;
+		/// The owner of the node whose off-chain key is `key`, if any.
+		fn node_of_key(key: &AccountId) -> Option<AccountId>;
+		/// Service nodes to probe: role `Service`, status `Pending`, `Active` or `Suspended`,
+		/// in registration order, at most `max`.
+		fn probe_targets(max: u32) -> alloc::vec::Vec<AccountId>;
+		/// Validator nodes in status `Active` (the verifier candidates), in registration order,
+		/// at most `max`.
+		fn active_validator_nodes(max: u32) -> alloc::vec::Vec<AccountId>;
+		/// Move `owner`'s node to `status` (`Pending`, `Active` or `Suspended`; a node that is
+		/// `Unbonding` is never moved back). Emits the registry's status event.
+		fn set_status(owner: &AccountId, status: NodeStatus) -> sp_runtime::DispatchResult;
+		/// Schedule a slash of `fraction` of `owner`'s held bond, applied at the start of epoch
+		/// `apply_at` unless cancelled before. Returns the slash id.
+		fn schedule_slash(
+			owner: &AccountId,
+			fraction: sp_runtime::Perbill,
+			reason: SlashReason,
+			apply_at: u32,
+		) -> Result<u32, DispatchError>;
+		/// A new Proof-of-Sync epoch starts: apply declarations updated during the last epoch,
+		/// promote pending validators, apply due slashes. Returns the weight used.
+		fn on_epoch_start(epoch: u32) -> sp_runtime::Weight;
+	}
+
+	/// Service pallets report what each node delivered and what each client consumed; Proof of
+	/// Sync weighs usage into rewards. Implemented by `pallet-proof-of-sync`; `()` ignores it.
+	pub trait UsageRecorder<AccountId> {
+		/// `provider` delivered `units` of service `kind` to `client` (for GPU inference: compute
+		/// milliseconds; for naming: queries or registrations).
+		fn record_usage(provider: &AccountId, client: &AccountId, kind: ServiceKind, units: u64);
+	}
+
+	impl<AccountId> UsageRecorder<AccountId> for () {
+		fn record_usage(_: &AccountId, _: &AccountId, _: ServiceKind, _: u64) {}
 	}
 }
 

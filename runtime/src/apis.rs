@@ -2,9 +2,9 @@
 
 use crate::{
 	configs::consensus::EPOCH_DURATION_IN_SLOTS, genesis_config_presets, AccountId, Babe, Balance,
-	Block, Executive, Grandpa, Historical, InherentDataExt, Nonce, Runtime, RuntimeCall,
-	SessionKeys, Staking, System, Tokenomics, TransactionPayment, BABE_GENESIS_EPOCH_CONFIG,
-	VERSION,
+	Block, Executive, Grandpa, Historical, InherentDataExt, Nonce, ProofOfSync, Runtime,
+	RuntimeCall, SessionKeys, Staking, System, Tokenomics, TransactionPayment,
+	BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -248,6 +248,18 @@ impl_runtime_apis! {
 	impl pallet_tokenomics::runtime_api::TokenomicsApi<Block, Balance> for Runtime {
 		fn totals() -> pallet_tokenomics::runtime_api::TokenomicsTotals<Balance> {
 			Tokenomics::totals()
+		}
+	}
+
+	impl pallet_proof_of_sync::runtime_api::ProofOfSyncApi<Block, AccountId, Balance> for Runtime {
+		fn node_score(
+			node: AccountId,
+		) -> Option<pallet_proof_of_sync::runtime_api::NodeScoreView<Balance>> {
+			ProofOfSync::node_score_view(&node)
+		}
+
+		fn epoch() -> pallet_proof_of_sync::runtime_api::EpochView {
+			ProofOfSync::epoch_view()
 		}
 	}
 

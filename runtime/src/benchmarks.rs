@@ -12,7 +12,65 @@ frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
 	[frame_system, SystemBench::<Runtime>]
 	[pallet_tokenomics, Tokenomics]
+	[pallet_node_registry, NodeRegistry]
+	[pallet_proof_of_sync, ProofOfSync]
 );
+
+/// Registers nodes through the real registry for the Proof-of-Sync benchmarks.
+pub struct ProofOfSyncBenchmarkHelper;
+impl ProofOfSyncBenchmarkHelper {
+	fn register(owner: &AccountId, key: &AccountId, role: dsync_primitives::traits::NodeRole) {
+		use dsync_primitives::traits::{NodeRole, ServiceKind};
+		let services = match role {
+			NodeRole::Service => alloc::vec![ServiceKind::Naming],
+			NodeRole::Validator => alloc::vec![],
+		};
+		let declaration = pallet_node_registry::DeclarationOf::<crate::Runtime> {
+			resources: pallet_node_registry::Resources {
+				cpu_cores: 4,
+				memory_mib: 8 * 1024,
+				storage_gib: 100,
+				bandwidth_mbps: 100,
+				gpus: Default::default(),
+			},
+			services: services.try_into().unwrap_or_default(),
+			models: Default::default(),
+			endpoint: b"http://127.0.0.1:9955".to_vec().try_into().unwrap_or_default(),
+		};
+		let bond = 100_000 * dsync_primitives::currency::DSYNC;
+		let _ = crate::Balances::mint_into(owner, bond.saturating_mul(2));
+		let _ = crate::NodeRegistry::register(
+			RuntimeOrigin::signed(owner.clone()),
+			role,
+			declaration,
+			key.clone(),
+			bond,
+		);
+	}
+}
+
+impl pallet_proof_of_sync::BenchmarkHelper<AccountId> for ProofOfSyncBenchmarkHelper {
+	fn register_service_node(
+		owner: &AccountId,
+		key: &AccountId,
+		status: dsync_primitives::traits::NodeStatus,
+	) {
+		use dsync_primitives::traits::NodeRegistry as _;
+		Self::register(owner, key, dsync_primitives::traits::NodeRole::Service);
+		let _ = crate::NodeRegistry::set_status(owner, status);
+	}
+
+	fn register_validator_node(owner: &AccountId, key: &AccountId) {
+		use dsync_primitives::traits::{NodeRegistry as _, NodeStatus};
+		Self::register(owner, key, dsync_primitives::traits::NodeRole::Validator);
+		let _ = crate::NodeRegistry::set_status(owner, NodeStatus::Active);
+		pallet_session::Validators::<crate::Runtime>::mutate(|validators| {
+			if !validators.contains(owner) {
+				validators.push(owner.clone());
+			}
+		});
+	}
+}
 
 /// Sets up the stable asset and the DSYNC/stable pool for the tokenomics benchmarks.
 pub struct TokenomicsBenchmarkHelper;

@@ -39,13 +39,16 @@ use crate::{
 		staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
 		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
 	},
-	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, StakingConfig, SudoConfig, TokenomicsConfig,
-	BABE_GENESIS_EPOCH_CONFIG,
+	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, NodeRegistryConfig,
+	ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, StakingConfig, SudoConfig,
+	TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
 use dsync_primitives::currency::DSYNC;
+use dsync_primitives::time::{DAYS, MINUTES};
 use frame_support::build_struct_json_patch;
+use pallet_node_registry::RegistryParams;
+use pallet_proof_of_sync::Parameters as ProofOfSyncParameters;
 use pallet_staking::StakerStatus;
 use pallet_tokenomics::{BuybackParams, ServiceRatesGenesis, SplitRates};
 use serde_json::Value;
@@ -132,12 +135,68 @@ pub fn tokenomics_genesis() -> (ServiceRatesGenesis, SplitRates, BuybackParams<B
 	)
 }
 
+/// The node-registry parameters: a bond of 1,000 DSYNC plus 10 DSYNC per capacity unit (a
+/// 4-core, 8 GiB, 100 GiB, 100 Mbit/s service node: 14 units, 1,140 DSYNC), released 7 days
+/// after unbonding; on the development chain, 100 DSYNC plus 1 DSYNC per unit and 20 blocks.
+pub fn registry_genesis(development: bool) -> RegistryParams<Balance, BlockNumber> {
+	if development {
+		RegistryParams {
+			base_bond: 100 * DSYNC,
+			bond_per_capacity_unit: DSYNC,
+			unbonding_delay: 20,
+		}
+	} else {
+		RegistryParams {
+			base_bond: 1_000 * DSYNC,
+			bond_per_capacity_unit: 10 * DSYNC,
+			unbonding_delay: 7 * DAYS,
+		}
+	}
+}
+
+/// The Proof-of-Sync parameters. Epochs of 10 minutes (1 minute on the development chain),
+/// 3 verifiers per node (1 on the single-validator development chain), EMA weight 50 %, one
+/// warm-up epoch, active from a score of 30 %, an epoch below 50 % quality is a miss, suspension
+/// after 2 misses in a row and a 1 % slash after 3 more, 10 % for a provably wrong answer,
+/// slashes deferred 2 epochs (the appeal window); full marks up to 500 ms and 3 blocks behind,
+/// none from 2 s and 30 blocks; 100 DSYNC per epoch from the treasury (10 on the development
+/// chain), 10 % of it to verifiers; idle capacity weighs half of used capacity.
+pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParameters<Balance> {
+	ProofOfSyncParameters {
+		epoch_length: if development { MINUTES } else { 10 * MINUTES },
+		verifiers_per_node: if development { 1 } else { 3 },
+		ema_alpha: percent(50),
+		warmup_epochs: 1,
+		activation_score: percent(30),
+		miss_quality: percent(50),
+		suspend_after_misses: 2,
+		slash_after_misses: 3,
+		miss_slash: percent(1),
+		wrong_answer_slash: percent(10),
+		slash_defer_epochs: 2,
+		target_latency_ms: 500,
+		max_latency_ms: 2_000,
+		tolerated_lag: 3,
+		max_lag: 30,
+		epoch_reward: if development { 10 * DSYNC } else { 100 * DSYNC },
+		verifier_share: percent(10),
+		idle_usage_weight: percent(50),
+		clip_latency_ms: 1_000,
+		clip_lag: 5,
+		reputation_penalty: percent(10),
+		reputation_recovery: percent(2),
+		min_reputation: percent(50),
+		verification_points: 20,
+	}
+}
+
 fn genesis(
 	validators: &[Sr25519Keyring],
 	nominators: &[Sr25519Keyring],
 	invulnerables: &[Sr25519Keyring],
 	minimum_validator_count: u32,
 	sudo: AccountId,
+	development: bool,
 ) -> Value {
 	let endowed = endowed_accounts();
 	let mut balances: Vec<(AccountId, Balance)> =
@@ -185,6 +244,8 @@ fn genesis(
 			],
 		},
 		tokenomics: TokenomicsConfig { service_rates, fee_split, buyback },
+		node_registry: NodeRegistryConfig { parameters: registry_genesis(development) },
+		proof_of_sync: ProofOfSyncConfig { parameters: proof_of_sync_genesis(development) },
 	})
 }
 
@@ -197,6 +258,7 @@ pub fn development_config_genesis() -> Value {
 		&[Sr25519Keyring::Alice],
 		1,
 		Sr25519Keyring::Alice.to_account_id(),
+		true,
 	)
 }
 
@@ -214,6 +276,7 @@ pub fn local_testnet_genesis() -> Value {
 		&[],
 		2,
 		Sr25519Keyring::Alice.to_account_id(),
+		false,
 	)
 }
 

@@ -170,6 +170,10 @@ mod runtime {
 	pub type AssetConversion = pallet_asset_conversion;
 	#[runtime::pallet_index(19)]
 	pub type Tokenomics = pallet_tokenomics;
+	#[runtime::pallet_index(20)]
+	pub type NodeRegistry = pallet_node_registry;
+	#[runtime::pallet_index(21)]
+	pub type ProofOfSync = pallet_proof_of_sync;
 }
 
 /// The address format for describing accounts.

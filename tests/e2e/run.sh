@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the dsync-node end-to-end tests (dev node first, then the 4-validator network).
+# Runs the dsync-node end-to-end tests (dev node first, then Proof of Sync, then the
+# 4-validator network).
 #
-#   tests/e2e/run.sh              # both
+#   tests/e2e/run.sh              # all three
 #   tests/e2e/run.sh dev          # only dev.test.mjs
+#   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
 #
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
@@ -55,11 +57,12 @@ trap cleanup EXIT
 
 # --- tests ----------------------------------------------------------------------------------
 case "${1:-all}" in
-  all) files=(dev.test.mjs multinode.test.mjs) ;;
+  all) files=(dev.test.mjs proof-of-sync.test.mjs multinode.test.mjs) ;;
   dev) files=(dev.test.mjs) ;;
+  pos) files=(proof-of-sync.test.mjs) ;;
   multinode) files=(multinode.test.mjs) ;;
   *)
-    echo "usage: $0 [all|dev|multinode]" >&2
+    echo "usage: $0 [all|dev|pos|multinode]" >&2
     exit 2
     ;;
 esac

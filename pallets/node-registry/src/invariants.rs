@@ -1,0 +1,154 @@
+//! The invariants `try_state` checks.
+
+#[cfg(any(feature = "try-runtime", test))]
+mod checks {
+	use crate::{
+		Config, CurrentEpoch, DeclarationUpdates, HoldReason, NodeOfKey, NodeRole, NodeStatus,
+		Nodes, Pallet, Parameters, PendingSlashCount, PendingSlashes, ServiceNodes, SlashesDue,
+		ValidatorNodes,
+	};
+	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
+	use frame_support::{
+		ensure,
+		traits::{fungible::InspectHold, Get},
+	};
+	use sp_runtime::{traits::Zero, TryRuntimeError};
+
+	impl<T: Config> Pallet<T> {
+		/// Check the invariants of the pallet's storage:
+		///
+		/// 1. the parameters are valid;
+		/// 2. for every node, the balance on hold for [`HoldReason::Bond`] is exactly `bond +
+		///    unbonding`; an `Unbonding` node has no active bond, has an unbonding chunk and no
+		///    pending declaration;
+		/// 3. [`NodeOfKey`] is exactly the inverse of `NodeInfo::offchain_key`;
+		/// 4. [`ServiceNodes`] and [`ValidatorNodes`] hold exactly the nodes of their role,
+		///    without duplicates;
+		/// 5. [`DeclarationUpdates`] holds exactly the nodes with a pending declaration, without
+		///    duplicates;
+		/// 6. every node's `pending_slashes` is the number of [`PendingSlashes`] entries against
+		///    it, [`PendingSlashCount`] is the number of entries (at most `MaxPendingSlashes`),
+		///    every entry is due after the current epoch and listed once in [`SlashesDue`] at its
+		///    epoch, and every id in [`SlashesDue`] is pending (no empty lists are stored).
+		pub fn do_try_state() -> Result<(), TryRuntimeError> {
+			ensure!(Parameters::<T>::get().is_valid(), "the stored parameters are invalid");
+
+			let mut service_count = 0usize;
+			let mut validator_count = 0usize;
+			let mut with_pending_declaration = 0usize;
+			let mut node_count = 0usize;
+			for (owner, node) in Nodes::<T>::iter() {
+				node_count = node_count.saturating_add(1);
+				let held = T::Currency::balance_on_hold(&HoldReason::Bond.into(), &owner);
+				ensure!(held == node.total_held(), "a bond hold differs from bond + unbonding");
+				if node.status == NodeStatus::Unbonding {
+					ensure!(node.bond.is_zero(), "an exiting node has an active bond");
+					ensure!(node.unbonding.is_some(), "an exiting node has no unbonding chunk");
+					ensure!(
+						node.pending_declaration.is_none(),
+						"an exiting node has a pending declaration"
+					);
+				}
+				ensure!(
+					NodeOfKey::<T>::get(&node.offchain_key).as_ref() == Some(&owner),
+					"a node's off-chain key does not map back to it"
+				);
+				match node.role {
+					NodeRole::Service => service_count = service_count.saturating_add(1),
+					NodeRole::Validator => validator_count = validator_count.saturating_add(1),
+				}
+				if node.pending_declaration.is_some() {
+					with_pending_declaration = with_pending_declaration.saturating_add(1);
+				}
+			}
+			for (key, owner) in NodeOfKey::<T>::iter() {
+				ensure!(
+					Nodes::<T>::get(&owner).is_some_and(|node| node.offchain_key == key),
+					"an off-chain key maps to a node that does not have it"
+				);
+			}
+			ensure!(
+				NodeOfKey::<T>::iter().count() == node_count,
+				"the key mapping and the nodes differ in number"
+			);
+
+			Self::check_list(ServiceNodes::<T>::get().iter(), NodeRole::Service, service_count)?;
+			Self::check_list(
+				ValidatorNodes::<T>::get().iter(),
+				NodeRole::Validator,
+				validator_count,
+			)?;
+
+			let updates = DeclarationUpdates::<T>::get();
+			let distinct: BTreeSet<_> = updates.iter().collect();
+			ensure!(distinct.len() == updates.len(), "a declaration update is listed twice");
+			ensure!(
+				updates.len() == with_pending_declaration,
+				"the update list and the pending declarations differ in number"
+			);
+			for owner in updates.iter() {
+				ensure!(
+					Nodes::<T>::get(owner).is_some_and(|node| node.pending_declaration.is_some()),
+					"a listed declaration update has no pending declaration"
+				);
+			}
+
+			let current_epoch = CurrentEpoch::<T>::get();
+			let mut per_node: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+			let mut pending_count = 0u32;
+			for (id, slash) in PendingSlashes::<T>::iter() {
+				pending_count = pending_count.saturating_add(1);
+				let count = per_node.entry(slash.node.clone()).or_insert(0);
+				*count = count.saturating_add(1);
+				ensure!(slash.apply_at > current_epoch, "a pending slash is overdue");
+				let listed =
+					SlashesDue::<T>::get(slash.apply_at).iter().filter(|due| **due == id).count();
+				ensure!(listed == 1, "a pending slash is not listed once at its epoch");
+			}
+			ensure!(
+				PendingSlashCount::<T>::get() == pending_count,
+				"the pending slash count differs from the pending slashes"
+			);
+			ensure!(
+				pending_count <= T::MaxPendingSlashes::get(),
+				"more slashes are pending than MaxPendingSlashes"
+			);
+			for (owner, node) in Nodes::<T>::iter() {
+				let expected = per_node.remove(&owner).unwrap_or(0);
+				ensure!(
+					node.pending_slashes == expected,
+					"a node's pending slash count differs from its pending slashes"
+				);
+			}
+			ensure!(per_node.is_empty(), "a pending slash is against an unregistered node");
+			for (epoch, due) in SlashesDue::<T>::iter() {
+				ensure!(!due.is_empty(), "an empty list of due slashes is stored");
+				for id in due.iter() {
+					ensure!(
+						PendingSlashes::<T>::get(id).is_some_and(|slash| slash.apply_at == epoch),
+						"a due slash is not pending at that epoch"
+					);
+				}
+			}
+			Ok(())
+		}
+
+		/// Check that `list` holds `expected` distinct owners, each of a node of `role`.
+		fn check_list<'a>(
+			list: impl Iterator<Item = &'a T::AccountId>,
+			role: NodeRole,
+			expected: usize,
+		) -> Result<(), TryRuntimeError> {
+			let mut seen = BTreeSet::new();
+			for owner in list {
+				ensure!(seen.insert(owner.clone()), "a node is listed twice");
+				ensure!(
+					Nodes::<T>::get(owner).is_some_and(|node| node.role == role),
+					"a listed node is missing or of the other role"
+				);
+			}
+			ensure!(seen.len() == expected, "a node of the role is missing from its list");
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,732 @@
+//! # Proof-of-Sync pallet
+//!
+//! Every epoch, validators probe the service nodes of the DSYNC network (GPU inference, naming,
+//! storage) over HTTP from their off-chain workers; the chain aggregates what they saw into a
+//! score per node, suspends and slashes nodes that keep failing, and pays the epoch's reward
+//! budget by score, capacity and usage.
+//!
+//! ## Overview
+//!
+//! - **Who is probed.** At the start of each epoch the pallet snapshots the service nodes of the
+//!   node registry ([`Config::Registry`], `pallet-node-registry` in the runtime) that are
+//!   `Pending`, `Active` or `Suspended`: the *targets*.
+//! - **Who probes.** The *verifier candidates* are the `Active` validator nodes of the registry
+//!   whose owner is in the active validator set ([`Config::IsActiveValidator`]) and whose
+//!   [`Reputation`] is at least `min_reputation`. For every target, `k = verifiers_per_node`
+//!   of them are drawn at random (never the target's own owner).
+//! - **How.** Each drawn verifier's off-chain worker probes the target with a fresh challenge
+//!   seed, commits to its report (a hash) in the first half of the epoch and reveals it in the
+//!   second half, through [`Pallet::commit_report`] and [`Pallet::reveal_report`], signed with
+//!   its `dsyn` key. Commit-reveal keeps verifiers from copying each other.
+//! - **Tally.** After the reveal window, every target's revealed reports are aggregated by lower
+//!   median; reports far from the median are clipped and cost their verifier reputation;
+//!   honest reports earn credits and era points ([`Config::EraPoints`]).
+//! - **Consequences.** The target's score moves towards the epoch's quality; its status moves
+//!   through the registry (`Pending → Active → Suspended`, slashes scheduled on repeated
+//!   misses); a provably wrong signed answer suspends and slashes at once.
+//! - **Rewards.** The epoch budget (`epoch_reward`, at most what [`Config::RewardSource`] can
+//!   spend) goes to active service nodes by reward weight and to verifiers by honest reports.
+//!
+//! All work is bounded per block: each phase handles at most [`Config::NodesPerBlock`] items per
+//! block and keeps a cursor across blocks.
+//!
+//! ## Terminology
+//!
+//! - **Target**: a service node probed this epoch (an entry of [`Targets`]).
+//! - **Verifier**: the owner of a validator node drawn to probe a target. It acts through its
+//!   node's off-chain key: the registry maps the key account to the owner
+//!   ([`NodeRegistry::node_of_key`]).
+//! - **Slot**: one verifier's place in a target's [`Assignment`], holding its commitment and
+//!   revealed [`ProbeReport`].
+//! - **Quality**: what one epoch's aggregated report is worth, in `[0, 100 %]`.
+//! - **Score**: the exponential moving average of the qualities ([`NodeScore`]).
+//! - **Miss**: an epoch whose quality is below `miss_quality` (service nodes), or a slot left
+//!   without a revealed report (verifiers, called *absences*).
+//! - **Reputation**: a verifier's standing, lowered by clipped reports and absences, raised by
+//!   honest reports; below `min_reputation` it is not drawn.
+//! - **Credit**: one honest report; the verifiers' share of the budget is paid by credits.
+//!
+//! ## Calls
+//!
+//! | index | call | origin | what |
+//! | --- | --- | --- | --- |
+//! | 0 | [`commit_report`](Pallet::commit_report) | verifier key | commit to a report |
+//! | 1 | [`reveal_report`](Pallet::reveal_report) | verifier key | reveal the report |
+//! | 2 | [`set_parameters`](Pallet::set_parameters) | admin | all [`Parameters`] |
+//!
+//! Reports are signed by the verifier's off-chain (`dsyn`) key account and are free when they
+//! succeed.
+//!
+//! ## The epoch
+//!
+//! The state machine ([`EpochInfo`], [`Phase`]) advances in `on_initialize`; every step returns
+//! its benchmarked weight. With `S` the start block and `L = epoch_length`:
+//!
+//! - `Starting` (one block): epoch index + 1, the registry's `on_epoch_start`, snapshots of
+//!   the targets and the candidates, the epoch seed; then `Assigning { cursor: 0 }`.
+//! - `Assigning { cursor }` (from `S + 1`): the verifiers of up to `NodesPerBlock` targets per
+//!   block are drawn; then `Collecting`.
+//! - `Collecting` (until `S + L - 1`): nothing happens on chain; verifiers commit and reveal.
+//! - `Tallying { cursor }` (from `S + L`): up to `NodesPerBlock` targets per block are
+//!   aggregated; at the end the budget is fixed and the phase is `Paying { cursor: 0 }`.
+//! - `Paying { cursor }`: up to `NodesPerBlock` recipients per block are paid; at the end
+//!   [`Event::EpochClosed`], per-epoch storage is cleared and the phase is `Starting`.
+//!
+//! - **Commit window**: `S <= now < S + L / 2` (phase `Assigning` or `Collecting`, for targets
+//!   already assigned).
+//! - **Reveal window**: `S + L / 2 <= now < S + L` (phase `Collecting`).
+//! - At `now >= S + L` in phase `Collecting`, the tally starts in the same block. The next
+//!   epoch starts the block after the last payment, so an epoch lasts `L` blocks plus the
+//!   tally and payment blocks plus one.
+//!
+//! The epoch seed is `blake2_256(SCALE((Randomness::random(b"dsync/pos"), index)))`; a target's
+//! challenge seed is `blake2_256(SCALE((epoch seed, index, node)))`; the `k` verifiers of a
+//! target are the candidates with the smallest `blake2_256(seed ++ SCALE(candidate))`.
+//!
+//! ## Scores
+//!
+//! Per target, with `R` the revealed reports (an empty `R` leaves the node unscored:
+//! [`Event::NodeNotScored`], no miss, no reward):
+//!
+//! - **Aggregate**: for each metric (`available`, `challenge_ok` as 0/1, `latency_ms`,
+//!   `sync_lag`) the *lower median* `sorted[(len − 1) / 2]`.
+//! - **Quality**: `q = available · challenge_ok · f(latency; target_latency_ms, max_latency_ms)
+//!   · f(lag; tolerated_lag, max_lag)` where `f(x; a, b)` is 100 % for `x <= a`, 0 for
+//!   `x >= b` and `(b − x) / (b − a)` between (rounded down).
+//! - **Score**: `score = ema_alpha · q + (1 − ema_alpha) · score` (each product rounded down);
+//!   `q < miss_quality` is a miss (`misses += 1`, `good_streak = 0`), otherwise
+//!   `misses = 0`, `good_streak += 1`.
+//! - **Clipping**: a report deviates when its `available` or `challenge_ok` differs from the
+//!   median, or its latency (lag) is more than `clip_latency_ms` (`clip_lag`) from the median:
+//!   the verifier loses `reputation_penalty`. Otherwise it is honest: `+ reputation_recovery`,
+//!   one credit, `verification_points` era points, its absence count reset. The lower median
+//!   means a majority decides: one liar among three is clipped, two colluding liars among
+//!   three win (and the honest one is clipped); that is the assumption (honest majority of the
+//!   drawn verifiers) the random draw makes likely.
+//!
+//! ## Penalties
+//!
+//! Status transitions of a service node, from the status the registry reports at its tally:
+//!
+//! - `Pending` → `Active` when `epochs >= warmup_epochs` and `score >= activation_score`.
+//! - `Active` → `Suspended` when `misses >= suspend_after_misses`.
+//! - `Suspended`: when `misses >= suspend_after_misses + slash_after_misses`, a slash of
+//!   `miss_slash` (`RepeatedMisses`) is scheduled for epoch `+ slash_defer_epochs` and `misses`
+//!   goes back to `suspend_after_misses` (the next slash needs `slash_after_misses` more);
+//!   otherwise `Suspended` → `Active` when `good_streak >= warmup_epochs` and
+//!   `score >= activation_score`.
+//! - A revealed answer signed by the node's key, for its seed, with a wrong compute result:
+//!   `Suspended` at once and a slash of `wrong_answer_slash` (`WrongAnswer`) for epoch
+//!   `+ slash_defer_epochs`, once per node and epoch; the node cannot recover in that epoch.
+//!
+//! A verifier whose slot has no revealed report (an *absence*) loses `reputation_penalty` and
+//! counts a miss; an `Active` verifier with `misses >= suspend_after_misses` is suspended (it
+//! is no longer drawn; `reactivate` in the registry brings it back), and a suspended one
+//! reaching `suspend_after_misses + slash_after_misses` is slashed `miss_slash`
+//! (`AbsentVerifier`) and goes back to `suspend_after_misses`. An honest report resets its
+//! count.
+//!
+//! Slashes go through [`NodeRegistry::schedule_slash`]: the registry holds them until their
+//! epoch, so governance can cancel a wrong one (appeal), and applies them at once when the
+//! deferral is zero.
+//!
+//! ## Rewards
+//!
+//! When the tally ends, the budget is fixed: `min(epoch_reward, reducible balance of the reward
+//! source keeping it alive)`; `verifier_share` of it is the verifier part, the rest the node part.
+//! A part without recipients (no reward weight, no honest report) is dropped from the budget and
+//! stays at the source.
+//!
+//! - A service node that is `Active` after the tally has the reward weight
+//!   `w = score (parts per billion) · capacity_units · usage_factor (ppb) / 10^9`, with
+//!   `usage_factor = idle_usage_weight + (1 − idle_usage_weight) · usage / max_usage` (`usage`
+//!   the units recorded for it this epoch through [`UsageRecorder`], `max_usage` the highest of
+//!   them; `idle_usage_weight` when nobody was used). It gets `node_part · w / Σw`.
+//! - A verifier gets `verifier_part · credits / Σcredits`.
+//! - Shares round down, so `distributed <= budget` and the *dust*
+//!   `budget − distributed − failed` is less than the number of recipients: it stays at the
+//!   source. A transfer that fails (a recipient that cannot exist with the amount) is skipped
+//!   with [`Event::RewardFailed`]; its amount stays at the source too.
+//!
+//! ## The probe
+//!
+//! The protocol is [`dsync_primitives::probe`]: the verifier's worker requests
+//! `GET {endpoint}/dsync/probe/{seed}` with a 2-second deadline; the node answers with a
+//! SCALE-encoded [`SignedProbeAnswer`](dsync_primitives::probe::SignedProbeAnswer) signed with its
+//! `dsyn` key. The worker turns what it saw into a [`ProbeReport`] with the pure
+//! [`ocw::evaluate`]: no answer, a timeout or a non-200 status is *down* (unavailable, latency
+//! `max_latency_ms`, lag `max_lag`); an over-long or undecodable body is *malformed*
+//! (available, challenge failed, lag `max_lag`); a decodable answer passes the challenge when
+//! it is signed by the node's registered key, echoes the seed, carries the right compute result
+//! and names a block of this chain (checked when older than the current block), and its lag is
+//! the distance of its best block to the current block. The signed answer travels as evidence
+//! so the runtime can prove a wrong compute result.
+//!
+//! ## Design choices
+//!
+//! - **No dependency on the registry pallet.** Everything about nodes goes through
+//!   [`NodeRegistry`] (from `dsync-primitives`), so the registry can change and tests use a
+//!   small mock.
+//! - **Commit-reveal with free success.** A verifier cannot see others' reports before
+//!   committing, and honest verification costs nothing: successful calls return
+//!   `Pays::No`; failing calls pay, so spam costs.
+//! - **Lower median, not mean.** One outlier cannot move the aggregate; the majority of the
+//!   drawn verifiers decides, and the clip thresholds keep small measurement noise honest.
+//! - **Only provable faults slash at once.** Being slow or absent costs score, status and
+//!   eventually a deferred, cancellable slash; only a wrong answer signed by the node's own key
+//!   is proof enough for an immediate suspension.
+//! - **Bounded work.** Snapshots are bounded by [`Config::MaxProbeTargets`] and
+//!   [`Config::MaxVerifierCandidates`], assignments by [`Config::MaxVerifiers`], every phase by
+//!   [`Config::NodesPerBlock`] per block; per-epoch storage is cleared as it is consumed.
+//! - **Rewards from an account, not minted.** Rewards are transfers from
+//!   [`Config::RewardSource`] (the treasury), so they never inflate the supply beyond what
+//!   governance funded.
+//!
+//! ## Runtime wiring
+//!
+//! - `Currency`: `Balances`; `Registry`: `pallet_node_registry::Pallet<Runtime>`;
+//!   `RewardSource`: the treasury account; `IsActiveValidator`: the session validators;
+//!   `Randomness`: BABE's randomness; `EraPoints`: staking era points.
+//! - `AuthorityId = crypto::ProofOfSyncAuthId`, and the runtime implements
+//!   `frame_system::offchain::{SigningTypes, CreateTransactionBase, CreateSignedTransaction}`
+//!   for `Call<Runtime>`. A verifier's key account must hold enough to pay the fee up front;
+//!   successful reports are refunded.
+//! - Service pallets report usage through [`UsageRecorder`], implemented by this pallet.
+//! - The runtime API [`runtime_api::ProofOfSyncApi`] returns a node's score and the epoch.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+mod epoch;
+mod parameters;
+mod reports;
+mod rewards;
+mod tally;
+mod usage;
+mod views;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub mod crypto;
+pub mod ocw;
+// The items `decl_runtime_apis!` generates around the documented trait carry no docs.
+#[allow(missing_docs)]
+pub mod runtime_api;
+pub mod traits;
+pub mod types;
+pub mod weights;
+
+pub use dsync_primitives::traits::{
+	NodeRegistry, NodeRole, NodeStatus, NodeSummary, ServiceKind, SlashReason, UsageRecorder,
+};
+pub use pallet::*;
+pub use traits::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// The log target of this pallet.
+const LOG_TARGET: &str = "runtime::proof-of-sync";
+
+/// The pallet: configuration, storage, genesis, events, errors, hooks and calls. The logic lives
+/// in the topic modules (`epoch`, `reports`, `tally`, `rewards`, `usage`, `parameters`, `ocw`).
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, Contains, Randomness},
+	};
+	use frame_system::{
+		offchain::{AppCrypto, CreateSignedTransaction},
+		pallet_prelude::*,
+	};
+	use sp_core::H256;
+	use sp_runtime::Perbill;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of the pallet. The events of the pallet reach the runtime through
+	/// `frame_system::Config::RuntimeEvent`; the off-chain worker signs its transactions through
+	/// the runtime's `CreateSignedTransaction`.
+	#[pallet::config]
+	pub trait Config: CreateSignedTransaction<Call<Self>> + frame_system::Config {
+		/// The native currency rewards are paid in, `pallet-balances` in the runtime.
+		type Currency: fungible::Mutate<Self::AccountId>;
+
+		/// The node registry: roles, statuses, keys, endpoints, capacities, slashes.
+		type Registry: NodeRegistry<Self::AccountId, BalanceOf<Self>>;
+
+		/// The account rewards are paid from (the treasury). It keeps its existential deposit.
+		type RewardSource: Get<Self::AccountId>;
+
+		/// Whether a validator node's owner is in the active validator set (the session
+		/// validators); only those are drawn as verifiers.
+		type IsActiveValidator: Contains<Self::AccountId>;
+
+		/// The source of the epoch seed (BABE randomness in the runtime).
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Where honest verifiers' era points go (staking in the runtime; `()` for none).
+		type EraPoints: VerificationPoints<Self::AccountId>;
+
+		/// The key the off-chain worker signs reports with: [`crypto::ProofOfSyncAuthId`].
+		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
+
+		/// The origin that sets the parameters: root now, governance later.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The most service nodes probed per epoch (the registry's first ones, in registration
+		/// order).
+		#[pallet::constant]
+		type MaxProbeTargets: Get<u32>;
+
+		/// The most validator nodes considered as verifiers per epoch.
+		#[pallet::constant]
+		type MaxVerifierCandidates: Get<u32>;
+
+		/// The most verifiers per target (the bound of `verifiers_per_node`).
+		#[pallet::constant]
+		type MaxVerifiers: Get<u32>;
+
+		/// Targets assigned, targets tallied or recipients paid per block, at most.
+		#[pallet::constant]
+		type NodesPerBlock: Get<u32>;
+
+		/// The shortest epoch governance may set, in blocks (at least 2, so both windows are
+		/// open at least one block).
+		#[pallet::constant]
+		type MinEpochLength: Get<u32>;
+
+		/// Weights of the calls and hooks of this pallet.
+		type WeightInfo: WeightInfo;
+
+		/// Registers nodes through the runtime's registry for benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// The reputation of a verifier nobody has judged yet: 100 %.
+	#[pallet::type_value]
+	pub fn FullReputation() -> Perbill {
+		Perbill::one()
+	}
+
+	/// The governed parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, Parameters<BalanceOf<T>>, ValueQuery>;
+
+	/// The current epoch and where its state machine is.
+	#[pallet::storage]
+	pub type Epoch<T: Config> = StorageValue<_, EpochInfo<BlockNumberFor<T>>, ValueQuery>;
+
+	/// The service nodes probed this epoch, in registration order (snapshot at the epoch start,
+	/// cleared when the epoch closes).
+	#[pallet::storage]
+	pub type Targets<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxProbeTargets>, ValueQuery>;
+
+	/// The verifier candidates of this epoch (owners of validator nodes), snapshot at the
+	/// epoch start, cleared when the epoch closes.
+	#[pallet::storage]
+	pub type Verifiers<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxVerifierCandidates>, ValueQuery>;
+
+	/// The random seed of this epoch, from which every target's challenge seed derives.
+	#[pallet::storage]
+	pub type EpochSeed<T: Config> = StorageValue<_, [u8; 32], ValueQuery>;
+
+	/// The verifiers drawn for each target of this epoch, with their commitments and reports.
+	/// Taken (removed) when the target is tallied.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type Assignments<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Assignment<T>, OptionQuery>;
+
+	/// The reputation of each verifier (validator-node owner); 100 % until judged.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type Reputation<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Perbill, ValueQuery, FullReputation>;
+
+	/// The Proof-of-Sync record of each node (service nodes: score; verifiers: absences), kept
+	/// for good.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type Scores<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, NodeScore<BalanceOf<T>>, OptionQuery>;
+
+	/// Honest reports of each verifier in the epoch being tallied and paid; taken when paid.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type Credits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The reward weight of each node in the epoch being tallied and paid; taken when paid.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type RewardWeights<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u128, OptionQuery>;
+
+	/// The epoch in which a node was proven to have answered wrongly, until its tally (one
+	/// wrong-answer slash per node and epoch).
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type ProvenWrong<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+	/// The totals of the epoch being tallied and paid; reset when an epoch starts.
+	#[pallet::storage]
+	pub type Totals<T: Config> = StorageValue<_, EpochTotals<BalanceOf<T>>, ValueQuery>;
+
+	/// Everything paid by this pallet since genesis: the sum of `NodeScore::total_rewards`.
+	#[pallet::storage]
+	pub type TotalRewardsPaid<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Service units each node delivered in the current epoch; taken at its tally.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type EpochUsage<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
+
+	/// The highest `EpochUsage` of the current epoch; taken when the tally starts.
+	#[pallet::storage]
+	pub type MaxEpochUsage<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// Service units each node delivered since genesis.
+	// `Blake2_128Concat`: node owners are chosen by users.
+	#[pallet::storage]
+	pub type ProviderUsage<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
+
+	/// Service units each client consumed since genesis, per service kind.
+	// `Blake2_128Concat` for the client (chosen by users); `Twox64Concat` for the kind (a closed
+	// set nobody can grind).
+	#[pallet::storage]
+	pub type ClientUsage<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		ServiceKind,
+		u64,
+		ValueQuery,
+	>;
+
+	/// The initial parameters. The epoch state machine starts in [`Phase::Starting`], so the
+	/// first block starts epoch 1.
+	#[pallet::genesis_config]
+	pub struct GenesisConfig<T: Config> {
+		/// The governed parameters.
+		pub parameters: Parameters<BalanceOf<T>>,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		/// [`Parameters::default`], with `verifiers_per_node` and `epoch_length` brought within
+		/// the runtime's bounds.
+		fn default() -> Self {
+			let mut parameters = Parameters::<BalanceOf<T>>::default();
+			parameters.verifiers_per_node =
+				parameters.verifiers_per_node.min(T::MaxVerifiers::get()).max(1);
+			parameters.epoch_length = parameters.epoch_length.max(T::MinEpochLength::get());
+			Self { parameters }
+		}
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// An invalid genesis config is a mistake of whoever wrote it; the chain must not
+			// start with it.
+			if let Err(error) = Pallet::<T>::check_parameters(&self.parameters) {
+				panic!("invalid proof-of-sync genesis parameters: {error:?}");
+			}
+			Params::<T>::put(self.parameters);
+			Epoch::<T>::put(EpochInfo::default());
+		}
+	}
+
+	/// The events of the pallet.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An epoch started.
+		EpochStarted {
+			/// The epoch index.
+			epoch: u32,
+			/// Service nodes probed this epoch.
+			targets: u32,
+			/// Verifier candidates this epoch.
+			verifiers: u32,
+		},
+		/// Verifiers were drawn for a target.
+		VerifiersDrawn {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// The drawn verifiers (validator-node owners); empty without candidates.
+			verifiers: Vec<T::AccountId>,
+		},
+		/// A verifier committed to its report on a target.
+		ReportCommitted {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// The verifier.
+			verifier: T::AccountId,
+		},
+		/// A verifier revealed its report on a target.
+		ReportRevealed {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// The verifier.
+			verifier: T::AccountId,
+			/// The node answered.
+			available: bool,
+			/// The node passed the challenge.
+			challenge_ok: bool,
+			/// The measured latency (ms).
+			latency_ms: u32,
+			/// The measured sync lag (blocks).
+			sync_lag: u32,
+		},
+		/// A revealed report proved that the node signed a wrong answer: it is suspended and a
+		/// slash is scheduled.
+		WrongAnswerProved {
+			/// The epoch.
+			epoch: u32,
+			/// The node.
+			node: T::AccountId,
+			/// The verifier whose evidence proved it.
+			verifier: T::AccountId,
+		},
+		/// A target had no revealed report: it is neither scored nor rewarded this epoch.
+		NodeNotScored {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+		},
+		/// A target was scored.
+		NodeScored {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// The quality of the epoch.
+			quality: Perbill,
+			/// The new score.
+			score: Perbill,
+			/// The number of revealed reports aggregated.
+			reports: u32,
+		},
+		/// A target's quality was below `miss_quality`.
+		NodeMissed {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// Its misses in a row.
+			misses: u32,
+		},
+		/// A verifier's report deviated from the median and was clipped.
+		VerifierClipped {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// The verifier.
+			verifier: T::AccountId,
+		},
+		/// A verifier did not reveal a report on a target it was drawn for.
+		VerifierAbsent {
+			/// The epoch.
+			epoch: u32,
+			/// The target.
+			node: T::AccountId,
+			/// The verifier.
+			verifier: T::AccountId,
+		},
+		/// A service node was paid its reward.
+		NodeRewarded {
+			/// The epoch.
+			epoch: u32,
+			/// The node.
+			node: T::AccountId,
+			/// The amount.
+			amount: BalanceOf<T>,
+		},
+		/// A verifier was paid its reward.
+		VerifierRewarded {
+			/// The epoch.
+			epoch: u32,
+			/// The verifier.
+			verifier: T::AccountId,
+			/// The amount.
+			amount: BalanceOf<T>,
+		},
+		/// A reward could not be paid; the amount stays at the reward source.
+		RewardFailed {
+			/// The epoch.
+			epoch: u32,
+			/// The recipient.
+			who: T::AccountId,
+			/// The amount.
+			amount: BalanceOf<T>,
+		},
+		/// An epoch was fully paid.
+		EpochClosed {
+			/// The epoch.
+			epoch: u32,
+			/// The budget: `distributed + failed + dust`, dust less than the number of
+			/// recipients.
+			budget: BalanceOf<T>,
+			/// What was paid.
+			distributed: BalanceOf<T>,
+		},
+		/// A service pallet recorded usage of a node.
+		UsageRecorded {
+			/// The node that delivered.
+			provider: T::AccountId,
+			/// The client served.
+			client: T::AccountId,
+			/// The service.
+			kind: ServiceKind,
+			/// The units delivered.
+			units: u64,
+		},
+		/// The parameters were set.
+		ParametersSet {
+			/// The new parameters.
+			parameters: Parameters<BalanceOf<T>>,
+		},
+	}
+
+	/// The errors of the pallet.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The parameters are out of bounds (see [`Parameters`]); nothing changed. Keep every
+		/// share at most 100 %, the epoch length within `MinEpochLength..=100_800`, between 1
+		/// and `MaxVerifiers` verifiers, a non-zero smoothing factor, counts of at least 1, and
+		/// targets below maximums.
+		InvalidParameters,
+		/// The signer is not the off-chain key of any registered node. Sign with the `dsyn` key
+		/// registered for your validator node.
+		UnknownVerifierKey,
+		/// The node has no assignment in the current epoch (it is not a target, it was not
+		/// assigned yet, or it was already tallied).
+		NoAssignment,
+		/// The signer's node was not drawn as a verifier of this node.
+		NotAssignedVerifier,
+		/// The commit window of the epoch is closed (it is the first half of the epoch).
+		CommitWindowClosed,
+		/// This verifier already committed for this node this epoch.
+		AlreadyCommitted,
+		/// The reveal window (the second half of the epoch) is not open.
+		NotInRevealWindow,
+		/// There is no commitment to reveal; commit in the commit window first.
+		NotCommitted,
+		/// The report and salt do not hash to the commitment.
+		CommitmentMismatch,
+		/// This verifier already revealed its report for this node this epoch.
+		AlreadyRevealed,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Advance the epoch state machine by one bounded step.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::advance_epoch(now)
+		}
+
+		/// Probe the targets this node's `dsyn` keys verify, and commit and reveal the reports.
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now);
+		}
+
+		fn integrity_test() {
+			assert!(T::NodesPerBlock::get() >= 1, "NodesPerBlock must be at least 1");
+			assert!(T::MaxVerifiers::get() >= 1, "MaxVerifiers must be at least 1");
+			assert!(T::MaxProbeTargets::get() >= 1, "MaxProbeTargets must be at least 1");
+			assert!(
+				T::MinEpochLength::get() >= 2 && T::MinEpochLength::get() <= MAX_EPOCH_LENGTH,
+				"MinEpochLength must be in 2..=100_800, so both windows last at least a block"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_now: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Commit to a report on `node`: `commitment = blake2_256(SCALE((report, salt)))`.
+		///
+		/// Origin: signed by the off-chain key of a validator node drawn for `node` this epoch,
+		/// in the commit window. Fails with [`Error::UnknownVerifierKey`],
+		/// [`Error::NoAssignment`], [`Error::NotAssignedVerifier`],
+		/// [`Error::CommitWindowClosed`] or [`Error::AlreadyCommitted`]. Free on success.
+		/// Emits [`Event::ReportCommitted`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::commit_report())]
+		pub fn commit_report(
+			origin: OriginFor<T>,
+			node: T::AccountId,
+			commitment: H256,
+		) -> DispatchResultWithPostInfo {
+			let key = ensure_signed(origin)?;
+			Self::do_commit_report(key, node, commitment)
+		}
+
+		/// Reveal the report committed to for `node`, with its salt.
+		///
+		/// Origin: as for [`Pallet::commit_report`], in the reveal window. Fails with
+		/// [`Error::UnknownVerifierKey`], [`Error::NoAssignment`],
+		/// [`Error::NotAssignedVerifier`], [`Error::NotInRevealWindow`], [`Error::NotCommitted`],
+		/// [`Error::CommitmentMismatch`] or [`Error::AlreadyRevealed`]. Free on success. If the
+		/// evidence proves a wrong answer by the node, the node is suspended and slashed
+		/// ([`Event::WrongAnswerProved`]). Emits [`Event::ReportRevealed`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::reveal_report())]
+		pub fn reveal_report(
+			origin: OriginFor<T>,
+			node: T::AccountId,
+			report: ProbeReport,
+			salt: [u8; 32],
+		) -> DispatchResultWithPostInfo {
+			let key = ensure_signed(origin)?;
+			Self::do_reveal_report(key, node, report, salt)
+		}
+
+		/// Set all parameters at once.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Fails with [`Error::InvalidParameters`], changing
+		/// nothing, when any bound listed on [`Parameters`] is broken. Takes effect at once
+		/// (windows of the running epoch follow the new length). Emits [`Event::ParametersSet`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_parameters())]
+		pub fn set_parameters(
+			origin: OriginFor<T>,
+			parameters: Parameters<BalanceOf<T>>,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_parameters(parameters)
+		}
+	}
+}

@@ -1,0 +1,330 @@
+//! The off-chain worker of a verifier: probe the targets it was drawn for, commit to the
+//! reports in the commit window and reveal them in the reveal window.
+//!
+//! It runs on every node, every block, and does something only where the keystore holds `dsyn`
+//! keys ([`crate::crypto`]) registered as the off-chain key of a validator node. For each such
+//! key and each target of the current epoch it verifies:
+//!
+//! - **Commit window**, no commitment on chain: without a local record it probes the target
+//!   ([`fetch`], then the pure [`evaluate`]), draws a salt from the node's randomness, stores
+//!   a [`LocalReport`] in persistent local storage under
+//!   [`local_key`] and submits `commit_report` signed by the key; with a local record whose
+//!   commitment was sent at least [`RESUBMIT_AFTER_BLOCKS`] blocks ago (and is still not on
+//!   chain) it submits it again.
+//! - **Reveal window**, a commitment on chain and no report: it submits `reveal_report` with
+//!   the local record (again after [`RESUBMIT_AFTER_BLOCKS`] blocks if needed); once the report
+//!   is on chain the local record is cleared.
+//!
+//! Every write of the local record is a compare-and-set of the record read before, so two
+//! overlapping runs of the worker never submit the same transaction twice.
+
+use crate::{
+	Assignments, BalanceOf, Call, Config, Epoch, LocalReport, Pallet, Parameters, Params, Phase,
+	ProbeReport, Targets, LOG_TARGET,
+};
+use alloc::{vec, vec::Vec};
+use codec::{DecodeAll, Encode};
+use dsync_primitives::{
+	probe::{is_valid_endpoint, probe_url, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES},
+	traits::NodeRegistry,
+};
+use frame_system::{
+	offchain::{Account, SendSignedTransaction, Signer},
+	pallet_prelude::BlockNumberFor,
+};
+use sp_core::{sr25519, H256};
+use sp_runtime::{
+	offchain::{
+		http,
+		storage::{StorageRetrievalError, StorageValueRef},
+		Duration,
+	},
+	SaturatedConversion,
+};
+
+/// How long a probe may take, request and body together, in milliseconds.
+pub const PROBE_TIMEOUT_MS: u64 = 2_000;
+
+/// Blocks after which a commitment or reveal that is not on chain yet is submitted again.
+pub const RESUBMIT_AFTER_BLOCKS: u32 = 3;
+
+/// The prefix of the local-storage keys of [`LocalReport`]s.
+pub const LOCAL_PREFIX: &[u8] = b"dsync/pos/";
+
+/// The persistent local-storage key of the report of `verifier` on `node` in `epoch`:
+/// `b"dsync/pos/" ++ SCALE((epoch, node, verifier))`.
+pub fn local_key<AccountId: Encode>(epoch: u32, node: &AccountId, verifier: &AccountId) -> Vec<u8> {
+	let mut key = LOCAL_PREFIX.to_vec();
+	(epoch, node, verifier).encode_to(&mut key);
+	key
+}
+
+/// What a probe request produced.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Observation {
+	/// No response: the endpoint is invalid, the connection failed or the deadline passed.
+	Unreachable,
+	/// A response.
+	Response {
+		/// The HTTP status code.
+		status: u16,
+		/// The round trip, request sent to body read, in milliseconds.
+		latency_ms: u32,
+		/// The body, at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes (the rest is not read).
+		body: Vec<u8>,
+	},
+}
+
+/// What [`evaluate`] checks an observation against.
+pub struct ProbeContext<'a> {
+	/// The target's challenge seed of this epoch.
+	pub seed: [u8; 32],
+	/// The target's registered off-chain key, if it is an sr25519 key.
+	pub node_key: Option<sr25519::Public>,
+	/// The verifier's current block number.
+	pub current_block: u32,
+	/// The latency reported for a node that did not answer.
+	pub max_latency_ms: u32,
+	/// The lag reported for a node that did not answer properly.
+	pub max_lag: u32,
+	/// Whether the block `number` of this chain has hash `hash` (asked only for blocks before
+	/// `current_block`).
+	pub is_canonical: &'a dyn Fn(u32, &H256) -> bool,
+}
+
+/// Turn what a probe observed into a report. Pure, so tests call it with any observation.
+///
+/// - No response or a status other than 200: *down*: not available, challenge failed, latency
+///   `max_latency_ms`, lag `max_lag`, no evidence.
+/// - A body longer than `MAX_PROBE_RESPONSE_BYTES` or not exactly one SCALE-encoded
+///   [`SignedProbeAnswer`]: *malformed*: available, challenge failed, the measured latency, lag
+///   `max_lag`, no evidence.
+/// - Otherwise: available, the measured latency, lag `current_block - best_number` (saturating)
+///   and the answer as evidence (even with a bad signature: the runtime ignores evidence it
+///   cannot verify). The challenge passes when the signature is valid for the node's key, the
+///   seed is echoed, the compute result is right, and the best block is a block of this chain
+///   (checked when it is older than `current_block`; a node ahead of the verifier is
+///   accepted).
+pub fn evaluate(observation: Observation, ctx: &ProbeContext<'_>) -> ProbeReport {
+	let down = ProbeReport {
+		available: false,
+		challenge_ok: false,
+		latency_ms: ctx.max_latency_ms,
+		sync_lag: ctx.max_lag,
+		evidence: None,
+	};
+	let (latency_ms, body) = match observation {
+		Observation::Response { status: 200, latency_ms, body } => (latency_ms, body),
+		_ => return down,
+	};
+	let malformed = ProbeReport {
+		available: true,
+		challenge_ok: false,
+		latency_ms,
+		sync_lag: ctx.max_lag,
+		evidence: None,
+	};
+	if body.len() > MAX_PROBE_RESPONSE_BYTES {
+		return malformed;
+	}
+	let Ok(signed) = SignedProbeAnswer::decode_all(&mut &body[..]) else { return malformed };
+
+	let answer = &signed.answer;
+	let signature_ok = ctx.node_key.as_ref().is_some_and(|key| signed.signature_is_valid(key));
+	let on_chain = answer.best_number >= ctx.current_block
+		|| (ctx.is_canonical)(answer.best_number, &answer.best_hash);
+	let challenge_ok =
+		signature_ok && answer.seed == ctx.seed && answer.compute_is_correct() && on_chain;
+	let sync_lag = ctx.current_block.saturating_sub(answer.best_number);
+	ProbeReport { available: true, challenge_ok, latency_ms, sync_lag, evidence: Some(signed) }
+}
+
+/// Probe `endpoint` with `seed`: `GET {endpoint}/dsync/probe/{seed}` with a deadline of
+/// [`PROBE_TIMEOUT_MS`], reading at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes of the body.
+///
+/// The latency is measured with the off-chain clock around the request and the body.
+pub fn fetch(endpoint: &[u8], seed: &[u8; 32]) -> Observation {
+	if !is_valid_endpoint(endpoint) {
+		return Observation::Unreachable;
+	}
+	let url = probe_url(endpoint, seed);
+	let Ok(url) = core::str::from_utf8(&url) else { return Observation::Unreachable };
+
+	let started = sp_io::offchain::timestamp();
+	let deadline = started.add(Duration::from_millis(PROBE_TIMEOUT_MS));
+	let Ok(pending) = http::Request::get(url).deadline(deadline).send() else {
+		return Observation::Unreachable;
+	};
+	let response = match pending.try_wait(deadline) {
+		Ok(Ok(response)) => response,
+		_ => return Observation::Unreachable,
+	};
+	let mut reader = response.body();
+	reader.deadline(deadline);
+	let body: Vec<u8> = reader.by_ref().take(MAX_PROBE_RESPONSE_BYTES.saturating_add(1)).collect();
+	if reader.error().is_some() {
+		return Observation::Unreachable;
+	}
+	let elapsed = sp_io::offchain::timestamp().diff(&started).millis();
+	Observation::Response {
+		status: response.code,
+		latency_ms: u32::try_from(elapsed).unwrap_or(u32::MAX),
+		body,
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The off-chain worker's run at block `now`.
+	pub(crate) fn run_offchain_worker(now: BlockNumberFor<T>) {
+		let info = Epoch::<T>::get();
+		if !matches!(info.phase, Phase::Assigning { .. } | Phase::Collecting) {
+			return;
+		}
+		let params = Params::<T>::get();
+		let in_commit = Self::in_commit_window(&info, &params, now);
+		let in_reveal = Self::in_reveal_window(&info, &params, now);
+		if !in_commit && !in_reveal {
+			return;
+		}
+		let now: u32 = now.saturated_into();
+		let targets = Targets::<T>::get();
+
+		for account in Signer::<T, T::AuthorityId>::keystore_accounts() {
+			let Some(verifier) = T::Registry::node_of_key(&account.id) else { continue };
+			for node in targets.iter() {
+				let Some(assignment) = Assignments::<T>::get(node) else { continue };
+				if assignment.epoch != info.index {
+					continue;
+				}
+				let Some(slot) = assignment.slots.iter().find(|slot| slot.verifier == verifier)
+				else {
+					continue;
+				};
+				let key = local_key(info.index, node, &verifier);
+				match (slot.commitment, slot.report.is_some()) {
+					(None, _) if in_commit => {
+						Self::commit_offchain(now, &params, &account, node, &assignment.seed, &key)
+					},
+					(Some(commitment), false) if in_reveal => {
+						Self::reveal_offchain(now, &account, node, commitment, &key)
+					},
+					(Some(_), true) => StorageValueRef::persistent(&key).clear(),
+					_ => {},
+				}
+			}
+		}
+	}
+
+	/// Probe `node` with `seed` and turn the observation into a report.
+	pub fn probe(
+		node: &T::AccountId,
+		seed: &[u8; 32],
+		params: &Parameters<BalanceOf<T>>,
+	) -> ProbeReport {
+		let summary = T::Registry::node(node);
+		let endpoint = summary.as_ref().map(|summary| summary.endpoint.clone()).unwrap_or_default();
+		let node_key =
+			summary.as_ref().and_then(|summary| Self::sr25519_key(&summary.offchain_key));
+		let is_canonical = |number: u32, hash: &H256| -> bool {
+			let known = frame_system::BlockHash::<T>::get(BlockNumberFor::<T>::from(number));
+			known.as_ref() == hash.as_bytes()
+		};
+		let ctx = ProbeContext {
+			seed: *seed,
+			node_key,
+			current_block: frame_system::Pallet::<T>::block_number().saturated_into(),
+			max_latency_ms: params.max_latency_ms,
+			max_lag: params.max_lag,
+			is_canonical: &is_canonical,
+		};
+		evaluate(fetch(&endpoint, seed), &ctx)
+	}
+
+	/// Commit window, no commitment on chain: probe and commit, or resubmit the commitment.
+	fn commit_offchain(
+		now: u32,
+		params: &Parameters<BalanceOf<T>>,
+		account: &Account<T>,
+		node: &T::AccountId,
+		seed: &[u8; 32],
+		key: &[u8],
+	) {
+		let store = StorageValueRef::persistent(key);
+		let previous = store.get::<LocalReport>().ok().flatten();
+		let record = match previous.clone() {
+			Some(record) if now < record.commit_sent_at.saturating_add(RESUBMIT_AFTER_BLOCKS) => {
+				return
+			},
+			Some(record) => LocalReport { commit_sent_at: now, ..record },
+			None => LocalReport {
+				report: Self::probe(node, seed, params),
+				salt: sp_io::offchain::random_seed(),
+				commit_sent_at: now,
+				reveal_sent_at: None,
+			},
+		};
+		if !Self::replace_record(&store, previous, record.clone()) {
+			return;
+		}
+		let commitment = record.report.commitment(&record.salt);
+		Self::submit(account, Call::commit_report { node: node.clone(), commitment });
+	}
+
+	/// Reveal window, a commitment on chain and no report: reveal the local record.
+	fn reveal_offchain(
+		now: u32,
+		account: &Account<T>,
+		node: &T::AccountId,
+		commitment: H256,
+		key: &[u8],
+	) {
+		let store = StorageValueRef::persistent(key);
+		let Ok(Some(record)) = store.get::<LocalReport>() else { return };
+		if record.report.commitment(&record.salt) != commitment {
+			log::warn!(target: LOG_TARGET, "local report on {node:?} differs from its commitment");
+			return;
+		}
+		if record
+			.reveal_sent_at
+			.is_some_and(|at| now < at.saturating_add(RESUBMIT_AFTER_BLOCKS))
+		{
+			return;
+		}
+		let updated = LocalReport { reveal_sent_at: Some(now), ..record.clone() };
+		if !Self::replace_record(&store, Some(record.clone()), updated) {
+			return;
+		}
+		Self::submit(
+			account,
+			Call::reveal_report { node: node.clone(), report: record.report, salt: record.salt },
+		);
+	}
+
+	/// Write `record` where `previous` was read; false (nothing written) if another run of the
+	/// worker changed it in between.
+	fn replace_record(
+		store: &StorageValueRef<'_>,
+		previous: Option<LocalReport>,
+		record: LocalReport,
+	) -> bool {
+		store
+			.mutate(|current: Result<Option<LocalReport>, StorageRetrievalError>| match current {
+				Ok(current) if current == previous => Ok(record),
+				_ => Err(()),
+			})
+			.is_ok()
+	}
+
+	/// Submit `call` signed by `account`'s key.
+	fn submit(account: &Account<T>, call: Call<T>) {
+		let signer =
+			Signer::<T, T::AuthorityId>::any_account().with_filter(vec![account.public.clone()]);
+		match signer.send_signed_transaction(|_| call.clone()) {
+			Some((_, Ok(()))) => {},
+			Some((_, Err(()))) => {
+				log::warn!(target: LOG_TARGET, "the transaction pool refused a report")
+			},
+			None => log::warn!(target: LOG_TARGET, "no local key can sign for {:?}", account.id),
+		}
+	}
+}

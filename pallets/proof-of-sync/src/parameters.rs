@@ -1,0 +1,47 @@
+//! The governed parameters: their bounds and their setter.
+
+use crate::{
+	is_proper_share, BalanceOf, Config, Error, Event, Pallet, Parameters, Params, MAX_EPOCH_LENGTH,
+};
+use frame_support::{ensure, traits::Get};
+use sp_runtime::DispatchResult;
+
+impl<T: Config> Pallet<T> {
+	/// Check parameters against the bounds listed on [`Parameters`].
+	pub fn check_parameters(parameters: &Parameters<BalanceOf<T>>) -> Result<(), Error<T>> {
+		ensure!(
+			parameters.shares().iter().all(|share| is_proper_share(*share)),
+			Error::<T>::InvalidParameters
+		);
+		ensure!(
+			parameters.epoch_length >= T::MinEpochLength::get()
+				&& parameters.epoch_length <= MAX_EPOCH_LENGTH,
+			Error::<T>::InvalidParameters
+		);
+		ensure!(
+			parameters.verifiers_per_node >= 1
+				&& parameters.verifiers_per_node <= T::MaxVerifiers::get(),
+			Error::<T>::InvalidParameters
+		);
+		ensure!(!parameters.ema_alpha.is_zero(), Error::<T>::InvalidParameters);
+		ensure!(parameters.warmup_epochs >= 1, Error::<T>::InvalidParameters);
+		ensure!(
+			parameters.suspend_after_misses >= 1 && parameters.slash_after_misses >= 1,
+			Error::<T>::InvalidParameters
+		);
+		ensure!(
+			parameters.target_latency_ms < parameters.max_latency_ms,
+			Error::<T>::InvalidParameters
+		);
+		ensure!(parameters.tolerated_lag < parameters.max_lag, Error::<T>::InvalidParameters);
+		Ok(())
+	}
+
+	/// Set the parameters after checking them.
+	pub(crate) fn do_set_parameters(parameters: Parameters<BalanceOf<T>>) -> DispatchResult {
+		Self::check_parameters(&parameters)?;
+		Params::<T>::put(parameters);
+		Self::deposit_event(Event::ParametersSet { parameters });
+		Ok(())
+	}
+}

@@ -1,0 +1,491 @@
+//! The off-chain worker, with the test off-chain externalities (HTTP, local storage), a test
+//! transaction pool and an in-memory keystore holding a `dsyn` key: the probe of a good, slow,
+//! wrongly signed, lagging, unreachable and malformed node, and the commit and reveal
+//! transactions it submits.
+
+use crate::{
+	mock::*,
+	ocw::{evaluate, local_key, Observation, ProbeContext, RESUBMIT_AFTER_BLOCKS},
+	*,
+};
+use codec::{Decode, Encode};
+use dsync_primitives::probe::{
+	compute_challenge, probe_url, ProbeAnswer, SignedProbeAnswer, KEY_TYPE,
+	MAX_PROBE_RESPONSE_BYTES,
+};
+use frame_support::{assert_ok, traits::Hooks};
+use sp_core::{
+	offchain::{
+		testing::{OffchainState, PendingRequest, TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	},
+	sr25519, Pair, H256,
+};
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::{
+	generic::Preamble,
+	offchain::storage::StorageValueRef,
+	traits::{Dispatchable, Verify},
+};
+
+/// The seed byte of the probed node's key.
+const NODE_KEY: u8 = 7;
+/// The "random" seed of the test off-chain externalities: the salt of every commitment.
+const SALT: [u8; 32] = [9u8; 32];
+
+/// A keystore with one `dsyn` key; returns it with the key's account.
+fn keystore() -> (MemoryKeystore, AccountId) {
+	let keystore = MemoryKeystore::new();
+	let public = keystore
+		.sr25519_generate_new(KEY_TYPE, Some("//Verifier"))
+		.expect("the memory keystore generates keys");
+	(keystore, public.into())
+}
+
+/// One validator node (owner `validator(1)`) whose key is `verifier_key`, one service node
+/// (owner `service(1)`) whose key is `pair(NODE_KEY)`, one verifier per node.
+fn builder(verifier_key: AccountId) -> ExtBuilder {
+	ExtBuilder::empty()
+		.with_params(|params| params.verifiers_per_node = 1)
+		.validator_node(validator(1), verifier_key)
+		.service_node(service(1), pair(NODE_KEY).public().into(), 10, NodeStatus::Active)
+}
+
+/// The externalities of `builder` with the off-chain, pool and keystore extensions.
+fn with_extensions(
+	builder: ExtBuilder,
+	offchain: TestOffchainExt,
+	pool: TestTransactionPoolExt,
+	keystore: MemoryKeystore,
+) -> sp_io::TestExternalities {
+	let mut ext = builder.build();
+	ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+	ext.register_extension(OffchainDbExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext
+}
+
+/// An answer to `seed` at best block `best_number` (hash `best_hash`), right or wrong.
+fn answer(seed: [u8; 32], best_number: u32, best_hash: H256, correct: bool) -> ProbeAnswer {
+	let mut compute = compute_challenge(&seed);
+	if !correct {
+		compute[0] ^= 1;
+	}
+	ProbeAnswer {
+		seed,
+		best_number,
+		best_hash,
+		finalized_number: best_number.saturating_sub(2),
+		finalized_hash: H256::zero(),
+		compute,
+	}
+}
+
+/// `answer` signed by `signer`.
+fn signed(signer: &sr25519::Pair, answer: ProbeAnswer) -> SignedProbeAnswer {
+	SignedProbeAnswer { signature: signer.sign(&answer.signing_payload()), answer }
+}
+
+/// Expect one probe of the standard endpoint with `seed`, answered `200 OK` with `body`.
+fn expect_probe(state: &mut OffchainState, seed: &[u8; 32], body: Vec<u8>) {
+	let uri = String::from_utf8(probe_url(ENDPOINT, seed)).expect("probe URLs are ASCII");
+	state.expect_request(PendingRequest {
+		method: "GET".into(),
+		uri,
+		response: Some(body),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// The challenge seed of `service(1)` this epoch.
+fn node_seed() -> [u8; 32] {
+	Assignments::<Test>::get(service(1)).expect("the node is assigned").seed
+}
+
+/// Decode the transactions in the pool.
+fn pool_calls(transactions: &[Vec<u8>]) -> Vec<Extrinsic> {
+	transactions
+		.iter()
+		.map(|tx| Extrinsic::decode(&mut &tx[..]).expect("the pool holds our extrinsics"))
+		.collect()
+}
+
+/// The signer of `tx`, after checking its signature of `(call, nonce)`.
+fn signer_of(tx: &Extrinsic, nonce: u32) -> AccountId {
+	let Preamble::Signed(signer, signature, ()) = &tx.preamble else {
+		panic!("the off-chain worker submits signed transactions");
+	};
+	assert!(signature.verify(&(&tx.function, nonce).encode()[..], signer));
+	signer.clone()
+}
+
+/// No block is known to the chain of `evaluate`'s tests.
+fn unknown_block(_number: u32, _hash: &H256) -> bool {
+	false
+}
+
+/// [`unknown_block`], as a `'static` value.
+static UNKNOWN_BLOCK: fn(u32, &H256) -> bool = unknown_block;
+
+/// A context for `evaluate`: block 100, maximums 1_100 ms and 12 blocks, no known block.
+fn context(seed: [u8; 32], node_key: Option<sr25519::Public>) -> ProbeContext<'static> {
+	ProbeContext {
+		seed,
+		node_key,
+		current_block: 100,
+		max_latency_ms: 1_100,
+		max_lag: 12,
+		is_canonical: &UNKNOWN_BLOCK,
+	}
+}
+
+#[test]
+fn a_good_node_is_committed_then_revealed() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key.clone()), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_collecting();
+		assert_eq!(System::block_number(), 2);
+		let seed = node_seed();
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 2, H256::repeat_byte(2), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		state.write().seed = SALT;
+
+		ProofOfSync::offchain_worker(2);
+
+		let expected = ProbeReport {
+			available: true,
+			challenge_ok: true,
+			latency_ms: 0,
+			sync_lag: 0,
+			evidence: Some(evidence),
+		};
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 1);
+		assert_eq!(signer_of(&txs[0], 0), verifier_key);
+		let commitment = expected.commitment(&SALT);
+		assert_eq!(
+			txs[0].function,
+			RuntimeCall::ProofOfSync(crate::Call::commit_report { node: service(1), commitment })
+		);
+		let key = local_key(1, &service(1), &validator(1));
+		let record = StorageValueRef::persistent(&key).get::<LocalReport>().unwrap().unwrap();
+		assert_eq!(
+			record,
+			LocalReport {
+				report: expected.clone(),
+				salt: SALT,
+				commit_sent_at: 2,
+				reveal_sent_at: None
+			}
+		);
+
+		// The commitment lands on chain; the worker has nothing more to do in this window.
+		assert_ok!(txs[0].function.clone().dispatch(RuntimeOrigin::signed(verifier_key.clone())));
+		ProofOfSync::offchain_worker(2);
+		run_to_block(5);
+		ProofOfSync::offchain_worker(5);
+		assert_eq!(pool_state.read().transactions.len(), 1);
+
+		// The reveal window: the worker reveals what it committed to.
+		run_to_block(6);
+		ProofOfSync::offchain_worker(6);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 2);
+		assert_eq!(signer_of(&txs[1], 1), verifier_key);
+		let RuntimeCall::ProofOfSync(crate::Call::reveal_report { node, report, salt }) =
+			txs[1].function.clone()
+		else {
+			panic!("the second transaction reveals");
+		};
+		assert_eq!(node, service(1));
+		assert_eq!(report, expected);
+		assert_eq!(salt, SALT);
+		assert_eq!(report.commitment(&salt), commitment);
+		assert_ok!(txs[1].function.clone().dispatch(RuntimeOrigin::signed(verifier_key.clone())));
+		let slot = Assignments::<Test>::get(service(1)).unwrap().slots[0].clone();
+		assert_eq!(slot.report, Some(expected));
+
+		// Once the report is on chain, the local record is cleared and nothing is resent.
+		run_to_block(7);
+		ProofOfSync::offchain_worker(7);
+		assert_eq!(pool_state.read().transactions.len(), 2);
+		assert_eq!(StorageValueRef::persistent(&key).get::<LocalReport>(), Ok(None));
+
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_commitment_not_on_chain_is_resubmitted_after_three_blocks() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key.clone()), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 2, H256::zero(), true));
+		// One probe only: the resubmission reuses the local record.
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		ProofOfSync::offchain_worker(2);
+		for block in 3..2 + u64::from(RESUBMIT_AFTER_BLOCKS) {
+			run_to_block(block);
+			ProofOfSync::offchain_worker(block);
+			assert_eq!(pool_state.read().transactions.len(), 1);
+		}
+		run_to_block(5);
+		ProofOfSync::offchain_worker(5);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 2);
+		assert_eq!(txs[0].function, txs[1].function);
+		assert_eq!(signer_of(&txs[1], 1), verifier_key);
+
+		// Never committed on chain: nothing to reveal.
+		run_to_block(6);
+		ProofOfSync::offchain_worker(6);
+		assert_eq!(pool_state.read().transactions.len(), 2);
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_wrongly_signed_answer_fails_the_challenge_but_is_kept_as_evidence() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, _pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		let evidence = signed(&pair(NODE_KEY + 1), answer(seed, 2, H256::zero(), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &Params::<Test>::get());
+		assert_eq!(
+			report,
+			ProbeReport {
+				available: true,
+				challenge_ok: false,
+				latency_ms: 0,
+				sync_lag: 0,
+				evidence: Some(evidence)
+			}
+		);
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_lagging_node_reports_its_lag() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, _pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		let params = Params::<Test>::get();
+		// The verifier is at block 30; the node's best block is 10, a block of this chain.
+		System::set_block_number(30);
+		frame_system::BlockHash::<Test>::insert(10u64, H256::repeat_byte(10));
+
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 10, H256::repeat_byte(10), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		assert_eq!(
+			report,
+			ProbeReport {
+				available: true,
+				challenge_ok: true,
+				latency_ms: 0,
+				sync_lag: 20,
+				evidence: Some(evidence)
+			}
+		);
+
+		// A best block this chain does not know: the challenge fails too.
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 10, H256::repeat_byte(11), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		assert!(!report.challenge_ok);
+		assert_eq!(report.sync_lag, 20);
+
+		// A node ahead of the verifier is accepted, with no lag.
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 35, H256::repeat_byte(35), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		assert!(report.challenge_ok);
+		assert_eq!(report.sync_lag, 0);
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_malformed_body_counts_as_available_but_failed() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, _pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		let params = Params::<Test>::get();
+		let malformed = ProbeReport {
+			available: true,
+			challenge_ok: false,
+			latency_ms: 0,
+			sync_lag: 12,
+			evidence: None,
+		};
+
+		expect_probe(&mut state.write(), &seed, b"<html>hello</html>".to_vec());
+		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+
+		// A valid answer followed by trailing bytes.
+		let mut body = signed(&pair(NODE_KEY), answer(seed, 2, H256::zero(), true)).encode();
+		body.push(0);
+		expect_probe(&mut state.write(), &seed, body);
+		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+
+		// Too long.
+		expect_probe(&mut state.write(), &seed, vec![0u8; MAX_PROBE_RESPONSE_BYTES + 100]);
+		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+
+		// Empty.
+		expect_probe(&mut state.write(), &seed, Vec::new());
+		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn an_unreachable_node_is_reported_down_and_committed() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key.clone()), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_collecting();
+		// An endpoint no request can be made to: no HTTP request at all (the test
+		// externalities would panic on a request without an expected response).
+		MockRegistry::update(&service(1), |node| node.endpoint = b"not a url".to_vec());
+		state.write().seed = SALT;
+		ProofOfSync::offchain_worker(2);
+
+		let down = ProbeReport {
+			available: false,
+			challenge_ok: false,
+			latency_ms: 1_100,
+			sync_lag: 12,
+			evidence: None,
+		};
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 1);
+		assert_eq!(signer_of(&txs[0], 0), verifier_key);
+		assert_eq!(
+			txs[0].function,
+			RuntimeCall::ProofOfSync(crate::Call::commit_report {
+				node: service(1),
+				commitment: down.commitment(&SALT),
+			})
+		);
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn evaluate_reports_down_for_no_answer_and_error_statuses() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		let seed = [1u8; 32];
+		let ctx = context(seed, Some(pair(NODE_KEY).public()));
+		let down = ProbeReport {
+			available: false,
+			challenge_ok: false,
+			latency_ms: 1_100,
+			sync_lag: 12,
+			evidence: None,
+		};
+		assert_eq!(evaluate(Observation::Unreachable, &ctx), down);
+		let body = signed(&pair(NODE_KEY), answer(seed, 100, H256::zero(), true)).encode();
+		for status in [500, 404, 301, 204] {
+			let observation = Observation::Response { status, latency_ms: 30, body: body.clone() };
+			assert_eq!(evaluate(observation, &ctx), down);
+		}
+	});
+}
+
+#[test]
+fn evaluate_keeps_the_latency_of_a_slow_node() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		let seed = [1u8; 32];
+		let ctx = context(seed, Some(pair(NODE_KEY).public()));
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 100, H256::zero(), true));
+		let observation =
+			Observation::Response { status: 200, latency_ms: 5_000, body: evidence.encode() };
+		let report = evaluate(observation, &ctx);
+		assert_eq!(
+			report,
+			ProbeReport {
+				available: true,
+				challenge_ok: true,
+				latency_ms: 5_000,
+				sync_lag: 0,
+				evidence: Some(evidence)
+			}
+		);
+		// Slower than the maximum: worth nothing.
+		let medians = crate::tally::Medians::of([report].iter());
+		assert_eq!(medians.quality(&test_params()), sp_runtime::Perbill::zero());
+	});
+}
+
+#[test]
+fn evaluate_checks_seed_compute_and_key() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		let seed = [1u8; 32];
+		let key = Some(pair(NODE_KEY).public());
+		let check = |answer: ProbeAnswer, node_key| {
+			let body = signed(&pair(NODE_KEY), answer).encode();
+			let observation = Observation::Response { status: 200, latency_ms: 10, body };
+			evaluate(observation, &context(seed, node_key)).challenge_ok
+		};
+		assert!(check(answer(seed, 100, H256::zero(), true), key));
+		// Another seed, a wrong compute result, no known key.
+		assert!(!check(answer([2u8; 32], 100, H256::zero(), true), key));
+		assert!(!check(answer(seed, 100, H256::zero(), false), key));
+		assert!(!check(answer(seed, 100, H256::zero(), true), None));
+		// An old block unknown to the chain.
+		assert!(!check(answer(seed, 99, H256::zero(), true), key));
+	});
+}
+
+#[test]
+fn the_worker_does_nothing_without_keys_or_outside_the_windows() {
+	// No key in the keystore.
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (_, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key), offchain, pool, MemoryKeystore::new());
+	ext.execute_with(|| {
+		run_to_collecting();
+		ProofOfSync::offchain_worker(2);
+		assert!(pool_state.read().transactions.is_empty());
+	});
+
+	// A key, but the epoch is being paid.
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key), offchain, pool, keystore);
+	ext.execute_with(|| {
+		run_to_block(11);
+		assert!(matches!(phase(), Phase::Paying { .. } | Phase::Starting));
+		ProofOfSync::offchain_worker(11);
+		assert!(pool_state.read().transactions.is_empty());
+		ProofOfSync::do_try_state().unwrap();
+	});
+}

@@ -1,0 +1,234 @@
+//! `commit_report` and `reveal_report`: success, events, fees and every error.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, dispatch::Pays};
+use sp_core::H256;
+
+#[test]
+fn commit_report_stores_the_commitment_for_free() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		let (verifier, node) = (validator(2), service(1));
+		let report = good_report();
+		let info = commit(&verifier, &node, &report).expect("the commitment is accepted");
+		assert_eq!(info.pays_fee, Pays::No);
+		assert_eq!(
+			last_event(),
+			Event::ReportCommitted { epoch: 1, node: node.clone(), verifier: verifier.clone() }
+		);
+		let assignment = Assignments::<Test>::get(&node).unwrap();
+		let slot = assignment.slots.iter().find(|slot| slot.verifier == verifier).unwrap();
+		assert_eq!(slot.commitment, Some(report.commitment(&salt_of(&verifier, &node))));
+		assert_eq!(slot.report, None);
+		// The other slots are untouched.
+		assert_eq!(assignment.slots.iter().filter(|slot| slot.commitment.is_some()).count(), 1);
+	});
+}
+
+#[test]
+fn commit_report_errors() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		let (verifier, node) = (validator(1), service(1));
+		let commitment = H256::repeat_byte(1);
+
+		// A key nobody registered.
+		let stranger = RuntimeOrigin::signed(service(50));
+		assert_noop!(
+			ProofOfSync::commit_report(stranger, node.clone(), commitment),
+			Error::<Test>::UnknownVerifierKey
+		);
+		// Not a target.
+		assert_noop!(
+			ProofOfSync::commit_report(
+				RuntimeOrigin::signed(key_of(&verifier)),
+				service(9),
+				commitment
+			),
+			Error::<Test>::NoAssignment
+		);
+		// A registered key whose node was not drawn (a service node's key).
+		assert_noop!(
+			ProofOfSync::commit_report(
+				RuntimeOrigin::signed(key_of(&service(2))),
+				node.clone(),
+				commitment
+			),
+			Error::<Test>::NotAssignedVerifier
+		);
+		// Twice.
+		assert_ok!(ProofOfSync::commit_report(
+			RuntimeOrigin::signed(key_of(&verifier)),
+			node.clone(),
+			commitment
+		));
+		assert_noop!(
+			ProofOfSync::commit_report(
+				RuntimeOrigin::signed(key_of(&verifier)),
+				node.clone(),
+				H256::repeat_byte(2)
+			),
+			Error::<Test>::AlreadyCommitted
+		);
+		// After the commit window.
+		run_to_reveal_window();
+		assert_noop!(
+			ProofOfSync::commit_report(
+				RuntimeOrigin::signed(key_of(&validator(2))),
+				node.clone(),
+				commitment
+			),
+			Error::<Test>::CommitWindowClosed
+		);
+		// Unsigned and root origins are refused.
+		assert_noop!(
+			ProofOfSync::commit_report(RuntimeOrigin::none(), node.clone(), commitment),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ProofOfSync::commit_report(RuntimeOrigin::root(), node, commitment),
+			sp_runtime::DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn failed_reports_pay_their_fee() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		let error = ProofOfSync::commit_report(
+			RuntimeOrigin::signed(service(50)),
+			service(1),
+			H256::zero(),
+		)
+		.unwrap_err();
+		assert_eq!(error.post_info.pays_fee, Pays::Yes);
+	});
+}
+
+#[test]
+fn reveal_report_stores_the_report_for_free() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		let (verifier, node) = (validator(3), service(2));
+		let report = ProbeReport { latency_ms: 321, sync_lag: 1, ..good_report() };
+		assert_ok!(commit(&verifier, &node, &report));
+		run_to_reveal_window();
+		let info = reveal(&verifier, &node, &report).expect("the report is revealed");
+		assert_eq!(info.pays_fee, Pays::No);
+		assert_eq!(
+			last_event(),
+			Event::ReportRevealed {
+				epoch: 1,
+				node: node.clone(),
+				verifier: verifier.clone(),
+				available: true,
+				challenge_ok: true,
+				latency_ms: 321,
+				sync_lag: 1,
+			}
+		);
+		let assignment = Assignments::<Test>::get(&node).unwrap();
+		let slot = assignment.slots.iter().find(|slot| slot.verifier == verifier).unwrap();
+		assert_eq!(slot.report, Some(report));
+	});
+}
+
+#[test]
+fn reveal_report_errors() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		let (verifier, node) = (validator(1), service(1));
+		let report = good_report();
+		let salt = salt_of(&verifier, &node);
+		assert_ok!(commit(&verifier, &node, &report));
+
+		// Before the reveal window.
+		assert_noop!(reveal(&verifier, &node, &report), Error::<Test>::NotInRevealWindow);
+
+		run_to_reveal_window();
+		// A key nobody registered.
+		assert_noop!(
+			ProofOfSync::reveal_report(
+				RuntimeOrigin::signed(service(50)),
+				node.clone(),
+				report.clone(),
+				salt
+			),
+			Error::<Test>::UnknownVerifierKey
+		);
+		// Not a target.
+		assert_noop!(
+			ProofOfSync::reveal_report(
+				RuntimeOrigin::signed(key_of(&verifier)),
+				service(9),
+				report.clone(),
+				salt
+			),
+			Error::<Test>::NoAssignment
+		);
+		// Not drawn.
+		assert_noop!(
+			ProofOfSync::reveal_report(
+				RuntimeOrigin::signed(key_of(&service(2))),
+				node.clone(),
+				report.clone(),
+				salt
+			),
+			Error::<Test>::NotAssignedVerifier
+		);
+		// Drawn but never committed.
+		assert_noop!(reveal(&validator(2), &node, &report), Error::<Test>::NotCommitted);
+		// Another salt, or another report.
+		assert_noop!(
+			ProofOfSync::reveal_report(
+				RuntimeOrigin::signed(key_of(&verifier)),
+				node.clone(),
+				report.clone(),
+				[9u8; 32]
+			),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_noop!(
+			reveal(&verifier, &node, &ProbeReport { latency_ms: 51, ..good_report() }),
+			Error::<Test>::CommitmentMismatch
+		);
+		// Twice.
+		assert_ok!(reveal(&verifier, &node, &report));
+		assert_noop!(reveal(&verifier, &node, &report), Error::<Test>::AlreadyRevealed);
+	});
+}
+
+#[test]
+fn the_commitment_hashes_the_report_and_the_salt() {
+	let report = good_report();
+	let salt = [3u8; 32];
+	assert_eq!(
+		report.commitment(&salt),
+		H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(&report, &salt))))
+	);
+	assert_ne!(report.commitment(&salt), report.commitment(&[4u8; 32]));
+	assert_ne!(report.commitment(&salt), down_report().commitment(&salt));
+}
+
+#[test]
+fn an_assignment_of_an_old_epoch_is_not_reported_on() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		Assignments::<Test>::mutate(service(1), |assignment| {
+			if let Some(assignment) = assignment {
+				assignment.epoch = 0;
+			}
+		});
+		assert_noop!(
+			commit(&validator(1), &service(1), &good_report()),
+			Error::<Test>::NoAssignment
+		);
+		// Restore, for the invariants.
+		Assignments::<Test>::mutate(service(1), |assignment| {
+			if let Some(assignment) = assignment {
+				assignment.epoch = 1;
+			}
+		});
+	});
+}

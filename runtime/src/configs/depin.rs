@@ -1,0 +1,87 @@
+//! The DePIN layer: the node registry and Proof of Sync.
+//!
+//! - `NodeRegistry` (`pallet-node-registry`): validators and service nodes register their
+//!   declared resources, services, probe endpoint and off-chain (`dsyn`) key, with a bond held in
+//!   `Balances` that scales with the declared capacity. Slashed bonds go to the treasury account.
+//! - `ProofOfSync` (`pallet-proof-of-sync`): every epoch, randomly drawn active validators probe
+//!   each service node through their off-chain workers, commit then reveal their measurements;
+//!   the runtime scores the nodes, pays the epoch's reward budget from the treasury account pro
+//!   rata to score × capacity × usage, and suspends or slashes nodes that keep failing.
+//!
+//! Both pallets' economic and security knobs are parameters in storage, set by root (the
+//! governance origin once referenda are in the runtime); the presets set their genesis values.
+
+use crate::{
+	configs::tokenomics::TreasuryAccount, AccountId, Balances, Runtime, RuntimeHoldReason,
+};
+use dsync_primitives::Hash;
+use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32, Contains, Randomness};
+use frame_system::{pallet_prelude::BlockNumberFor, EnsureRoot};
+
+impl pallet_node_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Slashed = ResolveTo<TreasuryAccount, Balances>;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type SlashCancelOrigin = EnsureRoot<AccountId>;
+	type MaxServiceNodes = ConstU32<1000>;
+	type MaxValidatorNodes = ConstU32<100>;
+	type MaxGpuKinds = ConstU32<8>;
+	type MaxGpuModelLen = ConstU32<64>;
+	type MaxModels = ConstU32<32>;
+	type MaxEndpointLen = ConstU32<128>;
+	type MaxPendingSlashes = ConstU32<256>;
+	type MaxSlashesPerEpoch = ConstU32<64>;
+	type WeightInfo = pallet_node_registry::weights::SubstrateWeight<Runtime>;
+}
+
+/// Verifiers must be in the current session's validator set, not only registered as validators.
+pub struct SessionValidators;
+impl Contains<AccountId> for SessionValidators {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::Validators::<Runtime>::get().contains(who)
+	}
+}
+
+/// Challenge randomness: the VRF output of the parent block (fresh every block, so a service
+/// node cannot precompute its answers an epoch ahead), falling back to BABE's epoch randomness
+/// in the first block, where there is no parent VRF output.
+pub struct ChallengeRandomness;
+impl Randomness<Hash, BlockNumberFor<Runtime>> for ChallengeRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumberFor<Runtime>) {
+		let (parent, block) = pallet_babe::ParentBlockRandomness::<Runtime>::random(subject);
+		match parent {
+			Some(hash) => (hash, block),
+			None => pallet_babe::RandomnessFromOneEpochAgo::<Runtime>::random(subject),
+		}
+	}
+}
+
+/// Honest verification earns the verifier's validator stash era points, so staking rewards
+/// reflect verification work as well as block production.
+pub struct VerificationEraPoints;
+impl pallet_proof_of_sync::VerificationPoints<AccountId> for VerificationEraPoints {
+	fn reward(points: alloc::vec::Vec<(AccountId, u32)>) {
+		use frame_support::traits::RewardsReporter;
+		pallet_staking::Pallet::<Runtime>::reward_by_ids(points);
+	}
+}
+
+impl pallet_proof_of_sync::Config for Runtime {
+	type Currency = Balances;
+	type Registry = crate::NodeRegistry;
+	type RewardSource = TreasuryAccount;
+	type IsActiveValidator = SessionValidators;
+	type Randomness = ChallengeRandomness;
+	type EraPoints = VerificationEraPoints;
+	type AuthorityId = pallet_proof_of_sync::crypto::ProofOfSyncAuthId;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type MaxProbeTargets = ConstU32<1000>;
+	type MaxVerifierCandidates = ConstU32<64>;
+	type MaxVerifiers = ConstU32<8>;
+	type NodesPerBlock = ConstU32<32>;
+	type MinEpochLength = ConstU32<6>;
+	type WeightInfo = pallet_proof_of_sync::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::ProofOfSyncBenchmarkHelper;
+}
