@@ -192,3 +192,23 @@ pub fn signed_with(
 		extension,
 	)
 }
+
+/// A transaction of `call` signed by the sr25519 key `pair` with an explicit nonce and no tip, for
+/// signers that are not development accounts of the keyring (e.g. a node's off-chain `dsyn` key).
+pub fn signed_by_pair(
+	pair: &sp_core::sr25519::Pair,
+	nonce: Nonce,
+	call: RuntimeCall,
+) -> UncheckedExtrinsic {
+	use sp_core::Pair as _;
+	let extension = tx_extension(nonce, 0);
+	let payload =
+		SignedPayload::new(call.clone(), extension.clone()).expect("extension is valid; qed");
+	let signature = payload.using_encoded(|bytes| pair.sign(bytes));
+	UncheckedExtrinsic::new_signed(
+		call,
+		MultiAddress::Id(AccountId::from(pair.public())),
+		MultiSignature::Sr25519(signature),
+		extension,
+	)
+}

@@ -3,6 +3,7 @@
 //! inherent, signed extrinsics, finalisation).
 
 mod chain;
+mod depin;
 mod genesis;
 mod staking;
 mod tokenomics;
