@@ -12,8 +12,8 @@ frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
 	[frame_system, SystemBench::<Runtime>]
 	[pallet_tokenomics, Tokenomics]
-	[pallet_node_registry, NodeRegistry]
-	[pallet_proof_of_sync, ProofOfSync]
+	[pallet_node_registry, crate::NodeRegistry]
+	[pallet_proof_of_sync, crate::ProofOfSync]
 );
 
 /// Registers nodes through the real registry for the Proof-of-Sync benchmarks.

@@ -109,7 +109,8 @@
 //! Status transitions of a service node, from the status the registry reports at its tally:
 //!
 //! - `Pending` → `Active` when `epochs >= warmup_epochs` and `score >= activation_score`.
-//! - `Active` → `Suspended` when `misses >= suspend_after_misses`.
+//! - `Pending` or `Active` → `Suspended` when `misses >= suspend_after_misses` (a node that
+//!   never answers does not sit in warm-up for ever).
 //! - `Suspended`: when `misses >= suspend_after_misses + slash_after_misses`, a slash of
 //!   `miss_slash` (`RepeatedMisses`) is scheduled for epoch `+ slash_defer_epochs` and `misses`
 //!   goes back to `suspend_after_misses` (the next slash needs `slash_after_misses` more);
