@@ -383,7 +383,7 @@ mod tests {
 			assert_eq!(status, expected, "{}", String::from_utf8_lossy(request));
 		}
 		let mut huge = b"GET /dsync/health HTTP/1.1\r\nX: ".to_vec();
-		huge.extend(std::iter::repeat(b'a').take(MAX_REQUEST_BYTES + 10));
+		huge.extend(std::iter::repeat_n(b'a', MAX_REQUEST_BYTES + 10));
 		let (status, _) = runtime.block_on(get(addr, &huge));
 		assert_eq!(status, 431);
 	}

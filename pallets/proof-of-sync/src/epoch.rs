@@ -189,7 +189,7 @@ impl<T: Config> Pallet<T> {
 				(sp_io::hashing::blake2_256(&data), candidate)
 			})
 			.collect();
-		keyed.sort_by(|a, b| a.0.cmp(&b.0));
+		keyed.sort_by_key(|entry| entry.0);
 		keyed
 			.into_iter()
 			.take(to_usize(k))

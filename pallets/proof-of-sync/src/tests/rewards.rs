@@ -162,7 +162,7 @@ impl Rng {
 
 #[test]
 fn shares_never_exceed_the_part_and_lose_less_than_one_planck_each() {
-	let mut rng = Rng(0x5eed_0f_5ca1e);
+	let mut rng = Rng(0x05ee_d0f5_ca1e);
 	for _ in 0..2_000 {
 		let part = u128::from(rng.next()) << rng.below(64);
 		let count = rng.below(20) + 1;

@@ -1,0 +1,114 @@
+//! Resolution of disputed jobs by re-executing one item on chain.
+
+use crate::{
+	input_leaf, to_usize, BatchItem, Config, Error, Event, JobId, JobInput, JobStatus, Jobs,
+	ModelCode, Models, Pallet, PenaltyReason, RefundReason, ResultClaim,
+};
+use alloc::vec::Vec;
+use dsync_aivm_core::{result_hash, verify_merkle_proof, Model};
+use frame_support::{ensure, BoundedVec};
+use sp_core::H256;
+use sp_runtime::DispatchResult;
+
+/// The siblings of a proof as the core's verifier takes them.
+fn siblings(proof: &[H256]) -> Vec<[u8; 32]> {
+	proof.iter().map(|node| node.0).collect()
+}
+
+impl<T: Config> Pallet<T> {
+	/// Re-execute item `index` of the disputed job `id` and settle or refund it.
+	pub(crate) fn do_resolve_by_execution(
+		who: T::AccountId,
+		id: JobId,
+		index: u32,
+		batch_item: Option<BatchItem>,
+		claims: BoundedVec<ResultClaim, T::MaxReplication>,
+	) -> DispatchResult {
+		let job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(job.status == JobStatus::Disputed, Error::<T>::NotDisputed);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
+		ensure!(index < job.items, Error::<T>::InvalidItemIndex);
+		let record = Models::<T>::get(job.model).ok_or(Error::<T>::UnknownModel)?;
+		let input_len = to_usize(record.input_len);
+		let position = to_usize(index);
+		let count = to_usize(job.items);
+
+		// The item's input: from storage, or proven against the batch's inputs hash.
+		let input: Vec<i8> = match &job.input {
+			JobInput::Inline(data) => data
+				.chunks_exact(input_len.max(1))
+				.nth(position)
+				.ok_or(Error::<T>::InvalidItemIndex)?
+				.to_vec(),
+			JobInput::Batch { inputs_hash, .. } => {
+				let item = batch_item.ok_or(Error::<T>::MissingBatchItem)?;
+				ensure!(item.input.len() == input_len, Error::<T>::InvalidItemInput);
+				let leaf = input_leaf(&item.input);
+				ensure!(
+					verify_merkle_proof(
+						&inputs_hash.0,
+						&leaf,
+						position,
+						count,
+						&siblings(&item.proof)
+					),
+					Error::<T>::InvalidInputProof
+				);
+				item.input.into_inner()
+			},
+		};
+
+		// Each distinct revealed result's leaf at the item.
+		let roots = job.distinct_results();
+		let leaves: Vec<(H256, H256)> = if job.items == 1 {
+			// A one-item result is its own leaf.
+			roots.iter().map(|root| (*root, *root)).collect()
+		} else {
+			let mut seen: Vec<H256> = Vec::new();
+			for claim in claims.iter() {
+				ensure!(
+					roots.contains(&claim.root) && !seen.contains(&claim.root),
+					Error::<T>::UnexpectedClaim
+				);
+				seen.push(claim.root);
+			}
+			let mut leaves = Vec::new();
+			for root in roots.iter() {
+				let claim = claims
+					.iter()
+					.find(|claim| claim.root == *root)
+					.ok_or(Error::<T>::MissingClaim)?;
+				ensure!(
+					verify_merkle_proof(
+						&root.0,
+						&claim.leaf.0,
+						position,
+						count,
+						&siblings(&claim.proof)
+					),
+					Error::<T>::InvalidClaimProof
+				);
+				leaves.push((*root, claim.leaf));
+			}
+			leaves
+		};
+
+		// The re-execution.
+		let code = ModelCode::<T>::get(job.model).ok_or(Error::<T>::UnknownModel)?;
+		let model = Model::parse(&code).map_err(|_| Error::<T>::InvalidModel)?;
+		let outputs = model.evaluate(&input).map_err(|_| Error::<T>::InvalidItemInput)?;
+		let expected = H256(result_hash(&outputs));
+
+		let matching: Vec<H256> =
+			leaves.iter().filter(|(_, leaf)| *leaf == expected).map(|(root, _)| *root).collect();
+		ensure!(matching.len() <= 1, Error::<T>::ItemNotDecisive);
+
+		Self::deposit_event(Event::DisputeResolved { job: id, item: index, expected, by: who });
+		match matching.first() {
+			Some(winner) => Self::pay_out(id, job, *winner, PenaltyReason::WrongResult),
+			None => Self::refund(id, job, RefundReason::NoMatchingResult),
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,180 @@
+//! Posting a job: the checks, the weighted draw of its providers and the escrow hold.
+
+use crate::{
+	is_valid_url, to_usize, BalanceOf, Config, Error, Event, Expiries, HoldReason, Job, JobId,
+	JobInput, JobInputOf, JobStatus, Jobs, ModelId, ModelRecord, Models, NextJobId, OpenEscrow,
+	OpenJobCount, Pallet, Params, ProviderJobs, ProviderSlot, ProviderSource,
+	MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
+};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	ensure,
+	traits::{fungible::MutateHold, Get, Randomness},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_io::hashing::blake2_256;
+use sp_runtime::{
+	traits::{CheckedMul, Saturating, Zero},
+	ArithmeticError, DispatchError,
+};
+
+/// The randomness subject of the provider draw.
+pub const ASSIGN_SUBJECT: &[u8] = b"dsync/gpu-jobs/assign";
+
+impl<T: Config> Pallet<T> {
+	/// Check and post a job; returns its id.
+	pub(crate) fn do_post_job(
+		client: T::AccountId,
+		model: ModelId,
+		input: JobInputOf<T>,
+		replication: u8,
+		price: BalanceOf<T>,
+		deadline: BlockNumberFor<T>,
+	) -> Result<JobId, DispatchError> {
+		let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(record.active, Error::<T>::ModelInactive);
+		let k = u32::from(replication);
+		ensure!(k >= 1 && k <= T::MaxReplication::get(), Error::<T>::InvalidReplication);
+		let items = Self::check_input(&record, &input)?;
+		let floor = record.price_floor.saturating_mul(items.into());
+		ensure!(!price.is_zero() && price >= floor, Error::<T>::PriceBelowFloor);
+
+		let params = Params::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		let earliest = now.saturating_add(params.min_deadline.into());
+		let latest = now.saturating_add(params.max_deadline.into());
+		ensure!(deadline >= earliest && deadline <= latest, Error::<T>::InvalidDeadline);
+		ensure!(OpenJobCount::<T>::get() < T::MaxOpenJobs::get(), Error::<T>::TooManyOpenJobs);
+		let escrow = price.checked_mul(&k.into()).ok_or(ArithmeticError::Overflow)?;
+		let id = NextJobId::<T>::get();
+		let next_id = id.checked_add(1).ok_or(ArithmeticError::Overflow)?;
+		let commit_deadline = deadline.saturating_sub(params.reveal_period.into());
+		let dispute_end = deadline.saturating_add(params.dispute_period.into());
+		let room = |block: BlockNumberFor<T>| {
+			Expiries::<T>::decode_len(block).unwrap_or(0) < to_usize(T::MaxExpiriesPerBlock::get())
+		};
+		ensure!(room(deadline) && room(dispute_end), Error::<T>::ExpiryQueueFull);
+		let providers = Self::draw_providers(model, k, &client, id)?;
+		T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)?;
+
+		// Only writes below: the queues were checked for room, the escrow is held.
+		for block in [deadline, dispute_end] {
+			Expiries::<T>::try_mutate(block, |queue| queue.try_push(id))
+				.map_err(|_| Error::<T>::ExpiryQueueFull)?;
+		}
+		for slot in providers.iter() {
+			ProviderJobs::<T>::insert(&slot.who, id, ());
+		}
+		let drawn: Vec<T::AccountId> = providers.iter().map(|slot| slot.who.clone()).collect();
+		Jobs::<T>::insert(
+			id,
+			Job::<T> {
+				client: client.clone(),
+				model,
+				input,
+				items,
+				price,
+				posted_at: now,
+				commit_deadline,
+				deadline,
+				dispute_end,
+				providers,
+				status: JobStatus::Open,
+			},
+		);
+		NextJobId::<T>::put(next_id);
+		OpenJobCount::<T>::mutate(|count| *count = count.saturating_add(1));
+		OpenEscrow::<T>::mutate(|total| *total = total.saturating_add(escrow));
+		Self::deposit_event(Event::JobPosted {
+			job: id,
+			client,
+			model,
+			k: replication,
+			price,
+			providers: drawn,
+			deadline,
+		});
+		Ok(id)
+	}
+
+	/// Check `input` against the model; returns the number of items.
+	///
+	/// Inline: a non-empty whole number of items. Batch: at least one item, a valid URL, at
+	/// most `MAX_BATCH_INPUT_BYTES` of input. Both: at most `MAX_JOB_OUTPUTS` output values.
+	pub(crate) fn check_input(
+		record: &ModelRecord<BalanceOf<T>>,
+		input: &JobInputOf<T>,
+	) -> Result<u32, Error<T>> {
+		let input_len = record.input_len;
+		let items = match input {
+			JobInput::Inline(data) => {
+				let len = u32::try_from(data.len()).map_err(|_| Error::<T>::InvalidInput)?;
+				ensure!(len > 0 && len.checked_rem(input_len) == Some(0), Error::<T>::InvalidInput);
+				len.checked_div(input_len).ok_or(Error::<T>::InvalidInput)?
+			},
+			JobInput::Batch { items, url, .. } => {
+				ensure!(*items >= 1, Error::<T>::InvalidInput);
+				ensure!(is_valid_url(url), Error::<T>::InvalidUrl);
+				let bytes = items.checked_mul(input_len).ok_or(Error::<T>::JobTooLarge)?;
+				ensure!(bytes <= MAX_BATCH_INPUT_BYTES, Error::<T>::JobTooLarge);
+				*items
+			},
+		};
+		let outputs = items.checked_mul(record.output_len).ok_or(Error::<T>::JobTooLarge)?;
+		ensure!(outputs <= MAX_JOB_OUTPUTS, Error::<T>::JobTooLarge);
+		Ok(items)
+	}
+
+	/// Draw `k` distinct providers of `model` for job `job`, weighted by score, without
+	/// replacement, among the first `MaxCandidates` eligible ones with a non-zero score other
+	/// than `client`. See the crate documentation for the draw.
+	pub(crate) fn draw_providers(
+		model: ModelId,
+		k: u32,
+		client: &T::AccountId,
+		job: JobId,
+	) -> Result<BoundedVec<ProviderSlot<T::AccountId>, T::MaxReplication>, Error<T>> {
+		let max = T::MaxCandidates::get();
+		let mut candidates: Vec<(T::AccountId, u64)> = T::Providers::eligible(model, max)
+			.into_iter()
+			.take(to_usize(max))
+			.filter(|(who, score)| who != client && !score.is_zero())
+			.map(|(who, score)| (who, u64::from(score.deconstruct())))
+			.collect();
+		let (random, _) = T::Randomness::random(ASSIGN_SUBJECT);
+		let seed = blake2_256(&(random, job).encode());
+
+		let mut slots = BoundedVec::<ProviderSlot<T::AccountId>, T::MaxReplication>::new();
+		let mut draw = 0u32;
+		while u32::try_from(slots.len()).unwrap_or(u32::MAX) < k {
+			// Scores are at most 10^9 and candidates at most `MaxCandidates`: no saturation.
+			let total = candidates.iter().fold(0u64, |sum, (_, weight)| sum.saturating_add(*weight));
+			let point = ticket(&seed, draw).checked_rem(total).ok_or(Error::<T>::NotEnoughProviders)?;
+			let mut cumulative = 0u64;
+			let chosen = candidates
+				.iter()
+				.find(|(_, weight)| {
+					cumulative = cumulative.saturating_add(*weight);
+					point < cumulative
+				})
+				.map(|(who, _)| who.clone())
+				.ok_or(Error::<T>::NotEnoughProviders)?;
+			// Removes duplicates of the chosen provider too.
+			candidates.retain(|(who, _)| *who != chosen);
+			slots
+				.try_push(ProviderSlot { who: chosen, commitment: None, result: None })
+				.map_err(|_| Error::<T>::InvalidReplication)?;
+			draw = draw.saturating_add(1);
+		}
+		Ok(slots)
+	}
+}
+
+/// The `draw`-th random number of a draw: the first 8 bytes (little endian) of
+/// `blake2_256(SCALE((seed, draw)))`.
+fn ticket(seed: &[u8; 32], draw: u32) -> u64 {
+	let [b0, b1, b2, b3, b4, b5, b6, b7, ..] = blake2_256(&(seed, draw).encode());
+	u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
+}

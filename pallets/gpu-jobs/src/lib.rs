@@ -1,0 +1,877 @@
+//! # GPU-jobs pallet
+//!
+//! Clients pay for verified inference; GPU providers earn. A client posts an inference job on a
+//! registered model with the full price held in escrow; `k` providers drawn by Proof-of-Sync
+//! score run it through their off-chain worker and local `aivm` inference server, commit to the
+//! result, then reveal it; the majority result is paid through the service-payment trait (burn
+//! share applied), dissenters and no-shows are penalised, and the client gets back whatever was
+//! not earned. Without a majority anyone may have one inference re-executed on chain by the
+//! deterministic core ([`dsync_aivm_core`]), whose answer decides.
+//!
+//! ## Overview
+//!
+//! - **Models.** [`Config::ModelOrigin`] registers `.aivm` files ([`Pallet::register_model`]):
+//!   the pallet parses them with [`dsync_aivm_core::Model::parse`], keeps the file for
+//!   re-execution ([`ModelCode`]) and records id, hash, shapes and price floor ([`Models`]).
+//! - **Posting.** [`Pallet::post_job`] checks the model, the input, the replication `k`, the
+//!   price and the deadline, draws `k` distinct providers and holds `k × price` from the client
+//!   ([`HoldReason::Escrow`]).
+//! - **Commit, reveal.** Each provider commits to its result before the commit deadline
+//!   ([`Pallet::commit_result`]) and reveals it afterwards ([`Pallet::reveal_result`]), through
+//!   its node's off-chain key. Commit-reveal keeps providers from copying each other.
+//! - **Settlement.** When no more results can come (all revealed, or the deadline passed), a
+//!   result revealed by more than half of the `k` providers wins: each provider that revealed
+//!   it is paid `price`, the others are penalised, the rest of the escrow is released. Without
+//!   any reveal the job expires and is refunded; with reveals but no majority it is disputed.
+//! - **Disputes.** [`Pallet::resolve_by_execution`] re-executes one item on chain and compares
+//!   it with the revealed results: the matching result is paid, the others are penalised; if
+//!   none matches, the client is refunded. A dispute nobody resolves is refunded at
+//!   `dispute_end`.
+//! - **Expiries.** `on_initialize` settles due jobs itself, at most
+//!   [`Config::MaxJobsPerBlockSettled`] per block with a cursor over [`Expiries`]; anyone may
+//!   settle a due job earlier with [`Pallet::settle`].
+//!
+//! ## Terminology
+//!
+//! - **Item**: one inference: `input_len` values of `i8` in, `output_len` values of `i32` out.
+//!   A job has `items >= 1`.
+//! - **Result**: what a provider reveals: the Merkle root ([`outputs_root`]) of the items'
+//!   `result_hash`es in order. For a one-item job it is the item's `result_hash` itself.
+//! - **Provider**: the owner of a service node; it acts through its node's off-chain (`dsyn`)
+//!   key, mapped to the owner by [`ProviderSource::owner_of_key`].
+//! - **Majority**: a result revealed by more than `k / 2` providers (of all `k`, not of those
+//!   who revealed).
+//! - **Escrow**: the `k × price` held from the client while the job is open.
+//!
+//! ## Calls
+//!
+//! | index | call | origin | what |
+//! | --- | --- | --- | --- |
+//! | 0 | [`register_model`](Pallet::register_model) | model origin | register an `.aivm` model |
+//! | 1 | [`set_model_status`](Pallet::set_model_status) | model origin | (de)activate a model |
+//! | 2 | [`set_price_floor`](Pallet::set_price_floor) | model origin | a model's price floor |
+//! | 3 | [`post_job`](Pallet::post_job) | signed | post a job, hold its escrow |
+//! | 4 | [`commit_result`](Pallet::commit_result) | provider key | commit to a result |
+//! | 5 | [`reveal_result`](Pallet::reveal_result) | provider key | reveal the result |
+//! | 6 | [`settle`](Pallet::settle) | signed | settle a due job now |
+//! | 7 | [`resolve_by_execution`](Pallet::resolve_by_execution) | signed | re-execute a disputed item |
+//! | 8 | [`set_parameters`](Pallet::set_parameters) | admin | the timing [`JobParameters`] |
+//!
+//! ## A job's life
+//!
+//! With `P` the posting block, `D` the deadline, `R = reveal_period`, `X = dispute_period`:
+//!
+//! - `P <= now < D - R` (commit window, status `Open`): assigned providers commit
+//!   `commitment_of(job, provider, result, salt)` ([`commitment_of`]).
+//! - Reveals are accepted while `now < D`, once every provider committed or from `D - R` on
+//!   (status `Revealing` from the first reveal, or as soon as all committed).
+//! - As soon as no more results can come (every provider revealed, or the commit window closed
+//!   and every committed provider revealed) the job concludes in the revealing transaction; at
+//!   the latest it concludes at block `D` (`on_initialize`, or [`Pallet::settle`] if the cursor
+//!   lags):
+//!   - a **majority** result: [`Event::JobSettled`];
+//!   - **no reveal**: full refund, every provider penalised `NoShow`: [`Event::JobExpired`];
+//!   - **reveals but no majority**: status `Disputed` until `D + X`: [`Event::JobDisputed`].
+//! - A disputed job is resolved by [`Pallet::resolve_by_execution`] before `D + X`, or refunded
+//!   at `D + X` ([`Event::JobRefunded`] with `DisputeUnresolved`; only the providers that did
+//!   not reveal are penalised, since nobody proved a revealed result wrong).
+//!
+//! Every job ends settled or refunded and is then removed from storage: its outcome lives in
+//! its final event ([`Event::JobSettled`], [`Event::JobRefunded`], [`Event::JobExpired`]), not
+//! in state, so state does not grow with history.
+//!
+//! ## Settlement
+//!
+//! For the winning result, every provider that revealed it is paid in turn: `price` is released
+//! from the client's escrow and charged at once through
+//! `T::Payment::charge(client, Some(provider), price, ServiceKind::GpuInference)` (the tokenomics
+//! pallet burns its governed share and pays the rest), and `items × units_per_item` usage units
+//! are recorded for the provider ([`Config::Usage`]). Release and charge are one storage layer:
+//! if the charge fails (the client's free balance cannot cover the existential deposit, the
+//! provider cannot receive) nothing of it happens, [`Event::ProviderPaymentFailed`] is emitted
+//! and that `price` goes back to the client with the rest. Providers that revealed another
+//! result are penalised (`Dissent` after a majority, `WrongResult` after a re-execution),
+//! providers that never revealed `NoShow` ([`ProviderSource::penalise`]). Whatever was not paid
+//! is released to the client, so `escrow == paid + refunded` for every job.
+//!
+//! ## Disputes
+//!
+//! [`Pallet::resolve_by_execution`] takes the item index and:
+//!
+//! - for a **batch**, the item's input with its Merkle proof against the job's `inputs_hash`
+//!   ([`BatchItem`]; the leaf is [`input_leaf`]); an inline job's item is read from storage;
+//! - for a job of **more than one item**, one [`ResultClaim`] per distinct revealed result: the
+//!   result's leaf at the item and its Merkle proof. A one-item job needs none: a result is its
+//!   own leaf.
+//!
+//! The runtime verifies the proofs, parses the model and evaluates the item
+//! ([`dsync_aivm_core::Model::evaluate`]); the results whose leaf equals the `result_hash` of the
+//! outputs win. An item at which two distinct results both match decides nothing and is
+//! refused ([`Error::ItemNotDecisive`]), so a provider that is wrong elsewhere cannot be paid
+//! by choosing an item it got right. Requiring a claim for *every* revealed result means a
+//! disputer cannot drop an honest result to have it lose; a proof is checked against the
+//! revealed root, so a claim cannot lie about a leaf.
+//!
+//! ## Off-chain worker
+//!
+//! A provider's worker ([`ocw`]) finds its assignments ([`ProviderJobs`]) for every local
+//! `dsyn` key registered as a node's off-chain key, computes each job's result with the local
+//! `aivm` server and submits commit and reveal as signed transactions, keeping local records so
+//! nothing is submitted twice. The server's URL is read from the node's persistent off-chain
+//! storage under `b"dsync/aivm-url"` (raw UTF-8 bytes, set by the node from `--aivm-url`),
+//! default `http://127.0.0.1:8710`.
+//!
+//! ### The `aivm` HTTP contract
+//!
+//! `POST {aivm_url}/v1/infer` with header `Content-Type: application/json` and the body
+//!
+//! ```json
+//! {"model":"0x9d164bfc…aa3e","inputs":[[0,3,16,…],[…]]}
+//! ```
+//!
+//! - `model`: the model's id, `0x` and the 64 lowercase hex digits of its Blake2-256 hash;
+//! - `inputs`: one array per item, in job order, each exactly `input_len` integers in
+//!   `-128..=127`.
+//!
+//! The server answers `200 OK` with
+//!
+//! ```json
+//! {"outputs":[[-1234,567,…],[…]],"hashes":["0x…","0x…"]}
+//! ```
+//!
+//! - `outputs`: one array per item, in the same order, each exactly `output_len` integers in
+//!   the `i32` range;
+//! - `hashes` (the items' `result_hash`es) and any other field are ignored: the worker computes
+//!   the result from `outputs` itself and never trusts the server's hashes.
+//!
+//! Any other status, a body over 16 MiB, invalid JSON, a missing `outputs`, or a wrong number of
+//! items or values per item fails the attempt; so does no answer within 10 seconds. A failed
+//! job is tried again two blocks later while its commit window is open.
+//!
+//! A batch is downloaded with `GET {url}`: the `200 OK` body is exactly `items × input_len`
+//! bytes, each value an `i8` as its two's-complement byte, item after item, and must hash to the
+//! job's `inputs_hash` ([`inputs_root`]).
+//!
+//! ## Invariants
+//!
+//! `try_state` (`Pallet::do_try_state`) checks that the parameters are valid; for every open job:
+//! its model exists, its providers are distinct and at most `MaxReplication`, results come with
+//! commitments, `commit_deadline < deadline < dispute_end`, its id is below [`NextJobId`], it is
+//! listed in [`ProviderJobs`] for each provider and in [`Expiries`] at its `dispute_end`;
+//! [`ProviderJobs`] holds nothing else; [`OpenJobCount`] counts the jobs (at most
+//! `MaxOpenJobs`); no expiry is queued behind the cursor; every model's code hashes to its
+//! record's hash; and, for funds, the balance held for [`HoldReason::Escrow`] by each client is
+//! exactly the sum of `k × price` over its open jobs, and [`OpenEscrow`] is that sum over all
+//! jobs (what was paid out of a job leaves the escrow only when the job ends).
+//!
+//! ## Design choices
+//!
+//! - **Escrow in holds.** The client's funds stay in its account under a `fungible` hold: no
+//!   pallet account, and `try_state` checks the hold against the open jobs.
+//! - **Payment through the service-payment trait.** The burn rule lives in one place
+//!   (tokenomics); the pallet releases and charges per provider in one storage layer.
+//! - **No dispute deposit.** `resolve_by_execution` is an ordinary fee-paying call charged at
+//!   its worst-case weight (the largest model, the deepest proofs), so the caller pays for the
+//!   re-execution. Its outcome does not depend on who calls it: the input and leaves are proven
+//!   against commitments already on chain and the item must be decisive, so a caller can only
+//!   reveal the truth about one item, once (the job ends). A deposit would add nothing but a
+//!   barrier for honest providers. (A `DisputeDeposit` hold reason can be added later as
+//!   variant index 1 if the call ever becomes free.)
+//! - **Providers pay nothing for honest work.** `commit_result` and `reveal_result` are free
+//!   when they succeed (`Pays::No`); failing calls pay their fee. The key account must still
+//!   hold enough to pass the fee check.
+//! - **Weighted draw without replacement.** Providers are drawn by score with
+//!   `blake2_256(SCALE((Randomness::random(b"dsync/gpu-jobs/assign"), job)))` as seed: draw `i`
+//!   picks the candidate whose cumulative score passes `u64(blake2_256(SCALE((seed, i)))) mod
+//!   total` and removes it. The client is never drawn for its own job.
+//! - **Bounded work.** Candidates are bounded by [`Config::MaxCandidates`], replication by
+//!   [`Config::MaxReplication`], open jobs by [`Config::MaxOpenJobs`], expiries per block by
+//!   [`Config::MaxExpiriesPerBlock`], the expiry work per block by
+//!   [`Config::MaxJobsPerBlockSettled`]; a re-execution by [`Config::MaxModelBytes`].
+//! - **Outcomes in events.** Ended jobs are removed; their outcome is in their final event.
+//!
+//! ## Runtime wiring
+//!
+//! - `Currency`: `Balances`; `RuntimeHoldReason`: the runtime's aggregated hold reason.
+//! - `Payment`: `pallet_tokenomics::Pallet<Runtime>`; `Usage`: `pallet_proof_of_sync`.
+//! - `Providers`: a runtime type implementing [`ProviderSource`] over the node registry
+//!   (active service nodes offering GPU inference and the model, `node_of_key`) and Proof of Sync
+//!   (scores; penalties as misses or slashes).
+//! - `AuthorityId = crypto::GpuJobsAuthId`, with the runtime's `CreateSignedTransaction` for
+//!   `Call<Runtime>`.
+//! - The runtime API [`runtime_api::GpuJobsApi`] returns an open job and a model.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+mod disputes;
+mod jobs;
+mod models;
+mod parameters;
+mod results;
+mod settlement;
+mod views;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub mod crypto;
+pub mod ocw;
+// The items `decl_runtime_apis!` generates around the documented trait carry no docs.
+#[allow(missing_docs)]
+pub mod runtime_api;
+pub mod traits;
+pub mod types;
+pub mod weights;
+
+pub use dsync_primitives::traits::{ModelId, ServiceKind, ServicePayment, UsageRecorder};
+pub use pallet::*;
+pub use traits::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// The log target of this pallet.
+const LOG_TARGET: &str = "runtime::gpu-jobs";
+
+/// The pallet: configuration, storage, genesis, events, errors, hooks and calls. The logic lives
+/// in the topic modules (`models`, `jobs`, `results`, `settlement`, `disputes`, `parameters`,
+/// `views`, `ocw`).
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, Randomness},
+	};
+	use frame_system::{
+		offchain::{AppCrypto, CreateSignedTransaction},
+		pallet_prelude::*,
+	};
+	use sp_core::H256;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of the pallet. The events of the pallet reach the runtime through
+	/// `frame_system::Config::RuntimeEvent`; the off-chain worker signs its transactions through
+	/// the runtime's `CreateSignedTransaction`.
+	#[pallet::config]
+	pub trait Config: CreateSignedTransaction<Call<Self>> + frame_system::Config {
+		/// The native currency escrows are held in, `pallet-balances` in the runtime.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's aggregated hold reason; escrows are held under [`HoldReason::Escrow`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// How clients pay providers (tokenomics: the burn share is applied there).
+		type Payment: ServicePayment<Self::AccountId, BalanceOf<Self>>;
+
+		/// Eligible providers with their scores, key mapping and penalties.
+		type Providers: ProviderSource<Self::AccountId>;
+
+		/// Where delivered work is reported (Proof of Sync's utilisation tracking).
+		type Usage: UsageRecorder<Self::AccountId>;
+
+		/// The source of the draw's randomness.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// The key the off-chain worker signs results with: [`crypto::GpuJobsAuthId`].
+		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
+
+		/// The origin that registers models and sets their status and price floor: root now,
+		/// governance later.
+		type ModelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The origin that sets the timing parameters: root now, governance later.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The largest `.aivm` file a model may have, in bytes (65_536 in the runtime); it bounds
+		/// the cost of a re-execution.
+		#[pallet::constant]
+		type MaxModelBytes: Get<u32>;
+
+		/// The most `i8` values of an inline input (4096 in the runtime).
+		#[pallet::constant]
+		type MaxInlineInput: Get<u32>;
+
+		/// The largest replication `k` (7 in the runtime); at most 255.
+		#[pallet::constant]
+		type MaxReplication: Get<u32>;
+
+		/// The most providers considered for one draw (256 in the runtime).
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// The most jobs open at once (10_000 in the runtime).
+		#[pallet::constant]
+		type MaxOpenJobs: Get<u32>;
+
+		/// The most expiry entries (jobs, or empty blocks passed over) `on_initialize` handles
+		/// per block.
+		#[pallet::constant]
+		type MaxJobsPerBlockSettled: Get<u32>;
+
+		/// The most jobs whose deadline or dispute end falls in one block; a client picks
+		/// another deadline when a block is full.
+		#[pallet::constant]
+		type MaxExpiriesPerBlock: Get<u32>;
+
+		/// The longest batch URL, in bytes (256 in the runtime).
+		#[pallet::constant]
+		type MaxUrlLen: Get<u32>;
+
+		/// Weights of the calls and hooks of this pallet.
+		type WeightInfo: WeightInfo;
+
+		/// Makes providers eligible for benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A client's escrow for its open jobs.
+		#[codec(index = 0)]
+		Escrow,
+	}
+
+	/// The governed timing parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, JobParameters, ValueQuery>;
+
+	/// The id of the next model.
+	#[pallet::storage]
+	pub type NextModelId<T: Config> = StorageValue<_, ModelId, ValueQuery>;
+
+	/// Every registered model.
+	// `Twox64Concat`: model ids are sequential and assigned by the pallet.
+	#[pallet::storage]
+	pub type Models<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, ModelRecord<BalanceOf<T>>, OptionQuery>;
+
+	/// The `.aivm` file of every registered model, for on-chain re-execution.
+	// `Twox64Concat`: model ids are sequential and assigned by the pallet.
+	#[pallet::storage]
+	pub type ModelCode<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BoundedVec<u8, T::MaxModelBytes>, OptionQuery>;
+
+	/// The id of the next job.
+	#[pallet::storage]
+	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Every open job; removed when it ends.
+	// `Twox64Concat`: job ids are sequential and assigned by the pallet.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, Job<T>, OptionQuery>;
+
+	/// The open jobs of each provider, for its off-chain worker.
+	// `Blake2_128Concat` for providers (accounts chosen by users); `Twox64Concat` for job ids
+	// (sequential, assigned by the pallet).
+	#[pallet::storage]
+	pub type ProviderJobs<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		JobId,
+		(),
+		OptionQuery,
+	>;
+
+	/// The number of open jobs.
+	#[pallet::storage]
+	pub type OpenJobCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The funds held in escrow for all open jobs: the sum of their `k × price`.
+	#[pallet::storage]
+	pub type OpenEscrow<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// The jobs due in each block: listed at their deadline and at their dispute end. Entries
+	/// of jobs that already ended are skipped.
+	// `Twox64Concat`: block numbers; a client picks one within a bounded window, which cannot
+	// unbalance the trie.
+	#[pallet::storage]
+	pub type Expiries<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxExpiriesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// The first block whose expiries are not all handled yet; set at the first
+	/// `on_initialize`.
+	#[pallet::storage]
+	pub type ExpiryCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, OptionQuery>;
+
+	/// The initial parameters and models.
+	#[pallet::genesis_config]
+	pub struct GenesisConfig<T: Config> {
+		/// The timing parameters; must be valid ([`JobParameters::is_valid`]).
+		pub parameters: JobParameters,
+		/// Models registered at genesis, with ids 0, 1, ... in order: each an `.aivm` file and
+		/// its price floor.
+		pub models: Vec<(Vec<u8>, BalanceOf<T>)>,
+	}
+
+	impl<T: Config> Default for GenesisConfig<T> {
+		/// The default parameters and no model.
+		fn default() -> Self {
+			Self { parameters: JobParameters::default(), models: Vec::new() }
+		}
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// An invalid genesis config is a mistake of whoever wrote it; the chain must not
+			// start with it.
+			if !self.parameters.is_valid() {
+				panic!("invalid gpu-jobs genesis parameters: {:?}", self.parameters);
+			}
+			Params::<T>::put(self.parameters);
+			for (index, (bytes, price_floor)) in self.models.iter().enumerate() {
+				let Ok(bytes) = BoundedVec::<u8, T::MaxModelBytes>::try_from(bytes.clone()) else {
+					panic!("gpu-jobs genesis model {index} is longer than MaxModelBytes");
+				};
+				if let Err(error) = Pallet::<T>::do_register_model(bytes, *price_floor) {
+					panic!("gpu-jobs genesis model {index} is invalid: {error:?}");
+				}
+			}
+		}
+	}
+
+	/// The events of the pallet.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A model was registered.
+		ModelRegistered {
+			/// Its id.
+			model: ModelId,
+			/// The Blake2-256 of its `.aivm` file.
+			hash: H256,
+			/// `i8` values per input item.
+			input_len: u32,
+			/// `i32` values per output item.
+			output_len: u32,
+			/// The least price per provider and item.
+			price_floor: BalanceOf<T>,
+		},
+		/// A model was activated or deactivated for new jobs.
+		ModelStatusSet {
+			/// The model.
+			model: ModelId,
+			/// Whether new jobs may use it.
+			active: bool,
+		},
+		/// A model's price floor was set.
+		PriceFloorSet {
+			/// The model.
+			model: ModelId,
+			/// The least price per provider and item.
+			price_floor: BalanceOf<T>,
+		},
+		/// A job was posted, its escrow held and its providers drawn.
+		JobPosted {
+			/// The job.
+			job: JobId,
+			/// Who pays.
+			client: T::AccountId,
+			/// The model.
+			model: ModelId,
+			/// The replication.
+			k: u8,
+			/// The price per agreeing provider.
+			price: BalanceOf<T>,
+			/// The drawn providers.
+			providers: Vec<T::AccountId>,
+			/// Reveals are accepted before this block.
+			deadline: BlockNumberFor<T>,
+		},
+		/// A provider committed to its result.
+		ResultCommitted {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			provider: T::AccountId,
+		},
+		/// A provider revealed its result.
+		ResultRevealed {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			provider: T::AccountId,
+			/// The result.
+			result: H256,
+		},
+		/// The reveals ended without a majority: the job waits for a re-execution.
+		JobDisputed {
+			/// The job.
+			job: JobId,
+			/// A re-execution is accepted before this block; then the job is refunded.
+			dispute_end: BlockNumberFor<T>,
+		},
+		/// An item of a disputed job was re-executed on chain.
+		DisputeResolved {
+			/// The job.
+			job: JobId,
+			/// The item.
+			item: u32,
+			/// The `result_hash` of the item's outputs.
+			expected: H256,
+			/// Who asked for the re-execution.
+			by: T::AccountId,
+		},
+		/// A provider was penalised through [`ProviderSource::penalise`].
+		ProviderPenalised {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			provider: T::AccountId,
+			/// Why.
+			reason: PenaltyReason,
+		},
+		/// An agreeing provider could not be paid; its price went back to the client.
+		ProviderPaymentFailed {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			provider: T::AccountId,
+			/// The price not paid.
+			amount: BalanceOf<T>,
+		},
+		/// A job ended with a winning result.
+		JobSettled {
+			/// The job.
+			job: JobId,
+			/// The winning result.
+			result: H256,
+			/// The providers paid.
+			winners: Vec<T::AccountId>,
+			/// What the client paid them in total (burn included).
+			paid: BalanceOf<T>,
+			/// The part of `paid` burned.
+			burned: BalanceOf<T>,
+			/// What was released to the client: `escrow - paid`.
+			refunded: BalanceOf<T>,
+		},
+		/// A job with revealed results ended without a winner and was refunded in full.
+		JobRefunded {
+			/// The job.
+			job: JobId,
+			/// Why.
+			reason: RefundReason,
+			/// What was released to the client.
+			refunded: BalanceOf<T>,
+		},
+		/// A job reached its deadline without any revealed result and was refunded in full.
+		JobExpired {
+			/// The job.
+			job: JobId,
+			/// What was released to the client.
+			refunded: BalanceOf<T>,
+		},
+		/// The parameters were set.
+		ParametersSet {
+			/// The new parameters.
+			parameters: JobParameters,
+		},
+	}
+
+	/// The errors of the pallet.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The model file is not a valid `.aivm` v1 model (see `dsync_aivm_core::ParseError`).
+		InvalidModel,
+		/// No model has this id.
+		UnknownModel,
+		/// The model is deactivated: new jobs cannot use it.
+		ModelInactive,
+		/// The replication is 0 or above `MaxReplication`.
+		InvalidReplication,
+		/// An inline input is empty or not a whole number of items of the model's input
+		/// length, or a batch has no item.
+		InvalidInput,
+		/// The batch URL is not an `http://` or `https://` URL of printable ASCII.
+		InvalidUrl,
+		/// The job is too large: a batch over `MAX_BATCH_INPUT_BYTES` of input, or more than
+		/// `MAX_JOB_OUTPUTS` output values. Split it into several jobs.
+		JobTooLarge,
+		/// The price per provider is zero or below the model's price floor times the number of
+		/// items.
+		PriceBelowFloor,
+		/// The deadline is not within `min_deadline..=max_deadline` blocks from now.
+		InvalidDeadline,
+		/// `MaxOpenJobs` jobs are open; wait for some to end.
+		TooManyOpenJobs,
+		/// The block of the deadline or of the dispute end already has `MaxExpiriesPerBlock`
+		/// jobs; choose another deadline.
+		ExpiryQueueFull,
+		/// Fewer than `k` providers with a non-zero score (other than the client) serve the
+		/// model; lower the replication or wait for providers.
+		NotEnoughProviders,
+		/// The signer is not the off-chain key of any registered node. Sign with the `dsyn` key
+		/// registered for your service node.
+		UnknownProviderKey,
+		/// No open job has this id (it never existed or already ended).
+		UnknownJob,
+		/// The signer's node is not assigned to this job.
+		NotAssigned,
+		/// The commit window is closed (the job is past `commit_deadline` or no longer open).
+		CommitWindowClosed,
+		/// This provider already committed to this job.
+		AlreadyCommitted,
+		/// Reveals are not open yet: wait until every provider committed or until the commit
+		/// deadline.
+		RevealNotOpen,
+		/// Reveals are over (the deadline passed or the job is disputed).
+		RevealWindowClosed,
+		/// There is no commitment to reveal; commit first.
+		NotCommitted,
+		/// The result and salt do not hash to the commitment.
+		CommitmentMismatch,
+		/// This provider already revealed its result.
+		AlreadyRevealed,
+		/// The job is not due: its deadline has not passed, or it is disputed and its dispute
+		/// end has not passed.
+		JobNotDue,
+		/// The job is not disputed; only a job without a majority can be re-executed.
+		NotDisputed,
+		/// The dispute period is over; the job is refunded at its dispute end.
+		DisputeClosed,
+		/// The item index is not below the job's number of items.
+		InvalidItemIndex,
+		/// A batch job's re-execution needs the item's input and its proof.
+		MissingBatchItem,
+		/// The item's input does not have the model's input length.
+		InvalidItemInput,
+		/// The item's input does not prove against the job's `inputs_hash`.
+		InvalidInputProof,
+		/// A revealed result has no claim; give one claim per distinct revealed result.
+		MissingClaim,
+		/// A claim names a result nobody revealed, or names one twice.
+		UnexpectedClaim,
+		/// A claim's leaf does not prove against its result.
+		InvalidClaimProof,
+		/// Two distinct revealed results both match the re-executed item, so it decides
+		/// nothing; choose an item where they differ.
+		ItemNotDecisive,
+		/// The parameters are out of bounds (see [`JobParameters`]); nothing changed.
+		InvalidParameters,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Settle due jobs, at most `MaxJobsPerBlockSettled` entries per block.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::process_expiries(now)
+		}
+
+		/// Compute, commit and reveal the results of this node's assigned jobs.
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now);
+		}
+
+		fn integrity_test() {
+			assert!(
+				T::MaxReplication::get() >= 1 && T::MaxReplication::get() <= u32::from(u8::MAX),
+				"MaxReplication must be in 1..=255 (the replication is a u8)"
+			);
+			assert!(
+				T::MaxCandidates::get() >= T::MaxReplication::get(),
+				"MaxCandidates must be at least MaxReplication"
+			);
+			assert!(T::MaxJobsPerBlockSettled::get() >= 1, "MaxJobsPerBlockSettled must be >= 1");
+			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be >= 1");
+			assert!(T::MaxOpenJobs::get() >= 1, "MaxOpenJobs must be >= 1");
+			assert!(T::MaxInlineInput::get() >= 1, "MaxInlineInput must be >= 1");
+			assert!(T::MaxModelBytes::get() >= 64, "MaxModelBytes must hold a model");
+			assert!(T::MaxUrlLen::get() >= 16, "MaxUrlLen must hold a URL");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_now: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Register an `.aivm` model with its price floor (per provider and item).
+		///
+		/// Origin: [`Config::ModelOrigin`]. Fails with [`Error::InvalidModel`] when the file does
+		/// not parse. The model gets the next id and is active. Emits
+		/// [`Event::ModelRegistered`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_model(
+			u32::try_from(model_bytes.len()).unwrap_or(u32::MAX)
+		))]
+		pub fn register_model(
+			origin: OriginFor<T>,
+			model_bytes: BoundedVec<u8, T::MaxModelBytes>,
+			#[pallet::compact] price_floor: BalanceOf<T>,
+		) -> DispatchResult {
+			T::ModelOrigin::ensure_origin(origin)?;
+			Self::do_register_model(model_bytes, price_floor).map(|_| ())
+		}
+
+		/// Activate or deactivate a model for new jobs (open jobs are not affected).
+		///
+		/// Origin: [`Config::ModelOrigin`]. Fails with [`Error::UnknownModel`]. Emits
+		/// [`Event::ModelStatusSet`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::set_model_status())]
+		pub fn set_model_status(
+			origin: OriginFor<T>,
+			model: ModelId,
+			active: bool,
+		) -> DispatchResult {
+			T::ModelOrigin::ensure_origin(origin)?;
+			Self::do_set_model_status(model, active)
+		}
+
+		/// Set a model's price floor (per provider and item) for new jobs.
+		///
+		/// Origin: [`Config::ModelOrigin`]. Fails with [`Error::UnknownModel`]. Emits
+		/// [`Event::PriceFloorSet`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_price_floor())]
+		pub fn set_price_floor(
+			origin: OriginFor<T>,
+			model: ModelId,
+			#[pallet::compact] price_floor: BalanceOf<T>,
+		) -> DispatchResult {
+			T::ModelOrigin::ensure_origin(origin)?;
+			Self::do_set_price_floor(model, price_floor)
+		}
+
+		/// Post a job: run `model` on `input` by `replication` providers, each paid
+		/// `price_per_provider` for the whole job if its result wins, results revealed before
+		/// block `deadline`.
+		///
+		/// The price is per provider for the whole job: at least the model's price floor times
+		/// the number of items, and not zero. `replication × price_per_provider` is held from the
+		/// caller until the job ends. Fails with [`Error::UnknownModel`],
+		/// [`Error::ModelInactive`], [`Error::InvalidReplication`], [`Error::InvalidInput`],
+		/// [`Error::InvalidUrl`], [`Error::JobTooLarge`], [`Error::PriceBelowFloor`],
+		/// [`Error::InvalidDeadline`], [`Error::TooManyOpenJobs`], [`Error::ExpiryQueueFull`],
+		/// [`Error::NotEnoughProviders`], an arithmetic overflow, or the currency's error when
+		/// the funds cannot be held. Emits [`Event::JobPosted`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::post_job(T::MaxCandidates::get()))]
+		pub fn post_job(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: JobInputOf<T>,
+			replication: u8,
+			#[pallet::compact] price_per_provider: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			Self::do_post_job(client, model, input, replication, price_per_provider, deadline)
+				.map(|_| ())
+		}
+
+		/// Commit to a result: `commitment = commitment_of(job, provider, result, salt)`
+		/// ([`commitment_of`]), with `provider` the node owner.
+		///
+		/// Origin: signed by the off-chain key of an assigned provider's node, in the commit
+		/// window. Fails with [`Error::UnknownProviderKey`], [`Error::UnknownJob`],
+		/// [`Error::NotAssigned`], [`Error::AlreadyCommitted`] or [`Error::CommitWindowClosed`].
+		/// Free on success. Emits [`Event::ResultCommitted`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::commit_result())]
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			commitment: H256,
+		) -> DispatchResultWithPostInfo {
+			let key = ensure_signed(origin)?;
+			Self::do_commit_result(key, job, commitment)
+		}
+
+		/// Reveal the result committed to, with its salt.
+		///
+		/// Origin: as for [`Pallet::commit_result`], once every provider committed or the commit
+		/// deadline passed, before the deadline. Fails with [`Error::UnknownProviderKey`],
+		/// [`Error::UnknownJob`], [`Error::NotAssigned`], [`Error::NotCommitted`],
+		/// [`Error::AlreadyRevealed`], [`Error::RevealWindowClosed`], [`Error::RevealNotOpen`]
+		/// or [`Error::CommitmentMismatch`]. Free on success. Emits [`Event::ResultRevealed`];
+		/// the last possible reveal concludes the job at once (settled or disputed).
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::reveal_result())]
+		pub fn reveal_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			result: H256,
+			salt: [u8; 32],
+		) -> DispatchResultWithPostInfo {
+			let key = ensure_signed(origin)?;
+			Self::do_reveal_result(key, job, result, salt)
+		}
+
+		/// Settle a due job now, as `on_initialize` would: after its deadline (majority, expiry
+		/// or dispute), or after its dispute end (refund of an unresolved dispute).
+		///
+		/// Origin: any signed account. Fails with [`Error::UnknownJob`] or
+		/// [`Error::JobNotDue`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::settle())]
+		pub fn settle(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_settle(job)
+		}
+
+		/// Resolve a disputed job by re-executing item `item_index` on chain.
+		///
+		/// `batch_item` is required for a batch job (the item's input and its proof against the
+		/// job's `inputs_hash`) and ignored for an inline job. `claims` give, for a job of more
+		/// than one item, each distinct revealed result's leaf at the item with its proof; a
+		/// one-item job needs none. Origin: any signed account; the call pays its (worst-case)
+		/// weight. Fails with [`Error::UnknownJob`], [`Error::NotDisputed`],
+		/// [`Error::DisputeClosed`], [`Error::InvalidItemIndex`], [`Error::MissingBatchItem`],
+		/// [`Error::InvalidItemInput`], [`Error::InvalidInputProof`], [`Error::MissingClaim`],
+		/// [`Error::UnexpectedClaim`], [`Error::InvalidClaimProof`] or
+		/// [`Error::ItemNotDecisive`]. Emits [`Event::DisputeResolved`], then
+		/// [`Event::JobSettled`] (a result matched) or [`Event::JobRefunded`] (none did).
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::resolve_by_execution())]
+		pub fn resolve_by_execution(
+			origin: OriginFor<T>,
+			job: JobId,
+			item_index: u32,
+			batch_item: Option<BatchItem>,
+			claims: BoundedVec<ResultClaim, T::MaxReplication>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_resolve_by_execution(who, job, item_index, batch_item, claims)
+		}
+
+		/// Set the timing parameters. Open jobs keep the windows they were posted with.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Fails with [`Error::InvalidParameters`], changing
+		/// nothing, when a bound listed on [`JobParameters`] is broken. Emits
+		/// [`Event::ParametersSet`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_parameters())]
+		pub fn set_parameters(origin: OriginFor<T>, parameters: JobParameters) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_parameters(parameters)
+		}
+	}
+}

@@ -1,0 +1,532 @@
+//! Data types of the GPU-jobs pallet, the aliases used across it and the hashing rules a job's
+//! parties share: the commitment ([`commitment_of`]), the batch input root ([`inputs_root`]) and
+//! the result root ([`outputs_root`]).
+
+use crate::Config;
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use dsync_primitives::traits::ModelId;
+use frame_support::{
+	traits::{fungible, ConstU32, Get},
+	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_core::H256;
+use sp_io::hashing::blake2_256;
+use sp_runtime::traits::Saturating;
+
+/// The balance type of [`Config::Currency`].
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// The identifier of a job: sequential, assigned by the pallet.
+pub type JobId = u64;
+
+/// The job input type of a runtime.
+pub type JobInputOf<T> = JobInput<<T as Config>::MaxInlineInput, <T as Config>::MaxUrlLen>;
+
+/// The most siblings in a Merkle proof: item indices are `u32`, so a batch tree has at most 32
+/// levels above its leaves.
+pub type MaxProofLen = ConstU32<32>;
+
+/// The longest input item of any model: the format's widest layer,
+/// [`dsync_aivm_core::MAX_WIDTH`] (4096).
+pub type MaxItemLen = ConstU32<4096>;
+
+// `MaxItemLen` must follow the format's bound.
+const _: () = assert!(dsync_aivm_core::MAX_WIDTH == 4096);
+
+/// The longest `max_deadline` and `dispute_period` governance may set: one week of 6-second
+/// blocks.
+pub const MAX_PERIOD: u32 = 100_800;
+
+/// The most input bytes a batch job may have (`items × input_len`): 1 MiB. The provider's
+/// off-chain worker downloads the whole batch and sends it to its inference server in one
+/// request, so the batch must fit the worker's memory comfortably; larger work is split into
+/// several jobs.
+pub const MAX_BATCH_INPUT_BYTES: u32 = 1 << 20;
+
+/// The most output values a job may produce (`items × output_len`, inline or batch): 2^20, so
+/// the inference server's JSON answer stays within the worker's response limit.
+pub const MAX_JOB_OUTPUTS: u32 = 1 << 20;
+
+/// Multiply-accumulates per usage unit: a job reports `items × units_per_item` units to
+/// Proof of Sync, with `units_per_item = ceil(weights / 1000)` of its model.
+pub const MACS_PER_UNIT: u64 = 1_000;
+
+/// The governed timing parameters, set as a whole by [`Config::AdminOrigin`].
+///
+/// Valid when `reveal_period >= 1`, `min_deadline > reveal_period` (so every commit window lasts
+/// at least one block), `min_deadline <= max_deadline <= MAX_PERIOD` and
+/// `1 <= dispute_period <= MAX_PERIOD` ([`JobParameters::is_valid`]). Anything else is refused
+/// with `Error::InvalidParameters`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub struct JobParameters {
+	/// The nearest deadline a client may set, in blocks after posting.
+	pub min_deadline: u32,
+	/// The farthest deadline a client may set, in blocks after posting.
+	pub max_deadline: u32,
+	/// The last blocks before a job's deadline, in which results are revealed; commitments are
+	/// accepted before them.
+	pub reveal_period: u32,
+	/// Blocks after the deadline during which a job without a majority can be resolved by
+	/// re-execution; then it is refunded.
+	pub dispute_period: u32,
+}
+
+impl Default for JobParameters {
+	/// Deadlines from 2 minutes to 1 day ahead, a 1-minute reveal period and a 10-minute dispute
+	/// period (6-second blocks). The runtime's genesis preset chooses its own values.
+	fn default() -> Self {
+		Self { min_deadline: 20, max_deadline: 14_400, reveal_period: 10, dispute_period: 100 }
+	}
+}
+
+impl JobParameters {
+	/// Whether the parameters are within the bounds listed on [`JobParameters`].
+	pub fn is_valid(&self) -> bool {
+		self.reveal_period >= 1 &&
+			self.min_deadline > self.reveal_period &&
+			self.min_deadline <= self.max_deadline &&
+			self.max_deadline <= MAX_PERIOD &&
+			self.dispute_period >= 1 &&
+			self.dispute_period <= MAX_PERIOD
+	}
+}
+
+/// What the chain records about a registered model. Its `.aivm` file is kept apart, in
+/// [`ModelCode`](crate::ModelCode), for re-execution.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct ModelRecord<Balance> {
+	/// The model's id in the inference network: the Blake2-256 of its `.aivm` file.
+	pub hash: H256,
+	/// `i8` values per input item.
+	pub input_len: u32,
+	/// `i32` values per output item.
+	pub output_len: u32,
+	/// Usage units one inference is worth: `ceil(weights / 1000)`, at least 1.
+	pub units_per_item: u32,
+	/// The least price per provider and item a job may offer.
+	pub price_floor: Balance,
+	/// Whether new jobs may use the model.
+	pub active: bool,
+}
+
+/// The input of a job.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxInline, MaxUrl))]
+pub enum JobInput<MaxInline: Get<u32>, MaxUrl: Get<u32>> {
+	/// The items on chain, one after the other: `n × input_len` values, `n >= 1`.
+	Inline(BoundedVec<i8, MaxInline>),
+	/// A batch held off chain.
+	Batch {
+		/// The number of items, at least 1.
+		items: u32,
+		/// [`inputs_root`] of the batch: the Merkle root of the Blake2-256 of each item.
+		inputs_hash: H256,
+		/// Where providers download the batch (`http://` or `https://`): `items × input_len`
+		/// bytes, each value an `i8` as its two's-complement byte, item after item.
+		url: BoundedVec<u8, MaxUrl>,
+	},
+}
+
+/// One assigned provider of a job.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct ProviderSlot<AccountId> {
+	/// The provider: the owner of a service node.
+	pub who: AccountId,
+	/// Its commitment ([`commitment_of`]), once made.
+	pub commitment: Option<H256>,
+	/// Its revealed result (only ever present with a commitment).
+	pub result: Option<H256>,
+}
+
+/// Where an open job is. A job that ends is removed from storage; its end is reported by
+/// `JobSettled`, `JobRefunded` or `JobExpired`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum JobStatus {
+	/// Posted; providers commit.
+	Open,
+	/// Every provider committed or one revealed: results are being revealed.
+	Revealing,
+	/// No majority when the reveals ended: waiting for a re-execution until `dispute_end`.
+	Disputed,
+}
+
+/// An open job.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Job<T: Config> {
+	/// Who posted and pays.
+	pub client: T::AccountId,
+	/// The model.
+	pub model: ModelId,
+	/// The input.
+	pub input: JobInputOf<T>,
+	/// The number of items (inline: the input length over the model's input length).
+	pub items: u32,
+	/// What each agreeing provider is paid for the whole job.
+	pub price: BalanceOf<T>,
+	/// The block the job was posted in.
+	pub posted_at: BlockNumberFor<T>,
+	/// Commitments are accepted before this block: `deadline - reveal_period`.
+	pub commit_deadline: BlockNumberFor<T>,
+	/// Reveals are accepted before this block; from it on the job settles.
+	pub deadline: BlockNumberFor<T>,
+	/// A dispute can be resolved before this block: `deadline + dispute_period`.
+	pub dispute_end: BlockNumberFor<T>,
+	/// The `k` assigned providers, distinct, in draw order.
+	pub providers: BoundedVec<ProviderSlot<T::AccountId>, T::MaxReplication>,
+	/// Where the job is.
+	pub status: JobStatus,
+}
+
+/// The revealed results of a job, counted.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Tally {
+	/// The result more than half of the `k` providers revealed, if any.
+	pub majority: Option<H256>,
+	/// The number of revealed results.
+	pub reveals: u32,
+}
+
+impl<T: Config> Job<T> {
+	/// The replication `k`: the number of assigned providers.
+	pub fn k(&self) -> u32 {
+		u32::try_from(self.providers.len()).unwrap_or(u32::MAX)
+	}
+
+	/// The funds held for the job: `k × price` (checked at posting, so it does not saturate).
+	pub fn escrow(&self) -> BalanceOf<T> {
+		self.price.saturating_mul(self.k().into())
+	}
+
+	/// The slot of `provider`, if assigned.
+	pub fn slot(&self, provider: &T::AccountId) -> Option<&ProviderSlot<T::AccountId>> {
+		self.providers.iter().find(|slot| slot.who == *provider)
+	}
+
+	/// The slot of `provider`, if assigned, to change it.
+	pub fn slot_mut(&mut self, provider: &T::AccountId) -> Option<&mut ProviderSlot<T::AccountId>> {
+		self.providers.iter_mut().find(|slot| slot.who == *provider)
+	}
+
+	/// Whether every provider committed.
+	pub fn all_committed(&self) -> bool {
+		self.providers.iter().all(|slot| slot.commitment.is_some())
+	}
+
+	/// Whether a commitment is accepted at block `now`: the job is `Open` and
+	/// `now < commit_deadline`.
+	pub fn commit_open(&self, now: BlockNumberFor<T>) -> bool {
+		self.status == JobStatus::Open && now < self.commit_deadline
+	}
+
+	/// Whether a reveal is accepted at block `now`: the job is `Open` or `Revealing`,
+	/// `now < deadline`, and every provider committed or `now >= commit_deadline`.
+	pub fn reveal_open(&self, now: BlockNumberFor<T>) -> bool {
+		matches!(self.status, JobStatus::Open | JobStatus::Revealing) &&
+			now < self.deadline &&
+			(self.all_committed() || now >= self.commit_deadline)
+	}
+
+	/// Whether no more results can come at block `now`: every provider revealed, or the commit
+	/// window closed and every committed provider revealed.
+	pub fn reveals_complete(&self, now: BlockNumberFor<T>) -> bool {
+		let commit_closed = now >= self.commit_deadline;
+		self.providers
+			.iter()
+			.all(|slot| slot.result.is_some() || (commit_closed && slot.commitment.is_none()))
+	}
+
+	/// The distinct revealed results, in slot order.
+	pub fn distinct_results(&self) -> Vec<H256> {
+		let mut results: Vec<H256> = Vec::new();
+		for result in self.providers.iter().filter_map(|slot| slot.result) {
+			if !results.contains(&result) {
+				results.push(result);
+			}
+		}
+		results
+	}
+
+	/// Count the revealed results: a result revealed by more than half of the `k` providers
+	/// is the majority.
+	pub fn tally(&self) -> Tally {
+		let reveals = self.providers.iter().filter(|slot| slot.result.is_some()).count();
+		let majority = self.distinct_results().into_iter().find(|result| {
+			let votes = self.providers.iter().filter(|slot| slot.result == Some(*result)).count();
+			votes.saturating_mul(2) > self.providers.len()
+		});
+		Tally { majority, reveals: u32::try_from(reveals).unwrap_or(u32::MAX) }
+	}
+}
+
+/// A revealed root's leaf at the disputed item, with its Merkle proof, as
+/// `resolve_by_execution` takes it for jobs of more than one item.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct ResultClaim {
+	/// A revealed result (the Merkle root of a provider's item hashes).
+	pub root: H256,
+	/// The leaf of `root` at the disputed item: the claimed `result_hash` of its outputs.
+	pub leaf: H256,
+	/// The siblings from the leaf up (`dsync_aivm_core::merkle_proof`).
+	pub proof: BoundedVec<H256, MaxProofLen>,
+}
+
+/// The disputed item of a batch job, proven against the job's `inputs_hash`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct BatchItem {
+	/// The item's input: `input_len` values.
+	pub input: BoundedVec<i8, MaxItemLen>,
+	/// The Merkle proof of [`input_leaf`] of the item against the job's `inputs_hash`.
+	pub proof: BoundedVec<H256, MaxProofLen>,
+}
+
+/// Why a provider is penalised.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum PenaltyReason {
+	/// It did not commit, or did not reveal what it committed to.
+	NoShow,
+	/// It revealed a result other than the majority's.
+	Dissent,
+	/// Its result was proven wrong by re-executing the disputed item on chain.
+	WrongResult,
+}
+
+/// Why a job was refunded in full after results were revealed.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum RefundReason {
+	/// The re-execution matched no revealed result: every revealer was wrong.
+	NoMatchingResult,
+	/// Nobody resolved the dispute before `dispute_end`.
+	DisputeUnresolved,
+}
+
+/// A job's input as the runtime API returns it.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum JobInputView {
+	/// The items on chain.
+	Inline(Vec<i8>),
+	/// A batch held off chain.
+	Batch {
+		/// The number of items.
+		items: u32,
+		/// The Merkle root of the items' hashes.
+		inputs_hash: H256,
+		/// Where the batch is downloaded.
+		url: Vec<u8>,
+	},
+}
+
+/// An open job as the runtime API returns it.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct JobView<AccountId, Balance, BlockNumber> {
+	/// Who posted and pays.
+	pub client: AccountId,
+	/// The model.
+	pub model: ModelId,
+	/// The input.
+	pub input: JobInputView,
+	/// The number of items.
+	pub items: u32,
+	/// The replication `k`.
+	pub replication: u32,
+	/// The price per agreeing provider.
+	pub price: Balance,
+	/// The funds held: `k × price`.
+	pub escrow: Balance,
+	/// The block the job was posted in.
+	pub posted_at: BlockNumber,
+	/// Commitments are accepted before this block.
+	pub commit_deadline: BlockNumber,
+	/// Reveals are accepted before this block.
+	pub deadline: BlockNumber,
+	/// A dispute can be resolved before this block.
+	pub dispute_end: BlockNumber,
+	/// The providers with their commitments and results.
+	pub providers: Vec<ProviderSlot<AccountId>>,
+	/// Where the job is.
+	pub status: JobStatus,
+}
+
+/// What a provider's off-chain worker remembers about one job, in its persistent local storage
+/// (see [`ocw`](crate::ocw)).
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub enum LocalJob {
+	/// The inference failed (no answer, an HTTP error, a malformed or wrongly shaped answer, a
+	/// batch that could not be downloaded or does not match its hash); it is tried again from
+	/// block `retry_at`.
+	Failed {
+		/// Failed attempts so far.
+		attempts: u32,
+		/// The first block of the next attempt.
+		retry_at: u32,
+	},
+	/// The result is computed.
+	Computed {
+		/// The result: [`outputs_root`] of the outputs.
+		result: H256,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+		/// The block the commitment was last submitted at.
+		commit_sent_at: u32,
+		/// The block the reveal was last submitted at, if any.
+		reveal_sent_at: Option<u32>,
+	},
+}
+
+/// The commitment a provider submits: `blake2_256(SCALE((job, provider, result, salt)))`, with
+/// `provider` the node owner's account. Binding the job and the provider means a commitment
+/// cannot be copied from another provider or another job.
+pub fn commitment_of<AccountId: Encode>(
+	job: JobId,
+	provider: &AccountId,
+	result: &H256,
+	salt: &[u8; 32],
+) -> H256 {
+	H256(blake2_256(&(job, provider, result, salt).encode()))
+}
+
+/// The leaf of one input item in a batch's input tree: the Blake2-256 of its values, each as its
+/// two's-complement byte.
+pub fn input_leaf(item: &[i8]) -> [u8; 32] {
+	let bytes: Vec<u8> = item.iter().map(|value| u8::from_le_bytes(value.to_le_bytes())).collect();
+	blake2_256(&bytes)
+}
+
+/// The `inputs_hash` of a batch: the Merkle root ([`dsync_aivm_core::batch_merkle_root`]) of the
+/// [`input_leaf`] of each `input_len`-value item of `inputs`, in order. A partial last item is
+/// ignored (callers check lengths first).
+pub fn inputs_root(inputs: &[i8], input_len: usize) -> H256 {
+	let leaves: Vec<[u8; 32]> = inputs.chunks_exact(input_len.max(1)).map(input_leaf).collect();
+	H256(dsync_aivm_core::batch_merkle_root(&leaves))
+}
+
+/// The result of a job: the Merkle root of the `result_hash` of each `output_len`-value item of
+/// `outputs`, in order. For a one-item job this is the item's `result_hash` itself.
+pub fn outputs_root(outputs: &[i32], output_len: usize) -> H256 {
+	let leaves = dsync_aivm_core::batch_result_hashes(outputs, output_len);
+	H256(dsync_aivm_core::batch_merkle_root(&leaves))
+}
+
+/// Whether `url` is an `http://` or `https://` URL of printable ASCII without spaces and with
+/// something after the scheme.
+pub fn is_valid_url(url: &[u8]) -> bool {
+	let rest = url.strip_prefix(b"http://").or_else(|| url.strip_prefix(b"https://"));
+	rest.is_some_and(|rest| !rest.is_empty()) && url.iter().all(|c| (0x21..=0x7e).contains(c))
+}
+
+/// `value` as a `usize` (lossless on every target the runtime and node run on).
+pub(crate) fn to_usize(value: u32) -> usize {
+	usize::try_from(value).unwrap_or(usize::MAX)
+}

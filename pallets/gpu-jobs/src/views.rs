@@ -1,0 +1,163 @@
+//! What the pallet reports: the views behind the runtime API, and the invariants `try_state`
+//! checks.
+
+use crate::{
+	BalanceOf, Config, JobId, JobInput, JobInputView, JobView, ModelId, ModelRecord, Jobs, Models,
+	Pallet,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+
+impl<T: Config> Pallet<T> {
+	/// The open job `id` as the runtime API returns it.
+	pub fn job_view(id: JobId) -> Option<JobView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		let job = Jobs::<T>::get(id)?;
+		let input = match &job.input {
+			JobInput::Inline(data) => JobInputView::Inline(data.to_vec()),
+			JobInput::Batch { items, inputs_hash, url } => JobInputView::Batch {
+				items: *items,
+				inputs_hash: *inputs_hash,
+				url: url.to_vec(),
+			},
+		};
+		Some(JobView {
+			client: job.client.clone(),
+			model: job.model,
+			input,
+			items: job.items,
+			replication: job.k(),
+			price: job.price,
+			escrow: job.escrow(),
+			posted_at: job.posted_at,
+			commit_deadline: job.commit_deadline,
+			deadline: job.deadline,
+			dispute_end: job.dispute_end,
+			providers: job.providers.to_vec(),
+			status: job.status,
+		})
+	}
+
+	/// The registered model `id`.
+	pub fn model_view(id: ModelId) -> Option<ModelRecord<BalanceOf<T>>> {
+		Models::<T>::get(id)
+	}
+}
+
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants {
+	use super::*;
+	use crate::{
+		Expiries, ExpiryCursor, HoldReason, ModelCode, NextJobId, NextModelId, OpenEscrow,
+		OpenJobCount, Params, ProviderJobs,
+	};
+	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
+	use frame_support::{
+		ensure,
+		traits::{fungible::InspectHold, Get},
+	};
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		TryRuntimeError,
+	};
+
+	impl<T: Config> Pallet<T> {
+		/// Check the invariants of the pallet's storage:
+		///
+		/// 1. the parameters are valid;
+		/// 2. every model has its code, whose Blake2-256 is its record's hash, and an id below
+		///    [`NextModelId`]; every code has a model;
+		/// 3. every open job: has an id below [`NextJobId`], a registered model, one to
+		///    `MaxReplication` distinct providers, results only with commitments,
+		///    `commit_deadline < deadline < dispute_end`, at least one item, a non-zero price,
+		///    a [`ProviderJobs`] entry per provider and an entry in [`Expiries`] at its
+		///    `dispute_end`;
+		/// 4. [`ProviderJobs`] holds exactly the providers of the open jobs;
+		/// 5. [`OpenJobCount`] is the number of open jobs, at most `MaxOpenJobs`;
+		/// 6. no expiry is queued before the cursor;
+		/// 7. funds: for every client, the balance held for [`HoldReason::Escrow`] is the sum of
+		///    `k × price` of its open jobs, and [`OpenEscrow`] is the sum over all open jobs.
+		pub fn do_try_state() -> Result<(), TryRuntimeError> {
+			ensure!(Params::<T>::get().is_valid(), "the stored parameters are invalid");
+
+			let next_model = NextModelId::<T>::get();
+			for (id, record) in Models::<T>::iter() {
+				ensure!(id < next_model, "a model id is not below NextModelId");
+				let code = ModelCode::<T>::get(id).ok_or("a model has no code")?;
+				ensure!(
+					sp_io::hashing::blake2_256(&code) == record.hash.0,
+					"a model's code does not hash to its record's hash"
+				);
+			}
+			for id in ModelCode::<T>::iter_keys() {
+				ensure!(Models::<T>::contains_key(id), "a model code has no model");
+			}
+
+			let next_job = NextJobId::<T>::get();
+			let cursor = ExpiryCursor::<T>::get();
+			let mut escrow_by_client: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut total_escrow = BalanceOf::<T>::zero();
+			let mut job_count = 0u32;
+			let mut assignments = 0usize;
+			for (id, job) in Jobs::<T>::iter() {
+				job_count = job_count.saturating_add(1);
+				ensure!(id < next_job, "a job id is not below NextJobId");
+				ensure!(Models::<T>::contains_key(job.model), "a job's model is not registered");
+				ensure!(!job.providers.is_empty(), "a job has no provider");
+				let distinct: BTreeSet<_> = job.providers.iter().map(|slot| &slot.who).collect();
+				ensure!(distinct.len() == job.providers.len(), "a job has a provider twice");
+				for slot in job.providers.iter() {
+					ensure!(
+						slot.result.is_none() || slot.commitment.is_some(),
+						"a result was revealed without a commitment"
+					);
+					ensure!(
+						ProviderJobs::<T>::contains_key(&slot.who, id),
+						"a job's provider is not indexed in ProviderJobs"
+					);
+				}
+				assignments = assignments.saturating_add(job.providers.len());
+				ensure!(
+					job.commit_deadline < job.deadline && job.deadline < job.dispute_end,
+					"a job's windows are out of order"
+				);
+				ensure!(job.items >= 1 && !job.price.is_zero(), "a job is empty or free");
+				ensure!(
+					Expiries::<T>::get(job.dispute_end).contains(&id),
+					"a job is not queued at its dispute end"
+				);
+				if let Some(cursor) = cursor {
+					ensure!(job.dispute_end >= cursor, "an open job's dispute end was handled");
+				}
+				let escrow = job.escrow();
+				total_escrow = total_escrow.saturating_add(escrow);
+				let entry = escrow_by_client.entry(job.client.clone()).or_insert_with(Zero::zero);
+				*entry = entry.saturating_add(escrow);
+			}
+
+			let mut indexed = 0usize;
+			for (provider, id, ()) in ProviderJobs::<T>::iter() {
+				indexed = indexed.saturating_add(1);
+				ensure!(
+					Jobs::<T>::get(id).is_some_and(|job| job.slot(&provider).is_some()),
+					"ProviderJobs lists a provider that is not assigned to the job"
+				);
+			}
+			ensure!(indexed == assignments, "ProviderJobs and the jobs' providers differ");
+
+			ensure!(OpenJobCount::<T>::get() == job_count, "OpenJobCount differs from the jobs");
+			ensure!(job_count <= T::MaxOpenJobs::get(), "more jobs are open than MaxOpenJobs");
+
+			if let Some(cursor) = cursor {
+				for block in Expiries::<T>::iter_keys() {
+					ensure!(block >= cursor, "an expiry is queued before the cursor");
+				}
+			}
+
+			ensure!(OpenEscrow::<T>::get() == total_escrow, "OpenEscrow differs from the jobs");
+			for (client, escrow) in escrow_by_client {
+				let held = T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &client);
+				ensure!(held == escrow, "a client's escrow hold differs from its open jobs");
+			}
+			Ok(())
+		}
+	}
+}
