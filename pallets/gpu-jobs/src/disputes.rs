@@ -100,8 +100,11 @@ impl<T: Config> Pallet<T> {
 		let outputs = model.evaluate(&input).map_err(|_| Error::<T>::InvalidItemInput)?;
 		let expected = H256(result_hash(&outputs));
 
-		let matching: Vec<H256> =
-			leaves.iter().filter(|(_, leaf)| *leaf == expected).map(|(root, _)| *root).collect();
+		let matching: Vec<H256> = leaves
+			.iter()
+			.filter(|(_, leaf)| *leaf == expected)
+			.map(|(root, _)| *root)
+			.collect();
 		ensure!(matching.len() <= 1, Error::<T>::ItemNotDecisive);
 
 		Self::deposit_event(Event::DisputeResolved { job: id, item: index, expected, by: who });

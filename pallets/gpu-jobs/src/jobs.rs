@@ -3,7 +3,7 @@
 use crate::{
 	is_valid_url, to_usize, BalanceOf, Config, Error, Event, Expiries, HoldReason, Job, JobId,
 	JobInput, JobInputOf, JobStatus, Jobs, ModelId, ModelRecord, Models, NextJobId, OpenEscrow,
-	OpenJobCount, Pallet, Params, ProviderJobs, ProviderSlot, ProviderSource,
+	OpenJobCount, Pallet, Params, ProviderJobs, ProviderSlot, ProviderSlotsOf, ProviderSource,
 	MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
 };
 use alloc::vec::Vec;
@@ -36,7 +36,7 @@ impl<T: Config> Pallet<T> {
 		let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
 		ensure!(record.active, Error::<T>::ModelInactive);
 		let k = u32::from(replication);
-		ensure!(k >= 1 && k <= T::MaxReplication::get(), Error::<T>::InvalidReplication);
+		ensure!((1..=T::MaxReplication::get()).contains(&k), Error::<T>::InvalidReplication);
 		let items = Self::check_input(&record, &input)?;
 		let floor = record.price_floor.saturating_mul(items.into());
 		ensure!(!price.is_zero() && price >= floor, Error::<T>::PriceBelowFloor);
@@ -45,7 +45,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let earliest = now.saturating_add(params.min_deadline.into());
 		let latest = now.saturating_add(params.max_deadline.into());
-		ensure!(deadline >= earliest && deadline <= latest, Error::<T>::InvalidDeadline);
+		ensure!((earliest..=latest).contains(&deadline), Error::<T>::InvalidDeadline);
 		ensure!(OpenJobCount::<T>::get() < T::MaxOpenJobs::get(), Error::<T>::TooManyOpenJobs);
 		let escrow = price.checked_mul(&k.into()).ok_or(ArithmeticError::Overflow)?;
 		let id = NextJobId::<T>::get();
@@ -117,7 +117,7 @@ impl<T: Config> Pallet<T> {
 			JobInput::Batch { items, url, .. } => {
 				ensure!(*items >= 1, Error::<T>::InvalidInput);
 				ensure!(is_valid_url(url), Error::<T>::InvalidUrl);
-				let bytes = items.checked_mul(input_len).ok_or(Error::<T>::JobTooLarge)?;
+				let bytes = u32::checked_mul(*items, input_len).ok_or(Error::<T>::JobTooLarge)?;
 				ensure!(bytes <= MAX_BATCH_INPUT_BYTES, Error::<T>::JobTooLarge);
 				*items
 			},
@@ -135,7 +135,7 @@ impl<T: Config> Pallet<T> {
 		k: u32,
 		client: &T::AccountId,
 		job: JobId,
-	) -> Result<BoundedVec<ProviderSlot<T::AccountId>, T::MaxReplication>, Error<T>> {
+	) -> Result<ProviderSlotsOf<T>, Error<T>> {
 		let max = T::MaxCandidates::get();
 		let mut candidates: Vec<(T::AccountId, u64)> = T::Providers::eligible(model, max)
 			.into_iter()
@@ -150,8 +150,10 @@ impl<T: Config> Pallet<T> {
 		let mut draw = 0u32;
 		while u32::try_from(slots.len()).unwrap_or(u32::MAX) < k {
 			// Scores are at most 10^9 and candidates at most `MaxCandidates`: no saturation.
-			let total = candidates.iter().fold(0u64, |sum, (_, weight)| sum.saturating_add(*weight));
-			let point = ticket(&seed, draw).checked_rem(total).ok_or(Error::<T>::NotEnoughProviders)?;
+			let total =
+				candidates.iter().fold(0u64, |sum, (_, weight)| sum.saturating_add(*weight));
+			let point =
+				ticket(&seed, draw).checked_rem(total).ok_or(Error::<T>::NotEnoughProviders)?;
 			let mut cumulative = 0u64;
 			let chosen = candidates
 				.iter()

@@ -10,37 +10,36 @@
 //!
 //! ## Overview
 //!
-//! - **Models.** [`Config::ModelOrigin`] registers `.aivm` files ([`Pallet::register_model`]):
-//!   the pallet parses them with [`dsync_aivm_core::Model::parse`], keeps the file for
-//!   re-execution ([`ModelCode`]) and records id, hash, shapes and price floor ([`Models`]).
-//! - **Posting.** [`Pallet::post_job`] checks the model, the input, the replication `k`, the
-//!   price and the deadline, draws `k` distinct providers and holds `k × price` from the client
+//! - **Models.** [`Config::ModelOrigin`] registers `.aivm` files ([`Pallet::register_model`]): the
+//!   pallet parses them with [`dsync_aivm_core::Model::parse`], keeps the file for re-execution
+//!   ([`ModelCode`]) and records id, hash, shapes and price floor ([`Models`]).
+//! - **Posting.** [`Pallet::post_job`] checks the model, the input, the replication `k`, the price
+//!   and the deadline, draws `k` distinct providers and holds `k × price` from the client
 //!   ([`HoldReason::Escrow`]).
 //! - **Commit, reveal.** Each provider commits to its result before the commit deadline
-//!   ([`Pallet::commit_result`]) and reveals it afterwards ([`Pallet::reveal_result`]), through
-//!   its node's off-chain key. Commit-reveal keeps providers from copying each other.
-//! - **Settlement.** When no more results can come (all revealed, or the deadline passed), a
-//!   result revealed by more than half of the `k` providers wins: each provider that revealed
-//!   it is paid `price`, the others are penalised, the rest of the escrow is released. Without
-//!   any reveal the job expires and is refunded; with reveals but no majority it is disputed.
-//! - **Disputes.** [`Pallet::resolve_by_execution`] re-executes one item on chain and compares
-//!   it with the revealed results: the matching result is paid, the others are penalised; if
-//!   none matches, the client is refunded. A dispute nobody resolves is refunded at
-//!   `dispute_end`.
+//!   ([`Pallet::commit_result`]) and reveals it afterwards ([`Pallet::reveal_result`]), through its
+//!   node's off-chain key. Commit-reveal keeps providers from copying each other.
+//! - **Settlement.** When no more results can come (all revealed, or the deadline passed), a result
+//!   revealed by more than half of the `k` providers wins: each provider that revealed it is paid
+//!   `price`, the others are penalised, the rest of the escrow is released. Without any reveal the
+//!   job expires and is refunded; with reveals but no majority it is disputed.
+//! - **Disputes.** [`Pallet::resolve_by_execution`] re-executes one item on chain and compares it
+//!   with the revealed results: the matching result is paid, the others are penalised; if none
+//!   matches, the client is refunded. A dispute nobody resolves is refunded at `dispute_end`.
 //! - **Expiries.** `on_initialize` settles due jobs itself, at most
 //!   [`Config::MaxJobsPerBlockSettled`] per block with a cursor over [`Expiries`]; anyone may
 //!   settle a due job earlier with [`Pallet::settle`].
 //!
 //! ## Terminology
 //!
-//! - **Item**: one inference: `input_len` values of `i8` in, `output_len` values of `i32` out.
-//!   A job has `items >= 1`.
+//! - **Item**: one inference: `input_len` values of `i8` in, `output_len` values of `i32` out. A
+//!   job has `items >= 1`.
 //! - **Result**: what a provider reveals: the Merkle root ([`outputs_root`]) of the items'
 //!   `result_hash`es in order. For a one-item job it is the item's `result_hash` itself.
-//! - **Provider**: the owner of a service node; it acts through its node's off-chain (`dsyn`)
-//!   key, mapped to the owner by [`ProviderSource::owner_of_key`].
-//! - **Majority**: a result revealed by more than `k / 2` providers (of all `k`, not of those
-//!   who revealed).
+//! - **Provider**: the owner of a service node; it acts through its node's off-chain (`dsyn`) key,
+//!   mapped to the owner by [`ProviderSource::owner_of_key`].
+//! - **Majority**: a result revealed by more than `k / 2` providers (of all `k`, not of those who
+//!   revealed).
 //! - **Escrow**: the `k × price` held from the client while the job is open.
 //!
 //! ## Calls
@@ -54,7 +53,7 @@
 //! | 4 | [`commit_result`](Pallet::commit_result) | provider key | commit to a result |
 //! | 5 | [`reveal_result`](Pallet::reveal_result) | provider key | reveal the result |
 //! | 6 | [`settle`](Pallet::settle) | signed | settle a due job now |
-//! | 7 | [`resolve_by_execution`](Pallet::resolve_by_execution) | signed | re-execute a disputed item |
+//! | 7 | [`resolve_by_execution`](Pallet::resolve_by_execution) | signed | re-execute an item |
 //! | 8 | [`set_parameters`](Pallet::set_parameters) | admin | the timing [`JobParameters`] |
 //!
 //! ## A job's life
@@ -63,18 +62,17 @@
 //!
 //! - `P <= now < D - R` (commit window, status `Open`): assigned providers commit
 //!   `commitment_of(job, provider, result, salt)` ([`commitment_of`]).
-//! - Reveals are accepted while `now < D`, once every provider committed or from `D - R` on
-//!   (status `Revealing` from the first reveal, or as soon as all committed).
-//! - As soon as no more results can come (every provider revealed, or the commit window closed
-//!   and every committed provider revealed) the job concludes in the revealing transaction; at
-//!   the latest it concludes at block `D` (`on_initialize`, or [`Pallet::settle`] if the cursor
-//!   lags):
+//! - Reveals are accepted while `now < D`, once every provider committed or from `D - R` on (status
+//!   `Revealing` from the first reveal, or as soon as all committed).
+//! - As soon as no more results can come (every provider revealed, or the commit window closed and
+//!   every committed provider revealed) the job concludes in the revealing transaction; at the
+//!   latest it concludes at block `D` (`on_initialize`, or [`Pallet::settle`] if the cursor lags):
 //!   - a **majority** result: [`Event::JobSettled`];
 //!   - **no reveal**: full refund, every provider penalised `NoShow`: [`Event::JobExpired`];
 //!   - **reveals but no majority**: status `Disputed` until `D + X`: [`Event::JobDisputed`].
-//! - A disputed job is resolved by [`Pallet::resolve_by_execution`] before `D + X`, or refunded
-//!   at `D + X` ([`Event::JobRefunded`] with `DisputeUnresolved`; only the providers that did
-//!   not reveal are penalised, since nobody proved a revealed result wrong).
+//! - A disputed job is resolved by [`Pallet::resolve_by_execution`] before `D + X`, or refunded at
+//!   `D + X` ([`Event::JobRefunded`] with `DisputeUnresolved`; only the providers that did not
+//!   reveal are penalised, since nobody proved a revealed result wrong).
 //!
 //! Every job ends settled or refunded and is then removed from storage: its outcome lives in
 //! its final event ([`Event::JobSettled`], [`Event::JobRefunded`], [`Event::JobExpired`]), not
@@ -101,8 +99,8 @@
 //! - for a **batch**, the item's input with its Merkle proof against the job's `inputs_hash`
 //!   ([`BatchItem`]; the leaf is [`input_leaf`]); an inline job's item is read from storage;
 //! - for a job of **more than one item**, one [`ResultClaim`] per distinct revealed result: the
-//!   result's leaf at the item and its Merkle proof. A one-item job needs none: a result is its
-//!   own leaf.
+//!   result's leaf at the item and its Merkle proof. A one-item job needs none: a result is its own
+//!   leaf.
 //!
 //! The runtime verifies the proofs, parses the model and evaluates the item
 //! ([`dsync_aivm_core::Model::evaluate`]); the results whose leaf equals the `result_hash` of the
@@ -111,6 +109,10 @@
 //! by choosing an item it got right. Requiring a claim for *every* revealed result means a
 //! disputer cannot drop an honest result to have it lose; a proof is checked against the
 //! revealed root, so a claim cannot lie about a leaf.
+//!
+//! A majority result is final and is never re-executed: like Proof of Sync, the pallet assumes
+//! an honest majority among the `k` providers, which the score-weighted random draw makes likely.
+//! Re-execution checks one item; for a batch it proves that item only.
 //!
 //! ## Off-chain worker
 //!
@@ -130,8 +132,7 @@
 //! ```
 //!
 //! - `model`: the model's id, `0x` and the 64 lowercase hex digits of its Blake2-256 hash;
-//! - `inputs`: one array per item, in job order, each exactly `input_len` integers in
-//!   `-128..=127`.
+//! - `inputs`: one array per item, in job order, each exactly `input_len` integers in `-128..=127`.
 //!
 //! The server answers `200 OK` with
 //!
@@ -139,10 +140,10 @@
 //! {"outputs":[[-1234,567,…],[…]],"hashes":["0x…","0x…"]}
 //! ```
 //!
-//! - `outputs`: one array per item, in the same order, each exactly `output_len` integers in
-//!   the `i32` range;
-//! - `hashes` (the items' `result_hash`es) and any other field are ignored: the worker computes
-//!   the result from `outputs` itself and never trusts the server's hashes.
+//! - `outputs`: one array per item, in the same order, each exactly `output_len` integers in the
+//!   `i32` range;
+//! - `hashes` (the items' `result_hash`es) and any other field are ignored: the worker computes the
+//!   result from `outputs` itself and never trusts the server's hashes.
 //!
 //! Any other status, a body over 16 MiB, invalid JSON, a missing `outputs`, or a wrong number of
 //! items or values per item fails the attempt; so does no answer within 10 seconds. A failed
@@ -166,20 +167,20 @@
 //!
 //! ## Design choices
 //!
-//! - **Escrow in holds.** The client's funds stay in its account under a `fungible` hold: no
-//!   pallet account, and `try_state` checks the hold against the open jobs.
-//! - **Payment through the service-payment trait.** The burn rule lives in one place
-//!   (tokenomics); the pallet releases and charges per provider in one storage layer.
-//! - **No dispute deposit.** `resolve_by_execution` is an ordinary fee-paying call charged at
-//!   its worst-case weight (the largest model, the deepest proofs), so the caller pays for the
+//! - **Escrow in holds.** The client's funds stay in its account under a `fungible` hold: no pallet
+//!   account, and `try_state` checks the hold against the open jobs.
+//! - **Payment through the service-payment trait.** The burn rule lives in one place (tokenomics);
+//!   the pallet releases and charges per provider in one storage layer.
+//! - **No dispute deposit.** `resolve_by_execution` is an ordinary fee-paying call charged at its
+//!   worst-case weight (the largest model, the deepest proofs), so the caller pays for the
 //!   re-execution. Its outcome does not depend on who calls it: the input and leaves are proven
 //!   against commitments already on chain and the item must be decisive, so a caller can only
 //!   reveal the truth about one item, once (the job ends). A deposit would add nothing but a
-//!   barrier for honest providers. (A `DisputeDeposit` hold reason can be added later as
-//!   variant index 1 if the call ever becomes free.)
-//! - **Providers pay nothing for honest work.** `commit_result` and `reveal_result` are free
-//!   when they succeed (`Pays::No`); failing calls pay their fee. The key account must still
-//!   hold enough to pass the fee check.
+//!   barrier for honest providers. (A `DisputeDeposit` hold reason can be added later as variant
+//!   index 1 if the call ever becomes free.)
+//! - **Providers pay nothing for honest work.** `commit_result` and `reveal_result` are free when
+//!   they succeed (`Pays::No`); failing calls pay their fee. The key account must still hold enough
+//!   to pass the fee check.
 //! - **Weighted draw without replacement.** Providers are drawn by score with
 //!   `blake2_256(SCALE((Randomness::random(b"dsync/gpu-jobs/assign"), job)))` as seed: draw `i`
 //!   picks the candidate whose cumulative score passes `u64(blake2_256(SCALE((seed, i)))) mod
@@ -194,9 +195,9 @@
 //!
 //! - `Currency`: `Balances`; `RuntimeHoldReason`: the runtime's aggregated hold reason.
 //! - `Payment`: `pallet_tokenomics::Pallet<Runtime>`; `Usage`: `pallet_proof_of_sync`.
-//! - `Providers`: a runtime type implementing [`ProviderSource`] over the node registry
-//!   (active service nodes offering GPU inference and the model, `node_of_key`) and Proof of Sync
-//!   (scores; penalties as misses or slashes).
+//! - `Providers`: a runtime type implementing [`ProviderSource`] over the node registry (active
+//!   service nodes offering GPU inference and the model, `node_of_key`) and Proof of Sync (scores;
+//!   penalties as misses or slashes).
 //! - `AuthorityId = crypto::GpuJobsAuthId`, with the runtime's `CreateSignedTransaction` for
 //!   `Call<Runtime>`.
 //! - The runtime API [`runtime_api::GpuJobsApi`] returns an open job and a model.
@@ -382,15 +383,8 @@ pub mod pallet {
 	// `Blake2_128Concat` for providers (accounts chosen by users); `Twox64Concat` for job ids
 	// (sequential, assigned by the pallet).
 	#[pallet::storage]
-	pub type ProviderJobs<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		JobId,
-		(),
-		OptionQuery,
-	>;
+	pub type ProviderJobs<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, (), OptionQuery>;
 
 	/// The number of open jobs.
 	#[pallet::storage]
@@ -689,7 +683,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(
-				T::MaxReplication::get() >= 1 && T::MaxReplication::get() <= u32::from(u8::MAX),
+				(1..=u32::from(u8::MAX)).contains(&T::MaxReplication::get()),
 				"MaxReplication must be in 1..=255 (the replication is a u8)"
 			);
 			assert!(

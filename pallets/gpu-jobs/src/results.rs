@@ -1,8 +1,6 @@
 //! Commit and reveal of providers' results.
 
-use crate::{
-	commitment_of, Config, Error, Event, JobId, JobStatus, Jobs, Pallet, ProviderSource,
-};
+use crate::{commitment_of, Config, Error, Event, JobId, JobStatus, Jobs, Pallet, ProviderSource};
 use frame_support::{dispatch::DispatchResultWithPostInfo, ensure, pallet_prelude::Pays};
 use sp_core::H256;
 

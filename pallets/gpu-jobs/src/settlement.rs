@@ -2,7 +2,7 @@
 //! in `on_initialize`.
 
 use crate::{
-	to_usize, BalanceOf, Config, Error, Event, ExpiryCursor, Expiries, HoldReason, Job, JobId,
+	to_usize, BalanceOf, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job, JobId,
 	JobStatus, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason, ProviderJobs,
 	ProviderSource, RefundReason, ServiceKind, ServicePayment, UsageRecorder, WeightInfo,
 	LOG_TARGET,
@@ -81,7 +81,7 @@ impl<T: Config> Pallet<T> {
 	/// another result for `loser` and those that revealed nothing for `NoShow`, release the
 	/// rest of the escrow to the client and end the job.
 	pub(crate) fn pay_out(id: JobId, job: Job<T>, result: H256, loser: PenaltyReason) {
-		let reason = HoldReason::Escrow.into();
+		let reason: T::RuntimeHoldReason = HoldReason::Escrow.into();
 		let units_per_item = Models::<T>::get(job.model).map_or(1, |model| model.units_per_item);
 		let units = u64::from(job.items).saturating_mul(u64::from(units_per_item));
 		let mut paid = BalanceOf::<T>::zero();
@@ -94,7 +94,12 @@ impl<T: Config> Pallet<T> {
 					// Release and charge together, or neither.
 					let payment = with_storage_layer(
 						|| -> Result<PaymentSplit<BalanceOf<T>>, DispatchError> {
-							T::Currency::release(&reason, &job.client, job.price, Precision::Exact)?;
+							T::Currency::release(
+								&reason,
+								&job.client,
+								job.price,
+								Precision::Exact,
+							)?;
 							T::Payment::charge(
 								&job.client,
 								Some(&slot.who),
@@ -170,7 +175,11 @@ impl<T: Config> Pallet<T> {
 	/// Penalise `provider` of job `id` for `reason`.
 	pub(crate) fn penalise(id: JobId, provider: &T::AccountId, reason: PenaltyReason) {
 		T::Providers::penalise(provider, reason);
-		Self::deposit_event(Event::ProviderPenalised { job: id, provider: provider.clone(), reason });
+		Self::deposit_event(Event::ProviderPenalised {
+			job: id,
+			provider: provider.clone(),
+			reason,
+		});
 	}
 
 	/// Release what is left of the job's escrow after `paid` to the client; returns the amount
@@ -180,7 +189,7 @@ impl<T: Config> Pallet<T> {
 		if rest.is_zero() {
 			return rest;
 		}
-		let reason = HoldReason::Escrow.into();
+		let reason: T::RuntimeHoldReason = HoldReason::Escrow.into();
 		match T::Currency::release(&reason, &job.client, rest, Precision::BestEffort) {
 			Ok(released) => {
 				if released != rest {

@@ -24,6 +24,10 @@ pub type BalanceOf<T> =
 /// The identifier of a job: sequential, assigned by the pallet.
 pub type JobId = u64;
 
+/// The providers drawn for a job, with their commitments and results.
+pub type ProviderSlotsOf<T> =
+	BoundedVec<ProviderSlot<<T as frame_system::Config>::AccountId>, <T as Config>::MaxReplication>;
+
 /// The job input type of a runtime.
 pub type JobInputOf<T> = JobInput<<T as Config>::MaxInlineInput, <T as Config>::MaxUrlLen>;
 
@@ -100,12 +104,10 @@ impl Default for JobParameters {
 impl JobParameters {
 	/// Whether the parameters are within the bounds listed on [`JobParameters`].
 	pub fn is_valid(&self) -> bool {
-		self.reveal_period >= 1 &&
-			self.min_deadline > self.reveal_period &&
-			self.min_deadline <= self.max_deadline &&
-			self.max_deadline <= MAX_PERIOD &&
-			self.dispute_period >= 1 &&
-			self.dispute_period <= MAX_PERIOD
+		self.reveal_period >= 1
+			&& self.min_deadline > self.reveal_period
+			&& (self.min_deadline..=MAX_PERIOD).contains(&self.max_deadline)
+			&& (1..=MAX_PERIOD).contains(&self.dispute_period)
 	}
 }
 
@@ -168,15 +170,7 @@ pub enum JobInput<MaxInline: Get<u32>, MaxUrl: Get<u32>> {
 
 /// One assigned provider of a job.
 #[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct ProviderSlot<AccountId> {
 	/// The provider: the owner of a service node.
@@ -243,7 +237,7 @@ pub struct Job<T: Config> {
 	/// A dispute can be resolved before this block: `deadline + dispute_period`.
 	pub dispute_end: BlockNumberFor<T>,
 	/// The `k` assigned providers, distinct, in draw order.
-	pub providers: BoundedVec<ProviderSlot<T::AccountId>, T::MaxReplication>,
+	pub providers: ProviderSlotsOf<T>,
 	/// Where the job is.
 	pub status: JobStatus,
 }
@@ -292,9 +286,9 @@ impl<T: Config> Job<T> {
 	/// Whether a reveal is accepted at block `now`: the job is `Open` or `Revealing`,
 	/// `now < deadline`, and every provider committed or `now >= commit_deadline`.
 	pub fn reveal_open(&self, now: BlockNumberFor<T>) -> bool {
-		matches!(self.status, JobStatus::Open | JobStatus::Revealing) &&
-			now < self.deadline &&
-			(self.all_committed() || now >= self.commit_deadline)
+		matches!(self.status, JobStatus::Open | JobStatus::Revealing)
+			&& now < self.deadline
+			&& (self.all_committed() || now >= self.commit_deadline)
 	}
 
 	/// Whether no more results can come at block `now`: every provider revealed, or the commit
@@ -332,15 +326,7 @@ impl<T: Config> Job<T> {
 /// A revealed root's leaf at the disputed item, with its Merkle proof, as
 /// `resolve_by_execution` takes it for jobs of more than one item.
 #[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct ResultClaim {
 	/// A revealed result (the Merkle root of a provider's item hashes).
@@ -353,15 +339,7 @@ pub struct ResultClaim {
 
 /// The disputed item of a batch job, proven against the job's `inputs_hash`.
 #[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct BatchItem {
 	/// The item's input: `input_len` values.
@@ -527,6 +505,6 @@ pub fn is_valid_url(url: &[u8]) -> bool {
 }
 
 /// `value` as a `usize` (lossless on every target the runtime and node run on).
-pub(crate) fn to_usize(value: u32) -> usize {
+pub fn to_usize(value: u32) -> usize {
 	usize::try_from(value).unwrap_or(usize::MAX)
 }

@@ -2,7 +2,7 @@
 //! checks.
 
 use crate::{
-	BalanceOf, Config, JobId, JobInput, JobInputView, JobView, ModelId, ModelRecord, Jobs, Models,
+	BalanceOf, Config, JobId, JobInput, JobInputView, JobView, Jobs, ModelId, ModelRecord, Models,
 	Pallet,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -13,10 +13,8 @@ impl<T: Config> Pallet<T> {
 		let job = Jobs::<T>::get(id)?;
 		let input = match &job.input {
 			JobInput::Inline(data) => JobInputView::Inline(data.to_vec()),
-			JobInput::Batch { items, inputs_hash, url } => JobInputView::Batch {
-				items: *items,
-				inputs_hash: *inputs_hash,
-				url: url.to_vec(),
+			JobInput::Batch { items, inputs_hash, url } => {
+				JobInputView::Batch { items: *items, inputs_hash: *inputs_hash, url: url.to_vec() }
 			},
 		};
 		Some(JobView {
@@ -66,15 +64,14 @@ mod invariants {
 		/// 2. every model has its code, whose Blake2-256 is its record's hash, and an id below
 		///    [`NextModelId`]; every code has a model;
 		/// 3. every open job: has an id below [`NextJobId`], a registered model, one to
-		///    `MaxReplication` distinct providers, results only with commitments,
-		///    `commit_deadline < deadline < dispute_end`, at least one item, a non-zero price,
-		///    a [`ProviderJobs`] entry per provider and an entry in [`Expiries`] at its
-		///    `dispute_end`;
+		///    `MaxReplication` distinct providers, results only with commitments, `commit_deadline
+		///    < deadline < dispute_end`, at least one item, a non-zero price, a [`ProviderJobs`]
+		///    entry per provider and an entry in [`Expiries`] at its `dispute_end`;
 		/// 4. [`ProviderJobs`] holds exactly the providers of the open jobs;
 		/// 5. [`OpenJobCount`] is the number of open jobs, at most `MaxOpenJobs`;
 		/// 6. no expiry is queued before the cursor;
-		/// 7. funds: for every client, the balance held for [`HoldReason::Escrow`] is the sum of
-		///    `k × price` of its open jobs, and [`OpenEscrow`] is the sum over all open jobs.
+		/// 7. funds: for every client, the balance held for [`HoldReason::Escrow`] is the sum of `k
+		///    × price` of its open jobs, and [`OpenEscrow`] is the sum over all open jobs.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			ensure!(Params::<T>::get().is_valid(), "the stored parameters are invalid");
 

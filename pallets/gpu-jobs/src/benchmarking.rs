@@ -1,0 +1,397 @@
+//! Benchmarks of the GPU-jobs pallet: every call at its worst (the last reveal settling a job
+//! of `MaxReplication` agreeing providers, a re-execution of the largest model with 32-level
+//! proofs for the input and every revealed result) and the expiry step of `on_initialize`.
+
+use super::*;
+use crate::Pallet as GpuJobs;
+use alloc::{vec, vec::Vec};
+use dsync_aivm_core::{merkle_node, result_hash, Activation, Dense, Model};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible, EnsureOrigin, Get, Hooks},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_core::H256;
+use sp_runtime::traits::Saturating;
+
+const SEED: u32 = 0;
+
+/// The salt of every commitment of the benchmarks.
+const SALT: [u8; 32] = [7u8; 32];
+
+/// The `.aivm` file of a one-layer model with `in_len` inputs and as many outputs as fit in
+/// `max_bytes` (at least one): the header (16 bytes), the layer header (12), `m · in_len`
+/// weights and `m` biases of 4 bytes.
+fn model_bytes(max_bytes: u32, in_len: usize) -> Result<Vec<u8>, BenchmarkError> {
+	let room = to_usize(max_bytes).saturating_sub(28);
+	let out_len = room
+		.checked_div(in_len.saturating_add(4))
+		.unwrap_or(1)
+		.clamp(1, dsync_aivm_core::MAX_WIDTH);
+	let dense = Dense {
+		in_len,
+		out_len,
+		activation: Activation::Relu,
+		weights: vec![1; in_len.saturating_mul(out_len)],
+		bias: vec![0; out_len],
+	};
+	Model::new(Vec::new(), dense)
+		.map(|model| model.to_bytes())
+		.map_err(|_| BenchmarkError::Stop("the benchmark model is invalid"))
+}
+
+/// Register the model of [`model_bytes`] with a price floor of 1; its id.
+fn register<T: Config>(max_bytes: u32, in_len: usize) -> Result<ModelId, BenchmarkError> {
+	let bytes = BoundedVec::try_from(model_bytes(max_bytes, in_len)?)
+		.map_err(|_| BenchmarkError::Stop("the benchmark model is too long"))?;
+	GpuJobs::<T>::do_register_model(bytes, 1u32.into())
+		.map_err(|_| BenchmarkError::Stop("the benchmark model is refused"))
+}
+
+/// Make `count` providers of `model` eligible: `(owner, key)` pairs.
+fn providers<T: Config>(count: u32, model: ModelId) -> Vec<(T::AccountId, T::AccountId)> {
+	(0..count)
+		.map(|i| {
+			let owner: T::AccountId = account("provider", i, SEED);
+			let key: T::AccountId = account("provider-key", i, SEED);
+			T::BenchmarkHelper::register_provider(&owner, &key, model);
+			(owner, key)
+		})
+		.collect()
+}
+
+/// A client with plenty of funds.
+fn client<T: Config>() -> T::AccountId {
+	let client: T::AccountId = account("client", 0, SEED);
+	let unit = <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance().max(1u32.into());
+	let funds = unit.saturating_mul(1_000_000_000u32.into());
+	<T::Currency as fungible::Mutate<T::AccountId>>::set_balance(&client, funds);
+	client
+}
+
+/// The current block.
+fn now<T: Config>() -> BlockNumberFor<T> {
+	frame_system::Pallet::<T>::block_number()
+}
+
+/// The nearest deadline allowed now.
+fn deadline<T: Config>() -> BlockNumberFor<T> {
+	now::<T>().saturating_add(Params::<T>::get().min_deadline.into())
+}
+
+/// Post an inline job of one item of `input_len` values with `MaxReplication` providers.
+fn post_inline<T: Config>(
+	client: &T::AccountId,
+	model: ModelId,
+	input_len: usize,
+	deadline: BlockNumberFor<T>,
+) -> Result<JobId, BenchmarkError> {
+	let input = BoundedVec::try_from(vec![1i8; input_len])
+		.map_err(|_| BenchmarkError::Stop("MaxInlineInput is below the model's input"))?;
+	let k = u8::try_from(T::MaxReplication::get()).unwrap_or(u8::MAX);
+	GpuJobs::<T>::do_post_job(
+		client.clone(),
+		model,
+		JobInput::Inline(input),
+		k,
+		1_000u32.into(),
+		deadline,
+	)
+	.map_err(|_| BenchmarkError::Stop("the benchmark job is refused"))
+}
+
+/// Give the first `count` providers of job `id` the commitment to `result` and, with `reveal`,
+/// the result itself.
+fn fill<T: Config>(id: JobId, result: H256, count: usize, reveal: bool) {
+	Jobs::<T>::mutate(id, |job| {
+		if let Some(job) = job {
+			for slot in job.providers.iter_mut().take(count) {
+				slot.commitment = Some(commitment_of(id, &slot.who, &result, &SALT));
+				if reveal {
+					slot.result = Some(result);
+				}
+			}
+			job.status = JobStatus::Revealing;
+		}
+	});
+}
+
+/// The last provider of job `id` and its key.
+fn last_provider<T: Config>(
+	id: JobId,
+	registered: &[(T::AccountId, T::AccountId)],
+) -> Result<(T::AccountId, T::AccountId), BenchmarkError> {
+	let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+	let owner = job
+		.providers
+		.last()
+		.map(|slot| slot.who.clone())
+		.ok_or(BenchmarkError::Stop("the job has no provider"))?;
+	registered
+		.iter()
+		.find(|(who, _)| *who == owner)
+		.cloned()
+		.ok_or(BenchmarkError::Stop("the drawn provider is unknown"))
+}
+
+/// The root of a leaf at index 0 of a batch of `u32::MAX` items with the given 32 siblings.
+fn fold(leaf: [u8; 32], siblings: &[H256]) -> H256 {
+	H256(siblings.iter().fold(leaf, |node, sibling| merkle_node(&node, &sibling.0)))
+}
+
+/// 32 siblings derived from `tag`.
+fn siblings(tag: u8) -> BoundedVec<H256, MaxProofLen> {
+	BoundedVec::truncate_from(
+		(0..32u8).map(|level| H256(sp_io::hashing::blake2_256(&[tag, level]))).collect(),
+	)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// A model of `b` bytes is parsed and stored.
+	#[benchmark]
+	fn register_model(b: Linear<48, { T::MaxModelBytes::get() }>) -> Result<(), BenchmarkError> {
+		let origin =
+			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let bytes = BoundedVec::try_from(model_bytes(b, 16)?)
+			.map_err(|_| BenchmarkError::Stop("the benchmark model is too long"))?;
+		let id = NextModelId::<T>::get();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, bytes, 1u32.into());
+
+		assert!(Models::<T>::contains_key(id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_model_status() -> Result<(), BenchmarkError> {
+		let origin =
+			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let model = register::<T>(64, 1)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model, false);
+
+		assert!(Models::<T>::get(model).is_some_and(|record| !record.active));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_price_floor() -> Result<(), BenchmarkError> {
+		let origin =
+			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let model = register::<T>(64, 1)?;
+		let floor: BalanceOf<T> = 5u32.into();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model, floor);
+
+		assert!(Models::<T>::get(model).is_some_and(|record| record.price_floor == floor));
+		Ok(())
+	}
+
+	/// `c` eligible providers, `MaxReplication` drawn, the longest inline input held.
+	#[benchmark]
+	fn post_job(
+		c: Linear<{ T::MaxReplication::get() }, { T::MaxCandidates::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let model = register::<T>(64, 1)?;
+		providers::<T>(c, model);
+		let client = client::<T>();
+		let input = BoundedVec::truncate_from(vec![1i8; to_usize(T::MaxInlineInput::get())]);
+		let items = u32::try_from(input.len()).unwrap_or(u32::MAX);
+		let k = u8::try_from(T::MaxReplication::get()).unwrap_or(u8::MAX);
+		let price: BalanceOf<T> = items.into();
+		let deadline = deadline::<T>();
+		let id = NextJobId::<T>::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), model, JobInput::Inline(input), k, price, deadline);
+
+		assert!(Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	/// The last of `MaxReplication` providers commits.
+	#[benchmark]
+	fn commit_result() -> Result<(), BenchmarkError> {
+		let k = T::MaxReplication::get();
+		let model = register::<T>(64, 1)?;
+		let registered = providers::<T>(k, model);
+		let id = post_inline::<T>(&client::<T>(), model, 1, deadline::<T>())?;
+		let result = H256::repeat_byte(1);
+		fill::<T>(id, result, to_usize(k).saturating_sub(1), false);
+		Jobs::<T>::mutate(id, |job| {
+			if let Some(job) = job {
+				job.status = JobStatus::Open;
+			}
+		});
+		let (owner, key) = last_provider::<T>(id, &registered)?;
+		let commitment = commitment_of(id, &owner, &result, &SALT);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(key), id, commitment);
+
+		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+		assert_eq!(job.status, JobStatus::Revealing);
+		Ok(())
+	}
+
+	/// The last of `MaxReplication` agreeing providers reveals: the job settles and every
+	/// provider is paid.
+	#[benchmark]
+	fn reveal_result() -> Result<(), BenchmarkError> {
+		let k = T::MaxReplication::get();
+		let model = register::<T>(64, 1)?;
+		let registered = providers::<T>(k, model);
+		let id = post_inline::<T>(&client::<T>(), model, 1, deadline::<T>())?;
+		let result = H256::repeat_byte(1);
+		fill::<T>(id, result, to_usize(k), false);
+		fill::<T>(id, result, to_usize(k).saturating_sub(1), true);
+		let (_, key) = last_provider::<T>(id, &registered)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(key), id, result, SALT);
+
+		assert!(!Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	/// A due job of `MaxReplication` agreeing providers settles and every provider is paid.
+	#[benchmark]
+	fn settle() -> Result<(), BenchmarkError> {
+		let k = T::MaxReplication::get();
+		let model = register::<T>(64, 1)?;
+		let caller = client::<T>();
+		providers::<T>(k, model);
+		let deadline = deadline::<T>();
+		let id = post_inline::<T>(&caller, model, 1, deadline)?;
+		fill::<T>(id, H256::repeat_byte(1), to_usize(k), true);
+		frame_system::Pallet::<T>::set_block_number(deadline);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+
+		assert!(!Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	/// The largest model re-executes an item of a batch of `u32::MAX` items: the input and
+	/// each of `MaxReplication` distinct results are proven with 32 siblings; one result wins
+	/// and is paid, the others are penalised.
+	#[benchmark]
+	fn resolve_by_execution() -> Result<(), BenchmarkError> {
+		let k = T::MaxReplication::get();
+		let in_len = 64usize;
+		let model_id = register::<T>(T::MaxModelBytes::get(), in_len)?;
+		providers::<T>(k, model_id);
+		let caller = client::<T>();
+		let url = BoundedVec::truncate_from(b"https://example.com/batch".to_vec());
+		let deadline = deadline::<T>();
+		let kk = u8::try_from(k).unwrap_or(u8::MAX);
+		let id = GpuJobs::<T>::do_post_job(
+			caller.clone(),
+			model_id,
+			JobInput::Batch { items: 2, inputs_hash: H256::zero(), url: url.clone() },
+			kk,
+			1_000u32.into(),
+			deadline,
+		)
+		.map_err(|_| BenchmarkError::Stop("the benchmark job is refused"))?;
+
+		let input = vec![1i8; in_len];
+		let code = ModelCode::<T>::get(model_id).ok_or(BenchmarkError::Stop("no code"))?;
+		let model = Model::parse(&code).map_err(|_| BenchmarkError::Stop("bad model"))?;
+		let outputs = model.evaluate(&input).map_err(|_| BenchmarkError::Stop("bad input"))?;
+		let expected = result_hash(&outputs);
+
+		let input_proof = siblings(0);
+		let inputs_hash = fold(input_leaf(&input), &input_proof);
+		let mut claims = Vec::new();
+		for j in 0..k {
+			let tag = u8::try_from(j).unwrap_or(u8::MAX).saturating_add(1);
+			let leaf = if j == 0 { expected } else { sp_io::hashing::blake2_256(&[tag]) };
+			let proof = siblings(tag);
+			claims.push(ResultClaim { root: fold(leaf, &proof), leaf: H256(leaf), proof });
+		}
+		Jobs::<T>::mutate(id, |job| {
+			if let Some(job) = job {
+				job.items = u32::MAX;
+				job.input = JobInput::Batch { items: u32::MAX, inputs_hash, url };
+				for (slot, claim) in job.providers.iter_mut().zip(claims.iter()) {
+					slot.commitment = Some(commitment_of(id, &slot.who, &claim.root, &SALT));
+					slot.result = Some(claim.root);
+				}
+				job.status = JobStatus::Disputed;
+			}
+		});
+		let item = BatchItem { input: BoundedVec::truncate_from(input), proof: input_proof };
+		let claims = BoundedVec::truncate_from(claims);
+		frame_system::Pallet::<T>::set_block_number(deadline);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id, 0, Some(item), claims);
+
+		assert!(!Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_parameters() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let parameters = JobParameters {
+			min_deadline: 30,
+			max_deadline: 1_000,
+			reveal_period: 10,
+			dispute_period: 50,
+		};
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, parameters);
+
+		assert_eq!(Params::<T>::get(), parameters);
+		Ok(())
+	}
+
+	/// `n` jobs of `MaxReplication` agreeing providers are due in this block and settle.
+	#[benchmark]
+	fn on_initialize_expire(
+		n: Linear<
+			0,
+			{
+				T::MaxJobsPerBlockSettled::get()
+					.min(T::MaxExpiriesPerBlock::get())
+					.min(T::MaxOpenJobs::get())
+			},
+		>,
+	) -> Result<(), BenchmarkError> {
+		let k = T::MaxReplication::get();
+		let model = register::<T>(64, 1)?;
+		providers::<T>(k, model);
+		let caller = client::<T>();
+		let deadline = deadline::<T>();
+		let mut ids = Vec::new();
+		for _ in 0..n {
+			let id = post_inline::<T>(&caller, model, 1, deadline)?;
+			fill::<T>(id, H256::repeat_byte(1), to_usize(k), true);
+			ids.push(id);
+		}
+		frame_system::Pallet::<T>::set_block_number(deadline);
+		ExpiryCursor::<T>::put(deadline);
+
+		#[block]
+		{
+			GpuJobs::<T>::on_initialize(deadline);
+		}
+
+		assert!(ids.iter().all(|id| !Jobs::<T>::contains_key(id)));
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(GpuJobs, crate::mock::new_bench_ext(), crate::mock::Test);
+}

@@ -1,0 +1,476 @@
+//! The off-chain worker of a GPU provider: compute the results of its assigned jobs with the
+//! local `aivm` inference server, commit to them in the commit window and reveal them once
+//! reveals open.
+//!
+//! It runs on every node, every block, and does something only where the keystore holds `dsyn`
+//! keys ([`crate::crypto`]) registered as the off-chain key of a node
+//! ([`ProviderSource::owner_of_key`](crate::ProviderSource::owner_of_key)). For each such key it
+//! walks the provider's open jobs ([`ProviderJobs`]) and:
+//!
+//! - **no commitment on chain, commit window open** (checked for the next block, where the
+//!   transaction lands): without a local result, it computes one ([`Pallet::infer`]: the inline
+//!   input, or the batch downloaded and checked against its hash, posted to `{aivm_url}/v1/infer`;
+//!   the result is [`outputs_root`] of the outputs), draws a salt and submits `commit_result`. At
+//!   most [`MAX_INFERENCES_PER_RUN`] inferences per key and run. A failed inference is recorded and
+//!   tried again [`RETRY_AFTER_BLOCKS`] blocks later; a commitment that is still not on chain
+//!   [`RESUBMIT_AFTER_BLOCKS`] blocks after it was sent is sent again;
+//! - **a commitment on chain, no result, reveals open**: it submits `reveal_result` with the local
+//!   result and salt (again after [`RESUBMIT_AFTER_BLOCKS`] blocks if needed);
+//! - **a result on chain, or the job gone**: it forgets the local record.
+//!
+//! The local records of a provider are one map ([`LocalJob`] by job) in persistent local
+//! storage under [`local_key`]. The worker reads it, decides, writes it back with a
+//! compare-and-set against what it read, and submits its transactions only if that write
+//! succeeded, so two overlapping runs never submit the same transaction twice.
+//!
+//! No HTTP outcome panics: every failure becomes an [`InferenceError`]. The crate
+//! documentation describes the HTTP contract.
+
+use crate::{
+	commitment_of, inputs_root, outputs_root, to_usize, Call, Config, Job, JobId, JobInput, Jobs,
+	LocalJob, Models, Pallet, ProviderJobs, ProviderSource, LOG_TARGET,
+};
+use alloc::{
+	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
+	string::String,
+	vec,
+	vec::Vec,
+};
+use core::fmt::Write;
+use frame_system::{
+	offchain::{Account, SendSignedTransaction, Signer},
+	pallet_prelude::BlockNumberFor,
+};
+use serde::{Deserialize, Serialize};
+use sp_core::{offchain::StorageKind, H256};
+use sp_runtime::{
+	offchain::{
+		http,
+		storage::{StorageRetrievalError, StorageValueRef},
+		Duration,
+	},
+	SaturatedConversion, Saturating,
+};
+
+/// The persistent local-storage key of the `aivm` server's base URL, as raw UTF-8 bytes (the
+/// node writes it from `--aivm-url`).
+pub const AIVM_URL_KEY: &[u8] = b"dsync/aivm-url";
+
+/// The `aivm` server's base URL when none is configured.
+pub const DEFAULT_AIVM_URL: &str = "http://127.0.0.1:8710";
+
+/// The inference endpoint, after the base URL.
+pub const INFER_PATH: &str = "/v1/infer";
+
+/// How long one HTTP exchange (a batch download or an inference) may take, request and body
+/// together, in milliseconds.
+pub const HTTP_TIMEOUT_MS: u64 = 10_000;
+
+/// The longest inference answer read, in bytes; a longer one is malformed.
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// Blocks after which a commitment or reveal that is not on chain yet is submitted again.
+pub const RESUBMIT_AFTER_BLOCKS: u32 = 3;
+
+/// Blocks after which a failed inference is tried again.
+pub const RETRY_AFTER_BLOCKS: u32 = 2;
+
+/// The most inferences one run of the worker starts per key.
+pub const MAX_INFERENCES_PER_RUN: u32 = 4;
+
+/// The prefix of the local-storage keys of the records.
+pub const LOCAL_PREFIX: &[u8] = b"dsync/gpu-jobs/";
+
+/// A provider's local records: what it knows about each of its open jobs.
+pub type LocalJobs = BTreeMap<JobId, LocalJob>;
+
+/// The persistent local-storage key of `provider`'s records:
+/// `b"dsync/gpu-jobs/" ++ SCALE(provider)`.
+pub fn local_key<AccountId: codec::Encode>(provider: &AccountId) -> Vec<u8> {
+	let mut key = LOCAL_PREFIX.to_vec();
+	provider.encode_to(&mut key);
+	key
+}
+
+/// What an HTTP request produced.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Observation {
+	/// No response: the request could not be made, the connection failed or the deadline
+	/// passed.
+	Unreachable,
+	/// A response.
+	Response {
+		/// The HTTP status code.
+		status: u16,
+		/// The body, at most the limit asked for plus one byte (the rest is not read).
+		body: Vec<u8>,
+	},
+}
+
+/// Why a job's result could not be computed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum InferenceError {
+	/// The job's model is not registered (it cannot happen for an open job).
+	UnknownModel,
+	/// The `aivm` URL or the batch URL is not usable.
+	InvalidUrl,
+	/// No answer in time (connection refused, timeout).
+	Unreachable,
+	/// An answer with a status other than `200 OK`.
+	Status(u16),
+	/// An answer longer than the limit.
+	TooLarge,
+	/// An answer that is not the expected JSON.
+	Malformed,
+	/// An answer with the wrong number of items, or of values in an item.
+	WrongShape,
+	/// A batch whose length or hash does not match the job.
+	InputMismatch,
+}
+
+/// The request body of `POST /v1/infer`.
+#[derive(Serialize)]
+struct InferRequest<'a> {
+	/// `0x` and the model hash in lowercase hex.
+	model: String,
+	/// One array of `input_len` values per item.
+	inputs: Vec<&'a [i8]>,
+}
+
+/// The part of the answer of `POST /v1/infer` the worker reads; other fields (`hashes`) are
+/// ignored.
+#[derive(Deserialize)]
+struct InferResponse {
+	/// One array of `output_len` values per item.
+	outputs: Vec<Vec<i32>>,
+}
+
+/// `0x` and the lowercase hex of `bytes`.
+pub fn hex_0x(bytes: &[u8]) -> String {
+	let mut out = String::with_capacity(bytes.len().saturating_mul(2).saturating_add(2));
+	out.push_str("0x");
+	for byte in bytes {
+		// Writing to a `String` cannot fail.
+		let _ = write!(out, "{byte:02x}");
+	}
+	out
+}
+
+/// The inference endpoint of the server at `base`: `base` without trailing slashes, followed by
+/// [`INFER_PATH`]. `None` unless `base` is an `http(s)://` URL in UTF-8.
+pub fn infer_url(base: &[u8]) -> Option<String> {
+	let mut base = core::str::from_utf8(base).ok()?.trim();
+	while let Some(stripped) = base.strip_suffix('/') {
+		base = stripped;
+	}
+	if !crate::is_valid_url(base.as_bytes()) {
+		return None;
+	}
+	let mut url = String::from(base);
+	url.push_str(INFER_PATH);
+	Some(url)
+}
+
+/// The configured base URL of the `aivm` server: the raw bytes under [`AIVM_URL_KEY`] in
+/// persistent local storage, or [`DEFAULT_AIVM_URL`].
+pub fn aivm_url() -> Vec<u8> {
+	sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, AIVM_URL_KEY)
+		.filter(|url| !url.is_empty())
+		.unwrap_or_else(|| DEFAULT_AIVM_URL.as_bytes().to_vec())
+}
+
+/// The JSON body of an inference request for the model with id `model_hash` on `inputs`, cut
+/// into items of `input_len` values. `None` if it cannot be encoded (it always can).
+pub fn request_body(model_hash: &H256, inputs: &[i8], input_len: usize) -> Option<Vec<u8>> {
+	let request = InferRequest {
+		model: hex_0x(model_hash.as_bytes()),
+		inputs: inputs.chunks_exact(input_len.max(1)).collect(),
+	};
+	serde_json::to_vec(&request).ok()
+}
+
+/// Turn the answer of the inference server into the job's result. Pure, so tests call it with
+/// any observation.
+///
+/// The answer must be `200 OK`, at most [`MAX_RESPONSE_BYTES`], JSON with an `outputs` array of
+/// exactly `items` arrays of exactly `output_len` `i32` values. The result is [`outputs_root`]
+/// of the outputs, computed here: hashes sent by the server are never used.
+pub fn evaluate_response(
+	observation: Observation,
+	items: usize,
+	output_len: usize,
+) -> Result<H256, InferenceError> {
+	let body = match observation {
+		Observation::Unreachable => return Err(InferenceError::Unreachable),
+		Observation::Response { status: 200, body } => body,
+		Observation::Response { status, .. } => return Err(InferenceError::Status(status)),
+	};
+	if body.len() > MAX_RESPONSE_BYTES {
+		return Err(InferenceError::TooLarge);
+	}
+	let response: InferResponse =
+		serde_json::from_slice(&body).map_err(|_| InferenceError::Malformed)?;
+	if response.outputs.len() != items
+		|| response.outputs.iter().any(|item| item.len() != output_len)
+	{
+		return Err(InferenceError::WrongShape);
+	}
+	let outputs: Vec<i32> = response.outputs.into_iter().flatten().collect();
+	Ok(outputs_root(&outputs, output_len))
+}
+
+/// Read a response: the status and at most `limit + 1` bytes of the body, before `deadline`.
+fn read_response<E>(
+	pending: Result<http::PendingRequest, E>,
+	deadline: sp_runtime::offchain::Timestamp,
+	limit: usize,
+) -> Observation {
+	let Ok(pending) = pending else { return Observation::Unreachable };
+	let response = match pending.try_wait(deadline) {
+		Ok(Ok(response)) => response,
+		_ => return Observation::Unreachable,
+	};
+	let status = response.code;
+	if status != 200 {
+		return Observation::Response { status, body: Vec::new() };
+	}
+	let mut reader = response.body();
+	reader.deadline(deadline);
+	let body: Vec<u8> = reader.by_ref().take(limit.saturating_add(1)).collect();
+	if reader.error().is_some() {
+		return Observation::Unreachable;
+	}
+	Observation::Response { status, body }
+}
+
+/// `GET url`, reading at most `limit + 1` bytes of the body, within [`HTTP_TIMEOUT_MS`].
+pub fn http_get(url: &str, limit: usize) -> Observation {
+	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_TIMEOUT_MS));
+	let pending = http::Request::get(url).deadline(deadline).send();
+	read_response(pending, deadline, limit)
+}
+
+/// `POST url` with a JSON `body`, reading at most `limit + 1` bytes of the answer, within
+/// [`HTTP_TIMEOUT_MS`].
+pub fn http_post_json(url: &str, body: Vec<u8>, limit: usize) -> Observation {
+	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_TIMEOUT_MS));
+	let pending = http::Request::post(url, vec![body])
+		.add_header("Content-Type", "application/json")
+		.deadline(deadline)
+		.send();
+	read_response(pending, deadline, limit)
+}
+
+/// Download a batch of `items` items of `input_len` values from `url` and check it against
+/// `inputs_hash`.
+pub fn fetch_batch(
+	url: &[u8],
+	items: usize,
+	input_len: usize,
+	inputs_hash: &H256,
+) -> Result<Vec<i8>, InferenceError> {
+	let url = core::str::from_utf8(url).map_err(|_| InferenceError::InvalidUrl)?;
+	let expected = items.checked_mul(input_len).ok_or(InferenceError::TooLarge)?;
+	let body = match http_get(url, expected) {
+		Observation::Unreachable => return Err(InferenceError::Unreachable),
+		Observation::Response { status: 200, body } => body,
+		Observation::Response { status, .. } => return Err(InferenceError::Status(status)),
+	};
+	if body.len() != expected {
+		return Err(InferenceError::InputMismatch);
+	}
+	let inputs: Vec<i8> = body.iter().map(|byte| i8::from_le_bytes([*byte])).collect();
+	if inputs_root(&inputs, input_len) != *inputs_hash {
+		return Err(InferenceError::InputMismatch);
+	}
+	Ok(inputs)
+}
+
+impl<T: Config> Pallet<T> {
+	/// The off-chain worker's run at block `now`.
+	pub(crate) fn run_offchain_worker(now: BlockNumberFor<T>) {
+		let mut base: Option<Vec<u8>> = None;
+		for account in Signer::<T, T::AuthorityId>::keystore_accounts() {
+			let Some(provider) = T::Providers::owner_of_key(&account.id) else { continue };
+			let url = base.get_or_insert_with(aivm_url);
+			Self::serve(now, &account, &provider, url.as_slice());
+		}
+	}
+
+	/// Compute the result of `job` with the `aivm` server at `base`.
+	pub fn infer(job: &Job<T>, base: &[u8]) -> Result<H256, InferenceError> {
+		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
+		let input_len = to_usize(model.input_len);
+		let items = to_usize(job.items);
+		let url = infer_url(base).ok_or(InferenceError::InvalidUrl)?;
+		let downloaded: Vec<i8>;
+		let inputs: &[i8] = match &job.input {
+			JobInput::Inline(data) => data.as_slice(),
+			JobInput::Batch { inputs_hash, url: batch_url, .. } => {
+				downloaded = fetch_batch(batch_url, items, input_len, inputs_hash)?;
+				downloaded.as_slice()
+			},
+		};
+		let body = request_body(&model.hash, inputs, input_len).ok_or(InferenceError::Malformed)?;
+		evaluate_response(
+			http_post_json(&url, body, MAX_RESPONSE_BYTES),
+			items,
+			to_usize(model.output_len),
+		)
+	}
+
+	/// One provider's pass over its open jobs (see the module documentation).
+	fn serve(now: BlockNumberFor<T>, account: &Account<T>, provider: &T::AccountId, base: &[u8]) {
+		let key = local_key(provider);
+		let mut store = StorageValueRef::persistent(&key);
+		let previous = match store.get::<LocalJobs>() {
+			Ok(previous) => previous,
+			Err(_) => {
+				log::warn!(target: LOG_TARGET, "dropping undecodable local job records");
+				store.clear();
+				None
+			},
+		};
+		let mut records = previous.clone().unwrap_or_default();
+		let mut calls: Vec<Call<T>> = Vec::new();
+		let mut open = BTreeSet::new();
+		let mut inferences = 0u32;
+		let block: u32 = now.saturated_into();
+		// Transactions land in the next block at the earliest.
+		let landing = now.saturating_add(1u32.into());
+
+		for (id, ()) in ProviderJobs::<T>::iter_prefix(provider) {
+			let Some(job) = Jobs::<T>::get(id) else { continue };
+			let Some(slot) = job.slot(provider) else { continue };
+			if slot.result.is_some() {
+				continue;
+			}
+			open.insert(id);
+			match slot.commitment {
+				None if job.commit_open(landing) => match records.get(&id).cloned() {
+					Some(LocalJob::Computed { result, salt, commit_sent_at, reveal_sent_at }) => {
+						if block >= commit_sent_at.saturating_add(RESUBMIT_AFTER_BLOCKS) {
+							records.insert(
+								id,
+								LocalJob::Computed {
+									result,
+									salt,
+									commit_sent_at: block,
+									reveal_sent_at,
+								},
+							);
+							let commitment = commitment_of(id, provider, &result, &salt);
+							calls.push(Call::commit_result { job: id, commitment });
+						}
+					},
+					Some(LocalJob::Failed { retry_at, .. }) if block < retry_at => {},
+					failed_or_new => {
+						if inferences >= MAX_INFERENCES_PER_RUN {
+							continue;
+						}
+						inferences = inferences.saturating_add(1);
+						let attempts = match failed_or_new {
+							Some(LocalJob::Failed { attempts, .. }) => attempts,
+							_ => 0,
+						};
+						match Self::infer(&job, base) {
+							Ok(result) => {
+								let salt = sp_io::offchain::random_seed();
+								records.insert(
+									id,
+									LocalJob::Computed {
+										result,
+										salt,
+										commit_sent_at: block,
+										reveal_sent_at: None,
+									},
+								);
+								let commitment = commitment_of(id, provider, &result, &salt);
+								calls.push(Call::commit_result { job: id, commitment });
+							},
+							Err(error) => {
+								log::warn!(
+									target: LOG_TARGET,
+									"job {id}: inference failed: {error:?}"
+								);
+								records.insert(
+									id,
+									LocalJob::Failed {
+										attempts: attempts.saturating_add(1),
+										retry_at: block.saturating_add(RETRY_AFTER_BLOCKS),
+									},
+								);
+							},
+						}
+					},
+				},
+				Some(commitment) if job.reveal_open(landing) => match records.get(&id).cloned() {
+					Some(LocalJob::Computed { result, salt, commit_sent_at, reveal_sent_at })
+						if commitment_of(id, provider, &result, &salt) == commitment =>
+					{
+						let due = reveal_sent_at
+							.is_none_or(|at| block >= at.saturating_add(RESUBMIT_AFTER_BLOCKS));
+						if due {
+							records.insert(
+								id,
+								LocalJob::Computed {
+									result,
+									salt,
+									commit_sent_at,
+									reveal_sent_at: Some(block),
+								},
+							);
+							calls.push(Call::reveal_result { job: id, result, salt });
+						}
+					},
+					_ => log::warn!(
+						target: LOG_TARGET,
+						"job {id}: no local result matches the commitment on chain"
+					),
+				},
+				_ => {},
+			}
+		}
+
+		records.retain(|id, _| open.contains(id));
+		let unchanged = match &previous {
+			Some(previous) => *previous == records,
+			None => records.is_empty(),
+		};
+		if !unchanged && !Self::replace_records(&store, previous, &records) {
+			// Another run changed the records in between: it submits, this one does not.
+			return;
+		}
+		for call in calls {
+			Self::submit(account, call);
+		}
+	}
+
+	/// Write `records` where `previous` was read; false (nothing written) if another run of the
+	/// worker changed them in between.
+	fn replace_records(
+		store: &StorageValueRef<'_>,
+		previous: Option<LocalJobs>,
+		records: &LocalJobs,
+	) -> bool {
+		store
+			.mutate(|current: Result<Option<LocalJobs>, StorageRetrievalError>| match current {
+				Ok(current) if current == previous => Ok(records.clone()),
+				_ => Err(()),
+			})
+			.is_ok()
+	}
+
+	/// Submit `call` signed by `account`'s key.
+	fn submit(account: &Account<T>, call: Call<T>) {
+		let signer =
+			Signer::<T, T::AuthorityId>::any_account().with_filter(vec![account.public.clone()]);
+		match signer.send_signed_transaction(|_| call.clone()) {
+			Some((_, Ok(()))) => {},
+			Some((_, Err(()))) => {
+				log::warn!(target: LOG_TARGET, "the transaction pool refused a job result")
+			},
+			None => log::warn!(target: LOG_TARGET, "no local key can sign for {:?}", account.id),
+		}
+	}
+}

@@ -1,0 +1,298 @@
+//! Disputes: no majority, re-execution of one item on chain (inline and batch, one item and
+//! several), claims and proofs, unresolved disputes.
+
+use crate::{mock::*, *};
+use dsync_aivm_core::{batch_merkle_root, batch_result_hashes, merkle_proof};
+use frame_support::{assert_noop, assert_ok, BoundedVec};
+use sp_core::H256;
+
+/// `who` resolves job `id` at `item` with `claims`.
+fn resolve(
+	id: JobId,
+	item: u32,
+	batch: Option<BatchItem>,
+	claims: Vec<ResultClaim>,
+) -> sp_runtime::DispatchResult {
+	GpuJobs::resolve_by_execution(
+		RuntimeOrigin::signed(BOB),
+		id,
+		item,
+		batch,
+		BoundedVec::try_from(claims).expect("at most MaxReplication claims"),
+	)
+}
+
+/// A one-item job with `k` providers revealing `results` (the rest never commit), concluded.
+fn disputed_one_item(k: u8, results: &[H256]) -> (JobId, Vec<AccountId>, H256) {
+	let input = digit_items(1, 9);
+	let truth = digit_result(&input);
+	let id = post(&ALICE, inline(input), k, 1_000);
+	let drawn = providers_of(id);
+	let plays: Vec<_> = drawn.iter().cloned().zip(results.iter().copied()).collect();
+	play(id, &plays);
+	(id, drawn, truth)
+}
+
+#[test]
+fn no_majority_opens_a_dispute() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(1, 9);
+		let truth = digit_result(&input);
+		let (id, _, _) = disputed_one_item(2, &[truth, H256::repeat_byte(2)]);
+		let job = Jobs::<Test>::get(id).expect("a disputed job stays open");
+		assert_eq!(job.status, JobStatus::Disputed);
+		assert_eq!(last_event(), Event::JobDisputed { job: id, dispute_end: 31 });
+		assert_eq!(held(&ALICE), 2_000);
+		assert!(MockSource::penalties().is_empty());
+	});
+}
+
+#[test]
+fn re_execution_pays_the_matching_result_and_penalises_the_other() {
+	ExtBuilder::default().build_and_execute(|| {
+		let wrong = H256::repeat_byte(2);
+		let input = digit_items(1, 9);
+		let (id, drawn, truth) = disputed_one_item(2, &[wrong, digit_result(&input)]);
+		assert_ok!(resolve(id, 0, None, Vec::new()));
+
+		assert!(!Jobs::<Test>::contains_key(id));
+		assert!(events().contains(&Event::DisputeResolved {
+			job: id,
+			item: 0,
+			expected: truth,
+			by: BOB,
+		}));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: id,
+				result: truth,
+				winners: vec![drawn[1].clone()],
+				paid: 1_000,
+				burned: 100,
+				refunded: 1_000,
+			}
+		);
+		assert_eq!(MockSource::penalties(), vec![(drawn[0].clone(), PenaltyReason::WrongResult)]);
+		assert_eq!(free(&drawn[1]), PROVIDER_BALANCE + 700);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE - 1_000);
+	});
+}
+
+#[test]
+fn re_execution_refunds_when_no_result_matches() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, drawn, _) = disputed_one_item(
+			3,
+			&[H256::repeat_byte(2), H256::repeat_byte(3), H256::repeat_byte(4)],
+		);
+		assert_ok!(resolve(id, 0, None, Vec::new()));
+		assert_eq!(
+			last_event(),
+			Event::JobRefunded { job: id, reason: RefundReason::NoMatchingResult, refunded: 3_000 }
+		);
+		assert_eq!(
+			MockSource::penalties(),
+			drawn
+				.iter()
+				.map(|who| (who.clone(), PenaltyReason::WrongResult))
+				.collect::<Vec<_>>()
+		);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE);
+		assert_eq!(held(&ALICE), 0);
+	});
+}
+
+#[test]
+fn a_lone_reveal_is_disputed_and_proven_right() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(1, 9);
+		let truth = digit_result(&input);
+		// One of three reveals (after the commit deadline), one commits only, one never commits.
+		let id = post(&ALICE, inline(input), 3, 1_000);
+		let drawn = providers_of(id);
+		assert_ok!(commit(&drawn[0], id, truth));
+		assert_ok!(commit(&drawn[1], id, truth));
+		run_to_block(17);
+		assert_ok!(reveal(&drawn[0], id, truth));
+		run_to_block(21);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
+
+		assert_ok!(resolve(id, 0, None, Vec::new()));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: id,
+				result: truth,
+				winners: vec![drawn[0].clone()],
+				paid: 1_000,
+				burned: 100,
+				refunded: 2_000,
+			}
+		);
+		assert_eq!(
+			MockSource::penalties(),
+			vec![
+				(drawn[1].clone(), PenaltyReason::NoShow),
+				(drawn[2].clone(), PenaltyReason::NoShow)
+			]
+		);
+	});
+}
+
+#[test]
+fn an_unresolved_dispute_is_refunded_at_its_end() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = post(&ALICE, inline(digit_items(1, 9)), 3, 1_000);
+		let drawn = providers_of(id);
+		play(
+			id,
+			&[(drawn[0].clone(), H256::repeat_byte(2)), (drawn[1].clone(), H256::repeat_byte(3))],
+		);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
+		run_to_block(30);
+		assert!(Jobs::<Test>::contains_key(id));
+		run_to_block(31);
+		assert!(!Jobs::<Test>::contains_key(id));
+		assert_eq!(
+			last_event(),
+			Event::JobRefunded {
+				job: id,
+				reason: RefundReason::DisputeUnresolved,
+				refunded: 3_000
+			}
+		);
+		// Nobody proved the revealed results wrong; only the no-show is penalised.
+		assert_eq!(MockSource::penalties(), vec![(drawn[2].clone(), PenaltyReason::NoShow)]);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE);
+	});
+}
+
+#[test]
+fn resolution_is_refused_outside_a_dispute() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(resolve(9, 0, None, Vec::new()), Error::<Test>::UnknownJob);
+		let open = post(&ALICE, inline(digit_items(1, 9)), 2, 1_000);
+		assert_noop!(resolve(open, 0, None, Vec::new()), Error::<Test>::NotDisputed);
+
+		let (id, _, _) = disputed_one_item(2, &[H256::repeat_byte(2), H256::repeat_byte(3)]);
+		assert_noop!(resolve(id, 1, None, Vec::new()), Error::<Test>::InvalidItemIndex);
+		// At the dispute end, before `on_initialize` refunds it.
+		System::set_block_number(31);
+		assert_noop!(resolve(id, 0, None, Vec::new()), Error::<Test>::DisputeClosed);
+		System::set_block_number(30);
+	});
+}
+
+#[test]
+fn a_multi_item_dispute_needs_a_proven_claim_per_result() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(4, 11);
+		let leaves = batch_result_hashes(&digit_outputs(&input), 10);
+		let truth = H256(batch_merkle_root(&leaves));
+		// The wrong provider got item 2 wrong.
+		let mut wrong_leaves = leaves.clone();
+		wrong_leaves[2] = [0xcc; 32];
+		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let id = post(&ALICE, inline(input), 2, 1_000);
+		let drawn = providers_of(id);
+		play(id, &[(drawn[0].clone(), wrong), (drawn[1].clone(), truth)]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
+
+		let good =
+			|index: usize| claim(truth, H256(leaves[index]), merkle_proof(&leaves, index).unwrap());
+		let bad = |index: usize| {
+			claim(wrong, H256(wrong_leaves[index]), merkle_proof(&wrong_leaves, index).unwrap())
+		};
+		assert_noop!(resolve(id, 2, None, Vec::new()), Error::<Test>::MissingClaim);
+		assert_noop!(resolve(id, 2, None, vec![good(2)]), Error::<Test>::MissingClaim);
+		assert_noop!(resolve(id, 2, None, vec![good(2), good(2)]), Error::<Test>::UnexpectedClaim);
+		let stranger = claim(H256::repeat_byte(9), H256(leaves[2]), Vec::new());
+		assert_noop!(
+			resolve(id, 2, None, vec![good(2), bad(2), stranger]),
+			Error::<Test>::UnexpectedClaim
+		);
+		// A claim whose leaf is not the root's leaf at the item.
+		let lying = claim(wrong, H256(leaves[2]), merkle_proof(&wrong_leaves, 2).unwrap());
+		assert_noop!(resolve(id, 2, None, vec![good(2), lying]), Error::<Test>::InvalidClaimProof);
+		// A proof of another item.
+		assert_noop!(resolve(id, 2, None, vec![good(1), bad(2)]), Error::<Test>::InvalidClaimProof);
+		// Both results agree on item 0: it decides nothing.
+		assert_noop!(resolve(id, 0, None, vec![good(0), bad(0)]), Error::<Test>::ItemNotDecisive);
+
+		assert_ok!(resolve(id, 2, None, vec![bad(2), good(2)]));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: id,
+				result: truth,
+				winners: vec![drawn[1].clone()],
+				paid: 1_000,
+				burned: 100,
+				refunded: 1_000,
+			}
+		);
+		assert_eq!(MockSource::penalties(), vec![(drawn[0].clone(), PenaltyReason::WrongResult)]);
+	});
+}
+
+#[test]
+fn a_batch_dispute_proves_the_input_and_the_results() {
+	ExtBuilder::default().build_and_execute(|| {
+		let inputs = digit_items(3, 12);
+		let input_leaves: Vec<[u8; 32]> = inputs.chunks(64).map(input_leaf).collect();
+		let inputs_hash = inputs_root(&inputs, 64);
+		assert_eq!(inputs_hash, H256(batch_merkle_root(&input_leaves)));
+		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(batch_merkle_root(&leaves));
+		let mut wrong_leaves = leaves.clone();
+		wrong_leaves[1] = [0xdd; 32];
+		let wrong = H256(batch_merkle_root(&wrong_leaves));
+
+		let id = post(&ALICE, batch(3, inputs_hash, "https://data.example/b.bin"), 2, 1_000);
+		let drawn = providers_of(id);
+		play(id, &[(drawn[0].clone(), truth), (drawn[1].clone(), wrong)]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
+
+		let claims = vec![
+			claim(truth, H256(leaves[1]), merkle_proof(&leaves, 1).unwrap()),
+			claim(wrong, H256(wrong_leaves[1]), merkle_proof(&wrong_leaves, 1).unwrap()),
+		];
+		let item = inputs[64..128].to_vec();
+		let proof = merkle_proof(&input_leaves, 1).unwrap();
+		assert_noop!(resolve(id, 1, None, claims.clone()), Error::<Test>::MissingBatchItem);
+		assert_noop!(
+			resolve(id, 1, Some(batch_item(item[..63].to_vec(), proof.clone())), claims.clone()),
+			Error::<Test>::InvalidItemInput
+		);
+		// Another item's input, or this input at another index.
+		assert_noop!(
+			resolve(id, 1, Some(batch_item(inputs[..64].to_vec(), proof.clone())), claims.clone()),
+			Error::<Test>::InvalidInputProof
+		);
+		assert_noop!(
+			resolve(id, 1, Some(batch_item(item.clone(), Vec::new())), claims.clone()),
+			Error::<Test>::InvalidInputProof
+		);
+
+		assert_ok!(resolve(id, 1, Some(batch_item(item, proof)), claims));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: id,
+				result: truth,
+				winners: vec![drawn[0].clone()],
+				paid: 1_000,
+				burned: 100,
+				refunded: 1_000,
+			}
+		);
+		assert_eq!(MockSource::penalties(), vec![(drawn[1].clone(), PenaltyReason::WrongResult)]);
+		// Three items: three times the units.
+		let units = 3 * u64::from(Models::<Test>::get(DIGITS).unwrap().units_per_item);
+		assert_eq!(
+			MockSource::usage(),
+			vec![(drawn[0].clone(), ALICE, ServiceKind::GpuInference, units)]
+		);
+	});
+}

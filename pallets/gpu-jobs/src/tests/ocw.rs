@@ -1,0 +1,542 @@
+//! The off-chain worker, with the test off-chain externalities (HTTP, local storage), a test
+//! transaction pool and an in-memory keystore holding a `dsyn` key: inline and batch jobs
+//! computed, committed and revealed; a server answering 500, malformed JSON, a wrong shape or
+//! nothing in time; a batch that does not match its hash; retries and resubmissions without
+//! double submission.
+
+use crate::{
+	mock::*,
+	ocw::{
+		evaluate_response, hex_0x, infer_url, local_key, request_body, InferenceError, LocalJobs,
+		Observation, AIVM_URL_KEY, MAX_RESPONSE_BYTES, RESUBMIT_AFTER_BLOCKS, RETRY_AFTER_BLOCKS,
+	},
+	*,
+};
+use codec::{Decode, Encode};
+use dsync_aivm_core::models::DIGITS_64_128_64_10_HASH;
+use dsync_primitives::probe::KEY_TYPE;
+use frame_support::{assert_ok, traits::Hooks};
+use sp_core::{
+	offchain::{
+		testing::{OffchainState, PendingRequest, TestOffchainExt, TestTransactionPoolExt},
+		Externalities as OffchainExternalities, HttpError, HttpRequestId, HttpRequestStatus,
+		OffchainDbExt, OffchainWorkerExt, OpaqueNetworkState, StorageKind, Timestamp,
+		TransactionPoolExt,
+	},
+	OpaquePeerId, H256,
+};
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::{
+	generic::Preamble,
+	offchain::storage::StorageValueRef,
+	traits::{Dispatchable, Verify},
+	Perbill,
+};
+
+/// The "random" seed of the test off-chain externalities: the salt of every commitment.
+const OCW_SALT: [u8; 32] = [9u8; 32];
+/// The inference endpoint of the default `aivm` URL.
+const DEFAULT_INFER: &str = "http://127.0.0.1:8710/v1/infer";
+/// Where the batches of the tests are.
+const BATCH_URL: &str = "https://data.example/batch.bin";
+
+/// A keystore with one `dsyn` key; returns it with the key's account.
+fn keystore() -> (MemoryKeystore, AccountId) {
+	let keystore = MemoryKeystore::new();
+	let public = keystore
+		.sr25519_generate_new(KEY_TYPE, Some("//Provider"))
+		.expect("the memory keystore generates keys");
+	(keystore, public.into())
+}
+
+/// `provider(1)`, whose key is `key`, is the only provider.
+fn builder(key: AccountId) -> ExtBuilder {
+	ExtBuilder::empty().provider(provider(1), key, Perbill::one())
+}
+
+/// The externalities of `builder` with `worker` as the off-chain worker extension, `db`'s local
+/// storage, the pool and the keystore.
+fn ext_with<O: OffchainExternalities + 'static>(
+	builder: ExtBuilder,
+	worker: O,
+	db: TestOffchainExt,
+	pool: TestTransactionPoolExt,
+	keystore: MemoryKeystore,
+) -> sp_io::TestExternalities {
+	let mut ext = builder.build();
+	ext.register_extension(OffchainWorkerExt::new(worker));
+	ext.register_extension(OffchainDbExt::new(db));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext
+}
+
+/// An HTTP layer that never gives a good answer: every request finishes with `status`, or
+/// reaches its deadline when `status` is `None`. Everything else is the test externalities'.
+struct Faulty {
+	inner: TestOffchainExt,
+	status: Option<u16>,
+}
+
+impl OffchainExternalities for Faulty {
+	fn is_validator(&self) -> bool {
+		self.inner.is_validator()
+	}
+	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
+		Err(())
+	}
+	fn timestamp(&mut self) -> Timestamp {
+		self.inner.timestamp()
+	}
+	fn sleep_until(&mut self, deadline: Timestamp) {
+		self.inner.sleep_until(deadline)
+	}
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.inner.random_seed()
+	}
+	fn http_request_start(
+		&mut self,
+		method: &str,
+		uri: &str,
+		meta: &[u8],
+	) -> Result<HttpRequestId, ()> {
+		self.inner.http_request_start(method, uri, meta)
+	}
+	fn http_request_add_header(
+		&mut self,
+		request_id: HttpRequestId,
+		name: &str,
+		value: &str,
+	) -> Result<(), ()> {
+		self.inner.http_request_add_header(request_id, name, value)
+	}
+	fn http_request_write_body(
+		&mut self,
+		request_id: HttpRequestId,
+		chunk: &[u8],
+		deadline: Option<Timestamp>,
+	) -> Result<(), HttpError> {
+		self.inner.http_request_write_body(request_id, chunk, deadline)
+	}
+	fn http_response_wait(
+		&mut self,
+		ids: &[HttpRequestId],
+		_deadline: Option<Timestamp>,
+	) -> Vec<HttpRequestStatus> {
+		ids.iter()
+			.map(|_| match self.status {
+				Some(code) => HttpRequestStatus::Finished(code),
+				None => HttpRequestStatus::DeadlineReached,
+			})
+			.collect()
+	}
+	fn http_response_headers(&mut self, _request_id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
+		Vec::new()
+	}
+	fn http_response_read_body(
+		&mut self,
+		_request_id: HttpRequestId,
+		_buffer: &mut [u8],
+		_deadline: Option<Timestamp>,
+	) -> Result<usize, HttpError> {
+		Err(HttpError::IoError)
+	}
+	fn set_authorized_nodes(&mut self, _nodes: Vec<OpaquePeerId>, _authorized_only: bool) {}
+}
+
+/// The JSON the `aivm` server answers for `outputs` (10 per item), with hashes the worker must
+/// ignore.
+fn answer(outputs: &[i32]) -> Vec<u8> {
+	let items: Vec<&[i32]> = outputs.chunks(10).collect();
+	serde_json::to_vec(&serde_json::json!({ "outputs": items, "hashes": ["0xdeadbeef"] }))
+		.expect("JSON encodes")
+}
+
+/// Expect one inference request to `url` for `inputs` of the digits model, answered `200 OK`
+/// with `response`.
+fn expect_infer(state: &mut OffchainState, url: &str, inputs: &[i8], response: Vec<u8>) {
+	let body = request_body(&H256(DIGITS_64_128_64_10_HASH), inputs, 64).expect("encodes");
+	state.expect_request(PendingRequest {
+		method: "POST".into(),
+		uri: url.into(),
+		headers: vec![("Content-Type".into(), "application/json".into())],
+		body,
+		response: Some(response),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// Expect one download of `url`, answered `200 OK` with `body`.
+fn expect_download(state: &mut OffchainState, url: &str, body: Vec<u8>) {
+	state.expect_request(PendingRequest {
+		method: "GET".into(),
+		uri: url.into(),
+		response: Some(body),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// Decode the transactions in the pool.
+fn pool_calls(transactions: &[Vec<u8>]) -> Vec<Extrinsic> {
+	transactions
+		.iter()
+		.map(|tx| Extrinsic::decode(&mut &tx[..]).expect("the pool holds our extrinsics"))
+		.collect()
+}
+
+/// The signer of `tx`, after checking its signature of `(call, nonce)`.
+fn signer_of(tx: &Extrinsic, nonce: u32) -> AccountId {
+	let Preamble::Signed(signer, signature, ()) = &tx.preamble else {
+		panic!("the off-chain worker submits signed transactions");
+	};
+	assert!(signature.verify(&(&tx.function, nonce).encode()[..], signer));
+	signer.clone()
+}
+
+/// The local records of `owner`.
+fn records(owner: &AccountId) -> LocalJobs {
+	StorageValueRef::persistent(&local_key(owner))
+		.get::<LocalJobs>()
+		.expect("the records decode")
+		.unwrap_or_default()
+}
+
+/// The bytes of a batch download of `inputs`.
+fn batch_bytes(inputs: &[i8]) -> Vec<u8> {
+	inputs.iter().map(|value| value.to_le_bytes()[0]).collect()
+}
+
+#[test]
+fn an_inline_job_is_computed_committed_and_revealed() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key.clone()), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let input = digit_items(2, 1);
+		let truth = digit_result(&input);
+		let id = post(&ALICE, inline(input.clone()), 1, 100);
+		expect_infer(&mut state.write(), DEFAULT_INFER, &input, answer(&digit_outputs(&input)));
+		state.write().seed = OCW_SALT;
+
+		GpuJobs::offchain_worker(1);
+
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 1);
+		assert_eq!(signer_of(&txs[0], 0), key);
+		let commitment = commitment_of(id, &provider(1), &truth, &OCW_SALT);
+		assert_eq!(
+			txs[0].function,
+			RuntimeCall::GpuJobs(crate::Call::commit_result { job: id, commitment })
+		);
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Computed {
+				result: truth,
+				salt: OCW_SALT,
+				commit_sent_at: 1,
+				reveal_sent_at: None
+			})
+		);
+
+		// The commitment lands; the only provider committed, so reveals open at once.
+		assert_ok!(txs[0].function.clone().dispatch(RuntimeOrigin::signed(key.clone())));
+		GpuJobs::offchain_worker(1);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 2);
+		assert_eq!(signer_of(&txs[1], 1), key);
+		assert_eq!(
+			txs[1].function,
+			RuntimeCall::GpuJobs(crate::Call::reveal_result {
+				job: id,
+				result: truth,
+				salt: OCW_SALT
+			})
+		);
+		// Not sent twice.
+		GpuJobs::offchain_worker(1);
+		assert_eq!(pool_state.read().transactions.len(), 2);
+
+		// The reveal lands and settles the job; the record is forgotten.
+		assert_ok!(txs[1].function.clone().dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(!Jobs::<Test>::contains_key(id));
+		assert!(matches!(last_event(), Event::JobSettled { result, .. } if result == truth));
+		next_block();
+		GpuJobs::offchain_worker(2);
+		assert_eq!(pool_state.read().transactions.len(), 2);
+		assert!(records(&provider(1)).is_empty());
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_batch_is_downloaded_checked_and_sent_to_the_configured_server() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		sp_io::offchain::local_storage_set(
+			StorageKind::PERSISTENT,
+			AIVM_URL_KEY,
+			b"http://10.0.0.5:9000/",
+		);
+		let inputs = digit_items(3, 4);
+		let truth = digit_result(&inputs);
+		let id = post(&ALICE, batch(3, inputs_root(&inputs, 64), BATCH_URL), 1, 100);
+		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&inputs));
+		expect_infer(
+			&mut state.write(),
+			"http://10.0.0.5:9000/v1/infer",
+			&inputs,
+			answer(&digit_outputs(&inputs)),
+		);
+		state.write().seed = OCW_SALT;
+
+		GpuJobs::offchain_worker(1);
+
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 1);
+		let commitment = commitment_of(id, &provider(1), &truth, &OCW_SALT);
+		assert_eq!(
+			txs[0].function,
+			RuntimeCall::GpuJobs(crate::Call::commit_result { job: id, commitment })
+		);
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_batch_that_does_not_match_its_hash_is_not_computed() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let inputs = digit_items(3, 4);
+		let id = post(&ALICE, batch(3, inputs_root(&inputs, 64), BATCH_URL), 1, 100);
+		// Other values: no inference request follows.
+		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&digit_items(3, 5)));
+		GpuJobs::offchain_worker(1);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Failed { attempts: 1, retry_at: 1 + RETRY_AFTER_BLOCKS })
+		);
+		// The wrong length, two blocks later.
+		run_to_block(3);
+		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&inputs[..128]));
+		GpuJobs::offchain_worker(3);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Failed { attempts: 2, retry_at: 3 + RETRY_AFTER_BLOCKS })
+		);
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_server_error_is_retried_later_without_submitting() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let faulty = Faulty { inner: offchain.clone(), status: Some(500) };
+	let mut ext = ext_with(builder(key), faulty, offchain, pool, keystore);
+	ext.execute_with(|| {
+		let id = post(&ALICE, inline(digit_items(1, 1)), 1, 100);
+		GpuJobs::offchain_worker(1);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_eq!(state.read().requests.len(), 1);
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Failed { attempts: 1, retry_at: 1 + RETRY_AFTER_BLOCKS })
+		);
+		// Not before the retry block.
+		next_block();
+		GpuJobs::offchain_worker(2);
+		assert_eq!(state.read().requests.len(), 1);
+		next_block();
+		GpuJobs::offchain_worker(3);
+		assert_eq!(state.read().requests.len(), 2);
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Failed { attempts: 2, retry_at: 3 + RETRY_AFTER_BLOCKS })
+		);
+		assert!(pool_state.read().transactions.is_empty());
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_without_submitting() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let faulty = Faulty { inner: offchain.clone(), status: None };
+	let mut ext = ext_with(builder(key), faulty, offchain, pool, keystore);
+	ext.execute_with(|| {
+		let id = post(&ALICE, inline(digit_items(1, 1)), 1, 100);
+		GpuJobs::offchain_worker(1);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_eq!(state.read().requests.len(), 1);
+		assert!(matches!(
+			records(&provider(1)).get(&id),
+			Some(LocalJob::Failed { attempts: 1, .. })
+		));
+		// The commit window closes: the job is left alone and ends as a no-show.
+		run_to_block(16);
+		GpuJobs::offchain_worker(16);
+		assert_eq!(state.read().requests.len(), 1);
+		run_to_block(21);
+		assert!(matches!(last_event(), Event::JobExpired { job, .. } if job == id));
+		GpuJobs::offchain_worker(21);
+		assert!(records(&provider(1)).is_empty());
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn malformed_or_wrongly_shaped_answers_are_not_submitted() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let input = digit_items(2, 1);
+		let outputs = digit_outputs(&input);
+		let id = post(&ALICE, inline(input.clone()), 1, 100);
+		let bad_answers = [
+			b"<html>busy</html>".to_vec(),
+			b"{\"outputs\":[[1,2,3]]".to_vec(),
+			b"{\"hashes\":[]}".to_vec(),
+			// One item instead of two.
+			answer(&outputs[..10]),
+			// Nine values in the second item.
+			serde_json::to_vec(
+				&serde_json::json!({ "outputs": [&outputs[..10], &outputs[10..19]] }),
+			)
+			.unwrap(),
+			// A value beyond i32.
+			b"{\"outputs\":[[1,2,3,4,5,6,7,8,9,4294967296],[1,2,3,4,5,6,7,8,9,10]]}".to_vec(),
+		];
+		let mut block = 1;
+		for (attempt, body) in bad_answers.into_iter().enumerate() {
+			expect_infer(&mut state.write(), DEFAULT_INFER, &input, body);
+			GpuJobs::offchain_worker(block);
+			assert!(pool_state.read().transactions.is_empty());
+			assert_eq!(
+				records(&provider(1)).get(&id),
+				Some(&LocalJob::Failed {
+					attempts: attempt as u32 + 1,
+					retry_at: block as u32 + RETRY_AFTER_BLOCKS
+				})
+			);
+			block += u64::from(RETRY_AFTER_BLOCKS);
+			run_to_block(block);
+		}
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_commitment_not_on_chain_is_resubmitted_without_recomputing() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key.clone()), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let input = digit_items(1, 2);
+		post(&ALICE, inline(input.clone()), 1, 100);
+		// One inference only.
+		expect_infer(&mut state.write(), DEFAULT_INFER, &input, answer(&digit_outputs(&input)));
+		GpuJobs::offchain_worker(1);
+		for block in 2..1 + u64::from(RESUBMIT_AFTER_BLOCKS) {
+			run_to_block(block);
+			GpuJobs::offchain_worker(block);
+			assert_eq!(pool_state.read().transactions.len(), 1);
+		}
+		run_to_block(4);
+		GpuJobs::offchain_worker(4);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 2);
+		assert_eq!(txs[0].function, txs[1].function);
+		assert_eq!(signer_of(&txs[1], 1), key);
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn the_worker_does_nothing_without_a_registered_key_or_an_open_window() {
+	// A key the source does not know.
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (local_keys, _key) = keystore();
+	let mut ext =
+		ext_with(ExtBuilder::empty().providers(1), offchain.clone(), offchain, pool, local_keys);
+	ext.execute_with(|| {
+		post(&ALICE, inline(digit_items(1, 1)), 1, 100);
+		GpuJobs::offchain_worker(1);
+		assert!(pool_state.read().transactions.is_empty());
+	});
+
+	// A registered key, but the commit window closes before a transaction could land.
+	let (offchain, _state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		post(&ALICE, inline(digit_items(1, 1)), 1, 100);
+		run_to_block(16);
+		GpuJobs::offchain_worker(16);
+		assert!(pool_state.read().transactions.is_empty());
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn evaluate_response_checks_status_size_json_and_shape() {
+	let outputs: Vec<i32> = (0..20).collect();
+	let root = outputs_root(&outputs, 10);
+	let ok = |body: Vec<u8>| Observation::Response { status: 200, body };
+	assert_eq!(evaluate_response(ok(answer(&outputs)), 2, 10), Ok(root));
+	assert_eq!(
+		evaluate_response(Observation::Unreachable, 2, 10),
+		Err(InferenceError::Unreachable)
+	);
+	for status in [500, 404, 503, 204] {
+		let observation = Observation::Response { status, body: answer(&outputs) };
+		assert_eq!(evaluate_response(observation, 2, 10), Err(InferenceError::Status(status)));
+	}
+	assert_eq!(
+		evaluate_response(ok(vec![b' '; MAX_RESPONSE_BYTES + 1]), 2, 10),
+		Err(InferenceError::TooLarge)
+	);
+	assert_eq!(evaluate_response(ok(b"null".to_vec()), 2, 10), Err(InferenceError::Malformed));
+	assert_eq!(evaluate_response(ok(answer(&outputs)), 3, 10), Err(InferenceError::WrongShape));
+	assert_eq!(evaluate_response(ok(answer(&outputs)), 4, 5), Err(InferenceError::WrongShape));
+	// One item: the result is the item's `result_hash`.
+	let one: Vec<i32> = (0..10).collect();
+	assert_eq!(
+		evaluate_response(ok(answer(&one)), 1, 10),
+		Ok(H256(dsync_aivm_core::result_hash(&one)))
+	);
+}
+
+#[test]
+fn the_request_body_and_urls_follow_the_contract() {
+	let body = request_body(&H256::repeat_byte(0xab), &[1, -2, 3, 127], 2).unwrap();
+	let expected = format!("{{\"model\":\"0x{}\",\"inputs\":[[1,-2],[3,127]]}}", "ab".repeat(32));
+	assert_eq!(String::from_utf8(body).unwrap(), expected);
+	assert_eq!(hex_0x(&[0x00, 0x0f, 0xff]), "0x000fff");
+	assert_eq!(infer_url(b"http://127.0.0.1:8710").as_deref(), Some(DEFAULT_INFER));
+	assert_eq!(infer_url(b"http://127.0.0.1:8710//").as_deref(), Some(DEFAULT_INFER));
+	assert_eq!(
+		infer_url(b"https://aivm.example/api").as_deref(),
+		Some("https://aivm.example/api/v1/infer")
+	);
+	assert_eq!(infer_url(b"127.0.0.1:8710"), None);
+	assert_eq!(infer_url(&[0xff, 0xfe]), None);
+}
