@@ -55,4 +55,44 @@ pub struct Cli {
 	/// Options of the Proof-of-Sync probe endpoint (service nodes).
 	#[clap(flatten)]
 	pub probe: crate::probe::ProbeParams,
+
+	/// Options of GPU providers.
+	#[clap(flatten)]
+	pub gpu: GpuParams,
+}
+
+/// Options of a GPU provider's node.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GpuParams {
+	/// The base URL of the local `aivm` inference server the off-chain worker posts its
+	/// assigned GPU jobs to (stored in the node's persistent off-chain storage, so it applies
+	/// until changed). Default of the worker: `http://127.0.0.1:8710`.
+	#[arg(long, value_name = "URL", value_parser = parse_http_url)]
+	pub aivm_url: Option<String>,
+}
+
+fn parse_http_url(value: &str) -> Result<String, String> {
+	let trimmed = value.trim().trim_end_matches('/');
+	let rest = trimmed
+		.strip_prefix("http://")
+		.or_else(|| trimmed.strip_prefix("https://"))
+		.ok_or_else(|| "expected an http:// or https:// URL".to_string())?;
+	if rest.is_empty() || trimmed.len() > 256 || trimmed.chars().any(|c| c.is_whitespace()) {
+		return Err("expected an http(s) URL of at most 256 characters, without spaces".into());
+	}
+	Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::parse_http_url;
+
+	#[test]
+	fn aivm_urls_are_checked() {
+		assert_eq!(parse_http_url("http://127.0.0.1:8710/").unwrap(), "http://127.0.0.1:8710");
+		assert_eq!(parse_http_url("https://gpu.example").unwrap(), "https://gpu.example");
+		for bad in ["127.0.0.1:8710", "ftp://x", "http://", "http://a b"] {
+			assert!(parse_http_url(bad).is_err(), "{bad}");
+		}
+	}
 }

@@ -14,10 +14,16 @@
 //! - at most `--probe-max-connections` connections are served at once (others get `503`), and a
 //!   token bucket limits answers to `--probe-rate-limit` per second with bursts of the same size
 //!   (beyond it: `429`): a probe costs a signature and 256 hashes, so flooding the endpoint cannot
-//!   take the node's CPU from block import.
+//!   take the node's CPU from block import;
+//! - every source address has its own, smaller budget checked first: at most
+//!   [`MAX_CONNECTIONS_PER_PEER`] connections at once and `--probe-peer-rate-limit` answers per
+//!   second. A verifier probes a node once per epoch, so one flooding address exhausts only its
+//!   own budget and cannot make honest verifiers see the node as down. At most
+//!   [`MAX_TRACKED_PEERS`] addresses are tracked; idle ones are forgotten.
 
 use std::{
-	net::SocketAddr,
+	collections::HashMap,
+	net::{IpAddr, SocketAddr},
 	sync::{Arc, Mutex},
 	time::{Duration, Instant},
 };
@@ -39,6 +45,13 @@ use tokio::{
 pub const MAX_REQUEST_BYTES: usize = 2048;
 /// Time a client has to send its request head.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections one source address may hold open at once.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+/// Source addresses whose budgets are tracked at once; a new address beyond it is refused
+/// (`503`) until idle addresses are forgotten.
+pub const MAX_TRACKED_PEERS: usize = 4096;
+/// A source address without a connection for this long is forgotten.
+pub const PEER_IDLE: Duration = Duration::from_secs(60);
 
 const LOG_TARGET: &str = "dsync::probe";
 
@@ -63,6 +76,11 @@ pub struct ProbeParams {
 	/// Connections served at once; further connections get `503`.
 	#[arg(long, value_name = "COUNT", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
 	pub probe_max_connections: u32,
+
+	/// Probe answers per second to one source address, with bursts of the same size; further
+	/// requests from it get `429` (verifiers probe once per epoch).
+	#[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+	pub probe_peer_rate_limit: u32,
 }
 
 fn parse_public(value: &str) -> Result<sr25519::Public, String> {
@@ -96,6 +114,78 @@ struct Shared {
 	key: Option<sr25519::Public>,
 	heads: HeadsProvider,
 	bucket: Mutex<TokenBucket>,
+	peers: Mutex<Peers>,
+}
+
+/// The budgets of the source addresses.
+struct Peers {
+	per_second: u32,
+	map: HashMap<IpAddr, Peer>,
+}
+
+struct Peer {
+	bucket: TokenBucket,
+	connections: u32,
+	last_seen: Instant,
+}
+
+impl Peers {
+	fn new(per_second: u32) -> Self {
+		Self { per_second, map: HashMap::new() }
+	}
+
+	/// A new connection from `ip`: false when it already holds
+	/// [`MAX_CONNECTIONS_PER_PEER`], or when the table is full of recently seen addresses.
+	fn connect(&mut self, ip: IpAddr) -> bool {
+		let now = Instant::now();
+		if !self.map.contains_key(&ip) && self.map.len() >= MAX_TRACKED_PEERS {
+			self.map.retain(|_, peer| {
+				peer.connections > 0 || now.duration_since(peer.last_seen) < PEER_IDLE
+			});
+			if self.map.len() >= MAX_TRACKED_PEERS {
+				return false;
+			}
+		}
+		let per_second = self.per_second;
+		let peer = self.map.entry(ip).or_insert_with(|| Peer {
+			bucket: TokenBucket::new(per_second),
+			connections: 0,
+			last_seen: now,
+		});
+		peer.last_seen = now;
+		if peer.connections >= MAX_CONNECTIONS_PER_PEER {
+			return false;
+		}
+		peer.connections += 1;
+		true
+	}
+
+	/// The connection from `ip` is closed.
+	fn disconnect(&mut self, ip: IpAddr) {
+		if let Some(peer) = self.map.get_mut(&ip) {
+			peer.connections = peer.connections.saturating_sub(1);
+			peer.last_seen = Instant::now();
+		}
+	}
+
+	/// One answer for `ip`, if its budget allows.
+	fn take(&mut self, ip: IpAddr) -> bool {
+		self.map.get_mut(&ip).is_some_and(|peer| peer.bucket.take())
+	}
+}
+
+/// Releases a peer's connection slot when the connection ends.
+struct PeerSlot {
+	shared: Arc<Shared>,
+	ip: IpAddr,
+}
+
+impl Drop for PeerSlot {
+	fn drop(&mut self) {
+		if let Ok(mut peers) = self.shared.peers.lock() {
+			peers.disconnect(self.ip);
+		}
+	}
 }
 
 struct TokenBucket {
@@ -141,6 +231,7 @@ pub fn bind(
 		key: params.probe_key,
 		heads,
 		bucket: Mutex::new(TokenBucket::new(params.probe_rate_limit)),
+		peers: Mutex::new(Peers::new(params.probe_peer_rate_limit)),
 	});
 	let connections = Arc::new(Semaphore::new(params.probe_max_connections as usize));
 	let serve = async move {
@@ -153,8 +244,18 @@ pub fn bind(
 					continue;
 				},
 			};
+			let ip = peer.ip();
+			let admitted = shared.peers.lock().map(|mut peers| peers.connect(ip)).unwrap_or(false);
+			if !admitted {
+				tokio::spawn(async move {
+					let _ = respond(&mut stream, 503, "text/plain", b"busy").await;
+				});
+				continue;
+			}
+			let slot = PeerSlot { shared: shared.clone(), ip };
 			let Ok(permit) = connections.clone().try_acquire_owned() else {
 				tokio::spawn(async move {
+					let _slot = slot;
 					let _ = respond(&mut stream, 503, "text/plain", b"busy").await;
 				});
 				continue;
@@ -162,7 +263,8 @@ pub fn bind(
 			let shared = shared.clone();
 			tokio::spawn(async move {
 				let _permit = permit;
-				if let Err(error) = handle(&shared, &mut stream).await {
+				let _slot = slot;
+				if let Err(error) = handle(&shared, ip, &mut stream).await {
 					log::debug!(target: LOG_TARGET, "probe from {peer}: {error}");
 				}
 			});
@@ -172,14 +274,14 @@ pub fn bind(
 	Ok((local, serve))
 }
 
-async fn handle(shared: &Shared, stream: &mut TcpStream) -> std::io::Result<()> {
+async fn handle(shared: &Shared, ip: IpAddr, stream: &mut TcpStream) -> std::io::Result<()> {
 	let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(stream)).await {
 		Ok(Ok(Some(head))) => head,
 		Ok(Ok(None)) => return respond(stream, 431, "text/plain", b"request too large").await,
 		Ok(Err(error)) => return Err(error),
 		Err(_) => return respond(stream, 408, "text/plain", b"request timeout").await,
 	};
-	let (status, content_type, body) = answer(shared, &head);
+	let (status, content_type, body) = answer(shared, ip, &head);
 	respond(stream, status, content_type, &body).await
 }
 
@@ -203,7 +305,7 @@ async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
 }
 
 /// The status, content type and body for a request head.
-fn answer(shared: &Shared, head: &[u8]) -> (u16, &'static str, Vec<u8>) {
+fn answer(shared: &Shared, ip: IpAddr, head: &[u8]) -> (u16, &'static str, Vec<u8>) {
 	let line = head.split(|byte| *byte == b'\r' || *byte == b'\n').next().unwrap_or_default();
 	let mut parts = line.split(|byte| *byte == b' ');
 	let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
@@ -225,7 +327,9 @@ fn answer(shared: &Shared, head: &[u8]) -> (u16, &'static str, Vec<u8>) {
 	let Some(seed) = parse_seed(hex) else {
 		return (400, "text/plain", b"the seed is 64 hex digits".to_vec());
 	};
-	let allowed = shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
+	// The source's own budget first, so a flooder does not spend the node's.
+	let allowed = shared.peers.lock().map(|mut peers| peers.take(ip)).unwrap_or(false)
+		&& shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
 	if !allowed {
 		return (429, "text/plain", b"rate limit".to_vec());
 	}
@@ -322,11 +426,23 @@ mod tests {
 			probe_key: None,
 			probe_rate_limit: rate,
 			probe_max_connections: connections,
+			probe_peer_rate_limit: 1000,
 		}
 	}
 
 	async fn get(addr: SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
-		let mut stream = TcpStream::connect(addr).await.unwrap();
+		get_from("127.0.0.1", addr, request).await
+	}
+
+	/// A connection from the loopback address `source` (any `127.x.y.z` works on Linux).
+	async fn connect_from(source: &str, addr: SocketAddr) -> TcpStream {
+		let socket = tokio::net::TcpSocket::new_v4().unwrap();
+		socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+		socket.connect(addr).await.unwrap()
+	}
+
+	async fn get_from(source: &str, addr: SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
+		let mut stream = connect_from(source, addr).await;
 		stream.write_all(request).await.unwrap();
 		let mut response = Vec::new();
 		stream.read_to_end(&mut response).await.unwrap();
@@ -420,6 +536,43 @@ mod tests {
 			.collect();
 		assert_eq!(&statuses[..3], &[200, 200, 200]);
 		assert_eq!(statuses[4], 429);
+	}
+
+	#[test]
+	fn one_flooding_address_does_not_starve_others() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let mut params = params(100, 8);
+		params.probe_peer_rate_limit = 2;
+		let (runtime, addr) = start(params, keystore);
+		let request = probe_request(&[3; 32]);
+		let flooder: Vec<u16> = (0..4)
+			.map(|_| runtime.block_on(get_from("127.0.0.1", addr, &request)).0)
+			.collect();
+		assert_eq!(flooder, vec![200, 200, 429, 429]);
+		// Another source still has its whole budget (and the node's).
+		assert_eq!(runtime.block_on(get_from("127.0.0.2", addr, &request)).0, 200);
+		assert_eq!(runtime.block_on(get_from("127.0.0.2", addr, &request)).0, 200);
+	}
+
+	#[test]
+	fn limits_connections_per_address() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let (runtime, addr) = start(params(100, 8), keystore);
+		let request = probe_request(&[4; 32]);
+		runtime.block_on(async {
+			// Two idle connections from one address take its slots...
+			let _idle: Vec<TcpStream> =
+				vec![connect_from("127.0.0.3", addr).await, connect_from("127.0.0.3", addr).await];
+			tokio::time::sleep(Duration::from_millis(100)).await;
+			assert_eq!(get_from("127.0.0.3", addr, &request).await.0, 503);
+			// ...not anyone else's.
+			assert_eq!(get_from("127.0.0.4", addr, &request).await.0, 200);
+		});
+		// Closed connections give the slots back.
+		std::thread::sleep(Duration::from_millis(100));
+		assert_eq!(runtime.block_on(get_from("127.0.0.3", addr, &request)).0, 200);
 	}
 
 	#[test]

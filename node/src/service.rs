@@ -158,13 +158,14 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 pub fn new_full(
 	config: Configuration,
 	probe: crate::probe::ProbeParams,
+	gpu: crate::cli::GpuParams,
 ) -> Result<TaskManager, ServiceError> {
 	match config.network.network_backend {
 		sc_network::config::NetworkBackendType::Libp2p => new_full_with_network::<
 			sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-		>(config, probe),
+		>(config, probe, gpu),
 		sc_network::config::NetworkBackendType::Litep2p => {
-			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, probe)
+			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, probe, gpu)
 		},
 	}
 }
@@ -172,6 +173,7 @@ pub fn new_full(
 fn new_full_with_network<N>(
 	config: Configuration,
 	probe: crate::probe::ProbeParams,
+	gpu: crate::cli::GpuParams,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -233,6 +235,21 @@ where
 	let name = config.network.node_name.clone();
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
+
+	if let Some(url) = &gpu.aivm_url {
+		use sp_core::offchain::OffchainStorage;
+		match backend.offchain_storage() {
+			Some(mut storage) => {
+				storage.set(
+					sc_offchain::STORAGE_PREFIX,
+					pallet_gpu_jobs::ocw::AIVM_URL_KEY,
+					url.as_bytes(),
+				);
+				log::info!("GPU jobs go to the aivm server at {url}");
+			},
+			None => log::warn!("no off-chain storage: --aivm-url is ignored"),
+		}
+	}
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =

@@ -297,6 +297,8 @@ pub mod traits {
 		WrongAnswer,
 		/// A verifier kept failing to report.
 		AbsentVerifier,
+		/// A service node's paid result was proven wrong on chain (GPU jobs: re-execution).
+		WrongResult,
 	}
 
 	/// What the node registry tells Proof of Sync about one node.

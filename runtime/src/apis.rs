@@ -2,9 +2,9 @@
 
 use crate::{
 	configs::consensus::EPOCH_DURATION_IN_SLOTS, genesis_config_presets, AccountId, Babe, Balance,
-	Block, Executive, Grandpa, Historical, InherentDataExt, Nonce, ProofOfSync, Runtime,
-	RuntimeCall, SessionKeys, Staking, System, Tokenomics, TransactionPayment,
-	BABE_GENESIS_EPOCH_CONFIG, VERSION,
+	Block, BlockNumber, Executive, GpuJobs, Grandpa, Historical, InherentDataExt, Nonce,
+	ProofOfSync, Runtime, RuntimeCall, SessionKeys, Staking, System, Tokenomics,
+	TransactionPayment, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -260,6 +260,26 @@ impl_runtime_apis! {
 
 		fn epoch() -> pallet_proof_of_sync::runtime_api::EpochView {
 			ProofOfSync::epoch_view()
+		}
+
+		fn usage(account: AccountId) -> pallet_proof_of_sync::runtime_api::UsageView {
+			ProofOfSync::usage_view(&account)
+		}
+	}
+
+	impl pallet_gpu_jobs::runtime_api::GpuJobsApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn job(
+			id: pallet_gpu_jobs::runtime_api::JobId,
+		) -> Option<pallet_gpu_jobs::runtime_api::JobView<AccountId, Balance, BlockNumber>> {
+			GpuJobs::job_view(id)
+		}
+
+		fn model(
+			id: pallet_gpu_jobs::runtime_api::ModelId,
+		) -> Option<pallet_gpu_jobs::runtime_api::ModelRecord<Balance>> {
+			GpuJobs::model_view(id)
 		}
 	}
 

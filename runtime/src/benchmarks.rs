@@ -14,6 +14,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_tokenomics, Tokenomics]
 	[pallet_node_registry, crate::NodeRegistry]
 	[pallet_proof_of_sync, crate::ProofOfSync]
+	[pallet_gpu_jobs, crate::GpuJobs]
 );
 
 /// Registers nodes through the real registry for the Proof-of-Sync benchmarks.
@@ -25,16 +26,37 @@ impl ProofOfSyncBenchmarkHelper {
 			NodeRole::Service => alloc::vec![ServiceKind::Naming],
 			NodeRole::Validator => alloc::vec![],
 		};
+		Self::register_with(owner, key, role, services, alloc::vec![]);
+	}
+
+	fn register_with(
+		owner: &AccountId,
+		key: &AccountId,
+		role: dsync_primitives::traits::NodeRole,
+		services: alloc::vec::Vec<dsync_primitives::traits::ServiceKind>,
+		models: alloc::vec::Vec<dsync_primitives::traits::ModelId>,
+	) {
 		let declaration = pallet_node_registry::DeclarationOf::<crate::Runtime> {
 			resources: pallet_node_registry::Resources {
 				cpu_cores: 4,
 				memory_mib: 8 * 1024,
 				storage_gib: 100,
 				bandwidth_mbps: 100,
-				gpus: Default::default(),
+				// GPU inference needs a declared GPU.
+				gpus: if services.contains(&dsync_primitives::traits::ServiceKind::GpuInference) {
+					alloc::vec![pallet_node_registry::GpuSpec {
+						model: b"bench GPU".to_vec().try_into().unwrap_or_default(),
+						count: 1,
+						memory_mib: 24 * 1024,
+					}]
+					.try_into()
+					.unwrap_or_default()
+				} else {
+					Default::default()
+				},
 			},
 			services: services.try_into().unwrap_or_default(),
-			models: Default::default(),
+			models: models.try_into().unwrap_or_default(),
 			endpoint: b"http://127.0.0.1:9955".to_vec().try_into().unwrap_or_default(),
 		};
 		let bond = 100_000 * dsync_primitives::currency::DSYNC;
@@ -69,6 +91,33 @@ impl pallet_proof_of_sync::BenchmarkHelper<AccountId> for ProofOfSyncBenchmarkHe
 				validators.push(owner.clone());
 			}
 		});
+	}
+}
+
+/// Makes GPU providers through the real registry and Proof of Sync for the GPU-jobs benchmarks.
+pub struct GpuJobsBenchmarkHelper;
+impl pallet_gpu_jobs::BenchmarkHelper<AccountId> for GpuJobsBenchmarkHelper {
+	fn register_provider(
+		owner: &AccountId,
+		key: &AccountId,
+		model: dsync_primitives::traits::ModelId,
+	) {
+		use dsync_primitives::traits::{NodeRegistry as _, NodeRole, NodeStatus, ServiceKind};
+		ProofOfSyncBenchmarkHelper::register_with(
+			owner,
+			key,
+			NodeRole::Service,
+			alloc::vec![ServiceKind::GpuInference],
+			alloc::vec![model],
+		);
+		let _ = crate::NodeRegistry::set_status(owner, NodeStatus::Active);
+		pallet_proof_of_sync::Scores::<crate::Runtime>::insert(
+			owner,
+			pallet_proof_of_sync::NodeScore {
+				score: sp_runtime::Perbill::from_percent(80),
+				..Default::default()
+			},
+		);
 	}
 }
 

@@ -39,14 +39,15 @@ use crate::{
 		staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
 		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
 	},
-	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, NodeRegistryConfig,
-	ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, StakingConfig, SudoConfig,
-	TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
+	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, GpuJobsConfig,
+	NodeRegistryConfig, ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	StakingConfig, SudoConfig, TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
 use dsync_primitives::currency::DSYNC;
 use dsync_primitives::time::{DAYS, MINUTES};
 use frame_support::build_struct_json_patch;
+use pallet_gpu_jobs::JobParameters;
 use pallet_node_registry::RegistryParams;
 use pallet_proof_of_sync::Parameters as ProofOfSyncParameters;
 use pallet_staking::StakerStatus;
@@ -190,6 +191,25 @@ pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParameters<Balance
 	}
 }
 
+/// The GPU-jobs timing: deadlines from 2 minutes to 1 day ahead, results revealed in the last
+/// minute, disputes resolvable for 10 minutes; on the development chain deadlines from 6 blocks
+/// (36 s), 3 reveal blocks and 10 dispute blocks, so a job settles in about a minute.
+pub fn gpu_jobs_genesis(development: bool) -> JobParameters {
+	if development {
+		JobParameters {
+			min_deadline: 6,
+			max_deadline: 14_400,
+			reveal_period: 3,
+			dispute_period: 10,
+		}
+	} else {
+		JobParameters::default()
+	}
+}
+
+/// The least price per provider and item of the digits model: 0.001 DSYNC.
+pub const DIGITS_PRICE_FLOOR: Balance = DSYNC / 1_000;
+
 fn genesis(
 	validators: &[Sr25519Keyring],
 	nominators: &[Sr25519Keyring],
@@ -246,6 +266,13 @@ fn genesis(
 		tokenomics: TokenomicsConfig { service_rates, fee_split, buyback },
 		node_registry: NodeRegistryConfig { parameters: registry_genesis(development) },
 		proof_of_sync: ProofOfSyncConfig { parameters: proof_of_sync_genesis(development) },
+		gpu_jobs: GpuJobsConfig {
+			parameters: gpu_jobs_genesis(development),
+			models: vec![(
+				dsync_aivm_core::models::DIGITS_64_128_64_10.to_vec(),
+				DIGITS_PRICE_FLOOR
+			)],
+		},
 	})
 }
 

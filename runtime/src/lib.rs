@@ -174,6 +174,8 @@ mod runtime {
 	pub type NodeRegistry = pallet_node_registry;
 	#[runtime::pallet_index(21)]
 	pub type ProofOfSync = pallet_proof_of_sync;
+	#[runtime::pallet_index(22)]
+	pub type GpuJobs = pallet_gpu_jobs;
 }
 
 /// The address format for describing accounts.

@@ -1,26 +1,48 @@
-// End-to-end test of Proof of Sync: a validator (node A, `--dev`, Alice) verifies two service
-// nodes registered in the node registry. Bob's node B really answers probes on its
-// `--probe-listen-addr` endpoint; Charlie registers an endpoint where nothing listens.
+// End-to-end test of Proof of Sync and GPU jobs: a validator (node A, `--dev`, Alice) verifies
+// two service nodes registered in the node registry. Bob's node B really answers probes on its
+// `--probe-listen-addr` endpoint and, once Active and scored, serves paid GPU inference jobs
+// through its off-chain worker and a local `aivm` inference server; Charlie registers an
+// endpoint where nothing listens.
 //
 // Run: node --test --test-concurrency=1 proof-of-sync.test.mjs   (or ./run.sh pos)
-// Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
+// Binaries: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node;
+//           $AIVM, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm
 //
 // What happens, in order (each step depends on the ones before it; once one fails the later
 // ones are skipped and the run fails):
-//   1. A: `--dev --tmp`; B: `--chain dev --tmp --probe-listen-addr 127.0.0.1:<port>`, not a
-//      validator, bootnode A. B syncs from A.
+//   1. aivm: `--listen 127.0.0.1:<port>` (the bundled digits model), GET /health 200.
+//      A: `--dev --tmp`; B: `--chain dev --tmp --probe-listen-addr 127.0.0.1:<port>
+//      --offchain-worker always --aivm-url http://127.0.0.1:<aivm port>`, not a validator,
+//      bootnode A. B syncs from A.
 //   2. B's probe endpoint: /dsync/health 200 "ok"; 503 while B has no `dsyn` key; after
 //      author_insertKey('dsyn', '//Bob//probe') a 200-byte SCALE SignedProbeAnswer (seed echoed,
 //      compute challenge right, sr25519 signature by //Bob//probe); 400 for malformed seeds.
 //   3. `//Alice//dsync` is inserted as A's `dsyn` key (the verifier's off-chain worker signs its
 //      commit/reveal transactions with it) and gets 100 DSYNC for the (refunded) fees.
-//   4. sudo: ProofOfSync parameters -> 6-block epochs, 1 verifier per node, 1 warm-up epoch,
+//   4. `//Bob//probe` (B's `dsyn` key; B's GPU worker signs its job commit/reveal with it) gets
+//      100 DSYNC for the fees paid up front (refunded on success).
+//   5. sudo: ProofOfSync parameters -> 6-block epochs, 1 verifier per node, 1 warm-up epoch,
 //      EMA alpha 50 %, activation 30 %, miss below 50 %, suspend after 2 misses, slash after 3
 //      more (deferred 2 epochs), 1,000 DSYNC per epoch, 10 % of it to verifiers.
-//   5. Alice registers as Validator, Bob and Charlie as Service nodes (bond = minimum + 1 DSYNC).
-//   6. Within 6 minutes: Alice Active; Bob Active with a positive, rising score and rewards
+//   6. Alice registers as Validator, Bob and Charlie as Service nodes (bond = minimum + 1 DSYNC).
+//      Bob also declares one GPU and offers GpuInference for model 0 (the digits model the
+//      development genesis registers, price floor 0.001 DSYNC).
+//   7. Within 6 minutes: Alice Active; Bob Active with a positive, rising score and rewards
 //      (NodeRewarded events == totalRewards == the rise of his free balance); Charlie Suspended
 //      with >= 2 misses and score 0. An unregistered account has no score.
+//   8. Dave posts a GPU job: model 0, one 8x8 digit inline, k = 1, price = the floor, deadline
+//      12 blocks ahead. JobPosted draws Bob (the only GPU provider); the price is held from Dave
+//      (GpuJobs Escrow hold; free balance down by price + fee).
+//   9. Within 2 minutes B's worker computes the digit with aivm, commits and reveals:
+//      JobSettled { winners [Bob], paid = price, burned = price / 10, refunded 0 } whose result
+//      is aivm's result hash for the same input (asked directly, and recomputed here from its
+//      outputs). Bob's free balance rises by the provider share (85 %), the tokenomics
+//      GpuInference ledger by the split, ProofOfSyncApi::usage shows Bob's delivered units and
+//      Dave's consumed GpuInference units.
+//  10. aivm is stopped; a second job (deadline 8 blocks ahead) gets no result: JobExpired with
+//      refunded = price at its deadline, ProviderPenalised { Bob, NoShow } and
+//      ProofOfSync.ServiceFailed for Bob; Dave's hold is released (free balance = before posting
+//      minus the posting fee).
 //
 // Every process started here is stopped in `after` (and killed on exit as a last resort).
 
@@ -29,12 +51,13 @@ import { after, before, describe, it } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
 import { compactAddLength, stringToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
-import { blake2AsU8a, cryptoWaitReady, randomAsU8a, sr25519Verify } from '@polkadot/util-crypto';
+import { blake2AsHex, blake2AsU8a, cryptoWaitReady, randomAsU8a, sr25519Verify } from '@polkadot/util-crypto';
 
 import {
   accountAt,
   connectApi,
   describeDispatchError,
+  feePaid,
   filterEvents,
   findEvent,
   parentOf,
@@ -42,6 +65,7 @@ import {
   UNIT,
 } from './lib/chain.mjs';
 import {
+  AivmProcess,
   bestHead,
   blockHashAt,
   dumpLogs,
@@ -58,9 +82,11 @@ import {
 } from './lib/node.mjs';
 
 // ---- constants -----------------------------------------------------------------------------
-const SUITE_TIMEOUT_MS = 11 * 60_000;
-/** How long step 6 waits for the Proof-of-Sync outcome. */
+const SUITE_TIMEOUT_MS = 15 * 60_000;
+/** How long step 7 waits for the Proof-of-Sync outcome. */
 const OUTCOME_TIMEOUT_MS = 6 * 60_000;
+/** How long steps 9 and 10 wait for a GPU job to end. */
+const JOB_TIMEOUT_MS = 2 * 60_000;
 const POLL_MS = 2000;
 const SS58 = 7373;
 /** Fixed ed25519 node keys (32-byte secrets in hex, as --node-key takes them). */
@@ -88,6 +114,36 @@ const POS_PARAMS = {
 
 /** Resources declared by every node of this test: 4 + 8 + 1 + 1 = 14 capacity units. */
 const RESOURCES = { cpuCores: 4, memoryMib: 8192, storageGib: 100, bandwidthMbps: 100, gpus: [] };
+/**
+ * Bob's resources: the same plus one GPU (offering GpuInference needs one): 14 + 1 * (4 + 1) =
+ * 19 capacity units. The GPU model name is hex for an unambiguous Vec<u8>.
+ */
+const GPU_RESOURCES = {
+  ...RESOURCES,
+  gpus: [{ model: u8aToHex(stringToU8a('DSYNC e2e GPU')), count: 1, memoryMib: 1024 }],
+};
+
+// GPU jobs (pallet-gpu-jobs): the development genesis registers the digits model (64 i8 in,
+// 10 i32 out) as model 0 with a price floor of 0.001 DSYNC per provider and item, and sets
+// min_deadline 6, reveal_period 3, dispute_period 10. The GpuInference service split is 10 %
+// burned, 5 % to the treasury, the rest to the provider.
+const GPU_MODEL = 0;
+/** The price per provider of every job here: the model's floor for one item (0.001 DSYNC). */
+const PRICE = UNIT / 1000n;
+const GPU_BURN_PCT = 10;
+const GPU_TREASURY_PCT = 5;
+/** Deadlines, in blocks after A's best block when posting (min_deadline is 6). */
+const JOB1_DEADLINE_BLOCKS = 12;
+const JOB2_DEADLINE_BLOCKS = 8;
+/** 8x8 digits, values 0..16 (the first two images of the UCI / scikit-learn digits set). */
+const DIGIT_ZERO = [
+  0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0, 0, 4, 12, 0, 0, 8, 8, 0, 0, 5, 8, 0,
+  0, 9, 8, 0, 0, 4, 11, 0, 1, 12, 7, 0, 0, 2, 14, 5, 10, 12, 0, 0, 0, 0, 6, 13, 10, 0, 0, 0,
+];
+const DIGIT_ONE = [
+  0, 0, 0, 12, 13, 5, 0, 0, 0, 0, 0, 11, 16, 9, 0, 0, 0, 0, 3, 15, 16, 6, 0, 0, 0, 7, 15, 16, 16, 2, 0, 0, 0, 0, 1, 16,
+  16, 3, 0, 0, 0, 0, 1, 16, 16, 6, 0, 0, 0, 0, 1, 16, 16, 6, 0, 0, 0, 0, 0, 11, 16, 10, 0, 0,
+];
 
 // Probe protocol (dsync_primitives::probe): SignedProbeAnswer = seed [u8;32] ++ best_number u32 ++
 // best_hash H256 ++ finalized_number u32 ++ finalized_hash H256 ++ compute [u8;32] ++ sr25519
@@ -102,16 +158,22 @@ const ANSWER_LEN = 136;
 let tmpDir;
 let nodeA;
 let nodeB;
+/** B's inference server (stopped on purpose before the second job). */
+let aivm;
 let api;
 let anyFailed = false;
 let brokenAt = null;
-/** p2pA, rpcA, p2pB, rpcB, probe (B's endpoint), dead (Charlie's endpoint: nothing listens) */
+/**
+ * p2pA, rpcA, p2pB, rpcB, probe (B's endpoint), dead (Charlie's endpoint: nothing listens),
+ * aivm (B's inference server)
+ */
 const ports = {};
 let peerIdA;
 
 let alice;
 let bob;
 let charlie;
+let dave;
 let aliceDsync;
 let bobProbe;
 let charlieProbe;
@@ -123,8 +185,17 @@ const names = new Map();
 let paramsBlock = null;
 /** name -> { blockHash, blockNumber, bond, free, nonce } from the registration */
 const registered = {};
+/**
+ * GPU-job state shared by steps 8-10: model { hash, inputLen, outputLen, unitsPerItem,
+ * priceFloor, active }, params (GpuJobs timing), job1 { id, blockHash, blockNumber, parentHash,
+ * deadline, fee, escrowBefore } from posting.
+ */
+const gpu = {};
 
+/** The nodes (polled for liveness everywhere). */
 const all = () => [nodeA, nodeB].filter(Boolean);
+/** Every process whose log is worth printing on a failure. */
+const allProcesses = () => [nodeA, nodeB, aivm].filter(Boolean);
 
 /** Sequential step: skipped if an earlier step failed; dumps both logs when it fails. */
 function step(name, timeoutMs, fn) {
@@ -138,7 +209,7 @@ function step(name, timeoutMs, fn) {
     } catch (e) {
       anyFailed = true;
       brokenAt = name;
-      dumpLogs(all(), 120);
+      dumpLogs(allProcesses(), 120);
       throw e;
     }
   });
@@ -241,7 +312,15 @@ function requirePalletApis() {
     'api.tx.proofOfSync.setParameters': api.tx.proofOfSync?.setParameters,
     'api.call.proofOfSyncApi.nodeScore': api.call.proofOfSyncApi?.nodeScore,
     'api.call.proofOfSyncApi.epoch': api.call.proofOfSyncApi?.epoch,
+    'api.call.proofOfSyncApi.usage': api.call.proofOfSyncApi?.usage,
     'api.tx.sudo.sudo': api.tx.sudo?.sudo,
+    'api.tx.gpuJobs.postJob': api.tx.gpuJobs?.postJob,
+    'api.query.gpuJobs.models': api.query.gpuJobs?.models,
+    'api.query.gpuJobs.params': api.query.gpuJobs?.params,
+    'api.call.gpuJobsApi.job': api.call.gpuJobsApi?.job,
+    'api.query.nodeRegistry.gpuProviders': api.query.nodeRegistry?.gpuProviders,
+    'api.call.tokenomicsApi.totals': api.call.tokenomicsApi?.totals,
+    'api.query.balances.holds': api.query.balances?.holds,
   };
   const missing = Object.entries(wanted)
     .filter(([, f]) => typeof f !== 'function')
@@ -275,17 +354,25 @@ async function readPosParams(apiLike) {
   return value;
 }
 
-/** { status, bond, offchainKey, endpoint, raw } of `pair`'s registry record, or null. */
+/**
+ * { status, bond, offchainKey, endpoint, services, models, raw } of `pair`'s registry record, or
+ * null. `services` (variant names) and `models` (numbers) are undefined if the declaration
+ * cannot be read.
+ */
 async function nodeInfo(apiLike, pair) {
   const info = unwrapOption(await apiLike.query.nodeRegistry.nodes(pair.address));
   if (!info) return null;
   const decl = softField(info, 'declaration');
   const endpoint = decl ? softField(decl, 'endpoint') : undefined;
+  const services = decl ? softField(decl, 'services') : undefined;
+  const models = decl ? softField(decl, 'models') : undefined;
   return {
     status: variant(field(info, 'status')),
     bond: big(field(info, 'bond')),
     offchainKey: field(info, 'offchainKey'),
     endpoint: endpoint && typeof endpoint.toUtf8 === 'function' ? endpoint.toUtf8() : undefined,
+    services: services === undefined ? undefined : [...services].map(variant),
+    models: models === undefined ? undefined : [...models].map(num),
     raw: info,
   };
 }
@@ -336,6 +423,222 @@ async function blockNumberOf(hash) {
   return (await api.rpc.chain.getHeader(hash)).number.toNumber();
 }
 
+// ---- GPU jobs ------------------------------------------------------------------------------
+
+/** GpuJobs model `id` (storage `Models`) as plain JS; throws if it is not registered. */
+async function gpuModel(apiLike, id) {
+  const record = unwrapOption(await apiLike.query.gpuJobs.models(id));
+  if (!record) throw new Error(`GpuJobs has no model ${id} (does the development genesis register the digits model?)`);
+  return {
+    hash: field(record, 'hash').toHex(),
+    inputLen: num(field(record, 'inputLen')),
+    outputLen: num(field(record, 'outputLen')),
+    unitsPerItem: big(field(record, 'unitsPerItem')),
+    priceFloor: big(field(record, 'priceFloor')),
+    active: field(record, 'active').isTrue,
+  };
+}
+
+/** The GpuJobsApi view of open job `id` as plain JS, or null (None: ended or never posted). */
+async function jobView(apiLike, id) {
+  const view = unwrapOption(await apiLike.call.gpuJobsApi.job(id));
+  if (!view) return null;
+  return {
+    client: field(view, 'client'),
+    model: num(field(view, 'model')),
+    items: num(field(view, 'items')),
+    replication: num(field(view, 'replication')),
+    price: big(field(view, 'price')),
+    escrow: big(field(view, 'escrow')),
+    postedAt: num(field(view, 'postedAt')),
+    commitDeadline: num(field(view, 'commitDeadline')),
+    deadline: num(field(view, 'deadline')),
+    disputeEnd: num(field(view, 'disputeEnd')),
+    providers: [...field(view, 'providers')].map((slot) => field(slot, 'who')),
+    status: variant(field(view, 'status')),
+  };
+}
+
+/** Sum of `who`'s balance holds for the GpuJobs escrow (`{ GpuJobs: 'Escrow' }`) at `apiLike`. */
+async function escrowHeld(apiLike, who) {
+  const holds = await apiLike.query.balances.holds(who.address);
+  let total = 0n;
+  for (const hold of holds) {
+    const id = field(hold, 'id').toHuman();
+    if (id && typeof id === 'object' && id.GpuJobs === 'Escrow') total += big(field(hold, 'amount'));
+  }
+  return total;
+}
+
+/** `p` % of `amount` (bigint), rounded down like the tokenomics split. */
+const pctOf = (amount, p) => (amount * BigInt(p)) / 100n;
+
+/** GpuJobs timing parameters (storage `Params`) as numbers. */
+async function gpuParams(apiLike) {
+  const p = await apiLike.query.gpuJobs.params();
+  return {
+    minDeadline: num(field(p, 'minDeadline')),
+    maxDeadline: num(field(p, 'maxDeadline')),
+    revealPeriod: num(field(p, 'revealPeriod')),
+    disputePeriod: num(field(p, 'disputePeriod')),
+  };
+}
+
+/** Dave posts a one-item job on model 0 with `input`, k = 1, PRICE, due `deadlineBlocks` ahead. */
+async function postJob(t, input, deadlineBlocks) {
+  const best = await bestHead(nodeA.httpUrl);
+  const deadline = best.number + deadlineBlocks;
+  const tx = api.tx.gpuJobs.postJob(GPU_MODEL, { Inline: input }, 1, PRICE, deadline);
+  const res = await signSendAndWait(api, tx, dave);
+  assert.equal(res.dispatchError, undefined, `postJob failed: ${describeDispatchError(api, res.dispatchError)}`);
+  const posted = findEvent(res.events, api.events.gpuJobs.JobPosted);
+  assert.ok(posted, 'no GpuJobs.JobPosted event in the extrinsic');
+  const d = posted.event.data;
+  const id = big(field(d, 'job'));
+  assert.ok(sameAccount(field(d, 'client'), dave), `JobPosted.client is ${field(d, 'client').toString()}`);
+  assert.equal(num(field(d, 'model')), GPU_MODEL, 'JobPosted.model');
+  assert.equal(num(field(d, 'k')), 1, 'JobPosted.k');
+  assert.equal(big(field(d, 'price')), PRICE, 'JobPosted.price');
+  assert.equal(num(field(d, 'deadline')), deadline, 'JobPosted.deadline');
+  const providers = [...field(d, 'providers')].map(nameOf);
+  assert.deepEqual(providers, ['bob'], 'JobPosted.providers: Bob is the only GPU provider of model 0');
+
+  const blockNumber = await blockNumberOf(res.blockHash);
+  const parentHash = await parentOf(api, res.blockHash);
+  const { actualFee } = feePaid(api, res.events, dave.publicKey);
+  t.diagnostic(
+    `job ${id} posted in #${blockNumber} (best was #${best.number}), deadline #${deadline}, fee ${actualFee}`,
+  );
+  return { id, blockHash: res.blockHash, blockNumber, parentHash, deadline, fee: actualFee };
+}
+
+/** ProofOfSyncApi::usage(who) as { delivered, deliveredThisEpoch, consumed: { kind: units } }. */
+async function usageOf(apiLike, who) {
+  const view = await apiLike.call.proofOfSyncApi.usage(who.address);
+  const consumed = {};
+  for (const entry of field(view, 'consumed')) consumed[variant(entry[0])] = big(entry[1]);
+  return {
+    delivered: big(field(view, 'delivered')),
+    deliveredThisEpoch: big(field(view, 'deliveredThisEpoch')),
+    consumed,
+  };
+}
+
+/** The GpuInference ledger of the tokenomics runtime API: { rates: {burn, treasury}, totals }. */
+async function gpuLedger(apiLike) {
+  const totals = await apiLike.call.tokenomicsApi.totals();
+  const entry = [...field(totals, 'services')].find((s) => variant(field(s, 'kind')) === 'GpuInference');
+  if (!entry) throw new ShapeError(`tokenomicsApi.totals has no GpuInference service: ${show(totals)}`);
+  const rates = field(entry, 'rates');
+  const ledger = field(entry, 'totals');
+  return {
+    burnRate: big(field(rates, 'burn')),
+    treasuryRate: big(field(rates, 'treasury')),
+    charged: big(field(ledger, 'charged')),
+    burned: big(field(ledger, 'burned')),
+    toProviders: big(field(ledger, 'toProviders')),
+    toTreasury: big(field(ledger, 'toTreasury')),
+    totalBurned: big(field(totals, 'totalBurned')),
+  };
+}
+
+/** POST {aivm}/v1/infer with `items` (arrays of i8), asking for the result hashes. */
+async function aivmInfer(modelHash, items) {
+  const res = await fetch(`${aivm.baseUrl}/v1/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: modelHash, inputs: items, hashes: true }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `aivm POST /v1/infer answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/** dsync_aivm_core::result_hash: Blake2-256 of the outputs as little-endian i32. */
+function resultHashOf(outputs) {
+  const bytes = new Uint8Array(outputs.length * 4);
+  const view = new DataView(bytes.buffer);
+  outputs.forEach((v, i) => view.setInt32(i * 4, v, true));
+  return blake2AsHex(bytes, 256);
+}
+
+/** Events that end a job (JobDisputed does not end it, but k = 1 can never be disputed). */
+const JOB_END_EVENTS = ['gpuJobs.JobSettled', 'gpuJobs.JobExpired', 'gpuJobs.JobRefunded', 'gpuJobs.JobDisputed'];
+/** Other events step 9 and 10 look at (all of them, for any job or node). */
+const WATCHED_EVENTS = [
+  'proofOfSync.ServiceFailed',
+  'proofOfSync.UsageRecorded',
+  'proofOfSync.NodeRewarded',
+  'tokenomics.ServiceCharged',
+];
+
+/**
+ * Reads A's finalized blocks from `fromBlock` on until one holds an end event of job `jobId`;
+ * returns { blockNumber, blockHash, end, blockEvents, events } where `events` are all
+ * collected { block, key, data } (the job's GpuJobs events and WATCHED_EVENTS) and
+ * `blockEvents` those of the ending block. Prints each event as a `[gpu]` line.
+ */
+async function watchJob(jobId, fromBlock, timeoutMs, what) {
+  const log = (msg) => console.log(`[gpu] ${msg}`);
+  const events = [];
+  const extrinsicFailures = [];
+  let next = fromBlock;
+  let lastError = null;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const n of all()) n.assertRunning();
+    try {
+      const fin = await finalizedHead(nodeA.httpUrl);
+      while (next <= fin.number) {
+        const hash = await blockHashAt(nodeA.httpUrl, next);
+        if (!hash) throw new Error(`A has no block #${next}`);
+        const records = await api.query.system.events.at(hash);
+        const mine = [];
+        for (const { event } of records) {
+          const key = `${event.section}.${event.method}`;
+          const d = event.data;
+          if (event.section === 'gpuJobs') {
+            const job = softField(d, 'job');
+            if (job !== undefined && big(job) === jobId) mine.push({ block: next, key, data: d });
+          } else if (WATCHED_EVENTS.includes(key)) {
+            mine.push({ block: next, key, data: d });
+          } else if (key === 'system.ExtrinsicFailed') {
+            extrinsicFailures.push(`#${next}: ${describeDispatchError(api, field(d, 'dispatchError'))}`);
+          }
+        }
+        for (const e of mine) log(`#${next}: ${e.key} ${show(e.data)}`);
+        events.push(...mine);
+        const end = mine.find((e) => JOB_END_EVENTS.includes(e.key));
+        next += 1;
+        if (end) return { blockNumber: next - 1, blockHash: hash, end, blockEvents: mine, events, extrinsicFailures };
+      }
+      lastError = null;
+    } catch (e) {
+      if (e instanceof ShapeError) throw e;
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      const seen = events.map((e) => `#${e.block} ${e.key}`).join(', ') || 'none';
+      const failures = extrinsicFailures.length ? `\n  failed extrinsics: ${extrinsicFailures.join('; ')}` : '';
+      const err = lastError ? `\n  last error: ${lastError.message}` : '';
+      throw new Error(
+        `job ${jobId}: ${what} not reached within ${timeoutMs / 1000} s (read up to #${next - 1}); ` +
+          `events seen: ${seen}${failures}${err}`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Lines of `node`'s log that mention the GPU-jobs pallet (diagnostics). */
+const gpuLogLines = (node, max = 20) =>
+  node
+    .readLog()
+    .split('\n')
+    .filter((l) => l.includes('gpu-jobs') || l.includes('aivm'))
+    .slice(-max);
+
 // ---- probe endpoint ------------------------------------------------------------------------
 
 async function httpGet(url) {
@@ -372,14 +675,18 @@ function decodeSignedAnswer(bytes) {
 
 // ---- the suite -----------------------------------------------------------------------------
 
-const SUITE = 'Proof of Sync: a validator probes service nodes, scores, rewards and suspends them';
+const SUITE =
+  'Proof of Sync: a validator probes service nodes, scores, rewards and suspends them; GPU jobs paid to a scored provider';
 describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
   before(async () => {
     await cryptoWaitReady();
     tmpDir = makeTempDir('dsync-e2e-pos-');
-    const [p2pA, rpcA, p2pB, rpcB, probe, dead] = await getFreePorts(6);
-    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead });
+    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort] = await getFreePorts(7);
+    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort });
     peerIdA = await peerIdFromNodeKey(NODE_KEY_A);
+
+    // B's inference server: the bundled digits model (the development genesis's model 0).
+    aivm = new AivmProcess({ name: 'aivm', port: aivmPort, logDir: tmpDir });
 
     const common = ['--no-prometheus', '--no-telemetry', '--no-mdns', '--rpc-cors', 'all'];
     nodeA = new NodeProcess({
@@ -418,6 +725,11 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
         'unsafe',
         '--probe-listen-addr',
         `127.0.0.1:${probe}`,
+        // B is no validator, so its off-chain worker (the GPU provider's) must be forced on.
+        '--offchain-worker',
+        'always',
+        '--aivm-url',
+        aivm.baseUrl,
         ...common,
       ],
     });
@@ -426,27 +738,47 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     alice = keyring.addFromUri('//Alice');
     bob = keyring.addFromUri('//Bob');
     charlie = keyring.addFromUri('//Charlie');
+    dave = keyring.addFromUri('//Dave'); // the GPU-job client: no other role in this test
     aliceDsync = keyring.addFromUri('//Alice//dsync');
     bobProbe = keyring.addFromUri('//Bob//probe');
     charlieProbe = keyring.addFromUri('//Charlie//probe');
     nobody = keyring.addFromUri('//DsyncE2eNobody');
-    for (const [name, pair] of Object.entries({ alice, bob, charlie, aliceDsync, bobProbe, charlieProbe, nobody })) {
+    for (const [name, pair] of Object.entries({
+      alice,
+      bob,
+      charlie,
+      dave,
+      aliceDsync,
+      bobProbe,
+      charlieProbe,
+      nobody,
+    })) {
       names.set(u8aToHex(pair.publicKey), name);
     }
   });
 
   after(async () => {
     if (api) await api.disconnect().catch(() => {});
-    const results = await Promise.allSettled(all().map((n) => n.stop({ timeoutMs: 30_000 })));
+    // aivm too (it is already stopped if step 10 ran; stop() is then a no-op).
+    const results = await Promise.allSettled(allProcesses().map((n) => n.stop({ timeoutMs: 30_000 })));
     for (const r of results) {
       if (r.status === 'rejected') console.error('[e2e] stop failed:', r.reason);
-      else if (r.value.forced) console.error('[e2e] a node had to be SIGKILLed');
+      else if (r.value.forced) console.error('[e2e] a process had to be SIGKILLed');
     }
     if (anyFailed) console.error(`[e2e] logs kept in ${tmpDir}`);
     else removeTempDir(tmpDir);
   });
 
-  step('A (--dev) and service node B (--chain dev, probe endpoint) start; B syncs from A', 4 * 60_000, async (t) => {
+  const startStep =
+    'aivm serves the digits model; A (--dev) and service node B (--chain dev, probe endpoint, ' +
+    'off-chain worker, --aivm-url) start; B syncs from A';
+  step(startStep, 4 * 60_000, async (t) => {
+    aivm.start();
+    const health = await aivm.waitForHealth(60_000);
+    assert.equal(health.status, 'ok', `aivm /health: ${JSON.stringify(health)}`);
+    assert.ok(Number(health.models) >= 1, `aivm serves no model: ${JSON.stringify(health)}`);
+    t.diagnostic(`aivm at ${aivm.baseUrl}: ${JSON.stringify(health)}`);
+
     nodeA.start();
     await nodeA.waitForRpc(120_000);
     nodeB.start();
@@ -546,6 +878,19 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     t.diagnostic(`//Alice//dsync = ${aliceDsync.address}, funded in ${res.blockHash}`);
   });
 
+  step("//Bob//probe (B's dsyn key, the GPU worker's signer) holds 100 DSYNC", 3 * 60_000, async (t) => {
+    // B's GPU worker signs commit_result / reveal_result with the node's registered off-chain
+    // key: those calls are free when they succeed, but the fee is paid up front (and refunded),
+    // so the key's account needs funds. The key is already in B's keystore (probe step).
+    const hex = u8aToHex(bobProbe.publicKey);
+    assert.equal(await rpc(nodeB.httpUrl, 'author_hasKey', [hex, KEY_TYPE]), true, 'B lost //Bob//probe');
+    const res = await signSendAndWait(api, api.tx.balances.transferKeepAlive(bobProbe.address, 100n * UNIT), alice);
+    assert.equal(res.dispatchError, undefined, `transfer failed: ${describeDispatchError(api, res.dispatchError)}`);
+    const acc = await accountAt(api, res.blockHash, bobProbe.address);
+    assert.equal(acc.free, 100n * UNIT, '//Bob//probe must hold exactly 100 DSYNC');
+    t.diagnostic(`//Bob//probe = ${bobProbe.address}, funded in ${res.blockHash}`);
+  });
+
   step('sudo: ProofOfSync.setParameters (6-block epochs, 1 verifier, fast warm-up, suspension)', 3 * 60_000, async (t) => {
     const item = posParamsItem(api);
     const current = await readPosParams(api);
@@ -580,39 +925,67 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     t.diagnostic(`set in #${paramsBlock}; epoch then (ProofOfSyncApi.epoch): ${JSON.stringify(epoch)}`);
   });
 
-  step('Alice registers as Validator, Bob and Charlie as Service nodes (bond: minimum + 1 DSYNC)', 3 * 60_000, async (t) => {
+  const registerStep =
+    'Alice registers as Validator, Bob (also a GPU provider of model 0) and Charlie as Service nodes ' +
+    '(bond: minimum + 1 DSYNC)';
+  step(registerStep, 3 * 60_000, async (t) => {
     const rp = unwrapOption(await api.query.nodeRegistry.parameters());
     const baseBond = big(field(rp, 'baseBond'));
     const perUnit = big(field(rp, 'bondPerCapacityUnit'));
-    const units = capacityUnits(RESOURCES);
-    assert.equal(units, 14n);
-    const minimum = baseBond + perUnit * units;
-    const bond = minimum + UNIT;
+    assert.equal(capacityUnits(RESOURCES), 14n);
+    assert.equal(capacityUnits(GPU_RESOURCES), 19n);
+    const bondFor = (resources) => baseBond + perUnit * capacityUnits(resources) + UNIT;
     t.diagnostic(
-      `registry parameters ${show(rp)}: minimum bond for ${units} units ${dsync(minimum)}, bonding ${dsync(bond)}`,
+      `registry parameters ${show(rp)}: bonding ${dsync(bondFor(RESOURCES))} for 14 units, ` +
+        `${dsync(bondFor(GPU_RESOURCES))} for Bob's 19`,
     );
 
     const plans = [
-      { name: 'alice', pair: alice, role: 'Validator', key: aliceDsync, endpoint: 'http://127.0.0.1:1', services: [] },
-      { name: 'bob', pair: bob, role: 'Service', key: bobProbe, endpoint: probeBase(), services: ['Naming'] },
+      {
+        name: 'alice',
+        pair: alice,
+        role: 'Validator',
+        key: aliceDsync,
+        endpoint: 'http://127.0.0.1:1',
+        resources: RESOURCES,
+        services: [],
+        models: [],
+      },
+      {
+        name: 'bob',
+        pair: bob,
+        role: 'Service',
+        key: bobProbe,
+        endpoint: probeBase(),
+        // GpuInference needs a declared GPU; model 0 is the digits model B's aivm serves.
+        resources: GPU_RESOURCES,
+        services: ['Naming', 'GpuInference'],
+        models: [GPU_MODEL],
+      },
       {
         name: 'charlie',
         pair: charlie,
         role: 'Service',
         key: charlieProbe,
         endpoint: `http://127.0.0.1:${ports.dead}`, // nothing listens there
+        resources: RESOURCES,
         services: ['Naming'],
+        models: [],
       },
     ];
+    for (const p of plans) {
+      p.units = capacityUnits(p.resources);
+      p.bond = bondFor(p.resources);
+    }
     const results = await Promise.all(
       plans.map((p) => {
         const declaration = {
-          resources: RESOURCES,
+          resources: p.resources,
           services: p.services,
-          models: [],
+          models: p.models,
           endpoint: u8aToHex(stringToU8a(p.endpoint)), // hex: unambiguous Vec<u8> input
         };
-        return signSendAndWait(api, api.tx.nodeRegistry.register(p.role, declaration, p.key.address, bond), p.pair);
+        return signSendAndWait(api, api.tx.nodeRegistry.register(p.role, declaration, p.key.address, p.bond), p.pair);
       }),
     );
 
@@ -628,26 +1001,28 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
       const evKey = softField(data, 'offchainKey');
       if (evKey) assert.ok(sameAccount(evKey, p.key), `${p.name}: NodeRegistered.offchainKey is ${evKey.toString()}`);
       const evBond = softField(data, 'bond');
-      if (evBond) assert.equal(big(evBond), bond, `${p.name}: NodeRegistered.bond`);
+      if (evBond) assert.equal(big(evBond), p.bond, `${p.name}: NodeRegistered.bond`);
       const evUnits = softField(data, 'capacityUnits');
-      if (evUnits) assert.equal(big(evUnits), units, `${p.name}: NodeRegistered.capacityUnits`);
+      if (evUnits) assert.equal(big(evUnits), p.units, `${p.name}: NodeRegistered.capacityUnits`);
 
       const apiAt = await api.at(res.blockHash);
       const info = await nodeInfo(apiAt, p.pair);
       assert.ok(info, `${p.name}: no NodeRegistry.nodes record after registering`);
       assert.equal(info.status, 'Pending', `${p.name}: status after registering`);
-      assert.equal(info.bond, bond, `${p.name}: bond in the record`);
+      assert.equal(info.bond, p.bond, `${p.name}: bond in the record`);
       assert.ok(sameAccount(info.offchainKey, p.key), `${p.name}: offchainKey in the record`);
       if (info.endpoint !== undefined) assert.equal(info.endpoint, p.endpoint, `${p.name}: endpoint in the record`);
+      if (info.services !== undefined) assert.deepEqual(info.services, p.services, `${p.name}: services in the record`);
+      if (info.models !== undefined) assert.deepEqual(info.models, p.models, `${p.name}: models in the record`);
 
       const blockNumber = await blockNumberOf(res.blockHash);
       const acc = await accountAt(api, res.blockHash, p.pair.address);
       if (p.name !== 'alice') {
         // The bond is held (holds count as reserved in pallet-balances).
         const prev = await accountAt(api, await parentOf(api, res.blockHash), p.pair.address);
-        assert.equal(acc.reserved - prev.reserved, bond, `${p.name}: held balance must rise by the bond`);
+        assert.equal(acc.reserved - prev.reserved, p.bond, `${p.name}: held balance must rise by the bond`);
       }
-      registered[p.name] = { blockHash: res.blockHash, blockNumber, bond, free: acc.free, nonce: acc.nonce };
+      registered[p.name] = { blockHash: res.blockHash, blockNumber, bond: p.bond, free: acc.free, nonce: acc.nonce };
       t.diagnostic(`${p.name} registered as ${p.role} in #${blockNumber} (${res.blockHash})`);
     }
   });
@@ -898,5 +1273,250 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     // An account without a registered node has no score.
     const none = await api.call.proofOfSyncApi.nodeScore(nobody.address);
     assert.ok(none.isNone, `nodeScore of an unregistered account: ${show(none)}`);
+  });
+
+  const postStep = 'Dave posts a GPU job (model 0, one digit, k = 1, price = floor): Bob is drawn, the price is held';
+  step(postStep, 3 * 60_000, async (t) => {
+    // Model 0 is the digits model, and B's aivm serves that very model (same Blake2-256 id).
+    const model = await gpuModel(api, GPU_MODEL);
+    t.diagnostic(`model ${GPU_MODEL}: ${JSON.stringify(model, bigintJson)}`);
+    assert.ok(model.active, 'model 0 is not active');
+    assert.equal(model.inputLen, DIGIT_ZERO.length, 'model 0 input length (the digits model takes 8x8 = 64 values)');
+    assert.equal(model.inputLen, DIGIT_ONE.length);
+    assert.equal(model.priceFloor, PRICE, 'model 0 price floor (DIGITS_PRICE_FLOOR = 0.001 DSYNC)');
+    assert.ok(model.unitsPerItem > 0n, 'model 0 is worth no usage units');
+    const served = await httpGet(`${aivm.baseUrl}/v1/models`);
+    assert.equal(served.status, 200, `aivm GET /v1/models answered ${served.status}: ${served.text}`);
+    const ids = JSON.parse(served.text).models.map((m) => String(m.id).toLowerCase());
+    assert.ok(ids.includes(model.hash), `aivm serves ${ids.join(', ')}, not model 0 ${model.hash}`);
+    gpu.model = model;
+
+    const params = await gpuParams(api);
+    t.diagnostic(`GpuJobs parameters: ${JSON.stringify(params)}`);
+    assert.ok(
+      params.minDeadline < JOB2_DEADLINE_BLOCKS,
+      `min_deadline ${params.minDeadline}: the deadlines used here (+${JOB2_DEADLINE_BLOCKS}) leave no slack`,
+    );
+    gpu.params = params;
+
+    // Bob is the only GPU provider: Active, offering GpuInference for model 0, with a score.
+    const providers = [...(await api.query.nodeRegistry.gpuProviders())].map(nameOf);
+    assert.deepEqual(providers, ['bob'], 'NodeRegistry.gpuProviders');
+    const bScore = await scoreOf(api, bob);
+    assert.ok(bScore && bScore.score > 0, `Bob's score: ${showScore(bScore)}`);
+
+    const job = await postJob(t, DIGIT_ZERO, JOB1_DEADLINE_BLOCKS);
+    gpu.job1 = job;
+
+    // The price is held from Dave: free balance down by price + fee, held (reserved) up by the
+    // price, under the GpuJobs Escrow hold reason.
+    const [apiBefore, apiAfter] = await Promise.all([api.at(job.parentHash), api.at(job.blockHash)]);
+    const [before, after] = await Promise.all([
+      accountAt(api, job.parentHash, dave.address),
+      accountAt(api, job.blockHash, dave.address),
+    ]);
+    assert.equal(before.free - after.free, PRICE + job.fee, "Dave's free balance must fall by price + fee");
+    assert.equal(after.reserved - before.reserved, PRICE, "Dave's held balance must rise by the price");
+    const [heldBefore, heldAfter] = await Promise.all([escrowHeld(apiBefore, dave), escrowHeld(apiAfter, dave)]);
+    assert.equal(heldAfter - heldBefore, PRICE, "Dave's GpuJobs Escrow hold must rise by the price");
+    job.escrowBefore = heldBefore;
+
+    // The runtime API shows the open job.
+    const view = await jobView(apiAfter, job.id);
+    assert.ok(view, `GpuJobsApi.job(${job.id}) is None right after posting`);
+    assert.equal(view.status, 'Open', 'job status after posting');
+    assert.ok(sameAccount(view.client, dave), 'job client');
+    assert.deepEqual(view.providers.map(nameOf), ['bob'], 'job providers');
+    assert.equal(view.items, 1, 'job items');
+    assert.equal(view.replication, 1, 'job replication');
+    assert.equal(view.price, PRICE, 'job price');
+    assert.equal(view.escrow, PRICE, 'job escrow');
+    assert.equal(view.postedAt, job.blockNumber, 'job postedAt');
+    assert.equal(view.deadline, job.deadline, 'job deadline');
+    assert.equal(view.commitDeadline, job.deadline - params.revealPeriod, 'job commitDeadline');
+    assert.equal(view.disputeEnd, job.deadline + params.disputePeriod, 'job disputeEnd');
+  });
+
+  const settleStep =
+    "within 2 min: B's worker runs the job on aivm, commits and reveals; JobSettled pays Bob the aivm result";
+  step(settleStep, JOB_TIMEOUT_MS + 60_000, async (t) => {
+    const job = gpu.job1;
+    // The expected result, from aivm directly: for a one-item job the result is the item's
+    // result_hash, which is also recomputed here from aivm's outputs.
+    const answer = await aivmInfer(gpu.model.hash, [DIGIT_ZERO]);
+    assert.ok(Array.isArray(answer.outputs) && answer.outputs.length === 1, `aivm outputs: ${JSON.stringify(answer)}`);
+    assert.equal(answer.outputs[0].length, gpu.model.outputLen, 'aivm output length');
+    assert.ok(Array.isArray(answer.hashes) && answer.hashes.length === 1, `aivm hashes: ${JSON.stringify(answer)}`);
+    const expected = String(answer.hashes[0]).toLowerCase();
+    assert.match(expected, /^0x[0-9a-f]{64}$/, 'aivm hash');
+    assert.equal(resultHashOf(answer.outputs[0]), expected, "aivm's hash is not Blake2-256 of its outputs (i32 LE)");
+    t.diagnostic(`aivm: class ${answer.classes?.[0]}, outputs [${answer.outputs[0].join(', ')}], hash ${expected}`);
+
+    let seen;
+    try {
+      seen = await watchJob(job.id, job.blockNumber + 1, JOB_TIMEOUT_MS, 'JobSettled');
+    } catch (e) {
+      e.message += `\n  B's gpu-jobs / aivm log lines:\n    ${gpuLogLines(nodeB).join('\n    ') || '(none)'}`;
+      throw e;
+    }
+    if (seen.end.key !== 'gpuJobs.JobSettled') {
+      throw new Error(
+        `job ${job.id} ended with ${seen.end.key} ${show(seen.end.data)}, not JobSettled\n  ` +
+          `B's gpu-jobs / aivm log lines:\n    ${gpuLogLines(nodeB).join('\n    ') || '(none)'}`,
+      );
+    }
+    const d = seen.end.data;
+    assert.deepEqual([...field(d, 'winners')].map(nameOf), ['bob'], 'JobSettled.winners');
+    assert.equal(field(d, 'result').toHex(), expected, "JobSettled.result must be aivm's result hash of the digit");
+    assert.equal(big(field(d, 'paid')), PRICE, 'JobSettled.paid');
+    assert.equal(big(field(d, 'burned')), pctOf(PRICE, GPU_BURN_PCT), 'JobSettled.burned (10 % of the price)');
+    assert.equal(big(field(d, 'refunded')), 0n, 'JobSettled.refunded');
+
+    // Bob committed, then revealed the same result; the only reveal concluded the job.
+    const ofJob = (key) => seen.events.filter((e) => e.key === key);
+    const commits = ofJob('gpuJobs.ResultCommitted');
+    const reveals = ofJob('gpuJobs.ResultRevealed');
+    assert.equal(commits.length, 1, `ResultCommitted events: ${commits.length}`);
+    assert.equal(reveals.length, 1, `ResultRevealed events: ${reveals.length}`);
+    assert.ok(sameAccount(field(commits[0].data, 'provider'), bob), 'ResultCommitted.provider');
+    assert.ok(sameAccount(field(reveals[0].data, 'provider'), bob), 'ResultRevealed.provider');
+    assert.equal(field(reveals[0].data, 'result').toHex(), expected, 'ResultRevealed.result');
+    assert.ok(commits[0].block < reveals[0].block, `committed in #${commits[0].block}, revealed in #${reveals[0].block}`);
+    assert.equal(reveals[0].block, seen.blockNumber, 'the last reveal must settle the job in its own block');
+    assert.equal(ofJob('gpuJobs.ProviderPenalised').length, 0, 'nobody may be penalised for job 1');
+    assert.ok(seen.blockNumber < job.deadline, `settled in #${seen.blockNumber}, not before the deadline #${job.deadline}`);
+    t.diagnostic(
+      `job ${job.id}: committed #${commits[0].block}, revealed and settled #${seen.blockNumber} ` +
+        `(posted #${job.blockNumber}, deadline #${job.deadline})`,
+    );
+
+    // Usage reported to Proof of Sync: items x units_per_item, Bob for Dave, GpuInference.
+    const usageEvents = seen.blockEvents.filter(
+      (e) => e.key === 'proofOfSync.UsageRecorded' && sameAccount(field(e.data, 'provider'), bob),
+    );
+    assert.equal(usageEvents.length, 1, 'one ProofOfSync.UsageRecorded event for Bob in the settling block');
+    const ue = usageEvents[0].data;
+    assert.ok(sameAccount(field(ue, 'client'), dave), 'UsageRecorded.client');
+    assert.equal(variant(field(ue, 'kind')), 'GpuInference', 'UsageRecorded.kind');
+    assert.equal(big(field(ue, 'units')), gpu.model.unitsPerItem, 'UsageRecorded.units (1 item x units_per_item)');
+
+    // Balances, right before and right after the settling block.
+    const settled = seen.blockHash;
+    const parent = await parentOf(api, settled);
+    const [apiBefore, apiAfter] = await Promise.all([api.at(parent), api.at(settled)]);
+    const [bobBefore, bobAfter, daveBefore, daveAfter] = await Promise.all([
+      accountAt(api, parent, bob.address),
+      accountAt(api, settled, bob.address),
+      accountAt(api, parent, dave.address),
+      accountAt(api, settled, dave.address),
+    ]);
+    // Proof-of-Sync rewards paid to Bob in the same block are not part of the job.
+    const bobRewards = seen.blockEvents
+      .filter((e) => e.key === 'proofOfSync.NodeRewarded' && sameAccount(field(e.data, 'node'), bob))
+      .reduce((acc, e) => acc + big(field(e.data, 'amount')), 0n);
+    const burn = pctOf(PRICE, GPU_BURN_PCT);
+    const toTreasury = pctOf(PRICE, GPU_TREASURY_PCT);
+    const providerShare = PRICE - burn - toTreasury;
+    assert.equal(
+      bobAfter.free - bobBefore.free - bobRewards,
+      providerShare,
+      `Bob's free balance must rise by the provider share (85 %) (PoS rewards in the block: ${bobRewards})`,
+    );
+    assert.equal(daveAfter.free, daveBefore.free, "Dave's free balance: the released price is charged at once");
+    assert.equal(daveBefore.reserved - daveAfter.reserved, PRICE, "Dave's held balance must fall by the price");
+    assert.equal(await escrowHeld(apiAfter, dave), job.escrowBefore, "Dave's GpuJobs Escrow hold must be released");
+    assert.equal(await jobView(apiAfter, job.id), null, 'the settled job must be gone from GpuJobsApi.job');
+
+    // The tokenomics GpuInference ledger: charged, burned, paid to the provider and the treasury.
+    const [ledgerBefore, ledgerAfter] = await Promise.all([gpuLedger(apiBefore), gpuLedger(apiAfter)]);
+    assert.equal(ledgerBefore.burnRate, BigInt(pct(GPU_BURN_PCT)), 'GpuInference burn rate (10 %)');
+    assert.equal(ledgerBefore.treasuryRate, BigInt(pct(GPU_TREASURY_PCT)), 'GpuInference treasury rate (5 %)');
+    assert.equal(ledgerAfter.charged - ledgerBefore.charged, PRICE, 'GpuInference charged total');
+    assert.equal(ledgerAfter.burned - ledgerBefore.burned, burn, 'GpuInference burned total must rise by price / 10');
+    assert.equal(ledgerAfter.toProviders - ledgerBefore.toProviders, providerShare, 'GpuInference provider total');
+    assert.equal(ledgerAfter.toTreasury - ledgerBefore.toTreasury, toTreasury, 'GpuInference treasury total');
+    const [issuanceBefore, issuanceAfter] = await Promise.all([
+      apiBefore.query.balances.totalIssuance(),
+      apiAfter.query.balances.totalIssuance(),
+    ]);
+    t.diagnostic(
+      `settling block #${seen.blockNumber}: Bob +${bobAfter.free - bobBefore.free} (share ${providerShare}, ` +
+        `PoS rewards ${bobRewards}); burned ${burn}, treasury ${toTreasury}; total issuance change ` +
+        `${issuanceAfter.toBigInt() - issuanceBefore.toBigInt()} (fees and rewards included)`,
+    );
+
+    // ProofOfSyncApi::usage: Bob delivered, Dave consumed GpuInference units.
+    const [bobUsageBefore, bobUsage, daveUsageBefore, daveUsage] = await Promise.all([
+      usageOf(apiBefore, bob),
+      usageOf(apiAfter, bob),
+      usageOf(apiBefore, dave),
+      usageOf(apiAfter, dave),
+    ]);
+    assert.ok(bobUsage.delivered > 0n, `Bob's delivered units: ${bobUsage.delivered}`);
+    assert.equal(bobUsage.delivered - bobUsageBefore.delivered, gpu.model.unitsPerItem, "rise of Bob's delivered units");
+    assert.ok('GpuInference' in daveUsage.consumed, `usage(Dave).consumed: ${JSON.stringify(daveUsage, bigintJson)}`);
+    assert.ok(daveUsage.consumed.GpuInference > 0n, "Dave's consumed GpuInference units");
+    assert.equal(
+      daveUsage.consumed.GpuInference - (daveUsageBefore.consumed.GpuInference ?? 0n),
+      gpu.model.unitsPerItem,
+      "rise of Dave's consumed GpuInference units",
+    );
+    t.diagnostic(`usage(Bob) ${JSON.stringify(bobUsage, bigintJson)}; usage(Dave) ${JSON.stringify(daveUsage, bigintJson)}`);
+  });
+
+  const expireStep =
+    'aivm stopped: a second job gets no result and expires at its deadline, refunded; Bob penalised NoShow';
+  step(expireStep, 4 * 60_000 + 30_000, async (t) => {
+    const stopped = await aivm.stop({ timeoutMs: 10_000 });
+    t.diagnostic(`aivm stopped: ${JSON.stringify(stopped)}`);
+    await assert.rejects(aivm.health(2000), 'aivm still answers /health after being stopped');
+
+    const job = await postJob(t, DIGIT_ONE, JOB2_DEADLINE_BLOCKS);
+    const [daveBefore, daveAfterPost] = await Promise.all([
+      accountAt(api, job.parentHash, dave.address),
+      accountAt(api, job.blockHash, dave.address),
+    ]);
+    assert.equal(daveAfterPost.reserved - daveBefore.reserved, PRICE, "Dave's held balance must rise by the price");
+    const escrowBefore = await escrowHeld(await api.at(job.parentHash), dave);
+
+    const seen = await watchJob(job.id, job.blockNumber + 1, JOB_TIMEOUT_MS, 'JobExpired');
+    const logLines = gpuLogLines(nodeB);
+    if (seen.end.key !== 'gpuJobs.JobExpired') {
+      throw new Error(
+        `job ${job.id} ended with ${seen.end.key} ${show(seen.end.data)}, not JobExpired\n  ` +
+          `B's gpu-jobs / aivm log lines:\n    ${logLines.join('\n    ') || '(none)'}`,
+      );
+    }
+    assert.equal(big(field(seen.end.data, 'refunded')), PRICE, 'JobExpired.refunded');
+    assert.equal(seen.blockNumber, job.deadline, 'a job without any result expires in its deadline block');
+    const ofJob = (key) => seen.events.filter((e) => e.key === key);
+    assert.equal(ofJob('gpuJobs.ResultCommitted').length, 0, 'Bob committed although aivm was down');
+    assert.equal(ofJob('gpuJobs.ResultRevealed').length, 0, 'Bob revealed although aivm was down');
+
+    // Bob is a no-show: penalised by the pallet, a Proof-of-Sync miss (not proven wrong).
+    const penalties = seen.blockEvents.filter((e) => e.key === 'gpuJobs.ProviderPenalised');
+    assert.equal(penalties.length, 1, `ProviderPenalised events for job ${job.id}: ${penalties.length}`);
+    assert.ok(sameAccount(field(penalties[0].data, 'provider'), bob), 'ProviderPenalised.provider');
+    assert.equal(variant(field(penalties[0].data, 'reason')), 'NoShow', 'ProviderPenalised.reason');
+    const failed = seen.blockEvents.filter(
+      (e) => e.key === 'proofOfSync.ServiceFailed' && sameAccount(field(e.data, 'node'), bob),
+    );
+    assert.equal(failed.length, 1, 'one ProofOfSync.ServiceFailed event for Bob in the expiry block');
+    assert.equal(field(failed[0].data, 'provenWrong').isTrue, false, 'ServiceFailed.provenWrong');
+    assert.ok(num(field(failed[0].data, 'misses')) >= 1, 'ServiceFailed.misses');
+
+    // Dave's hold is released in full: back to before posting, less the posting fee.
+    const apiEnd = await api.at(seen.blockHash);
+    const daveEnd = await accountAt(api, seen.blockHash, dave.address);
+    assert.equal(daveEnd.free, daveBefore.free - job.fee, "Dave's free balance: before posting minus the fee");
+    assert.equal(daveEnd.reserved, daveBefore.reserved, "Dave's held balance: back to before posting");
+    assert.equal(await escrowHeld(apiEnd, dave), escrowBefore, "Dave's GpuJobs Escrow hold must be released");
+    assert.equal(await jobView(apiEnd, job.id), null, 'the expired job must be gone from GpuJobsApi.job');
+
+    const failures = logLines.filter((l) => l.includes('inference failed'));
+    t.diagnostic(
+      `job ${job.id} expired in #${seen.blockNumber}; Bob after: ${showScore(await scoreOf(apiEnd, bob))}; ` +
+        `B logged ${failures.length} failed inference(s)${failures.length ? `, last: ${failures.at(-1)}` : ''}`,
+    );
   });
 });

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs the dsync-node end-to-end tests (dev node first, then Proof of Sync, then the
-# 4-validator network).
+# Runs the dsync-node end-to-end tests (dev node first, then Proof of Sync with GPU jobs, then
+# the 4-validator network).
 #
 #   tests/e2e/run.sh              # all three
 #   tests/e2e/run.sh dev          # only dev.test.mjs
-#   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs
+#   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs (Proof of Sync, then GPU jobs
+#                                 # served by B's off-chain worker and a local aivm)
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
 #
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
+# The pos suite also needs the inference server: $AIVM, else
+# ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm (cargo build --release -p dsync-aivm)
 # DSYNC_E2E_KEEP=1 keeps the temp dirs (logs, base paths) even when the tests pass.
 # Exits non-zero if anything fails.
 set -euo pipefail
@@ -34,27 +37,6 @@ fi
 echo "[e2e] using $bin"
 "$bin" --version || true
 
-# --- safety net: kill any node process group the tests registered but did not reap ----------
-# (lib/node.mjs writes one empty file per spawned node pid into $DSYNC_E2E_PIDDIR and removes
-# it when the node exits; anything left at the end is killed here, e.g. if node itself was
-# SIGKILLed.)
-DSYNC_E2E_PIDDIR="$(mktemp -d "${TMPDIR:-/tmp}/dsync-e2e-pids.XXXXXX")"
-export DSYNC_E2E_PIDDIR
-cleanup() {
-  local f pid
-  for f in "$DSYNC_E2E_PIDDIR"/*; do
-    [[ -e "$f" ]] || continue
-    pid="$(basename "$f")"
-    # only if that pid still runs the node binary (never a recycled pid)
-    if [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(basename "$bin")"; then
-      echo "[e2e] killing leftover node process group $pid" >&2
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$DSYNC_E2E_PIDDIR"
-}
-trap cleanup EXIT
-
 # --- tests ----------------------------------------------------------------------------------
 case "${1:-all}" in
   all) files=(dev.test.mjs proof-of-sync.test.mjs multinode.test.mjs) ;;
@@ -66,6 +48,39 @@ case "${1:-all}" in
     exit 2
     ;;
 esac
+
+# --- aivm (inference server), for the Proof-of-Sync / GPU-jobs suite ------------------------
+aivm_bin="${AIVM:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm}"
+if [[ " ${files[*]} " == *" proof-of-sync.test.mjs "* ]]; then
+  if [[ ! -x "$aivm_bin" ]]; then
+    echo "[e2e] aivm binary not found or not executable: $aivm_bin" >&2
+    echo "[e2e] build it (cargo build --release -p dsync-aivm) or set AIVM" >&2
+    exit 1
+  fi
+  echo "[e2e] using $aivm_bin"
+fi
+
+# --- safety net: kill any node process group the tests registered but did not reap ----------
+# (lib/node.mjs writes one empty file per spawned node pid into $DSYNC_E2E_PIDDIR and removes
+# it when the node exits; anything left at the end is killed here, e.g. if node itself was
+# SIGKILLed.)
+DSYNC_E2E_PIDDIR="$(mktemp -d "${TMPDIR:-/tmp}/dsync-e2e-pids.XXXXXX")"
+export DSYNC_E2E_PIDDIR
+cleanup() {
+  local f pid
+  for f in "$DSYNC_E2E_PIDDIR"/*; do
+    [[ -e "$f" ]] || continue
+    pid="$(basename "$f")"
+    # only if that pid still runs the node (or aivm) binary (never a recycled pid)
+    if [[ -r "/proc/$pid/cmdline" ]] &&
+      tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -e "$(basename "$bin")" -e "$(basename "$aivm_bin")"; then
+      echo "[e2e] killing leftover node / aivm process group $pid" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$DSYNC_E2E_PIDDIR"
+}
+trap cleanup EXIT
 
 # One file at a time, in the order given (dev first); node exits non-zero on any failure.
 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -767,7 +767,10 @@ pub mod pallet {
 		/// [`Error::NotEnoughProviders`], an arithmetic overflow, or the currency's error when
 		/// the funds cannot be held. Emits [`Event::JobPosted`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::post_job(T::MaxCandidates::get()))]
+		#[pallet::weight(
+			T::WeightInfo::post_job(T::MaxCandidates::get())
+				.saturating_add(T::Providers::eligible_overhead())
+		)]
 		pub fn post_job(
 			origin: OriginFor<T>,
 			model: ModelId,

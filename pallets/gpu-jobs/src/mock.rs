@@ -25,7 +25,7 @@ use frame_system::{offchain::AppCrypto, EnsureRoot};
 use sp_core::H256;
 use sp_runtime::{
 	generic::UncheckedExtrinsic, AccountId32, BuildStorage, DispatchError, DispatchResult,
-	MultiSignature, MultiSigner, Perbill,
+	MultiSignature, MultiSigner, Perbill, Weight,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -196,6 +196,10 @@ impl ProviderSource<AccountId> for MockSource {
 			.take(max as usize)
 			.map(|entry| (entry.owner, entry.score))
 			.collect()
+	}
+
+	fn eligible_overhead() -> Weight {
+		Weight::zero()
 	}
 
 	fn owner_of_key(key: &AccountId) -> Option<AccountId> {

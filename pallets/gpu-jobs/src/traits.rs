@@ -4,7 +4,7 @@
 use crate::PenaltyReason;
 use alloc::vec::Vec;
 use dsync_primitives::traits::ModelId;
-use sp_runtime::Perbill;
+use sp_runtime::{Perbill, Weight};
 
 /// The providers of GPU inference, as the pallet sees them. The runtime implements it over the
 /// node registry and Proof of Sync; the pallet depends on no other DSYNC pallet.
@@ -14,6 +14,12 @@ pub trait ProviderSource<AccountId> {
 	/// Providers with a zero score are never drawn; duplicates are drawn at most once. The order
 	/// should be deterministic (e.g. registration order).
 	fn eligible(model: ModelId, max: u32) -> Vec<(AccountId, Perbill)>;
+
+	/// The weight [`Self::eligible`] may take beyond what this pallet's `post_job` benchmark
+	/// measures, where every provider examined is eligible: a source that also examines
+	/// providers of other models, or inactive ones, charges that here. Added to `post_job`'s
+	/// weight.
+	fn eligible_overhead() -> Weight;
 
 	/// The owner of the node whose off-chain (`dsyn`) key is `key`, if any: the provider that
 	/// commits and reveals through that key.

@@ -3,9 +3,9 @@
 #[cfg(any(feature = "try-runtime", test))]
 mod checks {
 	use crate::{
-		Config, CurrentEpoch, DeclarationUpdates, HoldReason, NodeOfKey, NodeRole, NodeStatus,
-		Nodes, Pallet, Parameters, PendingSlashCount, PendingSlashes, ServiceNodes, SlashesDue,
-		ValidatorNodes,
+		Config, CurrentEpoch, DeclarationUpdates, GpuProviders, HoldReason, NodeOfKey, NodeRole,
+		NodeStatus, Nodes, Pallet, Parameters, PendingSlashCount, PendingSlashes, ServiceNodes,
+		SlashesDue, ValidatorNodes,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 	use frame_support::{
@@ -29,7 +29,9 @@ mod checks {
 		/// 6. every node's `pending_slashes` is the number of [`PendingSlashes`] entries against
 		///    it, [`PendingSlashCount`] is the number of entries (at most `MaxPendingSlashes`),
 		///    every entry is due after the current epoch and listed once in [`SlashesDue`] at its
-		///    epoch, and every id in [`SlashesDue`] is pending (no empty lists are stored).
+		///    epoch, and every id in [`SlashesDue`] is pending (no empty lists are stored);
+		/// 7. [`GpuProviders`] holds exactly the `Active` service nodes offering `GpuInference`,
+		///    without duplicates.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			ensure!(Parameters::<T>::get().is_valid(), "the stored parameters are invalid");
 
@@ -37,8 +39,12 @@ mod checks {
 			let mut validator_count = 0usize;
 			let mut with_pending_declaration = 0usize;
 			let mut node_count = 0usize;
+			let mut gpu_providers = BTreeSet::new();
 			for (owner, node) in Nodes::<T>::iter() {
 				node_count = node_count.saturating_add(1);
+				if Self::is_gpu_provider(&node) {
+					gpu_providers.insert(owner.clone());
+				}
 				let held = T::Currency::balance_on_hold(&HoldReason::Bond.into(), &owner);
 				ensure!(held == node.total_held(), "a bond hold differs from bond + unbonding");
 				if node.status == NodeStatus::Unbonding {
@@ -72,6 +78,12 @@ mod checks {
 				"the key mapping and the nodes differ in number"
 			);
 
+			let listed = GpuProviders::<T>::get();
+			ensure!(
+				listed.len() == gpu_providers.len()
+					&& listed.iter().all(|owner| gpu_providers.contains(owner)),
+				"the GPU-provider list differs from the active GPU service nodes"
+			);
 			Self::check_list(ServiceNodes::<T>::get().iter(), NodeRole::Service, service_count)?;
 			Self::check_list(
 				ValidatorNodes::<T>::get().iter(),

@@ -285,6 +285,14 @@ pub mod pallet {
 	pub type ServiceNodes<T: Config> =
 		StorageValue<_, BoundedVec<T::AccountId, T::MaxServiceNodes>, ValueQuery>;
 
+	/// The owners of the `Active` service nodes that offer `GpuInference`, in the order they
+	/// became so: the candidates of GPU jobs ([`Pallet::gpu_providers`]). Kept in step with every
+	/// status change and applied declaration, so a job's provider draw reads one list instead
+	/// of every service node.
+	#[pallet::storage]
+	pub type GpuProviders<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxServiceNodes>, ValueQuery>;
+
 	/// The owners of the validator nodes, in registration order.
 	#[pallet::storage]
 	pub type ValidatorNodes<T: Config> =

@@ -2,10 +2,10 @@
 //! epoch-start work on declarations and validators.
 
 use crate::{
-	Config, DeclarationUpdates, Error, Event, NodeInfo, NodeOfKey, NodeRole, NodeStatus, Nodes,
-	Pallet, ServiceNodes, ValidatorNodes,
+	Config, DeclarationUpdates, Error, Event, GpuProviders, NodeInfo, NodeOfKey, NodeRole,
+	NodeStatus, Nodes, Pallet, ServiceKind, ServiceNodes, ValidatorNodes,
 };
-use frame_support::ensure;
+use frame_support::{defensive, ensure};
 use sp_runtime::{traits::Zero, DispatchResult};
 
 impl<T: Config> Pallet<T> {
@@ -17,12 +17,14 @@ impl<T: Config> Pallet<T> {
 
 		let release_at = Self::release_block();
 		let from = node.status;
+		let was_gpu_provider = Self::is_gpu_provider(&node);
 		node.unbonding = Some((node.total_held(), release_at));
 		node.bond = Zero::zero();
 		node.status = NodeStatus::Unbonding;
 		if node.pending_declaration.take().is_some() {
 			DeclarationUpdates::<T>::mutate(|updates| updates.retain(|owner| owner != &who));
 		}
+		Self::update_gpu_providers(&who, was_gpu_provider, false);
 		Nodes::<T>::insert(&who, node);
 		Self::deposit_event(Event::StatusChanged {
 			node: who.clone(),
@@ -57,7 +59,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Store `node` with `to` as its status and emit [`Event::StatusChanged`].
 	fn change_status(owner: &T::AccountId, mut node: NodeInfo<T>, to: NodeStatus) {
+		let was_gpu_provider = Self::is_gpu_provider(&node);
 		let from = core::mem::replace(&mut node.status, to);
+		Self::update_gpu_providers(owner, was_gpu_provider, Self::is_gpu_provider(&node));
 		Nodes::<T>::insert(owner, node);
 		Self::deposit_event(Event::StatusChanged { node: owner.clone(), from, to });
 	}
@@ -72,7 +76,9 @@ impl<T: Config> Pallet<T> {
 				ValidatorNodes::<T>::mutate(|nodes| nodes.retain(|o| o != owner))
 			},
 		}
-		// An exiting node has no pending declaration (`exit` drops it); kept for robustness.
+		// An exiting node is no GPU provider and has no pending declaration (`exit` sees to
+		// both); kept for robustness.
+		Self::update_gpu_providers(owner, true, false);
 		if node.pending_declaration.is_some() {
 			DeclarationUpdates::<T>::mutate(|updates| updates.retain(|o| o != owner));
 		}
@@ -87,7 +93,9 @@ impl<T: Config> Pallet<T> {
 				let node = maybe_node.as_mut()?;
 				let declaration = node.pending_declaration.take()?;
 				let capacity_units = declaration.capacity_units();
+				let was_gpu_provider = Self::is_gpu_provider(node);
 				node.declaration = declaration;
+				Self::update_gpu_providers(&owner, was_gpu_provider, Self::is_gpu_provider(node));
 				Some(capacity_units)
 			});
 			if let Some(capacity_units) = applied {
@@ -110,5 +118,29 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		count
+	}
+
+	/// Whether `node` belongs in [`GpuProviders`]: an `Active` service node offering
+	/// `GpuInference`.
+	pub(crate) fn is_gpu_provider(node: &NodeInfo<T>) -> bool {
+		node.role == NodeRole::Service
+			&& node.status == NodeStatus::Active
+			&& node.declaration.services.contains(&ServiceKind::GpuInference)
+	}
+
+	/// Keep [`GpuProviders`] in step when `owner`'s membership goes from `was` to `is`.
+	fn update_gpu_providers(owner: &T::AccountId, was: bool, is: bool) {
+		match (was, is) {
+			(false, true) => GpuProviders::<T>::mutate(|providers| {
+				// Bounded like the service-node list, which holds every member: cannot fail.
+				if !providers.contains(owner) && providers.try_push(owner.clone()).is_err() {
+					defensive!("the GPU-provider list is bounded like the service-node list");
+				}
+			}),
+			(true, false) => {
+				GpuProviders::<T>::mutate(|providers| providers.retain(|o| o != owner))
+			},
+			_ => {},
+		}
 	}
 }

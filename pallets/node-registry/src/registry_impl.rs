@@ -1,8 +1,9 @@
 //! The [`NodeRegistry`] interface Proof of Sync works through, and the epoch-start work.
 
 use crate::{
-	BalanceOf, Config, CurrentEpoch, EpochIndex, NodeOfKey, NodeRegistry, NodeStatus, NodeSummary,
-	Nodes, Pallet, ServiceNodes, SlashId, SlashReason, ValidatorNodes, WeightInfo,
+	BalanceOf, Config, CurrentEpoch, EpochIndex, GpuProviders, ModelId, NodeOfKey, NodeRegistry,
+	NodeStatus, NodeSummary, Nodes, Pallet, ServiceNodes, SlashId, SlashReason, ValidatorNodes,
+	WeightInfo,
 };
 use alloc::vec::Vec;
 use sp_runtime::{DispatchError, DispatchResult, Perbill, Weight};
@@ -21,6 +22,22 @@ impl<T: Config> Pallet<T> {
 		let validators = Self::promote_pending_validators();
 		let slashes = Self::apply_due_slashes(epoch);
 		T::WeightInfo::on_epoch_start(declarations, validators, slashes)
+	}
+
+	/// Up to `max` owners of `Active` service nodes that serve `model` through `GpuInference`,
+	/// in [`GpuProviders`] order. Reads the list and one node record per entry examined, at most
+	/// `MaxServiceNodes`.
+	pub fn gpu_providers(model: ModelId, max: u32) -> Vec<T::AccountId> {
+		let max = usize::try_from(max).unwrap_or(usize::MAX);
+		GpuProviders::<T>::get()
+			.into_iter()
+			.filter(|owner| {
+				Nodes::<T>::get(owner).is_some_and(|node| {
+					Self::is_gpu_provider(&node) && node.declaration.models.contains(&model)
+				})
+			})
+			.take(max)
+			.collect()
 	}
 
 	/// The owners in `list` whose node has one of `statuses`, in list order, at most `max`.

@@ -262,17 +262,27 @@ mod benchmarks {
 		assert_eq!(Epoch::<T>::get().phase, Phase::Collecting);
 	}
 
-	/// The first tally block: `n` pending nodes with `k` revealed reports each become active
-	/// (a registry call each), verifiers earn credits and era points, and the budget is fixed.
+	/// The first tally block at its worst: `n` pending nodes, each with one revealed report
+	/// (the node becomes active: a registry call) and `k - 1` verifiers that revealed nothing,
+	/// each of them a registered validator node on the edge of suspension and slashing (two
+	/// registry calls each: the heaviest path of an absent verifier, heavier than an honest
+	/// one's credits); then the budget is fixed.
 	#[benchmark]
 	fn on_initialize_tally(
 		n: Linear<1, { T::NodesPerBlock::get().min(T::MaxProbeTargets::get()) }>,
 		k: Linear<1, { T::MaxVerifiers::get() }>,
 	) {
-		let params = bench_params::<T>(k);
+		let mut params = bench_params::<T>(k);
+		params.suspend_after_misses = 1;
+		params.slash_after_misses = 1;
 		Params::<T>::put(params);
 		let targets = register_services::<T>(n, NodeStatus::Pending);
-		let verifiers: Vec<T::AccountId> = (0..k).map(|i| account("validator", i, SEED)).collect();
+		let verifiers: Vec<T::AccountId> =
+			register_validators::<T>(k).into_iter().map(|(owner, _)| owner).collect();
+		// One miss behind them: the next absence suspends and slashes.
+		for verifier in &verifiers {
+			Scores::<T>::insert(verifier, NodeScore { misses: 1, ..Default::default() });
+		}
 		let report = ProbeReport {
 			available: true,
 			challenge_ok: true,
@@ -282,10 +292,11 @@ mod benchmarks {
 		};
 		let slots: Vec<Slot<T::AccountId>> = verifiers
 			.iter()
-			.map(|verifier| Slot {
+			.enumerate()
+			.map(|(i, verifier)| Slot {
 				verifier: verifier.clone(),
-				commitment: Some(report.commitment(&[0u8; 32])),
-				report: Some(report.clone()),
+				commitment: (i == 0).then(|| report.commitment(&[0u8; 32])),
+				report: (i == 0).then(|| report.clone()),
 			})
 			.collect();
 		for (i, node) in targets.iter().enumerate() {
@@ -322,6 +333,9 @@ mod benchmarks {
 
 		assert_eq!(Epoch::<T>::get().phase, Phase::Paying { cursor: 0 });
 		assert!(targets.iter().all(|node| RewardWeights::<T>::contains_key(node)));
+		assert!(verifiers.iter().skip(1).all(|verifier| {
+			T::Registry::node(verifier).is_some_and(|node| node.status == NodeStatus::Suspended)
+		}));
 	}
 
 	/// `n` nodes are paid, each into a new account, and the epoch closes.

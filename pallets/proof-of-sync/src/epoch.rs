@@ -99,14 +99,18 @@ impl<T: Config> Pallet<T> {
 		let targets = BoundedVec::<T::AccountId, T::MaxProbeTargets>::truncate_from(
 			T::Registry::probe_targets(T::MaxProbeTargets::get()),
 		);
-		let candidates: Vec<T::AccountId> =
-			T::Registry::active_validator_nodes(T::MaxVerifierCandidates::get())
-				.into_iter()
-				.filter(|owner| {
-					T::IsActiveValidator::contains(owner)
-						&& Reputation::<T>::get(owner) >= params.min_reputation
-				})
-				.collect();
+		// Every active validator node (the registry bounds them), filtered, then cut to the
+		// bound: cutting first could leave only nodes outside the session and no verifier.
+		let active_validators = T::Registry::active_validator_nodes(u32::MAX);
+		let examined = len_u32(active_validators.len());
+		let candidates: Vec<T::AccountId> = active_validators
+			.into_iter()
+			.filter(|owner| {
+				T::IsActiveValidator::contains(owner)
+					&& Reputation::<T>::get(owner) >= params.min_reputation
+			})
+			.take(usize::try_from(T::MaxVerifierCandidates::get()).unwrap_or(usize::MAX))
+			.collect();
 		let verifiers =
 			BoundedVec::<T::AccountId, T::MaxVerifierCandidates>::truncate_from(candidates);
 
@@ -125,7 +129,7 @@ impl<T: Config> Pallet<T> {
 			targets: target_count,
 			verifiers: verifier_count,
 		});
-		T::WeightInfo::on_initialize_start_epoch(target_count, verifier_count)
+		T::WeightInfo::on_initialize_start_epoch(target_count, examined.max(verifier_count))
 			.saturating_add(registry_weight)
 	}
 

@@ -515,6 +515,18 @@ pub mod pallet {
 			/// The verifier whose evidence proved it.
 			verifier: T::AccountId,
 		},
+		/// A service pallet reported that a node failed paid work: a miss (no-show, dissent) or a
+		/// result proven wrong on chain (suspended and slashed at once).
+		ServiceFailed {
+			/// The epoch.
+			epoch: u32,
+			/// The node.
+			node: T::AccountId,
+			/// Whether its result was proven wrong.
+			proven_wrong: bool,
+			/// Its misses in a row after this one.
+			misses: u32,
+		},
 		/// A target had no revealed report: it is neither scored nor rewarded this epoch.
 		NodeNotScored {
 			/// The epoch.

@@ -25,7 +25,9 @@ use crate::{
 use alloc::{vec, vec::Vec};
 use codec::{DecodeAll, Encode};
 use dsync_primitives::{
-	probe::{is_valid_endpoint, probe_url, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES},
+	probe::{
+		is_valid_endpoint, probe_url, ProbeAnswer, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES,
+	},
 	traits::NodeRegistry,
 };
 use frame_system::{
@@ -102,9 +104,8 @@ pub struct ProbeContext<'a> {
 /// - Otherwise: available, the measured latency, lag `current_block - best_number` (saturating)
 ///   and the answer as evidence (even with a bad signature: the runtime ignores evidence it
 ///   cannot verify). The challenge passes when the signature is valid for the node's key, the
-///   seed is echoed, the compute result is right, and the best block is a block of this chain
-///   (checked when it is older than `current_block`; a node ahead of the verifier is
-///   accepted).
+///   seed is echoed, the compute result is right, and the best and finalised blocks are
+///   believable ([`heads_are_believable`]).
 pub fn evaluate(observation: Observation, ctx: &ProbeContext<'_>) -> ProbeReport {
 	let down = ProbeReport {
 		available: false,
@@ -131,12 +132,29 @@ pub fn evaluate(observation: Observation, ctx: &ProbeContext<'_>) -> ProbeReport
 
 	let answer = &signed.answer;
 	let signature_ok = ctx.node_key.as_ref().is_some_and(|key| signed.signature_is_valid(key));
-	let on_chain = answer.best_number >= ctx.current_block
-		|| (ctx.is_canonical)(answer.best_number, &answer.best_hash);
+	let on_chain = heads_are_believable(answer, ctx);
 	let challenge_ok =
 		signature_ok && answer.seed == ctx.seed && answer.compute_is_correct() && on_chain;
 	let sync_lag = ctx.current_block.saturating_sub(answer.best_number);
 	ProbeReport { available: true, challenge_ok, latency_ms, sync_lag, evidence: Some(signed) }
+}
+
+/// Whether the best and finalised blocks of an answer can be those of a node following this
+/// chain, as far as the verifier can tell from its own view at `current_block`:
+///
+/// - a block before `current_block` must be the block of this chain at that height (best and
+///   finalised alike), so a node cannot claim a recent height with a made-up hash;
+/// - the best block may be at most one block ahead of the verifier (a block imported by the
+///   node while the probe was under way), whose hash cannot be checked yet; anything further
+///   ahead cannot exist;
+/// - the finalised block is not after the best block.
+pub fn heads_are_believable(answer: &ProbeAnswer, ctx: &ProbeContext<'_>) -> bool {
+	let known =
+		|number: u32, hash: &H256| number >= ctx.current_block || (ctx.is_canonical)(number, hash);
+	answer.best_number <= ctx.current_block.saturating_add(1)
+		&& answer.finalized_number <= answer.best_number
+		&& known(answer.best_number, &answer.best_hash)
+		&& known(answer.finalized_number, &answer.finalized_hash)
 }
 
 /// Probe `endpoint` with `seed`: `GET {endpoint}/dsync/probe/{seed}` with a deadline of

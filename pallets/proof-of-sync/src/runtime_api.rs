@@ -3,12 +3,14 @@
 //!
 //! The runtime implements `ProofOfSyncApi<Block, AccountId, Balance>` in its
 //! `impl_runtime_apis!` block, with `node_score` returning
-//! [`Pallet::node_score_view`](crate::Pallet::node_score_view) and `epoch` returning
-//! [`Pallet::epoch_view`](crate::Pallet::epoch_view). Clients call them as
-//! `api.call.proofOfSyncApi.nodeScore(node)` and `api.call.proofOfSyncApi.epoch()`
-//! (`@polkadot/api`, from the metadata's runtime API section).
+//! [`Pallet::node_score_view`](crate::Pallet::node_score_view), `epoch` returning
+//! [`Pallet::epoch_view`](crate::Pallet::epoch_view) and `usage` returning
+//! [`Pallet::usage_view`](crate::Pallet::usage_view). Clients call them as
+//! `api.call.proofOfSyncApi.nodeScore(node)`, `api.call.proofOfSyncApi.epoch()` and
+//! `api.call.proofOfSyncApi.usage(account)` (`@polkadot/api`, from the metadata's runtime API
+//! section).
 
-pub use crate::types::{EpochView, NodeScoreView, Phase};
+pub use crate::types::{EpochView, NodeScoreView, Phase, UsageView};
 use codec::Codec;
 
 sp_api::decl_runtime_apis! {
@@ -20,5 +22,9 @@ sp_api::decl_runtime_apis! {
 
 		/// The current epoch: index, start block, phase and the governed epoch length.
 		fn epoch() -> EpochView;
+
+		/// What `account` delivered as a provider (all time and this epoch) and consumed as a
+		/// client, per service kind.
+		fn usage(account: AccountId) -> UsageView;
 	}
 }

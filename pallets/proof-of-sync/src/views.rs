@@ -1,8 +1,11 @@
 //! What the pallet reports: the views behind the runtime API, and the invariants `try_state`
 //! checks.
 
-use crate::{BalanceOf, Config, Epoch, EpochView, NodeScoreView, Pallet, Params, Scores};
-use dsync_primitives::traits::NodeRegistry;
+use crate::{
+	BalanceOf, ClientUsage, Config, Epoch, EpochUsage, EpochView, NodeScoreView, Pallet, Params,
+	ProviderUsage, Scores, UsageView,
+};
+use dsync_primitives::traits::{NodeRegistry, ServiceKind};
 use sp_runtime::SaturatedConversion;
 
 impl<T: Config> Pallet<T> {
@@ -24,6 +27,18 @@ impl<T: Config> Pallet<T> {
 			total_rewards: record.total_rewards,
 			status,
 		})
+	}
+
+	/// What `account` delivered as a provider and consumed as a client.
+	pub fn usage_view(account: &T::AccountId) -> UsageView {
+		UsageView {
+			delivered: ProviderUsage::<T>::get(account),
+			delivered_this_epoch: EpochUsage::<T>::get(account),
+			consumed: ServiceKind::ALL
+				.iter()
+				.map(|kind| (*kind, ClientUsage::<T>::get(account, kind)))
+				.collect(),
+		}
 	}
 
 	/// The current epoch as the runtime API returns it.

@@ -18,13 +18,16 @@ use dsync_primitives::Hash;
 use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32, Contains, Randomness};
 use frame_system::{pallet_prelude::BlockNumberFor, EnsureRoot};
 
+/// The most service nodes; it also bounds the GPU providers a job's draw examines.
+pub type MaxServiceNodes = ConstU32<1000>;
+
 impl pallet_node_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Slashed = ResolveTo<TreasuryAccount, Balances>;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type SlashCancelOrigin = EnsureRoot<AccountId>;
-	type MaxServiceNodes = ConstU32<1000>;
+	type MaxServiceNodes = MaxServiceNodes;
 	type MaxValidatorNodes = ConstU32<100>;
 	type MaxGpuKinds = ConstU32<8>;
 	type MaxGpuModelLen = ConstU32<64>;

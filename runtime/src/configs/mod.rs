@@ -6,9 +6,11 @@
 //! - [`staking`]: NPoS staking, the bags-list voter list and the on-chain election.
 //! - [`tokenomics`]: the stable revenue asset, the DSYNC/stable pool, burns and buybacks.
 //! - [`depin`]: the node registry and Proof of Sync.
+//! - [`gpu_jobs`]: escrowed GPU inference jobs served by the registry's providers.
 
 pub mod consensus;
 pub mod depin;
+pub mod gpu_jobs;
 pub mod money;
 pub mod staking;
 pub mod system;

@@ -5,6 +5,7 @@
 mod chain;
 mod depin;
 mod genesis;
+mod gpu_jobs;
 mod staking;
 mod tokenomics;
 mod transfers;

@@ -1,9 +1,9 @@
 // Helpers for the dsync-node end-to-end tests.
 //
-// - locate the node binary,
+// - locate the node binary (and the `aivm` inference server's),
 // - pick free loopback ports,
-// - spawn nodes in their own process group with stdout+stderr going to a log file,
-// - wait until a node's JSON-RPC answers,
+// - spawn nodes (and aivm) in their own process group with stdout+stderr going to a log file,
+// - wait until a node's JSON-RPC answers (aivm: until GET /health answers 200),
 // - plain JSON-RPC over HTTP (independent of @polkadot/api, usable for raw submissions),
 // - wait for best / finalized block numbers with timeouts,
 // - make sure every process we started is killed: on normal stop, on test failure,
@@ -45,6 +45,30 @@ export function requireNodeBinary() {
     throw new Error(
       `dsync-node binary not found or not executable at ${bin}. ` +
         'Build it first (cargo build --release -p dsync-node) or set DSYNC_NODE to its path.',
+    );
+  }
+  return bin;
+}
+
+/**
+ * Path of the aivm inference server binary: $AIVM if set, else
+ * ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm.
+ */
+export function aivmBinaryPath() {
+  if (process.env.AIVM) return path.resolve(process.env.AIVM);
+  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'dsync-target');
+  return path.resolve(target, 'release', 'aivm');
+}
+
+/** Returns the aivm binary path or throws a clear error if it is missing / not executable. */
+export function requireAivmBinary() {
+  const bin = aivmBinaryPath();
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    throw new Error(
+      `aivm binary not found or not executable at ${bin}. ` +
+        'Build it first (cargo build --release -p dsync-aivm) or set AIVM to its path.',
     );
   }
   return bin;
@@ -320,14 +344,24 @@ export class NodeProcess {
     return this.child !== null && this.exitInfo === null;
   }
 
+  /** The executable to spawn (checked to exist); subclasses run another program. */
+  binary() {
+    return requireNodeBinary();
+  }
+
+  /** The full argument list: `args` and the RPC port. */
+  commandArgs() {
+    return [...this.args, '--rpc-port', String(this.rpcPort)];
+  }
+
   /** Spawns the node (in a new process group). Does not wait for RPC. */
   start() {
     if (this.running) throw new Error(`${this.name} is already running`);
     installCleanupHandlers();
-    const bin = requireNodeBinary();
+    const bin = this.binary();
     this.starts += 1;
     this.logPath = path.join(this.logDir, `${this.name}.${this.starts}.log`);
-    const fullArgs = [...this.args, '--rpc-port', String(this.rpcPort)];
+    const fullArgs = this.commandArgs();
     fs.writeFileSync(this.logPath, `# ${bin} ${fullArgs.join(' ')}\n`);
     const fd = fs.openSync(this.logPath, 'a');
     let child;
@@ -460,6 +494,70 @@ export class NodeProcess {
   loggedPeerId() {
     const m = /Local node identity is: (\w+)/.exec(this.readLog());
     return m ? m[1] : null;
+  }
+}
+
+/**
+ * One `aivm` inference server process (the bundled digits model unless `args` name models),
+ * listening on 127.0.0.1:`port`. Spawned, logged, killed and cleaned up exactly like a node
+ * (own process group, `<logDir>/<name>.<n>.log`, killed on exit / signals / uncaught errors).
+ */
+export class AivmProcess extends NodeProcess {
+  constructor({ name = 'aivm', port, args = [], logDir, env = {} }) {
+    super({ name, args, rpcPort: null, logDir, env });
+    this.port = port;
+  }
+
+  /** `http://127.0.0.1:<port>`: what `dsync-node --aivm-url` points to. */
+  get baseUrl() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get httpUrl() {
+    return this.baseUrl;
+  }
+
+  binary() {
+    return requireAivmBinary();
+  }
+
+  commandArgs() {
+    return ['--listen', `127.0.0.1:${this.port}`, ...this.args];
+  }
+
+  /** GET /health: the parsed JSON body of a 200 answer; throws on anything else. */
+  async health(timeoutMs = 5000) {
+    const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`${this.name}: GET /health answered ${res.status}: ${text.slice(0, 200)}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`${this.name}: GET /health answered non-JSON: ${text.slice(0, 200)}`);
+    }
+  }
+
+  /** Waits until GET /health answers 200 with `"status":"ok"`; returns that body. */
+  async waitForHealth(timeoutMs = 60_000) {
+    try {
+      return await waitUntil(
+        `${this.name} health at ${this.baseUrl}/health`,
+        async () => {
+          const body = await this.health();
+          return body && body.status === 'ok' ? body : null;
+        },
+        { timeoutMs, intervalMs: 250, nodes: [this] },
+      );
+    } catch (e) {
+      if (!this.exitInfo) e.message += `\n--- last log lines of ${this.logPath} ---\n${this.logTail()}`;
+      throw e;
+    }
+  }
+
+  /** Not a node: use waitForHealth. */
+  async waitForRpc(timeoutMs = 60_000) {
+    await this.waitForHealth(timeoutMs);
+    return this;
   }
 }
 

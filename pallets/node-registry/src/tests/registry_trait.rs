@@ -172,3 +172,50 @@ fn on_epoch_start_records_the_epoch_and_returns_the_weight_of_its_work() {
 		assert_eq!(weight, <() as WeightInfo>::on_epoch_start(0, 2, 0));
 	});
 }
+
+#[test]
+fn gpu_providers_follow_status_declarations_and_exits() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Pending nodes are not candidates; validators never are.
+		register_service(&ALICE, 1, SERVICE_MIN_BOND);
+		register_service(&BOB, 2, SERVICE_MIN_BOND);
+		register_validator(&CHARLIE, 3, VALIDATOR_MIN_BOND);
+		start_epoch(1);
+		assert!(GpuProviders::<Test>::get().is_empty());
+		assert_eq!(Registry::gpu_providers(1, 10), Vec::<AccountId>::new());
+
+		// Activation adds them, in the order they became active.
+		assert_ok!(set_status(&BOB, NodeStatus::Active));
+		assert_ok!(set_status(&ALICE, NodeStatus::Active));
+		assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![BOB, ALICE]);
+		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB, ALICE]);
+		assert_eq!(Registry::gpu_providers(2, 1), vec![BOB]);
+		assert_eq!(Registry::gpu_providers(3, 10), Vec::<AccountId>::new());
+
+		// Suspension removes, reactivation adds again.
+		assert_ok!(set_status(&BOB, NodeStatus::Suspended));
+		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE]);
+		assert_ok!(set_status(&BOB, NodeStatus::Active));
+		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE, BOB]);
+
+		// A declaration without GPU inference takes effect at the next epoch, and only then.
+		assert_ok!(Registry::update_declaration(
+			RuntimeOrigin::signed(ALICE),
+			small_declaration(SERVICE_UNITS as u32)
+		));
+		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE, BOB]);
+		start_epoch(2);
+		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB]);
+		// And back, serving model 2 only.
+		let mut only_two = service_declaration();
+		only_two.models = bounded(vec![2]);
+		assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), only_two));
+		start_epoch(3);
+		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB]);
+		assert_eq!(Registry::gpu_providers(2, 10), vec![BOB, ALICE]);
+
+		// An exit removes at once.
+		assert_ok!(Registry::exit(RuntimeOrigin::signed(BOB)));
+		assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![ALICE]);
+	});
+}

@@ -256,6 +256,34 @@ fn inactive_and_disreputable_validators_are_not_candidates() {
 }
 
 #[test]
+fn candidates_are_cut_to_the_bound_after_filtering() {
+	// More active validator nodes than candidate slots, the first 64 outside the session: the
+	// two in the session are still found.
+	let bound = <Test as Config>::MaxVerifierCandidates::get();
+	ExtBuilder::empty()
+		.services(1)
+		.validators(bound as u8 + 2)
+		.build_and_execute(|| {
+			play_epoch_with(|_| good_report());
+			InactiveValidators::put((1..=bound as u8).map(validator).collect::<Vec<_>>());
+			next_block();
+			run_to_collecting();
+			assert_eq!(
+				Verifiers::<Test>::get().into_inner(),
+				vec![validator(bound as u8 + 1), validator(bound as u8 + 2)]
+			);
+			assert!(!drawn(&service(1)).is_empty());
+
+			// With everyone in the session the list is cut at the bound.
+			play_epoch_with(|_| good_report());
+			InactiveValidators::kill();
+			next_block();
+			run_to_collecting();
+			assert_eq!(Verifiers::<Test>::get().len() as u32, bound);
+		});
+}
+
+#[test]
 fn without_candidates_targets_are_not_scored() {
 	ExtBuilder::empty().services(1).build_and_execute(|| {
 		run_to_collecting();

@@ -1,7 +1,8 @@
 //! The off-chain worker, with the test off-chain externalities (HTTP, local storage), a test
 //! transaction pool and an in-memory keystore holding a `dsyn` key: the probe of a good, slow,
 //! wrongly signed, lagging, unreachable and malformed node, and the commit and reveal
-//! transactions it submits.
+//! transactions it submits. [`ScriptedHttp`] adds what the test externalities cannot do: time
+//! passing during a request (slow nodes, deadlines), refused connections and error statuses.
 
 use crate::{
 	mock::*,
@@ -17,9 +18,11 @@ use frame_support::{assert_ok, traits::Hooks};
 use sp_core::{
 	offchain::{
 		testing::{OffchainState, PendingRequest, TestOffchainExt, TestTransactionPoolExt},
-		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+		Duration, Externalities as OffchainExternalities, HttpError, HttpRequestId,
+		HttpRequestStatus, OffchainDbExt, OffchainWorkerExt, OpaqueNetworkState, Timestamp,
+		TransactionPoolExt,
 	},
-	sr25519, Pair, H256,
+	sr25519, OpaquePeerId, Pair, H256,
 };
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use sp_runtime::{
@@ -76,8 +79,8 @@ fn answer(seed: [u8; 32], best_number: u32, best_hash: H256, correct: bool) -> P
 		seed,
 		best_number,
 		best_hash,
-		finalized_number: best_number.saturating_sub(2),
-		finalized_hash: H256::zero(),
+		finalized_number: best_number,
+		finalized_hash: best_hash,
 		compute,
 	}
 }
@@ -314,12 +317,37 @@ fn a_lagging_node_reports_its_lag() {
 		assert!(!report.challenge_ok);
 		assert_eq!(report.sync_lag, 20);
 
-		// A node ahead of the verifier is accepted, with no lag.
-		let evidence = signed(&pair(NODE_KEY), answer(seed, 35, H256::repeat_byte(35), true));
+		// A node one block ahead of the verifier (a block imported during the probe) is
+		// accepted, with no lag...
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 31, H256::repeat_byte(31), true));
 		expect_probe(&mut state.write(), &seed, evidence.encode());
 		let report = ProofOfSync::probe(&service(1), &seed, &params);
 		assert!(report.challenge_ok);
 		assert_eq!(report.sync_lag, 0);
+
+		// ...but a lagging node cannot hide its lag by claiming a block further ahead.
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 35, H256::repeat_byte(35), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		assert!(!report.challenge_ok);
+
+		// Nor with a made-up finalised block behind a real best block.
+		let mut fake_final = answer(seed, 10, H256::repeat_byte(10), true);
+		fake_final.finalized_number = 9;
+		fake_final.finalized_hash = H256::repeat_byte(99);
+		let evidence = signed(&pair(NODE_KEY), fake_final);
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		assert!(!report.challenge_ok);
+		assert_eq!(report.sync_lag, 20);
+
+		// Nor with a finalised block after its best block.
+		let mut inverted = answer(seed, 10, H256::repeat_byte(10), true);
+		inverted.finalized_number = 11;
+		let evidence = signed(&pair(NODE_KEY), inverted);
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		assert!(!report.challenge_ok);
 		ProofOfSync::do_try_state().unwrap();
 	});
 }
@@ -488,4 +516,179 @@ fn the_worker_does_nothing_without_keys_or_outside_the_windows() {
 		assert!(pool_state.read().transactions.is_empty());
 		ProofOfSync::do_try_state().unwrap();
 	});
+}
+
+/// How a scripted request ends.
+#[derive(Clone, Copy)]
+enum Network {
+	/// The connection cannot be made: sending the request fails.
+	ConnectionRefused,
+	/// The server answers with this status after `delay_ms` of off-chain time.
+	Answers { status: u16, delay_ms: u64 },
+}
+
+/// [`TestOffchainExt`] behind a scripted network: the test externalities answer every request
+/// at once with `200`; this one lets off-chain time pass while the request is under way (so
+/// the worker measures the latency and meets its deadline) and can fail the connection or
+/// answer with any status. Everything else is the test externalities' own.
+struct ScriptedHttp {
+	inner: TestOffchainExt,
+	network: Network,
+}
+
+impl OffchainExternalities for ScriptedHttp {
+	fn is_validator(&self) -> bool {
+		self.inner.is_validator()
+	}
+	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
+		self.inner.network_state()
+	}
+	fn timestamp(&mut self) -> Timestamp {
+		self.inner.timestamp()
+	}
+	fn sleep_until(&mut self, deadline: Timestamp) {
+		self.inner.sleep_until(deadline)
+	}
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.inner.random_seed()
+	}
+	fn http_request_start(
+		&mut self,
+		method: &str,
+		uri: &str,
+		meta: &[u8],
+	) -> Result<HttpRequestId, ()> {
+		self.inner.http_request_start(method, uri, meta)
+	}
+	fn http_request_add_header(
+		&mut self,
+		id: HttpRequestId,
+		name: &str,
+		value: &str,
+	) -> Result<(), ()> {
+		self.inner.http_request_add_header(id, name, value)
+	}
+	fn http_request_write_body(
+		&mut self,
+		id: HttpRequestId,
+		chunk: &[u8],
+		deadline: Option<Timestamp>,
+	) -> Result<(), HttpError> {
+		match self.network {
+			Network::ConnectionRefused => Err(HttpError::IoError),
+			Network::Answers { .. } => self.inner.http_request_write_body(id, chunk, deadline),
+		}
+	}
+	fn http_response_wait(
+		&mut self,
+		ids: &[HttpRequestId],
+		deadline: Option<Timestamp>,
+	) -> Vec<HttpRequestStatus> {
+		let Network::Answers { status, delay_ms } = self.network else {
+			return ids.iter().map(|_| HttpRequestStatus::IoError).collect();
+		};
+		let answered_at = self.inner.timestamp().add(Duration::from_millis(delay_ms));
+		if deadline.is_some_and(|deadline| answered_at.unix_millis() > deadline.unix_millis()) {
+			if let Some(deadline) = deadline {
+				self.inner.sleep_until(deadline);
+			}
+			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
+		}
+		self.inner.sleep_until(answered_at);
+		self.inner
+			.http_response_wait(ids, deadline)
+			.into_iter()
+			.map(|found| match found {
+				HttpRequestStatus::Finished(_) => HttpRequestStatus::Finished(status),
+				other => other,
+			})
+			.collect()
+	}
+	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
+		self.inner.http_response_headers(id)
+	}
+	fn http_response_read_body(
+		&mut self,
+		id: HttpRequestId,
+		buffer: &mut [u8],
+		deadline: Option<Timestamp>,
+	) -> Result<usize, HttpError> {
+		self.inner.http_response_read_body(id, buffer, deadline)
+	}
+	fn set_authorized_nodes(&mut self, nodes: Vec<OpaquePeerId>, authorized_only: bool) {
+		self.inner.set_authorized_nodes(nodes, authorized_only)
+	}
+}
+
+/// The probe of `service(1)` over `network`, answered with `body(seed)` when the connection is
+/// made.
+fn probe_over(network: Network, body: impl FnOnce([u8; 32]) -> Vec<u8>) -> ProbeReport {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, _pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = builder(verifier_key).build();
+	ext.register_extension(OffchainWorkerExt::new(ScriptedHttp {
+		inner: offchain.clone(),
+		network,
+	}));
+	ext.register_extension(OffchainDbExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		if matches!(network, Network::Answers { .. }) {
+			expect_probe(&mut state.write(), &seed, body(seed));
+		}
+		let report = ProofOfSync::probe(&service(1), &seed, &Params::<Test>::get());
+		ProofOfSync::do_try_state().unwrap();
+		report
+	})
+}
+
+/// A good answer of `service(1)` to `seed` at block 2.
+fn good_answer_body(seed: [u8; 32]) -> Vec<u8> {
+	signed(&pair(NODE_KEY), answer(seed, 2, H256::repeat_byte(2), true)).encode()
+}
+
+#[test]
+fn a_slow_node_is_measured_over_the_network() {
+	let params = ExtBuilder::default().build().execute_with(|| Params::<Test>::get());
+	// 1.5 s: inside the 2 s deadline, so available and correct, with the latency measured.
+	let report = probe_over(Network::Answers { status: 200, delay_ms: 1_500 }, good_answer_body);
+	assert!(report.available && report.challenge_ok);
+	assert_eq!(report.latency_ms, 1_500);
+	assert_eq!(report.sync_lag, 0);
+	// The latency counts against the node's quality in the aggregation.
+	assert!(u64::from(report.latency_ms) > u64::from(params.max_latency_ms) / 2);
+
+	// 2.5 s: past the deadline, so the node is down.
+	let report = probe_over(Network::Answers { status: 200, delay_ms: 2_500 }, good_answer_body);
+	assert_eq!(
+		report,
+		ProbeReport {
+			available: false,
+			challenge_ok: false,
+			latency_ms: params.max_latency_ms,
+			sync_lag: params.max_lag,
+			evidence: None,
+		}
+	);
+}
+
+#[test]
+fn a_node_whose_endpoint_is_down_or_failing_is_reported_down() {
+	let params = ExtBuilder::default().build().execute_with(|| Params::<Test>::get());
+	let down = ProbeReport {
+		available: false,
+		challenge_ok: false,
+		latency_ms: params.max_latency_ms,
+		sync_lag: params.max_lag,
+		evidence: None,
+	};
+	assert_eq!(probe_over(Network::ConnectionRefused, |_| Vec::new()), down);
+	for status in [500, 503, 429, 404] {
+		let report = probe_over(Network::Answers { status, delay_ms: 20 }, good_answer_body);
+		assert_eq!(report, down);
+	}
 }

@@ -16,6 +16,24 @@ fn usage_of_a_service_node_is_recorded() {
 		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::GpuInference), 1_000);
 		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Naming), 400);
 		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Storage), 0);
+		// The runtime API's view of both sides.
+		assert_eq!(
+			ProofOfSync::usage_view(&provider),
+			UsageView {
+				delivered: 1_000,
+				delivered_this_epoch: 1_000,
+				consumed: ServiceKind::ALL.iter().map(|kind| (*kind, 0)).collect(),
+			}
+		);
+		assert_eq!(
+			ProofOfSync::usage_view(&client).consumed,
+			vec![
+				(ServiceKind::GpuInference, 1_000),
+				(ServiceKind::Naming, 400),
+				(ServiceKind::Storage, 0),
+				(ServiceKind::Other, 0)
+			]
+		);
 		assert_eq!(
 			last_event(),
 			Event::UsageRecorded {
@@ -82,5 +100,58 @@ fn the_epoch_usage_is_cleared_by_the_tally() {
 		// Usage recorded after the tally counts for the next epoch.
 		ProofOfSync::record_usage(&service(2), &service(60), ServiceKind::GpuInference, 7);
 		assert_eq!(MaxEpochUsage::<Test>::get(), 7);
+	});
+}
+
+#[test]
+fn failed_paid_work_counts_as_misses_and_suspends() {
+	ExtBuilder::default().build_and_execute(|| {
+		// `suspend_after_misses` is 2 in the tests.
+		let epoch = Epoch::<Test>::get().index;
+		ProofOfSync::penalise_service(&service(1), false);
+		assert_eq!(Scores::<Test>::get(service(1)).map(|r| r.misses), Some(1));
+		assert_eq!(MockRegistry::status(&service(1)), Some(NodeStatus::Active));
+		assert_eq!(
+			last_event(),
+			Event::ServiceFailed { epoch, node: service(1), proven_wrong: false, misses: 1 }
+		);
+		ProofOfSync::penalise_service(&service(1), false);
+		assert_eq!(MockRegistry::status(&service(1)), Some(NodeStatus::Suspended));
+		assert!(MockRegistry::slashes().is_empty());
+	});
+}
+
+#[test]
+fn a_result_proven_wrong_suspends_and_slashes_at_once() {
+	ExtBuilder::default().build_and_execute(|| {
+		let params = Params::<Test>::get();
+		let epoch = Epoch::<Test>::get().index;
+		ProofOfSync::penalise_service(&service(2), true);
+		assert_eq!(MockRegistry::status(&service(2)), Some(NodeStatus::Suspended));
+		assert_eq!(
+			MockRegistry::slashes(),
+			vec![ScheduledSlash {
+				node: service(2),
+				fraction: params.wrong_answer_slash,
+				reason: SlashReason::WrongResult,
+				apply_at: epoch + params.slash_defer_epochs,
+			}]
+		);
+		assert_eq!(
+			last_event(),
+			Event::ServiceFailed { epoch, node: service(2), proven_wrong: true, misses: 1 }
+		);
+	});
+}
+
+#[test]
+fn penalties_of_accounts_without_a_service_node_are_ignored() {
+	ExtBuilder::default().build_and_execute(|| {
+		ProofOfSync::penalise_service(&service(60), true);
+		ProofOfSync::penalise_service(&validator(1), true);
+		assert!(MockRegistry::slashes().is_empty());
+		assert!(Scores::<Test>::get(service(60)).is_none());
+		assert!(Scores::<Test>::get(validator(1)).is_none());
+		assert_eq!(MockRegistry::status(&validator(1)), Some(NodeStatus::Active));
 	});
 }

@@ -1,0 +1,277 @@
+//! The fast executor: the model's layers packed once for a SIMD back-end chosen at run time,
+//! blocks of items run through all layers, batches split over all cores.
+//!
+//! Every back-end computes exactly the arithmetic of `dsync_aivm_core` (the reference
+//! [`ScalarKernel`](dsync_aivm_core::ScalarKernel)): integer sums cannot overflow in any order
+//! and the requantisation is the format's, so outputs and result hashes are bit-identical on
+//! every path, every batch size and every thread count. The tests check that on random models
+//! and on the digits model's reference vectors; [`Engine::new`] also checks the chosen
+//! back-end against the reference before the engine is used.
+//!
+//! | back-end | when | how |
+//! | --- | --- | --- |
+//! | [`Backend::Avx512Vnni`] | x86-64 with AVX-512 F/BW/VNNI | `vpdpbusd`: 64 u8×i8 products per instruction, activations kept as `u8 = i8 + 128` (the bias absorbs the shift), requantisation in 64-bit lanes |
+//! | [`Backend::Avx2`] | x86-64 with AVX2 | `vpmaddwd` on 16-bit operands (exact, unlike the saturating `vpmaddubsw`), scalar requantisation |
+//! | [`Backend::Portable`] | anywhere | the reference kernel of `dsync_aivm_core` |
+
+use dsync_aivm_core::{Model, Scratch};
+use std::{fmt, str::FromStr};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod vnni;
+
+/// Items run through all layers together: big enough to reuse each layer's weights from L1,
+/// small enough that the activations stay in L1/L2.
+pub const BLOCK_ROWS: usize = 128;
+
+/// Batches below this many items per thread run on the calling thread alone.
+pub const MIN_ITEMS_PER_THREAD: usize = 256;
+
+/// The instruction set an [`Engine`] computes with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backend {
+	/// AVX-512 VNNI (`vpdpbusd`).
+	Avx512Vnni,
+	/// AVX2 (`vpmaddwd`).
+	Avx2,
+	/// Plain Rust: the reference kernel.
+	Portable,
+}
+
+impl Backend {
+	/// Its name in flags, metrics and logs.
+	pub const fn name(self) -> &'static str {
+		match self {
+			Backend::Avx512Vnni => "avx512-vnni",
+			Backend::Avx2 => "avx2",
+			Backend::Portable => "portable",
+		}
+	}
+
+	/// Whether this machine can run it.
+	pub fn is_supported(self) -> bool {
+		match self {
+			#[cfg(target_arch = "x86_64")]
+			Backend::Avx512Vnni => {
+				std::is_x86_feature_detected!("avx512f")
+					&& std::is_x86_feature_detected!("avx512bw")
+					&& std::is_x86_feature_detected!("avx512vnni")
+			},
+			#[cfg(target_arch = "x86_64")]
+			Backend::Avx2 => std::is_x86_feature_detected!("avx2"),
+			#[cfg(not(target_arch = "x86_64"))]
+			Backend::Avx512Vnni | Backend::Avx2 => false,
+			Backend::Portable => true,
+		}
+	}
+
+	/// The fastest back-end this machine supports.
+	pub fn best() -> Backend {
+		[Backend::Avx512Vnni, Backend::Avx2]
+			.into_iter()
+			.find(|b| b.is_supported())
+			.unwrap_or(Backend::Portable)
+	}
+
+	/// Every back-end this machine supports, fastest first.
+	pub fn supported() -> Vec<Backend> {
+		[Backend::Avx512Vnni, Backend::Avx2, Backend::Portable]
+			.into_iter()
+			.filter(|b| b.is_supported())
+			.collect()
+	}
+}
+
+impl fmt::Display for Backend {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(self.name())
+	}
+}
+
+impl FromStr for Backend {
+	type Err = String;
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		match s {
+			"avx512-vnni" => Ok(Backend::Avx512Vnni),
+			"avx2" => Ok(Backend::Avx2),
+			"portable" => Ok(Backend::Portable),
+			other => Err(format!("unknown back-end `{other}` (avx512-vnni, avx2, portable)")),
+		}
+	}
+}
+
+/// Why an [`Engine`] could not be made or could not run.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum EngineError {
+	/// The back-end needs instructions this machine does not have.
+	Unsupported(Backend),
+	/// The back-end disagreed with the reference kernel on the self-check (a bug: never
+	/// serve from it).
+	SelfCheckFailed(Backend),
+	/// The inputs are not `batch × input_len` values or the outputs not `batch × output_len`.
+	Shape {
+		/// The length required.
+		expected: usize,
+		/// The length given.
+		found: usize,
+	},
+}
+
+impl fmt::Display for EngineError {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			EngineError::Unsupported(b) => write!(f, "this CPU cannot run the {b} back-end"),
+			EngineError::SelfCheckFailed(b) => {
+				write!(f, "the {b} back-end disagrees with the reference kernel")
+			},
+			EngineError::Shape { expected, found } => {
+				write!(f, "buffer holds {found} values, the batch needs {expected}")
+			},
+		}
+	}
+}
+
+impl std::error::Error for EngineError {}
+
+/// One layer prepared for a back-end.
+enum Prepared {
+	#[cfg(target_arch = "x86_64")]
+	Vnni(Vec<vnni::Layer>),
+	#[cfg(target_arch = "x86_64")]
+	Avx2(Vec<avx2::Layer>),
+	Portable,
+}
+
+/// A model prepared for one back-end, ready to run batches on all cores.
+pub struct Engine {
+	model: Model,
+	backend: Backend,
+	prepared: Prepared,
+	threads: usize,
+}
+
+impl Engine {
+	/// Prepares `model` for `backend`, with `threads` worker threads for large batches
+	/// (0: all cores), and checks the back-end against the reference on pseudo-random inputs.
+	pub fn new(model: Model, backend: Backend, threads: usize) -> Result<Engine, EngineError> {
+		if !backend.is_supported() {
+			return Err(EngineError::Unsupported(backend));
+		}
+		let prepared = match backend {
+			#[cfg(target_arch = "x86_64")]
+			Backend::Avx512Vnni => Prepared::Vnni(vnni::prepare(&model)),
+			#[cfg(target_arch = "x86_64")]
+			Backend::Avx2 => Prepared::Avx2(avx2::prepare(&model)),
+			_ => Prepared::Portable,
+		};
+		let threads = if threads == 0 {
+			std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+		} else {
+			threads
+		};
+		let engine = Engine { model, backend, prepared, threads };
+		engine.self_check()?;
+		Ok(engine)
+	}
+
+	/// [`Engine::new`] with the fastest back-end of this machine and all cores.
+	pub fn best(model: Model) -> Result<Engine, EngineError> {
+		Engine::new(model, Backend::best(), 0)
+	}
+
+	/// The model.
+	pub fn model(&self) -> &Model {
+		&self.model
+	}
+
+	/// The back-end.
+	pub fn backend(&self) -> Backend {
+		self.backend
+	}
+
+	/// The worker threads of a large batch.
+	pub fn threads(&self) -> usize {
+		self.threads
+	}
+
+	/// Runs `inputs` (`[batch][input_len]` `i8`) into `outputs` (`[batch][output_len]` `i32`),
+	/// splitting large batches over the engine's threads.
+	pub fn infer(&self, inputs: &[i8], outputs: &mut [i32]) -> Result<(), EngineError> {
+		let (in_len, out_len) = (self.model.input_len(), self.model.output_len());
+		let batch = inputs.len() / in_len;
+		if inputs.len() != batch * in_len {
+			return Err(EngineError::Shape { expected: (batch + 1) * in_len, found: inputs.len() });
+		}
+		if outputs.len() != batch * out_len {
+			return Err(EngineError::Shape { expected: batch * out_len, found: outputs.len() });
+		}
+		let threads = self.threads.min(batch / MIN_ITEMS_PER_THREAD).max(1);
+		if threads == 1 {
+			self.infer_on_this_thread(inputs, outputs);
+			return Ok(());
+		}
+		let per_thread = batch.div_ceil(threads);
+		std::thread::scope(|scope| {
+			let mut chunks =
+				inputs.chunks(per_thread * in_len).zip(outputs.chunks_mut(per_thread * out_len));
+			let first = chunks.next();
+			for (input, output) in chunks {
+				scope.spawn(move || self.infer_on_this_thread(input, output));
+			}
+			if let Some((input, output)) = first {
+				self.infer_on_this_thread(input, output);
+			}
+		});
+		Ok(())
+	}
+
+	/// Runs a whole batch on the calling thread (shapes already checked).
+	pub(crate) fn infer_on_this_thread(&self, inputs: &[i8], outputs: &mut [i32]) {
+		match &self.prepared {
+			#[cfg(target_arch = "x86_64")]
+			// SAFETY: the engine was only built with this back-end after `is_supported`.
+			Prepared::Vnni(layers) => unsafe { vnni::run(&self.model, layers, inputs, outputs) },
+			#[cfg(target_arch = "x86_64")]
+			// SAFETY: as above.
+			Prepared::Avx2(layers) => unsafe { avx2::run(&self.model, layers, inputs, outputs) },
+			Prepared::Portable => {
+				let batch = inputs.len() / self.model.input_len();
+				let mut scratch = Scratch::for_model(&self.model, BLOCK_ROWS);
+				// Shapes were checked by the caller, so this cannot fail.
+				let _ = self.model.infer_batch(inputs, batch, &mut scratch, outputs);
+			},
+		}
+	}
+
+	/// Compares the back-end with the reference kernel on 97 pseudo-random items (full-range
+	/// inputs, so every requantisation branch and saturation is exercised).
+	fn self_check(&self) -> Result<(), EngineError> {
+		let (in_len, out_len) = (self.model.input_len(), self.model.output_len());
+		let batch = 97;
+		let inputs = pseudo_random_inputs(batch * in_len, 0x5eed);
+		let mut expected = vec![0; batch * out_len];
+		let mut scratch = Scratch::for_model(&self.model, 7);
+		let reference = self.model.infer_batch(&inputs, batch, &mut scratch, &mut expected);
+		let mut found = vec![0; batch * out_len];
+		self.infer_on_this_thread(&inputs, &mut found);
+		if reference.is_err() || found != expected {
+			return Err(EngineError::SelfCheckFailed(self.backend));
+		}
+		Ok(())
+	}
+}
+
+/// `len` deterministic pseudo-random `i8` (xorshift), for self-checks and benchmarks.
+pub fn pseudo_random_inputs(len: usize, seed: u64) -> Vec<i8> {
+	let mut state = seed | 1;
+	(0..len)
+		.map(|_| {
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			(state >> 32) as i8
+		})
+		.collect()
+}

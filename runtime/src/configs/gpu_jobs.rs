@@ -1,0 +1,80 @@
+//! GPU jobs: escrowed inference jobs served by the registry's GPU providers.
+//!
+//! - Providers are the `Active` service nodes of `NodeRegistry` that offer `GpuInference` and
+//!   serve the job's model, drawn by their Proof-of-Sync score (a provider with a zero score is
+//!   never drawn).
+//! - Clients pay through `Tokenomics` (the GPU-inference burn share applies there); delivered
+//!   items are reported to Proof of Sync as usage, which weighs into the providers' epoch
+//!   rewards.
+//! - A provider that does not deliver or dissents from the majority gets a Proof-of-Sync miss; a
+//!   result proven wrong by on-chain re-execution suspends the node and schedules a slash of
+//!   Proof of Sync's `wrong_answer_slash` (deferred and cancellable like every slash).
+
+use crate::{
+	configs::depin::{ChallengeRandomness, MaxServiceNodes},
+	AccountId, Balances, NodeRegistry, ProofOfSync, Runtime, RuntimeHoldReason, Tokenomics,
+};
+use dsync_primitives::traits::{ModelId, NodeRegistry as _};
+use frame_support::{
+	traits::{ConstU32, Get},
+	weights::Weight,
+};
+use frame_system::EnsureRoot;
+use pallet_gpu_jobs::{PenaltyReason, ProviderSource};
+use sp_runtime::Perbill;
+
+/// GPU providers from the node registry, scored by Proof of Sync.
+pub struct RegistryProviders;
+
+impl ProviderSource<AccountId> for RegistryProviders {
+	fn eligible(model: ModelId, max: u32) -> alloc::vec::Vec<(AccountId, Perbill)> {
+		let max = usize::try_from(max).unwrap_or(usize::MAX);
+		NodeRegistry::gpu_providers(model, u32::MAX)
+			.into_iter()
+			.filter_map(|owner| {
+				let score = pallet_proof_of_sync::Scores::<Runtime>::get(&owner)?.score;
+				(!score.is_zero()).then_some((owner, score))
+			})
+			.take(max)
+			.collect()
+	}
+
+	/// Beyond the benchmark, where every provider examined is eligible: one node record and one
+	/// score per GPU provider that serves another model or has no score, up to every service
+	/// node.
+	fn eligible_overhead() -> Weight {
+		<Runtime as frame_system::Config>::DbWeight::get()
+			.reads(2 * u64::from(<MaxServiceNodes as Get<u32>>::get()))
+	}
+
+	fn owner_of_key(key: &AccountId) -> Option<AccountId> {
+		NodeRegistry::node_of_key(key)
+	}
+
+	fn penalise(provider: &AccountId, reason: PenaltyReason) {
+		ProofOfSync::penalise_service(provider, reason == PenaltyReason::WrongResult);
+	}
+}
+
+impl pallet_gpu_jobs::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Payment = Tokenomics;
+	type Providers = RegistryProviders;
+	type Usage = ProofOfSync;
+	type Randomness = ChallengeRandomness;
+	type AuthorityId = pallet_gpu_jobs::crypto::GpuJobsAuthId;
+	type ModelOrigin = EnsureRoot<AccountId>;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type MaxModelBytes = ConstU32<65_536>;
+	type MaxInlineInput = ConstU32<4096>;
+	type MaxReplication = ConstU32<7>;
+	type MaxCandidates = ConstU32<256>;
+	type MaxOpenJobs = ConstU32<10_000>;
+	type MaxJobsPerBlockSettled = ConstU32<32>;
+	type MaxExpiriesPerBlock = ConstU32<64>;
+	type MaxUrlLen = ConstU32<256>;
+	type WeightInfo = pallet_gpu_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::GpuJobsBenchmarkHelper;
+}

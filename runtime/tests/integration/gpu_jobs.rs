@@ -1,0 +1,352 @@
+//! GPU jobs across pallets: GPU providers registered in `NodeRegistry` and scored by Proof of
+//! Sync are drawn for a job of the genesis digits model; they commit and reveal through their
+//! off-chain keys with real signed transactions; the client pays through `Tokenomics` (the burn
+//! share leaves the issuance), Proof of Sync records the usage, and failures become Proof-of-Sync
+//! misses, suspensions and slashes. The development preset, with its short job periods.
+
+use crate::chain::{free, signed, signed_by_pair, total_issuance, TestChain};
+use dsync_aivm_core::{models::DIGITS_64_128_64_10, result_hash, Model};
+use dsync_primitives::{
+	traits::{NodeRegistry as _, NodeRole, NodeStatus, ServiceKind, SlashReason},
+	AccountId, Balance,
+};
+use dsync_runtime::{
+	configs::tokenomics::TreasuryAccount, genesis_config_presets::DEVELOPMENT, BalancesCall,
+	GpuJobs, NodeRegistry, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, System,
+};
+use frame_support::traits::fungible::InspectHold;
+use pallet_gpu_jobs::{commitment_of, Event as JobEvent, JobInput, PenaltyReason};
+use pallet_proof_of_sync::Event as PosEvent;
+use sp_core::{sr25519, Pair as _, H256};
+use sp_keyring::Sr25519Keyring::{self, *};
+use sp_runtime::{MultiAddress, Perbill};
+
+/// The genesis id of the digits model.
+const DIGITS: u32 = 0;
+/// The salt of every commitment.
+const SALT: [u8; 32] = [0x5a; 32];
+/// What each provider key gets for fees paid up front (refunded on success).
+const KEY_FUNDS: Balance = 10 * dsync_primitives::currency::DSYNC;
+
+fn account_of(key: &sr25519::Pair) -> AccountId {
+	AccountId::from(key.public())
+}
+
+/// Submit `call` from `who` in its own block; require success; the block's events.
+fn run(chain: &mut TestChain, who: Sr25519Keyring, call: RuntimeCall) -> Vec<RuntimeEvent> {
+	let xt = chain.execute(|| signed(who, call));
+	assert_eq!(chain.next_block(vec![xt]), vec![Ok(Ok(()))]);
+	chain.events()
+}
+
+/// Submit `call` signed by the off-chain key `key`; require success; the block's events.
+fn run_key(chain: &mut TestChain, key: &sr25519::Pair, call: RuntimeCall) -> Vec<RuntimeEvent> {
+	let who = account_of(key);
+	let xt = chain.execute(|| signed_by_pair(key, System::account_nonce(&who), call));
+	assert_eq!(chain.next_block(vec![xt]), vec![Ok(Ok(()))]);
+	chain.events()
+}
+
+/// `owner` registers a GPU service node serving the digits model with off-chain `key`, which
+/// Proof of Sync has activated and scored (set directly: the probing itself is covered by the
+/// Proof-of-Sync tests).
+fn gpu_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &sr25519::Pair) {
+	run(
+		chain,
+		owner,
+		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+			dest: MultiAddress::Id(account_of(key)),
+			value: KEY_FUNDS,
+		}),
+	);
+	let declaration = pallet_node_registry::Declaration {
+		resources: pallet_node_registry::Resources {
+			cpu_cores: 8,
+			memory_mib: 16 * 1024,
+			storage_gib: 100,
+			bandwidth_mbps: 100,
+			gpus: vec![pallet_node_registry::GpuSpec {
+				model: b"RTX 4090".to_vec().try_into().unwrap(),
+				count: 1,
+				memory_mib: 24 * 1024,
+			}]
+			.try_into()
+			.unwrap(),
+		},
+		services: vec![ServiceKind::GpuInference].try_into().unwrap(),
+		models: vec![DIGITS].try_into().unwrap(),
+		endpoint: b"http://127.0.0.1:9955".to_vec().try_into().unwrap(),
+	};
+	let bond = chain.execute(|| NodeRegistry::minimum_bond(&declaration));
+	run(
+		chain,
+		owner,
+		RuntimeCall::NodeRegistry(pallet_node_registry::Call::register {
+			role: NodeRole::Service,
+			declaration,
+			offchain_key: account_of(key),
+			bond,
+		}),
+	);
+	let owner = owner.to_account_id();
+	chain.execute(|| {
+		NodeRegistry::set_status(&owner, NodeStatus::Active).unwrap();
+		pallet_proof_of_sync::Scores::<Runtime>::insert(
+			&owner,
+			pallet_proof_of_sync::NodeScore {
+				score: Perbill::from_percent(80),
+				..Default::default()
+			},
+		);
+	});
+}
+
+/// The digits model's logits for `input`, as the runtime re-executes them.
+fn logits(input: &[i8]) -> Vec<i32> {
+	Model::parse(DIGITS_64_128_64_10).unwrap().evaluate(input).unwrap()
+}
+
+/// An 8×8 "one": a vertical stroke.
+fn one() -> Vec<i8> {
+	(0..64).map(|i| if i % 8 == 4 { 16 } else { 0 }).collect()
+}
+
+fn escrow_of(who: &AccountId) -> Balance {
+	let reason: RuntimeHoldReason = pallet_gpu_jobs::HoldReason::Escrow.into();
+	pallet_balances::Pallet::<Runtime>::balance_on_hold(&reason, who)
+}
+
+/// Post a one-item job of the digits model from `client` with `k` providers at the price
+/// floor, due `blocks` after the block it lands in; returns its id, the drawn providers and
+/// the price.
+fn post(
+	chain: &mut TestChain,
+	client: Sr25519Keyring,
+	k: u8,
+	blocks: u32,
+) -> (u64, Vec<AccountId>, Balance) {
+	let price = dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
+	// The job lands in the next block: its deadline is `blocks` after that.
+	let deadline = chain.execute(|| System::block_number()) + 1 + blocks;
+	let events = run(
+		chain,
+		client,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+			model: DIGITS,
+			input: JobInput::Inline(one().try_into().unwrap()),
+			replication: k,
+			price_per_provider: price,
+			deadline,
+		}),
+	);
+	let (job, providers) = events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, providers, .. }) => {
+				Some((*job, providers.clone()))
+			},
+			_ => None,
+		})
+		.expect("the job was posted");
+	(job.into(), providers, price)
+}
+
+fn run_until(chain: &mut TestChain, done: impl Fn(&[RuntimeEvent]) -> bool) -> Vec<RuntimeEvent> {
+	for _ in 0..40 {
+		chain.next_block(vec![]);
+		let events = chain.events();
+		if done(&events) {
+			return events;
+		}
+	}
+	panic!("the awaited event did not come within 40 blocks");
+}
+
+#[test]
+fn a_job_is_computed_revealed_paid_with_burn_and_counted_as_usage() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let key = sr25519::Pair::from_seed(&[0x61; 32]);
+	gpu_provider(&mut chain, Bob, &key);
+	let (bob, charlie) = (Bob.to_account_id(), Charlie.to_account_id());
+	let charlie_before = chain.execute(|| free(&charlie));
+
+	let (job, providers, price) = post(&mut chain, Charlie, 1, 8);
+	assert_eq!(providers, vec![bob.clone()]);
+	chain.execute(|| assert_eq!(escrow_of(&charlie), price));
+
+	// The provider's worker computes the item and commits, then reveals.
+	let result = H256(result_hash(&logits(&one())));
+	let job_id = job as pallet_gpu_jobs::JobId;
+	let commitment = commitment_of(job_id, &bob, &result, &SALT);
+	run_key(
+		&mut chain,
+		&key,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
+	);
+	let bob_before = chain.execute(|| free(&bob));
+	let (issuance_before, treasury_before) =
+		chain.execute(|| (total_issuance(), free(&TreasuryAccount::get())));
+	let events = run_key(
+		&mut chain,
+		&key,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
+			job: job_id,
+			result,
+			salt: SALT,
+		}),
+	);
+
+	// Settled at once (every provider revealed): 10 % burned, 5 % to the treasury, 85 % to Bob.
+	let settled = events.iter().find_map(|e| match e {
+		RuntimeEvent::GpuJobs(JobEvent::JobSettled {
+			result: r,
+			winners,
+			paid,
+			burned,
+			refunded,
+			..
+		}) => Some((*r, winners.clone(), *paid, *burned, *refunded)),
+		_ => None,
+	});
+	let burn = price / 10;
+	assert_eq!(settled, Some((result, vec![bob.clone()], price, burn, 0)), "{events:?}");
+	chain.execute(|| {
+		assert_eq!(escrow_of(&charlie), 0);
+		assert_eq!(free(&bob) - bob_before, price - burn - price / 20);
+		assert_eq!(free(&TreasuryAccount::get()) - treasury_before, price / 20);
+		// The burn left the issuance (the reveal itself was free: no fee burned).
+		assert_eq!(issuance_before - total_issuance(), burn);
+		// Charlie paid the price and the fee of posting, nothing else.
+		assert!(charlie_before - free(&charlie) >= price);
+		// Proof of Sync counted the delivered item for Bob and the consumption for Charlie.
+		let units =
+			u64::from(pallet_gpu_jobs::Models::<Runtime>::get(DIGITS).unwrap().units_per_item);
+		assert_eq!(pallet_proof_of_sync::ProviderUsage::<Runtime>::get(&bob), units);
+		assert_eq!(pallet_proof_of_sync::EpochUsage::<Runtime>::get(&bob), units);
+		assert_eq!(
+			pallet_proof_of_sync::ClientUsage::<Runtime>::get(&charlie, ServiceKind::GpuInference),
+			units
+		);
+		assert!(
+			pallet_gpu_jobs::Jobs::<Runtime>::get(job_id).is_none(),
+			"an ended job leaves state"
+		);
+	});
+}
+
+#[test]
+fn a_job_nobody_answers_is_refunded_and_the_provider_misses() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let key = sr25519::Pair::from_seed(&[0x62; 32]);
+	gpu_provider(&mut chain, Bob, &key);
+	let (bob, charlie) = (Bob.to_account_id(), Charlie.to_account_id());
+	let (job, _, price) = post(&mut chain, Charlie, 1, 6);
+	let free_after_posting = chain.execute(|| free(&charlie));
+
+	let events = run_until(&mut chain, |events| {
+		events
+			.iter()
+			.any(|e| matches!(e, RuntimeEvent::GpuJobs(JobEvent::JobExpired { .. })))
+	});
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::JobExpired { job: j, refunded }) if u64::from(*j) == job && *refunded == price
+	)));
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::ProviderPenalised { provider, reason: PenaltyReason::NoShow, .. }) if *provider == bob
+	)));
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::ProofOfSync(PosEvent::ServiceFailed { node, proven_wrong: false, misses: 1, .. }) if *node == bob
+	)));
+	chain.execute(|| {
+		assert_eq!(escrow_of(&charlie), 0);
+		assert_eq!(free(&charlie), free_after_posting + price, "the whole escrow came back");
+		assert_eq!(NodeRegistry::node(&bob).unwrap().status, NodeStatus::Active, "one miss");
+	});
+}
+
+#[test]
+fn a_wrong_result_is_proven_by_re_execution_and_slashed() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let (honest, liar) =
+		(sr25519::Pair::from_seed(&[0x63; 32]), sr25519::Pair::from_seed(&[0x64; 32]));
+	gpu_provider(&mut chain, Bob, &honest);
+	gpu_provider(&mut chain, Dave, &liar);
+	let (bob, dave) = (Bob.to_account_id(), Dave.to_account_id());
+	let (job, mut providers, price) = post(&mut chain, Charlie, 2, 8);
+	providers.sort();
+	let mut expected = vec![bob.clone(), dave.clone()];
+	expected.sort();
+	assert_eq!(providers, expected);
+	let job_id = job as pallet_gpu_jobs::JobId;
+
+	let right = H256(result_hash(&logits(&one())));
+	let wrong = H256::repeat_byte(0x77);
+	for (key, owner, result) in [(&honest, &bob, right), (&liar, &dave, wrong)] {
+		let commitment = commitment_of(job_id, owner, &result, &SALT);
+		run_key(
+			&mut chain,
+			key,
+			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
+		);
+	}
+	run_key(
+		&mut chain,
+		&honest,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
+			job: job_id,
+			result: right,
+			salt: SALT,
+		}),
+	);
+	let events = run_key(
+		&mut chain,
+		&liar,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
+			job: job_id,
+			result: wrong,
+			salt: SALT,
+		}),
+	);
+	// One of two is no majority: disputed.
+	assert!(
+		events
+			.iter()
+			.any(|e| matches!(e, RuntimeEvent::GpuJobs(JobEvent::JobDisputed { .. }))),
+		"{events:?}"
+	);
+
+	// Anyone re-executes the item on chain: the honest result wins, the liar is proven wrong.
+	let events = run(
+		&mut chain,
+		Eve,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::resolve_by_execution {
+			job: job_id,
+			item_index: 0,
+			batch_item: None,
+			claims: Default::default(),
+		}),
+	);
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::JobSettled { winners, paid, .. }) if *winners == vec![bob.clone()] && *paid == price
+	)), "{events:?}");
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::ProviderPenalised { provider, reason: PenaltyReason::WrongResult, .. }) if *provider == dave
+	)));
+	chain.execute(|| {
+		assert_eq!(NodeRegistry::node(&dave).unwrap().status, NodeStatus::Suspended);
+		let slashes: Vec<_> = pallet_node_registry::PendingSlashes::<Runtime>::iter_values()
+			.filter(|slash| slash.node == dave)
+			.collect();
+		assert_eq!(slashes.len(), 1);
+		assert_eq!(slashes[0].reason, SlashReason::WrongResult);
+		assert_eq!(escrow_of(&Charlie.to_account_id()), 0);
+		// A suspended provider is no longer drawn.
+		assert_eq!(NodeRegistry::gpu_providers(DIGITS, 10), vec![bob.clone()]);
+	});
+	chain.execute(|| assert!(GpuJobs::job_view(job_id).is_none(), "a resolved job leaves state"));
+}
