@@ -11,7 +11,7 @@ source scripts/env.sh
 # overwrite the one the normal node embeds (both live under <target>/release/wbuild).
 export CARGO_TARGET_DIR="${BENCH_CARGO_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
 pallets=("$@")
-[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync)
+[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync pallet_gpu_jobs)
 cargo build --release --locked -p dsync-node --features runtime-benchmarks
 for pallet in "${pallets[@]}"; do
 	name="${pallet#pallet_}"

@@ -13,7 +13,7 @@
 //! - requests are bounded ([`MAX_REQUEST_BYTES`] of head, [`REQUEST_TIMEOUT`] to send it);
 //! - at most `--probe-max-connections` connections are served at once (others get `503`), and a
 //!   token bucket limits answers to `--probe-rate-limit` per second with bursts of the same size
-//!   (beyond it: `429`): a probe costs a signature and 256 hashes, so flooding the endpoint cannot
+//!   (beyond it: `429`): a probe costs a signature and one digits inference (the compute challenge), so flooding the endpoint cannot
 //!   take the node's CPU from block import;
 //! - every source address has its own, smaller budget checked first: at most
 //!   [`MAX_CONNECTIONS_PER_PEER`] connections at once and `--probe-peer-rate-limit` answers per

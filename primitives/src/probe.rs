@@ -48,24 +48,40 @@ pub const PROBE_PATH: &str = "/dsync/probe/";
 /// Upper bound of a probe answer's body, in bytes. A longer body is malformed.
 pub const MAX_PROBE_RESPONSE_BYTES: usize = 512;
 
-/// Rounds of the compute challenge.
-///
-/// Small enough that the runtime re-computes it for every revealed report at negligible cost
-/// (256 Blake2-256 hashes of 32 bytes), large enough that an answer cannot be produced without
-/// doing the work.
-pub const CHALLENGE_ROUNDS: u32 = 256;
+/// The model of the compute challenge: the network's digits classifier
+/// ([`dsync_aivm_core::models::DIGITS_64_128_64_10`]).
+pub const CHALLENGE_MODEL: &[u8] = dsync_aivm_core::models::DIGITS_64_128_64_10;
 
-/// The compute challenge: `CHALLENGE_ROUNDS` iterations of Blake2-256, starting from
-/// `blake2_256(PROBE_CONTEXT ++ seed)`.
-///
-/// Deterministic, so both the verifier and the runtime recompute it. Once the deterministic
-/// inference core exists, an inference challenge joins it.
-pub fn compute_challenge(seed: &[u8; 32]) -> [u8; 32] {
-	let mut state = sp_crypto_hashing::blake2_256(&(PROBE_CONTEXT, seed).encode());
-	for _ in 1..CHALLENGE_ROUNDS {
-		state = sp_crypto_hashing::blake2_256(&state);
+/// The input of the compute challenge for `seed`: 64 pixel values `0..=16` (what the digits
+/// model reads), value `i` being byte `i % 32` of `h[i / 32]` modulo 17, where
+/// `h[j] = blake2_256(SCALE((PROBE_CONTEXT, seed, j as u8)))`.
+pub fn challenge_input(seed: &[u8; 32]) -> [i8; 64] {
+	let halves =
+		[0u8, 1].map(|j| sp_crypto_hashing::blake2_256(&(PROBE_CONTEXT, seed, j).encode()));
+	let mut input = [0i8; 64];
+	for (i, value) in input.iter_mut().enumerate() {
+		let byte = halves.get(i / 32).and_then(|half| half.get(i % 32)).copied().unwrap_or(0);
+		// At most 16, so the cast is exact.
+		*value = (byte % 17) as i8;
 	}
-	state
+	input
+}
+
+/// The compute challenge: one inference of the deterministic inference core, the
+/// [`CHALLENGE_MODEL`] on [`challenge_input`]`(seed)`, answered as its result hash
+/// ([`dsync_aivm_core::result_hash`] of the ten logits).
+///
+/// Deterministic and bit-exact on every machine, so the verifier's worker and the runtime
+/// recompute it (about 17,000 integer multiply-adds) and a node's `aivm` server gives the same
+/// hash for the same input. Were the bundled model ever unreadable, the answer would be 32 zero
+/// bytes, the same for everyone.
+pub fn compute_challenge(seed: &[u8; 32]) -> [u8; 32] {
+	let input = challenge_input(seed);
+	dsync_aivm_core::Model::parse(CHALLENGE_MODEL)
+		.ok()
+		.and_then(|model| model.evaluate(&input).ok())
+		.map(|logits| dsync_aivm_core::result_hash(&logits))
+		.unwrap_or_default()
 }
 
 /// What a service node answers to a probe, before its signature.
@@ -198,6 +214,20 @@ mod tests {
 			finalized_hash: H256::repeat_byte(2),
 			compute: compute_challenge(&seed),
 		}
+	}
+
+	#[test]
+	fn the_compute_challenge_is_one_inference_of_the_digits_model() {
+		let seed = [7u8; 32];
+		let input = challenge_input(&seed);
+		assert!(input.iter().all(|v| (0..=16).contains(v)));
+		assert_ne!(input, challenge_input(&[8u8; 32]));
+		let model =
+			dsync_aivm_core::Model::parse(CHALLENGE_MODEL).expect("the bundled model parses");
+		let logits = model.evaluate(&input).expect("64 inputs");
+		assert_eq!(logits.len(), 10);
+		assert_eq!(compute_challenge(&seed), dsync_aivm_core::result_hash(&logits));
+		assert_ne!(compute_challenge(&seed), [0u8; 32]);
 	}
 
 	#[test]

@@ -16,7 +16,7 @@
 //      bootnode A. B syncs from A.
 //   2. B's probe endpoint: /dsync/health 200 "ok"; 503 while B has no `dsyn` key; after
 //      author_insertKey('dsyn', '//Bob//probe') a 200-byte SCALE SignedProbeAnswer (seed echoed,
-//      compute challenge right, sr25519 signature by //Bob//probe); 400 for malformed seeds.
+//      compute challenge (one digits inference, checked against aivm) right, sr25519 signature by //Bob//probe); 400 for malformed seeds.
 //   3. `//Alice//dsync` is inserted as A's `dsyn` key (the verifier's off-chain worker signs its
 //      commit/reveal transactions with it) and gets 100 DSYNC for the (refunded) fees.
 //   4. `//Bob//probe` (B's `dsyn` key; B's GPU worker signs its job commit/reveal with it) gets
@@ -50,7 +50,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
-import { compactAddLength, stringToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
+import { compactAddLength, hexToU8a, stringToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
 import { blake2AsHex, blake2AsU8a, cryptoWaitReady, randomAsU8a, sr25519Verify } from '@polkadot/util-crypto';
 
 import {
@@ -150,7 +150,6 @@ const DIGIT_ONE = [
 // signature [u8;64] = 200 bytes. Signed payload and challenge input are SCALE tuples whose first
 // element is the context &[u8] (so it carries a compact length prefix).
 const PROBE_CONTEXT = stringToU8a('dsync/probe/v1');
-const CHALLENGE_ROUNDS = 256;
 const SIGNED_ANSWER_LEN = 200;
 const ANSWER_LEN = 136;
 
@@ -430,7 +429,9 @@ async function gpuModel(apiLike, id) {
   const record = unwrapOption(await apiLike.query.gpuJobs.models(id));
   if (!record) throw new Error(`GpuJobs has no model ${id} (does the development genesis register the digits model?)`);
   return {
-    hash: field(record, 'hash').toHex(),
+    // Not field(record, 'hash'): a codec's own `hash` (of its encoding) shadows the field, which
+    // @polkadot/types keeps under another key; the JSON form has the field itself.
+    hash: String(record.toJSON().hash).toLowerCase(),
     inputLen: num(field(record, 'inputLen')),
     outputLen: num(field(record, 'outputLen')),
     unitsPerItem: big(field(record, 'unitsPerItem')),
@@ -650,11 +651,30 @@ async function httpGet(url) {
 const probeBase = () => `http://127.0.0.1:${ports.probe}`;
 const probeUrl = (seedHex) => `${probeBase()}/dsync/probe/${seedHex}`;
 
-/** compute_challenge(seed): 256 rounds of Blake2-256 from blake2_256(SCALE((context, seed))). */
-function computeChallenge(seed) {
-  let state = blake2AsU8a(u8aConcat(compactAddLength(PROBE_CONTEXT), seed), 256);
-  for (let i = 1; i < CHALLENGE_ROUNDS; i += 1) state = blake2AsU8a(state, 256);
-  return state;
+/**
+ * challenge_input(seed): 64 pixels 0..=16, value i = byte (i % 32) of
+ * blake2_256(SCALE((context, seed, i / 32 as u8))) modulo 17 (dsync_primitives::probe).
+ */
+function challengeInput(seed) {
+  const halves = [0, 1].map((j) =>
+    blake2AsU8a(u8aConcat(compactAddLength(PROBE_CONTEXT), seed, new Uint8Array([j])), 256),
+  );
+  return Array.from({ length: 64 }, (_, i) => halves[Math.floor(i / 32)][i % 32] % 17);
+}
+
+/**
+ * compute_challenge(seed): the result hash of the digits model on challengeInput(seed). The
+ * model is not re-implemented here: aivm (bit-exact with the runtime's executor) computes it.
+ */
+async function computeChallenge(seed) {
+  const res = await fetch(`${aivm.baseUrl}/v1/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'digits', inputs: [challengeInput(seed)], hashes: true }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 200, `aivm answered ${res.status}`);
+  return hexToU8a((await res.json()).hashes[0]);
 }
 
 /** Splits the SCALE bytes of a SignedProbeAnswer. */
@@ -846,7 +866,7 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.equal(res.body.length, SIGNED_ANSWER_LEN, `probe body is ${res.body.length} bytes`);
     const answer = decodeSignedAnswer(res.body);
     assert.ok(u8aEq(answer.seed, seed), 'the answer does not echo the seed');
-    assert.ok(u8aEq(answer.compute, computeChallenge(seed)), 'the compute challenge result is wrong');
+    assert.ok(u8aEq(answer.compute, await computeChallenge(seed)), 'the compute challenge result is wrong');
     const payload = u8aConcat(compactAddLength(PROBE_CONTEXT), answer.answer);
     assert.ok(sr25519Verify(payload, answer.signature, bobProbe.publicKey), 'the answer is not signed by //Bob//probe');
     assert.ok(!sr25519Verify(payload, answer.signature, aliceDsync.publicKey), 'signature verifies with an unrelated key');

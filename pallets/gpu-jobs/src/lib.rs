@@ -142,8 +142,10 @@
 //!
 //! - `outputs`: one array per item, in the same order, each exactly `output_len` integers in the
 //!   `i32` range;
-//! - `hashes` (the items' `result_hash`es) and any other field are ignored: the worker computes the
-//!   result from `outputs` itself and never trusts the server's hashes.
+//! - `hashes` (the items' `result_hash`es, sent when the request asks with `"hashes":true`) and
+//!   any other field are ignored: the worker computes the result from `outputs` itself and never
+//!   trusts the server's hashes. The `aivm` crate implements this contract (and more: see its
+//!   docs).
 //!
 //! Any other status, a body over 16 MiB, invalid JSON, a missing `outputs`, or a wrong number of
 //! items or values per item fails the attempt; so does no answer within 10 seconds. A failed
@@ -839,8 +841,10 @@ pub mod pallet {
 		/// `batch_item` is required for a batch job (the item's input and its proof against the
 		/// job's `inputs_hash`) and ignored for an inline job. `claims` give, for a job of more
 		/// than one item, each distinct revealed result's leaf at the item with its proof; a
-		/// one-item job needs none. Origin: any signed account; the call pays its (worst-case)
-		/// weight. Fails with [`Error::UnknownJob`], [`Error::NotDisputed`],
+		/// one-item job needs none. Origin: any signed account. A successful call is free
+		/// (`Pays::No`): it ends the dispute, so it cannot be repeated, and its cost falls on the
+		/// loser, whose result was proven wrong and who is penalised (in the runtime: suspended
+		/// and slashed); a failing call pays its fee. Fails with [`Error::UnknownJob`], [`Error::NotDisputed`],
 		/// [`Error::DisputeClosed`], [`Error::InvalidItemIndex`], [`Error::MissingBatchItem`],
 		/// [`Error::InvalidItemInput`], [`Error::InvalidInputProof`], [`Error::MissingClaim`],
 		/// [`Error::UnexpectedClaim`], [`Error::InvalidClaimProof`] or
@@ -854,9 +858,10 @@ pub mod pallet {
 			item_index: u32,
 			batch_item: Option<BatchItem>,
 			claims: BoundedVec<ResultClaim, T::MaxReplication>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_resolve_by_execution(who, job, item_index, batch_item, claims)
+			Self::do_resolve_by_execution(who, job, item_index, batch_item, claims)?;
+			Ok(Pays::No.into())
 		}
 
 		/// Set the timing parameters. Open jobs keep the windows they were posted with.

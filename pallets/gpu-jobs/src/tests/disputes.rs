@@ -13,13 +13,17 @@ fn resolve(
 	batch: Option<BatchItem>,
 	claims: Vec<ResultClaim>,
 ) -> sp_runtime::DispatchResult {
-	GpuJobs::resolve_by_execution(
+	let info = GpuJobs::resolve_by_execution(
 		RuntimeOrigin::signed(BOB),
 		id,
 		item,
 		batch,
 		BoundedVec::try_from(claims).expect("at most MaxReplication claims"),
 	)
+	.map_err(|error| error.error)?;
+	// A successful resolution is free: the loser pays through its penalty.
+	assert_eq!(info.pays_fee, frame_support::dispatch::Pays::No);
+	Ok(())
 }
 
 /// A one-item job with `k` providers revealing `results` (the rest never commit), concluded.
