@@ -145,81 +145,59 @@ pub unsafe fn run(model: &Model, layers: &[Layer], inputs: &[i8], outputs: &mut 
 	}
 }
 
+/// Calls `$tile::<B, I>($layer, $input, $output, block, item)` for every tile of up to
+/// [`TILE_BLOCKS`] output blocks and [`TILE_ITEMS`] items of a layer over `$count` items, with
+/// the tile size as constants so each tile's loops unroll into registers.
+macro_rules! for_each_tile {
+	($tile:ident, $layer:expr, $input:expr, $output:expr, $count:expr) => {{
+		let (layer, count) = ($layer, $count);
+		let mut block = 0;
+		while block < layer.blocks {
+			let tile_blocks = TILE_BLOCKS.min(layer.blocks - block);
+			let mut item = 0;
+			while item < count {
+				let tile_items = TILE_ITEMS.min(count - item);
+				macro_rules! call {
+					($b:literal, $i:literal) => {
+						$tile::<$b, $i>(layer, $input, $output, block, item)
+					};
+				}
+				match (tile_blocks, tile_items) {
+					(4, 4) => call!(4, 4),
+					(4, 3) => call!(4, 3),
+					(4, 2) => call!(4, 2),
+					(4, _) => call!(4, 1),
+					(3, 4) => call!(3, 4),
+					(3, 3) => call!(3, 3),
+					(3, 2) => call!(3, 2),
+					(3, _) => call!(3, 1),
+					(2, 4) => call!(2, 4),
+					(2, 3) => call!(2, 3),
+					(2, 2) => call!(2, 2),
+					(2, _) => call!(2, 1),
+					(_, 4) => call!(1, 4),
+					(_, 3) => call!(1, 3),
+					(_, 2) => call!(1, 2),
+					(_, _) => call!(1, 1),
+				}
+				item += tile_items;
+			}
+			block += tile_blocks;
+		}
+	}};
+}
+
 /// A hidden layer over `count` items: `input` rows of `stride(in_len)` into `output` rows of
 /// `stride(out_len)`, both `u8`-shifted.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 unsafe fn layer_u8(layer: &Layer, input: &[u8], output: &mut [u8], count: usize) {
-	let mut block = 0;
-	while block < layer.blocks {
-		let tile_blocks = TILE_BLOCKS.min(layer.blocks - block);
-		let mut item = 0;
-		while item < count {
-			let tile_items = TILE_ITEMS.min(count - item);
-			macro_rules! tile {
-				($b:literal, $i:literal) => {
-					tile_u8::<$b, $i>(layer, input, output, block, item)
-				};
-			}
-			match (tile_blocks, tile_items) {
-				(4, 4) => tile!(4, 4),
-				(4, 3) => tile!(4, 3),
-				(4, 2) => tile!(4, 2),
-				(4, _) => tile!(4, 1),
-				(3, 4) => tile!(3, 4),
-				(3, 3) => tile!(3, 3),
-				(3, 2) => tile!(3, 2),
-				(3, _) => tile!(3, 1),
-				(2, 4) => tile!(2, 4),
-				(2, 3) => tile!(2, 3),
-				(2, 2) => tile!(2, 2),
-				(2, _) => tile!(2, 1),
-				(_, 4) => tile!(1, 4),
-				(_, 3) => tile!(1, 3),
-				(_, 2) => tile!(1, 2),
-				(_, _) => tile!(1, 1),
-			}
-			item += tile_items;
-		}
-		block += tile_blocks;
-	}
+	for_each_tile!(tile_u8, layer, input, &mut *output, count)
 }
 
 /// The last layer over `count` items into `i32` outputs of `out_len` per item.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 unsafe fn layer_logits(layer: &Layer, input: &[u8], output: &mut [i32], count: usize) {
-	let mut block = 0;
-	while block < layer.blocks {
-		let tile_blocks = TILE_BLOCKS.min(layer.blocks - block);
-		let mut item = 0;
-		while item < count {
-			let tile_items = TILE_ITEMS.min(count - item);
-			macro_rules! tile {
-				($b:literal, $i:literal) => {
-					tile_logits::<$b, $i>(layer, input, output, block, item)
-				};
-			}
-			match (tile_blocks, tile_items) {
-				(4, 4) => tile!(4, 4),
-				(4, 3) => tile!(4, 3),
-				(4, 2) => tile!(4, 2),
-				(4, _) => tile!(4, 1),
-				(3, 4) => tile!(3, 4),
-				(3, 3) => tile!(3, 3),
-				(3, 2) => tile!(3, 2),
-				(3, _) => tile!(3, 1),
-				(2, 4) => tile!(2, 4),
-				(2, 3) => tile!(2, 3),
-				(2, 2) => tile!(2, 2),
-				(2, _) => tile!(2, 1),
-				(_, 4) => tile!(1, 4),
-				(_, 3) => tile!(1, 3),
-				(_, 2) => tile!(1, 2),
-				(_, _) => tile!(1, 1),
-			}
-			item += tile_items;
-		}
-		block += tile_blocks;
-	}
+	for_each_tile!(tile_logits, layer, input, &mut *output, count)
 }
 
 /// The accumulators of a tile: `B` output blocks from `block`, `I` items from `item`.

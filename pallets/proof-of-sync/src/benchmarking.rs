@@ -320,7 +320,7 @@ mod benchmarks {
 		}
 		MaxEpochUsage::<T>::put(u64::from(n));
 		Targets::<T>::put(BoundedVec::truncate_from(targets.clone()));
-		Verifiers::<T>::put(BoundedVec::truncate_from(verifiers));
+		Verifiers::<T>::put(BoundedVec::truncate_from(verifiers.clone()));
 		let start = now::<T>();
 		Epoch::<T>::put(EpochInfo { index: 1, start, phase: Phase::Collecting });
 		let end = start.saturating_add(params.epoch_length.into());
