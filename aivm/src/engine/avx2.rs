@@ -43,13 +43,13 @@ fn pack(dense: &Dense, requant: Option<&Requant>) -> Layer {
 	let blocks = m.div_ceil(LANES);
 	let mut weights = vec![0i16; blocks * pairs * LANES * 2];
 	let mut bias = vec![0i32; blocks * LANES];
-	for j in 0..m {
+	for (j, row) in dense.weights.chunks_exact(n).enumerate() {
 		let (block, lane) = (j / LANES, j % LANES);
-		for (i, w) in dense.weights[j * n..(j + 1) * n].iter().enumerate() {
+		for (i, w) in row.iter().enumerate() {
 			weights[((block * pairs + i / 2) * LANES + lane) * 2 + i % 2] = i16::from(*w);
 		}
-		bias[j] = dense.bias[j];
 	}
+	bias[..m].copy_from_slice(&dense.bias);
 	Layer {
 		in_len: n,
 		out_len: m,

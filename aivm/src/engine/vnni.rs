@@ -59,15 +59,16 @@ fn pack(dense: &Dense, requant: Option<&Requant>) -> Layer {
 	let blocks = m.div_ceil(LANES);
 	let mut weights = vec![0i8; blocks * groups * LANES * 4];
 	let mut bias = vec![0i32; blocks * LANES];
-	for j in 0..m {
-		let row = &dense.weights[j * n..(j + 1) * n];
+	for (j, (row, (b, given))) in
+		dense.weights.chunks_exact(n).zip(bias.iter_mut().zip(&dense.bias)).enumerate()
+	{
 		let (block, lane) = (j / LANES, j % LANES);
 		for (i, w) in row.iter().enumerate() {
 			let at = ((block * groups + i / 4) * LANES + lane) * 4 + i % 4;
 			weights[at] = *w;
 		}
 		let row_sum: i32 = row.iter().map(|w| i32::from(*w)).sum();
-		bias[j] = dense.bias[j].wrapping_sub(128 * row_sum);
+		*b = given.wrapping_sub(128 * row_sum);
 	}
 	let requant = requant.map(|r| {
 		let padded = blocks * LANES;

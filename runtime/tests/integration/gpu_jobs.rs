@@ -127,7 +127,7 @@ fn post(
 ) -> (u64, Vec<AccountId>, Balance) {
 	let price = dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
 	// The job lands in the next block: its deadline is `blocks` after that.
-	let deadline = chain.execute(|| System::block_number()) + 1 + blocks;
+	let deadline = chain.execute(System::block_number) + 1 + blocks;
 	let events = run(
 		chain,
 		client,
@@ -148,7 +148,7 @@ fn post(
 			_ => None,
 		})
 		.expect("the job was posted");
-	(job.into(), providers, price)
+	(job, providers, price)
 }
 
 fn run_until(chain: &mut TestChain, done: impl Fn(&[RuntimeEvent]) -> bool) -> Vec<RuntimeEvent> {
@@ -250,7 +250,7 @@ fn a_job_nobody_answers_is_refunded_and_the_provider_misses() {
 	});
 	assert!(events.iter().any(|e| matches!(
 		e,
-		RuntimeEvent::GpuJobs(JobEvent::JobExpired { job: j, refunded }) if u64::from(*j) == job && *refunded == price
+		RuntimeEvent::GpuJobs(JobEvent::JobExpired { job: j, refunded }) if *j == job && *refunded == price
 	)));
 	assert!(events.iter().any(|e| matches!(
 		e,

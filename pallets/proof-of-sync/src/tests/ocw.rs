@@ -653,7 +653,7 @@ fn good_answer_body(seed: [u8; 32]) -> Vec<u8> {
 
 #[test]
 fn a_slow_node_is_measured_over_the_network() {
-	let params = ExtBuilder::default().build().execute_with(|| Params::<Test>::get());
+	let params = ExtBuilder::default().build().execute_with(Params::<Test>::get);
 	// 1.5 s: inside the 2 s deadline, so available and correct, with the latency measured.
 	let report = probe_over(Network::Answers { status: 200, delay_ms: 1_500 }, good_answer_body);
 	assert!(report.available && report.challenge_ok);
@@ -678,7 +678,7 @@ fn a_slow_node_is_measured_over_the_network() {
 
 #[test]
 fn a_node_whose_endpoint_is_down_or_failing_is_reported_down() {
-	let params = ExtBuilder::default().build().execute_with(|| Params::<Test>::get());
+	let params = ExtBuilder::default().build().execute_with(Params::<Test>::get);
 	let down = ProbeReport {
 		available: false,
 		challenge_ok: false,
