@@ -10,6 +10,8 @@
 //! - [`SS58_PREFIX`]: the address format of the chain, used by the runtime and the node.
 //! - [`traits`]: the home of traits shared across pallets (the service-payment trait, the node
 //!   registry interface Proof of Sync works through, usage recording).
+//! - [`naming`]: labels, name ids and record encodings of names under the `.dsync` top-level
+//!   domain, shared by the naming pallet and the node's DNS server.
 //! - [`probe`]: the Proof-of-Sync probe protocol shared by the runtime and the node (key type,
 //!   signed answers, the compute challenge, URLs).
 
@@ -18,6 +20,7 @@
 
 extern crate alloc;
 
+pub mod naming;
 pub mod probe;
 
 use sp_runtime::{

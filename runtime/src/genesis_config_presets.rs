@@ -182,6 +182,8 @@ pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParameters<Balance
 		epoch_reward: if development { 10 * DSYNC } else { 100 * DSYNC },
 		verifier_share: percent(10),
 		idle_usage_weight: percent(50),
+		unproven_capacity: 32,
+		usage_per_capacity_unit: 1_000,
 		clip_latency_ms: 1_000,
 		clip_lag: 5,
 		reputation_penalty: percent(10),

@@ -301,7 +301,8 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `d` declarations applied, `v` validator nodes examined (all promoted), `s` slashes applied
+	/// `d` declarations applied (each claiming more for an active GPU provider, which goes back to
+/// warm-up), `v` validator nodes examined (all promoted), `s` slashes applied
 	/// (each to a different node, the chunk and the bond both touched).
 	#[benchmark]
 	fn on_epoch_start(
@@ -323,7 +324,24 @@ mod benchmarks {
 				epoch,
 			)?;
 		}
-		fill_service_nodes::<T>(s, d, true)?;
+		// Every update is applied to an active GPU provider and claims more: each node goes back
+		// to warm-up and leaves the GPU-provider index (the costliest path).
+		for index in s..s.saturating_add(d) {
+			let who = funded::<T>("filler", index);
+			let key: T::AccountId = account("key", index, SEED);
+			let mut lesser = worst_declaration::<T>(0);
+			lesser.resources.cpu_cores = MAX_CPU_CORES.saturating_sub(1);
+			Registry::<T>::do_register(
+				who.clone(),
+				NodeRole::Service,
+				lesser,
+				key,
+				worst_bond::<T>(),
+			)?;
+			Registry::<T>::do_set_status(&who, NodeStatus::Active)?;
+			Registry::<T>::do_update_declaration(who, worst_declaration::<T>(1))?;
+		}
+		assert_eq!(u32::try_from(GpuProviders::<T>::get().len()), Ok(d));
 		for index in 0..v {
 			let who = funded::<T>("validator", index);
 			let key_index = index.saturating_add(T::MaxServiceNodes::get());
@@ -337,6 +355,7 @@ mod benchmarks {
 
 		assert_eq!(CurrentEpoch::<T>::get(), epoch);
 		assert!(DeclarationUpdates::<T>::get().is_empty());
+		assert!(GpuProviders::<T>::get().is_empty());
 		assert_eq!(PendingSlashCount::<T>::get(), 0);
 		assert_eq!(u32::try_from(Registry::<T>::active_validator_nodes(u32::MAX).len()), Ok(v));
 		Ok(())

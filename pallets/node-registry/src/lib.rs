@@ -13,7 +13,10 @@
 //!   the owner's account under [`HoldReason::Bond`]; the node starts `Pending`.
 //! - **Declarations change at epoch boundaries.** [`Pallet::update_declaration`] stores the new
 //!   declaration as pending; it takes effect at the next Proof-of-Sync epoch start, so one epoch
-//!   is always scored and rewarded against one declaration.
+//!   is always scored and rewarded against one declaration. A declaration that claims more than
+//!   the one in force (more capacity units, a new service or model) sends an `Active` service
+//!   node back to `Pending` when it applies: it is verified again through a warm-up epoch
+//!   before it is rewarded or assigned jobs on the new claim ([`Declaration::claims_more_than`]).
 //! - **Bonds.** [`Pallet::bond_extra`] adds to the bond; [`Pallet::unbond`] moves a part above
 //!   the minimum into the unbonding chunk, still held (and slashable) until the unbonding delay
 //!   has passed; [`Pallet::withdraw_unbonded`] then releases it.
@@ -608,7 +611,8 @@ pub mod pallet {
 		/// Fails with [`Error::NotRegistered`], [`Error::NodeUnbonding`], the validation errors
 		/// of [`Pallet::register`], [`Error::BondBelowMinimum`] when the current bond does not
 		/// cover the new declaration's minimum, or [`Error::TooManyUpdates`]. Emits
-		/// [`Event::DeclarationUpdated`], and [`Event::DeclarationApplied`] when it applies.
+		/// [`Event::DeclarationUpdated`], and [`Event::DeclarationApplied`] when it applies
+		/// (with [`Event::StatusChanged`] to `Pending` when an active service node claims more).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_declaration())]
 		pub fn update_declaration(

@@ -85,21 +85,35 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Apply every pending declaration (epoch start). Returns how many were in the list.
+	///
+	/// An `Active` service node whose new declaration claims more than the one in force (more
+	/// capacity units, a service or a model it did not offer) goes back to `Pending`: Proof of
+	/// Sync verifies it again in the epoch that starts, and activates it after that epoch's
+	/// tally if its score still qualifies. Declaring less takes effect without a warm-up.
 	pub(crate) fn apply_pending_declarations() -> u32 {
 		let updates = DeclarationUpdates::<T>::take();
 		let count = u32::try_from(updates.len()).unwrap_or(u32::MAX);
 		for owner in updates {
-			let applied = Nodes::<T>::mutate(&owner, |maybe_node| {
-				let node = maybe_node.as_mut()?;
-				let declaration = node.pending_declaration.take()?;
-				let capacity_units = declaration.capacity_units();
-				let was_gpu_provider = Self::is_gpu_provider(node);
-				node.declaration = declaration;
-				Self::update_gpu_providers(&owner, was_gpu_provider, Self::is_gpu_provider(node));
-				Some(capacity_units)
-			});
-			if let Some(capacity_units) = applied {
-				Self::deposit_event(Event::DeclarationApplied { node: owner, capacity_units });
+			let Some(mut node) = Nodes::<T>::get(&owner) else { continue };
+			let Some(declaration) = node.pending_declaration.take() else { continue };
+			let capacity_units = declaration.capacity_units();
+			let reverify = node.role == NodeRole::Service &&
+				node.status == NodeStatus::Active &&
+				declaration.claims_more_than(&node.declaration);
+			let was_gpu_provider = Self::is_gpu_provider(&node);
+			node.declaration = declaration;
+			if reverify {
+				node.status = NodeStatus::Pending;
+			}
+			Self::update_gpu_providers(&owner, was_gpu_provider, Self::is_gpu_provider(&node));
+			Nodes::<T>::insert(&owner, node);
+			Self::deposit_event(Event::DeclarationApplied { node: owner.clone(), capacity_units });
+			if reverify {
+				Self::deposit_event(Event::StatusChanged {
+					node: owner,
+					from: NodeStatus::Active,
+					to: NodeStatus::Pending,
+				});
 			}
 		}
 		count

@@ -245,6 +245,15 @@ impl<
 	pub fn capacity_units(&self) -> u64 {
 		capacity_units(&self.resources)
 	}
+
+	/// Whether this declaration claims more than `previous`: more capacity units, or a service
+	/// or a model `previous` did not list. Such an update sends an active service node back to
+	/// warm-up when it applies.
+	pub fn claims_more_than(&self, previous: &Self) -> bool {
+		self.capacity_units() > previous.capacity_units()
+			|| self.services.iter().any(|service| !previous.services.contains(service))
+			|| self.models.iter().any(|model| !previous.models.contains(model))
+	}
 }
 
 /// Whether `items` holds some value twice. Quadratic, for the short bounded lists of a

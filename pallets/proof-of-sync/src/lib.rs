@@ -139,10 +139,19 @@
 //! stays at the source.
 //!
 //! - A service node that is `Active` after the tally has the reward weight
-//!   `w = score (parts per billion) · capacity_units · usage_factor (ppb) / 10^9`, with
+//!   `w = score (parts per billion) · credited_capacity · usage_factor (ppb) / 10^9`, with
 //!   `usage_factor = idle_usage_weight + (1 − idle_usage_weight) · usage / max_usage` (`usage`
 //!   the units recorded for it this epoch through [`UsageRecorder`], `max_usage` the highest of
 //!   them; `idle_usage_weight` when nobody was used). It gets `node_part · w / Σw`.
+//! - **Verified capacity.** A node's declared capacity units (the registry's sizing of its
+//!   declared resources) are only a claim. Its `credited_capacity` is
+//!   `min(declared, max(unproven_capacity, proven_capacity))`: beyond the governed
+//!   `unproven_capacity`, capacity counts only once delivered usage proved it. Each tally sets
+//!   `proven_capacity = max(usage / usage_per_capacity_unit, proven − ema_alpha · proven)`: the
+//!   most the node delivered recently, fading at the score's pace once it is no longer used.
+//!   Usage is only what service pallets recorded for settled, paid work (for GPU jobs, results
+//!   the majority agreed on), so a node cannot prove capacity by saying so. The runtime API's
+//!   `score` view shows both numbers.
 //! - A verifier gets `verifier_part · credits / Σcredits`.
 //! - Shares round down, so `distributed <= budget` and the *dust*
 //!   `budget − distributed − failed` is less than the number of recipients: it stays at the
@@ -207,6 +216,8 @@ mod rewards;
 mod tally;
 mod usage;
 mod views;
+
+pub use tally::{credited_capacity, proven_capacity, reward_weight, usage_factor};
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -356,14 +367,18 @@ pub mod pallet {
 	pub type Assignments<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Assignment<T>, OptionQuery>;
 
-	/// The reputation of each verifier (validator-node owner); 100 % until judged.
+	/// The reputation of each verifier (validator-node owner); 100 % until judged. Kept after
+	/// the node exits, like [`Scores`].
 	// `Blake2_128Concat`: node owners are chosen by users.
 	#[pallet::storage]
 	pub type Reputation<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Perbill, ValueQuery, FullReputation>;
 
 	/// The Proof-of-Sync record of each node (service nodes: score; verifiers: absences), kept
-	/// for good.
+	/// for good: also after the node exits, so that exiting and registering again does not wash
+	/// a bad score, a miss count or a lost reputation (and an honest operator keeps its
+	/// standing). The map grows by at most one entry per account that ever registered a node,
+	/// each of which locked a registration bond.
 	// `Blake2_128Concat`: node owners are chosen by users.
 	#[pallet::storage]
 	pub type Scores<T: Config> =

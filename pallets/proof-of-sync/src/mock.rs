@@ -413,7 +413,8 @@ impl pallet_proof_of_sync::Config for Test {
 /// blocks), 3 verifiers per node, α = 50 %, 2 warm-up epochs, activation at 70 %, misses below
 /// 50 %, suspension after 2 misses and a slash 2 misses later (10 %), wrong answers slashed
 /// 50 %, slashes deferred 2 epochs, latency 100..1_100 ms, lag 2..12 blocks, 1_000_000 per
-/// epoch with 20 % for verifiers, idle nodes keep 50 % of their weight.
+/// epoch with 20 % for verifiers, idle nodes keep 50 % of their weight, declared capacity
+/// credited in full (`unproven_capacity` unbounded; 10 usage units prove a unit).
 pub fn test_params() -> Parameters<Balance> {
 	Parameters {
 		epoch_length: 10,
@@ -434,6 +435,8 @@ pub fn test_params() -> Parameters<Balance> {
 		epoch_reward: 1_000_000,
 		verifier_share: Perbill::from_percent(20),
 		idle_usage_weight: Perbill::from_percent(50),
+		unproven_capacity: u64::MAX,
+		usage_per_capacity_unit: 10,
 		clip_latency_ms: 200,
 		clip_lag: 3,
 		reputation_penalty: Perbill::from_percent(10),

@@ -34,6 +34,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::InvalidParameters
 		);
 		ensure!(parameters.tolerated_lag < parameters.max_lag, Error::<T>::InvalidParameters);
+		ensure!(parameters.usage_per_capacity_unit >= 1, Error::<T>::InvalidParameters);
 		Ok(())
 	}
 

@@ -112,6 +112,22 @@ pub fn usage_factor(idle: Perbill, usage: u64, max_usage: u64) -> Perbill {
 	idle.saturating_add(Perbill::one().saturating_sub(idle).saturating_mul(used))
 }
 
+/// The capacity units proven after an epoch in which the node delivered `usage` units:
+/// `max(usage / usage_per_capacity_unit, previous − ema_alpha · previous)` (the product rounded
+/// down, so a proof fades to 0).
+pub fn proven_capacity<Balance>(params: &Parameters<Balance>, previous: u64, usage: u64) -> u64 {
+	let demonstrated = usage / params.usage_per_capacity_unit.max(1);
+	let faded = previous.saturating_sub(params.ema_alpha.mul_ceil(previous));
+	demonstrated.max(faded)
+}
+
+/// The capacity units a node's reward weight uses: `min(declared, max(unproven_capacity,
+/// proven))`. What a node declares counts only as far as delivered usage proved it, beyond the
+/// governed `unproven_capacity`.
+pub fn credited_capacity<Balance>(params: &Parameters<Balance>, declared: u64, proven: u64) -> u64 {
+	declared.min(params.unproven_capacity.max(proven))
+}
+
 /// The reward weight `score (ppb) · capacity_units · usage_factor (ppb) / 10^9`, saturating.
 pub fn reward_weight(score: Perbill, capacity_units: u64, usage_factor: Perbill) -> u128 {
 	u128::from(score.deconstruct())
@@ -241,8 +257,10 @@ impl<T: Config> Pallet<T> {
 			Self::service_transition(epoch, params, node, status, &mut record, proven_wrong)
 		});
 
+		record.proven_capacity = proven_capacity(params, record.proven_capacity, usage);
 		if status == Some(NodeStatus::Active) {
-			let capacity = summary.map(|summary| summary.capacity_units).unwrap_or_default();
+			let declared = summary.map(|summary| summary.capacity_units).unwrap_or_default();
+			let capacity = credited_capacity(params, declared, record.proven_capacity);
 			let factor = usage_factor(params.idle_usage_weight, usage, totals.max_usage);
 			let weight = reward_weight(record.score, capacity, factor);
 			if weight > 0 {

@@ -24,7 +24,7 @@ pub const MAX_EPOCH_LENGTH: u32 = 100_800;
 /// `Config::MinEpochLength..=MAX_EPOCH_LENGTH`; `verifiers_per_node` is in
 /// `1..=Config::MaxVerifiers`; `ema_alpha` is not zero; `warmup_epochs`, `suspend_after_misses`
 /// and `slash_after_misses` are at least 1; `target_latency_ms < max_latency_ms` and
-/// `tolerated_lag < max_lag`. Anything else is refused with `Error::InvalidParameters`.
+/// `tolerated_lag < max_lag`; `usage_per_capacity_unit` is at least 1. Anything else is refused with `Error::InvalidParameters`.
 #[derive(
 	Encode,
 	Decode,
@@ -83,6 +83,12 @@ pub struct Parameters<Balance> {
 	/// Share of the reward weight an unused node keeps: `usage_factor = idle + (1 − idle) ·
 	/// usage / max_usage`.
 	pub idle_usage_weight: Perbill,
+	/// Capacity units credited to a node before delivered usage proves more: the reward weight
+	/// uses `min(declared, max(unproven_capacity, proven))` capacity units (see
+	/// [`NodeScore::proven_capacity`]). 0 credits idle capacity nothing.
+	pub unproven_capacity: u64,
+	/// Usage units delivered in one epoch that prove one capacity unit; at least 1.
+	pub usage_per_capacity_unit: u64,
 	/// A report whose latency is further than this (ms) from the median is clipped.
 	pub clip_latency_ms: u32,
 	/// A report whose lag is further than this (blocks) from the median is clipped.
@@ -120,6 +126,8 @@ impl<Balance: Default> Default for Parameters<Balance> {
 			epoch_reward: Balance::default(),
 			verifier_share: Perbill::from_percent(10),
 			idle_usage_weight: Perbill::from_percent(50),
+			unproven_capacity: 32,
+			usage_per_capacity_unit: 1_000,
 			clip_latency_ms: 500,
 			clip_lag: 3,
 			reputation_penalty: Perbill::from_percent(5),
@@ -327,6 +335,10 @@ pub struct NodeScore<Balance> {
 	pub total_rewards: Balance,
 	/// The last epoch the node was scored in.
 	pub last_epoch: u32,
+	/// The capacity units its delivered usage proved: at each tally
+	/// `max(usage / usage_per_capacity_unit, proven − ema_alpha · proven)`, so proof fades at the
+	/// score's pace when the node is no longer used.
+	pub proven_capacity: u64,
 }
 
 /// The running totals of the epoch being tallied and paid.
@@ -388,6 +400,11 @@ pub struct NodeScoreView<Balance> {
 	pub good_streak: u32,
 	/// Everything paid to the node by this pallet.
 	pub total_rewards: Balance,
+	/// The capacity units its delivered usage proved ([`NodeScore::proven_capacity`]).
+	pub proven_capacity: u64,
+	/// The capacity units its reward weight uses now: `min(declared, max(unproven_capacity,
+	/// proven_capacity))`; 0 when it is not registered.
+	pub credited_capacity: u64,
 	/// The node's status in the registry, `None` when it is not registered.
 	pub status: Option<NodeStatus>,
 }

@@ -12,12 +12,16 @@ impl<T: Config> Pallet<T> {
 	/// The Proof-of-Sync record of `node` with its registry status; `None` when the node has
 	/// neither a record nor a registration.
 	pub fn node_score_view(node: &T::AccountId) -> Option<NodeScoreView<BalanceOf<T>>> {
-		let status = T::Registry::node(node).map(|summary| summary.status);
+		let summary = T::Registry::node(node);
+		let status = summary.as_ref().map(|summary| summary.status);
 		let record = Scores::<T>::get(node);
 		if record.is_none() && status.is_none() {
 			return None;
 		}
 		let record = record.unwrap_or_default();
+		let declared = summary.map(|summary| summary.capacity_units).unwrap_or_default();
+		let credited_capacity =
+			crate::credited_capacity(&Params::<T>::get(), declared, record.proven_capacity);
 		Some(NodeScoreView {
 			score: record.score,
 			last_quality: record.last_quality,
@@ -25,6 +29,8 @@ impl<T: Config> Pallet<T> {
 			misses: record.misses,
 			good_streak: record.good_streak,
 			total_rewards: record.total_rewards,
+			proven_capacity: record.proven_capacity,
+			credited_capacity,
 			status,
 		})
 	}

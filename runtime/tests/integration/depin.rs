@@ -898,6 +898,12 @@ fn runtime_api_reports_scores() {
 			misses: record.misses,
 			good_streak: record.good_streak,
 			total_rewards: record.total_rewards,
+			proven_capacity: record.proven_capacity,
+			credited_capacity: pallet_proof_of_sync::credited_capacity(
+				&pallet_proof_of_sync::Params::<Runtime>::get(),
+				node(bob).declaration.capacity_units(),
+				record.proven_capacity,
+			),
 			status: Some(node(bob).status),
 		};
 		assert_eq!(ProofOfSync::node_score_view(bob), Some(expected.clone()));

@@ -412,3 +412,115 @@ fn update_declaration_refuses_a_full_update_list() {
 		assert!(DeclarationUpdates::<Test>::get().is_empty());
 	});
 }
+
+/// Register Alice's GPU node, make it active, store `new` as her update and start epoch 1.
+fn apply_to_active_node(new: DeclarationOf<Test>) {
+	register_service(&ALICE, 1, RICH / 2);
+	assert_ok!(<Registry as NodeRegistry<AccountId, u64>>::set_status(&ALICE, NodeStatus::Active));
+	assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![ALICE]);
+	assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), new.clone()));
+	clear_events();
+	start_epoch(1);
+	assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().declaration, new);
+}
+
+#[test]
+fn claiming_more_sends_an_active_node_back_to_warm_up() {
+	let more_capacity = service_with(|d| d.resources.cpu_cores = 9);
+	let new_service = service_with(|d| {
+		d.services = bounded(vec![ServiceKind::GpuInference, ServiceKind::Storage, ServiceKind::Naming])
+	});
+	let new_model = service_with(|d| d.models = bounded(vec![1, 2, 3]));
+	let bigger_gpu = service_with(|d| d.resources.gpus = bounded(vec![gpu(b"H100", 2, 80 * 1024)]));
+	for new in [more_capacity, new_service, new_model, bigger_gpu] {
+		ExtBuilder::default().build_and_execute(|| {
+			apply_to_active_node(new.clone());
+			let node = Nodes::<Test>::get(&ALICE).unwrap();
+			assert_eq!(node.status, NodeStatus::Pending);
+			// No longer a GPU provider until verified again.
+			assert!(GpuProviders::<Test>::get().is_empty());
+			assert!(Registry::gpu_providers(1, 10).is_empty());
+			let capacity_units = new.capacity_units();
+			assert_eq!(
+				registry_events(),
+				vec![
+					Event::DeclarationApplied { node: ALICE, capacity_units },
+					Event::StatusChanged {
+						node: ALICE,
+						from: NodeStatus::Active,
+						to: NodeStatus::Pending
+					},
+				]
+			);
+			// Proof of Sync activates it again after a good epoch.
+			assert_ok!(<Registry as NodeRegistry<AccountId, u64>>::set_status(
+				&ALICE,
+				NodeStatus::Active
+			));
+			assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![ALICE]);
+			Registry::do_try_state().unwrap();
+		});
+	}
+}
+
+#[test]
+fn claiming_the_same_or_less_keeps_the_node_active() {
+	let less_capacity = service_with(|d| d.resources.cpu_cores = 7);
+	let new_endpoint = service_with(|d| d.endpoint = bounded(b"https://elsewhere.example".to_vec()));
+	let fewer_models = service_with(|d| d.models = bounded(vec![2]));
+	let without_gpu_inference = service_with(|d| {
+		d.services = bounded(vec![ServiceKind::Storage]);
+		d.models = bounded(vec![]);
+	});
+	for (new, provider) in [
+		(less_capacity, true),
+		(new_endpoint, true),
+		(fewer_models, true),
+		(without_gpu_inference, false),
+	] {
+		ExtBuilder::default().build_and_execute(|| {
+			apply_to_active_node(new.clone());
+			assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().status, NodeStatus::Active);
+			assert_eq!(GpuProviders::<Test>::get().contains(&ALICE), provider);
+			assert_eq!(
+				registry_events(),
+				vec![Event::DeclarationApplied { node: ALICE, capacity_units: new.capacity_units() }]
+			);
+			Registry::do_try_state().unwrap();
+		});
+	}
+}
+
+#[test]
+fn claiming_more_while_pending_or_suspended_changes_no_status() {
+	for status in [NodeStatus::Pending, NodeStatus::Suspended] {
+		ExtBuilder::default().build_and_execute(|| {
+			register_service(&ALICE, 1, RICH / 2);
+			if status == NodeStatus::Suspended {
+				assert_ok!(<Registry as NodeRegistry<AccountId, u64>>::set_status(&ALICE, status));
+			}
+			let new = service_with(|d| d.resources.cpu_cores = 9);
+			assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), new.clone()));
+			clear_events();
+			start_epoch(1);
+			assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().status, status);
+			assert_eq!(
+				registry_events(),
+				vec![Event::DeclarationApplied { node: ALICE, capacity_units: new.capacity_units() }]
+			);
+		});
+	}
+}
+
+#[test]
+fn a_validator_node_claiming_more_stays_active() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_validator(&BOB, 2, RICH / 2);
+		start_epoch(1);
+		assert_eq!(Nodes::<Test>::get(&BOB).unwrap().status, NodeStatus::Active);
+		let new = validator_with(|d| d.resources.cpu_cores = 32);
+		assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(BOB), new));
+		start_epoch(2);
+		assert_eq!(Nodes::<Test>::get(&BOB).unwrap().status, NodeStatus::Active);
+	});
+}

@@ -206,11 +206,14 @@ fn gpu_providers_follow_status_declarations_and_exits() {
 		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE, BOB]);
 		start_epoch(2);
 		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB]);
-		// And back, serving model 2 only.
+		// And back, serving model 2 only: a claim of more, verified again in warm-up first.
 		let mut only_two = service_declaration();
 		only_two.models = bounded(vec![2]);
 		assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), only_two));
 		start_epoch(3);
+		assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().status, NodeStatus::Pending);
+		assert_eq!(Registry::gpu_providers(2, 10), vec![BOB]);
+		assert_ok!(set_status(&ALICE, NodeStatus::Active));
 		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB]);
 		assert_eq!(Registry::gpu_providers(2, 10), vec![BOB, ALICE]);
 

@@ -69,6 +69,11 @@ fn every_bound_at_its_edges() {
 		assert_noop!(set(|p| p.target_latency_ms = 1_100), Error::<Test>::InvalidParameters);
 		assert_ok!(set(|p| p.tolerated_lag = 11));
 		assert_noop!(set(|p| p.tolerated_lag = 12), Error::<Test>::InvalidParameters);
+		// At least one usage unit per capacity unit; any unproven allowance.
+		assert_ok!(set(|p| p.usage_per_capacity_unit = 1));
+		assert_noop!(set(|p| p.usage_per_capacity_unit = 0), Error::<Test>::InvalidParameters);
+		assert_ok!(set(|p| p.unproven_capacity = 0));
+		assert_ok!(set(|p| p.unproven_capacity = u64::MAX));
 		// Zero deferral, zero reward, shares at 0 and 100 % are fine.
 		assert_ok!(set(|p| {
 			p.slash_defer_epochs = 0;

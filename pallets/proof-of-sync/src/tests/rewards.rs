@@ -1,7 +1,12 @@
 //! Rewards: the budget and its parts, payment by weight and credits, conservation and dust
 //! (also over many pseudo-random cases), failed payments, usage weighting.
 
-use crate::{mock::*, rewards::share, tally::reward_weight, *};
+use crate::{
+	mock::*,
+	rewards::share,
+	tally::{credited_capacity, proven_capacity, reward_weight},
+	*,
+};
 use frame_support::traits::fungible::Mutate;
 use sp_runtime::Perbill;
 
@@ -131,6 +136,97 @@ fn capacity_weighs_in() {
 			assert_eq!(free(&service(1)), OWNER_BALANCE + 600_000);
 			assert_eq!(free(&service(2)), OWNER_BALANCE + 200_000);
 		});
+}
+
+#[test]
+fn declared_capacity_counts_only_as_far_as_usage_proved_it() {
+	// Service 1 declares 30 units, service 2 declares 10; only 5 units count without proof.
+	ExtBuilder::empty()
+		.service_node(service(1), key_of(&service(1)), 30, NodeStatus::Active)
+		.service_node(service(2), key_of(&service(2)), 10, NodeStatus::Active)
+		.validators(3)
+		.with_params(|params| params.unproven_capacity = 5)
+		.build_and_execute(|| {
+			play_epoch_with(|_| good_report());
+			// Both are credited 5 units: the 30 declared by service 1 are a claim.
+			assert_eq!(free(&service(1)), OWNER_BALANCE + 400_000);
+			assert_eq!(free(&service(2)), OWNER_BALANCE + 400_000);
+			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
+			assert_eq!((view.proven_capacity, view.credited_capacity), (0, 5));
+
+			// Service 1 delivers 200 units (10 per capacity unit): 20 units proven, credited
+			// 20; service 2 is idle. Weights 20 · 100 % and 5 · 50 % (score 75 % each).
+			run_to_collecting();
+			ProofOfSync::record_usage(&service(1), &service(50), ServiceKind::GpuInference, 200);
+			let before = (free(&service(1)), free(&service(2)));
+			play_epoch_with(|_| good_report());
+			assert_eq!(free(&service(1)) - before.0, 711_111);
+			assert_eq!(free(&service(2)) - before.1, 88_888);
+			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
+			assert_eq!((view.proven_capacity, view.credited_capacity), (20, 20));
+
+			// Unused for an epoch, the proof fades with α = 50 %: 10 units.
+			play_epoch_with(|_| good_report());
+			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
+			assert_eq!((view.proven_capacity, view.credited_capacity), (10, 10));
+		});
+}
+
+#[test]
+fn proof_beyond_the_declaration_is_not_credited() {
+	ExtBuilder::empty()
+		.service_node(service(1), key_of(&service(1)), 4, NodeStatus::Active)
+		.validators(3)
+		.with_params(|params| params.unproven_capacity = 0)
+		.build_and_execute(|| {
+			run_to_collecting();
+			ProofOfSync::record_usage(&service(1), &service(50), ServiceKind::GpuInference, 1_000);
+			play_epoch_with(|_| good_report());
+			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
+			// 100 units proven, 4 declared: 4 credited.
+			assert_eq!((view.proven_capacity, view.credited_capacity), (100, 4));
+		});
+}
+
+#[test]
+fn idle_capacity_earns_nothing_without_an_unproven_allowance() {
+	ExtBuilder::default()
+		.with_params(|params| params.unproven_capacity = 0)
+		.build_and_execute(|| {
+			play_epoch_with(|_| good_report());
+			// No weight at all: the node part stays at the source, verifiers are paid.
+			assert_eq!(free(&service(1)), OWNER_BALANCE);
+			assert_eq!(free(&service(2)), OWNER_BALANCE);
+			assert_eq!(closed(1), (200_000, 199_998));
+		});
+}
+
+#[test]
+fn the_capacity_formulas_at_their_edges() {
+	let mut params = test_params();
+	params.usage_per_capacity_unit = 10;
+	params.ema_alpha = Perbill::from_percent(50);
+	// Usage below one unit proves nothing; a proof halves and fades to 0 (rounded down).
+	assert_eq!(proven_capacity(&params, 0, 9), 0);
+	assert_eq!(proven_capacity(&params, 0, 10), 1);
+	assert_eq!(proven_capacity(&params, 7, 0), 3);
+	assert_eq!(proven_capacity(&params, 1, 0), 0);
+	assert_eq!(proven_capacity(&params, 7, 100), 10);
+	assert_eq!(proven_capacity(&params, u64::MAX, u64::MAX), u64::MAX / 2);
+	// α = 100 %: only this epoch counts.
+	params.ema_alpha = Perbill::one();
+	assert_eq!(proven_capacity(&params, 50, 20), 2);
+	params.usage_per_capacity_unit = 1;
+	assert_eq!(proven_capacity(&params, 0, u64::MAX), u64::MAX);
+	params.unproven_capacity = 5;
+	assert_eq!(credited_capacity(&params, 30, 0), 5);
+	assert_eq!(credited_capacity(&params, 3, 0), 3);
+	assert_eq!(credited_capacity(&params, 30, 12), 12);
+	assert_eq!(credited_capacity(&params, 30, 100), 30);
+	params.unproven_capacity = 0;
+	assert_eq!(credited_capacity(&params, 30, 0), 0);
+	params.unproven_capacity = u64::MAX;
+	assert_eq!(credited_capacity(&params, 30, 0), 30);
 }
 
 #[test]

@@ -197,6 +197,8 @@ fn the_node_score_view_includes_the_registry_status() {
 				misses: 0,
 				good_streak: 0,
 				total_rewards: 0,
+				proven_capacity: 0,
+				credited_capacity: 10,
 				status: Some(NodeStatus::Active),
 			})
 		);

@@ -1,0 +1,7 @@
+//! Unit tests of the naming pallet, by topic.
+
+mod names;
+mod parameters;
+mod records;
+mod registration;
+mod subnames;
