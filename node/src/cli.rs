@@ -59,6 +59,36 @@ pub struct Cli {
 	/// Options of GPU providers.
 	#[clap(flatten)]
 	pub gpu: GpuParams,
+
+	/// Options of the DNS server for `.dsync` names (naming service nodes).
+	#[clap(flatten)]
+	pub dns: DnsParams,
+}
+
+/// Options of the authoritative DNS server for the `.dsync` zone.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DnsParams {
+	/// Serve the `.dsync` zone over DNS (UDP and TCP) on this address, e.g. `0.0.0.0:53` or
+	/// `127.0.0.1:5353`. Answers come from finalised state only; every other zone is refused.
+	/// Off by default (validators should leave it off).
+	#[arg(long, value_name = "ADDR")]
+	pub dns_listen_addr: Option<std::net::SocketAddr>,
+
+	/// Queries per second from one source address (IPv6: one /64), with bursts of twice as
+	/// many; beyond it UDP queries are dropped and TCP queries refused. 0 = unlimited (only
+	/// behind a trusted front-end, or for benchmarks).
+	#[arg(long, value_name = "COUNT", default_value_t = 200)]
+	pub dns_rate_limit: u32,
+
+	/// Names whose answers are cached per finalised block (the cache is dropped at each new
+	/// finalised block).
+	#[arg(long, value_name = "COUNT", default_value_t = 65_536)]
+	pub dns_cache_entries: usize,
+
+	/// The name server host the zone apex advertises (`NS`, `SOA`); set it to the public name of
+	/// this server.
+	#[arg(long, value_name = "HOST", default_value = "ns1.dsync.")]
+	pub dns_ns_host: String,
 }
 
 /// Options of a GPU provider's node.

@@ -11,6 +11,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod dns;
 mod probe;
 mod rpc;
 mod service;

@@ -159,13 +159,14 @@ pub fn new_full(
 	config: Configuration,
 	probe: crate::probe::ProbeParams,
 	gpu: crate::cli::GpuParams,
+	dns: crate::cli::DnsParams,
 ) -> Result<TaskManager, ServiceError> {
 	match config.network.network_backend {
 		sc_network::config::NetworkBackendType::Libp2p => new_full_with_network::<
 			sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-		>(config, probe, gpu),
+		>(config, probe, gpu, dns),
 		sc_network::config::NetworkBackendType::Litep2p => {
-			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, probe, gpu)
+			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, probe, gpu, dns)
 		},
 	}
 }
@@ -174,6 +175,7 @@ fn new_full_with_network<N>(
 	config: Configuration,
 	probe: crate::probe::ProbeParams,
 	gpu: crate::cli::GpuParams,
+	dns: crate::cli::DnsParams,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -288,6 +290,41 @@ where
 				ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
 			})?;
 		task_manager.spawn_handle().spawn("dsync-probe", None, serve);
+	}
+
+	if let Some(listen) = dns.dns_listen_addr {
+		let config = crate::dns::DnsConfig {
+			listen,
+			rate_limit_per_sec: dns.dns_rate_limit,
+			burst: dns.dns_rate_limit.saturating_mul(2).max(1),
+			cache_entries: dns.dns_cache_entries,
+			ns_host: dns.dns_ns_host.clone(),
+			..Default::default()
+		};
+		let source: Arc<dyn crate::dns::ZoneSource> = Arc::new(ChainZone { client: client.clone() });
+		let server = futures::executor::block_on(crate::dns::bind(config, source)).map_err(
+			|error| ServiceError::Other(format!("cannot serve DNS on {listen}: {error}")),
+		)?;
+		log::info!(
+			"serving the .dsync zone over DNS on {} (UDP) and {} (TCP)",
+			server.udp_addr(),
+			server.tcp_addr()
+		);
+		let stats = server.stats();
+		task_manager.spawn_handle().spawn("dsync-dns", None, async move {
+			if let Err(error) = server.serve().await {
+				log::error!("the DNS server stopped: {error}");
+			}
+		});
+		// The counters, for operators, every 10 minutes.
+		task_manager.spawn_handle().spawn("dsync-dns-stats", None, async move {
+			let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+			every.tick().await;
+			loop {
+				every.tick().await;
+				log::info!(target: "dsync-dns", "DNS counters: {:?}", stats.snapshot());
+			}
+		});
 	}
 
 	let shared_voter_state = sc_consensus_grandpa::SharedVoterState::empty();
@@ -413,4 +450,29 @@ where
 	}
 
 	Ok(task_manager)
+}
+
+/// The `.dsync` zone read from finalised chain state through the naming runtime API.
+struct ChainZone {
+	client: Arc<FullClient>,
+}
+
+impl crate::dns::ZoneSource for ChainZone {
+	fn finalized(&self) -> ([u8; 32], u32) {
+		let info = sp_blockchain::HeaderBackend::info(&*self.client);
+		(info.finalized_hash.0, info.finalized_number)
+	}
+
+	fn lookup(
+		&self,
+		at: [u8; 32],
+		name: &str,
+	) -> Result<Option<crate::dns::NameRecords>, ()> {
+		use pallet_naming::runtime_api::NamingApi;
+		use sp_api::ProvideRuntimeApi;
+		self.client
+			.runtime_api()
+			.records(sp_core::H256(at), name.as_bytes().to_vec())
+			.map_err(|error| log::debug!("DNS lookup of {name} failed: {error}"))
+	}
 }

@@ -2,7 +2,7 @@
 
 use crate::{
 	configs::consensus::EPOCH_DURATION_IN_SLOTS, genesis_config_presets, AccountId, Babe, Balance,
-	Block, BlockNumber, Executive, GpuJobs, Grandpa, Historical, InherentDataExt, Nonce,
+	Block, BlockNumber, Executive, GpuJobs, Grandpa, Historical, InherentDataExt, Naming, Nonce,
 	ProofOfSync, Runtime, RuntimeCall, SessionKeys, Staking, System, Tokenomics,
 	TransactionPayment, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
@@ -280,6 +280,30 @@ impl_runtime_apis! {
 			id: pallet_gpu_jobs::runtime_api::ModelId,
 		) -> Option<pallet_gpu_jobs::runtime_api::ModelRecord<Balance>> {
 			GpuJobs::model_view(id)
+		}
+	}
+
+	impl pallet_naming::runtime_api::NamingApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn records(name: Vec<u8>) -> Option<pallet_naming::runtime_api::NameRecords> {
+			Naming::records_view(&name)
+		}
+
+		fn resolve(name: Vec<u8>, kind: pallet_naming::runtime_api::RecordKind) -> Vec<Vec<u8>> {
+			Naming::resolve(&name, &kind)
+		}
+
+		fn reverse(account: AccountId) -> Option<Vec<u8>> {
+			Naming::reverse(&account)
+		}
+
+		fn name(
+			name: Vec<u8>,
+		) -> Option<pallet_naming::runtime_api::NameView<AccountId, BlockNumber>> {
+			Naming::name_view(&name)
+		}
+
+		fn price(label: Vec<u8>, years: u32) -> Option<Balance> {
+			Naming::price(&label, years)
 		}
 	}
 

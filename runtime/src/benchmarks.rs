@@ -15,6 +15,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_node_registry, crate::NodeRegistry]
 	[pallet_proof_of_sync, crate::ProofOfSync]
 	[pallet_gpu_jobs, crate::GpuJobs]
+	[pallet_naming, crate::Naming]
 );
 
 /// Registers nodes through the real registry for the Proof-of-Sync benchmarks.

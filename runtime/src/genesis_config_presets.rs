@@ -40,7 +40,7 @@ use crate::{
 		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
 	},
 	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, GpuJobsConfig,
-	NodeRegistryConfig, ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	NamingConfig, NodeRegistryConfig, ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
 	StakingConfig, SudoConfig, TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
@@ -48,6 +48,7 @@ use dsync_primitives::currency::DSYNC;
 use dsync_primitives::time::{DAYS, MINUTES};
 use frame_support::build_struct_json_patch;
 use pallet_gpu_jobs::JobParameters;
+use pallet_naming::NamingParameters;
 use pallet_node_registry::RegistryParams;
 use pallet_proof_of_sync::Parameters as ProofOfSyncParameters;
 use pallet_staking::StakerStatus;
@@ -209,6 +210,44 @@ pub fn gpu_jobs_genesis(development: bool) -> JobParameters {
 	}
 }
 
+/// Naming: commitments usable from 1 minute to 1 day, rent per year of 640, 160, 40, 10 and 5
+/// DSYNC for labels of 1, 2, 3, 4 and 5+ characters, 90 days of grace, then a premium from
+/// 1_000 DSYNC decaying over 21 days, 10 years ahead at most, 1 DSYNC per subname. On the
+/// development chain a "year" is 20 blocks (2 minutes) with 5 blocks of grace and a 10-block
+/// premium, so expiry can be watched (and tested) in minutes.
+pub fn naming_genesis(development: bool) -> NamingParameters<Balance, BlockNumber> {
+	let rent_per_year = [640 * DSYNC, 160 * DSYNC, 40 * DSYNC, 10 * DSYNC, 5 * DSYNC];
+	if development {
+		NamingParameters {
+			min_commitment_age: 1,
+			max_commitment_age: 100,
+			year_length: 20,
+			grace_period: 5,
+			premium_start: 100 * DSYNC,
+			premium_period: 10,
+			rent_per_year,
+			max_years: 10,
+			subname_deposit: DSYNC,
+		}
+	} else {
+		NamingParameters {
+			min_commitment_age: MINUTES,
+			max_commitment_age: DAYS,
+			year_length: 365 * DAYS,
+			grace_period: 90 * DAYS,
+			premium_start: 1_000 * DSYNC,
+			premium_period: 21 * DAYS,
+			rent_per_year,
+			max_years: 10,
+			subname_deposit: DSYNC,
+		}
+	}
+}
+
+/// Labels the protocol keeps: the zone's name servers and administrative names.
+pub const RESERVED_LABELS: [&str; 9] =
+	["dsync", "nic", "ns1", "ns2", "hostmaster", "root", "admin", "treasury", "governance"];
+
 /// The least price per provider and item of the digits model: 0.001 DSYNC.
 pub const DIGITS_PRICE_FLOOR: Balance = DSYNC / 1_000;
 
@@ -274,6 +313,10 @@ fn genesis(
 				dsync_aivm_core::models::DIGITS_64_128_64_10.to_vec(),
 				DIGITS_PRICE_FLOOR
 			)],
+		},
+		naming: NamingConfig {
+			parameters: Some(naming_genesis(development)),
+			reserved: RESERVED_LABELS.iter().map(|label| label.as_bytes().to_vec()).collect::<Vec<_>>(),
 		},
 	})
 }

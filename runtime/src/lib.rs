@@ -176,6 +176,8 @@ mod runtime {
 	pub type ProofOfSync = pallet_proof_of_sync;
 	#[runtime::pallet_index(22)]
 	pub type GpuJobs = pallet_gpu_jobs;
+	#[runtime::pallet_index(23)]
+	pub type Naming = pallet_naming;
 }
 
 /// The address format for describing accounts.

@@ -63,6 +63,10 @@ const PALLETS = [
   'PoolAssets',
   'AssetConversion',
   'Tokenomics',
+  'NodeRegistry',
+  'ProofOfSync',
+  'GpuJobs',
+  'Naming',
 ];
 
 /** 12.345 DSYNC */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the dsync-node end-to-end tests (dev node first, then Proof of Sync with GPU jobs, then
-# the 4-validator network).
+# Runs the dsync-node end-to-end tests (dev node first, then names over DNS, then Proof of Sync
+# with GPU jobs, then the 4-validator network).
 #
 #   tests/e2e/run.sh              # all three
 #   tests/e2e/run.sh dev          # only dev.test.mjs
+#   tests/e2e/run.sh naming       # only naming.test.mjs (names served over DNS; needs dig)
 #   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs (Proof of Sync, then GPU jobs
 #                                 # served by B's off-chain worker and a local aivm)
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
@@ -39,12 +40,13 @@ echo "[e2e] using $bin"
 
 # --- tests ----------------------------------------------------------------------------------
 case "${1:-all}" in
-  all) files=(dev.test.mjs proof-of-sync.test.mjs multinode.test.mjs) ;;
+  all) files=(dev.test.mjs naming.test.mjs proof-of-sync.test.mjs multinode.test.mjs) ;;
   dev) files=(dev.test.mjs) ;;
+  naming) files=(naming.test.mjs) ;;
   pos) files=(proof-of-sync.test.mjs) ;;
   multinode) files=(multinode.test.mjs) ;;
   *)
-    echo "usage: $0 [all|dev|pos|multinode]" >&2
+    echo "usage: $0 [all|dev|naming|pos|multinode]" >&2
     exit 2
     ;;
 esac

@@ -395,6 +395,8 @@ pub mod pallet {
 		ControlGivenUp,
 		/// More than `MaxDepth` labels.
 		TooDeep,
+		/// The full name would be longer than 253 bytes (DNS's limit).
+		NameTooLong,
 		/// A record value does not match its kind's encoding, or is empty or too long.
 		InvalidRecord,
 		/// Several values for a kind that holds one (CNAME, content hash, address, text).
@@ -511,7 +513,8 @@ pub mod pallet {
 		/// (its deposit returned).
 		///
 		/// Fails with [`Error::InvalidLabel`], [`Error::UnknownName`], [`Error::NotOwner`],
-		/// [`Error::NameNotLive`], [`Error::TooDeep`], [`Error::SubnameExists`], or the
+		/// [`Error::NameNotLive`], [`Error::TooDeep`], [`Error::NameTooLong`],
+		/// [`Error::SubnameExists`], or the
 		/// currency's error when the deposit cannot be held. Emits [`Event::SubnameCreated`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_subname())]

@@ -124,7 +124,7 @@ impl pallet_naming::Config for Test {
 	type MaxRecords = ConstU32<6>;
 	type MaxRecordLen = ConstU32<64>;
 	type MaxCommitments = ConstU32<2>;
-	type MaxDepth = ConstU32<3>;
+	type MaxDepth = ConstU32<4>;
 	type MinTtl = ConstU32<30>;
 	type MaxTtl = ConstU32<86_400>;
 	type WeightInfo = ();

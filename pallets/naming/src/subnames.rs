@@ -6,7 +6,7 @@ use crate::{
 	Names, Pallet, Params,
 };
 use alloc::vec::Vec;
-use dsync_primitives::naming::child_id;
+use dsync_primitives::naming::{child_id, MAX_NAME_LEN};
 use frame_support::{
 	ensure,
 	traits::{fungible::MutateHold, Get},
@@ -24,6 +24,12 @@ impl<T: Config> Pallet<T> {
 		let parent_info = Self::owned_live(parent, &who)?;
 		let depth = parent_info.depth.saturating_add(1);
 		ensure!(u32::from(depth) <= T::MaxDepth::get(), Error::<T>::TooDeep);
+		// DNS's limit: the full name must fit in 253 bytes.
+		let parent_len = Self::full_name(parent).map(|name| name.len()).unwrap_or(usize::MAX);
+		ensure!(
+			parent_len.saturating_add(1).saturating_add(checked.len()) <= MAX_NAME_LEN,
+			Error::<T>::NameTooLong
+		);
 		let id = child_id(&parent, &label);
 		let previous = Names::<T>::get(id);
 		if let Some(old) = &previous {

@@ -74,8 +74,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `35505`
 		//  Estimated: `33487`
-		// Minimum execution time: 193_788_000 picoseconds.
-		Weight::from_parts(237_583_000, 33487)
+		// Minimum execution time: 192_676_000 picoseconds.
+		Weight::from_parts(211_644_000, 33487)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `34247`
 		//  Estimated: `36687`
-		// Minimum execution time: 126_738_000 picoseconds.
-		Weight::from_parts(162_321_000, 36687)
+		// Minimum execution time: 128_441_000 picoseconds.
+		Weight::from_parts(179_407_000, 36687)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1349`
 		//  Estimated: `5419`
-		// Minimum execution time: 67_580_000 picoseconds.
-		Weight::from_parts(71_737_000, 5419)
+		// Minimum execution time: 67_140_000 picoseconds.
+		Weight::from_parts(100_028_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -119,8 +119,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2146`
 		//  Estimated: `5419`
-		// Minimum execution time: 24_716_000 picoseconds.
-		Weight::from_parts(33_330_000, 5419)
+		// Minimum execution time: 24_025_000 picoseconds.
+		Weight::from_parts(32_067_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -140,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `35543`
 		//  Estimated: `33487`
-		// Minimum execution time: 181_899_000 picoseconds.
-		Weight::from_parts(249_310_000, 33487)
+		// Minimum execution time: 178_986_000 picoseconds.
+		Weight::from_parts(231_473_000, 33487)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -155,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `35212`
 		//  Estimated: `36687`
-		// Minimum execution time: 121_059_000 picoseconds.
-		Weight::from_parts(134_240_000, 36687)
+		// Minimum execution time: 126_848_000 picoseconds.
+		Weight::from_parts(165_115_000, 36687)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1224`
 		//  Estimated: `5419`
-		// Minimum execution time: 24_727_000 picoseconds.
-		Weight::from_parts(29_934_000, 5419)
+		// Minimum execution time: 24_717_000 picoseconds.
+		Weight::from_parts(32_839_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -179,8 +179,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1159`
 		//  Estimated: `5419`
-		// Minimum execution time: 17_506_000 picoseconds.
-		Weight::from_parts(30_765_000, 5419)
+		// Minimum execution time: 17_606_000 picoseconds.
+		Weight::from_parts(23_204_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -190,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_598_000 picoseconds.
-		Weight::from_parts(10_886_000, 0)
+		// Minimum execution time: 5_688_000 picoseconds.
+		Weight::from_parts(12_038_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `NodeRegistry::PendingSlashes` (r:1 w:1)
@@ -206,8 +206,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2318`
 		//  Estimated: `5419`
-		// Minimum execution time: 36_053_000 picoseconds.
-		Weight::from_parts(45_227_000, 5419)
+		// Minimum execution time: 37_456_000 picoseconds.
+		Weight::from_parts(58_767_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -215,6 +215,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::DeclarationUpdates` (`max_values`: Some(1), `max_size`: Some(35202), added: 35697, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:1100 w:1100)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::GpuProviders` (r:1 w:1)
+	/// Proof: `NodeRegistry::GpuProviders` (`max_values`: Some(1), `max_size`: Some(32002), added: 32497, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::ValidatorNodes` (r:1 w:0)
 	/// Proof: `NodeRegistry::ValidatorNodes` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:1)
@@ -236,13 +238,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + d * (1994 ±0) + s * (1574 ±0) + v * (1069 ±0)`
 		//  Estimated: `36687 + d * (4429 ±0) + s * (4429 ±0) + v * (4429 ±0)`
-		// Minimum execution time: 4_880_673_000 picoseconds.
-		Weight::from_parts(4_938_108_000, 36687)
-			// Standard Error: 179_229
-			.saturating_add(Weight::from_parts(18_137_404, 0).saturating_mul(d.into()))
-			// Standard Error: 2_610_553
-			.saturating_add(Weight::from_parts(37_496_202, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 5_519_962_000 picoseconds.
+		Weight::from_parts(6_549_980_000, 36687)
+			// Standard Error: 356_009
+			.saturating_add(Weight::from_parts(38_373_680, 0).saturating_mul(d.into()))
+			// Standard Error: 5_185_429
+			.saturating_add(Weight::from_parts(40_719_298, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(s.into())))
@@ -259,59 +261,59 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(237_583_000, 33487)
+		Weight::from_parts(211_644_000, 33487)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn update_declaration() -> Weight {
-		Weight::from_parts(162_321_000, 36687)
+		Weight::from_parts(179_407_000, 36687)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(71_737_000, 5419)
+		Weight::from_parts(100_028_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(33_330_000, 5419)
+		Weight::from_parts(32_067_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(249_310_000, 33487)
+		Weight::from_parts(231_473_000, 33487)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn exit() -> Weight {
-		Weight::from_parts(134_240_000, 36687)
+		Weight::from_parts(165_115_000, 36687)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_offchain_key() -> Weight {
-		Weight::from_parts(29_934_000, 5419)
+		Weight::from_parts(32_839_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reactivate() -> Weight {
-		Weight::from_parts(30_765_000, 5419)
+		Weight::from_parts(23_204_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(10_886_000, 0)
+		Weight::from_parts(12_038_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel_slash() -> Weight {
-		Weight::from_parts(45_227_000, 5419)
+		Weight::from_parts(58_767_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn on_epoch_start(d: u32, v: u32, s: u32, ) -> Weight {
-		Weight::from_parts(4_938_108_000, 36687)
-			.saturating_add(Weight::from_parts(18_137_404, 0).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(37_496_202, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(6_549_980_000, 36687)
+			.saturating_add(Weight::from_parts(38_373_680, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(40_719_298, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(s.into())))

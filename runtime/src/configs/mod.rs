@@ -7,11 +7,13 @@
 //! - [`tokenomics`]: the stable revenue asset, the DSYNC/stable pool, burns and buybacks.
 //! - [`depin`]: the node registry and Proof of Sync.
 //! - [`gpu_jobs`]: escrowed GPU inference jobs served by the registry's providers.
+//! - [`naming`]: names under `.dsync` with DNS records.
 
 pub mod consensus;
 pub mod depin;
 pub mod gpu_jobs;
 pub mod money;
+pub mod naming;
 pub mod staking;
 pub mod system;
 pub mod tokenomics;

@@ -6,6 +6,7 @@ mod chain;
 mod depin;
 mod genesis;
 mod gpu_jobs;
+mod naming;
 mod staking;
 mod tokenomics;
 mod transfers;

@@ -51,9 +51,20 @@ fn subname_errors_change_nothing() {
 		assert_noop!(sub(&ALICE, "alice.dsync", "W W", &BOB), Error::<Test>::InvalidLabel);
 		assert_ok!(sub(&ALICE, "alice.dsync", "www", &ALICE));
 		assert_noop!(sub(&ALICE, "alice.dsync", "www", &BOB), Error::<Test>::SubnameExists);
-		// MaxDepth is 3 in the tests.
+		// MaxDepth is 4 in the tests.
 		assert_ok!(sub(&ALICE, "www.alice.dsync", "a", &ALICE));
-		assert_noop!(sub(&ALICE, "a.www.alice.dsync", "b", &ALICE), Error::<Test>::TooDeep);
+		assert_ok!(sub(&ALICE, "a.www.alice.dsync", "b", &ALICE));
+		assert_noop!(sub(&ALICE, "b.a.www.alice.dsync", "c", &ALICE), Error::<Test>::TooDeep);
+		// 253 bytes at most: `z{63}.y{63}.x{63}.dsync` is 197 bytes; one more 63-byte label
+		// makes 261, a 55-byte one 253.
+		let (x, y, z) = ("x".repeat(63), "y".repeat(63), "z".repeat(63));
+		register(&ALICE, &x, &ALICE, 1);
+		assert_ok!(sub(&ALICE, &format!("{x}.dsync"), &y, &ALICE));
+		assert_ok!(sub(&ALICE, &format!("{y}.{x}.dsync"), &z, &ALICE));
+		let zname = format!("{z}.{y}.{x}.dsync");
+		assert_noop!(sub(&ALICE, &zname, &"w".repeat(63), &ALICE), Error::<Test>::NameTooLong);
+		assert_noop!(sub(&ALICE, &zname, &"w".repeat(56), &ALICE), Error::<Test>::NameTooLong);
+		assert_ok!(sub(&ALICE, &zname, &"w".repeat(55), &ALICE));
 		// A parent that cannot pay the deposit.
 		register(&ALICE, "poor", &POOR, 1);
 		<Balances as frame_support::traits::fungible::Mutate<AccountId>>::set_balance(

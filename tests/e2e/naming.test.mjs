@@ -1,0 +1,248 @@
+// End-to-end test of names and DNS against `dsync-node --dev --tmp --dns-listen-addr ...`.
+//
+// Run: node --test --test-concurrency=1 naming.test.mjs   (or ./run.sh naming)
+// Needs `dig` (Debian: bind9-dnsutils; scripts/setup.sh installs it).
+//
+// A name is registered by commit and reveal with @polkadot/api and given A, AAAA, TXT and MX
+// records and a CNAME subname in one batch; once that block is finalised, `dig` against the
+// node's DNS server gets exactly those records (UDP and TCP), the runtime API agrees, other
+// zones are REFUSED, unknown names are NXDOMAIN, malformed packets do not stop the server, and
+// after the development preset's 20-block year the name is NXDOMAIN.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+import { Keyring } from '@polkadot/keyring';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+
+import { connectApi, describeDispatchError, findEvent, signSendAndWait } from './lib/chain.mjs';
+import { dumpLogs, getFreePorts, makeTempDir, NodeProcess, removeTempDir, sleep } from './lib/node.mjs';
+
+const run = promisify(execFile);
+const SS58 = 7373;
+const SECRET = `0x${'42'.repeat(32)}`;
+
+let tmpDir;
+let node;
+let api;
+let alice;
+let dnsPort;
+let anyFailed = false;
+let expires;
+
+function step(name, timeoutMs, fn) {
+  it(name, { timeout: timeoutMs }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      anyFailed = true;
+      dumpLogs([node]);
+      throw e;
+    }
+  });
+}
+
+/** The id of a full name: blake2_256(parent ‖ blake2_256(label)) from the top-level domain. */
+function namehash(name) {
+  const labels = name.split('.').reverse();
+  let id = new Uint8Array(32);
+  for (const label of labels) id = blake2AsU8a(u8aConcat(id, blake2AsU8a(stringToU8a(label))));
+  return u8aToHex(id);
+}
+
+/**
+ * `dig @127.0.0.1 -p <port> <args>`: { status, flags, answers: [{ name, ttl, type, data }] }.
+ * Raises when dig finds no server.
+ */
+async function dig(...args) {
+  const { stdout } = await run('dig', [
+    '@127.0.0.1',
+    '-p',
+    String(dnsPort),
+    '+time=3',
+    '+tries=2',
+    '+noall',
+    '+comments',
+    '+answer',
+    '+authority',
+    ...args,
+  ]);
+  const status = /status: ([A-Z]+)/.exec(stdout)?.[1];
+  const flags = /flags: ([a-z ]+);/.exec(stdout)?.[1]?.trim().split(' ') ?? [];
+  const sections = stdout.split('\n').filter((line) => line && !line.startsWith(';'));
+  const records = sections.map((line) => {
+    const [name, ttl, , type, ...data] = line.split(/\s+/);
+    return { name, ttl: Number(ttl), type, data: data.join(' ') };
+  });
+  if (!status) throw new Error(`dig gave no status:\n${stdout}`);
+  return { status, flags, records, stdout };
+}
+
+const answers = (result, type) => result.records.filter((r) => r.type === type);
+
+async function tx(call) {
+  const result = await signSendAndWait(api, call, alice);
+  if (result.dispatchError) throw new Error(describeDispatchError(api, result.dispatchError));
+  return result;
+}
+
+describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
+  before(
+    async () => {
+      await cryptoWaitReady();
+      tmpDir = makeTempDir('dsync-e2e-naming-');
+      const [p2pPort, rpcPort, dns] = await getFreePorts(3);
+      dnsPort = dns;
+      node = new NodeProcess({
+        name: 'dns',
+        rpcPort,
+        logDir: tmpDir,
+        args: [
+          '--dev',
+          '--tmp',
+          '--listen-addr',
+          `/ip4/127.0.0.1/tcp/${p2pPort}`,
+          '--no-prometheus',
+          '--no-telemetry',
+          '--no-mdns',
+          '--dns-listen-addr',
+          `127.0.0.1:${dnsPort}`,
+        ],
+      });
+      try {
+        node.start();
+        await node.waitForRpc(180_000);
+        api = await connectApi(node.wsUrl);
+      } catch (e) {
+        anyFailed = true;
+        dumpLogs([node]);
+        throw e;
+      }
+      alice = new Keyring({ type: 'sr25519', ss58Format: SS58 }).addFromUri('//Alice');
+    },
+    { timeout: 5 * 60_000 },
+  );
+
+  after(async () => {
+    if (api) await api.disconnect().catch(() => {});
+    if (node) await node.stop();
+    if (anyFailed) console.error(`[e2e] logs kept in ${tmpDir}`);
+    else removeTempDir(tmpDir);
+  });
+
+  step('the zone apex has SOA and NS; other zones are refused; unknown names do not exist', 60_000, async () => {
+    const soa = await dig('dsync', 'SOA');
+    assert.equal(soa.status, 'NOERROR');
+    assert.ok(soa.flags.includes('aa'), 'authoritative answer');
+    assert.equal(answers(soa, 'SOA').length, 1);
+    const ns = await dig('dsync', 'NS');
+    assert.equal(answers(ns, 'NS').length, 1);
+    assert.equal((await dig('example.com', 'A')).status, 'REFUSED');
+    assert.equal((await dig('.', 'NS')).status, 'REFUSED');
+    const missing = await dig('nobody-here.dsync', 'A');
+    assert.equal(missing.status, 'NXDOMAIN');
+    assert.equal(answers(missing, 'SOA').length, 1, 'the SOA comes with NXDOMAIN');
+  });
+
+  step('a name registered with records is answered by dig from finalised state', 4 * 60_000, async (t) => {
+    // 5 DSYNC for a year of a 5-letter name on the development chain.
+    const price = await api.call.namingApi.price('alice', 1);
+    assert.equal(price.unwrap().toBigInt(), 5n * 10n ** 18n, 'alice.dsync is available');
+
+    // commit, then reveal in a later block
+    const owner = alice.address;
+    const label = 'alice';
+    const encoded = u8aConcat(
+      api.createType('Bytes', label).toU8a(),
+      api.createType('AccountId', owner).toU8a(),
+      api.createType('[u8; 32]', SECRET).toU8a(),
+    );
+    await tx(api.tx.naming.commit(u8aToHex(blake2AsU8a(encoded))));
+
+    const name = namehash('alice.dsync');
+    const www = namehash('www.alice.dsync');
+    const batch = api.tx.utility.batchAll([
+      api.tx.naming.register(label, owner, SECRET, 1),
+      api.tx.naming.setRecords(name, 'A', ['0xc0000201', '0xc0000202']),
+      api.tx.naming.setRecords(name, 'Aaaa', [`0x20010db8${'0'.repeat(22)}01`]),
+      api.tx.naming.setRecords(name, 'Txt', ['hello from dsync']),
+      api.tx.naming.setRecords(name, 'Mx', [u8aToHex(u8aConcat(new Uint8Array([0, 10]), stringToU8a('mail.alice.dsync')))]),
+      api.tx.naming.setTtl(name, 120),
+      api.tx.naming.setSubname(name, 'www', owner),
+      api.tx.naming.setRecords(www, 'Cname', ['alice.dsync']),
+    ]);
+    const result = await tx(batch);
+    const registered = findEvent(result.events, 'naming.NameRegistered');
+    assert.ok(registered, 'NameRegistered');
+    expires = registered.event.data.expires.toNumber();
+    t.diagnostic(`registered in a finalised block, expires after block ${expires}`);
+
+    const a = await dig('alice.dsync', 'A');
+    assert.equal(a.status, 'NOERROR');
+    assert.ok(a.flags.includes('aa'));
+    assert.deepEqual(answers(a, 'A').map((r) => r.data).sort(), ['192.0.2.1', '192.0.2.2']);
+    assert.ok(answers(a, 'A').every((r) => r.ttl === 120), 'the TTL set on chain');
+
+    const aaaa = await dig('alice.dsync', 'AAAA');
+    assert.deepEqual(answers(aaaa, 'AAAA').map((r) => r.data), ['2001:db8::1']);
+    const txt = await dig('alice.dsync', 'TXT');
+    assert.deepEqual(answers(txt, 'TXT').map((r) => r.data), ['"hello from dsync"']);
+    const mx = await dig('alice.dsync', 'MX');
+    assert.deepEqual(answers(mx, 'MX').map((r) => r.data), ['10 mail.alice.dsync.']);
+    const cname = await dig('www.alice.dsync', 'CNAME');
+    assert.deepEqual(answers(cname, 'CNAME').map((r) => r.data), ['alice.dsync.']);
+    // An A query for the alias gets the CNAME.
+    const alias = await dig('WWW.Alice.DSYNC', 'A');
+    assert.equal(answers(alias, 'CNAME').length, 1);
+    // No record of a type: NOERROR without answers (NODATA), with the SOA.
+    const nodata = await dig('alice.dsync', 'SRV');
+    assert.equal(nodata.status, 'NOERROR');
+    assert.equal(answers(nodata, 'SRV').length, 0);
+    assert.equal(answers(nodata, 'SOA').length, 1);
+    // Over TCP too.
+    const tcp = await dig('+tcp', 'alice.dsync', 'A');
+    assert.deepEqual(answers(tcp, 'A').map((r) => r.data).sort(), ['192.0.2.1', '192.0.2.2']);
+
+    // The runtime API agrees.
+    const records = (await api.call.namingApi.records('alice.dsync')).unwrap();
+    assert.equal(records.ttl.toNumber(), 120);
+    assert.equal(records.records.filter(([kind]) => kind.isA).length, 2);
+    assert.equal(records.records.filter(([kind]) => kind.isMx).length, 1);
+  });
+
+  step('malformed packets do not stop the server', 60_000, async () => {
+    const socket = dgram.createSocket('udp4');
+    const send = (bytes) =>
+      new Promise((resolve, reject) =>
+        socket.send(Buffer.from(bytes), dnsPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+      );
+    await send([]);
+    await send([1, 2, 3]);
+    await send(Array.from({ length: 512 }, (_, i) => (i * 37) & 0xff));
+    // A header claiming 5 questions and nothing after it.
+    await send([0x12, 0x34, 0x01, 0x00, 0x00, 0x05, 0, 0, 0, 0, 0, 0]);
+    socket.close();
+    await sleep(500);
+    node.assertRunning();
+    const a = await dig('alice.dsync', 'A');
+    assert.equal(answers(a, 'A').length, 2);
+  });
+
+  step('after its year, the name is NXDOMAIN', 5 * 60_000, async (t) => {
+    let result;
+    for (;;) {
+      result = await dig('alice.dsync', 'A');
+      if (result.status === 'NXDOMAIN') break;
+      await sleep(3000);
+    }
+    const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+    t.diagnostic(`NXDOMAIN at finalised block ${finalized} (expired after ${expires})`);
+    assert.ok(finalized > expires, 'not before the expiry');
+    assert.equal((await dig('www.alice.dsync', 'A')).status, 'NXDOMAIN');
+    assert.equal((await api.call.namingApi.records('alice.dsync')).isNone, true);
+  });
+});
