@@ -8,6 +8,11 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Key(sc_cli::KeySubcommand),
 
+	/// Sign a message with a key (e.g. the key proof of `nodeRegistry.register`: the `dsyn`
+	/// key's signature over `"dsync/node-key" ‖ genesis hash ‖ owner public key`, given with
+	/// `--hex --message 0x…`).
+	Sign(sc_cli::SignCmd),
+
 	/// Build a chain specification (deprecated upstream in favour of `export-chain-spec`).
 	BuildSpec(sc_cli::BuildSpecCmd),
 

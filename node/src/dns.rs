@@ -337,8 +337,19 @@ async fn udp_worker(engine: Arc<Engine>, socket: Arc<UdpSocket>) {
 			continue;
 		}
 		let Some(packet) = buffer.get(..len) else { continue };
+		// The hot path: the same query bytes at the same finalised block get the same answer.
+		let (at, _) = engine.source.finalized();
+		if engine.wire.reply(at, packet, &mut out) {
+			bump(&engine.stats.cache_hits);
+			bump(&engine.stats.answered);
+			send_udp(&socket, &out, peer).await;
+			continue;
+		}
 		match engine.handle(packet, Transport::Udp, &mut key, &mut out) {
-			Step::Reply => send_udp(&socket, &out, peer).await,
+			Step::Reply => {
+				engine.wire.insert(at, packet, &out);
+				send_udp(&socket, &out, peer).await
+			},
 			Step::Drop => {},
 			Step::Lookup(pending) => match Arc::clone(&engine.lookup_slots).try_acquire_owned() {
 				Ok(permit) => {
@@ -622,6 +633,70 @@ fn host_name(value: &[u8]) -> Option<Name> {
 	Some(name)
 }
 
+/// Whole UDP responses per finalised block, keyed by the query's bytes after its id: a repeated
+/// query is answered by copying the stored response and setting the query's id, without parsing
+/// or encoding. Only answers from the zone (`NOERROR`, `NXDOMAIN`) to queries of at most
+/// [`PLAIN_UDP_PAYLOAD`] bytes are stored; the store is dropped when the finalised block changes or when it is full. What a
+/// response depends on is all in the key (flags, question, EDNS record) and the block.
+struct WireCache {
+	capacity: usize,
+	state: RwLock<WireState>,
+}
+
+struct WireState {
+	at: [u8; 32],
+	responses: HashMap<Box<[u8]>, Box<[u8]>>,
+}
+
+impl WireCache {
+	fn new(capacity: usize) -> Self {
+		Self { capacity, state: RwLock::new(WireState { at: [0; 32], responses: HashMap::new() }) }
+	}
+
+	/// The key of a query: its bytes after the id, when it is a query worth storing.
+	fn key(packet: &[u8]) -> Option<&[u8]> {
+		let flags = *packet.get(2)?;
+		if flags & 0x80 != 0 || packet.len() > PLAIN_UDP_PAYLOAD {
+			return None;
+		}
+		packet.get(2..).filter(|rest| rest.len() >= 10)
+	}
+
+	/// Write the stored response to `packet` at block `at` to `out`; whether there was one.
+	fn reply(&self, at: [u8; 32], packet: &[u8], out: &mut Vec<u8>) -> bool {
+		let Some(key) = Self::key(packet) else { return false };
+		let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+		if state.at != at {
+			return false;
+		}
+		let Some(response) = state.responses.get(key) else { return false };
+		out.clear();
+		out.extend_from_slice(packet.get(..2).unwrap_or_default());
+		out.extend_from_slice(response);
+		true
+	}
+
+	/// Store `response` (with its id) to `packet` at block `at`; a newer block drops the rest.
+	fn insert(&self, at: [u8; 32], packet: &[u8], response: &[u8]) {
+		let (Some(key), Some(body)) = (Self::key(packet), response.get(2..)) else { return };
+		// Only answers from the zone (NOERROR, NXDOMAIN): error responses to malformed or
+		// foreign queries are cheap to make and would only churn the store.
+		let rcode = response.get(3).map(|flags| flags & 0x0f);
+		if self.capacity == 0 || !matches!(rcode, Some(0) | Some(3)) {
+			return;
+		}
+		let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+		if state.at != at {
+			state.responses.clear();
+			state.at = at;
+		}
+		if state.responses.len() >= self.capacity {
+			state.responses.clear();
+		}
+		state.responses.insert(key.into(), body.into());
+	}
+}
+
 /// Names' states per finalised block.
 struct ZoneCache {
 	capacity: usize,
@@ -759,6 +834,8 @@ fn classify(name: &Name, key: &mut String) -> ZoneName {
 struct Engine {
 	source: Arc<dyn ZoneSource>,
 	cache: ZoneCache,
+	/// Whole UDP responses by query bytes, for the current finalised block.
+	wire: WireCache,
 	limiter: RateLimiter,
 	stats: Arc<DnsStats>,
 	lookup_slots: Arc<Semaphore>,
@@ -784,6 +861,7 @@ impl Engine {
 		Ok(Self {
 			source,
 			cache: ZoneCache::new(config.cache_entries),
+			wire: WireCache::new(config.cache_entries),
 			limiter: RateLimiter::new(config.rate_limit_per_sec, config.burst, MAX_TRACKED_SOURCES),
 			stats: Arc::new(DnsStats::default()),
 			lookup_slots: Arc::new(Semaphore::new(MAX_PENDING_LOOKUPS)),
@@ -1269,7 +1347,9 @@ mod tests {
 	}
 
 	async fn udp(server: SocketAddr, message: &Message) -> Message {
-		let answer = udp_raw(server, &message.to_vec().unwrap()).await.expect("an answer");
+		let answer = udp_raw(server, &message.to_vec().unwrap())
+			.await
+			.unwrap_or_else(|| panic!("no answer to query {}", message.metadata.id));
 		Message::from_vec(&answer).unwrap()
 	}
 
@@ -1703,6 +1783,36 @@ mod tests {
 		let response = udp(server.udp, &query(8, "nobody.dsync.", RecordType::A)).await;
 		assert_soa_authority(&response, 11);
 		assert_eq!(zone.lookups(), 4);
+	}
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn repeated_queries_are_answered_from_stored_responses() {
+		let zone = FakeZone::new();
+		let server = start(&zone, config()).await;
+		let mut first = None;
+		for id in 1..=5u16 {
+			let response = udp(server.udp, &query(id, "alice.dsync.", RecordType::A)).await;
+			assert_answer(&response, id, ResponseCode::NoError);
+			let answers: Vec<_> = response.answers.iter().map(|r| r.data.clone()).collect();
+			assert_eq!(answers.len(), 2);
+			assert_eq!(*first.get_or_insert(answers.clone()), answers);
+		}
+		// Another spelling is another key; its question is echoed as asked.
+		let response = udp(server.udp, &query(9, "ALICE.dsync.", RecordType::A)).await;
+		assert_eq!(response.queries[0].name().to_ascii(), "ALICE.dsync.");
+		assert_eq!(response.answers.len(), 2);
+		assert_eq!(zone.lookups(), 1);
+		// Stored negative answers carry the serial of their block, and a new block drops them.
+		for id in 10..=12 {
+			let response = udp(server.udp, &query(id, "nobody.dsync.", RecordType::A)).await;
+			assert_soa_authority(&response, 10);
+		}
+		zone.finalize([3; 32], 12);
+		for id in 13..=15 {
+			let response = udp(server.udp, &query(id, "nobody.dsync.", RecordType::A)).await;
+			assert_answer(&response, id, ResponseCode::NXDomain);
+			assert_soa_authority(&response, 12);
+		}
 	}
 
 	#[test]

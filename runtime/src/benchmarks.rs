@@ -95,6 +95,23 @@ impl pallet_proof_of_sync::BenchmarkHelper<AccountId> for ProofOfSyncBenchmarkHe
 	}
 }
 
+/// Off-chain keys for the node-registry benchmarks: sr25519 keys generated in the benchmark
+/// keystore (`dsyn` key type), signing the key proof.
+pub struct RegistryBenchmarkHelper;
+impl pallet_node_registry::BenchmarkHelper<AccountId, dsync_primitives::Signature>
+	for RegistryBenchmarkHelper
+{
+	fn key_with_proof(seed: u32, message: &[u8]) -> (AccountId, dsync_primitives::Signature) {
+		use sp_runtime::traits::IdentifyAccount;
+		let key_type = dsync_primitives::probe::KEY_TYPE;
+		let suri = alloc::format!("//dsync-bench-{seed}").into_bytes();
+		let public = sp_io::crypto::sr25519_generate(key_type, Some(suri));
+		let signature = sp_io::crypto::sr25519_sign(key_type, &public, message)
+			.expect("the key was just generated in the benchmark keystore; qed");
+		(sp_runtime::MultiSigner::from(public).into_account(), signature.into())
+	}
+}
+
 /// Makes GPU providers through the real registry and Proof of Sync for the GPU-jobs benchmarks.
 pub struct GpuJobsBenchmarkHelper;
 impl pallet_gpu_jobs::BenchmarkHelper<AccountId> for GpuJobsBenchmarkHelper {

@@ -55,21 +55,26 @@ function namehash(name) {
 }
 
 /**
- * `dig @127.0.0.1 -p <port> <args>`: { status, flags, answers: [{ name, ttl, type, data }] }.
+ * `dig @127.0.0.1 -p <port> -q <name> -t <type> <options>` (name and type given with -q and -t:
+ * dig would read a bare `dsync` as an option): { status, flags, answers: [{ name, ttl, type, data }] }.
  * Raises when dig finds no server.
  */
-async function dig(...args) {
+async function dig(name, type, ...options) {
   const { stdout } = await run('dig', [
     '@127.0.0.1',
     '-p',
     String(dnsPort),
+    '-q',
+    name,
+    '-t',
+    type,
     '+time=3',
     '+tries=2',
     '+noall',
     '+comments',
     '+answer',
     '+authority',
-    ...args,
+    ...options,
   ]);
   const status = /status: ([A-Z]+)/.exec(stdout)?.[1];
   const flags = /flags: ([a-z ]+);/.exec(stdout)?.[1]?.trim().split(' ') ?? [];
@@ -176,7 +181,7 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
       api.tx.naming.setRecords(www, 'Cname', ['alice.dsync']),
     ]);
     const result = await tx(batch);
-    const registered = findEvent(result.events, 'naming.NameRegistered');
+    const registered = findEvent(result.events, api.events.naming.NameRegistered);
     assert.ok(registered, 'NameRegistered');
     expires = registered.event.data.expires.toNumber();
     t.diagnostic(`registered in a finalised block, expires after block ${expires}`);
@@ -204,7 +209,7 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     assert.equal(answers(nodata, 'SRV').length, 0);
     assert.equal(answers(nodata, 'SOA').length, 1);
     // Over TCP too.
-    const tcp = await dig('+tcp', 'alice.dsync', 'A');
+    const tcp = await dig('alice.dsync', 'A', '+tcp');
     assert.deepEqual(answers(tcp, 'A').map((r) => r.data).sort(), ['192.0.2.1', '192.0.2.2']);
 
     // The runtime API agrees.

@@ -1005,7 +1005,12 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
           models: p.models,
           endpoint: u8aToHex(stringToU8a(p.endpoint)), // hex: unambiguous Vec<u8> input
         };
-        return signSendAndWait(api, api.tx.nodeRegistry.register(p.role, declaration, p.key.address, p.bond), p.pair);
+        // The off-chain key proves it consents: its signature over
+        // SCALE(("dsync/node-key", genesis hash, owner)).
+        const message = u8aConcat(stringToU8a('dsync/node-key'), api.genesisHash.toU8a(), p.pair.publicKey);
+        const keyProof = { Sr25519: u8aToHex(p.key.sign(message)) };
+        const tx = api.tx.nodeRegistry.register(p.role, declaration, p.key.address, keyProof, p.bond);
+        return signSendAndWait(api, tx, p.pair);
       }),
     );
 

@@ -134,12 +134,13 @@ mod benchmarks {
 		set_benchmark_parameters::<T>();
 		fill_service_nodes::<T>(0, T::MaxServiceNodes::get().saturating_sub(1), false)?;
 		let caller = funded::<T>("caller", 0);
-		let key: T::AccountId = account("key", u32::MAX, SEED);
+		let message = Registry::<T>::key_proof_message(&caller);
+		let (key, proof) = T::BenchmarkHelper::key_with_proof(u32::MAX, &message);
 		let declaration = worst_declaration::<T>(0);
 		let bond = worst_bond::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), NodeRole::Service, declaration, key, bond);
+		_(RawOrigin::Signed(caller.clone()), NodeRole::Service, declaration, key, proof, bond);
 
 		assert_eq!(Nodes::<T>::get(&caller).map(|node| node.bond), Some(bond));
 		Ok(())
@@ -235,10 +236,11 @@ mod benchmarks {
 		set_benchmark_parameters::<T>();
 		let caller = funded::<T>("caller", 0);
 		register_node::<T>(&caller, NodeRole::Service, 0)?;
-		let key: T::AccountId = account("new-key", 0, SEED);
+		let message = Registry::<T>::key_proof_message(&caller);
+		let (key, proof) = T::BenchmarkHelper::key_with_proof(u32::MAX - 1, &message);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), key.clone());
+		_(RawOrigin::Signed(caller.clone()), key.clone(), proof);
 
 		assert_eq!(NodeOfKey::<T>::get(&key), Some(caller));
 		Ok(())

@@ -178,7 +178,16 @@ pub use dsync_primitives::traits::{
 	ModelId, NodeRegistry, NodeRole, NodeStatus, NodeSummary, ServiceKind, SlashReason,
 };
 pub use pallet::*;
+pub use registration::KEY_PROOF_CONTEXT;
 pub use types::*;
+
+/// Off-chain keys with their proofs for the benchmarks: the runtime generates an sr25519 key in
+/// the benchmark keystore and signs with it.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, KeyProof> {
+	/// A fresh off-chain key (distinct per `seed`) and its signature over `message`.
+	fn key_with_proof(seed: u32, message: &[u8]) -> (AccountId, KeyProof);
+}
 pub use weights::WeightInfo;
 
 /// The log target of this pallet.
@@ -195,7 +204,10 @@ pub mod pallet {
 		traits::{fungible, OnUnbalanced},
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::Perbill;
+	use sp_runtime::{
+		traits::{IdentifyAccount, Verify},
+		Perbill,
+	};
 
 	/// The in-code storage version.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
@@ -261,6 +273,15 @@ pub mod pallet {
 
 		/// Weights of the calls and of the epoch start.
 		type WeightInfo: WeightInfo;
+
+		/// A signature by an off-chain key: `register` and `set_offchain_key` take one over
+		/// [`Pallet::key_proof_message`] to prove the caller holds the key (`MultiSignature` in
+		/// the runtime).
+		type KeyProof: Parameter + Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>;
+
+		/// Off-chain keys with proofs, for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, Self::KeyProof>;
 	}
 
 	/// Why the pallet holds funds.
@@ -509,6 +530,10 @@ pub mod pallet {
 		/// The off-chain key is already the key of a node (possibly of the caller's own node).
 		/// Generate a fresh `dsyn` key.
 		OffchainKeyInUse,
+		/// The key proof is not a signature by the off-chain key over
+		/// [`Pallet::key_proof_message`] of the caller: sign that message with the key (e.g.
+		/// `dsync-node key sign`, or the keyring that holds it).
+		InvalidKeyProof,
 		/// The endpoint is not an `http://` or `https://` URL with a host, printable, without
 		/// spaces, quotes, query or fragment.
 		InvalidEndpoint,
@@ -586,7 +611,10 @@ pub mod pallet {
 		/// Register a node owned by the caller, holding `bond` from the caller's free balance.
 		///
 		/// The declaration must be valid for `role` ([`Declaration::validate`]), the key unused,
-		/// the bond at least the declaration's minimum, and the role's list not full. Fails with
+		/// the bond at least the declaration's minimum, and the role's list not full.
+		/// `key_proof` is the off-chain key's signature over [`Pallet::key_proof_message`] of the
+		/// caller, so nobody can register a key they do not hold (and take the rewards of the
+		/// node answering with it). Fails with [`Error::InvalidKeyProof`],
 		/// [`Error::AlreadyRegistered`], [`Error::OffchainKeyInUse`],
 		/// [`Error::InvalidEndpoint`], [`Error::InvalidResources`], [`Error::InvalidServices`],
 		/// [`Error::InvalidModels`], [`Error::BondBelowMinimum`], [`Error::TooManyNodes`], or
@@ -599,9 +627,11 @@ pub mod pallet {
 			role: NodeRole,
 			declaration: DeclarationOf<T>,
 			offchain_key: T::AccountId,
+			key_proof: T::KeyProof,
 			#[pallet::compact] bond: BalanceOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::check_key_proof(&who, &offchain_key, &key_proof)?;
 			Self::do_register(who, role, declaration, offchain_key, bond)
 		}
 
@@ -679,15 +709,22 @@ pub mod pallet {
 			Self::do_exit(who)
 		}
 
-		/// Change the off-chain key of the caller's node.
+		/// Change the off-chain key of the caller's node; `key_proof` as for
+		/// [`Pallet::register`].
 		///
-		/// Fails with [`Error::NotRegistered`], [`Error::NodeUnbonding`], or
+		/// Fails with [`Error::InvalidKeyProof`], [`Error::NotRegistered`],
+		/// [`Error::NodeUnbonding`], or
 		/// [`Error::OffchainKeyInUse`] when any node (the caller's included) has `key`. Emits
 		/// [`Event::OffchainKeyChanged`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::set_offchain_key())]
-		pub fn set_offchain_key(origin: OriginFor<T>, key: T::AccountId) -> DispatchResult {
+		pub fn set_offchain_key(
+			origin: OriginFor<T>,
+			key: T::AccountId,
+			key_proof: T::KeyProof,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::check_key_proof(&who, &key, &key_proof)?;
 			Self::do_set_offchain_key(who, key)
 		}
 

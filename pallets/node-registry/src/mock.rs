@@ -114,6 +114,24 @@ impl pallet_node_registry::Config for Test {
 	type MaxPendingSlashes = ConstU32<MAX_PENDING_SLASHES>;
 	type MaxSlashesPerEpoch = ConstU32<MAX_SLASHES_PER_EPOCH>;
 	type WeightInfo = ();
+	type KeyProof = sp_runtime::MultiSignature;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchKeys;
+}
+
+/// Off-chain keys of the benchmarks: sr25519 pairs from the seed.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchKeys;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId, sp_runtime::MultiSignature> for BenchKeys {
+	fn key_with_proof(seed: u32, message: &[u8]) -> (AccountId, sp_runtime::MultiSignature) {
+		use sp_core::Pair;
+		let mut bytes = [7u8; 32];
+		bytes[..4].copy_from_slice(&seed.to_le_bytes());
+		let pair = sp_core::sr25519::Pair::from_seed(&bytes);
+		(pair.public().into(), pair.sign(message).into())
+	}
 }
 
 /// The parameters of the test genesis.
@@ -128,6 +146,17 @@ pub fn default_params() -> RegistryParams<u64, u64> {
 /// The account of the sr25519 public key derived from `seed`: a real off-chain key.
 pub fn key(seed: u8) -> AccountId {
 	sp_core::sr25519::Pair::from_seed(&[seed; 32]).public().into()
+}
+
+/// The proof that `owner` holds the off-chain key `key` (one of the [`key`] accounts): the
+/// key's signature over `Registry::key_proof_message(owner)`.
+pub fn proof(key: &AccountId, owner: &AccountId) -> sp_runtime::MultiSignature {
+	use sp_core::Pair;
+	let pair = (0..=u8::MAX)
+		.map(|seed| sp_core::sr25519::Pair::from_seed(&[seed; 32]))
+		.find(|pair| AccountId::from(pair.public()) == *key)
+		.expect("a key of `key(seed)`");
+	pair.sign(&Registry::key_proof_message(owner)).into()
 }
 
 /// An account with nothing, for filling lists (`index` distinguishes them).
@@ -258,8 +287,8 @@ pub fn register_service(who: &AccountId, seed: u8, bond: u64) {
 		NodeRole::Service,
 		service_declaration(),
 		key(seed),
-		bond,
-	)
+		proof(&key(seed), &who.clone()),
+		bond)
 	.expect("the service node registers");
 }
 
@@ -271,8 +300,8 @@ pub fn register_validator(who: &AccountId, seed: u8, bond: u64) {
 		NodeRole::Validator,
 		validator_declaration(),
 		key(seed),
-		bond,
-	)
+		proof(&key(seed), &who.clone()),
+		bond)
 	.expect("the validator node registers");
 }
 

@@ -5,8 +5,14 @@ use crate::{
 	HoldReason, NodeInfo, NodeOfKey, NodeRole, NodeStatus, Nodes, Pallet, Parameters, ServiceNodes,
 	ValidatorNodes,
 };
+use alloc::vec::Vec;
+use codec::Encode;
 use frame_support::{ensure, traits::fungible::MutateHold};
-use sp_runtime::DispatchResult;
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+	traits::{Verify, Zero},
+	DispatchResult,
+};
 
 impl<T: Config> From<DeclarationError> for Error<T> {
 	fn from(error: DeclarationError) -> Self {
@@ -124,4 +130,28 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::OffchainKeyChanged { node: who, old, new: key });
 		Ok(())
 	}
+
+	/// The message an off-chain key signs to prove its holder registers it for `owner`:
+	/// `SCALE((b"dsync/node-key", genesis hash, owner))`. The genesis hash (block 0's hash) ties
+	/// the proof to this chain.
+	pub fn key_proof_message(owner: &T::AccountId) -> Vec<u8> {
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		(KEY_PROOF_CONTEXT, genesis, owner).encode()
+	}
+
+	/// Check that `proof` is `key`'s signature over [`Self::key_proof_message`] of `owner`.
+	pub(crate) fn check_key_proof(
+		owner: &T::AccountId,
+		key: &T::AccountId,
+		proof: &T::KeyProof,
+	) -> DispatchResult {
+		ensure!(
+			proof.verify(&Self::key_proof_message(owner)[..], key),
+			Error::<T>::InvalidKeyProof
+		);
+		Ok(())
+	}
 }
+
+/// The context of [`Pallet::key_proof_message`].
+pub const KEY_PROOF_CONTEXT: &[u8; 14] = b"dsync/node-key";

@@ -36,6 +36,10 @@ impl pallet_node_registry::Config for Runtime {
 	type MaxPendingSlashes = ConstU32<256>;
 	type MaxSlashesPerEpoch = ConstU32<64>;
 	type WeightInfo = pallet_node_registry::weights::SubstrateWeight<Runtime>;
+	/// The off-chain key's signature, as any account's.
+	type KeyProof = dsync_primitives::Signature;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::RegistryBenchmarkHelper;
 }
 
 /// Verifiers must be in the current session's validator set, not only registered as validators.

@@ -153,15 +153,19 @@ fn register(
 	chain: &mut TestChain,
 	owner: Sr25519Keyring,
 	role: NodeRole,
-	key: AccountId,
+	key_pair: &sr25519::Pair,
 	endpoint: &[u8],
 ) -> (Balance, Vec<RuntimeEvent>) {
+	let key = account_of(key_pair);
 	let declaration = declaration(role, endpoint);
 	let bond = chain.execute(|| dsync_runtime::NodeRegistry::minimum_bond(&declaration));
+	let message = chain
+		.execute(|| dsync_runtime::NodeRegistry::key_proof_message(&owner.to_account_id()));
 	let call = RuntimeCall::NodeRegistry(pallet_node_registry::Call::register {
 		role,
 		declaration,
 		offchain_key: key.clone(),
+		key_proof: key_pair.sign(&message).into(),
 		bond,
 	});
 	let events = run(chain, owner, call);
@@ -264,14 +268,14 @@ fn network() -> Network {
 		&mut chain,
 		Alice,
 		NodeRole::Validator,
-		account_of(&verifier),
+		&verifier,
 		b"http://127.0.0.1:9944",
 	);
 	let (bob_bond, _) = register(
 		&mut chain,
 		Bob,
 		NodeRole::Service,
-		account_of(&service),
+		&service,
 		b"http://127.0.0.1:9955",
 	);
 	chain.execute(|| {
@@ -771,11 +775,12 @@ fn appeal_cancels_a_slash() {
 fn exit_releases_the_whole_bond() {
 	let mut chain = TestChain::new(DEVELOPMENT);
 	let bob = Bob.to_account_id();
-	let key = account_of(&sr25519::Pair::from_seed(&SERVICE_SEED));
+	let key_pair = sr25519::Pair::from_seed(&SERVICE_SEED);
+	let key = account_of(&key_pair);
 	let free_before = chain.execute(|| free(&bob));
 
 	let (bond, events) =
-		register(&mut chain, Bob, NodeRole::Service, key.clone(), b"http://127.0.0.1:9955");
+		register(&mut chain, Bob, NodeRole::Service, &key_pair, b"http://127.0.0.1:9955");
 	let mut fees = fees_paid_by(&events, &bob);
 	chain.execute(|| assert_eq!(free(&bob), free_before - bond - fees));
 

@@ -78,6 +78,7 @@ fn gpu_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &sr25519::Pai
 		endpoint: b"http://127.0.0.1:9955".to_vec().try_into().unwrap(),
 	};
 	let bond = chain.execute(|| NodeRegistry::minimum_bond(&declaration));
+	let message = chain.execute(|| NodeRegistry::key_proof_message(&owner.to_account_id()));
 	run(
 		chain,
 		owner,
@@ -85,6 +86,7 @@ fn gpu_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &sr25519::Pai
 			role: NodeRole::Service,
 			declaration,
 			offchain_key: account_of(key),
+			key_proof: key.sign(&message).into(),
 			bond,
 		}),
 	);

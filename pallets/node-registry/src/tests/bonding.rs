@@ -30,6 +30,7 @@ fn exactly_the_minimum_is_accepted_and_one_planck_less_refused() {
 					NodeRole::Service,
 					small_declaration(cores),
 					key(seed),
+					proof(&key(seed), &who.clone()),
 					minimum - 1
 				),
 				Error::<Test>::BondBelowMinimum
@@ -39,6 +40,7 @@ fn exactly_the_minimum_is_accepted_and_one_planck_less_refused() {
 				NodeRole::Service,
 				small_declaration(cores),
 				key(seed),
+				proof(&key(seed), &who.clone()),
 				minimum
 			));
 			assert_eq!(held(&who), minimum);
@@ -50,6 +52,7 @@ fn exactly_the_minimum_is_accepted_and_one_planck_less_refused() {
 				NodeRole::Service,
 				small_declaration(1),
 				key(4),
+				proof(&key(4), &DAVE),
 				0
 			),
 			Error::<Test>::BondBelowMinimum

@@ -7,7 +7,7 @@ use sp_runtime::{DispatchError, DispatchResult, TransactionOutcome};
 
 /// Register Alice with `declaration` and `role`, bonding plenty.
 fn register_with(role: NodeRole, declaration: DeclarationOf<Test>) -> DispatchResult {
-	Registry::register(RuntimeOrigin::signed(ALICE), role, declaration, key(1), RICH / 2)
+	Registry::register(RuntimeOrigin::signed(ALICE), role, declaration, key(1), proof(&key(1), &ALICE), RICH / 2)
 }
 
 /// `declaration` changed by `change`.

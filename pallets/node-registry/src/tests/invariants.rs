@@ -161,7 +161,14 @@ fn a_random_run_keeps_the_invariants_and_never_strands_funds() {
 						validator_declaration()
 					};
 					let bond = Registry::minimum_bond(&declaration) + rng.below(3_000);
-					Registry::register(origin, role, declaration, key(index as u8), bond)
+					Registry::register(
+						origin,
+						role,
+						declaration,
+						key(index as u8),
+						proof(&key(index as u8), &who),
+						bond,
+					)
 				},
 				2 => Registry::update_declaration(
 					origin,

@@ -86,6 +86,7 @@ fn new_parameters_apply_to_new_checks_only() {
 				NodeRole::Service,
 				service_declaration(),
 				key(2),
+				proof(&key(2), &BOB),
 				new_minimum - 1
 			),
 			Error::<Test>::BondBelowMinimum

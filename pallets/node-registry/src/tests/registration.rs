@@ -15,6 +15,7 @@ fn register_holds_the_bond_and_stores_the_node() {
 			NodeRole::Service,
 			service_declaration(),
 			key(1),
+			proof(&key(1), &ALICE),
 			bond
 		));
 
@@ -59,6 +60,7 @@ fn register_validator_joins_the_validator_list() {
 			NodeRole::Validator,
 			validator_declaration(),
 			key(2),
+			proof(&key(2), &BOB),
 			VALIDATOR_MIN_BOND
 		));
 
@@ -104,6 +106,7 @@ fn register_requires_a_signed_origin() {
 					NodeRole::Service,
 					service_declaration(),
 					key(1),
+					proof(&key(1), &ALICE),
 					SERVICE_MIN_BOND
 				),
 				DispatchError::BadOrigin
@@ -123,6 +126,7 @@ fn register_refuses_a_second_node_of_the_same_owner() {
 					role,
 					service_declaration(),
 					key(2),
+					proof(&key(2), &ALICE),
 					SERVICE_MIN_BOND
 				),
 				Error::<Test>::AlreadyRegistered
@@ -141,6 +145,7 @@ fn register_refuses_a_key_in_use() {
 				NodeRole::Validator,
 				validator_declaration(),
 				key(1),
+				proof(&key(1), &BOB),
 				VALIDATOR_MIN_BOND
 			),
 			Error::<Test>::OffchainKeyInUse
@@ -160,6 +165,7 @@ fn register_refuses_a_full_list() {
 				NodeRole::Service,
 				service_declaration(),
 				key(1),
+				proof(&key(1), &ALICE),
 				SERVICE_MIN_BOND
 			),
 			Error::<Test>::TooManyNodes
@@ -175,6 +181,7 @@ fn register_refuses_a_full_list() {
 				NodeRole::Validator,
 				validator_declaration(),
 				key(1),
+				proof(&key(1), &ALICE),
 				VALIDATOR_MIN_BOND
 			),
 			Error::<Test>::TooManyNodes
@@ -194,6 +201,7 @@ fn register_fails_with_the_currency_error_when_the_bond_cannot_be_held() {
 				NodeRole::Service,
 				service_declaration(),
 				key(4),
+				proof(&key(4), &DAVE),
 				DAVE_BALANCE - ED + 1
 			),
 			DispatchError::Token(TokenError::FundsUnavailable)
@@ -205,6 +213,7 @@ fn register_fails_with_the_currency_error_when_the_bond_cannot_be_held() {
 			NodeRole::Service,
 			service_declaration(),
 			key(4),
+			proof(&key(4), &DAVE),
 			DAVE_BALANCE - ED
 		));
 		assert_eq!(free(&DAVE), ED);
@@ -223,6 +232,7 @@ fn a_failed_registration_changes_nothing() {
 				NodeRole::Service,
 				declaration,
 				key(1),
+				proof(&key(1), &ALICE),
 				SERVICE_MIN_BOND
 			),
 			Error::<Test>::InvalidEndpoint
@@ -237,7 +247,7 @@ fn set_offchain_key_replaces_the_key_and_its_mapping() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_service(&ALICE, 1, SERVICE_MIN_BOND);
 
-		assert_ok!(Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9)));
+		assert_ok!(Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &ALICE)));
 
 		assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().offchain_key, key(9));
 		assert_eq!(NodeOfKey::<Test>::get(key(9)), Some(ALICE));
@@ -257,11 +267,11 @@ fn set_offchain_key_replaces_the_key_and_its_mapping() {
 fn set_offchain_key_errors() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9)),
+			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &ALICE)),
 			Error::<Test>::NotRegistered
 		);
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::root(), key(9)),
+			Registry::set_offchain_key(RuntimeOrigin::root(), key(9), proof(&key(9), &ALICE)),
 			DispatchError::BadOrigin
 		);
 
@@ -269,18 +279,75 @@ fn set_offchain_key_errors() {
 		register_service(&BOB, 2, SERVICE_MIN_BOND);
 		// Another node's key, and the node's own key.
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(2)),
+			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(2), proof(&key(2), &ALICE)),
 			Error::<Test>::OffchainKeyInUse
 		);
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(1)),
+			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(1), proof(&key(1), &ALICE)),
 			Error::<Test>::OffchainKeyInUse
 		);
 
 		assert_ok!(Registry::exit(RuntimeOrigin::signed(ALICE)));
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9)),
+			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &ALICE)),
 			Error::<Test>::NodeUnbonding
+		);
+	});
+}
+
+#[test]
+fn register_requires_the_off_chain_keys_signature() {
+	ExtBuilder::default().build_and_execute(|| {
+		let register = |key_proof| {
+			Registry::register(
+				RuntimeOrigin::signed(ALICE),
+				NodeRole::Service,
+				service_declaration(),
+				key(1),
+				key_proof,
+				SERVICE_MIN_BOND,
+			)
+		};
+		// Signed by another key, for another owner, over another message, or garbage: refused,
+		// nothing changes (a front-runner cannot register a key it does not hold).
+		assert_noop!(register(proof(&key(2), &ALICE)), Error::<Test>::InvalidKeyProof);
+		assert_noop!(register(proof(&key(1), &BOB)), Error::<Test>::InvalidKeyProof);
+		let other_message = {
+			use sp_core::Pair;
+			sp_core::sr25519::Pair::from_seed(&[1; 32]).sign(b"dsync/node-key").into()
+		};
+		assert_noop!(register(other_message), Error::<Test>::InvalidKeyProof);
+		let garbage = sp_runtime::MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw(
+			[0; 64],
+		));
+		assert_noop!(register(garbage), Error::<Test>::InvalidKeyProof);
+		assert_ok!(register(proof(&key(1), &ALICE)));
+	});
+}
+
+#[test]
+fn the_key_proof_message_binds_the_owner_and_the_chain() {
+	ExtBuilder::default().build_and_execute(|| {
+		let alice = Registry::key_proof_message(&ALICE);
+		assert_ne!(alice, Registry::key_proof_message(&BOB));
+		assert!(alice.starts_with(KEY_PROOF_CONTEXT));
+		// Another genesis hash, another message: a proof does not carry over to another chain.
+		frame_system::BlockHash::<Test>::insert(0, sp_core::H256::repeat_byte(1));
+		assert_ne!(Registry::key_proof_message(&ALICE), alice);
+	});
+}
+
+#[test]
+fn set_offchain_key_requires_the_new_keys_signature() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_service(&ALICE, 1, SERVICE_MIN_BOND);
+		assert_noop!(
+			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(8), &ALICE)),
+			Error::<Test>::InvalidKeyProof
+		);
+		assert_noop!(
+			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &BOB)),
+			Error::<Test>::InvalidKeyProof
 		);
 	});
 }
