@@ -301,10 +301,12 @@ where
 			ns_host: dns.dns_ns_host.clone(),
 			..Default::default()
 		};
-		let source: Arc<dyn crate::dns::ZoneSource> = Arc::new(ChainZone { client: client.clone() });
-		let server = futures::executor::block_on(crate::dns::bind(config, source)).map_err(
-			|error| ServiceError::Other(format!("cannot serve DNS on {listen}: {error}")),
-		)?;
+		let source: Arc<dyn crate::dns::ZoneSource> =
+			Arc::new(ChainZone { client: client.clone() });
+		let server =
+			futures::executor::block_on(crate::dns::bind(config, source)).map_err(|error| {
+				ServiceError::Other(format!("cannot serve DNS on {listen}: {error}"))
+			})?;
 		log::info!(
 			"serving the .dsync zone over DNS on {} (UDP) and {} (TCP)",
 			server.udp_addr(),
@@ -463,11 +465,7 @@ impl crate::dns::ZoneSource for ChainZone {
 		(info.finalized_hash.0, info.finalized_number)
 	}
 
-	fn lookup(
-		&self,
-		at: [u8; 32],
-		name: &str,
-	) -> Result<Option<crate::dns::NameRecords>, ()> {
+	fn lookup(&self, at: [u8; 32], name: &str) -> Result<Option<crate::dns::NameRecords>, ()> {
 		use pallet_naming::runtime_api::NamingApi;
 		use sp_api::ProvideRuntimeApi;
 		self.client

@@ -93,14 +93,14 @@ pub fn namehash(name: &[u8]) -> Option<H256> {
 /// Targets may be outside the top-level domain.
 pub fn is_valid_host(host: &[u8]) -> bool {
 	let host = host.strip_suffix(b".").unwrap_or(host);
-	!host.is_empty() &&
-		host.len() <= MAX_NAME_LEN &&
-		host.split(|c| *c == b'.').all(|label| {
-			!label.is_empty() &&
-				label.len() <= MAX_LABEL_LEN &&
-				label.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_') &&
-				label.first() != Some(&b'-') &&
-				label.last() != Some(&b'-')
+	!host.is_empty()
+		&& host.len() <= MAX_NAME_LEN
+		&& host.split(|c| *c == b'.').all(|label| {
+			!label.is_empty()
+				&& label.len() <= MAX_LABEL_LEN
+				&& label.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+				&& label.first() != Some(&b'-')
+				&& label.last() != Some(&b'-')
 		})
 }
 
@@ -170,9 +170,9 @@ pub fn is_valid_record(kind: &RecordKind, value: &[u8], max_len: usize) -> bool 
 		RecordKind::Srv => value.get(6..).is_some_and(is_valid_host),
 		RecordKind::ContentHash | RecordKind::Address(_) => true,
 		RecordKind::Text(key) => {
-			!key.is_empty() &&
-				key.iter().all(|c| (0x21..=0x7e).contains(c)) &&
-				core::str::from_utf8(value).is_ok()
+			!key.is_empty()
+				&& key.iter().all(|c| (0x21..=0x7e).contains(c))
+				&& core::str::from_utf8(value).is_ok()
 		},
 	}
 }
@@ -227,7 +227,10 @@ mod tests {
 		assert_eq!(namehash(b"al_ice.dsync"), None);
 		assert_eq!(namehash(b"a..dsync"), None);
 		assert_eq!(namehash(b""), None);
-		assert_eq!(labels_of(b"www.alice.dsync").unwrap(), vec![b"www".to_vec(), b"alice".to_vec()]);
+		assert_eq!(
+			labels_of(b"www.alice.dsync").unwrap(),
+			vec![b"www".to_vec(), b"alice".to_vec()]
+		);
 	}
 
 	#[test]

@@ -40,8 +40,8 @@ use crate::{
 		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
 	},
 	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, GpuJobsConfig,
-	NamingConfig, NodeRegistryConfig, ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	StakingConfig, SudoConfig, TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
+	NamingConfig, NodeRegistryConfig, ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, StakingConfig, SudoConfig, TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
 use dsync_primitives::currency::DSYNC;
@@ -316,7 +316,10 @@ fn genesis(
 		},
 		naming: NamingConfig {
 			parameters: Some(naming_genesis(development)),
-			reserved: RESERVED_LABELS.iter().map(|label| label.as_bytes().to_vec()).collect::<Vec<_>>(),
+			reserved: RESERVED_LABELS
+				.iter()
+				.map(|label| label.as_bytes().to_vec())
+				.collect::<Vec<_>>(),
 		},
 	})
 }

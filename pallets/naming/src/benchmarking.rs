@@ -64,7 +64,9 @@ fn register_name<T: Config>(owner: &T::AccountId, label: &[u8]) -> Result<NameId
 /// `owner`; the ids from the top.
 fn chain<T: Config>(owner: &T::AccountId, depth: u32) -> Result<Vec<NameId>, BenchmarkError> {
 	// Labels as long as the 253-byte limit allows at this depth.
-	let len = ((MAX_NAME_LEN - TLD.len()) / depth.max(1) as usize).saturating_sub(1).min(MAX_LABEL_LEN);
+	let len = ((MAX_NAME_LEN - TLD.len()) / depth.max(1) as usize)
+		.saturating_sub(1)
+		.min(MAX_LABEL_LEN);
 	let label_at = |level: u32| vec![b'a'.saturating_add((level % 26) as u8); len];
 	let mut ids = vec![register_name::<T>(owner, &label_at(0))?];
 	for level in 1..depth {
@@ -125,7 +127,10 @@ mod benchmarks {
 		for index in 1..T::MaxCommitments::get() {
 			Naming::<T>::do_commit(caller.clone(), H256::repeat_byte(index as u8))?;
 		}
-		Naming::<T>::do_commit(caller.clone(), Naming::<T>::commitment_of(&label, &caller, &SECRET))?;
+		Naming::<T>::do_commit(
+			caller.clone(),
+			Naming::<T>::commitment_of(&label, &caller, &SECRET),
+		)?;
 		advance::<T>(1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), label, caller.clone(), SECRET, 1);

@@ -627,10 +627,17 @@ pub mod pallet {
 		/// Emits [`Event::ReservationSet`].
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::set_reserved())]
-		pub fn set_reserved(origin: OriginFor<T>, label: Vec<u8>, reserved: bool) -> DispatchResult {
+		pub fn set_reserved(
+			origin: OriginFor<T>,
+			label: Vec<u8>,
+			reserved: bool,
+		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			let label = Self::checked_label(&label).ok_or(Error::<T>::InvalidLabel)?;
-			ensure!(Reserved::<T>::contains_key(&label) != reserved, Error::<T>::ReservationUnchanged);
+			ensure!(
+				Reserved::<T>::contains_key(&label) != reserved,
+				Error::<T>::ReservationUnchanged
+			);
 			if reserved {
 				Reserved::<T>::insert(&label, ());
 			} else {

@@ -222,7 +222,10 @@ pub fn free(who: &AccountId) -> Balance {
 
 /// What `who` holds as subname deposits.
 pub fn held(who: &AccountId) -> Balance {
-	Balances::balance_on_hold(&RuntimeHoldReason::Naming(pallet_naming::HoldReason::SubnameDeposit), who)
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Naming(pallet_naming::HoldReason::SubnameDeposit),
+		who,
+	)
 }
 
 /// The events of the naming pallet so far.

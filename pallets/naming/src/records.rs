@@ -44,8 +44,7 @@ impl<T: Config> Pallet<T> {
 		records.extend(values.into_iter().map(|value| Record { kind: kind.clone(), value }));
 		// Stable: the values of one kind keep their order.
 		records.sort_by(|a, b| a.kind.cmp(&b.kind));
-		let records =
-			RecordsOf::<T>::try_from(records).map_err(|_| Error::<T>::TooManyRecords)?;
+		let records = RecordsOf::<T>::try_from(records).map_err(|_| Error::<T>::TooManyRecords)?;
 		if records.is_empty() {
 			Records::<T>::remove(id);
 		} else {

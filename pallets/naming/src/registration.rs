@@ -2,8 +2,8 @@
 //! standing (live, in grace, dead) every other part of the pallet relies on.
 
 use crate::{
-	BalanceOf, Commitments, Config, Error, Event, Generations, HoldReason, Label, NameId,
-	NameInfo, Names, Pallet, Params, Records, Reserved,
+	BalanceOf, Commitments, Config, Error, Event, Generations, HoldReason, Label, NameId, NameInfo,
+	Names, Pallet, Params, Records, Reserved,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -13,11 +13,7 @@ use dsync_primitives::{
 };
 use frame_support::{
 	ensure,
-	traits::{
-		fungible::MutateHold,
-		tokens::Precision,
-		Get,
-	},
+	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
@@ -144,7 +140,9 @@ impl<T: Config> Pallet<T> {
 				!commitments.iter().any(|(c, _)| *c == commitment),
 				Error::<T>::DuplicateCommitment
 			);
-			commitments.try_push((commitment, now)).map_err(|_| Error::<T>::TooManyCommitments)
+			commitments
+				.try_push((commitment, now))
+				.map_err(|_| Error::<T>::TooManyCommitments)
 		})?;
 		Self::deposit_event(Event::Committed { who, commitment });
 		Ok(())
@@ -179,10 +177,7 @@ impl<T: Config> Pallet<T> {
 		let premium = match &previous {
 			Some(old) => {
 				ensure!(Self::standing(old, now) == Standing::Dead, Error::<T>::NotAvailable);
-				let grace_end = old
-					.expires
-					.unwrap_or_default()
-					.saturating_add(params.grace_period);
+				let grace_end = old.expires.unwrap_or_default().saturating_add(params.grace_period);
 				Self::premium(grace_end, now)
 			},
 			None => Zero::zero(),
@@ -213,7 +208,13 @@ impl<T: Config> Pallet<T> {
 				depositor: owner.clone(),
 			},
 		);
-		Self::deposit_event(Event::NameRegistered { name: id, label: checked, owner, expires, cost });
+		Self::deposit_event(Event::NameRegistered {
+			name: id,
+			label: checked,
+			owner,
+			expires,
+			cost,
+		});
 		Ok(())
 	}
 

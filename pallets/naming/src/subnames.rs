@@ -2,8 +2,8 @@
 //! control, stale once the parent is removed or replaced.
 
 use crate::{
-	registration::Standing, Config, Error, Event, Generations, HoldReason, NameId, NameInfo,
-	Names, Pallet, Params,
+	registration::Standing, Config, Error, Event, Generations, HoldReason, NameId, NameInfo, Names,
+	Pallet, Params,
 };
 use alloc::vec::Vec;
 use dsync_primitives::naming::{child_id, MAX_NAME_LEN};
@@ -56,7 +56,13 @@ impl<T: Config> Pallet<T> {
 				depositor: who,
 			},
 		);
-		Self::deposit_event(Event::SubnameCreated { name: id, parent, label: checked, owner, deposit });
+		Self::deposit_event(Event::SubnameCreated {
+			name: id,
+			parent,
+			label: checked,
+			owner,
+			deposit,
+		});
 		Ok(())
 	}
 

@@ -304,7 +304,7 @@ mod benchmarks {
 	}
 
 	/// `d` declarations applied (each claiming more for an active GPU provider, which goes back to
-/// warm-up), `v` validator nodes examined (all promoted), `s` slashes applied
+	/// warm-up), `v` validator nodes examined (all promoted), `s` slashes applied
 	/// (each to a different node, the chunk and the bond both touched).
 	#[benchmark]
 	fn on_epoch_start(

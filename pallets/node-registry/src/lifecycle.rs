@@ -97,9 +97,9 @@ impl<T: Config> Pallet<T> {
 			let Some(mut node) = Nodes::<T>::get(&owner) else { continue };
 			let Some(declaration) = node.pending_declaration.take() else { continue };
 			let capacity_units = declaration.capacity_units();
-			let reverify = node.role == NodeRole::Service &&
-				node.status == NodeStatus::Active &&
-				declaration.claims_more_than(&node.declaration);
+			let reverify = node.role == NodeRole::Service
+				&& node.status == NodeStatus::Active
+				&& declaration.claims_more_than(&node.declaration);
 			let was_gpu_provider = Self::is_gpu_provider(&node);
 			node.declaration = declaration;
 			if reverify {

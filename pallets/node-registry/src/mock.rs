@@ -288,7 +288,8 @@ pub fn register_service(who: &AccountId, seed: u8, bond: u64) {
 		service_declaration(),
 		key(seed),
 		proof(&key(seed), &who.clone()),
-		bond)
+		bond,
+	)
 	.expect("the service node registers");
 }
 
@@ -301,7 +302,8 @@ pub fn register_validator(who: &AccountId, seed: u8, bond: u64) {
 		validator_declaration(),
 		key(seed),
 		proof(&key(seed), &who.clone()),
-		bond)
+		bond,
+	)
 	.expect("the validator node registers");
 }
 

@@ -159,8 +159,8 @@ fn register(
 	let key = account_of(key_pair);
 	let declaration = declaration(role, endpoint);
 	let bond = chain.execute(|| dsync_runtime::NodeRegistry::minimum_bond(&declaration));
-	let message = chain
-		.execute(|| dsync_runtime::NodeRegistry::key_proof_message(&owner.to_account_id()));
+	let message =
+		chain.execute(|| dsync_runtime::NodeRegistry::key_proof_message(&owner.to_account_id()));
 	let call = RuntimeCall::NodeRegistry(pallet_node_registry::Call::register {
 		role,
 		declaration,
@@ -264,20 +264,9 @@ fn network() -> Network {
 			value: VERIFIER_FUNDS,
 		}),
 	);
-	register(
-		&mut chain,
-		Alice,
-		NodeRole::Validator,
-		&verifier,
-		b"http://127.0.0.1:9944",
-	);
-	let (bob_bond, _) = register(
-		&mut chain,
-		Bob,
-		NodeRole::Service,
-		&service,
-		b"http://127.0.0.1:9955",
-	);
+	register(&mut chain, Alice, NodeRole::Validator, &verifier, b"http://127.0.0.1:9944");
+	let (bob_bond, _) =
+		register(&mut chain, Bob, NodeRole::Service, &service, b"http://127.0.0.1:9955");
 	chain.execute(|| {
 		assert_eq!(Session::validators(), vec![alice.clone()], "Alice is the session validator");
 		assert_eq!(free(&account_of(&verifier)), VERIFIER_FUNDS);

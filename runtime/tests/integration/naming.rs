@@ -7,11 +7,12 @@
 use crate::chain::{free, signed, total_issuance, TestChain};
 use dsync_primitives::{currency::DSYNC, naming::namehash, AccountId, Balance, BlockNumber};
 use dsync_runtime::{
-	configs::tokenomics::TreasuryAccount, genesis_config_presets::DEVELOPMENT, Block, Naming, Runtime,
-	RuntimeCall, RuntimeEvent, System,
+	configs::tokenomics::TreasuryAccount, genesis_config_presets::DEVELOPMENT, Block, Naming,
+	Runtime, RuntimeCall, RuntimeEvent, System,
 };
 use pallet_naming::{
-	runtime_api::runtime_decl_for_naming_api::NamingApiV1, Event as NamingEvent, RecordKind, RecordValue, RecordValues,
+	runtime_api::runtime_decl_for_naming_api::NamingApiV1, Event as NamingEvent, RecordKind,
+	RecordValue, RecordValues,
 };
 use sp_keyring::Sr25519Keyring::{self, *};
 
@@ -60,7 +61,10 @@ fn register(chain: &mut TestChain, who: Sr25519Keyring, label: &str) {
 
 fn a_records(values: &[[u8; 4]]) -> RecordValues<Runtime> {
 	RecordValues::<Runtime>::truncate_from(
-		values.iter().map(|v| RecordValue::<Runtime>::truncate_from(v.to_vec())).collect(),
+		values
+			.iter()
+			.map(|v| RecordValue::<Runtime>::truncate_from(v.to_vec()))
+			.collect(),
 	)
 }
 
@@ -116,18 +120,41 @@ fn a_name_is_paid_with_burn_resolved_and_expires() {
 	);
 
 	chain.execute(|| {
-		let records =
-			<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(b"alice.dsync".to_vec()).unwrap();
+		let records = <Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(
+			b"alice.dsync".to_vec(),
+		)
+		.unwrap();
 		assert_eq!(
 			records.records,
 			vec![(RecordKind::A, vec![192, 0, 2, 1]), (RecordKind::A, vec![192, 0, 2, 2])]
 		);
-		let view = <Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::name(b"alice.dsync".to_vec()).unwrap();
+		let view = <Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::name(
+			b"alice.dsync".to_vec(),
+		)
+		.unwrap();
 		assert_eq!((view.owner, view.expires, view.live), (alice.clone(), expires, true));
-		assert_eq!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::price(b"alice".to_vec(), 1), None);
-		assert_eq!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::price(b"bobby".to_vec(), 2), Some(10 * DSYNC));
+		assert_eq!(
+			<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::price(
+				b"alice".to_vec(),
+				1
+			),
+			None
+		);
+		assert_eq!(
+			<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::price(
+				b"bobby".to_vec(),
+				2
+			),
+			Some(10 * DSYNC)
+		);
 		// Reserved by the preset.
-		assert_eq!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::price(b"ns1".to_vec(), 1), None);
+		assert_eq!(
+			<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::price(
+				b"ns1".to_vec(),
+				1
+			),
+			None
+		);
 	});
 
 	// The development year is 20 blocks: after it the name no longer resolves.
@@ -135,12 +162,26 @@ fn a_name_is_paid_with_burn_resolved_and_expires() {
 		chain.next_block(vec![]);
 	}
 	chain.execute(|| {
-		assert_eq!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(b"alice.dsync".to_vec()), None);
-		assert!(!<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::name(b"alice.dsync".to_vec()).unwrap().live);
+		assert_eq!(
+			<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(
+				b"alice.dsync".to_vec()
+			),
+			None
+		);
+		assert!(
+			!<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::name(
+				b"alice.dsync".to_vec()
+			)
+			.unwrap()
+			.live
+		);
 	});
 	// In grace, Alice renews and the records are back.
 	run(&mut chain, Alice, pallet_naming::Call::renew { name, years: 1 }).unwrap();
 	chain.execute(|| {
-		assert!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(b"alice.dsync".to_vec()).is_some());
+		assert!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(
+			b"alice.dsync".to_vec()
+		)
+		.is_some());
 	});
 }

@@ -64,13 +64,9 @@ fn try_state_catches_broken_invariants() {
 		));
 		assert_ok!(Naming::do_try_state());
 		// A deposit that is not held.
-		Names::<Test>::mutate(id("www.alice.dsync"), |info| {
-			info.as_mut().unwrap().deposit += 1
-		});
+		Names::<Test>::mutate(id("www.alice.dsync"), |info| info.as_mut().unwrap().deposit += 1);
 		assert!(Naming::do_try_state().is_err());
-		Names::<Test>::mutate(id("www.alice.dsync"), |info| {
-			info.as_mut().unwrap().deposit -= 1
-		});
+		Names::<Test>::mutate(id("www.alice.dsync"), |info| info.as_mut().unwrap().deposit -= 1);
 		// A name under the wrong id.
 		let info = Names::<Test>::take(id("www.alice.dsync")).unwrap();
 		Names::<Test>::insert(id("web.alice.dsync"), info.clone());

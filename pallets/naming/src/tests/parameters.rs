@@ -1,9 +1,9 @@
 //! The governed parameters and reserved labels.
 
 use crate::{mock::*, *};
-use sp_runtime::DispatchResult;
 use frame_support::{assert_noop, assert_ok};
 use sp_runtime::DispatchError;
+use sp_runtime::DispatchResult;
 
 fn set(change: impl FnOnce(&mut NamingParameters<Balance, u64>)) -> DispatchResult {
 	let mut params = Params::<Test>::get();
@@ -76,5 +76,20 @@ fn labels_are_reserved_and_freed_by_the_admin() {
 		assert!(Reserved::<Test>::contains_key(&label));
 		assert_ok!(Naming::set_reserved(RuntimeOrigin::root(), b"ns1".to_vec(), false));
 		register(&ALICE, "ns1", &ALICE, 1);
+	});
+}
+
+#[test]
+fn rent_that_overflows_is_refused() {
+	ExtBuilder::build_and_execute(|| {
+		assert_ok!(set(|p| p.rent_per_year = [Balance::MAX; 5]));
+		let commitment = Naming::commitment_of(b"alice", &ALICE, &SECRET);
+		assert_ok!(Naming::commit(RuntimeOrigin::signed(ALICE), commitment));
+		run_to_block(3);
+		assert_noop!(
+			Naming::register(RuntimeOrigin::signed(ALICE), b"alice".to_vec(), ALICE, SECRET, 2),
+			Error::<Test>::Overflow
+		);
+		assert_eq!(Naming::price(b"alice", 2), None);
 	});
 }

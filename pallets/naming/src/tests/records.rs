@@ -2,10 +2,10 @@
 //! primary names.
 
 use crate::{mock::*, *};
-use sp_runtime::DispatchResult;
 use frame_support::{assert_noop, assert_ok};
 use sp_core::ConstU32;
 use sp_runtime::BoundedVec;
+use sp_runtime::DispatchResult;
 
 fn values(items: &[&[u8]]) -> RecordValues<Test> {
 	RecordValues::<Test>::truncate_from(
@@ -47,7 +47,10 @@ fn records_are_set_replaced_and_removed() {
 				text("email")
 			]
 		);
-		assert_eq!(Naming::resolve(b"alice.dsync", &RecordKind::A), vec![vec![10, 0, 0, 1], vec![10, 0, 0, 2]]);
+		assert_eq!(
+			Naming::resolve(b"alice.dsync", &RecordKind::A),
+			vec![vec![10, 0, 0, 1], vec![10, 0, 0, 2]]
+		);
 		// Replace, then remove.
 		assert_ok!(set(&ALICE, "alice.dsync", RecordKind::A, &[&[10, 0, 0, 3]]));
 		assert_eq!(Naming::resolve(b"alice.dsync", &RecordKind::A), vec![vec![10, 0, 0, 3]]);
@@ -122,12 +125,7 @@ fn records_are_bounded_per_name() {
 	ExtBuilder::build_and_execute(|| {
 		register(&ALICE, "alice", &ALICE, 1);
 		// MaxRecords is 6.
-		assert_ok!(set(
-			&ALICE,
-			"alice.dsync",
-			RecordKind::Txt,
-			&[b"1", b"2", b"3", b"4", b"5"]
-		));
+		assert_ok!(set(&ALICE, "alice.dsync", RecordKind::Txt, &[b"1", b"2", b"3", b"4", b"5"]));
 		assert_ok!(set(&ALICE, "alice.dsync", RecordKind::A, &[&[1, 1, 1, 1]]));
 		assert_noop!(
 			set(&ALICE, "alice.dsync", RecordKind::Aaaa, &[&[0; 16]]),
@@ -141,13 +139,22 @@ fn only_the_owner_of_a_live_name_sets_records_and_ttl() {
 	ExtBuilder::build_and_execute(|| {
 		register(&ALICE, "alice", &ALICE, 1);
 		let name = id("alice.dsync");
-		assert_noop!(set(&BOB, "alice.dsync", RecordKind::A, &[&[1, 1, 1, 1]]), Error::<Test>::NotOwner);
+		assert_noop!(
+			set(&BOB, "alice.dsync", RecordKind::A, &[&[1, 1, 1, 1]]),
+			Error::<Test>::NotOwner
+		);
 		assert_noop!(
 			set(&ALICE, "nobody.dsync", RecordKind::A, &[&[1, 1, 1, 1]]),
 			Error::<Test>::UnknownName
 		);
-		assert_noop!(Naming::set_ttl(RuntimeOrigin::signed(BOB), name, 60), Error::<Test>::NotOwner);
-		assert_noop!(Naming::set_ttl(RuntimeOrigin::signed(ALICE), name, 29), Error::<Test>::InvalidTtl);
+		assert_noop!(
+			Naming::set_ttl(RuntimeOrigin::signed(BOB), name, 60),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			Naming::set_ttl(RuntimeOrigin::signed(ALICE), name, 29),
+			Error::<Test>::InvalidTtl
+		);
 		assert_noop!(
 			Naming::set_ttl(RuntimeOrigin::signed(ALICE), name, 86_401),
 			Error::<Test>::InvalidTtl

@@ -2,8 +2,8 @@
 //! registrations.
 
 use crate::{mock::*, *};
-use sp_runtime::DispatchResult;
 use frame_support::{assert_noop, assert_ok};
+use sp_runtime::DispatchResult;
 use sp_runtime::{DispatchError, TokenError};
 
 fn commit(who: &AccountId, label: &str, owner: &AccountId) {
@@ -61,9 +61,14 @@ fn register_charges_the_rent_and_emits() {
 #[test]
 fn rent_depends_on_the_label_length() {
 	ExtBuilder::build_and_execute(|| {
-		for (label, rent) in
-			[("a", 5_000), ("ab", 2_000), ("abc", 500), ("abcd", 200), ("abcde", 100), ("abcdefghij", 100)]
-		{
+		for (label, rent) in [
+			("a", 5_000),
+			("ab", 2_000),
+			("abc", 500),
+			("abcd", 200),
+			("abcde", 100),
+			("abcdefghij", 100),
+		] {
 			let before = free(&ALICE);
 			register(&ALICE, label, &ALICE, 1);
 			assert_eq!(before - free(&ALICE), rent, "{label}");
@@ -241,8 +246,14 @@ fn renewal_is_bounded_and_checked() {
 		register(&ALICE, "alice", &ALICE, 4);
 		let name = id("alice.dsync");
 		// 4 + 1 years ahead is the limit; 4 + 2 is not.
-		assert_noop!(Naming::renew(RuntimeOrigin::signed(ALICE), name, 2), Error::<Test>::InvalidYears);
-		assert_noop!(Naming::renew(RuntimeOrigin::signed(ALICE), name, 0), Error::<Test>::InvalidYears);
+		assert_noop!(
+			Naming::renew(RuntimeOrigin::signed(ALICE), name, 2),
+			Error::<Test>::InvalidYears
+		);
+		assert_noop!(
+			Naming::renew(RuntimeOrigin::signed(ALICE), name, 0),
+			Error::<Test>::InvalidYears
+		);
 		assert_ok!(Naming::renew(RuntimeOrigin::signed(ALICE), name, 1));
 		assert_noop!(
 			Naming::renew(RuntimeOrigin::signed(ALICE), id("nobody.dsync"), 1),
@@ -314,9 +325,15 @@ fn expired_registrations_are_removable_after_the_premium_period() {
 		register(&ALICE, "alice", &ALICE, 1);
 		let name = id("alice.dsync");
 		let last = 3 + YEAR + GRACE + PREMIUM_PERIOD;
-		assert_noop!(Naming::remove_stale(RuntimeOrigin::signed(BOB), name), Error::<Test>::StillLive);
+		assert_noop!(
+			Naming::remove_stale(RuntimeOrigin::signed(BOB), name),
+			Error::<Test>::StillLive
+		);
 		run_to_block(last);
-		assert_noop!(Naming::remove_stale(RuntimeOrigin::signed(BOB), name), Error::<Test>::StillLive);
+		assert_noop!(
+			Naming::remove_stale(RuntimeOrigin::signed(BOB), name),
+			Error::<Test>::StillLive
+		);
 		run_to_block(last + 1);
 		assert_ok!(Naming::remove_stale(RuntimeOrigin::signed(BOB), name));
 		assert!(Names::<Test>::get(name).is_none());

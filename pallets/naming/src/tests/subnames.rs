@@ -1,8 +1,8 @@
 //! Subnames: deposit, depth, revocation, giving up control, staleness and its clean-up.
 
 use crate::{mock::*, *};
-use sp_runtime::DispatchResult;
 use frame_support::{assert_noop, assert_ok};
+use sp_runtime::DispatchResult;
 use sp_runtime::TokenError;
 
 fn sub(who: &AccountId, parent: &str, label: &str, owner: &AccountId) -> DispatchResult {
@@ -130,11 +130,17 @@ fn subnames_go_stale_with_their_parent_and_anyone_removes_them() {
 		assert_ok!(sub(&BOB, "www.alice.dsync", "api", &BOB));
 		let www = id("www.alice.dsync");
 		let api = id("api.www.alice.dsync");
-		assert_noop!(Naming::remove_stale(RuntimeOrigin::signed(CHARLIE), www), Error::<Test>::StillLive);
+		assert_noop!(
+			Naming::remove_stale(RuntimeOrigin::signed(CHARLIE), www),
+			Error::<Test>::StillLive
+		);
 		// Expired parent: the subnames stop resolving, but the owner may still renew.
 		run_to_block(3 + YEAR + 1);
 		assert!(Naming::live_name(b"www.alice.dsync").is_none());
-		assert_noop!(Naming::remove_stale(RuntimeOrigin::signed(CHARLIE), www), Error::<Test>::StillLive);
+		assert_noop!(
+			Naming::remove_stale(RuntimeOrigin::signed(CHARLIE), www),
+			Error::<Test>::StillLive
+		);
 		assert_ok!(Naming::renew(RuntimeOrigin::signed(ALICE), id("alice.dsync"), 1));
 		assert!(Naming::live_name(b"api.www.alice.dsync").is_some());
 		// Alice releases and Charlie registers "alice": the old subnames are stale.

@@ -7,7 +7,14 @@ use sp_runtime::{DispatchError, DispatchResult, TransactionOutcome};
 
 /// Register Alice with `declaration` and `role`, bonding plenty.
 fn register_with(role: NodeRole, declaration: DeclarationOf<Test>) -> DispatchResult {
-	Registry::register(RuntimeOrigin::signed(ALICE), role, declaration, key(1), proof(&key(1), &ALICE), RICH / 2)
+	Registry::register(
+		RuntimeOrigin::signed(ALICE),
+		role,
+		declaration,
+		key(1),
+		proof(&key(1), &ALICE),
+		RICH / 2,
+	)
 }
 
 /// `declaration` changed by `change`.
@@ -428,7 +435,8 @@ fn apply_to_active_node(new: DeclarationOf<Test>) {
 fn claiming_more_sends_an_active_node_back_to_warm_up() {
 	let more_capacity = service_with(|d| d.resources.cpu_cores = 9);
 	let new_service = service_with(|d| {
-		d.services = bounded(vec![ServiceKind::GpuInference, ServiceKind::Storage, ServiceKind::Naming])
+		d.services =
+			bounded(vec![ServiceKind::GpuInference, ServiceKind::Storage, ServiceKind::Naming])
 	});
 	let new_model = service_with(|d| d.models = bounded(vec![1, 2, 3]));
 	let bigger_gpu = service_with(|d| d.resources.gpus = bounded(vec![gpu(b"H100", 2, 80 * 1024)]));
@@ -466,7 +474,8 @@ fn claiming_more_sends_an_active_node_back_to_warm_up() {
 #[test]
 fn claiming_the_same_or_less_keeps_the_node_active() {
 	let less_capacity = service_with(|d| d.resources.cpu_cores = 7);
-	let new_endpoint = service_with(|d| d.endpoint = bounded(b"https://elsewhere.example".to_vec()));
+	let new_endpoint =
+		service_with(|d| d.endpoint = bounded(b"https://elsewhere.example".to_vec()));
 	let fewer_models = service_with(|d| d.models = bounded(vec![2]));
 	let without_gpu_inference = service_with(|d| {
 		d.services = bounded(vec![ServiceKind::Storage]);
@@ -484,7 +493,10 @@ fn claiming_the_same_or_less_keeps_the_node_active() {
 			assert_eq!(GpuProviders::<Test>::get().contains(&ALICE), provider);
 			assert_eq!(
 				registry_events(),
-				vec![Event::DeclarationApplied { node: ALICE, capacity_units: new.capacity_units() }]
+				vec![Event::DeclarationApplied {
+					node: ALICE,
+					capacity_units: new.capacity_units()
+				}]
 			);
 			Registry::do_try_state().unwrap();
 		});
@@ -506,7 +518,10 @@ fn claiming_more_while_pending_or_suspended_changes_no_status() {
 			assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().status, status);
 			assert_eq!(
 				registry_events(),
-				vec![Event::DeclarationApplied { node: ALICE, capacity_units: new.capacity_units() }]
+				vec![Event::DeclarationApplied {
+					node: ALICE,
+					capacity_units: new.capacity_units()
+				}]
 			);
 		});
 	}

@@ -247,7 +247,11 @@ fn set_offchain_key_replaces_the_key_and_its_mapping() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_service(&ALICE, 1, SERVICE_MIN_BOND);
 
-		assert_ok!(Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &ALICE)));
+		assert_ok!(Registry::set_offchain_key(
+			RuntimeOrigin::signed(ALICE),
+			key(9),
+			proof(&key(9), &ALICE)
+		));
 
 		assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().offchain_key, key(9));
 		assert_eq!(NodeOfKey::<Test>::get(key(9)), Some(ALICE));
@@ -267,7 +271,11 @@ fn set_offchain_key_replaces_the_key_and_its_mapping() {
 fn set_offchain_key_errors() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &ALICE)),
+			Registry::set_offchain_key(
+				RuntimeOrigin::signed(ALICE),
+				key(9),
+				proof(&key(9), &ALICE)
+			),
 			Error::<Test>::NotRegistered
 		);
 		assert_noop!(
@@ -279,17 +287,29 @@ fn set_offchain_key_errors() {
 		register_service(&BOB, 2, SERVICE_MIN_BOND);
 		// Another node's key, and the node's own key.
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(2), proof(&key(2), &ALICE)),
+			Registry::set_offchain_key(
+				RuntimeOrigin::signed(ALICE),
+				key(2),
+				proof(&key(2), &ALICE)
+			),
 			Error::<Test>::OffchainKeyInUse
 		);
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(1), proof(&key(1), &ALICE)),
+			Registry::set_offchain_key(
+				RuntimeOrigin::signed(ALICE),
+				key(1),
+				proof(&key(1), &ALICE)
+			),
 			Error::<Test>::OffchainKeyInUse
 		);
 
 		assert_ok!(Registry::exit(RuntimeOrigin::signed(ALICE)));
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(9), &ALICE)),
+			Registry::set_offchain_key(
+				RuntimeOrigin::signed(ALICE),
+				key(9),
+				proof(&key(9), &ALICE)
+			),
 			Error::<Test>::NodeUnbonding
 		);
 	});
@@ -317,9 +337,8 @@ fn register_requires_the_off_chain_keys_signature() {
 			sp_core::sr25519::Pair::from_seed(&[1; 32]).sign(b"dsync/node-key").into()
 		};
 		assert_noop!(register(other_message), Error::<Test>::InvalidKeyProof);
-		let garbage = sp_runtime::MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw(
-			[0; 64],
-		));
+		let garbage =
+			sp_runtime::MultiSignature::Sr25519(sp_core::sr25519::Signature::from_raw([0; 64]));
 		assert_noop!(register(garbage), Error::<Test>::InvalidKeyProof);
 		assert_ok!(register(proof(&key(1), &ALICE)));
 	});
@@ -342,7 +361,11 @@ fn set_offchain_key_requires_the_new_keys_signature() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_service(&ALICE, 1, SERVICE_MIN_BOND);
 		assert_noop!(
-			Registry::set_offchain_key(RuntimeOrigin::signed(ALICE), key(9), proof(&key(8), &ALICE)),
+			Registry::set_offchain_key(
+				RuntimeOrigin::signed(ALICE),
+				key(9),
+				proof(&key(8), &ALICE)
+			),
 			Error::<Test>::InvalidKeyProof
 		);
 		assert_noop!(

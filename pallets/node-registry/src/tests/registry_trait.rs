@@ -59,7 +59,11 @@ fn node_of_key_finds_the_owner() {
 		assert_eq!(of_key(3), None);
 		// An owner account is not a key.
 		assert_eq!(<Nr as NodeRegistry<AccountId, u64>>::node_of_key(&ALICE), None);
-		assert_ok!(Registry::set_offchain_key(RuntimeOrigin::signed(BOB), key(5), proof(&key(5), &BOB)));
+		assert_ok!(Registry::set_offchain_key(
+			RuntimeOrigin::signed(BOB),
+			key(5),
+			proof(&key(5), &BOB)
+		));
 		assert_eq!(of_key(2), None);
 		assert_eq!(of_key(5), Some(BOB));
 	});
