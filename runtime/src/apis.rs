@@ -7,6 +7,9 @@ use crate::{
 	TransactionPayment, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 use alloc::vec::Vec;
+// The benchmark list (`benchmarks.rs`) names the pallets as they are in scope here.
+#[cfg(feature = "runtime-benchmarks")]
+use crate::NodeRegistry;
 use codec::Encode;
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},

@@ -42,7 +42,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Register `who`'s node: check everything, add it to its role's list, hold the bond,
 	/// store the record and the key mapping.
-	pub(crate) fn do_register(
+	///
+	/// The key proof is not checked here: [`Pallet::register`] checks it first. Runtime code
+	/// (benchmark helpers) may call this directly for keys it controls.
+	pub fn do_register(
 		who: T::AccountId,
 		role: NodeRole,
 		declaration: DeclarationOf<T>,

@@ -112,7 +112,7 @@ mod benchmarks {
 			.pop()
 			.ok_or(BenchmarkError::Stop("no service node"))?;
 		let owners: Vec<_> = validators.iter().map(|(owner, _)| owner.clone()).collect();
-		collect_with::<T>(&[node.clone()], &owners)?;
+		collect_with::<T>(core::slice::from_ref(&node), &owners)?;
 		let (verifier, key) = last_verifier::<T>(&node, &validators)?;
 		let commitment = H256::repeat_byte(1);
 
@@ -144,7 +144,7 @@ mod benchmarks {
 		T::BenchmarkHelper::register_service_node(&node, &key_account, NodeStatus::Active);
 
 		let owners: Vec<_> = validators.iter().map(|(owner, _)| owner.clone()).collect();
-		collect_with::<T>(&[node.clone()], &owners)?;
+		collect_with::<T>(core::slice::from_ref(&node), &owners)?;
 		let (verifier, key) = last_verifier::<T>(&node, &validators)?;
 		let info = Epoch::<T>::get();
 		let seed = Assignments::<T>::get(&node).ok_or(BenchmarkError::Stop("gone"))?.seed;
@@ -244,7 +244,7 @@ mod benchmarks {
 			ProofOfSync::<T>::on_initialize(now);
 		}
 
-		assert!(targets.iter().all(|node| Assignments::<T>::contains_key(node)));
+		assert!(targets.iter().all(Assignments::<T>::contains_key));
 	}
 
 	/// A block of the collection phase: nothing to do.
@@ -332,7 +332,7 @@ mod benchmarks {
 		}
 
 		assert_eq!(Epoch::<T>::get().phase, Phase::Paying { cursor: 0 });
-		assert!(targets.iter().all(|node| RewardWeights::<T>::contains_key(node)));
+		assert!(targets.iter().all(RewardWeights::<T>::contains_key));
 		assert!(verifiers.iter().skip(1).all(|verifier| {
 			T::Registry::node(verifier).is_some_and(|node| node.status == NodeStatus::Suspended)
 		}));

@@ -27,7 +27,7 @@ fn run(
 	let xt = chain.execute(|| signed(who, RuntimeCall::Naming(call)));
 	let results = chain.next_block(vec![xt]);
 	assert_eq!(results.len(), 1);
-	results[0].clone().expect("the transaction is valid")
+	results[0].expect("the transaction is valid")
 }
 
 fn naming_events(chain: &mut TestChain) -> Vec<NamingEvent<Runtime>> {
