@@ -474,9 +474,10 @@ pub mod pallet {
 		/// Extend a registration by `years`, paid by the caller. Anyone may renew a live name;
 		/// in the grace period only its owner.
 		///
-		/// Fails with [`Error::UnknownName`], [`Error::NotSubname`]'s counterpart
-		/// [`Error::InvalidYears`] (also for a subname, which has no rent), [`Error::PastGracePeriod`],
-		/// [`Error::GracePeriodOwnerOnly`], or the payment's error. Emits [`Event::NameRenewed`].
+		/// Fails with [`Error::UnknownName`], [`Error::NotSubname`] (a subname has no rent:
+		/// renew its registration), [`Error::InvalidYears`] (zero, or beyond `max_years` ahead),
+		/// [`Error::PastGracePeriod`], [`Error::GracePeriodOwnerOnly`], or the payment's error.
+		/// Emits [`Event::NameRenewed`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::renew())]
 		pub fn renew(origin: OriginFor<T>, name: NameId, years: u32) -> DispatchResult {

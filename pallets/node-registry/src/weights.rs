@@ -58,6 +58,8 @@ pub trait WeightInfo {
 /// Weights measured on the reference machine, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:1 w:1)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::NodeOfKey` (r:1 w:1)
@@ -69,14 +71,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `35505`
+		//  Measured:  `35454`
 		//  Estimated: `33487`
-		// Minimum execution time: 192_676_000 picoseconds.
-		Weight::from_parts(211_644_000, 33487)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Minimum execution time: 265_694_000 picoseconds.
+		Weight::from_parts(303_500_000, 33487)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `NodeRegistry::Nodes` (r:1 w:1)
@@ -91,8 +93,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `34247`
 		//  Estimated: `36687`
-		// Minimum execution time: 128_441_000 picoseconds.
-		Weight::from_parts(179_407_000, 36687)
+		// Minimum execution time: 115_882_000 picoseconds.
+		Weight::from_parts(135_931_000, 36687)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -101,13 +103,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1349`
 		//  Estimated: `5419`
-		// Minimum execution time: 67_140_000 picoseconds.
-		Weight::from_parts(100_028_000, 5419)
+		// Minimum execution time: 66_729_000 picoseconds.
+		Weight::from_parts(78_287_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -119,8 +121,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2146`
 		//  Estimated: `5419`
-		// Minimum execution time: 24_025_000 picoseconds.
-		Weight::from_parts(32_067_000, 5419)
+		// Minimum execution time: 24_647_000 picoseconds.
+		Weight::from_parts(36_394_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -129,7 +131,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::ServiceNodes` (r:1 w:1)
 	/// Proof: `NodeRegistry::ServiceNodes` (`max_values`: Some(1), `max_size`: Some(32002), added: 32497, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::GpuProviders` (r:1 w:1)
@@ -140,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `35543`
 		//  Estimated: `33487`
-		// Minimum execution time: 178_986_000 picoseconds.
-		Weight::from_parts(231_473_000, 33487)
+		// Minimum execution time: 178_155_000 picoseconds.
+		Weight::from_parts(244_433_000, 33487)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -155,22 +157,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `35212`
 		//  Estimated: `36687`
-		// Minimum execution time: 126_848_000 picoseconds.
-		Weight::from_parts(165_115_000, 36687)
+		// Minimum execution time: 125_887_000 picoseconds.
+		Weight::from_parts(141_610_000, 36687)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:1 w:1)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::NodeOfKey` (r:1 w:2)
 	/// Proof: `NodeRegistry::NodeOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn set_offchain_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1224`
+		//  Measured:  `1278`
 		//  Estimated: `5419`
-		// Minimum execution time: 24_717_000 picoseconds.
-		Weight::from_parts(32_839_000, 5419)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 81_301_000 picoseconds.
+		Weight::from_parts(91_085_000, 5419)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `NodeRegistry::Nodes` (r:1 w:1)
@@ -179,8 +183,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1159`
 		//  Estimated: `5419`
-		// Minimum execution time: 17_606_000 picoseconds.
-		Weight::from_parts(23_204_000, 5419)
+		// Minimum execution time: 17_536_000 picoseconds.
+		Weight::from_parts(19_309_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -190,8 +194,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_688_000 picoseconds.
-		Weight::from_parts(12_038_000, 0)
+		// Minimum execution time: 5_458_000 picoseconds.
+		Weight::from_parts(6_720_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `NodeRegistry::PendingSlashes` (r:1 w:1)
@@ -206,8 +210,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2318`
 		//  Estimated: `5419`
-		// Minimum execution time: 37_456_000 picoseconds.
-		Weight::from_parts(58_767_000, 5419)
+		// Minimum execution time: 36_795_000 picoseconds.
+		Weight::from_parts(48_902_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -226,7 +230,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
 	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::CurrentEpoch` (r:0 w:1)
@@ -238,12 +242,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + d * (1994 ±0) + s * (1574 ±0) + v * (1069 ±0)`
 		//  Estimated: `36687 + d * (4429 ±0) + s * (4429 ±0) + v * (4429 ±0)`
-		// Minimum execution time: 5_519_962_000 picoseconds.
-		Weight::from_parts(6_549_980_000, 36687)
-			// Standard Error: 356_009
-			.saturating_add(Weight::from_parts(38_373_680, 0).saturating_mul(d.into()))
-			// Standard Error: 5_185_429
-			.saturating_add(Weight::from_parts(40_719_298, 0).saturating_mul(s.into()))
+		// Minimum execution time: 5_273_705_000 picoseconds.
+		Weight::from_parts(7_412_557_979, 36687)
+			// Standard Error: 519_104
+			.saturating_add(Weight::from_parts(36_039_180, 0).saturating_mul(d.into()))
+			// Standard Error: 7_524_406
+			.saturating_add(Weight::from_parts(32_329_121, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
@@ -261,58 +265,58 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(211_644_000, 33487)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(303_500_000, 33487)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn update_declaration() -> Weight {
-		Weight::from_parts(179_407_000, 36687)
+		Weight::from_parts(135_931_000, 36687)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(100_028_000, 5419)
+		Weight::from_parts(78_287_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(32_067_000, 5419)
+		Weight::from_parts(36_394_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(231_473_000, 33487)
+		Weight::from_parts(244_433_000, 33487)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn exit() -> Weight {
-		Weight::from_parts(165_115_000, 36687)
+		Weight::from_parts(141_610_000, 36687)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_offchain_key() -> Weight {
-		Weight::from_parts(32_839_000, 5419)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(91_085_000, 5419)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reactivate() -> Weight {
-		Weight::from_parts(23_204_000, 5419)
+		Weight::from_parts(19_309_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(12_038_000, 0)
+		Weight::from_parts(6_720_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel_slash() -> Weight {
-		Weight::from_parts(58_767_000, 5419)
+		Weight::from_parts(48_902_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn on_epoch_start(d: u32, v: u32, s: u32, ) -> Weight {
-		Weight::from_parts(6_549_980_000, 36687)
-			.saturating_add(Weight::from_parts(38_373_680, 0).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(40_719_298, 0).saturating_mul(s.into()))
+		Weight::from_parts(7_412_557_979, 36687)
+			.saturating_add(Weight::from_parts(36_039_180, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(32_329_121, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
