@@ -338,14 +338,15 @@ async fn udp_worker(engine: Arc<Engine>, socket: Arc<UdpSocket>) {
 		}
 		let Some(packet) = buffer.get(..len) else { continue };
 		// The hot path: the same query bytes at the same finalised block get the same answer.
-		let (at, _) = engine.source.finalized();
+		let finalized = engine.source.finalized();
+		let at = finalized.0;
 		if engine.wire.reply(at, packet, &mut out) {
 			bump(&engine.stats.cache_hits);
 			bump(&engine.stats.answered);
 			send_udp(&socket, &out, peer).await;
 			continue;
 		}
-		match engine.handle(packet, Transport::Udp, &mut key, &mut out) {
+		match engine.handle(packet, Transport::Udp, finalized, &mut key, &mut out) {
 			Step::Reply => {
 				engine.wire.insert(at, packet, &out);
 				send_udp(&socket, &out, peer).await
@@ -434,7 +435,7 @@ async fn serve_tcp_connection(engine: &Engine, mut stream: TcpStream, peer: Sock
 		}
 		let packet: &[u8] = body;
 		let step = if engine.admit(peer.ip()) {
-			engine.handle(packet, Transport::Tcp, &mut key, &mut out)
+			engine.handle(packet, Transport::Tcp, engine.source.finalized(), &mut key, &mut out)
 		} else {
 			engine.refuse(packet, &mut out)
 		};
@@ -885,12 +886,13 @@ impl Engine {
 		}
 	}
 
-	/// Handle one received message; a response, if any, is written to `out`. `key` is scratch
-	/// space for the lookup key.
+	/// Handle one received message against the finalised block `(at, number)` the caller read;
+	/// a response, if any, is written to `out`. `key` is scratch space for the lookup key.
 	fn handle(
 		&self,
 		packet: &[u8],
 		transport: Transport,
+		(at, number): ([u8; 32], u32),
 		key: &mut String,
 		out: &mut Vec<u8>,
 	) -> Step {
@@ -948,7 +950,6 @@ impl Engine {
 			_ => {},
 		}
 
-		let (at, number) = self.source.finalized();
 		match zone_name {
 			ZoneName::Apex => self.answer_apex(request, number, out),
 			ZoneName::Name => match self.cache.get(at, number, key) {

@@ -82,6 +82,18 @@ fn deepest(ids: &[NameId]) -> Result<NameId, BenchmarkError> {
 	ids.last().copied().ok_or(BenchmarkError::Stop("empty chain"))
 }
 
+/// The caller's name at `MaxDepth`, with full records when `with_records`.
+fn deepest_name<T: Config>(
+	caller: &T::AccountId,
+	with_records: bool,
+) -> Result<NameId, BenchmarkError> {
+	let name = deepest(&chain::<T>(caller, T::MaxDepth::get())?)?;
+	if with_records {
+		fill_records::<T>(caller, name)?;
+	}
+	Ok(name)
+}
+
 /// `MaxRecords` TXT values of the longest valid length on `name`.
 fn fill_records<T: Config>(owner: &T::AccountId, name: NameId) -> Result<(), BenchmarkError> {
 	Naming::<T>::do_set_records(owner.clone(), name, RecordKind::Txt, txt_values::<T>(b'x'))?;
@@ -154,7 +166,7 @@ mod benchmarks {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
 		let to: T::AccountId = account("to", 0, SEED);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
+		let name = deepest_name::<T>(&caller, false)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name, to.clone());
 		assert_eq!(Names::<T>::get(name).map(|info| info.owner), Some(to));
@@ -166,8 +178,7 @@ mod benchmarks {
 	fn release() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
-		fill_records::<T>(&caller, name)?;
+		let name = deepest_name::<T>(&caller, true)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name);
 		assert!(Names::<T>::get(name).is_none());
@@ -196,8 +207,7 @@ mod benchmarks {
 	fn revoke_subname() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
-		fill_records::<T>(&caller, name)?;
+		let name = deepest_name::<T>(&caller, true)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name);
 		assert!(Names::<T>::get(name).is_none());
@@ -208,7 +218,7 @@ mod benchmarks {
 	fn give_up_control() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
+		let name = deepest_name::<T>(&caller, false)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name);
 		Ok(())
@@ -219,8 +229,7 @@ mod benchmarks {
 	fn set_records() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
-		fill_records::<T>(&caller, name)?;
+		let name = deepest_name::<T>(&caller, true)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name, RecordKind::Txt, txt_values::<T>(b'y'));
 		assert_eq!(Records::<T>::get(name).len() as u32, T::MaxRecords::get());
@@ -231,7 +240,7 @@ mod benchmarks {
 	fn set_ttl() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
+		let name = deepest_name::<T>(&caller, false)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name, T::MaxTtl::get());
 		Ok(())
@@ -241,7 +250,7 @@ mod benchmarks {
 	fn set_primary_name() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		let name = deepest(&chain::<T>(&caller, T::MaxDepth::get())?)?;
+		let name = deepest_name::<T>(&caller, false)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Some(name));
 		assert_eq!(PrimaryNames::<T>::get(&caller), Some(name));

@@ -69,9 +69,16 @@ impl<T: Config> Pallet<T> {
 
 	/// Where `info` stands at block `now`.
 	pub fn standing(info: &NameInfo<T>, now: BlockNumberFor<T>) -> Standing {
-		let Some(expires) = Self::registration_of(info).and_then(|r| r.expires) else {
-			return Standing::Dead;
-		};
+		Self::standing_of(Self::registration_of(info).and_then(|r| r.expires), now)
+	}
+
+	/// Where a name whose registration expires at `expires` stands at block `now` (`None`: its
+	/// chain of parents is broken).
+	pub(crate) fn standing_of(
+		expires: Option<BlockNumberFor<T>>,
+		now: BlockNumberFor<T>,
+	) -> Standing {
+		let Some(expires) = expires else { return Standing::Dead };
 		if now <= expires {
 			Standing::Live
 		} else if now <= expires.saturating_add(Params::<T>::get().grace_period) {
@@ -163,11 +170,11 @@ impl<T: Config> Pallet<T> {
 
 		let commitment = Self::commitment_of(&label, &owner, &secret);
 		let mut commitments = Commitments::<T>::get(&who);
-		let position = commitments
+		let (position, committed_at) = commitments
 			.iter()
-			.position(|(c, _)| *c == commitment)
+			.enumerate()
+			.find_map(|(index, (c, at))| (*c == commitment).then_some((index, *at)))
 			.ok_or(Error::<T>::NoCommitment)?;
-		let committed_at = commitments.get(position).map(|(_, at)| *at).unwrap_or(now);
 		let age = now.saturating_sub(committed_at);
 		ensure!(age >= params.min_commitment_age, Error::<T>::CommitmentTooNew);
 		ensure!(age <= params.max_commitment_age, Error::<T>::CommitmentTooOld);

@@ -6,7 +6,7 @@ use crate::{
 	Pallet, Params, PrimaryNames, RecordKind, Records,
 };
 use alloc::vec::Vec;
-use dsync_primitives::naming::{labels_of, namehash, tld_id, TLD};
+use dsync_primitives::naming::{child_id, namehash, tld_id, TLD};
 use frame_support::traits::Get;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
@@ -80,7 +80,7 @@ impl<T: Config> Pallet<T> {
 			owner: info.owner.clone(),
 			expires,
 			grace_ends: expires.saturating_add(Params::<T>::get().grace_period),
-			live: Self::standing(&info, Self::now()) == Standing::Live,
+			live: Self::standing_of(Some(expires), Self::now()) == Standing::Live,
 			ttl: info.ttl,
 		})
 	}
@@ -97,7 +97,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let now = Self::now();
-		let premium = match Names::<T>::get(namehash(&[label, b".", TLD].concat())?) {
+		let premium = match Names::<T>::get(child_id(&tld_id(), label)) {
 			Some(old) if Self::standing(&old, now) != Standing::Dead => return None,
 			Some(old) => Self::premium(
 				old.expires.unwrap_or_default().saturating_add(params.grace_period),
@@ -106,11 +106,6 @@ impl<T: Config> Pallet<T> {
 			None => Default::default(),
 		};
 		Self::rent(label, years).map(|rent| rent.saturating_add(premium))
-	}
-
-	/// The labels of `name` under the top-level domain (re-exported for the runtime API).
-	pub fn labels(name: &[u8]) -> Option<Vec<Vec<u8>>> {
-		labels_of(name)
 	}
 }
 
