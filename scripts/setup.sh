@@ -12,6 +12,8 @@ dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # dig, for the DNS end-to-end tests.
 command -v dig >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
+# The end-to-end runtime-upgrade test compresses the upgraded runtime as the node expects.
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "setup: installing ${need_apt[*]}"
 	SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

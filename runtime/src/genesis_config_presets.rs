@@ -1,9 +1,9 @@
 //! Genesis presets: the initial state of the chains the node knows.
 //!
-//! | preset | validators | sudo | purpose |
-//! | --- | --- | --- | --- |
-//! | `development` | Alice | Alice | single-node chain for development (`--dev`) |
-//! | `local_testnet` | Alice, Bob, Charlie, Dave | Alice | four-validator network on one machine or a LAN (`--chain local`) |
+//! | preset | validators | sudo | governance timing | purpose |
+//! | --- | --- | --- | --- | --- |
+//! | `development` | Alice | Alice | fast (periods of a few blocks) | single-node chain for development (`--dev`) |
+//! | `local_testnet` | Alice, Bob, Charlie, Dave | none: governed by referenda from genesis | standard (hours and days) | four-validator network on one machine or a LAN (`--chain local`) |
 //!
 //! ## Allocation
 //!
@@ -39,9 +39,11 @@ use crate::{
 		staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
 		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
 	},
+	governance::origins::Timing,
 	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, GpuJobsConfig,
-	NamingConfig, NodeRegistryConfig, ProofOfSyncConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, StakingConfig, SudoConfig, TokenomicsConfig, BABE_GENESIS_EPOCH_CONFIG,
+	NamingConfig, NodeRegistryConfig, OriginsConfig, ProofOfSyncConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, StakingConfig, SudoConfig, TokenomicsConfig,
+	BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
 use dsync_primitives::currency::DSYNC;
@@ -256,7 +258,7 @@ fn genesis(
 	nominators: &[Sr25519Keyring],
 	invulnerables: &[Sr25519Keyring],
 	minimum_validator_count: u32,
-	sudo: AccountId,
+	sudo: Option<AccountId>,
 	development: bool,
 ) -> Value {
 	let endowed = endowed_accounts();
@@ -295,7 +297,10 @@ fn genesis(
 			min_validator_bond: MIN_VALIDATOR_BOND,
 			min_nominator_bond: MIN_NOMINATOR_BOND,
 		},
-		sudo: SudoConfig { key: Some(sudo) },
+		sudo: SudoConfig { key: sudo },
+		origins: OriginsConfig {
+			timing: if development { Timing::Fast } else { Timing::Standard },
+		},
 		assets: AssetsConfig {
 			assets: vec![(STABLE_ASSET_ID, alice.clone(), true, USDD / 100)],
 			metadata: vec![(STABLE_ASSET_ID, b"DSYNC Dollar".to_vec(), b"USDd".to_vec(), 6)],
@@ -325,20 +330,22 @@ fn genesis(
 }
 
 /// The `development` preset: Alice validates alone (and cannot be slashed away, so the chain
-/// keeps running), Alice is sudo.
+/// keeps running), Alice is sudo, referenda take a few blocks.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		&[Sr25519Keyring::Alice],
 		&[],
 		&[Sr25519Keyring::Alice],
 		1,
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
 		true,
 	)
 }
 
 /// The `local_testnet` preset: Alice, Bob, Charlie and Dave validate; Eve and Ferdie nominate
-/// them; Alice is sudo. GRANDPA finalises with any three of the four online.
+/// them; GRANDPA finalises with any three of the four online. There is no sudo key: the network is
+/// governed by referenda from genesis, with the standard periods of
+/// [`crate::governance::tracks`].
 pub fn local_testnet_genesis() -> Value {
 	genesis(
 		&[
@@ -350,7 +357,7 @@ pub fn local_testnet_genesis() -> Value {
 		&[Sr25519Keyring::Eve, Sr25519Keyring::Ferdie],
 		&[],
 		2,
-		Sr25519Keyring::Alice.to_account_id(),
+		None,
 		false,
 	)
 }

@@ -21,11 +21,21 @@
 //! | 12 | `Utility` | batches |
 //! | 13 | `Multisig` | multi-signature accounts |
 //! | 14 | `Proxy` | proxy accounts |
-//! | 15 | `Sudo` | development-only superuser (removed from governed presets later) |
+//! | 15 | `Sudo` | superuser of the development preset only (no key elsewhere) |
 //! | 16 | `Assets` | fungible assets, among them the stable revenue asset USDd |
 //! | 17 | `PoolAssets` | liquidity tokens of the asset-conversion pools |
 //! | 18 | `AssetConversion` | constant-product pools, among them DSYNC/USDd |
 //! | 19 | `Tokenomics` | burns on fees and service payments, treasury shares, buybacks |
+//! | 20 | `NodeRegistry` | service nodes and validators: declarations, bonds, lifecycle |
+//! | 21 | `ProofOfSync` | verifier epochs, scores, rewards, penalties |
+//! | 22 | `GpuJobs` | escrowed GPU inference jobs and the model registry |
+//! | 23 | `Naming` | names under `.dsync` and their DNS records |
+//! | 30 | `Scheduler` | enacts passed referenda at their block |
+//! | 31 | `Preimage` | proposals' calls stored by hash, against a deposit |
+//! | 32 | `Treasury` | spends from the treasury account by referendum |
+//! | 33 | `ConvictionVoting` | DSYNC holders' votes, with conviction and vote locks |
+//! | 34 | `Referenda` | referenda on the tracks of [`governance::tracks`] |
+//! | 35 | `Origins` | the governance origins of the tracks ([`governance::origins`]) |
 //!
 //! Elections are computed on chain (`OnChainExecution` + sequential Phragmén) within the bounds
 //! of [`configs::staking::ElectionBoundsOnChain`].
@@ -50,6 +60,7 @@ mod apis;
 pub use apis::RuntimeApi;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
 
 use alloc::vec::Vec;
 use frame_support::weights::Weight;
@@ -91,12 +102,29 @@ impl_opaque_keys! {
 }
 
 /// The runtime version. Bump `spec_version` on every change of the runtime logic.
+#[cfg(not(feature = "upgrade-test"))]
 #[runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The same runtime one `spec_version` higher, built only by `scripts/build-upgrade-runtime.sh`
+/// for the end-to-end test of a runtime upgrade by referendum (the version must be a literal in
+/// `#[runtime_version]`, hence the copy; keep both in step).
+#[cfg(feature = "upgrade-test")]
+#[runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
+	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
+	authoring_version: 1,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -178,6 +206,20 @@ mod runtime {
 	pub type GpuJobs = pallet_gpu_jobs;
 	#[runtime::pallet_index(23)]
 	pub type Naming = pallet_naming;
+
+	// Governance.
+	#[runtime::pallet_index(30)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(31)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(32)]
+	pub type Treasury = pallet_treasury;
+	#[runtime::pallet_index(33)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(34)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(35)]
+	pub type Origins = governance::origins;
 }
 
 /// The address format for describing accounts.

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the dsync-node end-to-end tests (dev node first, then names over DNS, then Proof of Sync
-# with GPU jobs, then the 4-validator network).
+# with GPU jobs, then a runtime upgrade by referendum, then the 4-validator network).
 #
-#   tests/e2e/run.sh              # all three
+#   tests/e2e/run.sh              # all five
 #   tests/e2e/run.sh dev          # only dev.test.mjs
 #   tests/e2e/run.sh naming       # only naming.test.mjs (names served over DNS; needs dig)
 #   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs (Proof of Sync, then GPU jobs
 #                                 # served by B's off-chain worker and a local aivm)
+#   tests/e2e/run.sh governance   # only governance.test.mjs (4 validators, no sudo: a runtime
+#                                 # upgrade by preimage + referendum; builds the upgrade blob
+#                                 # with scripts/build-upgrade-runtime.sh)
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
 #
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
@@ -40,13 +43,14 @@ echo "[e2e] using $bin"
 
 # --- tests ----------------------------------------------------------------------------------
 case "${1:-all}" in
-  all) files=(dev.test.mjs naming.test.mjs proof-of-sync.test.mjs multinode.test.mjs) ;;
+  all) files=(dev.test.mjs naming.test.mjs proof-of-sync.test.mjs governance.test.mjs multinode.test.mjs) ;;
   dev) files=(dev.test.mjs) ;;
   naming) files=(naming.test.mjs) ;;
   pos) files=(proof-of-sync.test.mjs) ;;
+  governance) files=(governance.test.mjs) ;;
   multinode) files=(multinode.test.mjs) ;;
   *)
-    echo "usage: $0 [all|dev|naming|pos|multinode]" >&2
+    echo "usage: $0 [all|dev|naming|pos|governance|multinode]" >&2
     exit 2
     ;;
 esac
@@ -60,6 +64,14 @@ if [[ " ${files[*]} " == *" proof-of-sync.test.mjs "* ]]; then
     exit 1
   fi
   echo "[e2e] using $aivm_bin"
+fi
+
+# --- the upgraded runtime (spec_version + 1), for the governance suite ------------------------
+if [[ " ${files[*]} " == *" governance.test.mjs "* && -z "${DSYNC_UPGRADE_WASM:-}" ]]; then
+  echo "[e2e] building the upgrade runtime (scripts/build-upgrade-runtime.sh)"
+  DSYNC_UPGRADE_WASM="$("$here/../../scripts/build-upgrade-runtime.sh")"
+  export DSYNC_UPGRADE_WASM
+  echo "[e2e] using $DSYNC_UPGRADE_WASM"
 fi
 
 # --- safety net: kill any node process group the tests registered but did not reap ----------

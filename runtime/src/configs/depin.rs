@@ -8,15 +8,20 @@
 //!   the runtime scores the nodes, pays the epoch's reward budget from the treasury account pro
 //!   rata to score × capacity × usage, and suspends or slashes nodes that keep failing.
 //!
-//! Both pallets' economic and security knobs are parameters in storage, set by root (the
-//! governance origin once referenda are in the runtime); the presets set their genesis values.
+//! Both pallets' economic and security knobs are parameters in storage, set by root or a passed
+//! `parameter_admin` referendum; slash appeals (`cancel_slash`) go through root or the
+//! `network_admin` track. The presets set the genesis values.
 
 use crate::{
-	configs::tokenomics::TreasuryAccount, AccountId, Balances, Runtime, RuntimeHoldReason,
+	configs::{
+		governance::{NetworkAdminOrigin, ParameterAdminOrigin},
+		tokenomics::TreasuryAccount,
+	},
+	AccountId, Balances, Runtime, RuntimeHoldReason,
 };
 use dsync_primitives::Hash;
 use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32, Contains, Randomness};
-use frame_system::{pallet_prelude::BlockNumberFor, EnsureRoot};
+use frame_system::pallet_prelude::BlockNumberFor;
 
 /// The most service nodes; it also bounds the GPU providers a job's draw examines.
 pub type MaxServiceNodes = ConstU32<1000>;
@@ -25,8 +30,8 @@ impl pallet_node_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Slashed = ResolveTo<TreasuryAccount, Balances>;
-	type AdminOrigin = EnsureRoot<AccountId>;
-	type SlashCancelOrigin = EnsureRoot<AccountId>;
+	type AdminOrigin = ParameterAdminOrigin;
+	type SlashCancelOrigin = NetworkAdminOrigin;
 	type MaxServiceNodes = MaxServiceNodes;
 	type MaxValidatorNodes = ConstU32<100>;
 	type MaxGpuKinds = ConstU32<8>;
@@ -82,7 +87,7 @@ impl pallet_proof_of_sync::Config for Runtime {
 	type Randomness = ChallengeRandomness;
 	type EraPoints = VerificationEraPoints;
 	type AuthorityId = pallet_proof_of_sync::crypto::ProofOfSyncAuthId;
-	type AdminOrigin = EnsureRoot<AccountId>;
+	type AdminOrigin = ParameterAdminOrigin;
 	type MaxProbeTargets = ConstU32<1000>;
 	type MaxVerifierCandidates = ConstU32<64>;
 	type MaxVerifiers = ConstU32<8>;

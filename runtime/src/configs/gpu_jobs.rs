@@ -19,7 +19,6 @@ use frame_support::{
 	traits::{ConstU32, Get},
 	weights::Weight,
 };
-use frame_system::EnsureRoot;
 use pallet_gpu_jobs::{PenaltyReason, ProviderSource};
 use sp_runtime::Perbill;
 
@@ -64,8 +63,8 @@ impl pallet_gpu_jobs::Config for Runtime {
 	type Usage = ProofOfSync;
 	type Randomness = ChallengeRandomness;
 	type AuthorityId = pallet_gpu_jobs::crypto::GpuJobsAuthId;
-	type ModelOrigin = EnsureRoot<AccountId>;
-	type AdminOrigin = EnsureRoot<AccountId>;
+	type ModelOrigin = crate::configs::governance::NetworkAdminOrigin;
+	type AdminOrigin = crate::configs::governance::ParameterAdminOrigin;
 	type MaxModelBytes = ConstU32<65_536>;
 	type MaxInlineInput = ConstU32<4096>;
 	type MaxReplication = ConstU32<7>;

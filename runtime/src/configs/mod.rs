@@ -8,9 +8,11 @@
 //! - [`depin`]: the node registry and Proof of Sync.
 //! - [`gpu_jobs`]: escrowed GPU inference jobs served by the registry's providers.
 //! - [`naming`]: names under `.dsync` with DNS records.
+//! - [`governance`]: referenda, conviction voting, scheduler, preimages and the treasury.
 
 pub mod consensus;
 pub mod depin;
+pub mod governance;
 pub mod gpu_jobs;
 pub mod money;
 pub mod naming;

@@ -3,13 +3,12 @@
 
 use crate::{Balances, Runtime, RuntimeHoldReason, Tokenomics};
 use frame_support::traits::ConstU32;
-use frame_system::EnsureRoot;
 
 impl pallet_naming::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Payment = Tokenomics;
-	type AdminOrigin = EnsureRoot<crate::AccountId>;
+	type AdminOrigin = crate::configs::governance::ParameterAdminOrigin;
 	/// 16 values per name: e.g. 4 A, 4 AAAA, 4 TXT, 2 MX and 2 more.
 	type MaxRecords = ConstU32<16>;
 	/// One DNS character string.

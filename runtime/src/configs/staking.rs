@@ -27,7 +27,6 @@ use frame_support::{
 	parameter_types,
 	traits::{ConstBool, ConstU32},
 };
-use frame_system::EnsureRoot;
 use sp_runtime::{curve::PiecewiseLinear, Perbill};
 use sp_staking::{EraIndex, SessionIndex};
 
@@ -113,7 +112,8 @@ impl pallet_staking::Config for Runtime {
 	type SessionsPerEra = SessionsPerEra;
 	type BondingDuration = BondingDuration;
 	type SlashDeferDuration = SlashDeferDuration;
-	type AdminOrigin = EnsureRoot<dsync_primitives::AccountId>;
+	// Staking administration and deferred-slash appeals: root or the `network_admin` track.
+	type AdminOrigin = crate::configs::governance::NetworkAdminOrigin;
 	type SessionInterface = Self;
 	type EraPayout = pallet_staking::ConvertCurve<RewardCurve>;
 	type NextNewSession = Session;

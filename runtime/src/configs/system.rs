@@ -167,6 +167,8 @@ pub enum ProxyType {
 	Staking,
 	/// Only rejecting announcements of other proxies.
 	CancelProxy,
+	/// Governance only: submitting and deciding referenda, voting, preimages, treasury payouts.
+	Governance,
 }
 
 impl InstanceFilter<RuntimeCall> for ProxyType {
@@ -186,6 +188,14 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 			ProxyType::CancelProxy => {
 				matches!(c, RuntimeCall::Proxy(pallet_proxy::Call::reject_announcement { .. }))
 			},
+			ProxyType::Governance => matches!(
+				c,
+				RuntimeCall::Referenda(..)
+					| RuntimeCall::ConvictionVoting(..)
+					| RuntimeCall::Preimage(..)
+					| RuntimeCall::Treasury(..)
+					| RuntimeCall::Utility(..)
+			),
 		}
 	}
 

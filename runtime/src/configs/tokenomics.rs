@@ -11,8 +11,9 @@
 //!   into burn / recipient / treasury by governed rates, and buys back DSYNC with the governed
 //!   share of revenue, guarded by its own price oracle (see the pallet's docs).
 //!
-//! The treasury account is the one `pallet-treasury` uses (`py/trsry`), so governance can spend
-//! what accumulates there once the treasury pallet is in the runtime.
+//! The treasury account is the one `pallet-treasury` uses (`py/trsry`), so governance spends what
+//! accumulates there (see [`super::governance`]). Tokenomics rates are set by root or a passed
+//! `parameter_admin` referendum.
 
 use crate::{
 	AccountId, AssetConversion, Assets, Authorship, Balance, Balances, PoolAssets, Runtime,
@@ -224,7 +225,7 @@ impl pallet_tokenomics::Config for Runtime {
 	type TreasuryAccount = TreasuryAccount;
 	type BlockAuthor = BlockAuthor;
 	type Pool = DsyncStablePool;
-	type AdminOrigin = EnsureRoot<AccountId>;
+	type AdminOrigin = crate::configs::governance::ParameterAdminOrigin;
 	type MaxOracleTolerance = MaxOracleTolerance;
 	type PriceUnit = PriceUnit;
 	type WeightInfo = pallet_tokenomics::weights::SubstrateWeight<Runtime>;

@@ -53,7 +53,12 @@ const FIRST_SLOT: u64 = 300_000_000;
 impl TestChain {
 	/// A chain at genesis of preset `name`, with block 1 already produced.
 	pub fn new(name: &str) -> Self {
-		let storage = genesis_config(name).build_storage().expect("genesis builds");
+		Self::from_config(genesis_config(name))
+	}
+
+	/// A chain at genesis `config` (e.g. a preset with a changed field), with block 1 produced.
+	pub fn from_config(config: RuntimeGenesisConfig) -> Self {
+		let storage = config.build_storage().expect("genesis builds");
 		let mut chain = Self {
 			ext: sp_io::TestExternalities::new(storage),
 			parent_hash: Hash::default(),

@@ -5,6 +5,7 @@
 mod chain;
 mod depin;
 mod genesis;
+mod governance;
 mod gpu_jobs;
 mod naming;
 mod staking;
