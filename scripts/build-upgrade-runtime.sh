@@ -48,7 +48,7 @@ wasm="$main/target/wasm32v1-none/release/dsync_runtime_upgrade_test.wasm"
 out="$project/dsync_runtime_upgrade_test.compressed.wasm"
 # sp-maybe-compressed-blob's format: its 8-byte magic, then a zstd frame.
 {
-  printf '\x52\xbc\x27\x6f\x63\x03\xae\xe5'
+  printf '\x52\xbc\x53\x76\x46\xdb\x8e\x05'
   zstd -q -19 -c "$wasm"
 } >"$out.tmp"
 mv "$out.tmp" "$out"
