@@ -67,6 +67,12 @@ const PALLETS = [
   'ProofOfSync',
   'GpuJobs',
   'Naming',
+  'Scheduler',
+  'Preimage',
+  'Treasury',
+  'ConvictionVoting',
+  'Referenda',
+  'Origins',
 ];
 
 /** 12.345 DSYNC */
@@ -223,6 +229,31 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
     // VoterList is pallet-bags-list: its storage has the bag list items.
     assert.equal(typeof api.query.voterList.listBags, 'function', 'VoterList has no ListBags storage');
     assert.equal(typeof api.query.voterList.listNodes, 'function', 'VoterList has no ListNodes storage');
+  });
+
+  step('the referendum tracks read as Polkadot.js apps reads them (development timing)', 60_000, async () => {
+    // The apps' Governance pages decode this constant; its periods come from the genesis
+    // timing (fast on --dev), read in the runtime when the metadata is built.
+    const tracks = api.consts.referenda.tracks.map(([id, info]) => ({
+      id: id.toNumber(),
+      name: info.name.toString().replace(/\0+$/, ''),
+      decision: info.decisionPeriod.toNumber(),
+    }));
+    assert.deepEqual(
+      tracks.map((t) => `${t.id}:${t.name}`),
+      [
+        '0:root',
+        '10:parameter_admin',
+        '11:network_admin',
+        '20:referendum_canceller',
+        '21:referendum_killer',
+        '30:small_spender',
+        '31:medium_spender',
+        '32:big_spender',
+      ],
+    );
+    assert.ok(tracks.every((t) => t.decision === 20), `fast decision periods: ${JSON.stringify(tracks)}`);
+    assert.equal((await api.query.sudo.key()).unwrap().toString(), alice.address, 'Alice is sudo on --dev');
   });
 
   step('transfer Alice -> Bob moves exactly the amount and charges exactly the fee', 3 * 60_000, async (t) => {

@@ -210,12 +210,29 @@ fn genesis_model(chain: &mut TestChain) -> (u32, Balance) {
 	})
 }
 
-/// A case of the per-track test: the origin, its call, and a check of the call's effect.
+/// A case of the per-track test: what to prepare, the origin, its call, and a check of the
+/// call's effect.
 struct TrackCase {
 	track: u16,
+	setup: fn(&mut TestChain),
 	origin: OriginCaller,
 	call: RuntimeCall,
 	enacted: fn(&mut TestChain) -> bool,
+}
+
+/// Nothing to prepare.
+fn no_setup(_: &mut TestChain) {}
+
+/// An ongoing `parameter_admin` referendum (index 0), for the canceller and killer tracks.
+fn target_referendum(chain: &mut TestChain) {
+	let index = propose(
+		chain,
+		OriginCaller::Origins(origins::Origin::ParameterAdmin),
+		RuntimeCall::Tokenomics(pallet_tokenomics::Call::set_fee_split {
+			rates: SplitRates { burn: Perbill::from_percent(33), treasury: Perbill::zero() },
+		}),
+	);
+	assert_eq!(index, 0);
 }
 
 fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
@@ -234,12 +251,14 @@ fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
 	vec![
 		TrackCase {
 			track: tracks::ROOT,
+			setup: no_setup,
 			origin: OriginCaller::system(frame_system::RawOrigin::Root),
 			call: RuntimeCall::System(frame_system::Call::authorize_upgrade { code_hash }),
 			enacted: |chain| chain.execute(upgrade_authorized),
 		},
 		TrackCase {
 			track: tracks::PARAMETER_ADMIN,
+			setup: no_setup,
 			origin: OriginCaller::Origins(origins::Origin::ParameterAdmin),
 			call: RuntimeCall::Tokenomics(pallet_tokenomics::Call::set_fee_split {
 				rates: new_split,
@@ -248,6 +267,7 @@ fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
 		},
 		TrackCase {
 			track: tracks::NETWORK_ADMIN,
+			setup: no_setup,
 			origin: OriginCaller::Origins(origins::Origin::NetworkAdmin),
 			call: RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::set_price_floor {
 				model,
@@ -256,7 +276,22 @@ fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
 			enacted: |chain| genesis_model(chain).1 == 7 * DSYNC,
 		},
 		TrackCase {
+			track: tracks::REFERENDUM_CANCELLER,
+			setup: target_referendum,
+			origin: OriginCaller::Origins(origins::Origin::ReferendumCanceller),
+			call: RuntimeCall::Referenda(pallet_referenda::Call::cancel { index: 0 }),
+			enacted: |chain| outcome(chain, 0) == "cancelled",
+		},
+		TrackCase {
+			track: tracks::REFERENDUM_KILLER,
+			setup: target_referendum,
+			origin: OriginCaller::Origins(origins::Origin::ReferendumKiller),
+			call: RuntimeCall::Referenda(pallet_referenda::Call::kill { index: 0 }),
+			enacted: |chain| outcome(chain, 0) == "killed",
+		},
+		TrackCase {
 			track: tracks::SMALL_SPENDER,
+			setup: no_setup,
 			origin: OriginCaller::Origins(origins::Origin::SmallSpender),
 			call: spend(SMALL_SPEND),
 			enacted: |chain| {
@@ -265,6 +300,7 @@ fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
 		},
 		TrackCase {
 			track: tracks::MEDIUM_SPENDER,
+			setup: no_setup,
 			origin: OriginCaller::Origins(origins::Origin::MediumSpender),
 			call: spend(MEDIUM_SPEND),
 			enacted: |chain| {
@@ -273,6 +309,7 @@ fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
 		},
 		TrackCase {
 			track: tracks::BIG_SPENDER,
+			setup: no_setup,
 			origin: OriginCaller::Origins(origins::Origin::BigSpender),
 			call: spend(BIG_SPEND),
 			enacted: |chain| {
@@ -284,11 +321,19 @@ fn track_cases(chain: &mut TestChain) -> Vec<TrackCase> {
 
 #[test]
 fn a_referendum_on_each_track_passes_with_support_and_fails_without() {
-	let cases = track_cases(&mut governed_chain()).len();
-	for case in 0..cases {
+	let mut chain = governed_chain();
+	let mut covered: Vec<u16> = track_cases(&mut chain).iter().map(|case| case.track).collect();
+	covered.sort();
+	let all: Vec<u16> = chain
+		.execute(<Runtime as pallet_referenda::Config>::Tracks::track_ids)
+		.collect();
+	assert_eq!(covered, all, "one case per track");
+	for case in 0..covered.len() {
 		// Passes: the four validators' owners vote aye.
 		let mut chain = governed_chain();
-		let TrackCase { track, origin, call, enacted } = track_cases(&mut chain).remove(case);
+		let TrackCase { track, setup, origin, call, enacted } =
+			track_cases(&mut chain).remove(case);
+		setup(&mut chain);
 		let index = propose(&mut chain, origin.clone(), call.clone());
 		let on_track = chain.execute(|| match ReferendumInfoFor::<Runtime>::get(index) {
 			Some(ReferendumInfo::Ongoing(status)) => status.track,
@@ -304,6 +349,7 @@ fn a_referendum_on_each_track_passes_with_support_and_fails_without() {
 
 		// Fails: only Eve votes, with 1,000 DSYNC: far below the support curve's floor.
 		let mut chain = governed_chain();
+		setup(&mut chain);
 		let index = propose(&mut chain, origin, call);
 		vote(&mut chain, Eve, index, true, 1_000 * DSYNC, Conviction::Locked6x).unwrap();
 		let events = decide(&mut chain, index);
