@@ -703,3 +703,28 @@ fn presets_choose_sudo_and_timing() {
 		assert_eq!(pallet_treasury::Pallet::<Runtime>::account_id(), TreasuryAccount::get());
 	});
 }
+
+#[test]
+fn a_governance_proxy_may_only_govern() {
+	use dsync_runtime::configs::system::ProxyType;
+	use frame_support::traits::InstanceFilter;
+	let vote = RuntimeCall::ConvictionVoting(pallet_conviction_voting::Call::vote {
+		poll_index: 0,
+		vote: AccountVote::Standard {
+			vote: Vote { aye: true, conviction: Conviction::None },
+			balance: DSYNC,
+		},
+	});
+	let deposit =
+		RuntimeCall::Referenda(pallet_referenda::Call::place_decision_deposit { index: 0 });
+	let transfer = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+		dest: MultiAddress::Id(account(Ferdie)),
+		value: DSYNC,
+	});
+	assert!(ProxyType::Governance.filter(&vote));
+	assert!(ProxyType::Governance.filter(&deposit));
+	assert!(!ProxyType::Governance.filter(&transfer));
+	assert!(ProxyType::Any.is_superset(&ProxyType::Governance));
+	assert!(ProxyType::NonTransfer.is_superset(&ProxyType::Governance));
+	assert!(!ProxyType::Governance.is_superset(&ProxyType::NonTransfer));
+}
