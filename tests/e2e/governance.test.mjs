@@ -19,13 +19,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsHex } from '@polkadot/util-crypto';
 
 import { connectApi, describeDispatchError, findEvent, signSendAndWait, UNIT } from './lib/chain.mjs';
+import { sequentialSteps } from './lib/steps.mjs';
 import {
   blockHashAt,
   dumpLogs,
@@ -64,29 +65,12 @@ const nodes = {};
 const net = {};
 let api;
 let signers;
-let anyFailed = false;
-let brokenAt = null;
 const state = {};
 
 const all = () => VALIDATORS.map((n) => nodes[n]).filter(Boolean);
 
-/** Sequential step: skipped if an earlier step failed; dumps all logs when it fails. */
-function step(name, timeoutMs, fn) {
-  it(name, { timeout: timeoutMs }, async (t) => {
-    if (brokenAt) {
-      t.skip(`an earlier step failed: ${brokenAt}`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (e) {
-      anyFailed = true;
-      brokenAt = name;
-      dumpLogs(all());
-      throw e;
-    }
-  });
-}
+/** Sequential steps: skipped once one failed; a failing step dumps all logs. */
+const { step, failed } = sequentialSteps(() => dumpLogs(all()));
 
 function argsFor(name) {
   return [
@@ -158,7 +142,7 @@ describe('governance: runtime upgrade by referendum on a local network without s
     if (api) await api.disconnect().catch(() => {});
     const results = await Promise.allSettled(all().map((n) => n.stop({ timeoutMs: 30_000 })));
     for (const r of results) if (r.status === 'rejected') console.error('[e2e] stop failed:', r.reason);
-    if (anyFailed || process.env.DSYNC_E2E_KEEP) console.error(`[e2e] logs and base paths kept in ${tmpDir}`);
+    if (failed() || process.env.DSYNC_E2E_KEEP) console.error(`[e2e] logs and base paths kept in ${tmpDir}`);
     else removeTempDir(tmpDir);
   });
 

@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 
 import {
   blockHashAt,
@@ -27,6 +27,7 @@ import {
   waitForFinalizedAbove,
   waitUntil,
 } from './lib/node.mjs';
+import { sequentialSteps } from './lib/steps.mjs';
 
 const SUITE_TIMEOUT_MS = 8 * 60_000;
 const VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
@@ -41,8 +42,6 @@ let tmpDir;
 const nodes = {};
 /** name -> { p2pPort, peerId } (Dave's port changes on restart) */
 const net = {};
-let anyFailed = false;
-let brokenAt = null;
 
 // State carried between steps.
 const daveBeforeStop = {};
@@ -50,23 +49,8 @@ const daveBeforeStop = {};
 const all = () => VALIDATORS.map((n) => nodes[n]).filter(Boolean);
 const others = () => ['alice', 'bob', 'charlie'].map((n) => nodes[n]);
 
-/** Sequential step: skipped if an earlier step failed; dumps all logs when it fails. */
-function step(name, timeoutMs, fn) {
-  it(name, { timeout: timeoutMs }, async (t) => {
-    if (brokenAt) {
-      t.skip(`an earlier step failed: ${brokenAt}`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (e) {
-      anyFailed = true;
-      brokenAt = name;
-      dumpLogs(all());
-      throw e;
-    }
-  });
-}
+/** Sequential steps: skipped once one failed; a failing step dumps all logs. */
+const { step, failed } = sequentialSteps(() => dumpLogs(all()));
 
 function bootnode(name) {
   return `/ip4/127.0.0.1/tcp/${net[name].p2pPort}/p2p/${net[name].peerId}`;
@@ -129,7 +113,7 @@ describe('4-validator local network', { timeout: SUITE_TIMEOUT_MS }, () => {
     // Stop everything we started, even after a failure (SIGTERM, SIGKILL after 30 s).
     const results = await Promise.allSettled(all().map((n) => n.stop({ timeoutMs: 30_000 })));
     for (const r of results) if (r.status === 'rejected') console.error('[e2e] stop failed:', r.reason);
-    if (anyFailed) console.error(`[e2e] logs and base paths kept in ${tmpDir}`);
+    if (failed()) console.error(`[e2e] logs and base paths kept in ${tmpDir}`);
     else removeTempDir(tmpDir);
   });
 

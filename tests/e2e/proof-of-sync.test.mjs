@@ -47,7 +47,7 @@
 // Every process started here is stopped in `after` (and killed on exit as a last resort).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
 import { compactAddLength, hexToU8a, stringToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
@@ -80,6 +80,7 @@ import {
   waitForFinalizedAbove,
   waitUntil,
 } from './lib/node.mjs';
+import { sequentialSteps } from './lib/steps.mjs';
 
 // ---- constants -----------------------------------------------------------------------------
 const SUITE_TIMEOUT_MS = 15 * 60_000;
@@ -160,8 +161,6 @@ let nodeB;
 /** B's inference server (stopped on purpose before the second job). */
 let aivm;
 let api;
-let anyFailed = false;
-let brokenAt = null;
 /**
  * p2pA, rpcA, p2pB, rpcB, probe (B's endpoint), dead (Charlie's endpoint: nothing listens),
  * aivm (B's inference server)
@@ -196,23 +195,8 @@ const all = () => [nodeA, nodeB].filter(Boolean);
 /** Every process whose log is worth printing on a failure. */
 const allProcesses = () => [nodeA, nodeB, aivm].filter(Boolean);
 
-/** Sequential step: skipped if an earlier step failed; dumps both logs when it fails. */
-function step(name, timeoutMs, fn) {
-  it(name, { timeout: timeoutMs }, async (t) => {
-    if (brokenAt) {
-      t.skip(`an earlier step failed: ${brokenAt}`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (e) {
-      anyFailed = true;
-      brokenAt = name;
-      dumpLogs(allProcesses(), 120);
-      throw e;
-    }
-  });
-}
+/** Sequential steps: skipped once one failed; a failing step dumps every process's log. */
+const { step, failed } = sequentialSteps(() => dumpLogs(allProcesses(), 120));
 
 // ---- defensive decoding helpers ------------------------------------------------------------
 
@@ -785,7 +769,7 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
       if (r.status === 'rejected') console.error('[e2e] stop failed:', r.reason);
       else if (r.value.forced) console.error('[e2e] a process had to be SIGKILLed');
     }
-    if (anyFailed) console.error(`[e2e] logs kept in ${tmpDir}`);
+    if (failed()) console.error(`[e2e] logs kept in ${tmpDir}`);
     else removeTempDir(tmpDir);
   });
 

@@ -148,6 +148,20 @@ pub fn active_era() -> u32 {
 	pallet_staking::ActiveEra::<Runtime>::get().map(|e| e.index).unwrap_or(0)
 }
 
+/// The fee paid in the last block (by its first fee-paying transaction).
+pub fn fee_paid(chain: &mut TestChain) -> Balance {
+	chain
+		.events()
+		.into_iter()
+		.find_map(|e| match e {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) => Some(actual_fee),
+			_ => None,
+		})
+		.expect("a fee was paid")
+}
+
 /// Free balance of `who`.
 pub fn free(who: &AccountId) -> Balance {
 	pallet_balances::Pallet::<Runtime>::balance(who)

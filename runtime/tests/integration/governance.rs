@@ -388,16 +388,7 @@ fn a_fee_split_changed_by_referendum_changes_what_fees_burn() {
 			value: DSYNC,
 		}),
 	);
-	let fee = chain
-		.events()
-		.into_iter()
-		.find_map(|e| match e {
-			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
-			) => Some(actual_fee),
-			_ => None,
-		})
-		.expect("a fee was paid");
+	let fee = crate::chain::fee_paid(&mut chain);
 	let burned = issuance - chain.execute(crate::chain::total_issuance);
 	assert_eq!(burned, Perbill::from_percent(80).mul_floor(fee));
 }

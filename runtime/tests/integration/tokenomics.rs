@@ -1,7 +1,7 @@
 //! Tokenomics across pallets: fee burns through transaction payment, and buybacks through the
 //! real DSYNC/USDd pool of `pallet-asset-conversion`.
 
-use crate::chain::{free, signed, total_issuance, TestChain};
+use crate::chain::{fee_paid, free, signed, total_issuance, TestChain};
 use dsync_primitives::currency::DSYNC;
 use dsync_runtime::{
 	configs::tokenomics::{TreasuryAccount, STABLE_ASSET_ID, USDD},
@@ -35,19 +35,6 @@ fn tokenomics_events(chain: &mut TestChain) -> Vec<TokenomicsEvent<Runtime>> {
 			_ => None,
 		})
 		.collect()
-}
-
-fn fee_paid(chain: &mut TestChain) -> u128 {
-	chain
-		.events()
-		.into_iter()
-		.find_map(|e| match e {
-			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
-			) => Some(actual_fee),
-			_ => None,
-		})
-		.expect("a fee was paid")
 }
 
 /// Submit `call` from `who` in its own block and require success.
