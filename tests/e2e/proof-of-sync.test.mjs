@@ -33,7 +33,9 @@
 //   8. Dave posts a GPU job: model 0, one 8x8 digit inline, k = 1, price = the floor, deadline
 //      12 blocks ahead. JobPosted draws Bob (the only GPU provider); the price is held from Dave
 //      (GpuJobs Escrow hold; free balance down by price + fee).
-//   9. Within 2 minutes B's worker computes the digit with aivm, commits and reveals:
+//   9. Within 2 minutes B's worker computes the digit with aivm, commits and reveals; the
+//      reveal concludes the job (JobConcluded, payable at its dispute end = deadline + 10), and
+//      at the end of that challenge window (within 4 minutes in all)
 //      JobSettled { winners [Bob], paid = price, burned = price / 10, refunded 0 } whose result
 //      is aivm's result hash for the same input (asked directly, and recomputed here from its
 //      outputs). Bob's free balance rises by the provider share (85 %), the tokenomics
@@ -88,6 +90,8 @@ const SUITE_TIMEOUT_MS = 15 * 60_000;
 const OUTCOME_TIMEOUT_MS = 6 * 60_000;
 /** How long steps 9 and 10 wait for a GPU job to end. */
 const JOB_TIMEOUT_MS = 2 * 60_000;
+/** Job 1 is paid at the end of its challenge window: dispute_period (10) blocks of 6 s more. */
+const SETTLE_TIMEOUT_MS = JOB_TIMEOUT_MS + 2 * 60_000;
 const POLL_MS = 2000;
 const SS58 = 7373;
 /** Fixed ed25519 node keys (32-byte secrets in hex, as --node-key takes them). */
@@ -1347,8 +1351,8 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
   });
 
   const settleStep =
-    "within 2 min: B's worker runs the job on aivm, commits and reveals; JobSettled pays Bob the aivm result";
-  step(settleStep, JOB_TIMEOUT_MS + 60_000, async (t) => {
+    "within 2 min: B's worker runs the job on aivm, commits and reveals (JobConcluded); JobSettled pays Bob the aivm result at the dispute end";
+  step(settleStep, SETTLE_TIMEOUT_MS + 60_000, async (t) => {
     const job = gpu.job1;
     // The expected result, from aivm directly: for a one-item job the result is the item's
     // result_hash, which is also recomputed here from aivm's outputs.
@@ -1363,7 +1367,7 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
 
     let seen;
     try {
-      seen = await watchJob(job.id, job.blockNumber + 1, JOB_TIMEOUT_MS, 'JobSettled');
+      seen = await watchJob(job.id, job.blockNumber + 1, SETTLE_TIMEOUT_MS, 'JobSettled');
     } catch (e) {
       e.message += `\n  B's gpu-jobs / aivm log lines:\n    ${gpuLogLines(nodeB).join('\n    ') || '(none)'}`;
       throw e;
@@ -1381,22 +1385,29 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.equal(big(field(d, 'burned')), pctOf(PRICE, GPU_BURN_PCT), 'JobSettled.burned (10 % of the price)');
     assert.equal(big(field(d, 'refunded')), 0n, 'JobSettled.refunded');
 
-    // Bob committed, then revealed the same result; the only reveal concluded the job.
+    // Bob committed, then revealed the same result; the only reveal concluded the job, which
+    // was paid when its challenge window ended.
     const ofJob = (key) => seen.events.filter((e) => e.key === key);
     const commits = ofJob('gpuJobs.ResultCommitted');
     const reveals = ofJob('gpuJobs.ResultRevealed');
+    const concluded = ofJob('gpuJobs.JobConcluded');
     assert.equal(commits.length, 1, `ResultCommitted events: ${commits.length}`);
     assert.equal(reveals.length, 1, `ResultRevealed events: ${reveals.length}`);
     assert.ok(sameAccount(field(commits[0].data, 'provider'), bob), 'ResultCommitted.provider');
     assert.ok(sameAccount(field(reveals[0].data, 'provider'), bob), 'ResultRevealed.provider');
     assert.equal(field(reveals[0].data, 'result').toHex(), expected, 'ResultRevealed.result');
     assert.ok(commits[0].block < reveals[0].block, `committed in #${commits[0].block}, revealed in #${reveals[0].block}`);
-    assert.equal(reveals[0].block, seen.blockNumber, 'the last reveal must settle the job in its own block');
+    assert.equal(concluded.length, 1, `JobConcluded events: ${concluded.length}`);
+    assert.equal(concluded[0].block, reveals[0].block, 'the only reveal must conclude the job in its own block');
+    assert.equal(field(concluded[0].data, 'result').toHex(), expected, 'JobConcluded.result');
+    const disputeEnd = job.deadline + gpu.params.disputePeriod;
+    assert.equal(num(field(concluded[0].data, 'payableAt')), disputeEnd, 'JobConcluded.payableAt (the dispute end)');
+    assert.ok(reveals[0].block < job.deadline, `revealed in #${reveals[0].block}, not before the deadline #${job.deadline}`);
+    assert.equal(seen.blockNumber, disputeEnd, 'a concluded job is paid in its dispute-end block');
     assert.equal(ofJob('gpuJobs.ProviderPenalised').length, 0, 'nobody may be penalised for job 1');
-    assert.ok(seen.blockNumber < job.deadline, `settled in #${seen.blockNumber}, not before the deadline #${job.deadline}`);
     t.diagnostic(
-      `job ${job.id}: committed #${commits[0].block}, revealed and settled #${seen.blockNumber} ` +
-        `(posted #${job.blockNumber}, deadline #${job.deadline})`,
+      `job ${job.id}: committed #${commits[0].block}, revealed and concluded #${reveals[0].block}, ` +
+        `settled #${seen.blockNumber} (posted #${job.blockNumber}, deadline #${job.deadline})`,
     );
 
     // Usage reported to Proof of Sync: items x units_per_item, Bob for Dave, GpuInference.

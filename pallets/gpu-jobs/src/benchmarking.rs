@@ -1,6 +1,7 @@
-//! Benchmarks of the GPU-jobs pallet: every call at its worst (the last reveal settling a job
-//! of `MaxReplication` agreeing providers, a re-execution of the largest model with 32-level
-//! proofs for the input and every revealed result) and the expiry step of `on_initialize`.
+//! Benchmarks of the GPU-jobs pallet: every call at its worst (the last reveal concluding a
+//! job of `MaxReplication` agreeing providers, a settlement paying all of them, a re-execution
+//! of the largest model with 32-level proofs for the input and every revealed result) and the
+//! expiry step of `on_initialize` paying concluded jobs.
 
 use super::*;
 use crate::Pallet as GpuJobs;
@@ -115,6 +116,17 @@ fn fill<T: Config>(id: JobId, result: H256, count: usize, reveal: bool) {
 			job.status = JobStatus::Revealing;
 		}
 	});
+}
+
+/// Mark job `id` concluded (a majority revealed); its dispute end, where it is paid.
+fn conclude<T: Config>(id: JobId) -> Result<BlockNumberFor<T>, BenchmarkError> {
+	Jobs::<T>::mutate(id, |job| {
+		job.as_mut().map(|job| {
+			job.status = JobStatus::Concluded;
+			job.dispute_end
+		})
+	})
+	.ok_or(BenchmarkError::Stop("the job is missing"))
 }
 
 /// The last provider of job `id` and its key.
@@ -244,8 +256,8 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The last of `MaxReplication` agreeing providers reveals: the job settles and every
-	/// provider is paid.
+	/// The last of `MaxReplication` agreeing providers reveals: the job concludes (its tally
+	/// over every provider).
 	#[benchmark]
 	fn reveal_result() -> Result<(), BenchmarkError> {
 		let k = T::MaxReplication::get();
@@ -260,21 +272,23 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(key), id, result, SALT);
 
-		assert!(!Jobs::<T>::contains_key(id));
+		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+		assert_eq!(job.status, JobStatus::Concluded);
 		Ok(())
 	}
 
-	/// A due job of `MaxReplication` agreeing providers settles and every provider is paid.
+	/// A job of `MaxReplication` agreeing providers at its dispute end settles and every
+	/// provider is paid.
 	#[benchmark]
 	fn settle() -> Result<(), BenchmarkError> {
 		let k = T::MaxReplication::get();
 		let model = register::<T>(64, 1)?;
 		let caller = client::<T>();
 		providers::<T>(k, model);
-		let deadline = deadline::<T>();
-		let id = post_inline::<T>(&caller, model, 1, deadline)?;
+		let id = post_inline::<T>(&caller, model, 1, deadline::<T>())?;
 		fill::<T>(id, H256::repeat_byte(1), to_usize(k), true);
-		frame_system::Pallet::<T>::set_block_number(deadline);
+		let dispute_end = conclude::<T>(id)?;
+		frame_system::Pallet::<T>::set_block_number(dispute_end);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), id);
@@ -361,7 +375,8 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `n` jobs of `MaxReplication` agreeing providers are due in this block and settle.
+	/// `n` concluded jobs of `MaxReplication` agreeing providers reach their dispute end in this
+	/// block and are paid.
 	#[benchmark]
 	fn on_initialize_expire(
 		n: Linear<
@@ -379,17 +394,19 @@ mod benchmarks {
 		let caller = client::<T>();
 		let deadline = deadline::<T>();
 		let mut ids = Vec::new();
+		let mut end = deadline;
 		for _ in 0..n {
 			let id = post_inline::<T>(&caller, model, 1, deadline)?;
 			fill::<T>(id, H256::repeat_byte(1), to_usize(k), true);
+			end = conclude::<T>(id)?;
 			ids.push(id);
 		}
-		frame_system::Pallet::<T>::set_block_number(deadline);
-		ExpiryCursor::<T>::put(deadline);
+		frame_system::Pallet::<T>::set_block_number(end);
+		ExpiryCursor::<T>::put(end);
 
 		#[block]
 		{
-			GpuJobs::<T>::on_initialize(deadline);
+			GpuJobs::<T>::on_initialize(end);
 		}
 
 		assert!(ids.iter().all(|id| !Jobs::<T>::contains_key(id)));

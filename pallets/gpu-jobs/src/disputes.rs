@@ -1,4 +1,5 @@
-//! Resolution of disputed jobs by re-executing one item on chain.
+//! Re-execution of one item on chain: it resolves a disputed job or challenges a majority
+//! result during the challenge window.
 
 use crate::{
 	input_leaf, to_usize, BatchItem, Config, Error, Event, JobId, JobInput, JobStatus, Jobs,
@@ -16,7 +17,8 @@ fn siblings(proof: &[H256]) -> Vec<[u8; 32]> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Re-execute item `index` of the disputed job `id` and settle or refund it.
+	/// Re-execute item `index` of job `id` (disputed, or with a majority result in its
+	/// challenge window) and settle or refund it.
 	pub(crate) fn do_resolve_by_execution(
 		who: T::AccountId,
 		id: JobId,
@@ -25,8 +27,18 @@ impl<T: Config> Pallet<T> {
 		claims: BoundedVec<ResultClaim, T::MaxReplication>,
 	) -> DispatchResult {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
-		ensure!(job.status == JobStatus::Disputed, Error::<T>::NotDisputed);
 		let now = frame_system::Pallet::<T>::block_number();
+		let tally = job.tally();
+		// The majority result a re-execution challenges (`None`: a dispute without one). A job
+		// whose deadline passed unhandled is taken as it would conclude.
+		let majority = match job.status {
+			JobStatus::Disputed => None,
+			JobStatus::Concluded => tally.majority,
+			JobStatus::Open | JobStatus::Revealing => {
+				ensure!(now >= job.deadline && tally.reveals > 0, Error::<T>::NotChallengeable);
+				tally.majority
+			},
+		};
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
 		ensure!(index < job.items, Error::<T>::InvalidItemIndex);
 		let record = Models::<T>::get(job.model).ok_or(Error::<T>::UnknownModel)?;
@@ -106,6 +118,10 @@ impl<T: Config> Pallet<T> {
 			.map(|(root, _)| *root)
 			.collect();
 		ensure!(matching.len() <= 1, Error::<T>::ItemNotDecisive);
+		if let Some(majority) = majority {
+			// The challenge failed: the majority result is right at this item.
+			ensure!(!matching.contains(&majority), Error::<T>::MajorityConfirmed);
+		}
 
 		Self::deposit_event(Event::DisputeResolved { job: id, item: index, expected, by: who });
 		match matching.first() {

@@ -4,9 +4,10 @@
 //! registered model with the full price held in escrow; `k` providers drawn by Proof-of-Sync
 //! score run it through their off-chain worker and local `aivm` inference server, commit to the
 //! result, then reveal it; the majority result is paid through the service-payment trait (burn
-//! share applied), dissenters and no-shows are penalised, and the client gets back whatever was
-//! not earned. Without a majority anyone may have one inference re-executed on chain by the
-//! deterministic core ([`dsync_aivm_core`]), whose answer decides.
+//! share applied) once its challenge window has passed, dissenters and no-shows are penalised,
+//! and the client gets back whatever was not earned. Without a majority, or to challenge the
+//! majority's result, anyone may have one inference re-executed on chain by the deterministic
+//! core ([`dsync_aivm_core`]), whose answer decides.
 //!
 //! ## Overview
 //!
@@ -20,12 +21,16 @@
 //!   ([`Pallet::commit_result`]) and reveals it afterwards ([`Pallet::reveal_result`]), through its
 //!   node's off-chain key. Commit-reveal keeps providers from copying each other.
 //! - **Settlement.** When no more results can come (all revealed, or the deadline passed), a result
-//!   revealed by more than half of the `k` providers wins: each provider that revealed it is paid
-//!   `price`, the others are penalised, the rest of the escrow is released. Without any reveal the
-//!   job expires and is refunded; with reveals but no majority it is disputed.
-//! - **Disputes.** [`Pallet::resolve_by_execution`] re-executes one item on chain and compares it
-//!   with the revealed results: the matching result is paid, the others are penalised; if none
-//!   matches, the client is refunded. A dispute nobody resolves is refunded at `dispute_end`.
+//!   revealed by more than half of the `k` providers concludes the job; when its challenge window
+//!   ends (`dispute_end`) each provider that revealed it is paid `price`, the others are
+//!   penalised, the rest of the escrow is released. Without any reveal the job expires and is
+//!   refunded; with reveals but no majority it is disputed.
+//! - **Disputes and challenges.** [`Pallet::resolve_by_execution`] re-executes one item on chain
+//!   and compares it with the revealed results: the matching result is paid, the others are
+//!   penalised; if none matches, the client is refunded. On a concluded job it is a challenge:
+//!   if the item matches the majority result the call fails ([`Error::MajorityConfirmed`]) and
+//!   its caller has paid its fee; otherwise the majority loses as above. A dispute nobody
+//!   resolves is refunded, an unchallenged majority paid, at `dispute_end`.
 //! - **Expiries.** `on_initialize` settles due jobs itself, at most
 //!   [`Config::MaxJobsPerBlockSettled`] per block with a cursor over [`Expiries`]; anyone may
 //!   settle a due job earlier with [`Pallet::settle`].
@@ -67,12 +72,16 @@
 //! - As soon as no more results can come (every provider revealed, or the commit window closed and
 //!   every committed provider revealed) the job concludes in the revealing transaction; at the
 //!   latest it concludes at block `D` (`on_initialize`, or [`Pallet::settle`] if the cursor lags):
-//!   - a **majority** result: [`Event::JobSettled`];
+//!   - a **majority** result: status `Concluded` until `D + X` ([`Event::JobConcluded`]), then
+//!     paid ([`Event::JobSettled`]) unless a challenge proved it wrong;
 //!   - **no reveal**: full refund, every provider penalised `NoShow`: [`Event::JobExpired`];
 //!   - **reveals but no majority**: status `Disputed` until `D + X`: [`Event::JobDisputed`].
-//! - A disputed job is resolved by [`Pallet::resolve_by_execution`] before `D + X`, or refunded at
-//!   `D + X` ([`Event::JobRefunded`] with `DisputeUnresolved`; only the providers that did not
-//!   reveal are penalised, since nobody proved a revealed result wrong).
+//! - Between the conclusion (at the latest `D`) and `D + X`, [`Pallet::resolve_by_execution`]
+//!   resolves a disputed job or challenges a concluded one. At `D + X` (`on_initialize`, or
+//!   [`Pallet::settle`] if the cursor lags) an unchallenged majority is paid, an unresolved
+//!   dispute refunded ([`Event::JobRefunded`] with `DisputeUnresolved`; only the providers that
+//!   did not reveal are penalised, since nobody proved a revealed result wrong), and a job
+//!   without any reveal expires.
 //!
 //! Every job ends settled or refunded and is then removed from storage: its outcome lives in
 //! its final event ([`Event::JobSettled`], [`Event::JobRefunded`], [`Event::JobExpired`]), not
@@ -110,8 +119,13 @@
 //! disputer cannot drop an honest result to have it lose; a proof is checked against the
 //! revealed root, so a claim cannot lie about a leaf.
 //!
-//! A majority result is final and is never re-executed: like Proof of Sync, the pallet assumes
-//! an honest majority among the `k` providers, which the score-weighted random draw makes likely.
+//! **Challenges.** A majority result is not final until `dispute_end`: until then the same call
+//! challenges it. A dissenting provider (or the client, or anyone who recomputed the job)
+//! names an item where the majority is wrong; if the re-execution agrees with the majority
+//! the call fails with [`Error::MajorityConfirmed`], changes nothing and its caller has paid
+//! the call's full weight; if it does not, the majority's providers are penalised
+//! `WrongResult` and the matching result, if any, is paid. So a colluding majority of the `k`
+//! is caught by a single honest provider, and the loser always pays for the re-execution.
 //! Re-execution checks one item; for a batch it proves that item only.
 //!
 //! ## Off-chain worker
@@ -175,9 +189,10 @@
 //!   the pallet releases and charges per provider in one storage layer.
 //! - **No dispute deposit.** `resolve_by_execution` is an ordinary fee-paying call charged at its
 //!   worst-case weight (the largest model, the deepest proofs), so the caller pays for the
-//!   re-execution. Its outcome does not depend on who calls it: the input and leaves are proven
-//!   against commitments already on chain and the item must be decisive, so a caller can only
-//!   reveal the truth about one item, once (the job ends). A deposit would add nothing but a
+//!   re-execution unless it proves a result wrong. Its outcome does not depend on who calls it:
+//!   the input and leaves are proven against commitments already on chain and the item must be
+//!   decisive, so a caller can only reveal the truth about one item, once (the job ends); a
+//!   failed challenge changes nothing but costs its fee. A deposit would add nothing but a
 //!   barrier for honest providers. (A `DisputeDeposit` hold reason can be added later as variant
 //!   index 1 if the call ever becomes free.)
 //! - **Providers pay nothing for honest work.** `commit_result` and `reveal_result` are free when
@@ -522,7 +537,7 @@ pub mod pallet {
 			/// A re-execution is accepted before this block; then the job is refunded.
 			dispute_end: BlockNumberFor<T>,
 		},
-		/// An item of a disputed job was re-executed on chain.
+		/// An item of a disputed or challenged job was re-executed on chain.
 		DisputeResolved {
 			/// The job.
 			job: JobId,
@@ -587,6 +602,16 @@ pub mod pallet {
 			/// The new parameters.
 			parameters: JobParameters,
 		},
+		/// The reveals ended with a majority result. It is paid at `payable_at` unless a
+		/// re-execution ([`Pallet::resolve_by_execution`]) proves it wrong before.
+		JobConcluded {
+			/// The job.
+			job: JobId,
+			/// The majority result.
+			result: H256,
+			/// The end of the challenge window: the job's `dispute_end`.
+			payable_at: BlockNumberFor<T>,
+		},
 	}
 
 	/// The errors of the pallet.
@@ -643,12 +668,13 @@ pub mod pallet {
 		CommitmentMismatch,
 		/// This provider already revealed its result.
 		AlreadyRevealed,
-		/// The job is not due: its deadline has not passed, or it is disputed and its dispute
-		/// end has not passed.
+		/// The job is not due: its deadline has not passed, or it is disputed or concluded and
+		/// its dispute end has not passed.
 		JobNotDue,
-		/// The job is not disputed; only a job without a majority can be re-executed.
-		NotDisputed,
-		/// The dispute period is over; the job is refunded at its dispute end.
+		/// The job cannot be re-executed yet: it is not disputed, has no concluded result, and
+		/// its deadline has not passed with a revealed result.
+		NotChallengeable,
+		/// The dispute period is over: the job is paid or refunded at its dispute end.
 		DisputeClosed,
 		/// The item index is not below the job's number of items.
 		InvalidItemIndex,
@@ -669,6 +695,9 @@ pub mod pallet {
 		ItemNotDecisive,
 		/// The parameters are out of bounds (see [`JobParameters`]); nothing changed.
 		InvalidParameters,
+		/// The re-executed item matches the majority result: the challenge failed and nothing
+		/// changed (the caller paid the call's fee).
+		MajorityConfirmed,
 	}
 
 	#[pallet::hooks]
@@ -811,7 +840,8 @@ pub mod pallet {
 		/// [`Error::UnknownJob`], [`Error::NotAssigned`], [`Error::NotCommitted`],
 		/// [`Error::AlreadyRevealed`], [`Error::RevealWindowClosed`], [`Error::RevealNotOpen`]
 		/// or [`Error::CommitmentMismatch`]. Free on success. Emits [`Event::ResultRevealed`];
-		/// the last possible reveal concludes the job at once (settled or disputed).
+		/// the last possible reveal concludes the job at once ([`Event::JobConcluded`] with a
+		/// majority, [`Event::JobDisputed`] without).
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::reveal_result())]
 		pub fn reveal_result(
@@ -824,8 +854,9 @@ pub mod pallet {
 			Self::do_reveal_result(key, job, result, salt)
 		}
 
-		/// Settle a due job now, as `on_initialize` would: after its deadline (majority, expiry
-		/// or dispute), or after its dispute end (refund of an unresolved dispute).
+		/// Settle a due job now: after its deadline, conclude a job still taking results
+		/// (concluded with a majority, expired, or disputed); after its dispute end, pay a
+		/// majority result or refund an unresolved dispute, as `on_initialize` would.
 		///
 		/// Origin: any signed account. Fails with [`Error::UnknownJob`] or
 		/// [`Error::JobNotDue`].
@@ -836,7 +867,8 @@ pub mod pallet {
 			Self::do_settle(job)
 		}
 
-		/// Resolve a disputed job by re-executing item `item_index` on chain.
+		/// Resolve a disputed job, or challenge a concluded job's majority result, by
+		/// re-executing item `item_index` on chain.
 		///
 		/// `batch_item` is required for a batch job (the item's input and its proof against the
 		/// job's `inputs_hash`) and ignored for an inline job. `claims` give, for a job of more
@@ -844,7 +876,8 @@ pub mod pallet {
 		/// one-item job needs none. Origin: any signed account. A successful call is free
 		/// (`Pays::No`): it ends the dispute, so it cannot be repeated, and its cost falls on the
 		/// loser, whose result was proven wrong and who is penalised (in the runtime: suspended
-		/// and slashed); a failing call pays its fee. Fails with [`Error::UnknownJob`], [`Error::NotDisputed`],
+		/// and slashed); a failing call pays its fee. Fails with [`Error::UnknownJob`],
+		/// [`Error::NotChallengeable`], [`Error::MajorityConfirmed`] (a failed challenge),
 		/// [`Error::DisputeClosed`], [`Error::InvalidItemIndex`], [`Error::MissingBatchItem`],
 		/// [`Error::InvalidItemInput`], [`Error::InvalidInputProof`], [`Error::MissingClaim`],
 		/// [`Error::UnexpectedClaim`], [`Error::InvalidClaimProof`] or

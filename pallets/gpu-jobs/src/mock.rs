@@ -616,3 +616,10 @@ pub fn held(who: &AccountId) -> Balance {
 pub fn issuance() -> Balance {
 	<Balances as fungible::Inspect<AccountId>>::total_issuance()
 }
+
+/// Run blocks until job `id`'s dispute end has started: the end of its challenge window, where
+/// a concluded job is paid.
+pub fn run_to_dispute_end(id: JobId) {
+	let end = crate::Jobs::<Test>::get(id).expect("the job is open").dispute_end;
+	run_to_block(end);
+}

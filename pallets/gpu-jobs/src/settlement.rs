@@ -24,31 +24,36 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// No more results can come for job `id` (all revealed, or its deadline passed): settle by
-	/// majority, expire without reveals, or open a dispute.
+	/// No more results can come for job `id` (all revealed, or its deadline passed): a majority
+	/// result waits out the challenge window (paid at `dispute_end`), a job without reveals
+	/// expires, one without a majority is disputed.
 	pub(crate) fn conclude(id: JobId, mut job: Job<T>) {
 		let tally = job.tally();
+		let dispute_end = job.dispute_end;
 		if let Some(result) = tally.majority {
-			Self::pay_out(id, job, result, PenaltyReason::Dissent);
+			job.status = JobStatus::Concluded;
+			Jobs::<T>::insert(id, job);
+			Self::deposit_event(Event::JobConcluded { job: id, result, payable_at: dispute_end });
 		} else if tally.reveals == 0 {
 			Self::expire(id, job);
 		} else {
 			job.status = JobStatus::Disputed;
-			let dispute_end = job.dispute_end;
 			Jobs::<T>::insert(id, job);
 			Self::deposit_event(Event::JobDisputed { job: id, dispute_end });
 		}
 	}
 
 	/// Whether job `job` is due at block `now`: past its dispute end, or past its deadline and
-	/// not disputed.
+	/// still taking results (neither disputed nor concluded).
 	pub(crate) fn is_due(job: &Job<T>, now: BlockNumberFor<T>) -> bool {
-		now >= job.dispute_end || (now >= job.deadline && job.status != JobStatus::Disputed)
+		now >= job.dispute_end
+			|| (now >= job.deadline && matches!(job.status, JobStatus::Open | JobStatus::Revealing))
 	}
 
 	/// End or advance the due job `id` at block `now`: at its deadline it concludes; at its
-	/// dispute end a dispute (or a job whose deadline went unhandled and has no majority) is
-	/// refunded. Nothing happens to a job that is not due or no longer exists.
+	/// dispute end a majority result is paid and a dispute (or a job whose deadline went
+	/// unhandled and has no majority) is refunded. Nothing happens to a job that is not due or
+	/// no longer exists.
 	pub(crate) fn handle_due(id: JobId, now: BlockNumberFor<T>) {
 		let Some(job) = Jobs::<T>::get(id) else { return };
 		if !Self::is_due(&job, now) {

@@ -88,8 +88,9 @@ pub struct JobParameters {
 	/// The last blocks before a job's deadline, in which results are revealed; commitments are
 	/// accepted before them.
 	pub reveal_period: u32,
-	/// Blocks after the deadline during which a job without a majority can be resolved by
-	/// re-execution; then it is refunded.
+	/// Blocks after the deadline during which a job's result can be re-executed on chain: a
+	/// job without a majority is resolved (or refunded at the end), a majority result can be
+	/// challenged (and is paid at the end).
 	pub dispute_period: u32,
 }
 
@@ -202,6 +203,9 @@ pub enum JobStatus {
 	Revealing,
 	/// No majority when the reveals ended: waiting for a re-execution until `dispute_end`.
 	Disputed,
+	/// A result has a majority: it is paid at `dispute_end` unless a re-execution proves it
+	/// wrong before (the challenge window).
+	Concluded,
 }
 
 /// An open job.
@@ -234,7 +238,8 @@ pub struct Job<T: Config> {
 	pub commit_deadline: BlockNumberFor<T>,
 	/// Reveals are accepted before this block; from it on the job settles.
 	pub deadline: BlockNumberFor<T>,
-	/// A dispute can be resolved before this block: `deadline + dispute_period`.
+	/// A re-execution is accepted before this block: `deadline + dispute_period`. A majority
+	/// result is paid, an unresolved dispute refunded, from it on.
 	pub dispute_end: BlockNumberFor<T>,
 	/// The `k` assigned providers, distinct, in draw order.
 	pub providers: ProviderSlotsOf<T>,
@@ -429,7 +434,8 @@ pub struct JobView<AccountId, Balance, BlockNumber> {
 	pub commit_deadline: BlockNumber,
 	/// Reveals are accepted before this block.
 	pub deadline: BlockNumber,
-	/// A dispute can be resolved before this block.
+	/// A re-execution (dispute or challenge) is accepted before this block; from it on a
+	/// majority result is paid and an unresolved dispute refunded.
 	pub dispute_end: BlockNumber,
 	/// The providers with their commitments and results.
 	pub providers: Vec<ProviderSlot<AccountId>>,

@@ -185,9 +185,6 @@ fn a_job_is_computed_revealed_paid_with_burn_and_counted_as_usage() {
 		&key,
 		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
 	);
-	let bob_before = chain.execute(|| free(&bob));
-	let (issuance_before, treasury_before) =
-		chain.execute(|| (total_issuance(), free(&TreasuryAccount::get())));
 	let events = run_key(
 		&mut chain,
 		&key,
@@ -198,7 +195,29 @@ fn a_job_is_computed_revealed_paid_with_burn_and_counted_as_usage() {
 		}),
 	);
 
-	// Settled at once (every provider revealed): 10 % burned, 5 % to the treasury, 85 % to Bob.
+	// Concluded at once (every provider revealed), paid when the challenge window ends.
+	let payable_at = events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::GpuJobs(JobEvent::JobConcluded { job, result: r, payable_at })
+				if *job == job_id && *r == result =>
+			{
+				Some(*payable_at)
+			},
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("the job concluded: {events:?}"));
+	while chain.execute(System::block_number) + 1 < payable_at {
+		chain.next_block(vec![]);
+	}
+	chain.execute(|| assert_eq!(escrow_of(&charlie), price, "held until the window ends"));
+	let bob_before = chain.execute(|| free(&bob));
+	let (issuance_before, treasury_before) =
+		chain.execute(|| (total_issuance(), free(&TreasuryAccount::get())));
+	chain.next_block(vec![]);
+	let events = chain.events();
+
+	// Paid at the window's end: 10 % burned, 5 % to the treasury, 85 % to Bob.
 	let settled = events.iter().find_map(|e| match e {
 		RuntimeEvent::GpuJobs(JobEvent::JobSettled {
 			result: r,
@@ -216,7 +235,7 @@ fn a_job_is_computed_revealed_paid_with_burn_and_counted_as_usage() {
 		assert_eq!(escrow_of(&charlie), 0);
 		assert_eq!(free(&bob) - bob_before, price - burn - price / 20);
 		assert_eq!(free(&TreasuryAccount::get()) - treasury_before, price / 20);
-		// The burn left the issuance (the reveal itself was free: no fee burned).
+		// The burn left the issuance (the block had no transaction: no fee burned).
 		assert_eq!(issuance_before - total_issuance(), burn);
 		// Charlie paid the price and the fee of posting, nothing else.
 		assert!(charlie_before - free(&charlie) >= price);
@@ -351,4 +370,123 @@ fn a_wrong_result_is_proven_by_re_execution_and_slashed() {
 		assert_eq!(NodeRegistry::gpu_providers(DIGITS, 10), vec![bob.clone()]);
 	});
 	chain.execute(|| assert!(GpuJobs::job_view(job_id).is_none(), "a resolved job leaves state"));
+}
+
+#[test]
+fn a_wrong_majority_is_challenged_by_re_execution_and_a_failed_challenge_pays_its_fee() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let honest = sr25519::Pair::from_seed(&[0x65; 32]);
+	let liars = [sr25519::Pair::from_seed(&[0x66; 32]), sr25519::Pair::from_seed(&[0x67; 32])];
+	gpu_provider(&mut chain, Bob, &honest);
+	gpu_provider(&mut chain, Dave, &liars[0]);
+	gpu_provider(&mut chain, Eve, &liars[1]);
+	let (bob, dave, eve) = (Bob.to_account_id(), Dave.to_account_id(), Eve.to_account_id());
+	let right = H256(result_hash(&logits(&one())));
+	let wrong = H256::repeat_byte(0x77);
+	let challenge = |job_id| {
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::resolve_by_execution {
+			job: job_id,
+			item_index: 0,
+			batch_item: None,
+			claims: Default::default(),
+		})
+	};
+
+	// Job 1: Bob is right, Dave and Eve agree on a wrong result: a wrong majority concludes.
+	let (job, providers, price) = post(&mut chain, Charlie, 3, 8);
+	assert_eq!(providers.len(), 3);
+	let job_id = job as pallet_gpu_jobs::JobId;
+	let plays = [(&honest, &bob, right), (&liars[0], &dave, wrong), (&liars[1], &eve, wrong)];
+	for (key, owner, result) in plays {
+		let commitment = commitment_of(job_id, owner, &result, &SALT);
+		run_key(
+			&mut chain,
+			key,
+			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
+		);
+	}
+	let mut events = Vec::new();
+	for (key, _, result) in plays {
+		events = run_key(
+			&mut chain,
+			key,
+			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
+				job: job_id,
+				result,
+				salt: SALT,
+			}),
+		);
+	}
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::JobConcluded { job, result, .. }) if *job == job_id && *result == wrong
+	)), "{events:?}");
+
+	// Bob challenges within the window: the re-execution proves the majority wrong, for free.
+	let bob_before = chain.execute(|| free(&bob));
+	let events = run(&mut chain, Bob, challenge(job_id));
+	assert!(
+		events.iter().any(|e| matches!(
+			e,
+			RuntimeEvent::GpuJobs(JobEvent::JobSettled { result, winners, paid, refunded, .. })
+				if *result == right && *winners == vec![bob.clone()] && *paid == price && *refunded == 2 * price
+		)),
+		"{events:?}"
+	);
+	chain.execute(|| {
+		assert_eq!(free(&bob) - bob_before, price - price / 10 - price / 20, "paid, no fee");
+		for liar in [&dave, &eve] {
+			assert_eq!(NodeRegistry::node(liar).unwrap().status, NodeStatus::Suspended);
+			assert!(pallet_node_registry::PendingSlashes::<Runtime>::iter_values()
+				.any(|slash| slash.node == *liar && slash.reason == SlashReason::WrongResult));
+		}
+		assert_eq!(escrow_of(&Charlie.to_account_id()), 0);
+		assert!(GpuJobs::job_view(job_id).is_none(), "a challenged job leaves state");
+	});
+
+	// Job 2, Bob alone: right. Ferdie's challenge fails, changes nothing and pays its fee.
+	let (job, providers, _) = post(&mut chain, Charlie, 1, 8);
+	assert_eq!(providers, vec![bob.clone()]);
+	let job_id = job as pallet_gpu_jobs::JobId;
+	let commitment = commitment_of(job_id, &bob, &right, &SALT);
+	run_key(
+		&mut chain,
+		&honest,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
+	);
+	run_key(
+		&mut chain,
+		&honest,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
+			job: job_id,
+			result: right,
+			salt: SALT,
+		}),
+	);
+	let ferdie = Ferdie.to_account_id();
+	let ferdie_before = chain.execute(|| free(&ferdie));
+	let xt = chain.execute(|| signed(Ferdie, challenge(job_id)));
+	let outcome = chain.next_block(vec![xt]);
+	assert!(
+		matches!(
+			outcome.as_slice(),
+			[Ok(Err(sp_runtime::DispatchError::Module(error)))]
+				if error.message == Some("MajorityConfirmed")
+		),
+		"{outcome:?}"
+	);
+	chain.execute(|| {
+		assert!(free(&ferdie) < ferdie_before, "the failed challenge paid its fee");
+		let view = GpuJobs::job_view(job_id).expect("the job waits out its window");
+		assert_eq!(view.status, pallet_gpu_jobs::JobStatus::Concluded);
+	});
+	let events = run_until(&mut chain, |events| {
+		events
+			.iter()
+			.any(|e| matches!(e, RuntimeEvent::GpuJobs(JobEvent::JobSettled { .. })))
+	});
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::JobSettled { job, winners, .. }) if *job == job_id && *winners == vec![bob.clone()]
+	)));
 }

@@ -177,7 +177,7 @@ fn resolution_is_refused_outside_a_dispute() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(resolve(9, 0, None, Vec::new()), Error::<Test>::UnknownJob);
 		let open = post(&ALICE, inline(digit_items(1, 9)), 2, 1_000);
-		assert_noop!(resolve(open, 0, None, Vec::new()), Error::<Test>::NotDisputed);
+		assert_noop!(resolve(open, 0, None, Vec::new()), Error::<Test>::NotChallengeable);
 
 		let (id, _, _) = disputed_one_item(2, &[H256::repeat_byte(2), H256::repeat_byte(3)]);
 		assert_noop!(resolve(id, 1, None, Vec::new()), Error::<Test>::InvalidItemIndex);
@@ -298,5 +298,197 @@ fn a_batch_dispute_proves_the_input_and_the_results() {
 			MockSource::usage(),
 			vec![(drawn[0].clone(), ALICE, ServiceKind::GpuInference, units)]
 		);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Challenges of a majority result, during its challenge window.
+
+/// A one-item job with three providers revealing `results`, concluded with a majority.
+fn concluded_one_item(results: [H256; 3]) -> (JobId, Vec<AccountId>, H256) {
+	let (id, drawn, truth) = disputed_one_item(3, &results);
+	assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Concluded));
+	(id, drawn, truth)
+}
+
+#[test]
+fn a_challenge_that_proves_the_majority_wrong_pays_the_right_minority() {
+	ExtBuilder::default().build_and_execute(|| {
+		let wrong = H256::repeat_byte(2);
+		let truth = digit_result(&digit_items(1, 9));
+		let (id, drawn, _) = concluded_one_item([wrong, truth, wrong]);
+		assert_eq!(last_event(), Event::JobConcluded { job: id, result: wrong, payable_at: 31 });
+
+		// The dissenter challenges at the last block of the window.
+		System::set_block_number(30);
+		assert_ok!(resolve(id, 0, None, Vec::new()));
+		assert!(!Jobs::<Test>::contains_key(id));
+		assert!(events().contains(&Event::DisputeResolved {
+			job: id,
+			item: 0,
+			expected: truth,
+			by: BOB,
+		}));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: id,
+				result: truth,
+				winners: vec![drawn[1].clone()],
+				paid: 1_000,
+				burned: 100,
+				refunded: 2_000,
+			}
+		);
+		assert_eq!(
+			MockSource::penalties(),
+			vec![
+				(drawn[0].clone(), PenaltyReason::WrongResult),
+				(drawn[2].clone(), PenaltyReason::WrongResult)
+			]
+		);
+		assert_eq!(free(&drawn[0]), PROVIDER_BALANCE);
+		assert_eq!(free(&drawn[1]), PROVIDER_BALANCE + 700);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE - 1_000);
+		assert_eq!(held(&ALICE), 0);
+		assert_eq!(OpenEscrow::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn a_challenge_that_matches_no_result_refunds_and_penalises_every_revealer() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (wrong, other) = (H256::repeat_byte(2), H256::repeat_byte(3));
+		let (id, drawn, _) = concluded_one_item([wrong, wrong, other]);
+		assert_ok!(resolve(id, 0, None, Vec::new()));
+		assert_eq!(
+			last_event(),
+			Event::JobRefunded { job: id, reason: RefundReason::NoMatchingResult, refunded: 3_000 }
+		);
+		assert_eq!(
+			MockSource::penalties(),
+			drawn
+				.iter()
+				.map(|who| (who.clone(), PenaltyReason::WrongResult))
+				.collect::<Vec<_>>()
+		);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE);
+		assert_eq!(held(&ALICE), 0);
+	});
+}
+
+#[test]
+fn a_challenge_the_majority_survives_fails_and_its_caller_pays() {
+	ExtBuilder::default().build_and_execute(|| {
+		let truth = digit_result(&digit_items(1, 9));
+		let (id, drawn, _) = concluded_one_item([truth, H256::repeat_byte(2), truth]);
+		let call = || {
+			GpuJobs::resolve_by_execution(
+				RuntimeOrigin::signed(BOB),
+				id,
+				0,
+				None,
+				BoundedVec::default(),
+			)
+		};
+		assert_noop!(call(), Error::<Test>::MajorityConfirmed);
+		// The failed challenge is charged its fee (the call's full weight).
+		let failure = call().expect_err("the challenge fails");
+		assert_eq!(failure.post_info.pays_fee, frame_support::dispatch::Pays::Yes);
+		assert_eq!(failure.post_info.actual_weight, None);
+		assert!(MockSource::penalties().is_empty());
+
+		// The majority is paid at the end of the window; the dissenter is penalised.
+		run_to_dispute_end(id);
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == truth && *winners == vec![drawn[0].clone(), drawn[2].clone()]
+		));
+		assert_eq!(MockSource::penalties(), vec![(drawn[1].clone(), PenaltyReason::Dissent)]);
+	});
+}
+
+#[test]
+fn a_majority_can_be_challenged_after_the_deadline_before_it_is_concluded() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(1, 9);
+		let truth = digit_result(&input);
+		let wrong = H256::repeat_byte(2);
+		let id = post(&ALICE, inline(input), 3, 1_000);
+		let drawn = providers_of(id);
+		for who in &drawn {
+			assert_ok!(commit(who, id, wrong));
+		}
+		assert_ok!(reveal(&drawn[0], id, wrong));
+		assert_ok!(reveal(&drawn[1], id, wrong));
+		// Too early: the third provider may still reveal.
+		assert_noop!(resolve(id, 0, None, Vec::new()), Error::<Test>::NotChallengeable);
+		// The deadline passed, but no block handled it yet: the job is still `Revealing`.
+		System::set_block_number(21);
+		assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Revealing));
+		assert_ok!(resolve(id, 0, None, Vec::new()));
+		assert!(events().contains(&Event::DisputeResolved {
+			job: id,
+			item: 0,
+			expected: truth,
+			by: BOB,
+		}));
+		assert_eq!(
+			MockSource::penalties(),
+			vec![
+				(drawn[0].clone(), PenaltyReason::WrongResult),
+				(drawn[1].clone(), PenaltyReason::WrongResult),
+				(drawn[2].clone(), PenaltyReason::NoShow)
+			]
+		);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE);
+	});
+}
+
+#[test]
+fn a_challenge_is_refused_once_the_window_closed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let wrong = H256::repeat_byte(2);
+		let truth = digit_result(&digit_items(1, 9));
+		let (id, _, _) = concluded_one_item([wrong, wrong, truth]);
+		// At the dispute end, before `on_initialize` pays the majority.
+		System::set_block_number(31);
+		assert_noop!(resolve(id, 0, None, Vec::new()), Error::<Test>::DisputeClosed);
+		System::set_block_number(30);
+	});
+}
+
+#[test]
+fn a_multi_item_majority_is_challenged_at_the_item_it_got_wrong() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(4, 11);
+		let leaves = batch_result_hashes(&digit_outputs(&input), 10);
+		let truth = H256(batch_merkle_root(&leaves));
+		// Two providers agree on a result wrong at item 1; the third is right.
+		let mut wrong_leaves = leaves.clone();
+		wrong_leaves[1] = [0xcc; 32];
+		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let id = post(&ALICE, inline(input), 3, 1_000);
+		let drawn = providers_of(id);
+		play(
+			id,
+			&[(drawn[0].clone(), wrong), (drawn[1].clone(), truth), (drawn[2].clone(), wrong)],
+		);
+		let claims = |item: usize| {
+			vec![
+				claim(wrong, H256(wrong_leaves[item]), merkle_proof(&wrong_leaves, item).unwrap()),
+				claim(truth, H256(leaves[item]), merkle_proof(&leaves, item).unwrap()),
+			]
+		};
+		// At item 3 both results agree: the item decides nothing.
+		assert_noop!(resolve(id, 3, None, claims(3)), Error::<Test>::ItemNotDecisive);
+		// Item 1 proves the majority wrong.
+		assert_ok!(resolve(id, 1, None, claims(1)));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == truth && *winners == vec![drawn[1].clone()]
+		));
 	});
 }

@@ -1,7 +1,8 @@
 //! The expiry queue: bounded work per block, a cursor that carries the rest over, stale entries.
 
 use crate::{mock::*, *};
-use frame_support::traits::Hooks;
+use frame_support::{assert_ok, traits::Hooks};
+use sp_core::H256;
 
 #[test]
 fn the_cursor_handles_at_most_the_budget_per_block() {
@@ -35,16 +36,44 @@ fn stale_entries_are_passed_over() {
 	ExtBuilder::default().build_and_execute(|| {
 		let input = digit_items(1, 0);
 		let result = digit_result(&input);
-		let id = post(&ALICE, inline(input), 1, FLOOR);
-		play(id, &[(providers_of(id)[0].clone(), result)]);
+		let id = post(&ALICE, inline(input), 2, FLOOR);
+		let drawn = providers_of(id);
+		// Disputed, and resolved by re-execution long before its deadline.
+		play(id, &[(drawn[0].clone(), result), (drawn[1].clone(), H256::repeat_byte(7))]);
+		assert_ok!(GpuJobs::resolve_by_execution(
+			RuntimeOrigin::signed(BOB),
+			id,
+			0,
+			None,
+			Default::default()
+		));
 		assert!(!Jobs::<Test>::contains_key(id));
 		// Its entries at its deadline and dispute end are still queued, and handled as no-ops.
 		assert!(Expiries::<Test>::get(21).contains(&id));
+		assert!(Expiries::<Test>::get(31).contains(&id));
 		let count = events().len();
 		run_to_block(32);
 		assert_eq!(events().len(), count);
 		assert_eq!(Expiries::<Test>::iter().count(), 0);
 		assert_eq!(ExpiryCursor::<Test>::get(), Some(33));
+	});
+}
+
+#[test]
+fn a_concluded_job_passes_its_deadline_and_is_paid_at_its_dispute_end() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(1, 0);
+		let result = digit_result(&input);
+		let id = post(&ALICE, inline(input), 1, FLOOR);
+		play(id, &[(providers_of(id)[0].clone(), result)]);
+		let count = events().len();
+		// The deadline's entry finds the job concluded, not due: nothing happens.
+		run_to_block(30);
+		assert_eq!(events().len(), count);
+		assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Concluded));
+		run_to_block(31);
+		assert!(matches!(last_event(), Event::JobSettled { job, .. } if job == id));
+		assert_eq!(Expiries::<Test>::iter().count(), 0);
 	});
 }
 

@@ -259,12 +259,16 @@ fn an_inline_job_is_computed_committed_and_revealed() {
 		GpuJobs::offchain_worker(1);
 		assert_eq!(pool_state.read().transactions.len(), 2);
 
-		// The reveal lands and settles the job; the record is forgotten.
+		// The reveal lands and concludes the job: the worker has nothing more to send.
 		assert_ok!(txs[1].function.clone().dispatch(RuntimeOrigin::signed(key.clone())));
-		assert!(!Jobs::<Test>::contains_key(id));
-		assert!(matches!(last_event(), Event::JobSettled { result, .. } if result == truth));
+		assert!(matches!(last_event(), Event::JobConcluded { result, .. } if result == truth));
 		next_block();
 		GpuJobs::offchain_worker(2);
+		assert_eq!(pool_state.read().transactions.len(), 2);
+		// Paid at the end of the challenge window; the record is forgotten.
+		run_to_dispute_end(id);
+		assert!(matches!(last_event(), Event::JobSettled { result, .. } if result == truth));
+		GpuJobs::offchain_worker(now());
 		assert_eq!(pool_state.read().transactions.len(), 2);
 		assert!(records(&provider(1)).is_empty());
 		GpuJobs::do_try_state().unwrap();

@@ -139,7 +139,7 @@ fn the_last_possible_reveal_concludes_the_job() {
 		assert_ok!(reveal(&drawn[0], id, result));
 		assert!(Jobs::<Test>::contains_key(id));
 		assert_ok!(reveal(&drawn[1], id, result));
-		assert!(!Jobs::<Test>::contains_key(id));
-		assert!(matches!(last_event(), Event::JobSettled { job, .. } if job == id));
+		assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Concluded));
+		assert_eq!(last_event(), Event::JobConcluded { job: id, result, payable_at: 31 });
 	});
 }

@@ -1,11 +1,12 @@
-//! Settlement: payment of the majority, penalties, refunds, expiry, `settle`, failed payments.
+//! Settlement: payment of the majority after its challenge window, penalties, refunds, expiry,
+//! `settle`, failed payments.
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
 use sp_core::H256;
 
 #[test]
-fn agreeing_providers_are_paid_as_soon_as_all_reveal() {
+fn agreeing_providers_are_paid_when_the_challenge_window_ends() {
 	ExtBuilder::default().build_and_execute(|| {
 		let input = digit_items(1, 1);
 		let result = digit_result(&input);
@@ -13,6 +14,16 @@ fn agreeing_providers_are_paid_as_soon_as_all_reveal() {
 		let id = post(&ALICE, inline(input), 3, 1_000);
 		let drawn = providers_of(id);
 		play(id, &drawn.iter().map(|who| (who.clone(), result)).collect::<Vec<_>>());
+
+		// Concluded at once, paid at the dispute end (deadline 21 + 10).
+		assert_eq!(last_event(), Event::JobConcluded { job: id, result, payable_at: 31 });
+		run_to_block(30);
+		assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Concluded));
+		assert_noop!(GpuJobs::settle(RuntimeOrigin::signed(BOB), id), Error::<Test>::JobNotDue);
+		assert_eq!(held(&ALICE), 3_000);
+		assert_eq!(OpenEscrow::<Test>::get(), 3_000);
+		assert!(MockSource::usage().is_empty());
+		run_to_block(31);
 
 		assert!(!Jobs::<Test>::contains_key(id));
 		assert_eq!(
@@ -66,6 +77,9 @@ fn dissenters_and_no_shows_are_penalised_and_the_rest_refunded() {
 				(drawn[3].clone(), result),
 			],
 		);
+		// Nobody is penalised before the challenge window ends.
+		assert!(MockSource::penalties().is_empty());
+		run_to_dispute_end(id);
 
 		assert!(!Jobs::<Test>::contains_key(id));
 		assert_eq!(
@@ -114,8 +128,10 @@ fn a_job_settles_at_its_deadline_when_a_committed_provider_does_not_reveal() {
 		assert_ok!(reveal(&drawn[1], id, result));
 		// The third could still reveal until block 21.
 		run_to_block(20);
-		assert!(Jobs::<Test>::contains_key(id));
+		assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Revealing));
 		run_to_block(21);
+		assert_eq!(last_event(), Event::JobConcluded { job: id, result, payable_at: 31 });
+		run_to_block(31);
 		assert!(!Jobs::<Test>::contains_key(id));
 		assert_eq!(
 			last_event(),
@@ -214,6 +230,7 @@ fn a_failed_payment_goes_back_to_the_client() {
 		let drawn = providers_of(id);
 		PaymentFails::set(true);
 		play(id, &drawn.iter().map(|who| (who.clone(), result)).collect::<Vec<_>>());
+		run_to_dispute_end(id);
 
 		assert!(!Jobs::<Test>::contains_key(id));
 		for who in &drawn {
@@ -246,13 +263,17 @@ fn jobs_of_several_clients_keep_their_escrows_apart() {
 	ExtBuilder::default().build_and_execute(|| {
 		let input = digit_items(1, 6);
 		let result = digit_result(&input);
-		let a = post(&ALICE, inline(input.clone()), 2, 1_000);
 		let b = post(&BOB, inline(input.clone()), 3, 500);
+		play(b, &providers_of(b).into_iter().map(|who| (who, result)).collect::<Vec<_>>());
+		// Alice's jobs are posted while Bob's waits out its challenge window (paid at 31).
+		run_to_block(12);
+		let a = post(&ALICE, inline(input.clone()), 2, 1_000);
 		let c = post(&ALICE, inline(input), 1, 300);
 		assert_eq!(held(&ALICE), 2_300);
 		assert_eq!(held(&BOB), 1_500);
 		assert_eq!(OpenEscrow::<Test>::get(), 3_800);
-		play(b, &providers_of(b).into_iter().map(|who| (who, result)).collect::<Vec<_>>());
+		run_to_dispute_end(b);
+		assert!(!Jobs::<Test>::contains_key(b));
 		assert_eq!(held(&ALICE), 2_300);
 		assert_eq!(held(&BOB), 0);
 		assert_eq!(free(&BOB), CLIENT_BALANCE - 1_500);
