@@ -82,10 +82,12 @@ import {
   waitForFinalizedAbove,
   waitUntil,
 } from './lib/node.mjs';
+import { runSettleBench, settleBenchConfig } from './lib/settle-bench.mjs';
 import { sequentialSteps } from './lib/steps.mjs';
 
 // ---- constants -----------------------------------------------------------------------------
-const SUITE_TIMEOUT_MS = 15 * 60_000;
+// The optional settlement benchmark (benchmarks/settlement/run.sh) needs longer.
+const SUITE_TIMEOUT_MS = (settleBenchConfig() ? 40 : 15) * 60_000;
 /** How long step 7 waits for the Proof-of-Sync outcome. */
 const OUTCOME_TIMEOUT_MS = 6 * 60_000;
 /** How long steps 9 and 10 wait for a GPU job to end. */
@@ -1483,6 +1485,33 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     );
     t.diagnostic(`usage(Bob) ${JSON.stringify(bobUsage, bigintJson)}; usage(Dave) ${JSON.stringify(daveUsage, bigintJson)}`);
   });
+
+  // Only for benchmarks/settlement/run.sh (DSYNC_BENCH_SETTLE=1): settled throughput with
+  // batch jobs while Bob is the scored provider and aivm runs. Not part of the test suite.
+  const bench = settleBenchConfig();
+  if (bench) {
+    const benchStep = `benchmark: ${bench.jobsPerBlock} batch jobs of ${bench.items} items per block for ${bench.blocks} blocks, settled`;
+    step(benchStep, SUITE_TIMEOUT_MS, async (t) => {
+      const results = await runSettleBench(
+        {
+          api,
+          client: dave,
+          model: { id: GPU_MODEL, hash: gpu.model.hash, inputLen: gpu.model.inputLen, priceFloor: gpu.model.priceFloor },
+          params: gpu.params,
+          finalizedNumber: async () => (await finalizedHead(nodeA.httpUrl)).number,
+          log: (m) => console.log(`[bench] ${m}`),
+        },
+        bench,
+      );
+      const { blocks, ...summary } = results;
+      console.log(`[bench] ${JSON.stringify(summary, null, 2)}`);
+      t.diagnostic(`blocks: ${blocks.length}; B's gpu-jobs log tail:\n    ${gpuLogLines(nodeB, 10).join('\n    ')}`);
+      // The work was real: jobs were posted, computed, revealed and paid.
+      assert.ok(results.totals['gpuJobs.JobPosted'] > 0, 'no job was posted');
+      assert.ok(results.totals['gpuJobs.JobSettled'] > 0, 'no job was settled');
+      assert.equal(results.totals['gpuJobs.ProviderPaymentFailed'], 0, 'a payment failed');
+    });
+  }
 
   const expireStep =
     'aivm stopped: a second job gets no result and expires at its deadline, refunded; Bob penalised NoShow';

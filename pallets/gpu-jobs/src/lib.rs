@@ -139,31 +139,24 @@
 //!
 //! ### The `aivm` HTTP contract
 //!
-//! `POST {aivm_url}/v1/infer` with header `Content-Type: application/json` and the body
-//!
-//! ```json
-//! {"model":"0x9d164bfc…aa3e","inputs":[[0,3,16,…],[…]]}
-//! ```
+//! `POST {aivm_url}/v1/infer/binary?model=0x9d164bfc…aa3e` with header
+//! `Content-Type: application/octet-stream`:
 //!
 //! - `model`: the model's id, `0x` and the 64 lowercase hex digits of its Blake2-256 hash;
-//! - `inputs`: one array per item, in job order, each exactly `input_len` integers in `-128..=127`.
+//! - the body: the items in job order, each exactly `input_len` values, every value an `i8` as
+//!   its two's-complement byte (`items × input_len` bytes).
 //!
-//! The server answers `200 OK` with
+//! The server answers `200 OK` with exactly `items × output_len` little-endian `i32` values
+//! (4 bytes each), item after item. Headers (`aivm` sends `X-Aivm-Count`, and
+//! `X-Aivm-Merkle-Root` when asked) are ignored: the worker computes the result from the
+//! outputs itself and never trusts the server's hashes. A binary exchange costs the worker,
+//! which runs in the runtime, no JSON encoding or parsing: a 16,384-item batch of the digits
+//! model is 1 MiB in and 640 KiB out. The `aivm` crate implements this contract (and a JSON
+//! API for people: see its docs).
 //!
-//! ```json
-//! {"outputs":[[-1234,567,…],[…]],"hashes":["0x…","0x…"]}
-//! ```
-//!
-//! - `outputs`: one array per item, in the same order, each exactly `output_len` integers in the
-//!   `i32` range;
-//! - `hashes` (the items' `result_hash`es, sent when the request asks with `"hashes":true`) and
-//!   any other field are ignored: the worker computes the result from `outputs` itself and never
-//!   trusts the server's hashes. The `aivm` crate implements this contract (and more: see its
-//!   docs).
-//!
-//! Any other status, a body over 16 MiB, invalid JSON, a missing `outputs`, or a wrong number of
-//! items or values per item fails the attempt; so does no answer within 10 seconds. A failed
-//! job is tried again two blocks later while its commit window is open.
+//! Any other status, a body over 16 MiB or of any other length fails the attempt; so does no
+//! answer within 10 seconds. A failed job is tried again two blocks later while its commit
+//! window is open.
 //!
 //! A batch is downloaded with `GET {url}`: the `200 OK` body is exactly `items × input_len`
 //! bytes, each value an `i8` as its two's-complement byte, item after item, and must hash to the

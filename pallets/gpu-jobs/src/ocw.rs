@@ -9,9 +9,11 @@
 //!
 //! - **no commitment on chain, commit window open** (checked for the next block, where the
 //!   transaction lands): without a local result, it computes one ([`Pallet::infer`]: the inline
-//!   input, or the batch downloaded and checked against its hash, posted to `{aivm_url}/v1/infer`;
-//!   the result is [`outputs_root`] of the outputs), draws a salt and submits `commit_result`. At
-//!   most [`MAX_INFERENCES_PER_RUN`] inferences per key and run. A failed inference is recorded and
+//!   input, or the batch downloaded and checked against its hash, posted to
+//!   `{aivm_url}/v1/infer/binary`; the result is [`outputs_root`] of the outputs), draws a salt
+//!   and submits `commit_result`. At
+//!   most [`MAX_INFERENCES_PER_RUN`] inferences per key and run, and none after one that got no
+//!   answer ([`InferenceError::Unreachable`]). A failed inference is recorded and
 //!   tried again [`RETRY_AFTER_BLOCKS`] blocks later; a commitment that is still not on chain
 //!   [`RESUBMIT_AFTER_BLOCKS`] blocks after it was sent is sent again;
 //! - **a commitment on chain, no result, reveals open**: it submits `reveal_result` with the local
@@ -41,7 +43,6 @@ use frame_system::{
 	offchain::{Account, SendSignedTransaction, Signer},
 	pallet_prelude::BlockNumberFor,
 };
-use serde::{Deserialize, Serialize};
 use sp_core::{offchain::StorageKind, H256};
 use sp_runtime::{
 	offchain::{
@@ -59,8 +60,10 @@ pub const AIVM_URL_KEY: &[u8] = b"dsync/aivm-url";
 /// The `aivm` server's base URL when none is configured.
 pub const DEFAULT_AIVM_URL: &str = "http://127.0.0.1:8710";
 
-/// The inference endpoint, after the base URL.
-pub const INFER_PATH: &str = "/v1/infer";
+/// The inference endpoint, after the base URL: `aivm`'s binary batch endpoint (raw `i8` items
+/// in, raw little-endian `i32` outputs back), which costs the worker no JSON encoding or parsing
+/// in the runtime for batches of thousands of items.
+pub const INFER_PATH: &str = "/v1/infer/binary";
 
 /// How long one HTTP exchange (a batch download or an inference) may take, request and body
 /// together, in milliseconds.
@@ -75,8 +78,11 @@ pub const RESUBMIT_AFTER_BLOCKS: u32 = 3;
 /// Blocks after which a failed inference is tried again.
 pub const RETRY_AFTER_BLOCKS: u32 = 2;
 
-/// The most inferences one run of the worker starts per key.
-pub const MAX_INFERENCES_PER_RUN: u32 = 4;
+/// The most inferences one run of the worker starts per key: a block's share of batch jobs for
+/// a busy provider (64 jobs of up to 16,384 items). After the first inference that gets no
+/// answer (the server or a batch host is down or hangs) the run starts no more, so a dead
+/// server costs one [`HTTP_TIMEOUT_MS`] per run, not one per job.
+pub const MAX_INFERENCES_PER_RUN: u32 = 64;
 
 /// The prefix of the local-storage keys of the records.
 pub const LOCAL_PREFIX: &[u8] = b"dsync/gpu-jobs/";
@@ -120,29 +126,10 @@ pub enum InferenceError {
 	Status(u16),
 	/// An answer longer than the limit.
 	TooLarge,
-	/// An answer that is not the expected JSON.
-	Malformed,
-	/// An answer with the wrong number of items, or of values in an item.
+	/// An answer that is not `items × output_len` values of 4 bytes.
 	WrongShape,
 	/// A batch whose length or hash does not match the job.
 	InputMismatch,
-}
-
-/// The request body of `POST /v1/infer`.
-#[derive(Serialize)]
-struct InferRequest<'a> {
-	/// `0x` and the model hash in lowercase hex.
-	model: String,
-	/// One array of `input_len` values per item.
-	inputs: Vec<&'a [i8]>,
-}
-
-/// The part of the answer of `POST /v1/infer` the worker reads; other fields (`hashes`) are
-/// ignored.
-#[derive(Deserialize)]
-struct InferResponse {
-	/// One array of `output_len` values per item.
-	outputs: Vec<Vec<i32>>,
 }
 
 /// `0x` and the lowercase hex of `bytes`.
@@ -156,9 +143,10 @@ pub fn hex_0x(bytes: &[u8]) -> String {
 	out
 }
 
-/// The inference endpoint of the server at `base`: `base` without trailing slashes, followed by
-/// [`INFER_PATH`]. `None` unless `base` is an `http(s)://` URL in UTF-8.
-pub fn infer_url(base: &[u8]) -> Option<String> {
+/// The inference endpoint of the server at `base` for the model with id `model_hash`: `base`
+/// without trailing slashes, [`INFER_PATH`], then `?model=0x…` (the 64 lowercase hex digits of
+/// the hash). `None` unless `base` is an `http(s)://` URL in UTF-8.
+pub fn infer_url(base: &[u8], model_hash: &H256) -> Option<String> {
 	let mut base = core::str::from_utf8(base).ok()?.trim();
 	while let Some(stripped) = base.strip_suffix('/') {
 		base = stripped;
@@ -168,6 +156,8 @@ pub fn infer_url(base: &[u8]) -> Option<String> {
 	}
 	let mut url = String::from(base);
 	url.push_str(INFER_PATH);
+	url.push_str("?model=");
+	url.push_str(&hex_0x(model_hash.as_bytes()));
 	Some(url)
 }
 
@@ -179,22 +169,18 @@ pub fn aivm_url() -> Vec<u8> {
 		.unwrap_or_else(|| DEFAULT_AIVM_URL.as_bytes().to_vec())
 }
 
-/// The JSON body of an inference request for the model with id `model_hash` on `inputs`, cut
-/// into items of `input_len` values. `None` if it cannot be encoded (it always can).
-pub fn request_body(model_hash: &H256, inputs: &[i8], input_len: usize) -> Option<Vec<u8>> {
-	let request = InferRequest {
-		model: hex_0x(model_hash.as_bytes()),
-		inputs: inputs.chunks_exact(input_len.max(1)).collect(),
-	};
-	serde_json::to_vec(&request).ok()
+/// The body of an inference request: every value of `inputs` (the items back to back) as its
+/// two's-complement byte.
+pub fn request_body(inputs: &[i8]) -> Vec<u8> {
+	inputs.iter().map(|value| value.to_le_bytes()[0]).collect()
 }
 
 /// Turn the answer of the inference server into the job's result. Pure, so tests call it with
 /// any observation.
 ///
-/// The answer must be `200 OK`, at most [`MAX_RESPONSE_BYTES`], JSON with an `outputs` array of
-/// exactly `items` arrays of exactly `output_len` `i32` values. The result is [`outputs_root`]
-/// of the outputs, computed here: hashes sent by the server are never used.
+/// The answer must be `200 OK`, at most [`MAX_RESPONSE_BYTES`], and exactly `items ×
+/// output_len` little-endian `i32` values (4 bytes each), item after item. The result is
+/// [`outputs_root`] of the outputs, computed here: hashes sent by the server are never used.
 pub fn evaluate_response(
 	observation: Observation,
 	items: usize,
@@ -208,14 +194,14 @@ pub fn evaluate_response(
 	if body.len() > MAX_RESPONSE_BYTES {
 		return Err(InferenceError::TooLarge);
 	}
-	let response: InferResponse =
-		serde_json::from_slice(&body).map_err(|_| InferenceError::Malformed)?;
-	if response.outputs.len() != items
-		|| response.outputs.iter().any(|item| item.len() != output_len)
-	{
+	let expected = items.checked_mul(output_len).and_then(|values| values.checked_mul(4));
+	if output_len == 0 || expected != Some(body.len()) {
 		return Err(InferenceError::WrongShape);
 	}
-	let outputs: Vec<i32> = response.outputs.into_iter().flatten().collect();
+	let outputs: Vec<i32> = body
+		.chunks_exact(4)
+		.map(|bytes| i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+		.collect();
 	Ok(outputs_root(&outputs, output_len))
 }
 
@@ -250,12 +236,12 @@ pub fn http_get(url: &str, limit: usize) -> Observation {
 	read_response(pending, deadline, limit)
 }
 
-/// `POST url` with a JSON `body`, reading at most `limit + 1` bytes of the answer, within
+/// `POST url` with a binary `body`, reading at most `limit + 1` bytes of the answer, within
 /// [`HTTP_TIMEOUT_MS`].
-pub fn http_post_json(url: &str, body: Vec<u8>, limit: usize) -> Observation {
+pub fn http_post_binary(url: &str, body: Vec<u8>, limit: usize) -> Observation {
 	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_TIMEOUT_MS));
 	let pending = http::Request::post(url, vec![body])
-		.add_header("Content-Type", "application/json")
+		.add_header("Content-Type", "application/octet-stream")
 		.deadline(deadline)
 		.send();
 	read_response(pending, deadline, limit)
@@ -302,7 +288,7 @@ impl<T: Config> Pallet<T> {
 		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
 		let input_len = to_usize(model.input_len);
 		let items = to_usize(job.items);
-		let url = infer_url(base).ok_or(InferenceError::InvalidUrl)?;
+		let url = infer_url(base, &model.hash).ok_or(InferenceError::InvalidUrl)?;
 		let downloaded: Vec<i8>;
 		let inputs: &[i8] = match &job.input {
 			JobInput::Inline(data) => data.as_slice(),
@@ -311,9 +297,8 @@ impl<T: Config> Pallet<T> {
 				downloaded.as_slice()
 			},
 		};
-		let body = request_body(&model.hash, inputs, input_len).ok_or(InferenceError::Malformed)?;
 		evaluate_response(
-			http_post_json(&url, body, MAX_RESPONSE_BYTES),
+			http_post_binary(&url, request_body(inputs), MAX_RESPONSE_BYTES),
 			items,
 			to_usize(model.output_len),
 		)
@@ -335,6 +320,8 @@ impl<T: Config> Pallet<T> {
 		let mut calls: Vec<Call<T>> = Vec::new();
 		let mut open = BTreeSet::new();
 		let mut inferences = 0u32;
+		// Set when an inference got no answer: the run starts no more.
+		let mut unreachable = false;
 		let block: u32 = now.saturated_into();
 		// Transactions land in the next block at the earliest.
 		let landing = now.saturating_add(1u32.into());
@@ -365,7 +352,7 @@ impl<T: Config> Pallet<T> {
 					},
 					Some(LocalJob::Failed { retry_at, .. }) if block < retry_at => {},
 					failed_or_new => {
-						if inferences >= MAX_INFERENCES_PER_RUN {
+						if inferences >= MAX_INFERENCES_PER_RUN || unreachable {
 							continue;
 						}
 						inferences = inferences.saturating_add(1);
@@ -393,6 +380,7 @@ impl<T: Config> Pallet<T> {
 									target: LOG_TARGET,
 									"job {id}: inference failed: {error:?}"
 								);
+								unreachable |= error == InferenceError::Unreachable;
 								records.insert(
 									id,
 									LocalJob::Failed {

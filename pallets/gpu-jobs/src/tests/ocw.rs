@@ -36,7 +36,15 @@ use sp_runtime::{
 /// The "random" seed of the test off-chain externalities: the salt of every commitment.
 const OCW_SALT: [u8; 32] = [9u8; 32];
 /// The inference endpoint of the default `aivm` URL.
-const DEFAULT_INFER: &str = "http://127.0.0.1:8710/v1/infer";
+/// The inference URL of the digits model at `base`.
+fn infer_at(base: &str) -> String {
+	format!("{base}/v1/infer/binary?model={}", hex_0x(&DIGITS_64_128_64_10_HASH))
+}
+
+/// The inference URL of the digits model at the default server.
+fn default_infer() -> String {
+	infer_at("http://127.0.0.1:8710")
+}
 /// Where the batches of the tests are.
 const BATCH_URL: &str = "https://data.example/batch.bin";
 
@@ -144,23 +152,19 @@ impl OffchainExternalities for Faulty {
 	fn set_authorized_nodes(&mut self, _nodes: Vec<OpaquePeerId>, _authorized_only: bool) {}
 }
 
-/// The JSON the `aivm` server answers for `outputs` (10 per item), with hashes the worker must
-/// ignore.
+/// What the `aivm` binary endpoint answers for `outputs`: each value little-endian.
 fn answer(outputs: &[i32]) -> Vec<u8> {
-	let items: Vec<&[i32]> = outputs.chunks(10).collect();
-	serde_json::to_vec(&serde_json::json!({ "outputs": items, "hashes": ["0xdeadbeef"] }))
-		.expect("JSON encodes")
+	outputs.iter().flat_map(|value| value.to_le_bytes()).collect()
 }
 
 /// Expect one inference request to `url` for `inputs` of the digits model, answered `200 OK`
 /// with `response`.
 fn expect_infer(state: &mut OffchainState, url: &str, inputs: &[i8], response: Vec<u8>) {
-	let body = request_body(&H256(DIGITS_64_128_64_10_HASH), inputs, 64).expect("encodes");
 	state.expect_request(PendingRequest {
 		method: "POST".into(),
 		uri: url.into(),
-		headers: vec![("Content-Type".into(), "application/json".into())],
-		body,
+		headers: vec![("Content-Type".into(), "application/octet-stream".into())],
+		body: request_body(inputs),
 		response: Some(response),
 		sent: true,
 		..Default::default()
@@ -218,7 +222,7 @@ fn an_inline_job_is_computed_committed_and_revealed() {
 		let input = digit_items(2, 1);
 		let truth = digit_result(&input);
 		let id = post(&ALICE, inline(input.clone()), 1, 100);
-		expect_infer(&mut state.write(), DEFAULT_INFER, &input, answer(&digit_outputs(&input)));
+		expect_infer(&mut state.write(), &default_infer(), &input, answer(&digit_outputs(&input)));
 		state.write().seed = OCW_SALT;
 
 		GpuJobs::offchain_worker(1);
@@ -293,7 +297,7 @@ fn a_batch_is_downloaded_checked_and_sent_to_the_configured_server() {
 		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&inputs));
 		expect_infer(
 			&mut state.write(),
-			"http://10.0.0.5:9000/v1/infer",
+			&infer_at("http://10.0.0.5:9000"),
 			&inputs,
 			answer(&digit_outputs(&inputs)),
 		);
@@ -383,19 +387,33 @@ fn a_server_that_never_answers_times_out_without_submitting() {
 	let mut ext = ext_with(builder(key), faulty, offchain, pool, keystore);
 	ext.execute_with(|| {
 		let id = post(&ALICE, inline(digit_items(1, 1)), 1, 100);
+		let other = post(&ALICE, inline(digit_items(1, 2)), 1, 100);
 		GpuJobs::offchain_worker(1);
 		assert!(pool_state.read().transactions.is_empty());
+		// The first inference gets no answer: the run tries no other job.
 		assert_eq!(state.read().requests.len(), 1);
-		assert!(matches!(
-			records(&provider(1)).get(&id),
-			Some(LocalJob::Failed { attempts: 1, .. })
-		));
-		// The commit window closes: the job is left alone and ends as a no-show.
+		let failed: Vec<JobId> = records(&provider(1))
+			.iter()
+			.filter(|(_, record)| matches!(record, LocalJob::Failed { attempts: 1, .. }))
+			.map(|(job, _)| *job)
+			.collect();
+		assert_eq!(failed.len(), 1);
+		assert_eq!(records(&provider(1)).len(), 1);
+		// The next run tries the other job.
+		next_block();
+		GpuJobs::offchain_worker(2);
+		assert_eq!(state.read().requests.len(), 2);
+		assert!(records(&provider(1)).contains_key(&id));
+		assert!(records(&provider(1)).contains_key(&other));
+		// The commit window closes: the jobs are left alone and end as no-shows.
 		run_to_block(16);
 		GpuJobs::offchain_worker(16);
-		assert_eq!(state.read().requests.len(), 1);
+		assert_eq!(state.read().requests.len(), 2);
 		run_to_block(21);
-		assert!(matches!(last_event(), Event::JobExpired { job, .. } if job == id));
+		assert!(events()
+			.iter()
+			.any(|event| matches!(event, Event::JobExpired { job, .. } if *job == id)));
+		assert!(matches!(last_event(), Event::JobExpired { .. }));
 		GpuJobs::offchain_worker(21);
 		assert!(records(&provider(1)).is_empty());
 		GpuJobs::do_try_state().unwrap();
@@ -413,22 +431,21 @@ fn malformed_or_wrongly_shaped_answers_are_not_submitted() {
 		let outputs = digit_outputs(&input);
 		let id = post(&ALICE, inline(input.clone()), 1, 100);
 		let bad_answers = [
+			// An error page served with `200 OK`.
 			b"<html>busy</html>".to_vec(),
-			b"{\"outputs\":[[1,2,3]]".to_vec(),
-			b"{\"hashes\":[]}".to_vec(),
+			// The JSON answer of the other endpoint.
+			format!("{{\"outputs\":{:?}}}", outputs).into_bytes(),
+			Vec::new(),
 			// One item instead of two.
 			answer(&outputs[..10]),
-			// Nine values in the second item.
-			serde_json::to_vec(
-				&serde_json::json!({ "outputs": [&outputs[..10], &outputs[10..19]] }),
-			)
-			.unwrap(),
-			// A value beyond i32.
-			b"{\"outputs\":[[1,2,3,4,5,6,7,8,9,4294967296],[1,2,3,4,5,6,7,8,9,10]]}".to_vec(),
+			// Nineteen values.
+			answer(&outputs[..19]),
+			// A value cut short.
+			answer(&outputs)[..79].to_vec(),
 		];
 		let mut block = 1;
 		for (attempt, body) in bad_answers.into_iter().enumerate() {
-			expect_infer(&mut state.write(), DEFAULT_INFER, &input, body);
+			expect_infer(&mut state.write(), &default_infer(), &input, body);
 			GpuJobs::offchain_worker(block);
 			assert!(pool_state.read().transactions.is_empty());
 			assert_eq!(
@@ -455,7 +472,7 @@ fn a_commitment_not_on_chain_is_resubmitted_without_recomputing() {
 		let input = digit_items(1, 2);
 		post(&ALICE, inline(input.clone()), 1, 100);
 		// One inference only.
-		expect_infer(&mut state.write(), DEFAULT_INFER, &input, answer(&digit_outputs(&input)));
+		expect_infer(&mut state.write(), &default_infer(), &input, answer(&digit_outputs(&input)));
 		GpuJobs::offchain_worker(1);
 		for block in 2..1 + u64::from(RESUBMIT_AFTER_BLOCKS) {
 			run_to_block(block);
@@ -501,7 +518,7 @@ fn the_worker_does_nothing_without_a_registered_key_or_an_open_window() {
 }
 
 #[test]
-fn evaluate_response_checks_status_size_json_and_shape() {
+fn evaluate_response_checks_status_size_and_shape() {
 	let outputs: Vec<i32> = (0..20).collect();
 	let root = outputs_root(&outputs, 10);
 	let ok = |body: Vec<u8>| Observation::Response { status: 200, body };
@@ -518,9 +535,12 @@ fn evaluate_response_checks_status_size_json_and_shape() {
 		evaluate_response(ok(vec![b' '; MAX_RESPONSE_BYTES + 1]), 2, 10),
 		Err(InferenceError::TooLarge)
 	);
-	assert_eq!(evaluate_response(ok(b"null".to_vec()), 2, 10), Err(InferenceError::Malformed));
+	assert_eq!(evaluate_response(ok(b"null".to_vec()), 2, 10), Err(InferenceError::WrongShape));
 	assert_eq!(evaluate_response(ok(answer(&outputs)), 3, 10), Err(InferenceError::WrongShape));
-	assert_eq!(evaluate_response(ok(answer(&outputs)), 4, 5), Err(InferenceError::WrongShape));
+	assert_eq!(evaluate_response(ok(answer(&outputs)), 1, 10), Err(InferenceError::WrongShape));
+	assert_eq!(evaluate_response(ok(Vec::new()), 0, 0), Err(InferenceError::WrongShape));
+	// The same bytes read as 4 items of 5 values: another root, never another job's shape.
+	assert_eq!(evaluate_response(ok(answer(&outputs)), 4, 5), Ok(outputs_root(&outputs, 5)));
 	// One item: the result is the item's `result_hash`.
 	let one: Vec<i32> = (0..10).collect();
 	assert_eq!(
@@ -531,16 +551,16 @@ fn evaluate_response_checks_status_size_json_and_shape() {
 
 #[test]
 fn the_request_body_and_urls_follow_the_contract() {
-	let body = request_body(&H256::repeat_byte(0xab), &[1, -2, 3, 127], 2).unwrap();
-	let expected = format!("{{\"model\":\"0x{}\",\"inputs\":[[1,-2],[3,127]]}}", "ab".repeat(32));
-	assert_eq!(String::from_utf8(body).unwrap(), expected);
+	assert_eq!(request_body(&[1, -2, 3, 127, -128]), vec![1, 0xfe, 3, 0x7f, 0x80]);
 	assert_eq!(hex_0x(&[0x00, 0x0f, 0xff]), "0x000fff");
-	assert_eq!(infer_url(b"http://127.0.0.1:8710").as_deref(), Some(DEFAULT_INFER));
-	assert_eq!(infer_url(b"http://127.0.0.1:8710//").as_deref(), Some(DEFAULT_INFER));
+	let model = H256(DIGITS_64_128_64_10_HASH);
+	assert_eq!(infer_url(b"http://127.0.0.1:8710", &model), Some(default_infer()));
+	assert_eq!(infer_url(b"http://127.0.0.1:8710//", &model), Some(default_infer()));
 	assert_eq!(
-		infer_url(b"https://aivm.example/api").as_deref(),
-		Some("https://aivm.example/api/v1/infer")
+		infer_url(b"https://aivm.example/api", &H256::repeat_byte(0xab)).as_deref(),
+		Some(format!("https://aivm.example/api/v1/infer/binary?model=0x{}", "ab".repeat(32)))
+			.as_deref()
 	);
-	assert_eq!(infer_url(b"127.0.0.1:8710"), None);
-	assert_eq!(infer_url(&[0xff, 0xfe]), None);
+	assert_eq!(infer_url(b"127.0.0.1:8710", &model), None);
+	assert_eq!(infer_url(&[0xff, 0xfe], &model), None);
 }
