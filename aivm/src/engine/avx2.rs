@@ -6,10 +6,13 @@
 //! which is exact. Layout of a layer with `n` inputs and `m` outputs: inputs in pairs
 //! (`pairs = ceil(n / 2)`), outputs in blocks of 8; weights `[block][pair][8 outputs][2 inputs]`
 //! as `i16`, zero-padded. A tile of up to 4 output blocks and 2 items keeps 8 accumulators in
-//! registers. The requantisation is the reference function itself, per output.
+//! registers. The requantisation is the reference function in 64-bit lanes, 8 outputs at a
+//! time: `vpmuldq` forms the exact `acc · multiplier` products of the even and the odd lanes,
+//! and the arithmetic right shift AVX2 lacks for 64-bit lanes is a logical one of the value
+//! with its sign bit flipped (`(x ^ 2^63) >>> s - 2^63 >>> s == x >> s` for `s <= 63`).
 
 use core::arch::x86_64::*;
-use dsync_aivm_core::{requantize, Activation, Dense, Model, Requant};
+use dsync_aivm_core::{Activation, Dense, Model, Requant};
 
 /// Output block width: the `i32` lanes of a 256-bit register.
 const LANES: usize = 8;
@@ -28,8 +31,36 @@ pub struct Layer {
 	weights: Vec<i16>,
 	/// `blocks · 8` biases.
 	bias: Vec<i32>,
-	requant: Option<Requant>,
+	requant: Option<RequantLanes>,
 	activation: Activation,
+}
+
+/// A hidden layer's requantisation in 64-bit lanes: per block of 8 outputs, the even outputs'
+/// values (4 lanes) then the odd outputs' (`[block][parity][4]`), zero-padded (shift 1).
+struct RequantLanes {
+	multipliers: Vec<i64>,
+	rounding: Vec<i64>,
+	shifts: Vec<i64>,
+	zero_point: i64,
+}
+
+impl RequantLanes {
+	fn new(r: &Requant, blocks: usize) -> Self {
+		let padded = blocks * LANES;
+		let mut multipliers = vec![0i64; padded];
+		let mut rounding = vec![0i64; padded];
+		let mut shifts = vec![1i64; padded];
+		for (j, (multiplier, shift)) in r.multipliers.iter().zip(&r.shifts).enumerate() {
+			let (block, lane) = (j / LANES, j % LANES);
+			let at = block * LANES + (lane % 2) * (LANES / 2) + lane / 2;
+			let shift =
+				u32::from((*shift).clamp(dsync_aivm_core::MIN_SHIFT, dsync_aivm_core::MAX_SHIFT));
+			multipliers[at] = i64::from(*multiplier);
+			rounding[at] = 1i64 << (shift - 1);
+			shifts[at] = i64::from(shift);
+		}
+		Self { multipliers, rounding, shifts, zero_point: i64::from(r.zero_point) }
+	}
 }
 
 /// The row stride, in `i16`, of activations of width `width`.
@@ -57,7 +88,7 @@ fn pack(dense: &Dense, requant: Option<&Requant>) -> Layer {
 		blocks,
 		weights,
 		bias,
-		requant: requant.cloned(),
+		requant: requant.map(|r| RequantLanes::new(r, blocks)),
 		activation: dense.activation,
 	}
 }
@@ -192,27 +223,22 @@ unsafe fn store<const B: usize, const I: usize>(
 	item: usize,
 ) {
 	let m = layer.out_len;
+	let relu = layer.activation == Activation::Relu;
 	for b in 0..B {
 		let at = (block + b) * LANES;
 		let valid = (m - at).min(LANES);
 		for (i, row) in acc.iter().enumerate() {
-			let mut lanes = [0i32; LANES];
-			_mm256_storeu_si256(lanes.as_mut_ptr().cast(), row[b]);
 			match (&mut *target, &layer.requant) {
 				(Target::Hidden(output), Some(requant)) => {
+					// All 8 lanes: the row stride is a multiple of 8 and the next layer's
+					// weights for padding lanes are zero.
 					let base = (item + i) * stride(m) + at;
-					for (lane, value) in lanes.iter().enumerate().take(valid) {
-						let j = at + lane;
-						output[base + lane] = i16::from(requantize(
-							*value,
-							requant.multipliers[j],
-							requant.shifts[j],
-							requant.zero_point,
-							layer.activation,
-						));
-					}
+					let values = requantize8(row[b], requant, at, relu);
+					_mm_storeu_si128(output.as_mut_ptr().add(base).cast(), values);
 				},
 				(Target::Logits(output), _) => {
+					let mut lanes = [0i32; LANES];
+					_mm256_storeu_si256(lanes.as_mut_ptr().cast(), row[b]);
 					let base = (item + i) * m + at;
 					for (lane, value) in lanes.iter().enumerate().take(valid) {
 						output[base + lane] = dsync_aivm_core::logit(*value, layer.activation);
@@ -222,4 +248,43 @@ unsafe fn store<const B: usize, const I: usize>(
 			}
 		}
 	}
+}
+
+/// The reference requantisation (`dsync_aivm_core::requantize`) of the 8 accumulators `acc`
+/// of outputs `at..at + 8`, as 8 `i16` (each in `-128..=127`).
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn requantize8(acc: __m256i, requant: &RequantLanes, at: usize, relu: bool) -> __m128i {
+	let sign = _mm256_set1_epi64x(i64::MIN);
+	let zero_point = _mm256_set1_epi64x(requant.zero_point);
+	let low = _mm256_set1_epi64x(i64::from(i8::MIN));
+	let high = _mm256_set1_epi64x(i64::from(i8::MAX));
+	let half = |values: &[i64], parity: usize| {
+		_mm256_loadu_si256(values.as_ptr().add(at + parity * (LANES / 2)).cast())
+	};
+	// `vpmuldq` multiplies the low (signed) 32 bits of each 64-bit lane: the even outputs as
+	// they are, the odd ones moved down.
+	let sources = [acc, _mm256_srli_epi64::<32>(acc)];
+	let mut results = [_mm256_setzero_si256(); 2];
+	for (parity, (source, result)) in sources.iter().zip(results.iter_mut()).enumerate() {
+		let product = _mm256_mul_epi32(*source, half(&requant.multipliers, parity));
+		let rounded = _mm256_add_epi64(product, half(&requant.rounding, parity));
+		let shift = half(&requant.shifts, parity);
+		let shifted = _mm256_sub_epi64(
+			_mm256_srlv_epi64(_mm256_xor_si256(rounded, sign), shift),
+			_mm256_srlv_epi64(sign, shift),
+		);
+		let mut value = _mm256_add_epi64(shifted, zero_point);
+		if relu {
+			value = _mm256_blendv_epi8(value, zero_point, _mm256_cmpgt_epi64(zero_point, value));
+		}
+		value = _mm256_blendv_epi8(value, low, _mm256_cmpgt_epi64(low, value));
+		value = _mm256_blendv_epi8(value, high, _mm256_cmpgt_epi64(value, high));
+		*result = value;
+	}
+	// Even results in the even 32-bit lanes, odd ones in the odd lanes: outputs 0..8 in order.
+	let merged = _mm256_blend_epi32::<0b1010_1010>(results[0], _mm256_slli_epi64::<32>(results[1]));
+	// To `i16`: `vpackssdw` works per 128-bit half, so gather the halves' low quadwords.
+	let packed = _mm256_packs_epi32(merged, merged);
+	_mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(packed))
 }

@@ -11,7 +11,7 @@
 //! | back-end | when | how |
 //! | --- | --- | --- |
 //! | [`Backend::Avx512Vnni`] | x86-64 with AVX-512 F/BW/VNNI | `vpdpbusd`: 64 u8×i8 products per instruction, activations kept as `u8 = i8 + 128` (the bias absorbs the shift), requantisation in 64-bit lanes |
-//! | [`Backend::Avx2`] | x86-64 with AVX2 | `vpmaddwd` on 16-bit operands (exact, unlike the saturating `vpmaddubsw`), scalar requantisation |
+//! | [`Backend::Avx2`] | x86-64 with AVX2 | `vpmaddwd` on 16-bit operands (exact, unlike the saturating `vpmaddubsw`), requantisation in 64-bit lanes (8 outputs at a time) |
 //! | [`Backend::Portable`] | anywhere | the reference kernel of `dsync_aivm_core` |
 
 use dsync_aivm_core::{Model, Scratch};

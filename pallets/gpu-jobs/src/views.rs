@@ -44,8 +44,8 @@ impl<T: Config> Pallet<T> {
 mod invariants {
 	use super::*;
 	use crate::{
-		Expiries, ExpiryCursor, HoldReason, ModelCode, NextJobId, NextModelId, OpenEscrow,
-		OpenJobCount, Params, ProviderJobs,
+		Expiries, ExpiryCursor, HoldReason, JobStatus, ModelCode, NextJobId, NextModelId,
+		OpenEscrow, OpenJobCount, Params, ProviderJobs,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 	use frame_support::{
@@ -117,6 +117,17 @@ mod invariants {
 					"a job's windows are out of order"
 				);
 				ensure!(job.items >= 1 && !job.price.is_zero(), "a job is empty or free");
+				let tally = job.tally();
+				match job.status {
+					JobStatus::Concluded => {
+						ensure!(tally.majority.is_some(), "a concluded job has no majority")
+					},
+					JobStatus::Disputed => ensure!(
+						tally.majority.is_none() && tally.reveals > 0,
+						"a disputed job has a majority or no reveal"
+					),
+					JobStatus::Open | JobStatus::Revealing => {},
+				}
 				ensure!(
 					Expiries::<T>::get(job.dispute_end).contains(&id),
 					"a job is not queued at its dispute end"

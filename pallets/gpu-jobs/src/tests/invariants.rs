@@ -53,6 +53,17 @@ fn try_state_detects_every_broken_invariant() {
 		assert_detected(mutate_job(|job| job.price = 101));
 		assert_detected(mutate_job(|job| job.items = 0));
 		assert_detected(mutate_job(|job| job.commit_deadline = job.deadline));
+		// A status its results do not allow: concluded without a majority, disputed without a
+		// reveal, disputed with a majority.
+		assert_detected(mutate_job(|job| job.status = JobStatus::Concluded));
+		assert_detected(mutate_job(|job| job.status = JobStatus::Disputed));
+		assert_detected(mutate_job(|job| {
+			for slot in job.providers.iter_mut().take(2) {
+				slot.commitment = Some(H256::zero());
+				slot.result = Some(H256::zero());
+			}
+			job.status = JobStatus::Disputed;
+		}));
 		assert_detected(mutate_job(|job| job.providers[1].result = Some(H256::zero())));
 		assert_detected(mutate_job(|job| {
 			let first = job.providers[0].clone();
