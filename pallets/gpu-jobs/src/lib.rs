@@ -124,9 +124,13 @@
 //! names an item where the majority is wrong; if the re-execution agrees with the majority
 //! the call fails with [`Error::MajorityConfirmed`], changes nothing and its caller has paid
 //! the call's full weight; if it does not, the majority's providers are penalised
-//! `WrongResult` and the matching result, if any, is paid. So a colluding majority of the `k`
-//! is caught by a single honest provider, and the loser always pays for the re-execution.
-//! Re-execution checks one item; for a batch it proves that item only.
+//! `WrongResult` and the matching result, if any, is paid. For a one-item job the result is
+//! its own leaf, so a single honest provider (or the client, recomputing) catches a colluding
+//! majority of the `k`, and the loser always pays for the re-execution. For a job of several
+//! items the call also needs the majority's leaf at the item with its proof, which only the
+//! majority's providers hold: a challenge against a majority that keeps its leaves to itself
+//! is not possible yet (the same holds for a dispute between results). Re-execution checks one
+//! item; for a batch it proves that item only.
 //!
 //! ## Off-chain worker
 //!
