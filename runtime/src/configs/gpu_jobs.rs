@@ -13,7 +13,7 @@
 //! - Throughput bounds: `on_initialize` handles up to 128 expiry entries per block and 256 may
 //!   be queued per block; a job takes two (its deadline and its dispute end), so 64 jobs a
 //!   block (about a million inferences of 16,384-item batches) can end in steady state, at
-//!   most 117 ms of the block's 2 s by the benchmarked weight.
+//!   most 115 ms of the block's 2 s by the benchmarked weight.
 
 use crate::{
 	configs::depin::{ChallengeRandomness, MaxServiceNodes},
