@@ -137,9 +137,10 @@
 //! A provider's worker ([`ocw`]) finds its assignments ([`ProviderJobs`]) for every local
 //! `dsyn` key registered as a node's off-chain key, computes each job's result with the local
 //! `aivm` server and submits commit and reveal as signed transactions, keeping local records so
-//! nothing is submitted twice. The server's URL is read from the node's persistent off-chain
-//! storage under `b"dsync/aivm-url"` (raw UTF-8 bytes, set by the node from `--aivm-url`),
-//! default `http://127.0.0.1:8710`.
+//! nothing is submitted twice. When a one-item job it revealed concludes on another result,
+//! the worker challenges the majority once ([`Pallet::resolve_by_execution`]). The server's URL
+//! is read from the node's persistent off-chain storage under `b"dsync/aivm-url"` (raw UTF-8
+//! bytes, set by the node from `--aivm-url`), default `http://127.0.0.1:8710`.
 //!
 //! ### The `aivm` HTTP contract
 //!

@@ -18,7 +18,10 @@
 //!   [`RESUBMIT_AFTER_BLOCKS`] blocks after it was sent is sent again;
 //! - **a commitment on chain, no result, reveals open**: it submits `reveal_result` with the local
 //!   result and salt (again after [`RESUBMIT_AFTER_BLOCKS`] blocks if needed);
-//! - **a result on chain, or the job gone**: it forgets the local record.
+//! - **a one-item job concluded on another result than the one it revealed**, challenge window
+//!   open: it challenges the majority once with `resolve_by_execution` (the item is its own
+//!   leaf: no claim is needed). Never twice: a failed challenge costs its fee;
+//! - **a result on chain otherwise, or the job gone**: it forgets the local record.
 //!
 //! The local records of a provider are one map ([`LocalJob`] by job) in persistent local
 //! storage under [`local_key`]. The worker reads it, decides, writes it back with a
@@ -29,8 +32,8 @@
 //! documentation describes the HTTP contract.
 
 use crate::{
-	commitment_of, inputs_root, outputs_root, to_usize, Call, Config, Job, JobId, JobInput, Jobs,
-	LocalJob, Models, Pallet, ProviderJobs, ProviderSource, LOG_TARGET,
+	commitment_of, inputs_root, outputs_root, to_usize, Call, Config, Job, JobId, JobInput,
+	JobStatus, Jobs, LocalJob, Models, Pallet, ProviderJobs, ProviderSource, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
@@ -329,7 +332,19 @@ impl<T: Config> Pallet<T> {
 		for (id, ()) in ProviderJobs::<T>::iter_prefix(provider) {
 			let Some(job) = Jobs::<T>::get(id) else { continue };
 			let Some(slot) = job.slot(provider) else { continue };
-			if slot.result.is_some() {
+			if let Some(revealed) = slot.result {
+				if Self::should_challenge(&job, revealed, landing) {
+					open.insert(id);
+					if !matches!(records.get(&id), Some(LocalJob::Challenged { .. })) {
+						records.insert(id, LocalJob::Challenged { sent_at: block });
+						calls.push(Call::resolve_by_execution {
+							job: id,
+							item_index: 0,
+							batch_item: None,
+							claims: Default::default(),
+						});
+					}
+				}
 				continue;
 			}
 			open.insert(id);
@@ -432,6 +447,15 @@ impl<T: Config> Pallet<T> {
 		for call in calls {
 			Self::submit(account, call);
 		}
+	}
+
+	/// Whether a provider that revealed `revealed` on `job` challenges it in a transaction
+	/// landing at `landing`: a one-item job concluded on another result, its window still open.
+	pub fn should_challenge(job: &Job<T>, revealed: H256, landing: BlockNumberFor<T>) -> bool {
+		job.status == JobStatus::Concluded
+			&& job.items == 1
+			&& landing < job.dispute_end
+			&& job.tally().majority.is_some_and(|majority| majority != revealed)
 	}
 
 	/// Write `records` where `previous` was read; false (nothing written) if another run of the

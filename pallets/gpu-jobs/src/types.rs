@@ -467,6 +467,12 @@ pub enum LocalJob {
 		/// The block the reveal was last submitted at, if any.
 		reveal_sent_at: Option<u32>,
 	},
+	/// The job concluded on another result than this provider's, and the provider challenged
+	/// it (`resolve_by_execution`); it is never sent again, since a failed challenge costs a fee.
+	Challenged {
+		/// The block the challenge was submitted at.
+		sent_at: u32,
+	},
 }
 
 /// The commitment a provider submits: `blake2_256(SCALE((job, provider, result, salt)))`, with

@@ -564,3 +564,97 @@ fn the_request_body_and_urls_follow_the_contract() {
 	assert_eq!(infer_url(b"127.0.0.1:8710", &model), None);
 	assert_eq!(infer_url(&[0xff, 0xfe], &model), None);
 }
+
+#[test]
+fn a_provider_outvoted_on_a_one_item_job_challenges_once() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let others = [provider(2), provider(3)];
+	let builder = others
+		.iter()
+		.fold(builder(key.clone()), |b, who| b.provider(who.clone(), key_of(who), Perbill::one()));
+	let mut ext = ext_with(builder, offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let input = digit_items(1, 7);
+		let truth = digit_result(&input);
+		let wrong = H256::repeat_byte(0x66);
+		let id = post(&ALICE, inline(input.clone()), 3, 100);
+		// The other two agree on a wrong result.
+		for who in &others {
+			assert_ok!(commit(who, id, wrong));
+		}
+		// This node's worker computes the truth, commits and reveals.
+		expect_infer(&mut state.write(), &default_infer(), &input, answer(&digit_outputs(&input)));
+		GpuJobs::offchain_worker(1);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_ok!(txs[0].function.clone().dispatch(RuntimeOrigin::signed(key.clone())));
+		GpuJobs::offchain_worker(1);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_ok!(txs[1].function.clone().dispatch(RuntimeOrigin::signed(key.clone())));
+		for who in &others {
+			assert_ok!(reveal(who, id, wrong));
+		}
+		assert_eq!(last_event(), Event::JobConcluded { job: id, result: wrong, payable_at: 31 });
+
+		// The next run challenges the majority: item 0, no claim.
+		next_block();
+		GpuJobs::offchain_worker(2);
+		let txs = pool_calls(&pool_state.read().transactions);
+		assert_eq!(txs.len(), 3);
+		assert_eq!(
+			txs[2].function,
+			RuntimeCall::GpuJobs(crate::Call::resolve_by_execution {
+				job: id,
+				item_index: 0,
+				batch_item: None,
+				claims: Default::default(),
+			})
+		);
+		assert_eq!(records(&provider(1)).get(&id), Some(&LocalJob::Challenged { sent_at: 2 }));
+		// Never sent twice, landed or not.
+		next_block();
+		GpuJobs::offchain_worker(3);
+		assert_eq!(pool_state.read().transactions.len(), 3);
+
+		// It lands: the truth is paid, the majority penalised; the record is forgotten.
+		assert_ok!(txs[2].function.clone().dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == truth && *winners == vec![provider(1)]
+		));
+		GpuJobs::offchain_worker(3);
+		assert!(records(&provider(1)).is_empty());
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_provider_on_the_majority_side_or_of_a_batch_does_not_challenge() {
+	ExtBuilder::default().build_and_execute(|| {
+		let input = digit_items(1, 7);
+		let truth = digit_result(&input);
+		let wrong = H256::repeat_byte(0x66);
+		let id = post(&ALICE, inline(input), 3, 100);
+		let drawn = providers_of(id);
+		play(
+			id,
+			&[(drawn[0].clone(), truth), (drawn[1].clone(), wrong), (drawn[2].clone(), wrong)],
+		);
+		let job = Jobs::<Test>::get(id).unwrap();
+		// The outvoted provider challenges, the majority does not, nor anyone once the window
+		// closed.
+		assert!(GpuJobs::should_challenge(&job, truth, 2));
+		assert!(!GpuJobs::should_challenge(&job, wrong, 2));
+		assert!(!GpuJobs::should_challenge(&job, truth, job.dispute_end));
+		// Several items: the majority's leaves would be needed.
+		let mut batch_job = job.clone();
+		batch_job.items = 2;
+		assert!(!GpuJobs::should_challenge(&batch_job, truth, 2));
+		// Not concluded (disputed, or still revealing).
+		let mut disputed = job;
+		disputed.status = JobStatus::Disputed;
+		assert!(!GpuJobs::should_challenge(&disputed, truth, 2));
+	});
+}
