@@ -11,6 +11,7 @@
 //! and the arithmetic right shift AVX2 lacks for 64-bit lanes is a logical one of the value
 //! with its sign bit flipped (`(x ^ 2^63) >>> s - 2^63 >>> s == x >> s` for `s <= 63`).
 
+use super::RequantLanes;
 use core::arch::x86_64::*;
 use dsync_aivm_core::{Activation, Dense, Model, Requant};
 
@@ -33,34 +34,6 @@ pub struct Layer {
 	bias: Vec<i32>,
 	requant: Option<RequantLanes>,
 	activation: Activation,
-}
-
-/// A hidden layer's requantisation in 64-bit lanes: per block of 8 outputs, the even outputs'
-/// values (4 lanes) then the odd outputs' (`[block][parity][4]`), zero-padded (shift 1).
-struct RequantLanes {
-	multipliers: Vec<i64>,
-	rounding: Vec<i64>,
-	shifts: Vec<i64>,
-	zero_point: i64,
-}
-
-impl RequantLanes {
-	fn new(r: &Requant, blocks: usize) -> Self {
-		let padded = blocks * LANES;
-		let mut multipliers = vec![0i64; padded];
-		let mut rounding = vec![0i64; padded];
-		let mut shifts = vec![1i64; padded];
-		for (j, (multiplier, shift)) in r.multipliers.iter().zip(&r.shifts).enumerate() {
-			let (block, lane) = (j / LANES, j % LANES);
-			let at = block * LANES + (lane % 2) * (LANES / 2) + lane / 2;
-			let shift =
-				u32::from((*shift).clamp(dsync_aivm_core::MIN_SHIFT, dsync_aivm_core::MAX_SHIFT));
-			multipliers[at] = i64::from(*multiplier);
-			rounding[at] = 1i64 << (shift - 1);
-			shifts[at] = i64::from(shift);
-		}
-		Self { multipliers, rounding, shifts, zero_point: i64::from(r.zero_point) }
-	}
 }
 
 /// The row stride, in `i16`, of activations of width `width`.
@@ -88,7 +61,13 @@ fn pack(dense: &Dense, requant: Option<&Requant>) -> Layer {
 		blocks,
 		weights,
 		bias,
-		requant: requant.map(|r| RequantLanes::new(r, blocks)),
+		// Per block of 8 outputs, the even outputs' lanes (4) then the odd outputs'.
+		requant: requant.map(|r| {
+			RequantLanes::new(r, blocks * LANES, |j| {
+				let (block, lane) = (j / LANES, j % LANES);
+				block * LANES + (lane % 2) * (LANES / 2) + lane / 2
+			})
+		}),
 		activation: dense.activation,
 	}
 }

@@ -22,6 +22,36 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod vnni;
 
+/// A hidden layer's requantisation as the SIMD back-ends load it: per output, the multiplier,
+/// the rounding term `2^(shift - 1)` and the shift (clamped to the format's range, as the
+/// reference does) as 64-bit lanes, zero-padded to `padded` outputs (multiplier 0, shift 1).
+#[cfg(target_arch = "x86_64")]
+struct RequantLanes {
+	multipliers: Vec<i64>,
+	rounding: Vec<i64>,
+	shifts: Vec<i64>,
+	zero_point: i64,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl RequantLanes {
+	/// The lanes of `r`, output `j` at position `position(j)` (each below `padded`).
+	fn new(r: &dsync_aivm_core::Requant, padded: usize, position: impl Fn(usize) -> usize) -> Self {
+		let mut multipliers = vec![0i64; padded];
+		let mut rounding = vec![0i64; padded];
+		let mut shifts = vec![1i64; padded];
+		for (j, (multiplier, shift)) in r.multipliers.iter().zip(&r.shifts).enumerate() {
+			let at = position(j);
+			let shift =
+				u32::from((*shift).clamp(dsync_aivm_core::MIN_SHIFT, dsync_aivm_core::MAX_SHIFT));
+			multipliers[at] = i64::from(*multiplier);
+			rounding[at] = 1i64 << (shift - 1);
+			shifts[at] = i64::from(shift);
+		}
+		Self { multipliers, rounding, shifts, zero_point: i64::from(r.zero_point) }
+	}
+}
+
 /// Items run through all layers together: big enough to reuse each layer's weights from L1,
 /// small enough that the activations stay in L1/L2.
 pub const BLOCK_ROWS: usize = 128;

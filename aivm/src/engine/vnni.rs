@@ -16,6 +16,7 @@
 //! term, the arithmetic shift `vpsravq`, the zero point, ReLU and the saturating narrowing
 //! `vpmovsqb`, which is exactly the reference's clamp to `[-128, 127]`.
 
+use super::RequantLanes;
 use core::arch::x86_64::*;
 use dsync_aivm_core::{Activation, Dense, Model, Requant};
 
@@ -37,15 +38,8 @@ pub struct Layer {
 	/// `blocks · 16` biases, corrected for the `u8` shift of the inputs.
 	bias: Vec<i32>,
 	/// Requantisation (hidden layers): per output, as 64-bit lanes.
-	requant: Option<Requant64>,
+	requant: Option<RequantLanes>,
 	relu: bool,
-}
-
-struct Requant64 {
-	multipliers: Vec<i64>,
-	rounding: Vec<i64>,
-	shifts: Vec<i64>,
-	zero_point: i64,
 }
 
 /// The row stride, in bytes, of a layer's `u8` activations of width `width`.
@@ -70,21 +64,7 @@ fn pack(dense: &Dense, requant: Option<&Requant>) -> Layer {
 		let row_sum: i32 = row.iter().map(|w| i32::from(*w)).sum();
 		*b = given.wrapping_sub(128 * row_sum);
 	}
-	let requant = requant.map(|r| {
-		let padded = blocks * LANES;
-		let mut multipliers = vec![0i64; padded];
-		let mut rounding = vec![0i64; padded];
-		let mut shifts = vec![1i64; padded];
-		for j in 0..m {
-			let shift = u32::from(
-				r.shifts[j].clamp(dsync_aivm_core::MIN_SHIFT, dsync_aivm_core::MAX_SHIFT),
-			);
-			multipliers[j] = i64::from(r.multipliers[j]);
-			rounding[j] = 1i64 << (shift - 1);
-			shifts[j] = i64::from(shift);
-		}
-		Requant64 { multipliers, rounding, shifts, zero_point: i64::from(r.zero_point) }
-	});
+	let requant = requant.map(|r| RequantLanes::new(r, blocks * LANES, |j| j));
 	Layer {
 		in_len: n,
 		out_len: m,
@@ -283,7 +263,7 @@ struct Lanes {
 impl Lanes {
 	#[target_feature(enable = "avx512f")]
 	#[inline]
-	unsafe fn load(requant: &Requant64, at: usize) -> Lanes {
+	unsafe fn load(requant: &RequantLanes, at: usize) -> Lanes {
 		Lanes {
 			multipliers: _mm512_loadu_si512(requant.multipliers.as_ptr().add(at).cast()),
 			rounding: _mm512_loadu_si512(requant.rounding.as_ptr().add(at).cast()),

@@ -201,10 +201,8 @@ pub fn evaluate_response(
 	if output_len == 0 || expected != Some(body.len()) {
 		return Err(InferenceError::WrongShape);
 	}
-	let outputs: Vec<i32> = body
-		.chunks_exact(4)
-		.map(|bytes| i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-		.collect();
+	let (values, _) = body.as_chunks::<4>();
+	let outputs: Vec<i32> = values.iter().map(|bytes| i32::from_le_bytes(*bytes)).collect();
 	Ok(outputs_root(&outputs, output_len))
 }
 

@@ -47,6 +47,36 @@ fn run_key(chain: &mut TestChain, key: &sr25519::Pair, call: RuntimeCall) -> Vec
 	chain.events()
 }
 
+/// `owner`'s worker commits to `result` on `job` with its off-chain `key`, in its own block.
+fn commit(
+	chain: &mut TestChain,
+	key: &sr25519::Pair,
+	owner: &AccountId,
+	job: pallet_gpu_jobs::JobId,
+	result: H256,
+) {
+	let commitment = commitment_of(job, owner, &result, &SALT);
+	run_key(
+		chain,
+		key,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job, commitment }),
+	);
+}
+
+/// The worker with off-chain `key` reveals `result` on `job`; the block's events.
+fn reveal(
+	chain: &mut TestChain,
+	key: &sr25519::Pair,
+	job: pallet_gpu_jobs::JobId,
+	result: H256,
+) -> Vec<RuntimeEvent> {
+	run_key(
+		chain,
+		key,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result { job, result, salt: SALT }),
+	)
+}
+
 /// `owner` registers a GPU service node serving the digits model with off-chain `key`, which
 /// Proof of Sync has activated and scored (set directly: the probing itself is covered by the
 /// Proof-of-Sync tests).
@@ -179,21 +209,8 @@ fn a_job_is_computed_revealed_paid_with_burn_and_counted_as_usage() {
 	// The provider's worker computes the item and commits, then reveals.
 	let result = H256(result_hash(&logits(&one())));
 	let job_id = job as pallet_gpu_jobs::JobId;
-	let commitment = commitment_of(job_id, &bob, &result, &SALT);
-	run_key(
-		&mut chain,
-		&key,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
-	);
-	let events = run_key(
-		&mut chain,
-		&key,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
-			job: job_id,
-			result,
-			salt: SALT,
-		}),
-	);
+	commit(&mut chain, &key, &bob, job_id, result);
+	let events = reveal(&mut chain, &key, job_id, result);
 
 	// Concluded at once (every provider revealed), paid when the challenge window ends.
 	let payable_at = events
@@ -306,31 +323,10 @@ fn a_wrong_result_is_proven_by_re_execution_and_slashed() {
 	let right = H256(result_hash(&logits(&one())));
 	let wrong = H256::repeat_byte(0x77);
 	for (key, owner, result) in [(&honest, &bob, right), (&liar, &dave, wrong)] {
-		let commitment = commitment_of(job_id, owner, &result, &SALT);
-		run_key(
-			&mut chain,
-			key,
-			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
-		);
+		commit(&mut chain, key, owner, job_id, result);
 	}
-	run_key(
-		&mut chain,
-		&honest,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
-			job: job_id,
-			result: right,
-			salt: SALT,
-		}),
-	);
-	let events = run_key(
-		&mut chain,
-		&liar,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
-			job: job_id,
-			result: wrong,
-			salt: SALT,
-		}),
-	);
+	reveal(&mut chain, &honest, job_id, right);
+	let events = reveal(&mut chain, &liar, job_id, wrong);
 	// One of two is no majority: disputed.
 	assert!(
 		events
@@ -398,24 +394,11 @@ fn a_wrong_majority_is_challenged_by_re_execution_and_a_failed_challenge_pays_it
 	let job_id = job as pallet_gpu_jobs::JobId;
 	let plays = [(&honest, &bob, right), (&liars[0], &dave, wrong), (&liars[1], &eve, wrong)];
 	for (key, owner, result) in plays {
-		let commitment = commitment_of(job_id, owner, &result, &SALT);
-		run_key(
-			&mut chain,
-			key,
-			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
-		);
+		commit(&mut chain, key, owner, job_id, result);
 	}
 	let mut events = Vec::new();
 	for (key, _, result) in plays {
-		events = run_key(
-			&mut chain,
-			key,
-			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
-				job: job_id,
-				result,
-				salt: SALT,
-			}),
-		);
+		events = reveal(&mut chain, key, job_id, result);
 	}
 	assert!(events.iter().any(|e| matches!(
 		e,
@@ -448,21 +431,8 @@ fn a_wrong_majority_is_challenged_by_re_execution_and_a_failed_challenge_pays_it
 	let (job, providers, _) = post(&mut chain, Charlie, 1, 8);
 	assert_eq!(providers, vec![bob.clone()]);
 	let job_id = job as pallet_gpu_jobs::JobId;
-	let commitment = commitment_of(job_id, &bob, &right, &SALT);
-	run_key(
-		&mut chain,
-		&honest,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::commit_result { job: job_id, commitment }),
-	);
-	run_key(
-		&mut chain,
-		&honest,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_result {
-			job: job_id,
-			result: right,
-			salt: SALT,
-		}),
-	);
+	commit(&mut chain, &honest, &bob, job_id, right);
+	reveal(&mut chain, &honest, job_id, right);
 	let ferdie = Ferdie.to_account_id();
 	let ferdie_before = chain.execute(|| free(&ferdie));
 	let xt = chain.execute(|| signed(Ferdie, challenge(job_id)));

@@ -26,6 +26,24 @@ fn resolve(
 	Ok(())
 }
 
+/// Job `id` (3,000 held from Alice) was refunded in full because no revealed result matched:
+/// every provider of `drawn` is penalised `WrongResult`.
+fn assert_refunded_with_every_revealer_wrong(id: JobId, drawn: &[AccountId]) {
+	assert_eq!(
+		last_event(),
+		Event::JobRefunded { job: id, reason: RefundReason::NoMatchingResult, refunded: 3_000 }
+	);
+	assert_eq!(
+		MockSource::penalties(),
+		drawn
+			.iter()
+			.map(|who| (who.clone(), PenaltyReason::WrongResult))
+			.collect::<Vec<_>>()
+	);
+	assert_eq!(free(&ALICE), CLIENT_BALANCE);
+	assert_eq!(held(&ALICE), 0);
+}
+
 /// A one-item job with `k` providers revealing `results` (the rest never commit), concluded.
 fn disputed_one_item(k: u8, results: &[H256]) -> (JobId, Vec<AccountId>, H256) {
 	let input = digit_items(1, 9);
@@ -91,19 +109,7 @@ fn re_execution_refunds_when_no_result_matches() {
 			&[H256::repeat_byte(2), H256::repeat_byte(3), H256::repeat_byte(4)],
 		);
 		assert_ok!(resolve(id, 0, None, Vec::new()));
-		assert_eq!(
-			last_event(),
-			Event::JobRefunded { job: id, reason: RefundReason::NoMatchingResult, refunded: 3_000 }
-		);
-		assert_eq!(
-			MockSource::penalties(),
-			drawn
-				.iter()
-				.map(|who| (who.clone(), PenaltyReason::WrongResult))
-				.collect::<Vec<_>>()
-		);
-		assert_eq!(free(&ALICE), CLIENT_BALANCE);
-		assert_eq!(held(&ALICE), 0);
+		assert_refunded_with_every_revealer_wrong(id, &drawn);
 	});
 }
 
@@ -361,19 +367,7 @@ fn a_challenge_that_matches_no_result_refunds_and_penalises_every_revealer() {
 		let (wrong, other) = (H256::repeat_byte(2), H256::repeat_byte(3));
 		let (id, drawn, _) = concluded_one_item([wrong, wrong, other]);
 		assert_ok!(resolve(id, 0, None, Vec::new()));
-		assert_eq!(
-			last_event(),
-			Event::JobRefunded { job: id, reason: RefundReason::NoMatchingResult, refunded: 3_000 }
-		);
-		assert_eq!(
-			MockSource::penalties(),
-			drawn
-				.iter()
-				.map(|who| (who.clone(), PenaltyReason::WrongResult))
-				.collect::<Vec<_>>()
-		);
-		assert_eq!(free(&ALICE), CLIENT_BALANCE);
-		assert_eq!(held(&ALICE), 0);
+		assert_refunded_with_every_revealer_wrong(id, &drawn);
 	});
 }
 

@@ -207,11 +207,6 @@ fn records(owner: &AccountId) -> LocalJobs {
 		.unwrap_or_default()
 }
 
-/// The bytes of a batch download of `inputs`.
-fn batch_bytes(inputs: &[i8]) -> Vec<u8> {
-	inputs.iter().map(|value| value.to_le_bytes()[0]).collect()
-}
-
 #[test]
 fn an_inline_job_is_computed_committed_and_revealed() {
 	let (offchain, state) = TestOffchainExt::new();
@@ -294,7 +289,7 @@ fn a_batch_is_downloaded_checked_and_sent_to_the_configured_server() {
 		let inputs = digit_items(3, 4);
 		let truth = digit_result(&inputs);
 		let id = post(&ALICE, batch(3, inputs_root(&inputs, 64), BATCH_URL), 1, 100);
-		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&inputs));
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
 		expect_infer(
 			&mut state.write(),
 			&infer_at("http://10.0.0.5:9000"),
@@ -326,7 +321,7 @@ fn a_batch_that_does_not_match_its_hash_is_not_computed() {
 		let inputs = digit_items(3, 4);
 		let id = post(&ALICE, batch(3, inputs_root(&inputs, 64), BATCH_URL), 1, 100);
 		// Other values: no inference request follows.
-		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&digit_items(3, 5)));
+		expect_download(&mut state.write(), BATCH_URL, request_body(&digit_items(3, 5)));
 		GpuJobs::offchain_worker(1);
 		assert!(pool_state.read().transactions.is_empty());
 		assert_eq!(
@@ -335,7 +330,7 @@ fn a_batch_that_does_not_match_its_hash_is_not_computed() {
 		);
 		// The wrong length, two blocks later.
 		run_to_block(3);
-		expect_download(&mut state.write(), BATCH_URL, batch_bytes(&inputs[..128]));
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs[..128]));
 		GpuJobs::offchain_worker(3);
 		assert!(pool_state.read().transactions.is_empty());
 		assert_eq!(
