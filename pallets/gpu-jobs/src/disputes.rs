@@ -1,11 +1,11 @@
-//! Re-execution of one item on chain: it resolves a disputed job or challenges a majority
-//! result during the challenge window.
+//! Re-execution of one item on chain: it resolves a disputed job, challenges a majority result
+//! during the challenge window, or decides a challenge that found its item.
 
 use crate::{
-	input_leaf, to_usize, BatchItem, Config, Error, Event, JobId, JobInput, JobStatus, Jobs,
-	ModelCode, Models, Pallet, PenaltyReason, RefundReason, ResultClaim,
+	input_leaf, to_usize, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus,
+	Jobs, ModelCode, Models, Pallet, PenaltyReason, RefundReason, ResultClaim,
 };
-use alloc::vec::Vec;
+use alloc::{vec, vec::Vec};
 use dsync_aivm_core::{result_hash, verify_merkle_proof, Model};
 use frame_support::{ensure, BoundedVec};
 use sp_core::H256;
@@ -17,8 +17,8 @@ fn siblings(proof: &[H256]) -> Vec<[u8; 32]> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Re-execute item `index` of job `id` (disputed, or with a majority result in its
-	/// challenge window) and settle or refund it.
+	/// Re-execute item `index` of job `id` (disputed, with a majority result in its challenge
+	/// window, or challenged and narrowed to this item) and settle or refund it.
 	pub(crate) fn do_resolve_by_execution(
 		who: T::AccountId,
 		id: JobId,
@@ -29,11 +29,23 @@ impl<T: Config> Pallet<T> {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let tally = job.tally();
+		// A challenge's item: the two sides' leaves are on chain.
+		let challenge = match job.status {
+			JobStatus::Challenged => {
+				let challenge = Challenges::<T>::get(id).ok_or(Error::<T>::NoChallenge)?;
+				ensure!(challenge.level == 0, Error::<T>::ChallengeNotAtItem);
+				ensure!(now < challenge.round_end, Error::<T>::ChallengeRoundClosed);
+				ensure!(index == challenge.position, Error::<T>::InvalidItemIndex);
+				ensure!(claims.is_empty(), Error::<T>::UnexpectedClaim);
+				Some(challenge)
+			},
+			_ => None,
+		};
 		// The majority result a re-execution challenges (`None`: a dispute without one). A job
 		// whose deadline passed unhandled is taken as it would conclude.
 		let majority = match job.status {
 			JobStatus::Disputed => None,
-			JobStatus::Concluded => tally.majority,
+			JobStatus::Concluded | JobStatus::Challenged => tally.majority,
 			JobStatus::Open | JobStatus::Revealing => {
 				ensure!(now >= job.deadline && tally.reveals > 0, Error::<T>::NotChallengeable);
 				tally.majority
@@ -73,7 +85,12 @@ impl<T: Config> Pallet<T> {
 
 		// Each distinct revealed result's leaf at the item.
 		let roots = job.distinct_results();
-		let leaves: Vec<(H256, H256)> = if job.items == 1 {
+		let leaves: Vec<(H256, H256)> = if let Some(challenge) = challenge {
+			vec![
+				(challenge.result, challenge.result_node),
+				(challenge.majority, challenge.majority_node),
+			]
+		} else if job.items == 1 {
 			// A one-item result is its own leaf.
 			roots.iter().map(|root| (*root, *root)).collect()
 		} else {

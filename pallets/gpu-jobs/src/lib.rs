@@ -222,6 +222,7 @@
 
 extern crate alloc;
 
+mod challenges;
 mod disputes;
 mod jobs;
 mod models;
@@ -422,6 +423,12 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The challenge of every job in [`JobStatus::Challenged`]; removed when it ends.
+	// `Twox64Concat`: job ids are sequential and assigned by the pallet.
+	#[pallet::storage]
+	pub type Challenges<T: Config> =
+		StorageMap<_, Twox64Concat, JobId, Challenge<T::AccountId, BlockNumberFor<T>>, OptionQuery>;
+
 	/// The first block whose expiries are not all handled yet; set at the first
 	/// `on_initialize`.
 	#[pallet::storage]
@@ -610,6 +617,47 @@ pub mod pallet {
 			/// The end of the challenge window: the job's `dispute_end`.
 			payable_at: BlockNumberFor<T>,
 		},
+		/// A minority result challenges the majority result of a job of several items.
+		ChallengeOpened {
+			/// The job.
+			job: JobId,
+			/// The challenging result.
+			result: H256,
+			/// The majority result.
+			majority: H256,
+			/// Who opened it.
+			by: T::AccountId,
+			/// The first round is answered before this block.
+			round_end: BlockNumberFor<T>,
+			/// The challenge is decided by this block, the job's new `dispute_end`.
+			dispute_end: BlockNumberFor<T>,
+		},
+		/// One side of a challenge revealed its nodes for the round.
+		ChallengeAnswered {
+			/// The job.
+			job: JobId,
+			/// The side's result.
+			result: H256,
+			/// The level of the contested node.
+			level: u32,
+		},
+		/// Both sides answered: the challenge moved down to the first node where they differ.
+		ChallengeNarrowed {
+			/// The job.
+			job: JobId,
+			/// Its level (0: the item to re-execute with `resolve_by_execution`).
+			level: u32,
+			/// Its position at that level.
+			position: u32,
+			/// The next round is answered before this block.
+			round_end: BlockNumberFor<T>,
+		},
+		/// The challenger's side did not answer a round, or nobody re-executed the item found,
+		/// in time: the majority result stands and is paid at the job's `dispute_end`.
+		ChallengeAbandoned {
+			/// The job.
+			job: JobId,
+		},
 	}
 
 	/// The errors of the pallet.
@@ -696,6 +744,29 @@ pub mod pallet {
 		/// The re-executed item matches the majority result: the challenge failed and nothing
 		/// changed (the caller paid the call's fee).
 		MajorityConfirmed,
+		/// A one-item job's result is its own leaf: challenge it with
+		/// [`Pallet::resolve_by_execution`] directly.
+		OneItemJob,
+		/// The job is already challenged; wait for that challenge to end.
+		ChallengeInProgress,
+		/// The result was not revealed on this job, or it is the majority result.
+		NotAMinorityResult,
+		/// The job is not challenged.
+		NoChallenge,
+		/// The result is neither side of the job's challenge.
+		NotInChallenge,
+		/// This side already revealed its nodes in this round.
+		AlreadyAnswered,
+		/// The challenge's current round is over: no more answers are taken.
+		ChallengeRoundClosed,
+		/// The challenge has found its item: re-execute it with
+		/// [`Pallet::resolve_by_execution`].
+		ChallengeAtItem,
+		/// The challenge has not found its item yet: both sides must reveal their nodes first.
+		ChallengeNotAtItem,
+		/// The nodes are not the round's run (wrong number, see [`challenge_slice`]) or do not
+		/// hash to the side's contested node.
+		InvalidNodes,
 	}
 
 	#[pallet::hooks]
@@ -892,6 +963,56 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			Self::do_resolve_by_execution(who, job, item_index, batch_item, claims)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Challenge the majority result of a concluded job of several items with `result`, a
+		/// minority result revealed on it.
+		///
+		/// A job of several items cannot be re-executed whole on chain, and only a result's
+		/// providers hold its leaves, so the two sides walk down their Merkle trees to an item
+		/// where they differ ([`Challenge`]): each round both reveal [`challenge_slice`] of
+		/// their tree with [`Pallet::reveal_nodes`] before the round ends; the item found is
+		/// re-executed with [`Pallet::resolve_by_execution`]. Rounds last the `reveal_period`
+		/// of the parameters; the job's `dispute_end` moves to the end of the last round if it
+		/// is later. A side that does not answer in time loses: the challenger's, and the
+		/// majority is paid at `dispute_end`; the majority's, and the job is refunded
+		/// ([`RefundReason::ChallengeUnanswered`]) with its providers penalised `WrongResult`.
+		///
+		/// Origin: any signed account; it pays the call's fee. Fails with
+		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`],
+		/// [`Error::NotChallengeable`] (not concluded), [`Error::DisputeClosed`],
+		/// [`Error::NotAMinorityResult`] or [`Error::ExpiryQueueFull`] (the new dispute end's
+		/// queue is full: try in the next block). Emits [`Event::ChallengeOpened`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::challenge())]
+		pub fn challenge(origin: OriginFor<T>, job: JobId, result: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_challenge(who, job, result)
+		}
+
+		/// Reveal, for `result`'s side of the job's challenge, the nodes of its tree below the
+		/// contested node ([`challenge_slice`]): they must hash to that side's node
+		/// (`dsync_aivm_core::batch_merkle_root`). Once both sides answered, the challenge moves
+		/// to the first node where they differ.
+		///
+		/// Origin: any signed account (the nodes prove themselves; a side's providers' workers
+		/// send them). Free on success; a failing call pays its fee. Fails with
+		/// [`Error::UnknownJob`], [`Error::NoChallenge`], [`Error::NotInChallenge`],
+		/// [`Error::ChallengeAtItem`], [`Error::ChallengeRoundClosed`],
+		/// [`Error::AlreadyAnswered`] or [`Error::InvalidNodes`]. Emits
+		/// [`Event::ChallengeAnswered`], and [`Event::ChallengeNarrowed`] when both sides
+		/// answered.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::reveal_nodes())]
+		pub fn reveal_nodes(
+			origin: OriginFor<T>,
+			job: JobId,
+			result: H256,
+			nodes: BoundedVec<H256, MaxChallengeNodes>,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			Self::do_reveal_nodes(job, result, nodes)?;
 			Ok(Pays::No.into())
 		}
 

@@ -2,8 +2,8 @@
 //! in `on_initialize`.
 
 use crate::{
-	to_usize, BalanceOf, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job, JobId,
-	JobStatus, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason, ProviderJobs,
+	to_usize, BalanceOf, Challenges, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job,
+	JobId, JobStatus, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason, ProviderJobs,
 	ProviderSource, RefundReason, ServiceKind, ServicePayment, UsageRecorder, WeightInfo,
 	LOG_TARGET,
 };
@@ -61,6 +61,10 @@ impl<T: Config> Pallet<T> {
 		}
 		if now < job.dispute_end {
 			Self::conclude(id, job);
+			return;
+		}
+		if job.status == JobStatus::Challenged {
+			Self::end_challenge(id, job);
 			return;
 		}
 		let tally = job.tally();
@@ -160,16 +164,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Refund a job with revealed results but no winner in full. Providers that revealed
-	/// nothing are no-shows; revealers are penalised `WrongResult` only when a re-execution
-	/// matched none of them.
+	/// nothing are no-shows; revealers are penalised `WrongResult` when a re-execution matched
+	/// none of them, and the majority's providers when they did not answer a challenge.
 	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason) {
+		let majority = job.tally().majority;
 		for slot in job.providers.iter() {
 			match (slot.result, reason) {
 				(None, _) => Self::penalise(id, &slot.who, PenaltyReason::NoShow),
 				(Some(_), RefundReason::NoMatchingResult) => {
 					Self::penalise(id, &slot.who, PenaltyReason::WrongResult)
 				},
-				(Some(_), RefundReason::DisputeUnresolved) => {},
+				(Some(result), RefundReason::ChallengeUnanswered) if Some(result) == majority => {
+					Self::penalise(id, &slot.who, PenaltyReason::WrongResult)
+				},
+				(Some(_), RefundReason::ChallengeUnanswered | RefundReason::DisputeUnresolved) => {
+				},
 			}
 		}
 		let refunded = Self::release_rest(id, &job, Zero::zero());
@@ -212,6 +221,7 @@ impl<T: Config> Pallet<T> {
 	/// Remove an ended job from storage and from the open totals.
 	fn remove_job(id: JobId, job: &Job<T>) {
 		Jobs::<T>::remove(id);
+		Challenges::<T>::remove(id);
 		for slot in job.providers.iter() {
 			ProviderJobs::<T>::remove(&slot.who, id);
 		}

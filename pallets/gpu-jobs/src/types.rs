@@ -206,6 +206,10 @@ pub enum JobStatus {
 	/// A result has a majority: it is paid at `dispute_end` unless a re-execution proves it
 	/// wrong before (the challenge window).
 	Concluded,
+	/// A minority result of a job of several items challenges the majority result: the two
+	/// sides walk down their Merkle trees to an item where they differ ([`Challenge`]), which
+	/// is then re-executed. It ends by `dispute_end` at the latest.
+	Challenged,
 }
 
 /// An open job.
@@ -342,6 +346,79 @@ pub struct ResultClaim {
 	pub proof: BoundedVec<H256, MaxProofLen>,
 }
 
+/// The levels a challenge walks down per round: each side reveals up to `2^CHALLENGE_LEVELS`
+/// nodes of its tree, so a 16,384-item batch (14 levels) is narrowed to one item in two rounds.
+pub const CHALLENGE_LEVELS: u32 = 7;
+
+/// The most nodes one side reveals in a round of a challenge: `2^CHALLENGE_LEVELS`.
+pub type MaxChallengeNodes = ConstU32<128>;
+
+const _: () = assert!(1 << CHALLENGE_LEVELS == 128);
+
+/// A challenge between a minority result and the majority result of a job of several items
+/// ([`JobStatus::Challenged`]).
+///
+/// Both results are Merkle roots over the same items, and they differ, so some item differs.
+/// The challenge holds one node of each tree at the same place (`level`, `position`; level 0
+/// is the items), where the two differ. In each round each side reveals the nodes up to
+/// [`CHALLENGE_LEVELS`] levels below it ([`challenge_slice`]), proven by hashing to its node;
+/// the first place where the two revealed runs differ becomes the challenge's node. At level
+/// 0 the item is found and `resolve_by_execution` re-executes it.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct Challenge<AccountId, BlockNumber> {
+	/// Who opened it.
+	pub by: AccountId,
+	/// The challenging (minority) result.
+	pub result: H256,
+	/// The majority result.
+	pub majority: H256,
+	/// The level of the contested node (0: an item).
+	pub level: u32,
+	/// Its position at that level.
+	pub position: u32,
+	/// The challenger's tree's node there.
+	pub result_node: H256,
+	/// The majority's tree's node there.
+	pub majority_node: H256,
+	/// The nodes below it the challenger revealed this round.
+	pub result_nodes: Option<BoundedVec<H256, MaxChallengeNodes>>,
+	/// The nodes below it the majority's side revealed this round.
+	pub majority_nodes: Option<BoundedVec<H256, MaxChallengeNodes>>,
+	/// The current round is answered before this block.
+	pub round_end: BlockNumber,
+	/// Blocks per round: the job parameters' `reveal_period` when it opened.
+	pub period: u32,
+}
+
+/// The place and length of the nodes revealed in a round of a challenge of a job of `items`
+/// items whose contested node is at (`level`, `position`): `(child_level, first, count)`, the
+/// nodes `first..first + count` of level `child_level`. `None` at level 0 (an item: nothing to
+/// reveal) or for a place outside the tree.
+pub fn challenge_slice(items: u32, level: u32, position: u32) -> Option<(u32, u32, u32)> {
+	if level == 0 {
+		return None;
+	}
+	let down = level.min(CHALLENGE_LEVELS);
+	let child_level = level - down;
+	let width = u64::from(items).div_ceil(1u64 << child_level.min(63));
+	let first = u64::from(position) << down;
+	let end = (u64::from(position) + 1).checked_shl(down)?.min(width);
+	if first >= end {
+		return None;
+	}
+	Some((child_level, u32::try_from(first).ok()?, u32::try_from(end - first).ok()?))
+}
+
+/// The rounds of a challenge of a job of `items` items: the descents to an item, then one to
+/// re-execute it.
+pub fn challenge_rounds(items: u32) -> u32 {
+	dsync_aivm_core::merkle_height(to_usize(items))
+		.div_ceil(CHALLENGE_LEVELS)
+		.saturating_add(1)
+}
+
 /// The disputed item of a batch job, proven against the job's `inputs_hash`.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
@@ -393,6 +470,9 @@ pub enum RefundReason {
 	NoMatchingResult,
 	/// Nobody resolved the dispute before `dispute_end`.
 	DisputeUnresolved,
+	/// The majority's side did not answer a round of a challenge in time: its result is not
+	/// defended, so it is not paid; the challenger's result is not proven either.
+	ChallengeUnanswered,
 }
 
 /// A job's input as the runtime API returns it.
@@ -472,6 +552,20 @@ pub enum LocalJob {
 	Challenged {
 		/// The block the challenge was submitted at.
 		sent_at: u32,
+	},
+	/// The provider's result on a job of several items is on chain; its leaves are kept in
+	/// local storage ([`leaves_key`](crate::ocw::leaves_key)) until the job ends, to defend or
+	/// press a challenge.
+	Revealed {
+		/// The result.
+		result: H256,
+		/// Whether this worker opened a challenge (`challenge`): never twice.
+		challenge_sent: bool,
+		/// The level and block of the last `reveal_nodes` it sent, to send each round once
+		/// (again after `RESUBMIT_AFTER_BLOCKS` blocks if it is not on chain).
+		nodes_sent: Option<(u32, u32)>,
+		/// Whether it asked for the re-execution at the challenge's item: never twice.
+		resolve_sent: bool,
 	},
 }
 

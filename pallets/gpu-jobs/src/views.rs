@@ -44,8 +44,8 @@ impl<T: Config> Pallet<T> {
 mod invariants {
 	use super::*;
 	use crate::{
-		Expiries, ExpiryCursor, HoldReason, JobStatus, ModelCode, NextJobId, NextModelId,
-		OpenEscrow, OpenJobCount, Params, ProviderJobs,
+		Challenges, Expiries, ExpiryCursor, HoldReason, JobStatus, ModelCode, NextJobId,
+		NextModelId, OpenEscrow, OpenJobCount, Params, ProviderJobs,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 	use frame_support::{
@@ -66,7 +66,10 @@ mod invariants {
 		/// 3. every open job: has an id below [`NextJobId`], a registered model, one to
 		///    `MaxReplication` distinct providers, results only with commitments, `commit_deadline
 		///    < deadline < dispute_end`, at least one item, a non-zero price, a [`ProviderJobs`]
-		///    entry per provider and an entry in [`Expiries`] at its `dispute_end`;
+		///    entry per provider, an entry in [`Expiries`] at its `dispute_end`, and a status its
+		///    results allow (concluded or challenged: a majority; disputed: reveals without
+		///    one); it has a [`Challenges`] entry exactly when challenged, between the majority
+		///    and a revealed minority result, whose round ends by the dispute end;
 		/// 4. [`ProviderJobs`] holds exactly the providers of the open jobs;
 		/// 5. [`OpenJobCount`] is the number of open jobs, at most `MaxOpenJobs`;
 		/// 6. no expiry is queued before the cursor;
@@ -126,8 +129,29 @@ mod invariants {
 						tally.majority.is_none() && tally.reveals > 0,
 						"a disputed job has a majority or no reveal"
 					),
+					JobStatus::Challenged => {
+						let challenge =
+							Challenges::<T>::get(id).ok_or("a challenged job has no challenge")?;
+						ensure!(
+							tally.majority == Some(challenge.majority)
+								&& challenge.result != challenge.majority
+								&& job
+									.providers
+									.iter()
+									.any(|slot| slot.result == Some(challenge.result)),
+							"a challenge's sides are not the majority and a revealed minority"
+						);
+						ensure!(
+							challenge.round_end <= job.dispute_end,
+							"a challenge's round ends after the job's dispute end"
+						);
+					},
 					JobStatus::Open | JobStatus::Revealing => {},
 				}
+				ensure!(
+					(job.status == JobStatus::Challenged) == Challenges::<T>::contains_key(id),
+					"a job has a challenge but is not challenged"
+				);
 				ensure!(
 					Expiries::<T>::get(job.dispute_end).contains(&id),
 					"a job is not queued at its dispute end"
@@ -151,6 +175,9 @@ mod invariants {
 			}
 			ensure!(indexed == assignments, "ProviderJobs and the jobs' providers differ");
 
+			for id in Challenges::<T>::iter_keys() {
+				ensure!(Jobs::<T>::contains_key(id), "a challenge has no job");
+			}
 			ensure!(OpenJobCount::<T>::get() == job_count, "OpenJobCount differs from the jobs");
 			ensure!(job_count <= T::MaxOpenJobs::get(), "more jobs are open than MaxOpenJobs");
 

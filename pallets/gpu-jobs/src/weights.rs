@@ -50,6 +50,8 @@ pub trait WeightInfo {
 	fn reveal_result() -> Weight;
 	fn settle() -> Weight;
 	fn resolve_by_execution() -> Weight;
+	fn challenge() -> Weight;
+	fn reveal_nodes() -> Weight;
 	fn set_parameters() -> Weight;
 	fn on_initialize_expire(n: u32, ) -> Weight;
 }
@@ -263,6 +265,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
+	fn challenge() -> Weight {
+		Weight::from_parts(100_000_000, 20000)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	fn reveal_nodes() -> Weight {
+		Weight::from_parts(100_000_000, 20000)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
 	/// Storage: `GpuJobs::Params` (r:0 w:1)
 	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn set_parameters() -> Weight {
@@ -367,6 +379,16 @@ impl WeightInfo for () {
 		Weight::from_parts(1_813_400_000, 69017)
 			.saturating_add(ParityDbWeight::get().reads(41_u64))
 			.saturating_add(ParityDbWeight::get().writes(41_u64))
+	}
+	fn challenge() -> Weight {
+		Weight::from_parts(100_000_000, 20000)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn reveal_nodes() -> Weight {
+		Weight::from_parts(100_000_000, 20000)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_parameters() -> Weight {
 		Weight::from_parts(6_569_000, 0)

@@ -87,6 +87,35 @@ pub fn batch_merkle_root(leaves: &[[u8; 32]]) -> [u8; 32] {
 	}
 }
 
+/// The number of levels above the leaves in the tree of `count` items: 0 for one item (or
+/// none), `ceil(log2(count))` otherwise. Level `l` has `ceil(count / 2^l)` nodes.
+pub fn merkle_height(count: usize) -> u32 {
+	let mut height = 0;
+	let mut width = count;
+	while width > 1 {
+		width = width.div_ceil(2);
+		height += 1;
+	}
+	height
+}
+
+/// The nodes at `level` of the tree of `leaves` (level 0: the leaves themselves), in order.
+/// Above the root's level it is the root alone; no leaves give no nodes.
+///
+/// Any aligned run of them (from a multiple of `2^d`, `2^d` long or up to the level's end)
+/// has as its [`batch_merkle_root`] the node `d` levels up that covers it: this is what a
+/// challenge between two results walks down.
+pub fn merkle_level(leaves: &[[u8; 32]], level: u32) -> Vec<[u8; 32]> {
+	let mut nodes = leaves.to_vec();
+	for _ in 0..level {
+		if nodes.len() <= 1 {
+			break;
+		}
+		reduce(&mut nodes);
+	}
+	nodes
+}
+
 /// The proof that `leaves[index]` is in the tree of `leaves`: the siblings from the leaf up,
 /// none for the levels where the node is promoted. `None` if `index` is out of range.
 pub fn merkle_proof(leaves: &[[u8; 32]], index: usize) -> Option<Vec<[u8; 32]>> {

@@ -151,8 +151,8 @@ pub use exec::{
 	Kernel, ScalarKernel, Scratch,
 };
 pub use hash::{
-	batch_merkle_root, batch_result_hashes, merkle_node, merkle_proof, result_hash,
-	verify_merkle_proof, EMPTY_MERKLE_ROOT, MERKLE_NODE_PREFIX,
+	batch_merkle_root, batch_result_hashes, merkle_height, merkle_level, merkle_node, merkle_proof,
+	result_hash, verify_merkle_proof, EMPTY_MERKLE_ROOT, MERKLE_NODE_PREFIX,
 };
 pub use model::{Activation, Dense, HiddenLayer, Model, ModelInfo, ParseError, Requant};
 

@@ -6,7 +6,8 @@
 extern crate std;
 
 use crate::{
-	argmax, batch_merkle_root, batch_result_hashes, dot_i8, logit, merkle_node, merkle_proof,
+	argmax, batch_merkle_root, batch_result_hashes, dot_i8, logit, merkle_height, merkle_level,
+	merkle_node, merkle_proof,
 	models::{DIGITS_64_128_64_10, DIGITS_64_128_64_10_HASH},
 	requantize, result_hash, verify_merkle_proof, Activation, Dense, ExecError, HiddenLayer,
 	Kernel, Model, ModelInfo, ParseError, Requant, Scratch, BIAS_LIMIT, EMPTY_MERKLE_ROOT,
@@ -1059,6 +1060,37 @@ fn merkle_root_promotes_the_odd_node() {
 	);
 	for count in 0..=70 {
 		assert_eq!(batch_merkle_root(&leaves(count)), naive_root(&leaves(count)), "{count}");
+	}
+}
+
+#[test]
+fn merkle_levels_cover_aligned_runs_of_nodes() {
+	assert_eq!(merkle_height(0), 0);
+	assert_eq!(merkle_height(1), 0);
+	assert_eq!(merkle_height(2), 1);
+	assert_eq!(merkle_height(3), 2);
+	assert_eq!(merkle_height(16_384), 14);
+	assert_eq!(merkle_height(16_385), 15);
+	assert!(merkle_level(&[], 3).is_empty());
+	for count in 1..=40usize {
+		let l = leaves(count);
+		let height = merkle_height(count);
+		assert_eq!(merkle_level(&l, 0), l);
+		assert_eq!(merkle_level(&l, height), vec![batch_merkle_root(&l)], "{count}");
+		assert_eq!(merkle_level(&l, height + 2), vec![batch_merkle_root(&l)], "{count}");
+		for level in 0..=height {
+			let nodes = merkle_level(&l, level);
+			assert_eq!(nodes.len(), count.div_ceil(1 << level), "{count}/{level}");
+			// Every aligned run of 2^d nodes (or up to the end) hashes to the node d levels up.
+			for d in 0..=(height - level) {
+				let above = merkle_level(&l, level + d);
+				for (position, node) in above.iter().enumerate() {
+					let start = position << d;
+					let end = ((position + 1) << d).min(nodes.len());
+					assert_eq!(batch_merkle_root(&nodes[start..end]), *node, "{count}/{level}/{d}");
+				}
+			}
+		}
 	}
 }
 
