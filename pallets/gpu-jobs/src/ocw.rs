@@ -32,8 +32,9 @@
 //! documentation describes the HTTP contract.
 
 use crate::{
-	commitment_of, inputs_root, outputs_root, to_usize, Call, Config, Job, JobId, JobInput,
-	JobStatus, Jobs, LocalJob, Models, Pallet, ProviderJobs, ProviderSource, LOG_TARGET,
+	challenge_slice, commitment_of, input_leaf, inputs_root, to_usize, BatchItem, Call, Challenges,
+	Config, Job, JobId, JobInput, JobStatus, Jobs, LocalJob, Models, Pallet, ProviderJobs,
+	ProviderSource, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
@@ -42,6 +43,8 @@ use alloc::{
 	vec::Vec,
 };
 use core::fmt::Write;
+use dsync_aivm_core::{batch_merkle_root, batch_result_hashes, merkle_level, merkle_proof};
+use frame_support::BoundedVec;
 use frame_system::{
 	offchain::{Account, SendSignedTransaction, Signer},
 	pallet_prelude::BlockNumberFor,
@@ -99,6 +102,29 @@ pub fn local_key<AccountId: codec::Encode>(provider: &AccountId) -> Vec<u8> {
 	let mut key = LOCAL_PREFIX.to_vec();
 	provider.encode_to(&mut key);
 	key
+}
+
+/// The prefix of the local-storage keys of the leaves a provider keeps for its results.
+pub const LEAVES_PREFIX: &[u8] = b"dsync/gpu-jobs/leaves/";
+
+/// The persistent local-storage key of `provider`'s leaves for `job`:
+/// `b"dsync/gpu-jobs/leaves/" ++ SCALE((provider, job))`. The value is the SCALE-encoded
+/// `Vec<[u8; 32]>` of the items' `result_hash`es: 32 bytes per item (512 KiB for 16,384 items).
+pub fn leaves_key<AccountId: codec::Encode>(provider: &AccountId, job: JobId) -> Vec<u8> {
+	let mut key = LEAVES_PREFIX.to_vec();
+	codec::Encode::encode_to(&(provider, job), &mut key);
+	key
+}
+
+/// The leaves `provider` kept for `job`, if any.
+pub fn stored_leaves<AccountId: codec::Encode>(
+	provider: &AccountId,
+	job: JobId,
+) -> Option<Vec<[u8; 32]>> {
+	StorageValueRef::persistent(&leaves_key(provider, job))
+		.get::<Vec<[u8; 32]>>()
+		.ok()
+		.flatten()
 }
 
 /// What an HTTP request produced.
@@ -183,12 +209,23 @@ pub fn request_body(inputs: &[i8]) -> Vec<u8> {
 ///
 /// The answer must be `200 OK`, at most [`MAX_RESPONSE_BYTES`], and exactly `items ×
 /// output_len` little-endian `i32` values (4 bytes each), item after item. The result is
-/// [`outputs_root`] of the outputs, computed here: hashes sent by the server are never used.
+/// [`outputs_root`](crate::outputs_root) of the outputs, computed here: hashes sent by the
+/// server are never used.
 pub fn evaluate_response(
 	observation: Observation,
 	items: usize,
 	output_len: usize,
 ) -> Result<H256, InferenceError> {
+	evaluate_leaves(observation, items, output_len).map(|leaves| H256(batch_merkle_root(&leaves)))
+}
+
+/// As [`evaluate_response`], but the items' `result_hash`es (the leaves of the result's tree),
+/// which a provider keeps to answer a challenge.
+pub fn evaluate_leaves(
+	observation: Observation,
+	items: usize,
+	output_len: usize,
+) -> Result<Vec<[u8; 32]>, InferenceError> {
 	let body = match observation {
 		Observation::Unreachable => return Err(InferenceError::Unreachable),
 		Observation::Response { status: 200, body } => body,
@@ -203,7 +240,7 @@ pub fn evaluate_response(
 	}
 	let (values, _) = body.as_chunks::<4>();
 	let outputs: Vec<i32> = values.iter().map(|bytes| i32::from_le_bytes(*bytes)).collect();
-	Ok(outputs_root(&outputs, output_len))
+	Ok(batch_result_hashes(&outputs, output_len))
 }
 
 /// Read a response: the status and at most `limit + 1` bytes of the body, before `deadline`.
@@ -284,25 +321,148 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Compute the result of `job` with the `aivm` server at `base`.
-	pub fn infer(job: &Job<T>, base: &[u8]) -> Result<H256, InferenceError> {
+	/// Compute the leaves of `job`'s result (the items' `result_hash`es; the result is their
+	/// Merkle root) with the `aivm` server at `base`.
+	pub fn infer(job: &Job<T>, base: &[u8]) -> Result<Vec<[u8; 32]>, InferenceError> {
 		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
-		let input_len = to_usize(model.input_len);
-		let items = to_usize(job.items);
 		let url = infer_url(base, &model.hash).ok_or(InferenceError::InvalidUrl)?;
-		let downloaded: Vec<i8>;
-		let inputs: &[i8] = match &job.input {
-			JobInput::Inline(data) => data.as_slice(),
-			JobInput::Batch { inputs_hash, url: batch_url, .. } => {
-				downloaded = fetch_batch(batch_url, items, input_len, inputs_hash)?;
-				downloaded.as_slice()
-			},
-		};
-		evaluate_response(
-			http_post_binary(&url, request_body(inputs), MAX_RESPONSE_BYTES),
-			items,
+		let inputs = Self::job_inputs(job)?;
+		evaluate_leaves(
+			http_post_binary(&url, request_body(&inputs), MAX_RESPONSE_BYTES),
+			to_usize(job.items),
 			to_usize(model.output_len),
 		)
+	}
+
+	/// `job`'s inputs: inline, or the batch downloaded and checked against its hash.
+	fn job_inputs(job: &Job<T>) -> Result<Vec<i8>, InferenceError> {
+		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
+		match &job.input {
+			JobInput::Inline(data) => Ok(data.to_vec()),
+			JobInput::Batch { inputs_hash, url, .. } => {
+				fetch_batch(url, to_usize(job.items), to_usize(model.input_len), inputs_hash)
+			},
+		}
+	}
+
+	/// The transaction that moves `job`'s challenge on for a provider whose result
+	/// `revealed` is one of its sides, in a transaction landing at `landing`, with the leaves
+	/// the provider kept: its nodes for the round, or (the challenger's side, at the item) the
+	/// re-execution. `state` is the provider's record, updated when a call is returned.
+	fn advance_challenge(
+		id: JobId,
+		job: &Job<T>,
+		revealed: H256,
+		leaves: &[[u8; 32]],
+		state: &mut LocalJob,
+		block: u32,
+		landing: BlockNumberFor<T>,
+	) -> Option<Call<T>> {
+		let LocalJob::Revealed { nodes_sent, resolve_sent, .. } = state else { return None };
+		let challenge = Challenges::<T>::get(id)?;
+		if landing >= challenge.round_end {
+			return None;
+		}
+		let mine = if revealed == challenge.result {
+			&challenge.result_nodes
+		} else if revealed == challenge.majority {
+			&challenge.majority_nodes
+		} else {
+			return None;
+		};
+		match challenge_slice(job.items, challenge.level, challenge.position) {
+			Some((level, first, count)) => {
+				let due = mine.is_none()
+					&& nodes_sent.is_none_or(|(sent_level, at)| {
+						sent_level != challenge.level
+							|| block >= at.saturating_add(RESUBMIT_AFTER_BLOCKS)
+					});
+				if !due {
+					return None;
+				}
+				let nodes: Vec<H256> = merkle_level(leaves, level)
+					.into_iter()
+					.skip(to_usize(first))
+					.take(to_usize(count))
+					.map(H256)
+					.collect();
+				let nodes = BoundedVec::try_from(nodes).ok()?;
+				*nodes_sent = Some((challenge.level, block));
+				Some(Call::reveal_nodes { job: id, result: revealed, nodes })
+			},
+			// At the item: the challenger's side asks for the re-execution, once.
+			None if revealed == challenge.result && !*resolve_sent => {
+				let item = to_usize(challenge.position);
+				let batch_item = match &job.input {
+					JobInput::Inline(_) => None,
+					JobInput::Batch { .. } => {
+						let input_len = to_usize(Models::<T>::get(job.model).map(|m| m.input_len)?);
+						let inputs = Self::job_inputs(job)
+							.map_err(|error| {
+								log::warn!(
+									target: LOG_TARGET,
+									"job {id}: no batch for the challenge: {error:?}"
+								)
+							})
+							.ok()?;
+						let input_leaves: Vec<[u8; 32]> =
+							inputs.chunks_exact(input_len.max(1)).map(input_leaf).collect();
+						let proof = merkle_proof(&input_leaves, item)?;
+						let input = inputs.chunks_exact(input_len.max(1)).nth(item)?.to_vec();
+						Some(BatchItem {
+							input: BoundedVec::try_from(input).ok()?,
+							proof: BoundedVec::try_from(
+								proof.into_iter().map(H256).collect::<Vec<_>>(),
+							)
+							.ok()?,
+						})
+					},
+				};
+				*resolve_sent = true;
+				Some(Call::resolve_by_execution {
+					job: id,
+					item_index: challenge.position,
+					batch_item,
+					claims: Default::default(),
+				})
+			},
+			None => None,
+		}
+	}
+
+	/// What a provider's worker does on a job of several items whose result `revealed` is on
+	/// chain: challenge a majority on another result once, then play the challenge with the
+	/// leaves it kept. Returns the call to submit, updating `state`.
+	fn defend_or_challenge(
+		id: JobId,
+		job: &Job<T>,
+		provider: &T::AccountId,
+		revealed: H256,
+		state: &mut LocalJob,
+		block: u32,
+		landing: BlockNumberFor<T>,
+	) -> Option<Call<T>> {
+		match job.status {
+			JobStatus::Concluded => {
+				let LocalJob::Revealed { challenge_sent, .. } = state else { return None };
+				let outvoted = job.tally().majority.is_some_and(|majority| majority != revealed);
+				if !outvoted || *challenge_sent || landing >= job.dispute_end {
+					return None;
+				}
+				// Without its leaves the provider could not play the challenge.
+				stored_leaves(provider, id)?;
+				*challenge_sent = true;
+				Some(Call::challenge { job: id, result: revealed })
+			},
+			JobStatus::Challenged => {
+				let Some(leaves) = stored_leaves(provider, id) else {
+					log::warn!(target: LOG_TARGET, "job {id}: challenged, but no leaves kept");
+					return None;
+				};
+				Self::advance_challenge(id, job, revealed, &leaves, state, block, landing)
+			},
+			_ => None,
+		}
 	}
 
 	/// One provider's pass over its open jobs (see the module documentation).
@@ -331,7 +491,27 @@ impl<T: Config> Pallet<T> {
 			let Some(job) = Jobs::<T>::get(id) else { continue };
 			let Some(slot) = job.slot(provider) else { continue };
 			if let Some(revealed) = slot.result {
-				if Self::should_challenge(&job, revealed, landing) {
+				if job.items > 1 {
+					// Kept while the job is open, with its leaves, for a challenge.
+					open.insert(id);
+					let mut state = match records.get(&id) {
+						Some(state @ LocalJob::Revealed { result, .. }) if *result == revealed => {
+							state.clone()
+						},
+						_ => LocalJob::Revealed {
+							result: revealed,
+							challenge_sent: false,
+							nodes_sent: None,
+							resolve_sent: false,
+						},
+					};
+					if let Some(call) = Self::defend_or_challenge(
+						id, &job, provider, revealed, &mut state, block, landing,
+					) {
+						calls.push(call);
+					}
+					records.insert(id, state);
+				} else if Self::should_challenge(&job, revealed, landing) {
 					open.insert(id);
 					if !matches!(records.get(&id), Some(LocalJob::Challenged { .. })) {
 						records.insert(id, LocalJob::Challenged { sent_at: block });
@@ -374,7 +554,12 @@ impl<T: Config> Pallet<T> {
 							_ => 0,
 						};
 						match Self::infer(&job, base) {
-							Ok(result) => {
+							Ok(leaves) => {
+								let result = H256(batch_merkle_root(&leaves));
+								if job.items > 1 {
+									StorageValueRef::persistent(&leaves_key(provider, id))
+										.set(&leaves);
+								}
 								let salt = sp_io::offchain::random_seed();
 								records.insert(
 									id,
@@ -438,9 +623,19 @@ impl<T: Config> Pallet<T> {
 			Some(previous) => *previous == records,
 			None => records.is_empty(),
 		};
+		let ended: Vec<JobId> = previous
+			.iter()
+			.flat_map(|previous| previous.keys())
+			.filter(|id| !records.contains_key(id))
+			.copied()
+			.collect();
 		if !unchanged && !Self::replace_records(&store, previous, &records) {
 			// Another run changed the records in between: it submits, this one does not.
 			return;
+		}
+		// The leaves of jobs no longer open (or never kept) are dropped.
+		for id in ended {
+			StorageValueRef::persistent(&leaves_key(provider, id)).clear();
 		}
 		for call in calls {
 			Self::submit(account, call);

@@ -7,15 +7,16 @@
 use crate::{
 	mock::*,
 	ocw::{
-		evaluate_response, hex_0x, infer_url, local_key, request_body, InferenceError, LocalJobs,
-		Observation, AIVM_URL_KEY, MAX_RESPONSE_BYTES, RESUBMIT_AFTER_BLOCKS, RETRY_AFTER_BLOCKS,
+		evaluate_response, hex_0x, infer_url, local_key, request_body, stored_leaves,
+		InferenceError, LocalJobs, Observation, AIVM_URL_KEY, MAX_RESPONSE_BYTES,
+		RESUBMIT_AFTER_BLOCKS, RETRY_AFTER_BLOCKS,
 	},
 	*,
 };
 use codec::{Decode, Encode};
 use dsync_aivm_core::models::DIGITS_64_128_64_10_HASH;
 use dsync_primitives::probe::KEY_TYPE;
-use frame_support::{assert_ok, traits::Hooks};
+use frame_support::{assert_ok, traits::Hooks, BoundedVec};
 use sp_core::{
 	offchain::{
 		testing::{OffchainState, PendingRequest, TestOffchainExt, TestTransactionPoolExt},
@@ -643,7 +644,7 @@ fn a_provider_on_the_majority_side_or_of_a_batch_does_not_challenge() {
 		assert!(GpuJobs::should_challenge(&job, truth, 2));
 		assert!(!GpuJobs::should_challenge(&job, wrong, 2));
 		assert!(!GpuJobs::should_challenge(&job, truth, job.dispute_end));
-		// Several items: the majority's leaves would be needed.
+		// Several items: the worker opens a `challenge` instead (see the batch tests below).
 		let mut batch_job = job.clone();
 		batch_job.items = 2;
 		assert!(!GpuJobs::should_challenge(&batch_job, truth, 2));
@@ -651,5 +652,220 @@ fn a_provider_on_the_majority_side_or_of_a_batch_does_not_challenge() {
 		let mut disputed = job;
 		disputed.status = JobStatus::Disputed;
 		assert!(!GpuJobs::should_challenge(&disputed, truth, 2));
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Challenges of a batch job's majority: the worker keeps its leaves and plays its side.
+
+/// A 300-item batch (two rounds of nodes) posted to `provider(1)` (this node's worker) and
+/// providers 2 and 3. The worker computes it (downloading the batch) and reveals; provider 2
+/// reveals `second`, provider 3 `third`. Returns the job, the inputs and the true leaves.
+fn revealed_batch(
+	expect: &dyn Fn(&[i8]),
+	pool: &dyn Fn() -> Vec<Extrinsic>,
+	key: &AccountId,
+	second: impl Fn(H256) -> H256,
+	third: impl Fn(H256) -> H256,
+) -> (JobId, Vec<i8>, Vec<[u8; 32]>) {
+	let inputs = digit_items(300, 5);
+	let leaves = dsync_aivm_core::batch_result_hashes(&digit_outputs(&inputs), 10);
+	let truth = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+	let id = post(&ALICE, batch(300, inputs_root(&inputs, 64), BATCH_URL), 3, 5_000);
+	assert_ok!(commit(&provider(2), id, second(truth)));
+	assert_ok!(commit(&provider(3), id, third(truth)));
+	expect(&inputs);
+	for _ in 0..2 {
+		GpuJobs::offchain_worker(now());
+		let tx = pool().pop().expect("a transaction");
+		assert_ok!(tx.function.dispatch(RuntimeOrigin::signed(key.clone())));
+	}
+	assert_ok!(reveal(&provider(2), id, second(truth)));
+	assert_ok!(reveal(&provider(3), id, third(truth)));
+	// The worker keeps the leaves of its result.
+	assert_eq!(stored_leaves(&provider(1), id), Some(leaves.clone()));
+	(id, inputs, leaves)
+}
+
+/// Run the worker at the current block; returns the call it submitted, if any.
+fn worker_call(pool: &dyn Fn() -> Vec<Extrinsic>) -> Option<RuntimeCall> {
+	let before = pool().len();
+	GpuJobs::offchain_worker(now());
+	let txs = pool();
+	assert!(txs.len() <= before + 1, "one transaction per run here");
+	(txs.len() > before).then(|| txs[before].function.clone())
+}
+
+/// The nodes of `leaves` for the current round of job `id`'s challenge.
+fn round_nodes(id: JobId, leaves: &[[u8; 32]]) -> BoundedVec<H256, MaxChallengeNodes> {
+	let challenge = Challenges::<Test>::get(id).expect("challenged");
+	let (level, first, count) = challenge_slice(300, challenge.level, challenge.position).unwrap();
+	let nodes: Vec<H256> = dsync_aivm_core::merkle_level(leaves, level)
+		.into_iter()
+		.skip(first as usize)
+		.take(count as usize)
+		.map(H256)
+		.collect();
+	BoundedVec::try_from(nodes).unwrap()
+}
+
+#[test]
+fn an_outvoted_provider_challenges_a_batch_majority_down_to_the_item_and_wins() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let builder = [provider(2), provider(3)]
+		.iter()
+		.fold(builder(key.clone()), |b, who| b.provider(who.clone(), key_of(who), Perbill::one()));
+	let mut ext = ext_with(builder, offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let pool = || pool_calls(&pool_state.read().transactions);
+		let expect = |inputs: &[i8]| {
+			expect_download(&mut state.write(), BATCH_URL, request_body(inputs));
+			let outputs = answer(&digit_outputs(inputs));
+			expect_infer(&mut state.write(), &default_infer(), inputs, outputs);
+		};
+		let inputs = digit_items(300, 5);
+		let mut wrong_leaves = dsync_aivm_core::batch_result_hashes(&digit_outputs(&inputs), 10);
+		wrong_leaves[200] = [0xee; 32];
+		let wrong = H256(dsync_aivm_core::batch_merkle_root(&wrong_leaves));
+		let (id, inputs, leaves) = revealed_batch(&expect, &pool, &key, |_| wrong, |_| wrong);
+		let truth = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+		assert_eq!(last_event(), Event::JobConcluded { job: id, result: wrong, payable_at: 31 });
+
+		// Outvoted: the worker opens the challenge, once.
+		next_block();
+		let call = worker_call(&pool).expect("a challenge");
+		assert_eq!(call, RuntimeCall::GpuJobs(crate::Call::challenge { job: id, result: truth }));
+		assert_eq!(worker_call(&pool), None);
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+
+		// Two rounds: the worker reveals its nodes, once a round; the majority answers.
+		for level in [9, 2] {
+			let call = worker_call(&pool).expect("the worker's nodes");
+			assert_eq!(
+				call,
+				RuntimeCall::GpuJobs(crate::Call::reveal_nodes {
+					job: id,
+					result: truth,
+					nodes: round_nodes(id, &leaves),
+				})
+			);
+			assert_eq!(worker_call(&pool), None);
+			assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+			assert_eq!(last_event(), Event::ChallengeAnswered { job: id, result: truth, level });
+			assert_ok!(GpuJobs::reveal_nodes(
+				RuntimeOrigin::signed(BOB),
+				id,
+				wrong,
+				round_nodes(id, &wrong_leaves)
+			));
+		}
+		assert_eq!(Challenges::<Test>::get(id).map(|c| (c.level, c.position)), Some((0, 200)));
+
+		// At the item, the worker downloads the batch again and asks for the re-execution.
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		let call = worker_call(&pool).expect("the re-execution");
+		let input_leaves: Vec<[u8; 32]> = inputs.chunks(64).map(input_leaf).collect();
+		let item = BatchItem {
+			input: BoundedVec::try_from(inputs[200 * 64..201 * 64].to_vec()).unwrap(),
+			proof: BoundedVec::try_from(
+				dsync_aivm_core::merkle_proof(&input_leaves, 200)
+					.unwrap()
+					.into_iter()
+					.map(H256)
+					.collect::<Vec<_>>(),
+			)
+			.unwrap(),
+		};
+		assert_eq!(
+			call,
+			RuntimeCall::GpuJobs(crate::Call::resolve_by_execution {
+				job: id,
+				item_index: 200,
+				batch_item: Some(item),
+				claims: Default::default(),
+			})
+		);
+		assert_eq!(worker_call(&pool), None);
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == truth && *winners == vec![provider(1)]
+		));
+
+		// The job ended: the record and the leaves are dropped.
+		assert_eq!(worker_call(&pool), None);
+		assert!(records(&provider(1)).is_empty());
+		assert_eq!(stored_leaves(&provider(1), id), None);
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_majority_provider_defends_its_batch_result_and_is_paid() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let builder = [provider(2), provider(3)]
+		.iter()
+		.fold(builder(key.clone()), |b, who| b.provider(who.clone(), key_of(who), Perbill::one()));
+	let mut ext = ext_with(builder, offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let pool = || pool_calls(&pool_state.read().transactions);
+		let expect = |inputs: &[i8]| {
+			expect_download(&mut state.write(), BATCH_URL, request_body(inputs));
+			let outputs = answer(&digit_outputs(inputs));
+			expect_infer(&mut state.write(), &default_infer(), inputs, outputs);
+		};
+		let inputs = digit_items(300, 5);
+		let mut bad_leaves = dsync_aivm_core::batch_result_hashes(&digit_outputs(&inputs), 10);
+		bad_leaves[7] = [0x11; 32];
+		let bad = H256(dsync_aivm_core::batch_merkle_root(&bad_leaves));
+		// Provider 2 agrees with the worker; provider 3 is wrong at item 7.
+		let (id, _, leaves) = revealed_batch(&expect, &pool, &key, |truth| truth, |_| bad);
+		let truth = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+		// On the majority side: no challenge.
+		next_block();
+		assert_eq!(worker_call(&pool), None);
+
+		// Provider 3 challenges; the worker answers each round.
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(key_of(&provider(3))), id, bad));
+		for _ in 0..2 {
+			assert_ok!(GpuJobs::reveal_nodes(
+				RuntimeOrigin::signed(BOB),
+				id,
+				bad,
+				round_nodes(id, &bad_leaves)
+			));
+			let call = worker_call(&pool).expect("the worker's nodes");
+			assert_eq!(
+				call,
+				RuntimeCall::GpuJobs(crate::Call::reveal_nodes {
+					job: id,
+					result: truth,
+					nodes: round_nodes(id, &leaves),
+				})
+			);
+			assert_eq!(worker_call(&pool), None);
+			assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		}
+		assert_eq!(Challenges::<Test>::get(id).map(|c| (c.level, c.position)), Some((0, 7)));
+		// The majority's worker does not ask for the re-execution: the challenger would.
+		assert_eq!(worker_call(&pool), None);
+
+		// Nobody re-executes: abandoned at the dispute end, the majority paid, records dropped.
+		run_to_dispute_end(id);
+		assert!(events().contains(&Event::ChallengeAbandoned { job: id }));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == truth && winners.contains(&provider(1))
+		));
+		assert_eq!(worker_call(&pool), None);
+		assert!(records(&provider(1)).is_empty());
+		assert_eq!(stored_leaves(&provider(1), id), None);
+		GpuJobs::do_try_state().unwrap();
 	});
 }
