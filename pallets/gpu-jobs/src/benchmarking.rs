@@ -1,7 +1,8 @@
 //! Benchmarks of the GPU-jobs pallet: every call at its worst (the last reveal concluding a
 //! job of `MaxReplication` agreeing providers, a settlement paying all of them, a re-execution
-//! of the largest model with 32-level proofs for the input and every revealed result) and the
-//! expiry step of `on_initialize` paying concluded jobs.
+//! of the largest model with 32-level proofs for the input and every revealed result, a
+//! challenge that moves the dispute end, the answer of 128 nodes that completes a round) and
+//! the expiry step of `on_initialize` paying concluded jobs.
 
 use super::*;
 use crate::Pallet as GpuJobs;
@@ -127,6 +128,32 @@ fn conclude<T: Config>(id: JobId) -> Result<BlockNumberFor<T>, BenchmarkError> {
 		})
 	})
 	.ok_or(BenchmarkError::Stop("the job is missing"))
+}
+
+/// A concluded job of `u32::MAX` items (on a one-item model) with `MaxReplication` providers:
+/// a majority revealed `majority`, the others `minority`. The job and its client.
+fn challengeable<T: Config>(
+	majority: H256,
+	minority: H256,
+) -> Result<(JobId, T::AccountId), BenchmarkError> {
+	let k = T::MaxReplication::get();
+	let model = register::<T>(64, 1)?;
+	providers::<T>(k, model);
+	let caller = client::<T>();
+	let id = post_inline::<T>(&caller, model, 1, deadline::<T>())?;
+	let winners = to_usize(k / 2 + 1);
+	Jobs::<T>::mutate(id, |job| {
+		if let Some(job) = job {
+			job.items = u32::MAX;
+			for (i, slot) in job.providers.iter_mut().enumerate() {
+				let result = if i < winners { majority } else { minority };
+				slot.commitment = Some(commitment_of(id, &slot.who, &result, &SALT));
+				slot.result = Some(result);
+			}
+		}
+	});
+	conclude::<T>(id)?;
+	Ok((id, caller))
 }
 
 /// The last provider of job `id` and its key.
@@ -354,6 +381,59 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), id, 0, Some(item), claims);
 
 		assert!(!Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	/// A challenge opened at the last block of the window of a concluded job of `u32::MAX`
+	/// items: the rounds end after the dispute end, which moves to a block whose expiry queue
+	/// has room for one more job.
+	#[benchmark]
+	fn challenge() -> Result<(), BenchmarkError> {
+		let (id, caller) = challengeable::<T>(H256::repeat_byte(1), H256::repeat_byte(2))?;
+		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+		let at = job.dispute_end.saturating_sub(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(at);
+		let period = Params::<T>::get().reveal_period;
+		let end = at.saturating_add(period.saturating_mul(challenge_rounds(u32::MAX)).into());
+		let others: Vec<JobId> = (0..T::MaxExpiriesPerBlock::get().saturating_sub(1))
+			.map(|i| 1_000_000 + u64::from(i))
+			.collect();
+		Expiries::<T>::insert(end, BoundedVec::truncate_from(others));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id, H256::repeat_byte(2));
+
+		assert_eq!(Jobs::<T>::get(id).map(|job| job.dispute_end), Some(end));
+		assert!(Challenges::<T>::contains_key(id));
+		Ok(())
+	}
+
+	/// The second answer of a round of 128 nodes: both runs are hashed to their node, and they
+	/// differ only at the last node, where the challenge moves.
+	#[benchmark]
+	fn reveal_nodes() -> Result<(), BenchmarkError> {
+		let majority: Vec<[u8; 32]> =
+			(0..128u32).map(|i| sp_io::hashing::blake2_256(&i.to_le_bytes())).collect();
+		let mut minority = majority.clone();
+		if let Some(last) = minority.last_mut() {
+			*last = [0xee; 32];
+		}
+		let majority_root = H256(dsync_aivm_core::batch_merkle_root(&majority));
+		let minority_root = H256(dsync_aivm_core::batch_merkle_root(&minority));
+		let (id, caller) = challengeable::<T>(majority_root, minority_root)?;
+		GpuJobs::<T>::do_challenge(caller.clone(), id, minority_root)
+			.map_err(|_| BenchmarkError::Stop("the challenge is refused"))?;
+		let nodes = |hashes: &[[u8; 32]]| {
+			BoundedVec::truncate_from(hashes.iter().copied().map(H256).collect::<Vec<_>>())
+		};
+		GpuJobs::<T>::do_reveal_nodes(id, majority_root, nodes(&majority))
+			.map_err(|_| BenchmarkError::Stop("the majority's nodes are refused"))?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id, minority_root, nodes(&minority));
+
+		let open = Challenges::<T>::get(id).ok_or(BenchmarkError::Stop("no challenge"))?;
+		assert_eq!((open.level, open.position), (25, 127));
 		Ok(())
 	}
 

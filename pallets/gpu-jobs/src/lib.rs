@@ -60,6 +60,8 @@
 //! | 6 | [`settle`](Pallet::settle) | signed | settle a due job now |
 //! | 7 | [`resolve_by_execution`](Pallet::resolve_by_execution) | signed | re-execute an item |
 //! | 8 | [`set_parameters`](Pallet::set_parameters) | admin | the timing [`JobParameters`] |
+//! | 9 | [`challenge`](Pallet::challenge) | signed | challenge a batch's majority result |
+//! | 10 | [`reveal_nodes`](Pallet::reveal_nodes) | signed | one side's nodes in a challenge round |
 //!
 //! ## A job's life
 //!
@@ -77,7 +79,9 @@
 //!   - **no reveal**: full refund, every provider penalised `NoShow`: [`Event::JobExpired`];
 //!   - **reveals but no majority**: status `Disputed` until `D + X`: [`Event::JobDisputed`].
 //! - Between the conclusion (at the latest `D`) and `D + X`, [`Pallet::resolve_by_execution`]
-//!   resolves a disputed job or challenges a concluded one. At `D + X` (`on_initialize`, or
+//!   resolves a disputed job or challenges a concluded one; a concluded job of several items is
+//!   challenged with [`Pallet::challenge`] (status `Challenged`, which may move `D + X` later:
+//!   see "Challenges of a job of several items"). At `D + X` (`on_initialize`, or
 //!   [`Pallet::settle`] if the cursor lags) an unchallenged majority is paid, an unresolved
 //!   dispute refunded ([`Event::JobRefunded`] with `DisputeUnresolved`; only the providers that
 //!   did not reveal are penalised, since nobody proved a revealed result wrong), and a job
@@ -128,9 +132,50 @@
 //! its own leaf, so a single honest provider (or the client, recomputing) catches a colluding
 //! majority of the `k`, and the loser always pays for the re-execution. For a job of several
 //! items the call also needs the majority's leaf at the item with its proof, which only the
-//! majority's providers hold: a challenge against a majority that keeps its leaves to itself
-//! is not possible yet (the same holds for a dispute between results). Re-execution checks one
+//! majority's providers hold: such a majority is challenged as below. Re-execution checks one
 //! item; for a batch it proves that item only.
+//!
+//! ## Challenges of a job of several items
+//!
+//! A minority provider of a batch knows its own leaves, not the majority's, so it cannot name
+//! the item where the majority is wrong. [`Pallet::challenge`] finds it with the majority's
+//! help, by bisection of the two Merkle trees (a [`Challenge`], status `Challenged`):
+//!
+//! 1. The challenge starts at the roots: the two results differ there.
+//! 2. Each round, each side reveals the nodes of its tree up to [`CHALLENGE_LEVELS`] (7) levels
+//!    below the contested node, at most 128 ([`challenge_slice`], [`Pallet::reveal_nodes`]).
+//!    The runtime checks that they hash to the side's node
+//!    ([`dsync_aivm_core::batch_merkle_root`]); when both sides answered, the first position
+//!    where the two runs differ is the new contested node ([`Event::ChallengeNarrowed`]).
+//! 3. At level 0 the contested node is an item where the two results' leaves differ, both
+//!    known on chain: [`Pallet::resolve_by_execution`] re-executes it (no claims), with the
+//!    usual outcome. If it matches the majority the call fails ([`Error::MajorityConfirmed`])
+//!    and its caller paid; if it matches the challenger, the challenger's result is paid and the
+//!    majority penalised `WrongResult`; if it matches neither, the job is refunded.
+//!
+//! Rounds last `reveal_period` blocks each, on a fixed schedule from the opening: round `r`
+//! ends at `opened + (r + 1) × reveal_period`, and there are [`challenge_rounds`]`(items)`
+//! rounds (`ceil(height / 7)` of nodes and one to re-execute; 3 for 16,384 items). If they end
+//! after the job's `dispute_end`, `dispute_end` moves to the end of the last round
+//! ([`Event::ChallengeOpened`] gives both). Answers after a round's end are refused, so the
+//! state freezes at the first missed deadline, and the job is decided at its `dispute_end`:
+//!
+//! - the **majority's side** did not answer a round the challenger answered: its result is not
+//!   defended. The job is refunded ([`RefundReason::ChallengeUnanswered`]); the majority's
+//!   providers are penalised `WrongResult`, the challenger's neither paid nor penalised (its
+//!   result was not proven);
+//! - otherwise (the **challenger's side** stopped, or nobody re-executed the item):
+//!   [`Event::ChallengeAbandoned`], and the majority is paid as if unchallenged.
+//!
+//! Anyone may open a challenge (naming any revealed minority result) and send any side's nodes
+//! (they prove themselves against the side's result); the providers' workers do both. Opening
+//! costs its fee; accepted answers are free; a challenge that fails at the item costs the
+//! re-execution's fee. A job has one challenge at a time; another may be opened after one is
+//! abandoned, while the window is open, so the delay a challenger can cause is bounded by
+//! `dispute_period + challenge_rounds × reveal_period` blocks.
+//!
+//! A **dispute** (no majority) of several items still needs a claim per result: without them
+//! the job is refunded at `dispute_end` and nobody is paid.
 //!
 //! ## Off-chain worker
 //!
@@ -138,7 +183,11 @@
 //! `dsyn` key registered as a node's off-chain key, computes each job's result with the local
 //! `aivm` server and submits commit and reveal as signed transactions, keeping local records so
 //! nothing is submitted twice. When a one-item job it revealed concludes on another result,
-//! the worker challenges the majority once ([`Pallet::resolve_by_execution`]). The server's URL
+//! the worker challenges the majority once ([`Pallet::resolve_by_execution`]). For a job of
+//! several items it keeps its result's leaves (32 bytes per item) in local storage until the
+//! job ends, opens a [`Pallet::challenge`] once when outvoted, answers every round of a
+//! challenge its result is a side of ([`Pallet::reveal_nodes`]), and, as the challenger, asks
+//! for the re-execution of the item found (downloading the batch again for its input). The server's URL
 //! is read from the node's persistent off-chain storage under `b"dsync/aivm-url"` (raw UTF-8
 //! bytes, set by the node from `--aivm-url`), default `http://127.0.0.1:8710`.
 //!

@@ -21,7 +21,16 @@
 //! - **a one-item job concluded on another result than the one it revealed**, challenge window
 //!   open: it challenges the majority once with `resolve_by_execution` (the item is its own
 //!   leaf: no claim is needed). Never twice: a failed challenge costs its fee;
-//! - **a result on chain otherwise, or the job gone**: it forgets the local record.
+//! - **a job of several items with its result on chain**: it keeps the record
+//!   ([`LocalJob::Revealed`]) and the result's leaves (under [`leaves_key`], stored when it
+//!   computed the result) while the job is open. Outvoted on a concluded job, window open, it
+//!   opens a `challenge` once. While the job is challenged with its result as one side, it
+//!   sends that side's nodes for each round once (again after [`RESUBMIT_AFTER_BLOCKS`] blocks
+//!   if they are not on chain), before the round ends; at the item, if it is the challenger's
+//!   side, it downloads the batch again and sends `resolve_by_execution` with the item's input
+//!   and proof, once;
+//! - **a one-item job's result on chain otherwise, or the job gone**: it forgets the local
+//!   record, and drops the leaves of a job that is gone.
 //!
 //! The local records of a provider are one map ([`LocalJob`] by job) in persistent local
 //! storage under [`local_key`]. The worker reads it, decides, writes it back with a

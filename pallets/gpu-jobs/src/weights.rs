@@ -70,10 +70,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `130`
 		//  Estimated: `1489`
-		// Minimum execution time: 15_573_000 picoseconds.
-		Weight::from_parts(17_714_886, 1489)
-			// Standard Error: 12
-			.saturating_add(Weight::from_parts(8_098, 0).saturating_mul(b.into()))
+		// Minimum execution time: 15_554_000 picoseconds.
+		Weight::from_parts(22_437_978, 1489)
+			// Standard Error: 11
+			.saturating_add(Weight::from_parts(8_638, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 12_218_000 picoseconds.
-		Weight::from_parts(17_586_000, 3538)
+		// Minimum execution time: 12_168_000 picoseconds.
+		Weight::from_parts(18_938_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 13_771_000 picoseconds.
-		Weight::from_parts(15_553_000, 3538)
+		// Minimum execution time: 14_131_000 picoseconds.
+		Weight::from_parts(24_687_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -136,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1580 + c * (313 ±0)`
 		//  Estimated: `33487 + c * (4429 ±0)`
-		// Minimum execution time: 193_878_000 picoseconds.
-		Weight::from_parts(199_977_000, 33487)
-			// Standard Error: 115_202
-			.saturating_add(Weight::from_parts(14_161_660, 0).saturating_mul(c.into()))
+		// Minimum execution time: 200_498_000 picoseconds.
+		Weight::from_parts(53_610_646, 33487)
+			// Standard Error: 192_896
+			.saturating_add(Weight::from_parts(15_676_026, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -153,8 +153,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1208`
 		//  Estimated: `8340`
-		// Minimum execution time: 26_149_000 picoseconds.
-		Weight::from_parts(40_621_000, 8340)
+		// Minimum execution time: 26_339_000 picoseconds.
+		Weight::from_parts(43_384_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -166,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1432`
 		//  Estimated: `8340`
-		// Minimum execution time: 32_829_000 picoseconds.
-		Weight::from_parts(53_970_000, 8340)
+		// Minimum execution time: 33_330_000 picoseconds.
+		Weight::from_parts(37_325_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -197,16 +197,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::OpenJobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenEscrow` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:0 w:1)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:7)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn settle() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `4209`
 		//  Estimated: `31993`
-		// Minimum execution time: 920_115_000 picoseconds.
-		Weight::from_parts(1_059_192_000, 31993)
+		// Minimum execution time: 927_927_000 picoseconds.
+		Weight::from_parts(996_118_000, 31993)
 			.saturating_add(T::DbWeight::get().reads(39_u64))
-			.saturating_add(T::DbWeight::get().writes(37_u64))
+			.saturating_add(T::DbWeight::get().writes(38_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
@@ -254,26 +256,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::OpenJobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenEscrow` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:0 w:1)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:7)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn resolve_by_execution() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `70516`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_344_946_000 picoseconds.
-		Weight::from_parts(1_813_400_000, 69017)
+		// Minimum execution time: 1_351_615_000 picoseconds.
+		Weight::from_parts(1_533_766_000, 69017)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
-			.saturating_add(T::DbWeight::get().writes(41_u64))
+			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
+	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Params` (r:1 w:0)
+	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Expiries` (r:1 w:1)
+	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:0 w:1)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
-		Weight::from_parts(100_000_000, 20000)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `3150`
+		//  Estimated: `8340`
+		// Minimum execution time: 36_044_000 picoseconds.
+		Weight::from_parts(48_862_000, 8340)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `GpuJobs::Jobs` (r:1 w:0)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:1 w:1)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	fn reveal_nodes() -> Weight {
-		Weight::from_parts(100_000_000, 20000)
+		// Proof Size summary in bytes:
+		//  Measured:  `5367`
+		//  Estimated: `11855`
+		// Minimum execution time: 158_385_000 picoseconds.
+		Weight::from_parts(169_251_000, 11855)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::Params` (r:0 w:1)
 	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -281,8 +305,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_649_000 picoseconds.
-		Weight::from_parts(6_569_000, 0)
+		// Minimum execution time: 5_628_000 picoseconds.
+		Weight::from_parts(6_510_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::ExpiryCursor` (r:1 w:1)
@@ -315,6 +339,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::OpenJobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenEscrow` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:0 w:128)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:896)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 128]`.
@@ -322,14 +348,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3494 + n * (794 ±0)`
 		//  Estimated: `31993 + n * (7350 ±0)`
-		// Minimum execution time: 7_140_000 picoseconds.
-		Weight::from_parts(2_464_882_578, 31993)
-			// Standard Error: 7_260_906
-			.saturating_add(Weight::from_parts(875_971_644, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_431_000 picoseconds.
+		Weight::from_parts(8_082_000, 31993)
+			// Standard Error: 6_518_964
+			.saturating_add(Weight::from_parts(1_003_837_012, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(29_u64))
-			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 7350).saturating_mul(n.into()))
 	}
 }
@@ -337,70 +363,70 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_model(b: u32, ) -> Weight {
-		Weight::from_parts(17_714_886, 1489)
-			.saturating_add(Weight::from_parts(8_098, 0).saturating_mul(b.into()))
+		Weight::from_parts(22_437_978, 1489)
+			.saturating_add(Weight::from_parts(8_638, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_model_status() -> Weight {
-		Weight::from_parts(17_586_000, 3538)
+		Weight::from_parts(18_938_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_price_floor() -> Weight {
-		Weight::from_parts(15_553_000, 3538)
+		Weight::from_parts(24_687_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn post_job(c: u32, ) -> Weight {
-		Weight::from_parts(199_977_000, 33487)
-			.saturating_add(Weight::from_parts(14_161_660, 0).saturating_mul(c.into()))
+		Weight::from_parts(53_610_646, 33487)
+			.saturating_add(Weight::from_parts(15_676_026, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(c.into()))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(40_621_000, 8340)
+		Weight::from_parts(43_384_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(53_970_000, 8340)
+		Weight::from_parts(37_325_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(1_059_192_000, 31993)
+		Weight::from_parts(996_118_000, 31993)
 			.saturating_add(ParityDbWeight::get().reads(39_u64))
-			.saturating_add(ParityDbWeight::get().writes(37_u64))
+			.saturating_add(ParityDbWeight::get().writes(38_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_813_400_000, 69017)
+		Weight::from_parts(1_533_766_000, 69017)
 			.saturating_add(ParityDbWeight::get().reads(41_u64))
-			.saturating_add(ParityDbWeight::get().writes(41_u64))
+			.saturating_add(ParityDbWeight::get().writes(42_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(100_000_000, 20000)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(48_862_000, 8340)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_nodes() -> Weight {
-		Weight::from_parts(100_000_000, 20000)
+		Weight::from_parts(169_251_000, 11855)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(6_569_000, 0)
+		Weight::from_parts(6_510_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		Weight::from_parts(2_464_882_578, 31993)
-			.saturating_add(Weight::from_parts(875_971_644, 0).saturating_mul(n.into()))
+		Weight::from_parts(8_082_000, 31993)
+			.saturating_add(Weight::from_parts(1_003_837_012, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(37_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(29_u64))
-			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((9_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 7350).saturating_mul(n.into()))
 	}
 }

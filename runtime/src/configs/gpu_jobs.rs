@@ -11,9 +11,10 @@
 //!   result within its window) suspends the node and schedules a slash of Proof of Sync's
 //!   `wrong_answer_slash` (deferred and cancellable like every slash).
 //! - Throughput bounds: `on_initialize` handles up to 128 expiry entries per block and 256 may
-//!   be queued per block; a job takes two (its deadline and its dispute end), so 64 jobs a
-//!   block (about a million inferences of 16,384-item batches) can end in steady state, at
-//!   most 115 ms of the block's 2 s by the benchmarked weight.
+//!   be queued per block; a job takes two (its deadline and its dispute end; a challenge that
+//!   moves the dispute end, a third), so 64 jobs a block (about a million inferences of
+//!   16,384-item batches) can end in steady state, at most 129 ms of the block's 2 s by the
+//!   benchmarked weight (1.0 ms per paid job).
 
 use crate::{
 	configs::depin::{ChallengeRandomness, MaxServiceNodes},

@@ -460,3 +460,123 @@ fn a_wrong_majority_is_challenged_by_re_execution_and_a_failed_challenge_pays_it
 		RuntimeEvent::GpuJobs(JobEvent::JobSettled { job, winners, .. }) if *job == job_id && *winners == vec![bob.clone()]
 	)));
 }
+
+#[test]
+fn a_wrong_batch_majority_is_walked_down_to_its_wrong_item_and_slashed() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let honest = sr25519::Pair::from_seed(&[0x68; 32]);
+	let liars = [sr25519::Pair::from_seed(&[0x69; 32]), sr25519::Pair::from_seed(&[0x6a; 32])];
+	gpu_provider(&mut chain, Bob, &honest);
+	gpu_provider(&mut chain, Dave, &liars[0]);
+	gpu_provider(&mut chain, Eve, &liars[1]);
+	let (bob, dave, eve) = (Bob.to_account_id(), Dave.to_account_id(), Eve.to_account_id());
+
+	// Four items: a "one" and three variations of it. Dave and Eve agree on a result that is
+	// wrong at item 2 only.
+	let items: Vec<Vec<i8>> = (0..4i8)
+		.map(|shift| one().iter().map(|v| if *v == 0 { shift } else { *v }).collect())
+		.collect();
+	let leaves: Vec<[u8; 32]> = items.iter().map(|item| result_hash(&logits(item))).collect();
+	let mut bad_leaves = leaves.clone();
+	bad_leaves[2] = [0xbd; 32];
+	let right = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+	let wrong = H256(dsync_aivm_core::batch_merkle_root(&bad_leaves));
+	let price = 4 * dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
+	let deadline = chain.execute(System::block_number) + 1 + 8;
+	let events = run(
+		&mut chain,
+		Charlie,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+			model: DIGITS,
+			input: JobInput::Inline(items.concat().try_into().unwrap()),
+			replication: 3,
+			price_per_provider: price,
+			deadline,
+		}),
+	);
+	let job_id = events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, .. }) => Some(*job),
+			_ => None,
+		})
+		.expect("the job was posted");
+	let plays = [(&honest, &bob, right), (&liars[0], &dave, wrong), (&liars[1], &eve, wrong)];
+	for (key, owner, result) in plays {
+		commit(&mut chain, key, owner, job_id, result);
+	}
+	for (key, _, result) in plays {
+		reveal(&mut chain, key, job_id, result);
+	}
+
+	// Bob challenges with his result; one round of nodes (two levels) finds item 2.
+	let events = run(
+		&mut chain,
+		Bob,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::challenge { job: job_id, result: right }),
+	);
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::ChallengeOpened { job, result, majority, .. })
+			if *job == job_id && *result == right && *majority == wrong
+	)));
+	let nodes = |leaves: &[[u8; 32]]| -> frame_support::BoundedVec<H256, _> {
+		leaves.iter().copied().map(H256).collect::<Vec<_>>().try_into().unwrap()
+	};
+	// Anyone may send a side's nodes, and accepted answers are free.
+	let ferdie = Ferdie.to_account_id();
+	let ferdie_before = chain.execute(|| free(&ferdie));
+	run(
+		&mut chain,
+		Ferdie,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_nodes {
+			job: job_id,
+			result: right,
+			nodes: nodes(&leaves),
+		}),
+	);
+	assert_eq!(chain.execute(|| free(&ferdie)), ferdie_before, "an accepted answer is free");
+	let events = run_key(
+		&mut chain,
+		&liars[0],
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::reveal_nodes {
+			job: job_id,
+			result: wrong,
+			nodes: nodes(&bad_leaves),
+		}),
+	);
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::ChallengeNarrowed { job, level: 0, position: 2, .. })
+			if *job == job_id
+	)));
+
+	// The re-execution of item 2 proves the majority wrong: Bob is paid, the liars slashed.
+	let events = run(
+		&mut chain,
+		Bob,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::resolve_by_execution {
+			job: job_id,
+			item_index: 2,
+			batch_item: None,
+			claims: Default::default(),
+		}),
+	);
+	assert!(
+		events.iter().any(|e| matches!(
+			e,
+			RuntimeEvent::GpuJobs(JobEvent::JobSettled { result, winners, paid, .. })
+				if *result == right && *winners == vec![bob.clone()] && *paid == price
+		)),
+		"{events:?}"
+	);
+	chain.execute(|| {
+		for liar in [&dave, &eve] {
+			assert_eq!(NodeRegistry::node(liar).unwrap().status, NodeStatus::Suspended);
+			assert!(pallet_node_registry::PendingSlashes::<Runtime>::iter_values()
+				.any(|slash| slash.node == *liar && slash.reason == SlashReason::WrongResult));
+		}
+		assert_eq!(escrow_of(&Charlie.to_account_id()), 0);
+		assert!(GpuJobs::job_view(job_id).is_none());
+	});
+}
