@@ -14,6 +14,10 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v dig >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
 # The end-to-end runtime-upgrade test compresses the upgraded runtime as the node expects.
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+# aivm's GPU back-end (cargo feature `gpu`) runs on Vulkan; Mesa's lavapipe is a software
+# Vulkan device, so its tests run bit for bit on machines without a GPU.
+dpkg -s libvulkan1 >/dev/null 2>&1 || need_apt+=(libvulkan1)
+dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || need_apt+=(mesa-vulkan-drivers)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "setup: installing ${need_apt[*]}"
 	SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

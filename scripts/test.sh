@@ -10,4 +10,11 @@ echo "== cargo test (release profile: the same build the node uses)"
 cargo test --release --locked --workspace
 echo "== end-to-end tests (dsync-node + @polkadot/api)"
 tests/e2e/run.sh
+# Last, since it rebuilds the aivm binary with the feature (the end-to-end tests use the
+# default build). Without a GPU the tests run on Mesa's lavapipe, which the back-end only
+# accepts when AIVM_GPU_ALLOW_CPU=1.
+echo "== aivm's GPU back-end (cargo feature gpu, wgpu on Vulkan; lavapipe without a GPU)"
+mkdir -p "${XDG_RUNTIME_DIR:=/tmp/dsync-xdg-$(id -u)}" && chmod 700 "$XDG_RUNTIME_DIR"
+XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" AIVM_GPU_ALLOW_CPU=1 \
+	cargo test --release --locked -p dsync-aivm --features gpu
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -65,8 +65,9 @@ struct Cli {
 
 #[derive(clap::Args, Debug, Clone)]
 struct EngineArgs {
-	/// The compute back-end: `auto` (the fastest this CPU supports), `avx512-vnni`, `avx2` or
-	/// `portable`. All give bit-identical results.
+	/// The compute back-end: `auto` (a GPU if built with the `gpu` feature and one is found,
+	/// else the fastest this CPU supports), `gpu`, `avx512-vnni`, `avx2` or `portable`. All
+	/// give bit-identical results.
 	#[arg(long, default_value = "auto")]
 	backend: String,
 
@@ -77,7 +78,8 @@ struct EngineArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-	/// Measure in-process throughput of the digits model on every back-end this CPU supports.
+	/// Measure in-process throughput of the digits model on every back-end this machine
+	/// supports (the GPU too, when built with the `gpu` feature).
 	Bench {
 		/// Seconds per measurement.
 		#[arg(long, default_value_t = 2.0)]
@@ -153,6 +155,11 @@ fn run(cli: Cli) -> Result<(), String> {
 			engine.backend(),
 			engine.threads()
 		);
+		#[cfg(feature = "gpu")]
+		if engine.backend() == Backend::Gpu {
+			let device = dsync_aivm::engine::gpu::device_name().unwrap_or_default();
+			log::info!("model {name}: GPU {device}");
+		}
 		engines.push((name, engine));
 	}
 	let options = Options {

@@ -13,12 +13,15 @@
 //! | [`Backend::Avx512Vnni`] | x86-64 with AVX-512 F/BW/VNNI | `vpdpbusd`: 64 u8×i8 products per instruction, activations kept as `u8 = i8 + 128` (the bias absorbs the shift), requantisation in 64-bit lanes |
 //! | [`Backend::Avx2`] | x86-64 with AVX2 | `vpmaddwd` on 16-bit operands (exact, unlike the saturating `vpmaddubsw`), requantisation in 64-bit lanes (8 outputs at a time) |
 //! | [`Backend::Portable`] | anywhere | the reference kernel of `dsync_aivm_core` |
+//! | [`Backend::Gpu`] | built with the cargo feature `gpu`, on a machine with a Vulkan GPU | one WGSL compute shader through `wgpu`: packed `i8` dot products, the requantisation in 64-bit arithmetic from 32-bit halves (see `gpu.rs`) |
 
 use dsync_aivm_core::{Model, Scratch};
 use std::{fmt, str::FromStr};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 #[cfg(target_arch = "x86_64")]
 mod vnni;
 
@@ -68,6 +71,8 @@ pub enum Backend {
 	Avx2,
 	/// Plain Rust: the reference kernel.
 	Portable,
+	/// A Vulkan GPU through `wgpu` (cargo feature `gpu`).
+	Gpu,
 }
 
 impl Backend {
@@ -77,6 +82,7 @@ impl Backend {
 			Backend::Avx512Vnni => "avx512-vnni",
 			Backend::Avx2 => "avx2",
 			Backend::Portable => "portable",
+			Backend::Gpu => "gpu",
 		}
 	}
 
@@ -94,12 +100,17 @@ impl Backend {
 			#[cfg(not(target_arch = "x86_64"))]
 			Backend::Avx512Vnni | Backend::Avx2 => false,
 			Backend::Portable => true,
+			#[cfg(feature = "gpu")]
+			Backend::Gpu => gpu::is_available(),
+			#[cfg(not(feature = "gpu"))]
+			Backend::Gpu => false,
 		}
 	}
 
-	/// The fastest back-end this machine supports.
+	/// The fastest back-end this machine supports: a GPU (when built with `gpu`), then the
+	/// widest SIMD.
 	pub fn best() -> Backend {
-		[Backend::Avx512Vnni, Backend::Avx2]
+		[Backend::Gpu, Backend::Avx512Vnni, Backend::Avx2]
 			.into_iter()
 			.find(|b| b.is_supported())
 			.unwrap_or(Backend::Portable)
@@ -107,7 +118,7 @@ impl Backend {
 
 	/// Every back-end this machine supports, fastest first.
 	pub fn supported() -> Vec<Backend> {
-		[Backend::Avx512Vnni, Backend::Avx2, Backend::Portable]
+		[Backend::Gpu, Backend::Avx512Vnni, Backend::Avx2, Backend::Portable]
 			.into_iter()
 			.filter(|b| b.is_supported())
 			.collect()
@@ -127,7 +138,8 @@ impl FromStr for Backend {
 			"avx512-vnni" => Ok(Backend::Avx512Vnni),
 			"avx2" => Ok(Backend::Avx2),
 			"portable" => Ok(Backend::Portable),
-			other => Err(format!("unknown back-end `{other}` (avx512-vnni, avx2, portable)")),
+			"gpu" => Ok(Backend::Gpu),
+			other => Err(format!("unknown back-end `{other}` (gpu, avx512-vnni, avx2, portable)")),
 		}
 	}
 }
@@ -135,8 +147,11 @@ impl FromStr for Backend {
 /// Why an [`Engine`] could not be made or could not run.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum EngineError {
-	/// The back-end needs instructions this machine does not have.
+	/// The back-end needs instructions (or a GPU, or the `gpu` feature) this machine or build
+	/// does not have.
 	Unsupported(Backend),
+	/// The GPU failed to prepare the model or to run a batch.
+	Gpu(String),
 	/// The back-end disagreed with the reference kernel on the self-check (a bug: never
 	/// serve from it).
 	SelfCheckFailed(Backend),
@@ -152,7 +167,14 @@ pub enum EngineError {
 impl fmt::Display for EngineError {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		match self {
+			EngineError::Unsupported(Backend::Gpu) if cfg!(feature = "gpu") => {
+				write!(f, "no usable GPU for the gpu back-end")
+			},
+			EngineError::Unsupported(Backend::Gpu) => {
+				write!(f, "this aivm was built without the `gpu` cargo feature")
+			},
 			EngineError::Unsupported(b) => write!(f, "this CPU cannot run the {b} back-end"),
+			EngineError::Gpu(e) => write!(f, "GPU: {e}"),
 			EngineError::SelfCheckFailed(b) => {
 				write!(f, "the {b} back-end disagrees with the reference kernel")
 			},
@@ -171,6 +193,8 @@ enum Prepared {
 	Vnni(Vec<vnni::Layer>),
 	#[cfg(target_arch = "x86_64")]
 	Avx2(Vec<avx2::Layer>),
+	#[cfg(feature = "gpu")]
+	Gpu(gpu::Prepared),
 	Portable,
 }
 
@@ -194,6 +218,8 @@ impl Engine {
 			Backend::Avx512Vnni => Prepared::Vnni(vnni::prepare(&model)),
 			#[cfg(target_arch = "x86_64")]
 			Backend::Avx2 => Prepared::Avx2(avx2::prepare(&model)),
+			#[cfg(feature = "gpu")]
+			Backend::Gpu => Prepared::Gpu(gpu::prepare(&model).map_err(EngineError::Gpu)?),
 			_ => Prepared::Portable,
 		};
 		let threads = if threads == 0 {
@@ -237,6 +263,11 @@ impl Engine {
 		if outputs.len() != batch * out_len {
 			return Err(EngineError::Shape { expected: batch * out_len, found: outputs.len() });
 		}
+		#[cfg(feature = "gpu")]
+		if let Prepared::Gpu(prepared) = &self.prepared {
+			// The device runs the whole batch.
+			return prepared.run(inputs, outputs).map_err(EngineError::Gpu);
+		}
 		let threads = self.threads.min(batch / MIN_ITEMS_PER_THREAD).max(1);
 		if threads == 1 {
 			self.infer_on_this_thread(inputs, outputs);
@@ -266,6 +297,13 @@ impl Engine {
 			#[cfg(target_arch = "x86_64")]
 			// SAFETY: as above.
 			Prepared::Avx2(layers) => unsafe { avx2::run(&self.model, layers, inputs, outputs) },
+			#[cfg(feature = "gpu")]
+			Prepared::Gpu(prepared) => {
+				if let Err(error) = prepared.run(inputs, outputs) {
+					log::error!("the GPU failed a batch: {error}");
+					outputs.fill(0);
+				}
+			},
 			Prepared::Portable => {
 				let batch = inputs.len() / self.model.input_len();
 				let mut scratch = Scratch::for_model(&self.model, BLOCK_ROWS);
@@ -285,7 +323,7 @@ impl Engine {
 		let mut scratch = Scratch::for_model(&self.model, 7);
 		let reference = self.model.infer_batch(&inputs, batch, &mut scratch, &mut expected);
 		let mut found = vec![0; batch * out_len];
-		self.infer_on_this_thread(&inputs, &mut found);
+		self.infer(&inputs, &mut found)?;
 		if reference.is_err() || found != expected {
 			return Err(EngineError::SelfCheckFailed(self.backend));
 		}
