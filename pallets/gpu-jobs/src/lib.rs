@@ -184,8 +184,8 @@
 //! `aivm` server and submits commit and reveal as signed transactions, keeping local records so
 //! nothing is submitted twice. When a one-item job it revealed concludes on another result,
 //! the worker challenges the majority once ([`Pallet::resolve_by_execution`]). For a job of
-//! several items it keeps its result's leaves (32 bytes per item) in local storage until the
-//! job ends, opens a [`Pallet::challenge`] once when outvoted, answers every round of a
+//! several items and providers it keeps its result's leaves (32 bytes per item) in local
+//! storage until the job ends, opens a [`Pallet::challenge`] once when outvoted, answers every round of a
 //! challenge its result is a side of ([`Pallet::reveal_nodes`]), and, as the challenger, asks
 //! for the re-execution of the item found (downloading the batch again for its input). The server's URL
 //! is read from the node's persistent off-chain storage under `b"dsync/aivm-url"` (raw UTF-8

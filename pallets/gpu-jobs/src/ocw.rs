@@ -21,7 +21,7 @@
 //! - **a one-item job concluded on another result than the one it revealed**, challenge window
 //!   open: it challenges the majority once with `resolve_by_execution` (the item is its own
 //!   leaf: no claim is needed). Never twice: a failed challenge costs its fee;
-//! - **a job of several items with its result on chain**: it keeps the record
+//! - **a job of several items and providers with its result on chain**: it keeps the record
 //!   ([`LocalJob::Revealed`]) and the result's leaves (under [`leaves_key`], stored when it
 //!   computed the result) while the job is open. Outvoted on a concluded job, window open, it
 //!   opens a `challenge` once. While the job is challenged with its result as one side, it
@@ -361,8 +361,8 @@ impl<T: Config> Pallet<T> {
 	fn advance_challenge(
 		id: JobId,
 		job: &Job<T>,
+		provider: &T::AccountId,
 		revealed: H256,
-		leaves: &[[u8; 32]],
 		state: &mut LocalJob,
 		block: u32,
 		landing: BlockNumberFor<T>,
@@ -389,7 +389,11 @@ impl<T: Config> Pallet<T> {
 				if !due {
 					return None;
 				}
-				let nodes: Vec<H256> = merkle_level(leaves, level)
+				let Some(leaves) = stored_leaves(provider, id) else {
+					log::warn!(target: LOG_TARGET, "job {id}: challenged, but no leaves kept");
+					return None;
+				};
+				let nodes: Vec<H256> = merkle_level(&leaves, level)
 					.into_iter()
 					.skip(to_usize(first))
 					.take(to_usize(count))
@@ -464,11 +468,7 @@ impl<T: Config> Pallet<T> {
 				Some(Call::challenge { job: id, result: revealed })
 			},
 			JobStatus::Challenged => {
-				let Some(leaves) = stored_leaves(provider, id) else {
-					log::warn!(target: LOG_TARGET, "job {id}: challenged, but no leaves kept");
-					return None;
-				};
-				Self::advance_challenge(id, job, revealed, &leaves, state, block, landing)
+				Self::advance_challenge(id, job, provider, revealed, state, block, landing)
 			},
 			_ => None,
 		}
@@ -500,7 +500,7 @@ impl<T: Config> Pallet<T> {
 			let Some(job) = Jobs::<T>::get(id) else { continue };
 			let Some(slot) = job.slot(provider) else { continue };
 			if let Some(revealed) = slot.result {
-				if job.items > 1 {
+				if Self::challengeable(&job) {
 					// Kept while the job is open, with its leaves, for a challenge.
 					open.insert(id);
 					let mut state = match records.get(&id) {
@@ -565,7 +565,7 @@ impl<T: Config> Pallet<T> {
 						match Self::infer(&job, base) {
 							Ok(leaves) => {
 								let result = H256(batch_merkle_root(&leaves));
-								if job.items > 1 {
+								if Self::challengeable(&job) {
 									StorageValueRef::persistent(&leaves_key(provider, id))
 										.set(&leaves);
 								}
@@ -649,6 +649,13 @@ impl<T: Config> Pallet<T> {
 		for call in calls {
 			Self::submit(account, call);
 		}
+	}
+
+	/// Whether `job` can be challenged with `challenge`: several items and several providers
+	/// (with one provider there is no minority). Only then does the worker keep its leaves:
+	/// 32 bytes per item until the job ends.
+	pub fn challengeable(job: &Job<T>) -> bool {
+		job.items > 1 && job.k() > 1
 	}
 
 	/// Whether a provider that revealed `revealed` on `job` challenges it in a transaction

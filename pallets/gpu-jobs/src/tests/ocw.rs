@@ -308,6 +308,8 @@ fn a_batch_is_downloaded_checked_and_sent_to_the_configured_server() {
 			txs[0].function,
 			RuntimeCall::GpuJobs(crate::Call::commit_result { job: id, commitment })
 		);
+		// One provider: nobody can challenge it, so no leaves are kept.
+		assert_eq!(stored_leaves(&provider(1), id), None);
 		GpuJobs::do_try_state().unwrap();
 	});
 }
