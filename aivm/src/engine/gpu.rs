@@ -274,10 +274,7 @@ fn words(len: usize) -> usize {
 	len.div_ceil(4)
 }
 
-fn as_bytes<T: Copy>(values: &[T]) -> Vec<u8>
-where
-	T: ToLeBytes,
-{
+fn as_bytes<T: ToLeBytes>(values: &[T]) -> Vec<u8> {
 	values.iter().flat_map(|v| v.le_bytes()).collect()
 }
 
