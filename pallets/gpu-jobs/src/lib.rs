@@ -985,21 +985,24 @@ pub mod pallet {
 			Self::do_settle(job)
 		}
 
-		/// Resolve a disputed job, or challenge a concluded job's majority result, by
-		/// re-executing item `item_index` on chain.
+		/// Resolve a disputed job, challenge a concluded job's majority result, or decide a
+		/// [`Pallet::challenge`] that found its item, by re-executing item `item_index` on
+		/// chain.
 		///
 		/// `batch_item` is required for a batch job (the item's input and its proof against the
 		/// job's `inputs_hash`) and ignored for an inline job. `claims` give, for a job of more
 		/// than one item, each distinct revealed result's leaf at the item with its proof; a
-		/// one-item job needs none. Origin: any signed account. A successful call is free
+		/// one-item job needs none, nor a challenged job (both sides' leaves are on chain: the
+		/// item must be the challenge's, before its last round ends). Origin: any signed account. A successful call is free
 		/// (`Pays::No`): it ends the dispute, so it cannot be repeated, and its cost falls on the
 		/// loser, whose result was proven wrong and who is penalised (in the runtime: suspended
 		/// and slashed); a failing call pays its fee. Fails with [`Error::UnknownJob`],
 		/// [`Error::NotChallengeable`], [`Error::MajorityConfirmed`] (a failed challenge),
 		/// [`Error::DisputeClosed`], [`Error::InvalidItemIndex`], [`Error::MissingBatchItem`],
 		/// [`Error::InvalidItemInput`], [`Error::InvalidInputProof`], [`Error::MissingClaim`],
-		/// [`Error::UnexpectedClaim`], [`Error::InvalidClaimProof`] or
-		/// [`Error::ItemNotDecisive`]. Emits [`Event::DisputeResolved`], then
+		/// [`Error::UnexpectedClaim`], [`Error::InvalidClaimProof`],
+		/// [`Error::ItemNotDecisive`], and for a challenged job [`Error::ChallengeNotAtItem`] or
+		/// [`Error::ChallengeRoundClosed`]. Emits [`Event::DisputeResolved`], then
 		/// [`Event::JobSettled`] (a result matched) or [`Event::JobRefunded`] (none did).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::resolve_by_execution())]
