@@ -149,7 +149,16 @@ fn run(cli: Cli) -> Result<(), String> {
 	let mut engines = Vec::new();
 	for (name, model) in loaded {
 		let id = dsync_aivm::api::hex_0x(&model.hash());
-		let engine = Engine::new(model, backend, cli.engine.threads).map_err(|e| e.to_string())?;
+		let engine = match Engine::new(model.clone(), backend, cli.engine.threads) {
+			Ok(engine) => engine,
+			// `auto` never serves from a GPU that cannot run the model bit for bit.
+			Err(error) if cli.engine.backend == "auto" && backend == Backend::Gpu => {
+				log::warn!("model {name}: the GPU back-end is not usable ({error}); using the CPU");
+				Engine::new(model, Backend::best_cpu(), cli.engine.threads)
+					.map_err(|e| e.to_string())?
+			},
+			Err(error) => return Err(error.to_string()),
+		};
 		log::info!(
 			"model {name} {id}: {} back-end, {} threads",
 			engine.backend(),
@@ -195,7 +204,13 @@ fn bench(seconds: f64, batch: usize, threads: usize) -> Result<(), String> {
 		.collect::<Vec<_>>();
 	println!("backend,threads,batch,inferences_per_second");
 	for backend in Backend::supported() {
-		let engine = Engine::new(model.clone(), backend, threads).map_err(|e| e.to_string())?;
+		let engine = match Engine::new(model.clone(), backend, threads) {
+			Ok(engine) => engine,
+			Err(error) => {
+				eprintln!("aivm bench: {backend} skipped: {error}");
+				continue;
+			},
+		};
 		let mut outputs = vec![0i32; batch * model.output_len()];
 		engine.infer(&inputs, &mut outputs).map_err(|e| e.to_string())?;
 		let started = std::time::Instant::now();

@@ -103,6 +103,12 @@ fn the_portable_back_end_is_always_there() {
 	assert!(Backend::Portable.is_supported());
 	assert!(Backend::supported().contains(&Backend::best()));
 	assert_eq!(Backend::supported().last(), Some(&Backend::Portable));
+	assert!(Backend::best_cpu().is_supported() && Backend::best_cpu() != Backend::Gpu);
+	assert!(Backend::supported().iter().filter(|b| **b != Backend::Gpu).all(|b| {
+		// The best CPU back-end comes first among the CPU ones.
+		Backend::supported().iter().position(|c| *c == Backend::best_cpu())
+			<= Backend::supported().iter().position(|c| c == b)
+	}));
 	for backend in [Backend::Gpu, Backend::Avx512Vnni, Backend::Avx2, Backend::Portable] {
 		assert_eq!(backend.name().parse::<Backend>(), Ok(backend));
 	}

@@ -116,6 +116,15 @@ impl Backend {
 			.unwrap_or(Backend::Portable)
 	}
 
+	/// The fastest CPU back-end of this machine (what `auto` falls back to when the GPU fails
+	/// its self-check).
+	pub fn best_cpu() -> Backend {
+		[Backend::Avx512Vnni, Backend::Avx2]
+			.into_iter()
+			.find(|b| b.is_supported())
+			.unwrap_or(Backend::Portable)
+	}
+
 	/// Every back-end this machine supports, fastest first.
 	pub fn supported() -> Vec<Backend> {
 		[Backend::Gpu, Backend::Avx512Vnni, Backend::Avx2, Backend::Portable]
