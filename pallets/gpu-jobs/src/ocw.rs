@@ -4,14 +4,14 @@
 //!
 //! It runs on every node, every block, and does something only where the keystore holds `dsyn`
 //! keys ([`crate::crypto`]) registered as the off-chain key of a node
-//! ([`ProviderSource::owner_of_key`](crate::ProviderSource::owner_of_key)). For each such key it
+//! ([`ProviderSource::owner_of_key`]). For each such key it
 //! walks the provider's open jobs ([`ProviderJobs`]) and:
 //!
 //! - **no commitment on chain, commit window open** (checked for the next block, where the
 //!   transaction lands): without a local result, it computes one ([`Pallet::infer`]: the inline
 //!   input, or the batch downloaded and checked against its hash, posted to
-//!   `{aivm_url}/v1/infer/binary`; the result is [`outputs_root`] of the outputs), draws a salt
-//!   and submits `commit_result`. At
+//!   `{aivm_url}/v1/infer/binary`; the result is [`outputs_root`](crate::outputs_root) of the
+//!   outputs), draws a salt and submits `commit_result`. At
 //!   most [`MAX_INFERENCES_PER_RUN`] inferences per key and run, and none after one that got no
 //!   answer ([`InferenceError::Unreachable`]). A failed inference is recorded and
 //!   tried again [`RETRY_AFTER_BLOCKS`] blocks later; a commitment that is still not on chain
