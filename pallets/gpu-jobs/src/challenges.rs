@@ -1,6 +1,7 @@
-//! Challenges of a majority result on a job of several items: the two sides walk down their
-//! Merkle trees to an item where they differ, which `resolve_by_execution` then re-executes
-//! (see [`Challenge`]).
+//! Challenges on a job of several items (a minority result against the majority, or one result
+//! against the other in a dispute between two): the two sides walk down their Merkle trees to
+//! an item where they differ, which `resolve_by_execution` then re-executes (see
+//! [`Challenge`]).
 
 use crate::{
 	challenge_rounds, challenge_slice, Challenge, Challenges, Config, Error, Event, Expiries, Job,
@@ -13,19 +14,34 @@ use sp_core::H256;
 use sp_runtime::{traits::Saturating, DispatchResult};
 
 impl<T: Config> Pallet<T> {
-	/// Open a challenge of job `id`'s majority result by the minority result `result`.
+	/// Open a challenge on job `id` by the revealed result `result`: against the majority result,
+	/// or in a dispute between two results against the other one.
 	pub(crate) fn do_challenge(who: T::AccountId, id: JobId, result: H256) -> DispatchResult {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(job.items > 1, Error::<T>::OneItemJob);
 		ensure!(job.status != JobStatus::Challenged, Error::<T>::ChallengeInProgress);
-		ensure!(job.status == JobStatus::Concluded, Error::<T>::NotChallengeable);
+		ensure!(
+			matches!(job.status, JobStatus::Concluded | JobStatus::Disputed),
+			Error::<T>::NotChallengeable
+		);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
-		let majority = job.tally().majority.ok_or(Error::<T>::NotChallengeable)?;
-		ensure!(
-			result != majority && job.providers.iter().any(|slot| slot.result == Some(result)),
-			Error::<T>::NotAMinorityResult
-		);
+		let results = job.distinct_results();
+		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);
+		// The majority result defends; in a dispute between two results, the other one.
+		let defender = match job.tally().majority {
+			Some(majority) => {
+				ensure!(result != majority, Error::<T>::NotAMinorityResult);
+				majority
+			},
+			None => {
+				ensure!(results.len() == 2, Error::<T>::NotChallengeable);
+				results
+					.into_iter()
+					.find(|other| *other != result)
+					.ok_or(Error::<T>::NotAMinorityResult)?
+			},
+		};
 
 		let period = Params::<T>::get().reveal_period;
 		let round_end = now.saturating_add(period.into());
@@ -42,13 +58,13 @@ impl<T: Config> Pallet<T> {
 			Challenge {
 				by: who.clone(),
 				result,
-				majority,
+				defender,
 				level: merkle_height(crate::to_usize(job.items)),
 				position: 0,
 				result_node: result,
-				majority_node: majority,
+				defender_node: defender,
 				result_nodes: None,
-				majority_nodes: None,
+				defender_nodes: None,
 				round_end,
 				period,
 			},
@@ -58,7 +74,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::ChallengeOpened {
 			job: id,
 			result,
-			majority,
+			defender,
 			by: who,
 			round_end,
 			dispute_end,
@@ -75,7 +91,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		let mut challenge = Challenges::<T>::get(id).ok_or(Error::<T>::NoChallenge)?;
-		let majority_side = if result == challenge.majority {
+		let majority_side = if result == challenge.defender {
 			true
 		} else {
 			ensure!(result == challenge.result, Error::<T>::NotInChallenge);
@@ -87,7 +103,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < challenge.round_end, Error::<T>::ChallengeRoundClosed);
 		let (node, answer) = if majority_side {
-			(challenge.majority_node, &mut challenge.majority_nodes)
+			(challenge.defender_node, &mut challenge.defender_nodes)
 		} else {
 			(challenge.result_node, &mut challenge.result_nodes)
 		};
@@ -100,9 +116,9 @@ impl<T: Config> Pallet<T> {
 		*answer = Some(nodes);
 		Self::deposit_event(Event::ChallengeAnswered { job: id, result, level: challenge.level });
 
-		if let (Some(mine), Some(theirs)) = (&challenge.result_nodes, &challenge.majority_nodes) {
+		if let (Some(mine), Some(theirs)) = (&challenge.result_nodes, &challenge.defender_nodes) {
 			// Both hash to different nodes with the same rule, so some pair differs.
-			let (offset, (result_node, majority_node)) = mine
+			let (offset, (result_node, defender_node)) = mine
 				.iter()
 				.zip(theirs.iter())
 				.enumerate()
@@ -111,9 +127,9 @@ impl<T: Config> Pallet<T> {
 			challenge.level = child_level;
 			challenge.position = first.saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
 			challenge.result_node = *result_node;
-			challenge.majority_node = *majority_node;
+			challenge.defender_node = *defender_node;
 			challenge.result_nodes = None;
-			challenge.majority_nodes = None;
+			challenge.defender_nodes = None;
 			challenge.round_end = challenge.round_end.saturating_add(challenge.period.into());
 			Self::deposit_event(Event::ChallengeNarrowed {
 				job: id,
@@ -127,24 +143,29 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// End job `id`'s challenge at its dispute end (nobody re-executed the item in time, or a
-	/// side stopped answering): a majority that did not answer its round loses and the job is
-	/// refunded; otherwise the challenge is abandoned and the majority paid.
+	/// side stopped answering): a defender that did not answer its round loses, its providers
+	/// penalised, and the job is refunded; otherwise the challenge is abandoned: a majority is
+	/// paid, a dispute refunded unresolved.
 	pub(crate) fn end_challenge(id: JobId, mut job: Job<T>) {
 		let challenge = Challenges::<T>::take(id);
-		job.status = JobStatus::Concluded;
-		let unanswered = challenge.as_ref().is_some_and(|challenge| {
-			challenge.level > 0
+		let majority = job.tally().majority;
+		job.status = if majority.is_some() { JobStatus::Concluded } else { JobStatus::Disputed };
+		let forfeited = challenge.as_ref().and_then(|challenge| {
+			let unanswered = challenge.level > 0
 				&& challenge.result_nodes.is_some()
-				&& challenge.majority_nodes.is_none()
+				&& challenge.defender_nodes.is_none();
+			unanswered.then_some(challenge.defender)
 		});
-		if unanswered {
+		if let Some(defender) = forfeited {
+			for slot in job.providers.iter().filter(|slot| slot.result == Some(defender)) {
+				Self::penalise(id, &slot.who, PenaltyReason::WrongResult);
+			}
 			Self::refund(id, job, RefundReason::ChallengeUnanswered);
 			return;
 		}
 		Self::deposit_event(Event::ChallengeAbandoned { job: id });
-		match job.tally().majority {
+		match majority {
 			Some(majority) => Self::pay_out(id, job, majority, PenaltyReason::Dissent),
-			// A challenged job always has a majority (`try_state`).
 			None => Self::refund(id, job, RefundReason::DisputeUnresolved),
 		}
 	}

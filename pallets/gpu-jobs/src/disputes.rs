@@ -88,7 +88,7 @@ impl<T: Config> Pallet<T> {
 		let leaves: Vec<(H256, H256)> = if let Some(challenge) = challenge {
 			vec![
 				(challenge.result, challenge.result_node),
-				(challenge.majority, challenge.majority_node),
+				(challenge.defender, challenge.defender_node),
 			]
 		} else if job.items == 1 {
 			// A one-item result is its own leaf.

@@ -174,8 +174,18 @@
 //! abandoned, while the window is open, so the delay a challenger can cause is bounded by
 //! `dispute_period + challenge_rounds × reveal_period` blocks.
 //!
-//! A **dispute** (no majority) of several items still needs a claim per result: without them
-//! the job is refunded at `dispute_end` and nobody is paid.
+//! A **dispute** (no majority) of several items between exactly two results is walked the same
+//! way: either result may open it against the other (the defender), and at the item the
+//! re-execution pays the matching one and penalises the other (neither: a refund); there is no
+//! "confirmed" failure, since there is no majority to confirm. A defender that stops answering
+//! is penalised and the job refunded; a challenger that stops leaves the dispute as it was
+//! (refunded at `dispute_end`, nobody penalised). A dispute among three or more results still
+//! needs a claim per result (walking two of them would prove nothing about a third).
+//!
+//! **What one item proves.** The walk ends at the *first* item where the two trees differ, so
+//! an honest side always wins it: there it is right and the other side is not. When both sides
+//! are wrong, the one right at that item wins and is paid although it may be wrong elsewhere;
+//! the other is penalised, rightly. Re-execution checks one item, as for every dispute.
 //!
 //! ## Off-chain worker
 //!
@@ -672,8 +682,8 @@ pub mod pallet {
 			job: JobId,
 			/// The challenging result.
 			result: H256,
-			/// The majority result.
-			majority: H256,
+			/// The defending result: the majority result, or for a dispute the other result.
+			defender: H256,
 			/// Who opened it.
 			by: T::AccountId,
 			/// The first round is answered before this block.
@@ -1019,7 +1029,8 @@ pub mod pallet {
 		}
 
 		/// Challenge the majority result of a concluded job of several items with `result`, a
-		/// minority result revealed on it.
+		/// minority result revealed on it; or, in a dispute between exactly two results, challenge
+		/// the other result with `result`.
 		///
 		/// A job of several items cannot be re-executed whole on chain, and only a result's
 		/// providers hold its leaves, so the two sides walk down their Merkle trees to an item
@@ -1029,11 +1040,13 @@ pub mod pallet {
 		/// of the parameters; the job's `dispute_end` moves to the end of the last round if it
 		/// is later. A side that does not answer in time loses: the challenger's, and the
 		/// majority is paid at `dispute_end`; the majority's, and the job is refunded
-		/// ([`RefundReason::ChallengeUnanswered`]) with its providers penalised `WrongResult`.
+		/// ([`RefundReason::ChallengeUnanswered`]) with its providers penalised `WrongResult`
+		/// (in a dispute, a challenger that stops leaves the dispute unresolved).
 		///
 		/// Origin: any signed account; it pays the call's fee. Fails with
 		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`],
-		/// [`Error::NotChallengeable`] (not concluded), [`Error::DisputeClosed`],
+		/// [`Error::NotChallengeable`] (not concluded, or disputed among more than two
+		/// results), [`Error::DisputeClosed`],
 		/// [`Error::NotAMinorityResult`] or [`Error::ExpiryQueueFull`] (the new dispute end's
 		/// queue is full: try in the next block). Emits [`Event::ChallengeOpened`].
 		#[pallet::call_index(9)]

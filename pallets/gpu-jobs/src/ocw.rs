@@ -23,8 +23,8 @@
 //!   leaf: no claim is needed). Never twice: a failed challenge costs its fee;
 //! - **a job of several items and providers with its result on chain**: it keeps the record
 //!   ([`LocalJob::Revealed`]) and the result's leaves (under [`leaves_key`], stored when it
-//!   computed the result) while the job is open. Outvoted on a concluded job, window open, it
-//!   opens a `challenge` once. While the job is challenged with its result as one side, it
+//!   computed the result) while the job is open. Outvoted on a concluded job, or disputed
+//!   between its result and one other, window open, it opens a `challenge` once. While the job is challenged with its result as one side, it
 //!   sends that side's nodes for each round once (again after [`RESUBMIT_AFTER_BLOCKS`] blocks
 //!   if they are not on chain), before the round ends; at the item, if it is the challenger's
 //!   side, it downloads the batch again and sends `resolve_by_execution` with the item's input
@@ -374,8 +374,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let mine = if revealed == challenge.result {
 			&challenge.result_nodes
-		} else if revealed == challenge.majority {
-			&challenge.majority_nodes
+		} else if revealed == challenge.defender {
+			&challenge.defender_nodes
 		} else {
 			return None;
 		};
@@ -456,10 +456,15 @@ impl<T: Config> Pallet<T> {
 		landing: BlockNumberFor<T>,
 	) -> Option<Call<T>> {
 		match job.status {
-			JobStatus::Concluded => {
+			JobStatus::Concluded | JobStatus::Disputed => {
 				let LocalJob::Revealed { challenge_sent, .. } = state else { return None };
-				let outvoted = job.tally().majority.is_some_and(|majority| majority != revealed);
-				if !outvoted || *challenge_sent || landing >= job.dispute_end {
+				// Outvoted, or in a dispute between two results (the other side's worker may
+				// open it first: then this one's fails and costs its fee).
+				let contested = match job.tally().majority {
+					Some(majority) => majority != revealed,
+					None => job.distinct_results().len() == 2,
+				};
+				if !contested || *challenge_sent || landing >= job.dispute_end {
 					return None;
 				}
 				// Without its leaves the provider could not play the challenge.

@@ -165,18 +165,15 @@ impl<T: Config> Pallet<T> {
 
 	/// Refund a job with revealed results but no winner in full. Providers that revealed
 	/// nothing are no-shows; revealers are penalised `WrongResult` when a re-execution matched
-	/// none of them, and the majority's providers when they did not answer a challenge.
+	/// none of them (a defender that did not answer a challenge is penalised before).
 	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason) {
-		let majority = job.tally().majority;
 		for slot in job.providers.iter() {
 			match (slot.result, reason) {
 				(None, _) => Self::penalise(id, &slot.who, PenaltyReason::NoShow),
 				(Some(_), RefundReason::NoMatchingResult) => {
 					Self::penalise(id, &slot.who, PenaltyReason::WrongResult)
 				},
-				(Some(result), RefundReason::ChallengeUnanswered) if Some(result) == majority => {
-					Self::penalise(id, &slot.who, PenaltyReason::WrongResult)
-				},
+				// The defender's providers were penalised by the challenge's end.
 				(Some(_), RefundReason::ChallengeUnanswered | RefundReason::DisputeUnresolved) => {
 				},
 			}

@@ -372,20 +372,20 @@ pub struct Challenge<AccountId, BlockNumber> {
 	pub by: AccountId,
 	/// The challenging (minority) result.
 	pub result: H256,
-	/// The majority result.
-	pub majority: H256,
+	/// The defending result: the majority result, or for a dispute the other result.
+	pub defender: H256,
 	/// The level of the contested node (0: an item).
 	pub level: u32,
 	/// Its position at that level.
 	pub position: u32,
 	/// The challenger's tree's node there.
 	pub result_node: H256,
-	/// The majority's tree's node there.
-	pub majority_node: H256,
+	/// The defender's tree's node there.
+	pub defender_node: H256,
 	/// The nodes below it the challenger revealed this round.
 	pub result_nodes: Option<BoundedVec<H256, MaxChallengeNodes>>,
-	/// The nodes below it the majority's side revealed this round.
-	pub majority_nodes: Option<BoundedVec<H256, MaxChallengeNodes>>,
+	/// The nodes below it the defender's side revealed this round.
+	pub defender_nodes: Option<BoundedVec<H256, MaxChallengeNodes>>,
 	/// The current round is answered before this block.
 	pub round_end: BlockNumber,
 	/// Blocks per round: the job parameters' `reveal_period` when it opened.

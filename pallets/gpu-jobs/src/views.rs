@@ -69,7 +69,8 @@ mod invariants {
 		///    entry per provider, an entry in [`Expiries`] at its `dispute_end`, and a status its
 		///    results allow (concluded or challenged: a majority; disputed: reveals without
 		///    one); it has a [`Challenges`] entry exactly when challenged, between the majority
-		///    and a revealed minority result, whose round ends by the dispute end;
+		///    (or, in a dispute between two results, one of them) and another revealed result,
+		///    whose round ends by the dispute end;
 		/// 4. [`ProviderJobs`] holds exactly the providers of the open jobs;
 		/// 5. [`OpenJobCount`] is the number of open jobs, at most `MaxOpenJobs`;
 		/// 6. no expiry is queued before the cursor;
@@ -132,14 +133,16 @@ mod invariants {
 					JobStatus::Challenged => {
 						let challenge =
 							Challenges::<T>::get(id).ok_or("a challenged job has no challenge")?;
+						let results = job.distinct_results();
+						let defender_ok = match tally.majority {
+							Some(majority) => challenge.defender == majority,
+							None => results.len() == 2 && results.contains(&challenge.defender),
+						};
 						ensure!(
-							tally.majority == Some(challenge.majority)
-								&& challenge.result != challenge.majority
-								&& job
-									.providers
-									.iter()
-									.any(|slot| slot.result == Some(challenge.result)),
-							"a challenge's sides are not the majority and a revealed minority"
+							defender_ok
+								&& challenge.result != challenge.defender
+								&& results.contains(&challenge.result),
+							"a challenge's sides are not the defender and another revealed result"
 						);
 						ensure!(
 							challenge.round_end <= job.dispute_end,

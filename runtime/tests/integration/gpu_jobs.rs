@@ -517,8 +517,8 @@ fn a_wrong_batch_majority_is_walked_down_to_its_wrong_item_and_slashed() {
 	);
 	assert!(events.iter().any(|e| matches!(
 		e,
-		RuntimeEvent::GpuJobs(JobEvent::ChallengeOpened { job, result, majority, .. })
-			if *job == job_id && *result == right && *majority == wrong
+		RuntimeEvent::GpuJobs(JobEvent::ChallengeOpened { job, result, defender, .. })
+			if *job == job_id && *result == right && *defender == wrong
 	)));
 	let nodes = |leaves: &[[u8; 32]]| -> frame_support::BoundedVec<H256, _> {
 		leaves.iter().copied().map(H256).collect::<Vec<_>>().try_into().unwrap()

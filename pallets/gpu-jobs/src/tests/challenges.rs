@@ -49,6 +49,37 @@ impl Game {
 		Self { id, drawn, inputs, leaves, wrong_leaves, truth, wrong }
 	}
 
+	/// A batch job of two providers disputed between a result wrong at `wrong_items`
+	/// (provider 0) and the truth (provider 1).
+	fn dispute(wrong_items: &[usize]) -> Self {
+		let inputs = digit_items(ITEMS, 5);
+		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(batch_merkle_root(&leaves));
+		let mut wrong_leaves = leaves.clone();
+		for item in wrong_items {
+			wrong_leaves[*item] = [0xee; 32];
+		}
+		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let id = post(
+			&ALICE,
+			batch(ITEMS as u32, inputs_root(&inputs, 64), "https://data.example/d.bin"),
+			2,
+			PRICE,
+		);
+		let drawn = providers_of(id);
+		play(id, &[(drawn[0].clone(), wrong), (drawn[1].clone(), truth)]);
+		assert_eq!(last_event(), Event::JobDisputed { job: id, dispute_end: 31 });
+		Self { id, drawn, inputs, leaves, wrong_leaves, truth, wrong }
+	}
+
+	/// Walk the challenge down to its item, both sides answering every round.
+	fn walk(&self) {
+		while self.challenge().level > 0 {
+			assert_ok!(self.answer(self.truth));
+			assert_ok!(self.answer(self.wrong));
+		}
+	}
+
 	/// Bob opens the challenge of the majority by the right minority.
 	fn open(&self) {
 		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), self.id, self.truth));
@@ -128,7 +159,7 @@ fn a_challenge_walks_down_to_the_wrong_item_and_overturns_the_majority() {
 			Event::ChallengeOpened {
 				job: game.id,
 				result: game.truth,
-				majority: game.wrong,
+				defender: game.wrong,
 				by: BOB,
 				round_end: 5,
 				dispute_end: 31,
@@ -138,7 +169,7 @@ fn a_challenge_walks_down_to_the_wrong_item_and_overturns_the_majority() {
 		assert_eq!((job.status, job.dispute_end), (JobStatus::Challenged, 31));
 		let challenge = game.challenge();
 		assert_eq!((challenge.level, challenge.position), (9, 0));
-		assert_eq!((challenge.result_node, challenge.majority_node), (game.truth, game.wrong));
+		assert_eq!((challenge.result_node, challenge.defender_node), (game.truth, game.wrong));
 
 		// Round 1: the 75 nodes of level 2. The majority answers first.
 		assert_ok!(game.answer(game.wrong));
@@ -165,7 +196,7 @@ fn a_challenge_walks_down_to_the_wrong_item_and_overturns_the_majority() {
 		);
 		let challenge = game.challenge();
 		assert_eq!(challenge.result_node, H256(game.leaves[200]));
-		assert_eq!(challenge.majority_node, H256([0xee; 32]));
+		assert_eq!(challenge.defender_node, H256([0xee; 32]));
 
 		// The re-execution proves the majority wrong: free, and the minority is paid.
 		let info = game.resolve(200).expect("the majority is wrong at item 200");
@@ -303,7 +334,7 @@ fn a_challenger_that_stops_answering_abandons_and_the_majority_is_paid_at_the_ne
 			Event::ChallengeOpened {
 				job: game.id,
 				result: game.truth,
-				majority: game.wrong,
+				defender: game.wrong,
 				by: BOB,
 				round_end: 29,
 				dispute_end: 37,
@@ -338,16 +369,17 @@ fn opening_a_challenge_is_refused_with_a_clear_error() {
 		let one = post(&ALICE, inline(digit_items(1, 9)), 3, 1_000);
 		assert_noop!(challenge(one, H256::zero()), Error::<Test>::OneItemJob);
 
-		// Not concluded: open, then disputed.
+		// Not concluded: still open; then disputed between three results (a walk between two
+		// of them would prove nothing about the third).
 		let game = Game::new(&[1]);
 		let other = Game::new(&[1]);
-		let open = post(&ALICE, inline(digit_items(2, 9)), 2, 1_000);
+		let open = post(&ALICE, inline(digit_items(2, 9)), 3, 1_000);
 		assert_noop!(challenge(open, H256::zero()), Error::<Test>::NotChallengeable);
 		let drawn = providers_of(open);
-		play(
-			open,
-			&[(drawn[0].clone(), H256::repeat_byte(1)), (drawn[1].clone(), H256::repeat_byte(2))],
-		);
+		let three: Vec<_> = (1..=3u8)
+			.map(|i| (drawn[usize::from(i) - 1].clone(), H256::repeat_byte(i)))
+			.collect();
+		play(open, &three);
 		assert_eq!(Jobs::<Test>::get(open).unwrap().status, JobStatus::Disputed);
 		assert_noop!(challenge(open, H256::repeat_byte(1)), Error::<Test>::NotChallengeable);
 
@@ -456,4 +488,93 @@ fn challenge_rounds_and_slices_follow_the_tree() {
 	assert_eq!(challenge_slice(301, 2, 75), Some((0, 300, 1)));
 	assert_eq!(challenge_slice(3, 2, 0), Some((0, 0, 3)));
 	assert_eq!(challenge_slice(u32::MAX, 32, 0), Some((25, 0, 128)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disputes between two results of a batch: the same walk, without a majority.
+
+#[test]
+fn a_dispute_between_two_batch_results_is_walked_down_and_the_right_one_paid() {
+	ExtBuilder::default().build_and_execute(|| {
+		let game = Game::dispute(&[150]);
+		// The right side opens it; the other result defends.
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), game.id, game.truth));
+		assert!(matches!(
+			last_event(),
+			Event::ChallengeOpened { result, defender, .. }
+				if result == game.truth && defender == game.wrong
+		));
+		game.walk();
+		assert_eq!(game.challenge().position, 150);
+		let info = game.resolve(150).expect("the item decides");
+		assert_eq!(info.pays_fee, Pays::No);
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: game.id,
+				result: game.truth,
+				winners: vec![game.drawn[1].clone()],
+				paid: PRICE,
+				burned: PRICE / 10,
+				refunded: PRICE,
+			}
+		);
+		assert_eq!(
+			MockSource::penalties(),
+			vec![(game.drawn[0].clone(), PenaltyReason::WrongResult)]
+		);
+	});
+}
+
+#[test]
+fn a_wrong_result_that_opens_a_dispute_walk_loses_at_the_item() {
+	ExtBuilder::default().build_and_execute(|| {
+		let game = Game::dispute(&[150]);
+		// The wrong side opens it: the item proves the defender right, which is paid.
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), game.id, game.wrong));
+		game.walk();
+		assert_ok!(game.resolve(150));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == game.truth && *winners == vec![game.drawn[1].clone()]
+		));
+		assert_eq!(
+			MockSource::penalties(),
+			vec![(game.drawn[0].clone(), PenaltyReason::WrongResult)]
+		);
+	});
+}
+
+#[test]
+fn a_dispute_walk_ends_by_timeout_in_a_refund() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The defender does not answer: refunded, the defender penalised.
+		let silent = Game::dispute(&[150]);
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), silent.id, silent.truth));
+		assert_ok!(silent.answer(silent.truth));
+		// The challenger stops: back to a dispute, refunded unresolved, nobody penalised.
+		let quiet = Game::dispute(&[7]);
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), quiet.id, quiet.truth));
+		assert_ok!(quiet.answer(quiet.wrong));
+		run_to_dispute_end(silent.id);
+		let all = events();
+		assert!(all.contains(&Event::JobRefunded {
+			job: silent.id,
+			reason: RefundReason::ChallengeUnanswered,
+			refunded: 2 * PRICE,
+		}));
+		assert!(all.contains(&Event::ChallengeAbandoned { job: quiet.id }));
+		assert!(all.contains(&Event::JobRefunded {
+			job: quiet.id,
+			reason: RefundReason::DisputeUnresolved,
+			refunded: 2 * PRICE,
+		}));
+		assert_eq!(
+			MockSource::penalties(),
+			vec![(silent.drawn[0].clone(), PenaltyReason::WrongResult)]
+		);
+		assert_eq!(free(&ALICE), CLIENT_BALANCE);
+		assert_eq!(held(&ALICE), 0);
+	});
 }

@@ -871,3 +871,51 @@ fn a_majority_provider_defends_its_batch_result_and_is_paid() {
 		GpuJobs::do_try_state().unwrap();
 	});
 }
+
+#[test]
+fn a_provider_in_a_dispute_between_two_batch_results_opens_the_walk() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let builder = builder(key.clone()).provider(provider(2), key_of(&provider(2)), Perbill::one());
+	let mut ext = ext_with(builder, offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let pool = || pool_calls(&pool_state.read().transactions);
+		let inputs = digit_items(300, 5);
+		let leaves = dsync_aivm_core::batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+		let wrong = H256::repeat_byte(0x42);
+		let id = post(&ALICE, batch(300, inputs_root(&inputs, 64), BATCH_URL), 2, 5_000);
+		assert_ok!(commit(&provider(2), id, wrong));
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		expect_infer(
+			&mut state.write(),
+			&default_infer(),
+			&inputs,
+			answer(&digit_outputs(&inputs)),
+		);
+		for _ in 0..2 {
+			let call = worker_call(&pool).expect("commit, then reveal");
+			assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		}
+		assert_ok!(reveal(&provider(2), id, wrong));
+		assert_eq!(last_event(), Event::JobDisputed { job: id, dispute_end: 31 });
+
+		next_block();
+		let call = worker_call(&pool).expect("the challenge");
+		assert_eq!(call, RuntimeCall::GpuJobs(crate::Call::challenge { job: id, result: truth }));
+		assert_eq!(worker_call(&pool), None);
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(matches!(
+			last_event(),
+			Event::ChallengeOpened { result, defender, .. } if result == truth && defender == wrong
+		));
+		// Its first round's nodes follow.
+		let call = worker_call(&pool).expect("the worker's nodes");
+		assert!(matches!(
+			call,
+			RuntimeCall::GpuJobs(crate::Call::reveal_nodes { result, .. }) if result == truth
+		));
+		GpuJobs::do_try_state().unwrap();
+	});
+}
