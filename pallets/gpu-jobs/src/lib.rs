@@ -777,7 +777,8 @@ pub mod pallet {
 		/// its dispute end has not passed.
 		JobNotDue,
 		/// The job cannot be re-executed yet: it is not disputed, has no concluded result, and
-		/// its deadline has not passed with a revealed result.
+		/// its deadline has not passed with a revealed result. For [`Pallet::challenge`]: the
+		/// job is neither concluded nor disputed between exactly two results.
 		NotChallengeable,
 		/// The dispute period is over: the job is paid or refunded at its dispute end.
 		DisputeClosed,
