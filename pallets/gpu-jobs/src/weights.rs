@@ -70,10 +70,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `130`
 		//  Estimated: `1489`
-		// Minimum execution time: 15_554_000 picoseconds.
-		Weight::from_parts(22_437_978, 1489)
-			// Standard Error: 11
-			.saturating_add(Weight::from_parts(8_638, 0).saturating_mul(b.into()))
+		// Minimum execution time: 19_249_000 picoseconds.
+		Weight::from_parts(25_225_011, 1489)
+			// Standard Error: 10
+			.saturating_add(Weight::from_parts(8_868, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 12_168_000 picoseconds.
-		Weight::from_parts(18_938_000, 3538)
+		// Minimum execution time: 12_448_000 picoseconds.
+		Weight::from_parts(18_247_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 14_131_000 picoseconds.
-		Weight::from_parts(24_687_000, 3538)
+		// Minimum execution time: 14_381_000 picoseconds.
+		Weight::from_parts(24_646_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -136,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1580 + c * (313 ±0)`
 		//  Estimated: `33487 + c * (4429 ±0)`
-		// Minimum execution time: 200_498_000 picoseconds.
-		Weight::from_parts(53_610_646, 33487)
-			// Standard Error: 192_896
-			.saturating_add(Weight::from_parts(15_676_026, 0).saturating_mul(c.into()))
+		// Minimum execution time: 309_249_000 picoseconds.
+		Weight::from_parts(24_508_506, 33487)
+			// Standard Error: 253_896
+			.saturating_add(Weight::from_parts(16_775_584, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -153,8 +153,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1208`
 		//  Estimated: `8340`
-		// Minimum execution time: 26_339_000 picoseconds.
-		Weight::from_parts(43_384_000, 8340)
+		// Minimum execution time: 26_479_000 picoseconds.
+		Weight::from_parts(36_775_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -166,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1432`
 		//  Estimated: `8340`
-		// Minimum execution time: 33_330_000 picoseconds.
-		Weight::from_parts(37_325_000, 8340)
+		// Minimum execution time: 33_760_000 picoseconds.
+		Weight::from_parts(44_056_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -205,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4209`
 		//  Estimated: `31993`
-		// Minimum execution time: 927_927_000 picoseconds.
-		Weight::from_parts(996_118_000, 31993)
+		// Minimum execution time: 955_418_000 picoseconds.
+		Weight::from_parts(1_032_522_000, 31993)
 			.saturating_add(T::DbWeight::get().reads(39_u64))
 			.saturating_add(T::DbWeight::get().writes(38_u64))
 	}
@@ -264,8 +264,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `70516`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_351_615_000 picoseconds.
-		Weight::from_parts(1_533_766_000, 69017)
+		// Minimum execution time: 1_355_892_000 picoseconds.
+		Weight::from_parts(1_693_844_000, 69017)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
@@ -281,8 +281,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3150`
 		//  Estimated: `8340`
-		// Minimum execution time: 36_044_000 picoseconds.
-		Weight::from_parts(48_862_000, 8340)
+		// Minimum execution time: 36_394_000 picoseconds.
+		Weight::from_parts(42_032_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5367`
 		//  Estimated: `11855`
-		// Minimum execution time: 158_385_000 picoseconds.
-		Weight::from_parts(169_251_000, 11855)
+		// Minimum execution time: 156_663_000 picoseconds.
+		Weight::from_parts(165_355_000, 11855)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -305,8 +305,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_628_000 picoseconds.
-		Weight::from_parts(6_510_000, 0)
+		// Minimum execution time: 5_658_000 picoseconds.
+		Weight::from_parts(9_164_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::ExpiryCursor` (r:1 w:1)
@@ -348,10 +348,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3494 + n * (794 ±0)`
 		//  Estimated: `31993 + n * (7350 ±0)`
-		// Minimum execution time: 7_431_000 picoseconds.
-		Weight::from_parts(8_082_000, 31993)
-			// Standard Error: 6_518_964
-			.saturating_add(Weight::from_parts(1_003_837_012, 0).saturating_mul(n.into()))
+		// Minimum execution time: 10_866_000 picoseconds.
+		Weight::from_parts(352_077_587, 31993)
+			// Standard Error: 12_120_907
+			.saturating_add(Weight::from_parts(1_136_072_794, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(29_u64))
@@ -363,66 +363,66 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_model(b: u32, ) -> Weight {
-		Weight::from_parts(22_437_978, 1489)
-			.saturating_add(Weight::from_parts(8_638, 0).saturating_mul(b.into()))
+		Weight::from_parts(25_225_011, 1489)
+			.saturating_add(Weight::from_parts(8_868, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_model_status() -> Weight {
-		Weight::from_parts(18_938_000, 3538)
+		Weight::from_parts(18_247_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_price_floor() -> Weight {
-		Weight::from_parts(24_687_000, 3538)
+		Weight::from_parts(24_646_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn post_job(c: u32, ) -> Weight {
-		Weight::from_parts(53_610_646, 33487)
-			.saturating_add(Weight::from_parts(15_676_026, 0).saturating_mul(c.into()))
+		Weight::from_parts(24_508_506, 33487)
+			.saturating_add(Weight::from_parts(16_775_584, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(c.into()))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(43_384_000, 8340)
+		Weight::from_parts(36_775_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(37_325_000, 8340)
+		Weight::from_parts(44_056_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(996_118_000, 31993)
+		Weight::from_parts(1_032_522_000, 31993)
 			.saturating_add(ParityDbWeight::get().reads(39_u64))
 			.saturating_add(ParityDbWeight::get().writes(38_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_533_766_000, 69017)
+		Weight::from_parts(1_693_844_000, 69017)
 			.saturating_add(ParityDbWeight::get().reads(41_u64))
 			.saturating_add(ParityDbWeight::get().writes(42_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(48_862_000, 8340)
+		Weight::from_parts(42_032_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_nodes() -> Weight {
-		Weight::from_parts(169_251_000, 11855)
+		Weight::from_parts(165_355_000, 11855)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(6_510_000, 0)
+		Weight::from_parts(9_164_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		Weight::from_parts(8_082_000, 31993)
-			.saturating_add(Weight::from_parts(1_003_837_012, 0).saturating_mul(n.into()))
+		Weight::from_parts(352_077_587, 31993)
+			.saturating_add(Weight::from_parts(1_136_072_794, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(37_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(29_u64))
