@@ -444,8 +444,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a provider's worker does on a job of several items whose result `revealed` is on
-	/// chain: challenge a majority on another result once, then play the challenge with the
-	/// leaves it kept. Returns the call to submit, updating `state`.
+	/// chain: challenge, once, a majority on another result or the other result of a dispute
+	/// between two, then play the challenge with the leaves it kept. Returns the call to
+	/// submit, updating `state`.
 	fn defend_or_challenge(
 		id: JobId,
 		job: &Job<T>,
