@@ -19,12 +19,24 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_challenge(who: T::AccountId, id: JobId, result: H256) -> DispatchResult {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(job.items > 1, Error::<T>::OneItemJob);
-		ensure!(job.status != JobStatus::Challenged, Error::<T>::ChallengeInProgress);
+		let now = frame_system::Pallet::<T>::block_number();
+		if job.status == JobStatus::Challenged {
+			// A challenge whose challenger stalled gives way, so a stalled challenge cannot
+			// shield the defender from another result's challenge.
+			let current = Challenges::<T>::get(id).ok_or(Error::<T>::ChallengeInProgress)?;
+			ensure!(current.challenger_stalled(now), Error::<T>::ChallengeInProgress);
+			Challenges::<T>::remove(id);
+			job.status = if job.tally().majority.is_some() {
+				JobStatus::Concluded
+			} else {
+				JobStatus::Disputed
+			};
+			Self::deposit_event(Event::ChallengeAbandoned { job: id });
+		}
 		ensure!(
 			matches!(job.status, JobStatus::Concluded | JobStatus::Disputed),
 			Error::<T>::NotChallengeable
 		);
-		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
 		let results = job.distinct_results();
 		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);

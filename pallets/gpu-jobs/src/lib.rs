@@ -170,9 +170,11 @@
 //! Anyone may open a challenge (naming any revealed minority result) and send any side's nodes
 //! (they prove themselves against the side's result); the providers' workers do both. Opening
 //! costs its fee; accepted answers are free; a challenge that fails at the item costs the
-//! re-execution's fee. A job has one challenge at a time; another may be opened after one is
-//! abandoned, while the window is open, so the delay a challenger can cause is bounded by
-//! `dispute_period + challenge_rounds × reveal_period` blocks.
+//! re-execution's fee. A job has one challenge at a time. One whose challenger's side missed a
+//! round (no nodes, or no re-execution at the item) gives way to the next `challenge`, so a
+//! stalled challenge from a colluding minority cannot shield a wrong majority from an honest
+//! one; each stall costs its opener a fee and a revealed minority result, so the delay is
+//! bounded by the number of distinct results times `challenge_rounds × reveal_period`.
 //!
 //! A **dispute** (no majority) of several items between exactly two results is walked the same
 //! way: either result may open it against the other (the defender), and at the item the
@@ -1044,14 +1046,21 @@ pub mod pallet {
 		/// ([`RefundReason::ChallengeUnanswered`]) with its providers penalised `WrongResult`
 		/// (in a dispute, a challenger that stops leaves the dispute unresolved).
 		///
+		/// A job has one challenge at a time; a challenge whose challenger's side missed a
+		/// round ([`Challenge::challenger_stalled`]) gives way to a new one
+		/// ([`Event::ChallengeAbandoned`], then [`Event::ChallengeOpened`]); the call is
+		/// charged one more storage read and write for that.
+		///
 		/// Origin: any signed account; it pays the call's fee. Fails with
-		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`],
+		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`] (the current challenge has not stalled),
 		/// [`Error::NotChallengeable`] (not concluded, or disputed among more than two
 		/// results), [`Error::DisputeClosed`],
 		/// [`Error::NotAMinorityResult`] or [`Error::ExpiryQueueFull`] (the new dispute end's
 		/// queue is full: try in the next block). Emits [`Event::ChallengeOpened`].
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::challenge())]
+		#[pallet::weight(
+			T::WeightInfo::challenge().saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		)]
 		pub fn challenge(origin: OriginFor<T>, job: JobId, result: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_challenge(who, job, result)

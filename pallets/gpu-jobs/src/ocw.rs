@@ -24,7 +24,8 @@
 //! - **a job of several items and providers with its result on chain**: it keeps the record
 //!   ([`LocalJob::Revealed`]) and the result's leaves (under [`leaves_key`], stored when it
 //!   computed the result) while the job is open. Outvoted on a concluded job, or disputed
-//!   between its result and one other, window open, it opens a `challenge` once. While the job is challenged with its result as one side, it
+//!   between its result and one other, window open, it opens a `challenge` once; if another
+//!   minority result's challenge is in the way and stalls, it opens its own then. While the job is challenged with its result as one side, it
 //!   sends that side's nodes for each round once (again after [`RESUBMIT_AFTER_BLOCKS`] blocks
 //!   if they are not on chain), before the round ends; at the item, if it is the challenger's
 //!   side, it downloads the batch again and sends `resolve_by_execution` with the item's input
@@ -458,23 +459,38 @@ impl<T: Config> Pallet<T> {
 	) -> Option<Call<T>> {
 		match job.status {
 			JobStatus::Concluded | JobStatus::Disputed => {
-				let LocalJob::Revealed { challenge_sent, .. } = state else { return None };
+				let LocalJob::Revealed { challenge_sent_at, .. } = state else { return None };
 				// Outvoted, or in a dispute between two results (the other side's worker may
 				// open it first: then this one's fails and costs its fee).
 				let contested = match job.tally().majority {
 					Some(majority) => majority != revealed,
 					None => job.distinct_results().len() == 2,
 				};
-				if !contested || *challenge_sent || landing >= job.dispute_end {
+				if !contested || challenge_sent_at.is_some() || landing >= job.dispute_end {
 					return None;
 				}
 				// Without its leaves the provider could not play the challenge.
 				stored_leaves(provider, id)?;
-				*challenge_sent = true;
+				*challenge_sent_at = Some(block);
 				Some(Call::challenge { job: id, result: revealed })
 			},
 			JobStatus::Challenged => {
-				Self::advance_challenge(id, job, provider, revealed, state, block, landing)
+				let challenge = Challenges::<T>::get(id)?;
+				if revealed == challenge.result || revealed == challenge.defender {
+					return Self::advance_challenge(
+						id, job, provider, revealed, state, block, landing,
+					);
+				}
+				// Another minority result's challenge: take over once it stalls.
+				let LocalJob::Revealed { challenge_sent_at, .. } = state else { return None };
+				let due = challenge_sent_at
+					.is_none_or(|at| block >= at.saturating_add(RESUBMIT_AFTER_BLOCKS));
+				if !due || !challenge.challenger_stalled(landing) || landing >= job.dispute_end {
+					return None;
+				}
+				stored_leaves(provider, id)?;
+				*challenge_sent_at = Some(block);
+				Some(Call::challenge { job: id, result: revealed })
 			},
 			_ => None,
 		}
@@ -515,7 +531,7 @@ impl<T: Config> Pallet<T> {
 						},
 						_ => LocalJob::Revealed {
 							result: revealed,
-							challenge_sent: false,
+							challenge_sent_at: None,
 							nodes_sent: None,
 							resolve_sent: false,
 						},

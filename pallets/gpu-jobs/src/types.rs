@@ -392,6 +392,15 @@ pub struct Challenge<AccountId, BlockNumber> {
 	pub period: u32,
 }
 
+impl<AccountId, BlockNumber: PartialOrd> Challenge<AccountId, BlockNumber> {
+	/// Whether the challenger's side missed the round that ended before `now`: it did not
+	/// reveal its nodes, or nobody re-executed the item found. (A defender that missed its
+	/// round with the challenger's nodes in is not a stall: it loses at the dispute end.)
+	pub fn challenger_stalled(&self, now: BlockNumber) -> bool {
+		now >= self.round_end && (self.level == 0 || self.result_nodes.is_none())
+	}
+}
+
 /// The place and length of the nodes revealed in a round of a challenge of a job of `items`
 /// items whose contested node is at (`level`, `position`): `(child_level, first, count)`, the
 /// nodes `first..first + count` of level `child_level`. `None` at level 0 (an item: nothing to
@@ -559,8 +568,9 @@ pub enum LocalJob {
 	Revealed {
 		/// The result.
 		result: H256,
-		/// Whether this worker opened a challenge (`challenge`): never twice.
-		challenge_sent: bool,
+		/// The block this worker last sent `challenge` at: once, and again only when another
+		/// result's challenge stalled (at most every `RESUBMIT_AFTER_BLOCKS` blocks).
+		challenge_sent_at: Option<u32>,
 		/// The level and block of the last `reveal_nodes` it sent, to send each round once
 		/// (again after `RESUBMIT_AFTER_BLOCKS` blocks if it is not on chain).
 		nodes_sent: Option<(u32, u32)>,

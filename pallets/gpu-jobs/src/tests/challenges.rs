@@ -300,6 +300,12 @@ fn a_majority_that_does_not_answer_loses_and_the_job_is_refunded() {
 		// The round ends at block 5; the majority's answer is refused from then on.
 		run_to_block(5);
 		assert_noop!(game.answer(game.wrong), Error::<Test>::ChallengeRoundClosed);
+		// The defender missed its round, not the challenger: the challenge does not give way.
+		assert!(!game.challenge().challenger_stalled(5));
+		assert_noop!(
+			GpuJobs::challenge(RuntimeOrigin::signed(BOB), game.id, game.truth),
+			Error::<Test>::ChallengeInProgress
+		);
 		run_to_dispute_end(game.id);
 		assert_eq!(
 			last_event(),
@@ -576,5 +582,66 @@ fn a_dispute_walk_ends_by_timeout_in_a_refund() {
 		);
 		assert_eq!(free(&ALICE), CLIENT_BALANCE);
 		assert_eq!(held(&ALICE), 0);
+	});
+}
+
+#[test]
+fn a_stalled_challenge_gives_way_to_another_minority_result() {
+	ExtBuilder::default().build_and_execute(|| {
+		let inputs = digit_items(ITEMS, 5);
+		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(batch_merkle_root(&leaves));
+		let mut wrong_leaves = leaves.clone();
+		wrong_leaves[200] = [0xee; 32];
+		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let garbage = H256::repeat_byte(0x99);
+		let id = post(
+			&ALICE,
+			batch(ITEMS as u32, inputs_root(&inputs, 64), "https://data.example/e.bin"),
+			5,
+			PRICE,
+		);
+		let drawn = providers_of(id);
+		let results = [wrong, wrong, wrong, truth, garbage];
+		let plays: Vec<_> = drawn.iter().cloned().zip(results).collect();
+		play(id, &plays);
+		let game = Game { id, drawn: drawn.clone(), inputs, leaves, wrong_leaves, truth, wrong };
+
+		// The colluders' fifth provider challenges with its garbage result and never answers;
+		// until its round ends, the honest minority must wait.
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(drawn[4].clone()), id, garbage));
+		let challenge = |result| GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, result);
+		assert_noop!(challenge(truth), Error::<Test>::ChallengeInProgress);
+		run_to_block(5);
+		assert!(game.challenge().challenger_stalled(5));
+		assert_ok!(challenge(truth));
+		let all = events();
+		assert_eq!(
+			all[all.len() - 2..],
+			[
+				Event::ChallengeAbandoned { job: id },
+				Event::ChallengeOpened {
+					job: id,
+					result: truth,
+					defender: wrong,
+					by: BOB,
+					round_end: 9,
+					dispute_end: 31,
+				},
+			]
+		);
+
+		// The honest challenge walks down to item 200 and overturns the majority.
+		game.walk();
+		assert_ok!(game.resolve(200));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, ref winners, .. }
+				if result == truth && *winners == vec![drawn[3].clone()]
+		));
+		let penalised: Vec<_> = MockSource::penalties();
+		for liar in [0, 1, 2, 4] {
+			assert!(penalised.contains(&(drawn[liar].clone(), PenaltyReason::WrongResult)));
+		}
 	});
 }

@@ -919,3 +919,65 @@ fn a_provider_in_a_dispute_between_two_batch_results_opens_the_walk() {
 		GpuJobs::do_try_state().unwrap();
 	});
 }
+
+#[test]
+fn an_honest_minority_takes_over_a_stalled_challenge() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let others: Vec<AccountId> = (2..=5).map(provider).collect();
+	let builder = others
+		.iter()
+		.fold(builder(key.clone()), |b, who| b.provider(who.clone(), key_of(who), Perbill::one()));
+	let mut ext = ext_with(builder, offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let pool = || pool_calls(&pool_state.read().transactions);
+		let inputs = digit_items(300, 5);
+		let leaves = dsync_aivm_core::batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+		let (wrong, garbage) = (H256::repeat_byte(0x42), H256::repeat_byte(0x99));
+		let id = post(&ALICE, batch(300, inputs_root(&inputs, 64), BATCH_URL), 5, 5_000);
+		let plays = [wrong, wrong, wrong, garbage];
+		for (who, result) in others.iter().zip(plays) {
+			assert_ok!(commit(who, id, result));
+		}
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		expect_infer(
+			&mut state.write(),
+			&default_infer(),
+			&inputs,
+			answer(&digit_outputs(&inputs)),
+		);
+		for _ in 0..2 {
+			let call = worker_call(&pool).expect("commit, then reveal");
+			assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		}
+		for (who, result) in others.iter().zip(plays) {
+			assert_ok!(reveal(who, id, result));
+		}
+		assert!(matches!(last_event(), Event::JobConcluded { result, .. } if result == wrong));
+		// A colluder's garbage result challenges first and stalls.
+		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(provider(5)), id, garbage));
+
+		// While it may still answer, the worker waits.
+		next_block();
+		assert_eq!(worker_call(&pool), None);
+		// Once its round is over, the worker opens its own challenge, once.
+		let round_end = Challenges::<Test>::get(id).unwrap().round_end;
+		run_to_block(round_end - 1);
+		let call = worker_call(&pool).expect("the take-over");
+		assert_eq!(call, RuntimeCall::GpuJobs(crate::Call::challenge { job: id, result: truth }));
+		assert_eq!(worker_call(&pool), None);
+		next_block();
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(events().contains(&Event::ChallengeAbandoned { job: id }));
+		assert_eq!(Challenges::<Test>::get(id).map(|c| c.result), Some(truth));
+		// Then it plays it.
+		let call = worker_call(&pool).expect("the worker's nodes");
+		assert!(matches!(
+			call,
+			RuntimeCall::GpuJobs(crate::Call::reveal_nodes { result, .. }) if result == truth
+		));
+		GpuJobs::do_try_state().unwrap();
+	});
+}
