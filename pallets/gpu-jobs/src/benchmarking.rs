@@ -385,14 +385,39 @@ mod benchmarks {
 	}
 
 	/// A challenge opened at the last block of the window of a concluded job of `u32::MAX`
-	/// items: the rounds end after the dispute end, which moves to a block whose expiry queue
+	/// items, replacing another minority result's stalled challenge (full of the defender's
+	/// nodes): the rounds end after the dispute end, which moves to a block whose expiry queue
 	/// has room for one more job.
 	#[benchmark]
 	fn challenge() -> Result<(), BenchmarkError> {
 		let (id, caller) = challengeable::<T>(H256::repeat_byte(1), H256::repeat_byte(2))?;
-		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+		let stalled = H256::repeat_byte(3);
+		let mut job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
 		let at = job.dispute_end.saturating_sub(1u32.into());
 		frame_system::Pallet::<T>::set_block_number(at);
+		if let Some(slot) = job.providers.last_mut() {
+			slot.commitment = Some(commitment_of(id, &slot.who, &stalled, &SALT));
+			slot.result = Some(stalled);
+		}
+		job.status = JobStatus::Challenged;
+		Jobs::<T>::insert(id, job);
+		let full = BoundedVec::truncate_from(vec![H256::repeat_byte(4); 128]);
+		Challenges::<T>::insert(
+			id,
+			Challenge {
+				by: caller.clone(),
+				result: stalled,
+				defender: H256::repeat_byte(1),
+				level: 32,
+				position: 0,
+				result_node: stalled,
+				defender_node: H256::repeat_byte(1),
+				result_nodes: None,
+				defender_nodes: Some(full),
+				round_end: at,
+				period: 1,
+			},
+		);
 		let period = Params::<T>::get().reveal_period;
 		let end = at.saturating_add(period.saturating_mul(challenge_rounds(u32::MAX)).into());
 		let others: Vec<JobId> = (0..T::MaxExpiriesPerBlock::get().saturating_sub(1))
@@ -404,7 +429,8 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), id, H256::repeat_byte(2));
 
 		assert_eq!(Jobs::<T>::get(id).map(|job| job.dispute_end), Some(end));
-		assert!(Challenges::<T>::contains_key(id));
+		let open = Challenges::<T>::get(id).ok_or(BenchmarkError::Stop("no challenge"))?;
+		assert_eq!(open.result, H256::repeat_byte(2));
 		Ok(())
 	}
 
