@@ -1048,8 +1048,8 @@ pub mod pallet {
 		///
 		/// A job has one challenge at a time; a challenge whose challenger's side missed a
 		/// round ([`Challenge::challenger_stalled`]) gives way to a new one
-		/// ([`Event::ChallengeAbandoned`], then [`Event::ChallengeOpened`]); the call is
-		/// charged one more storage read and write for that.
+		/// ([`Event::ChallengeAbandoned`], then [`Event::ChallengeOpened`]); the call's weight is
+		/// measured on that path, its worst case.
 		///
 		/// Origin: any signed account; it pays the call's fee. Fails with
 		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`] (the current challenge has not stalled),
@@ -1058,9 +1058,7 @@ pub mod pallet {
 		/// [`Error::NotAMinorityResult`] or [`Error::ExpiryQueueFull`] (the new dispute end's
 		/// queue is full: try in the next block). Emits [`Event::ChallengeOpened`].
 		#[pallet::call_index(9)]
-		#[pallet::weight(
-			T::WeightInfo::challenge().saturating_add(T::DbWeight::get().reads_writes(1, 1))
-		)]
+		#[pallet::weight(T::WeightInfo::challenge())]
 		pub fn challenge(origin: OriginFor<T>, job: JobId, result: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_challenge(who, job, result)

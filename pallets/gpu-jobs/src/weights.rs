@@ -70,10 +70,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `130`
 		//  Estimated: `1489`
-		// Minimum execution time: 19_249_000 picoseconds.
-		Weight::from_parts(25_225_011, 1489)
-			// Standard Error: 10
-			.saturating_add(Weight::from_parts(8_868, 0).saturating_mul(b.into()))
+		// Minimum execution time: 16_094_000 picoseconds.
+		Weight::from_parts(23_191_137, 1489)
+			// Standard Error: 9
+			.saturating_add(Weight::from_parts(8_809, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 12_448_000 picoseconds.
-		Weight::from_parts(18_247_000, 3538)
+		// Minimum execution time: 12_218_000 picoseconds.
+		Weight::from_parts(23_875_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 14_381_000 picoseconds.
-		Weight::from_parts(24_646_000, 3538)
+		// Minimum execution time: 13_851_000 picoseconds.
+		Weight::from_parts(26_469_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -136,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1580 + c * (313 ±0)`
 		//  Estimated: `33487 + c * (4429 ±0)`
-		// Minimum execution time: 309_249_000 picoseconds.
-		Weight::from_parts(24_508_506, 33487)
-			// Standard Error: 253_896
-			.saturating_add(Weight::from_parts(16_775_584, 0).saturating_mul(c.into()))
+		// Minimum execution time: 268_989_000 picoseconds.
+		Weight::from_parts(192_090_083, 33487)
+			// Standard Error: 227_959
+			.saturating_add(Weight::from_parts(13_791_090, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -153,8 +153,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1208`
 		//  Estimated: `8340`
-		// Minimum execution time: 26_479_000 picoseconds.
-		Weight::from_parts(36_775_000, 8340)
+		// Minimum execution time: 26_149_000 picoseconds.
+		Weight::from_parts(39_929_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -166,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1432`
 		//  Estimated: `8340`
-		// Minimum execution time: 33_760_000 picoseconds.
-		Weight::from_parts(44_056_000, 8340)
+		// Minimum execution time: 33_090_000 picoseconds.
+		Weight::from_parts(55_182_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -205,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4209`
 		//  Estimated: `31993`
-		// Minimum execution time: 955_418_000 picoseconds.
-		Weight::from_parts(1_032_522_000, 31993)
+		// Minimum execution time: 932_845_000 picoseconds.
+		Weight::from_parts(1_394_630_000, 31993)
 			.saturating_add(T::DbWeight::get().reads(39_u64))
 			.saturating_add(T::DbWeight::get().writes(38_u64))
 	}
@@ -264,26 +264,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `70516`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_355_892_000 picoseconds.
-		Weight::from_parts(1_693_844_000, 69017)
+		// Minimum execution time: 1_369_642_000 picoseconds.
+		Weight::from_parts(1_832_208_000, 69017)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:1 w:1)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
 	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Expiries` (r:1 w:1)
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
-	/// Storage: `GpuJobs::Challenges` (r:0 w:1)
-	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3150`
-		//  Estimated: `8340`
-		// Minimum execution time: 36_394_000 picoseconds.
-		Weight::from_parts(42_032_000, 8340)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `7468`
+		//  Estimated: `11855`
+		// Minimum execution time: 46_469_000 picoseconds.
+		Weight::from_parts(74_881_000, 11855)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:0)
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5367`
 		//  Estimated: `11855`
-		// Minimum execution time: 156_663_000 picoseconds.
-		Weight::from_parts(165_355_000, 11855)
+		// Minimum execution time: 155_280_000 picoseconds.
+		Weight::from_parts(175_180_000, 11855)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -305,8 +305,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_658_000 picoseconds.
-		Weight::from_parts(9_164_000, 0)
+		// Minimum execution time: 5_628_000 picoseconds.
+		Weight::from_parts(9_083_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::ExpiryCursor` (r:1 w:1)
@@ -348,10 +348,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3494 + n * (794 ±0)`
 		//  Estimated: `31993 + n * (7350 ±0)`
-		// Minimum execution time: 10_866_000 picoseconds.
-		Weight::from_parts(352_077_587, 31993)
-			// Standard Error: 12_120_907
-			.saturating_add(Weight::from_parts(1_136_072_794, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_351_000 picoseconds.
+		Weight::from_parts(7_951_000, 31993)
+			// Standard Error: 5_626_682
+			.saturating_add(Weight::from_parts(1_039_046_592, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(29_u64))
@@ -363,66 +363,66 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_model(b: u32, ) -> Weight {
-		Weight::from_parts(25_225_011, 1489)
-			.saturating_add(Weight::from_parts(8_868, 0).saturating_mul(b.into()))
+		Weight::from_parts(23_191_137, 1489)
+			.saturating_add(Weight::from_parts(8_809, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_model_status() -> Weight {
-		Weight::from_parts(18_247_000, 3538)
+		Weight::from_parts(23_875_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_price_floor() -> Weight {
-		Weight::from_parts(24_646_000, 3538)
+		Weight::from_parts(26_469_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn post_job(c: u32, ) -> Weight {
-		Weight::from_parts(24_508_506, 33487)
-			.saturating_add(Weight::from_parts(16_775_584, 0).saturating_mul(c.into()))
+		Weight::from_parts(192_090_083, 33487)
+			.saturating_add(Weight::from_parts(13_791_090, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(c.into()))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(36_775_000, 8340)
+		Weight::from_parts(39_929_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(44_056_000, 8340)
+		Weight::from_parts(55_182_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(1_032_522_000, 31993)
+		Weight::from_parts(1_394_630_000, 31993)
 			.saturating_add(ParityDbWeight::get().reads(39_u64))
 			.saturating_add(ParityDbWeight::get().writes(38_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_693_844_000, 69017)
+		Weight::from_parts(1_832_208_000, 69017)
 			.saturating_add(ParityDbWeight::get().reads(41_u64))
 			.saturating_add(ParityDbWeight::get().writes(42_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(42_032_000, 8340)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(74_881_000, 11855)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_nodes() -> Weight {
-		Weight::from_parts(165_355_000, 11855)
+		Weight::from_parts(175_180_000, 11855)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(9_164_000, 0)
+		Weight::from_parts(9_083_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		Weight::from_parts(352_077_587, 31993)
-			.saturating_add(Weight::from_parts(1_136_072_794, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_951_000, 31993)
+			.saturating_add(Weight::from_parts(1_039_046_592, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(37_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(29_u64))

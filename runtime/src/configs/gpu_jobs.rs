@@ -13,8 +13,8 @@
 //! - Throughput bounds: `on_initialize` handles up to 128 expiry entries per block and 256 may
 //!   be queued per block; a job takes two (its deadline and its dispute end; a challenge that
 //!   moves the dispute end, a third), so 64 jobs a block (about a million inferences of
-//!   16,384-item batches) can end in steady state, at most 146 ms of the block's 2 s by the
-//!   benchmarked weight (1.1 ms per paid job).
+//!   16,384-item batches) can end in steady state, at most about 150 ms of the block's 2 s by the
+//!   benchmarked weight (1.0 to 1.1 ms per paid job over the runs).
 
 use crate::{
 	configs::depin::{ChallengeRandomness, MaxServiceNodes},
