@@ -42,9 +42,9 @@
 //! documentation describes the HTTP contract.
 
 use crate::{
-	challenge_slice, commitment_of, input_leaf, inputs_root, to_usize, BatchItem, Call, Challenges,
-	Config, Job, JobId, JobInput, JobStatus, Jobs, LocalJob, Models, Pallet, ProviderJobs,
-	ProviderSource, LOG_TARGET,
+	challenge_slice, commitment_of, input_leaf, inputs_root, to_usize, BatchItem, Call, Challenge,
+	Challenges, Config, Job, JobId, JobInput, JobStatus, Jobs, LocalJob, Models, Pallet,
+	ProviderJobs, ProviderSource, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
@@ -336,7 +336,7 @@ impl<T: Config> Pallet<T> {
 	pub fn infer(job: &Job<T>, base: &[u8]) -> Result<Vec<[u8; 32]>, InferenceError> {
 		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
 		let url = infer_url(base, &model.hash).ok_or(InferenceError::InvalidUrl)?;
-		let inputs = Self::job_inputs(job)?;
+		let inputs = Self::job_inputs(job, to_usize(model.input_len))?;
 		evaluate_leaves(
 			http_post_binary(&url, request_body(&inputs), MAX_RESPONSE_BYTES),
 			to_usize(job.items),
@@ -344,13 +344,13 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// `job`'s inputs: inline, or the batch downloaded and checked against its hash.
-	fn job_inputs(job: &Job<T>) -> Result<Vec<i8>, InferenceError> {
-		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
+	/// `job`'s inputs (`input_len` values per item): inline, or the batch downloaded and
+	/// checked against its hash.
+	fn job_inputs(job: &Job<T>, input_len: usize) -> Result<Vec<i8>, InferenceError> {
 		match &job.input {
 			JobInput::Inline(data) => Ok(data.to_vec()),
 			JobInput::Batch { inputs_hash, url, .. } => {
-				fetch_batch(url, to_usize(job.items), to_usize(model.input_len), inputs_hash)
+				fetch_batch(url, to_usize(job.items), input_len, inputs_hash)
 			},
 		}
 	}
@@ -359,9 +359,11 @@ impl<T: Config> Pallet<T> {
 	/// `revealed` is one of its sides, in a transaction landing at `landing`, with the leaves
 	/// the provider kept: its nodes for the round, or (the challenger's side, at the item) the
 	/// re-execution. `state` is the provider's record, updated when a call is returned.
+	#[allow(clippy::too_many_arguments)]
 	fn advance_challenge(
 		id: JobId,
 		job: &Job<T>,
+		challenge: &Challenge<T::AccountId, BlockNumberFor<T>>,
 		provider: &T::AccountId,
 		revealed: H256,
 		state: &mut LocalJob,
@@ -369,16 +371,13 @@ impl<T: Config> Pallet<T> {
 		landing: BlockNumberFor<T>,
 	) -> Option<Call<T>> {
 		let LocalJob::Revealed { nodes_sent, resolve_sent, .. } = state else { return None };
-		let challenge = Challenges::<T>::get(id)?;
 		if landing >= challenge.round_end {
 			return None;
 		}
 		let mine = if revealed == challenge.result {
 			&challenge.result_nodes
-		} else if revealed == challenge.defender {
-			&challenge.defender_nodes
 		} else {
-			return None;
+			&challenge.defender_nodes
 		};
 		match challenge_slice(job.items, challenge.level, challenge.position) {
 			Some((level, first, count)) => {
@@ -411,7 +410,7 @@ impl<T: Config> Pallet<T> {
 					JobInput::Inline(_) => None,
 					JobInput::Batch { .. } => {
 						let input_len = to_usize(Models::<T>::get(job.model).map(|m| m.input_len)?);
-						let inputs = Self::job_inputs(job)
+						let inputs = Self::job_inputs(job, input_len)
 							.map_err(|error| {
 								log::warn!(
 									target: LOG_TARGET,
@@ -469,16 +468,13 @@ impl<T: Config> Pallet<T> {
 				if !contested || challenge_sent_at.is_some() || landing >= job.dispute_end {
 					return None;
 				}
-				// Without its leaves the provider could not play the challenge.
-				stored_leaves(provider, id)?;
-				*challenge_sent_at = Some(block);
-				Some(Call::challenge { job: id, result: revealed })
+				Self::open_challenge(id, provider, revealed, challenge_sent_at, block)
 			},
 			JobStatus::Challenged => {
 				let challenge = Challenges::<T>::get(id)?;
 				if revealed == challenge.result || revealed == challenge.defender {
 					return Self::advance_challenge(
-						id, job, provider, revealed, state, block, landing,
+						id, job, &challenge, provider, revealed, state, block, landing,
 					);
 				}
 				// Another minority result's challenge: take over once it stalls.
@@ -488,12 +484,25 @@ impl<T: Config> Pallet<T> {
 				if !due || !challenge.challenger_stalled(landing) || landing >= job.dispute_end {
 					return None;
 				}
-				stored_leaves(provider, id)?;
-				*challenge_sent_at = Some(block);
-				Some(Call::challenge { job: id, result: revealed })
+				Self::open_challenge(id, provider, revealed, challenge_sent_at, block)
 			},
 			_ => None,
 		}
+	}
+
+	/// `challenge` with `revealed`, recorded as sent at `block`; nothing without the leaves,
+	/// since the provider could not play it.
+	fn open_challenge(
+		id: JobId,
+		provider: &T::AccountId,
+		revealed: H256,
+		challenge_sent_at: &mut Option<u32>,
+		block: u32,
+	) -> Option<Call<T>> {
+		let key = leaves_key(provider, id);
+		sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &key)?;
+		*challenge_sent_at = Some(block);
+		Some(Call::challenge { job: id, result: revealed })
 	}
 
 	/// One provider's pass over its open jobs (see the module documentation).

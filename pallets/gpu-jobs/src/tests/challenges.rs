@@ -24,16 +24,25 @@ struct Game {
 	wrong: H256,
 }
 
+/// The batch's inputs, the true leaves, leaves wrong at some items, and their two roots.
+type Results = (Vec<i8>, Vec<[u8; 32]>, Vec<[u8; 32]>, H256, H256);
+
+/// The [`Results`] with the leaves wrong at `wrong_items`.
+fn results(wrong_items: &[usize]) -> Results {
+	let inputs = digit_items(ITEMS, 5);
+	let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
+	let truth = H256(batch_merkle_root(&leaves));
+	let mut wrong_leaves = leaves.clone();
+	for item in wrong_items {
+		wrong_leaves[*item] = [0xee; 32];
+	}
+	let wrong = H256(batch_merkle_root(&wrong_leaves));
+	(inputs, leaves, wrong_leaves, truth, wrong)
+}
+
 impl Game {
 	fn new(wrong_items: &[usize]) -> Self {
-		let inputs = digit_items(ITEMS, 5);
-		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
-		let truth = H256(batch_merkle_root(&leaves));
-		let mut wrong_leaves = leaves.clone();
-		for item in wrong_items {
-			wrong_leaves[*item] = [0xee; 32];
-		}
-		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let (inputs, leaves, wrong_leaves, truth, wrong) = results(wrong_items);
 		let id = post(
 			&ALICE,
 			batch(ITEMS as u32, inputs_root(&inputs, 64), "https://data.example/b.bin"),
@@ -52,14 +61,7 @@ impl Game {
 	/// A batch job of two providers disputed between a result wrong at `wrong_items`
 	/// (provider 0) and the truth (provider 1).
 	fn dispute(wrong_items: &[usize]) -> Self {
-		let inputs = digit_items(ITEMS, 5);
-		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
-		let truth = H256(batch_merkle_root(&leaves));
-		let mut wrong_leaves = leaves.clone();
-		for item in wrong_items {
-			wrong_leaves[*item] = [0xee; 32];
-		}
-		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let (inputs, leaves, wrong_leaves, truth, wrong) = results(wrong_items);
 		let id = post(
 			&ALICE,
 			batch(ITEMS as u32, inputs_root(&inputs, 64), "https://data.example/d.bin"),
@@ -588,12 +590,7 @@ fn a_dispute_walk_ends_by_timeout_in_a_refund() {
 #[test]
 fn a_stalled_challenge_gives_way_to_another_minority_result() {
 	ExtBuilder::default().build_and_execute(|| {
-		let inputs = digit_items(ITEMS, 5);
-		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
-		let truth = H256(batch_merkle_root(&leaves));
-		let mut wrong_leaves = leaves.clone();
-		wrong_leaves[200] = [0xee; 32];
-		let wrong = H256(batch_merkle_root(&wrong_leaves));
+		let (inputs, leaves, wrong_leaves, truth, wrong) = results(&[200]);
 		let garbage = H256::repeat_byte(0x99);
 		let id = post(
 			&ALICE,
