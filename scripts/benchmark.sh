@@ -3,7 +3,9 @@
 # Builds dsync-node with `--features runtime-benchmarks` (a separate build: the feature changes
 # the runtime) and writes each pallet's `src/weights.rs`. Record the machine and date in
 # benchmarks/weights.md after running it.
-#   scripts/benchmark.sh [pallet ...]     default: every DSYNC pallet
+#   scripts/benchmark.sh [pallet ...]     default: every DSYNC pallet (pallet_tokenomics,
+#                                          pallet_node_registry, pallet_proof_of_sync,
+#                                          pallet_gpu_jobs, pallet_naming)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -11,7 +13,7 @@ source scripts/env.sh
 # overwrite the one the normal node embeds (both live under <target>/release/wbuild).
 export CARGO_TARGET_DIR="${BENCH_CARGO_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
 pallets=("$@")
-[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync pallet_gpu_jobs)
+[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync pallet_gpu_jobs pallet_naming)
 cargo build --release --locked -p dsync-node --features runtime-benchmarks
 for pallet in "${pallets[@]}"; do
 	name="${pallet#pallet_}"

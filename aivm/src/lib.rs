@@ -30,8 +30,9 @@
 //! `unsupported_media_type` 415, `method_not_allowed` 405, `not_found` 404) and `503`
 //! (`overloaded`, with `Retry-After: 1`) when the queue is full.
 //!
-//! The JSON contract the node's worker relies on is specified in `pallet-gpu-jobs`'s crate docs
-//! ("The `aivm` HTTP contract").
+//! The node's GPU worker uses the binary endpoint (`POST /v1/infer/binary`); that contract is
+//! specified in `pallet-gpu-jobs`'s crate docs ("The `aivm` HTTP contract"). The JSON API is for
+//! people and other clients.
 
 #![deny(missing_docs)]
 

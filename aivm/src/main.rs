@@ -11,7 +11,7 @@ use dsync_aivm::{
 	engine::{pseudo_random_inputs, Backend, Engine},
 	server::{self, Options, State},
 };
-use dsync_aivm_core::{models, Model};
+use dsync_aivm_core::{bundled, Model};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 #[derive(Parser, Debug)]
@@ -137,7 +137,7 @@ fn run(cli: Cli) -> Result<(), String> {
 	let backend = backend(&cli.engine.backend)?;
 	let mut loaded = Vec::new();
 	if cli.models.is_empty() {
-		let model = Model::parse(models::DIGITS_64_128_64_10).map_err(|e| format!("{e:?}"))?;
+		let model = Model::parse(bundled::DIGITS_64_128_64_10).map_err(|e| format!("{e:?}"))?;
 		loaded.push(("digits".to_string(), model));
 	}
 	for path in &cli.models {
@@ -197,7 +197,7 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn bench(seconds: f64, batch: usize, threads: usize) -> Result<(), String> {
-	let model = Model::parse(models::DIGITS_64_128_64_10).map_err(|e| format!("{e:?}"))?;
+	let model = Model::parse(bundled::DIGITS_64_128_64_10).map_err(|e| format!("{e:?}"))?;
 	let inputs = pseudo_random_inputs(batch * model.input_len(), 1)
 		.into_iter()
 		.map(|v| (v as u8 % 17) as i8)

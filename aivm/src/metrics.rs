@@ -10,8 +10,72 @@ use std::{
 pub const LATENCY_BUCKETS: [f64; 12] =
 	[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
 
-/// The routes requests are counted by.
-pub const ROUTES: [&str; 6] = ["infer", "infer_binary", "models", "health", "metrics", "other"];
+/// The routes of the server, which requests are counted by.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+	/// `POST /v1/infer`: JSON inference.
+	Infer,
+	/// `POST /v1/infer/binary`: binary inference.
+	InferBinary,
+	/// `GET /v1/models`.
+	Models,
+	/// `GET /health`.
+	Health,
+	/// `GET /metrics`.
+	Metrics,
+	/// Any other path (answered `404`).
+	Other,
+}
+
+impl Route {
+	/// Every route, in declaration order (the order of the metrics output).
+	pub const ALL: [Route; 6] = [
+		Route::Infer,
+		Route::InferBinary,
+		Route::Models,
+		Route::Health,
+		Route::Metrics,
+		Route::Other,
+	];
+
+	/// The route of a request path.
+	pub fn of(path: &str) -> Route {
+		match path {
+			"/v1/infer" => Route::Infer,
+			"/v1/infer/binary" => Route::InferBinary,
+			"/v1/models" => Route::Models,
+			"/health" => Route::Health,
+			"/metrics" => Route::Metrics,
+			_ => Route::Other,
+		}
+	}
+
+	/// The route's position in [`Route::ALL`], which indexes its counters.
+	pub const fn index(self) -> usize {
+		self as usize
+	}
+
+	/// The route's `route` label in `aivm_requests_total`.
+	pub fn label(self) -> &'static str {
+		match self {
+			Route::Infer => "infer",
+			Route::InferBinary => "infer_binary",
+			Route::Models => "models",
+			Route::Health => "health",
+			Route::Metrics => "metrics",
+			Route::Other => "other",
+		}
+	}
+}
+
+// `Route::index` is the position in `Route::ALL`: checked at compile time.
+const _: () = {
+	let mut i = 0;
+	while i < Route::ALL.len() {
+		assert!(Route::ALL[i].index() == i);
+		i += 1;
+	}
+};
 
 /// Status classes requests are counted by.
 const CLASSES: [&str; 3] = ["2xx", "4xx", "5xx"];
@@ -19,7 +83,8 @@ const CLASSES: [&str; 3] = ["2xx", "4xx", "5xx"];
 /// Every counter of the server.
 #[derive(Default)]
 pub struct Metrics {
-	requests: [[AtomicU64; 3]; 6],
+	/// Requests by route (in [`Route::ALL`] order) and status class (in `CLASSES` order).
+	requests: [[AtomicU64; CLASSES.len()]; Route::ALL.len()],
 	latency_buckets: [AtomicU64; 12],
 	latency_count: AtomicU64,
 	latency_sum_ns: AtomicU64,
@@ -36,15 +101,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-	/// Count a finished request of `route` (an index into [`ROUTES`]) with `status`, which took
-	/// `elapsed`.
-	pub fn request(&self, route: usize, status: u16, elapsed: Duration) {
+	/// Count a finished request of `route` with `status`, which took `elapsed`.
+	pub fn request(&self, route: Route, status: u16, elapsed: Duration) {
 		let class = match status {
 			200..=399 => 0,
 			400..=499 => 1,
 			_ => 2,
 		};
-		if let Some(counter) = self.requests.get(route).and_then(|r| r.get(class)) {
+		if let Some(counter) = self.requests.get(route.index()).and_then(|r| r.get(class)) {
 			counter.fetch_add(1, Relaxed);
 		}
 		let seconds = elapsed.as_secs_f64();
@@ -75,7 +139,8 @@ impl Metrics {
 		let _ =
 			writeln!(out, "# HELP aivm_requests_total HTTP requests by route and status class.");
 		let _ = writeln!(out, "# TYPE aivm_requests_total counter");
-		for (route, counters) in ROUTES.iter().zip(&self.requests) {
+		for (route, counters) in Route::ALL.iter().zip(&self.requests) {
+			let route = route.label();
 			for (class, counter) in CLASSES.iter().zip(counters) {
 				let _ = writeln!(
 					out,

@@ -21,7 +21,7 @@
 
 use crate::{
 	api::{self, InferRequest},
-	metrics::Metrics,
+	metrics::{Metrics, Route},
 	Engine,
 };
 use http_body_util::{BodyExt, Full, Limited};
@@ -76,8 +76,8 @@ impl Default for Options {
 	}
 }
 
-/// A request waiting for its batch.
-struct Job {
+/// A small request waiting in its model's queue for a batch.
+struct QueuedRequest {
 	inputs: Vec<i8>,
 	count: usize,
 	reply: oneshot::Sender<Vec<i32>>,
@@ -91,7 +91,8 @@ pub struct Served {
 	pub id: [u8; 32],
 	/// Its engine.
 	pub engine: Arc<Engine>,
-	jobs: mpsc::Sender<Job>,
+	/// The queue of its batcher.
+	queue: mpsc::Sender<QueuedRequest>,
 }
 
 /// Everything the handlers share.
@@ -111,9 +112,9 @@ impl State {
 			.into_iter()
 			.map(|(name, engine)| {
 				let engine = Arc::new(engine);
-				let (jobs, queue) = mpsc::channel(options.queue_items.max(1));
-				tokio::spawn(batcher(engine.clone(), queue, options.clone(), metrics.clone()));
-				Served { id: engine.model().hash(), name, engine, jobs }
+				let (queue, receiver) = mpsc::channel(options.queue_items.max(1));
+				tokio::spawn(batcher(engine.clone(), receiver, options.clone(), metrics.clone()));
+				Served { id: engine.model().hash(), name, engine, queue }
 			})
 			.collect();
 		Arc::new(State { models, options, metrics })
@@ -196,30 +197,19 @@ impl Refusal {
 	}
 }
 
-async fn route(state: &State, request: Request<Incoming>) -> (usize, Answer) {
+async fn route(state: &State, request: Request<Incoming>) -> (Route, Answer) {
 	let path = request.uri().path().to_string();
 	let method = request.method().clone();
-	let (route, result) = match path.as_str() {
-		"/v1/infer" => (0, infer_json(state, request).await),
-		"/v1/infer/binary" => (1, infer_binary(state, request).await),
-		"/v1/models" => (2, only_get(&method).map(|()| models(state))),
-		"/health" => (3, only_get(&method).map(|()| health(state))),
-		"/metrics" => (
-			4,
-			only_get(&method).map(|()| {
-				let (backend, threads) = state
-					.models
-					.first()
-					.map(|m| (m.engine.backend().name(), m.engine.threads()))
-					.unwrap_or(("none", 0));
-				respond(
-					StatusCode::OK,
-					"text/plain; version=0.0.4",
-					state.metrics.render(backend, threads).into_bytes(),
-				)
-			}),
-		),
-		_ => (5, Err(Refusal(StatusCode::NOT_FOUND, "not_found", format!("no route {path}")))),
+	let route = Route::of(&path);
+	let result = match route {
+		Route::Infer => infer_json(state, request).await,
+		Route::InferBinary => infer_binary(state, request).await,
+		Route::Models => only_get(&method).map(|()| models(state)),
+		Route::Health => only_get(&method).map(|()| health(state)),
+		Route::Metrics => only_get(&method).map(|()| render_metrics(state)),
+		Route::Other => {
+			Err(Refusal(StatusCode::NOT_FOUND, "not_found", format!("no route {path}")))
+		},
 	};
 	(route, result.unwrap_or_else(Refusal::answer))
 }
@@ -252,6 +242,19 @@ fn models(state: &State) -> Answer {
 	json(
 		StatusCode::OK,
 		serde_json::to_vec(&serde_json::json!({ "models": list })).unwrap_or_default(),
+	)
+}
+
+fn render_metrics(state: &State) -> Answer {
+	let (backend, threads) = state
+		.models
+		.first()
+		.map(|m| (m.engine.backend().name(), m.engine.threads()))
+		.unwrap_or(("none", 0));
+	respond(
+		StatusCode::OK,
+		"text/plain; version=0.0.4",
+		state.metrics.render(backend, threads).into_bytes(),
 	)
 }
 
@@ -423,7 +426,7 @@ async fn infer(
 			.ok_or_else(internal);
 	}
 	let (reply, answer) = oneshot::channel();
-	served.jobs.try_send(Job { inputs, count, reply }).map_err(|_| {
+	served.queue.try_send(QueuedRequest { inputs, count, reply }).map_err(|_| {
 		metrics.rejected.fetch_add(1, Relaxed);
 		overloaded()
 	})?;
@@ -469,7 +472,7 @@ async fn run_engine(
 /// The batcher of one model (see the module docs).
 async fn batcher(
 	engine: Arc<Engine>,
-	mut queue: mpsc::Receiver<Job>,
+	mut queue: mpsc::Receiver<QueuedRequest>,
 	options: Options,
 	metrics: Arc<Metrics>,
 ) {
@@ -477,12 +480,12 @@ async fn batcher(
 	let out_len = engine.model().output_len();
 	while let Some(first) = queue.recv().await {
 		let mut items = first.count;
-		let mut jobs = vec![first];
+		let mut requests = vec![first];
 		while items < options.max_batch {
 			match queue.try_recv() {
-				Ok(job) => {
-					items += job.count;
-					jobs.push(job);
+				Ok(request) => {
+					items += request.count;
+					requests.push(request);
 				},
 				Err(_) => break,
 			}
@@ -491,31 +494,31 @@ async fn batcher(
 			let deadline = tokio::time::Instant::now() + options.max_wait;
 			while items < options.max_batch {
 				match tokio::time::timeout_at(deadline, queue.recv()).await {
-					Ok(Some(job)) => {
-						items += job.count;
-						jobs.push(job);
+					Ok(Some(request)) => {
+						items += request.count;
+						requests.push(request);
 					},
 					_ => break,
 				}
 			}
 		}
-		let inputs = if jobs.len() == 1 {
-			std::mem::take(&mut jobs[0].inputs)
+		let inputs = if requests.len() == 1 {
+			std::mem::take(&mut requests[0].inputs)
 		} else {
 			let mut inputs = Vec::with_capacity(items * in_len);
-			for job in &jobs {
-				inputs.extend_from_slice(&job.inputs);
+			for request in &requests {
+				inputs.extend_from_slice(&request.inputs);
 			}
 			inputs
 		};
 		let Some(outputs) = run_engine(engine.clone(), inputs, items, metrics.clone()).await else {
-			// Dropping the jobs answers their requests with an internal error.
+			// Dropping the requests answers them with an internal error.
 			continue;
 		};
 		let mut at = 0;
-		for job in jobs {
-			let len = job.count * out_len;
-			let _ = job.reply.send(outputs[at..at + len].to_vec());
+		for request in requests {
+			let len = request.count * out_len;
+			let _ = request.reply.send(outputs[at..at + len].to_vec());
 			at += len;
 		}
 	}

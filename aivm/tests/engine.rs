@@ -4,7 +4,7 @@
 
 use dsync_aivm::engine::{pseudo_random_inputs, Backend, Engine, EngineError};
 use dsync_aivm_core::{
-	batch_merkle_root, models, result_hash, Activation, Dense, HiddenLayer, Model, Requant,
+	batch_merkle_root, bundled, result_hash, Activation, Dense, HiddenLayer, Model, Requant,
 	Scratch, BIAS_LIMIT,
 };
 
@@ -121,7 +121,7 @@ fn the_portable_back_end_is_always_there() {
 fn without_the_gpu_feature_the_gpu_back_end_is_refused_clearly() {
 	assert!(!Backend::Gpu.is_supported());
 	assert!(!Backend::supported().contains(&Backend::Gpu));
-	let model = Model::parse(models::DIGITS_64_128_64_10).unwrap();
+	let model = Model::parse(bundled::DIGITS_64_128_64_10).unwrap();
 	let error = Engine::new(model, Backend::Gpu, 1).err().expect("refused");
 	assert_eq!(error, EngineError::Unsupported(Backend::Gpu));
 	assert_eq!(error.to_string(), "this aivm was built without the `gpu` cargo feature");
@@ -140,7 +140,7 @@ fn the_gpu_back_end_is_found_and_bit_exact_on_a_large_batch() {
 	);
 	assert_eq!(Backend::best(), Backend::Gpu);
 	assert!(dsync_aivm::engine::gpu::device_name().is_some());
-	let model = Model::parse(models::DIGITS_64_128_64_10).unwrap();
+	let model = Model::parse(bundled::DIGITS_64_128_64_10).unwrap();
 	let engine = Engine::new(model.clone(), Backend::Gpu, 0).unwrap();
 	let inputs = pseudo_random_inputs(5_000 * 64, 77);
 	let outputs = run(&engine, &inputs);
@@ -224,7 +224,7 @@ fn digits_vectors() -> Vectors {
 #[test]
 fn every_back_end_reproduces_the_digits_reference_vectors() {
 	let vectors = digits_vectors();
-	let model = Model::parse(models::DIGITS_64_128_64_10).unwrap();
+	let model = Model::parse(bundled::DIGITS_64_128_64_10).unwrap();
 	for backend in Backend::supported() {
 		for threads in [1, 2, 3] {
 			let engine = Engine::new(model.clone(), backend, threads).unwrap();
@@ -239,7 +239,7 @@ fn every_back_end_reproduces_the_digits_reference_vectors() {
 
 #[test]
 fn results_do_not_depend_on_batch_size_or_threads() {
-	let model = Model::parse(models::DIGITS_64_128_64_10).unwrap();
+	let model = Model::parse(bundled::DIGITS_64_128_64_10).unwrap();
 	let batch = 3000;
 	let inputs = pseudo_random_inputs(batch * 64, 77);
 	let expected = reference(&model, &inputs);
@@ -261,7 +261,7 @@ fn results_do_not_depend_on_batch_size_or_threads() {
 
 #[test]
 fn wrong_buffers_are_refused() {
-	let model = Model::parse(models::DIGITS_64_128_64_10).unwrap();
+	let model = Model::parse(bundled::DIGITS_64_128_64_10).unwrap();
 	let engine = Engine::new(model, Backend::best(), 1).unwrap();
 	let mut outputs = vec![0; 10];
 	assert!(matches!(engine.infer(&[0; 63], &mut outputs), Err(EngineError::Shape { .. })));

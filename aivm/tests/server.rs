@@ -1,12 +1,12 @@
-//! The HTTP server on loopback, spoken to over plain TCP: every route, the JSON contract the
-//! node's worker relies on, the binary format, every refusal, back-pressure and batching.
+//! The HTTP server on loopback, spoken to over plain TCP: every route, the JSON API, the binary
+//! format the node's worker relies on, every refusal, back-pressure and batching.
 
 use dsync_aivm::{
 	api::hex_0x,
 	engine::{pseudo_random_inputs, Backend, Engine},
 	server::{serve, Options, State},
 };
-use dsync_aivm_core::{batch_merkle_root, models, result_hash, Model, Scratch};
+use dsync_aivm_core::{batch_merkle_root, bundled, result_hash, Model, Scratch};
 use std::{net::SocketAddr, time::Duration};
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
@@ -14,7 +14,7 @@ use tokio::{
 };
 
 fn digits() -> Model {
-	Model::parse(models::DIGITS_64_128_64_10).unwrap()
+	Model::parse(bundled::DIGITS_64_128_64_10).unwrap()
 }
 
 fn reference(inputs: &[i8]) -> Vec<i32> {
@@ -122,7 +122,7 @@ fn serves_health_models_and_metrics() {
 	let models = runtime.block_on(request(addr, "GET", "/v1/models", "text/plain", b""));
 	let list = &models.json()["models"];
 	assert_eq!(list[0]["name"], "digits");
-	assert_eq!(list[0]["id"], hex_0x(&models::DIGITS_64_128_64_10_HASH));
+	assert_eq!(list[0]["id"], hex_0x(&bundled::DIGITS_64_128_64_10_HASH));
 	assert_eq!(
 		(list[0]["input_len"].as_u64(), list[0]["output_len"].as_u64()),
 		(Some(64), Some(10))
@@ -152,10 +152,10 @@ fn answers_single_and_batched_json_exactly() {
 	let value = one.json();
 	assert_eq!(value["output"], serde_json::json!(&expected[..10]));
 	assert_eq!(value["hash"], hex_0x(&result_hash(&expected[..10])));
-	assert_eq!(value["model"], hex_0x(&models::DIGITS_64_128_64_10_HASH));
+	assert_eq!(value["model"], hex_0x(&bundled::DIGITS_64_128_64_10_HASH));
 
 	// A batch, by id, with hashes and the Merkle root: the worker's contract.
-	let id = hex_0x(&models::DIGITS_64_128_64_10_HASH);
+	let id = hex_0x(&bundled::DIGITS_64_128_64_10_HASH);
 	let batch = post_json(
 		&runtime,
 		addr,

@@ -58,7 +58,10 @@ params.yearLength = 1_000_000;
 await send(api, api.tx.sudo.sudo(api.tx.naming.setParameters(params)), alice);
 
 const label = 'bench';
+// The name-registration commitment (dsync_primitives::commit_reveal): blake2_256 of the domain
+// tag (a SCALE byte string), then the SCALE payload (label, owner, secret).
 const encoded = u8aConcat(
+  api.createType('Bytes', 'dsync/name-registration/v1').toU8a(),
   api.createType('Bytes', label).toU8a(),
   api.createType('AccountId', alice.address).toU8a(),
   api.createType('[u8; 32]', SECRET).toU8a(),

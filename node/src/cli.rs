@@ -1,4 +1,7 @@
-//! Command-line interface of `dsync-node`.
+//! Command-line interface of `dsync-node`, the parameters of its sidecars included.
+
+use sp_core::sr25519;
+use std::net::SocketAddr;
 
 /// Sub-commands besides running the node.
 #[derive(Debug, clap::Subcommand)]
@@ -57,9 +60,17 @@ pub struct Cli {
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
 
+	/// Options of the services the node runs beside the chain.
+	#[clap(flatten)]
+	pub sidecars: SidecarParams,
+}
+
+/// Options of the sidecars ([`crate::sidecars`]): each is off unless its options turn it on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SidecarParams {
 	/// Options of the Proof-of-Sync probe endpoint (service nodes).
 	#[clap(flatten)]
-	pub probe: crate::probe::ProbeParams,
+	pub probe: ProbeParams,
 
 	/// Options of GPU providers.
 	#[clap(flatten)]
@@ -70,6 +81,34 @@ pub struct Cli {
 	pub dns: DnsParams,
 }
 
+/// Options of the Proof-of-Sync probe endpoint ([`crate::probe`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProbeParams {
+	/// Serve the Proof-of-Sync probe endpoint on this address (e.g. `0.0.0.0:9955`). Service
+	/// nodes register `http://<public address>:<port>` as their probe endpoint. Off by default.
+	#[arg(long, value_name = "ADDR")]
+	pub probe_listen_addr: Option<SocketAddr>,
+
+	/// The `dsyn` key that signs probe answers, as a hex sr25519 public key. By default the
+	/// only `dsyn` key in the keystore (the endpoint answers `503` while there is none, or more
+	/// than one and none was chosen).
+	#[arg(long, value_name = "PUBLIC_KEY_HEX", value_parser = parse_public)]
+	pub probe_key: Option<sr25519::Public>,
+
+	/// Probe answers per second, with bursts of the same size; further requests get `429`.
+	#[arg(long, value_name = "COUNT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+	pub probe_rate_limit: u32,
+
+	/// Connections served at once; further connections get `503`.
+	#[arg(long, value_name = "COUNT", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+	pub probe_max_connections: u32,
+
+	/// Probe answers per second to one source address (IPv6: one /64), with bursts of the same
+	/// size; further requests from it get `429` (verifiers probe once per epoch).
+	#[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+	pub probe_peer_rate_limit: u32,
+}
+
 /// Options of the authoritative DNS server for the `.dsync` zone.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DnsParams {
@@ -77,7 +116,7 @@ pub struct DnsParams {
 	/// `127.0.0.1:5353`. Answers come from finalised state only; every other zone is refused.
 	/// Off by default (validators should leave it off).
 	#[arg(long, value_name = "ADDR")]
-	pub dns_listen_addr: Option<std::net::SocketAddr>,
+	pub dns_listen_addr: Option<SocketAddr>,
 
 	/// Queries per second from one source address (IPv6: one /64), with bursts of twice as
 	/// many; beyond it UDP queries are dropped and TCP queries refused. 0 = unlimited (only
@@ -85,8 +124,8 @@ pub struct DnsParams {
 	#[arg(long, value_name = "COUNT", default_value_t = 200)]
 	pub dns_rate_limit: u32,
 
-	/// Names whose answers are cached per finalised block (the cache is dropped at each new
-	/// finalised block).
+	/// Entries of each DNS cache (names' records, whole UDP responses), kept per finalised block
+	/// (a cache is dropped at each new finalised block).
 	#[arg(long, value_name = "COUNT", default_value_t = 65_536)]
 	pub dns_cache_entries: usize,
 
@@ -106,6 +145,13 @@ pub struct GpuParams {
 	pub aivm_url: Option<String>,
 }
 
+fn parse_public(value: &str) -> Result<sr25519::Public, String> {
+	let hex = value.strip_prefix("0x").unwrap_or(value);
+	let bytes: [u8; 32] = dsync_primitives::hex::decode_array(hex.as_bytes())
+		.ok_or_else(|| "expected a 32-byte sr25519 public key in hex".to_string())?;
+	Ok(sr25519::Public::from_raw(bytes))
+}
+
 fn parse_http_url(value: &str) -> Result<String, String> {
 	let trimmed = value.trim().trim_end_matches('/');
 	let rest = trimmed
@@ -120,7 +166,7 @@ fn parse_http_url(value: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-	use super::parse_http_url;
+	use super::{parse_http_url, parse_public};
 
 	#[test]
 	fn aivm_urls_are_checked() {
@@ -129,5 +175,12 @@ mod tests {
 		for bad in ["127.0.0.1:8710", "ftp://x", "http://", "http://a b"] {
 			assert!(parse_http_url(bad).is_err(), "{bad}");
 		}
+	}
+
+	#[test]
+	fn parses_probe_keys() {
+		let key = format!("0x{}", "ab".repeat(32));
+		assert_eq!(parse_public(&key).unwrap().0, [0xab; 32]);
+		assert!(parse_public("0x1234").is_err());
 	}
 }

@@ -135,8 +135,7 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
-				service::new_full(config, cli.probe.clone(), cli.gpu.clone(), cli.dns.clone())
-					.map_err(sc_cli::Error::Service)
+				service::new_full(config, cli.sidecars.clone()).map_err(sc_cli::Error::Service)
 			})
 		},
 	}

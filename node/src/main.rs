@@ -12,9 +12,11 @@ mod chain_spec;
 mod cli;
 mod command;
 mod dns;
+mod limits;
 mod probe;
 mod rpc;
 mod service;
+mod sidecars;
 
 fn main() -> sc_cli::Result<()> {
 	command::run()

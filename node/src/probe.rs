@@ -13,23 +13,29 @@
 //! - requests are bounded ([`MAX_REQUEST_BYTES`] of head, [`REQUEST_TIMEOUT`] to send it);
 //! - at most `--probe-max-connections` connections are served at once (others get `503`), and a
 //!   token bucket limits answers to `--probe-rate-limit` per second with bursts of the same size
-//!   (beyond it: `429`): a probe costs a signature and one digits inference (the compute challenge), so flooding the endpoint cannot
-//!   take the node's CPU from block import;
-//! - every source address has its own, smaller budget checked first: at most
-//!   [`MAX_CONNECTIONS_PER_PEER`] connections at once and `--probe-peer-rate-limit` answers per
-//!   second. A verifier probes a node once per epoch, so one flooding address exhausts only its
-//!   own budget and cannot make honest verifiers see the node as down. At most
-//!   [`MAX_TRACKED_PEERS`] addresses are tracked; idle ones are forgotten.
+//!   (beyond it: `429`): a probe costs a signature and one digits inference (the compute
+//!   challenge), so flooding the endpoint cannot take the node's CPU from block import;
+//! - every source (an IPv4 address or an IPv6 /64) has its own, smaller budget checked first: at
+//!   most [`MAX_CONNECTIONS_PER_PEER`] connections at once and `--probe-peer-rate-limit` answers
+//!   per second, with bursts of the same size. A verifier probes a node once per epoch, so one
+//!   flooding source exhausts only its own budget and cannot make honest verifiers see the node as
+//!   down. The budgets of at most [`MAX_TRACKED_PEERS`] sources are tracked; the least recently
+//!   seen are forgotten first, and a new source is never refused for want of room (see
+//!   [`crate::limits`]).
 
 use std::{
-	collections::HashMap,
 	net::{IpAddr, SocketAddr},
 	sync::{Arc, Mutex},
-	time::{Duration, Instant},
+	time::Duration,
 };
 
+use crate::{
+	cli::ProbeParams,
+	limits::{ConnectionLimiter, RateLimiter, TokenBucket},
+};
 use codec::Encode;
 use dsync_primitives::{
+	hex,
 	probe::{compute_challenge, parse_seed, ProbeAnswer, SignedProbeAnswer, KEY_TYPE, PROBE_PATH},
 	BlockNumber,
 };
@@ -45,52 +51,12 @@ use tokio::{
 pub const MAX_REQUEST_BYTES: usize = 2048;
 /// Time a client has to send its request head.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connections one source address may hold open at once.
-pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
-/// Source addresses whose budgets are tracked at once; a new address beyond it is refused
-/// (`503`) until idle addresses are forgotten.
+/// Connections one source (IPv4 address or IPv6 /64) may hold open at once.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 2;
+/// Sources whose rate budgets are tracked at once (the least recently seen are forgotten first).
 pub const MAX_TRACKED_PEERS: usize = 4096;
-/// A source address without a connection for this long is forgotten.
-pub const PEER_IDLE: Duration = Duration::from_secs(60);
 
 const LOG_TARGET: &str = "dsync::probe";
-
-/// Command-line options of the probe endpoint.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ProbeParams {
-	/// Serve the Proof-of-Sync probe endpoint on this address (e.g. `0.0.0.0:9955`). Service
-	/// nodes register `http://<public address>:<port>` as their probe endpoint. Off by default.
-	#[arg(long, value_name = "ADDR")]
-	pub probe_listen_addr: Option<SocketAddr>,
-
-	/// The `dsyn` key that signs probe answers, as a hex sr25519 public key. By default the
-	/// only `dsyn` key in the keystore (the endpoint answers `503` while there is none, or more
-	/// than one and none was chosen).
-	#[arg(long, value_name = "PUBLIC_KEY_HEX", value_parser = parse_public)]
-	pub probe_key: Option<sr25519::Public>,
-
-	/// Probe answers per second, with bursts of the same size; further requests get `429`.
-	#[arg(long, value_name = "COUNT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-	pub probe_rate_limit: u32,
-
-	/// Connections served at once; further connections get `503`.
-	#[arg(long, value_name = "COUNT", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
-	pub probe_max_connections: u32,
-
-	/// Probe answers per second to one source address, with bursts of the same size; further
-	/// requests from it get `429` (verifiers probe once per epoch).
-	#[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-	pub probe_peer_rate_limit: u32,
-}
-
-fn parse_public(value: &str) -> Result<sr25519::Public, String> {
-	let hex = value.strip_prefix("0x").unwrap_or(value);
-	let bytes: [u8; 32] = (hex.len() == 64)
-		.then(|| parse_seed(hex.as_bytes()))
-		.flatten()
-		.ok_or_else(|| "expected a 32-byte sr25519 public key in hex".to_string())?;
-	Ok(sr25519::Public::from_raw(bytes))
-}
 
 /// The node's view of the chain that a probe answer reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,106 +79,10 @@ struct Shared {
 	keystore: KeystorePtr,
 	key: Option<sr25519::Public>,
 	heads: HeadsProvider,
+	/// The node's budget, whatever the source.
 	bucket: Mutex<TokenBucket>,
-	peers: Mutex<Peers>,
-}
-
-/// The budgets of the source addresses.
-struct Peers {
-	per_second: u32,
-	map: HashMap<IpAddr, Peer>,
-}
-
-struct Peer {
-	bucket: TokenBucket,
-	connections: u32,
-	last_seen: Instant,
-}
-
-impl Peers {
-	fn new(per_second: u32) -> Self {
-		Self { per_second, map: HashMap::new() }
-	}
-
-	/// A new connection from `ip`: false when it already holds
-	/// [`MAX_CONNECTIONS_PER_PEER`], or when the table is full of recently seen addresses.
-	fn connect(&mut self, ip: IpAddr) -> bool {
-		let now = Instant::now();
-		if !self.map.contains_key(&ip) && self.map.len() >= MAX_TRACKED_PEERS {
-			self.map.retain(|_, peer| {
-				peer.connections > 0 || now.duration_since(peer.last_seen) < PEER_IDLE
-			});
-			if self.map.len() >= MAX_TRACKED_PEERS {
-				return false;
-			}
-		}
-		let per_second = self.per_second;
-		let peer = self.map.entry(ip).or_insert_with(|| Peer {
-			bucket: TokenBucket::new(per_second),
-			connections: 0,
-			last_seen: now,
-		});
-		peer.last_seen = now;
-		if peer.connections >= MAX_CONNECTIONS_PER_PEER {
-			return false;
-		}
-		peer.connections += 1;
-		true
-	}
-
-	/// The connection from `ip` is closed.
-	fn disconnect(&mut self, ip: IpAddr) {
-		if let Some(peer) = self.map.get_mut(&ip) {
-			peer.connections = peer.connections.saturating_sub(1);
-			peer.last_seen = Instant::now();
-		}
-	}
-
-	/// One answer for `ip`, if its budget allows.
-	fn take(&mut self, ip: IpAddr) -> bool {
-		self.map.get_mut(&ip).is_some_and(|peer| peer.bucket.take())
-	}
-}
-
-/// Releases a peer's connection slot when the connection ends.
-struct PeerSlot {
-	shared: Arc<Shared>,
-	ip: IpAddr,
-}
-
-impl Drop for PeerSlot {
-	fn drop(&mut self) {
-		if let Ok(mut peers) = self.shared.peers.lock() {
-			peers.disconnect(self.ip);
-		}
-	}
-}
-
-struct TokenBucket {
-	capacity: f64,
-	tokens: f64,
-	per_second: f64,
-	last: Instant,
-}
-
-impl TokenBucket {
-	fn new(per_second: u32) -> Self {
-		let rate = f64::from(per_second);
-		Self { capacity: rate, tokens: rate, per_second: rate, last: Instant::now() }
-	}
-
-	fn take(&mut self) -> bool {
-		let now = Instant::now();
-		let elapsed = now.duration_since(self.last).as_secs_f64();
-		self.last = now;
-		self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
-		if self.tokens >= 1.0 {
-			self.tokens -= 1.0;
-			true
-		} else {
-			false
-		}
-	}
+	/// Each source's budget.
+	peers: RateLimiter,
 }
 
 /// Bind the endpoint (inside a Tokio runtime); the returned future serves it until dropped.
@@ -230,9 +100,14 @@ pub fn bind(
 		keystore,
 		key: params.probe_key,
 		heads,
-		bucket: Mutex::new(TokenBucket::new(params.probe_rate_limit)),
-		peers: Mutex::new(Peers::new(params.probe_peer_rate_limit)),
+		bucket: Mutex::new(TokenBucket::new(params.probe_rate_limit, params.probe_rate_limit)),
+		peers: RateLimiter::new(
+			params.probe_peer_rate_limit,
+			params.probe_peer_rate_limit,
+			MAX_TRACKED_PEERS,
+		),
 	});
+	let peer_connections = Arc::new(ConnectionLimiter::new(MAX_CONNECTIONS_PER_PEER));
 	let connections = Arc::new(Semaphore::new(params.probe_max_connections as usize));
 	let serve = async move {
 		loop {
@@ -245,14 +120,12 @@ pub fn bind(
 				},
 			};
 			let ip = peer.ip();
-			let admitted = shared.peers.lock().map(|mut peers| peers.connect(ip)).unwrap_or(false);
-			if !admitted {
+			let Some(slot) = peer_connections.open(ip) else {
 				tokio::spawn(async move {
 					let _ = respond(&mut stream, 503, "text/plain", b"busy").await;
 				});
 				continue;
-			}
-			let slot = PeerSlot { shared: shared.clone(), ip };
+			};
 			let Ok(permit) = connections.clone().try_acquire_owned() else {
 				tokio::spawn(async move {
 					let _slot = slot;
@@ -328,7 +201,7 @@ fn answer(shared: &Shared, ip: IpAddr, head: &[u8]) -> (u16, &'static str, Vec<u
 		return (400, "text/plain", b"the seed is 64 hex digits".to_vec());
 	};
 	// The source's own budget first, so a flooder does not spend the node's.
-	let allowed = shared.peers.lock().map(|mut peers| peers.take(ip)).unwrap_or(false)
+	let allowed = shared.peers.allow(ip)
 		&& shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
 	if !allowed {
 		return (429, "text/plain", b"rate limit".to_vec());
@@ -372,7 +245,7 @@ fn sign_answer(shared: &Shared, seed: [u8; 32]) -> Result<SignedProbeAnswer, Str
 		.keystore
 		.sr25519_sign(KEY_TYPE, &key, &answer.signing_payload())
 		.map_err(|error| format!("keystore: {error}"))?
-		.ok_or_else(|| format!("the `dsyn` key {} is not in the keystore", hex(&key.0)))?;
+		.ok_or_else(|| format!("the `dsyn` key {} is not in the keystore", hex::encode(&key.0)))?;
 	Ok(SignedProbeAnswer { answer, signature })
 }
 
@@ -399,10 +272,6 @@ async fn respond(
 	stream.write_all(head.as_bytes()).await?;
 	stream.write_all(body).await?;
 	stream.shutdown().await
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -452,7 +321,7 @@ mod tests {
 	}
 
 	fn probe_request(seed: &[u8; 32]) -> Vec<u8> {
-		format!("GET {PROBE_PATH}{} HTTP/1.1\r\nHost: x\r\n\r\n", hex(seed)).into_bytes()
+		format!("GET {PROBE_PATH}{} HTTP/1.1\r\nHost: x\r\n\r\n", hex::encode(seed)).into_bytes()
 	}
 
 	fn start(params: ProbeParams, keystore: KeystorePtr) -> (tokio::runtime::Runtime, SocketAddr) {
@@ -573,12 +442,5 @@ mod tests {
 		// Closed connections give the slots back.
 		std::thread::sleep(Duration::from_millis(100));
 		assert_eq!(runtime.block_on(get_from("127.0.0.3", addr, &request)).0, 200);
-	}
-
-	#[test]
-	fn parses_probe_keys() {
-		let key = format!("0x{}", "ab".repeat(32));
-		assert_eq!(parse_public(&key).unwrap().0, [0xab; 32]);
-		assert!(parse_public("0x1234").is_err());
 	}
 }

@@ -1,6 +1,7 @@
 //! The node service: client, database, networking, BABE block production, GRANDPA finality,
-//! off-chain workers and RPC, wired together.
+//! off-chain workers and RPC, wired together; the sidecars are started from [`crate::sidecars`].
 
+use crate::cli::SidecarParams;
 use dsync_runtime::{opaque::Block, RuntimeApi};
 use futures::FutureExt;
 use sc_client_api::{Backend, BlockBackend};
@@ -154,28 +155,24 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// Build and start a full node for `config`.
+/// Build and start a full node for `config`, with the sidecars that `sidecars` turns on.
 pub fn new_full(
 	config: Configuration,
-	probe: crate::probe::ProbeParams,
-	gpu: crate::cli::GpuParams,
-	dns: crate::cli::DnsParams,
+	sidecars: SidecarParams,
 ) -> Result<TaskManager, ServiceError> {
 	match config.network.network_backend {
 		sc_network::config::NetworkBackendType::Libp2p => new_full_with_network::<
 			sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-		>(config, probe, gpu, dns),
+		>(config, sidecars),
 		sc_network::config::NetworkBackendType::Litep2p => {
-			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, probe, gpu, dns)
+			new_full_with_network::<sc_network::Litep2pNetworkBackend>(config, sidecars)
 		},
 	}
 }
 
 fn new_full_with_network<N>(
 	config: Configuration,
-	probe: crate::probe::ProbeParams,
-	gpu: crate::cli::GpuParams,
-	dns: crate::cli::DnsParams,
+	sidecars: SidecarParams,
 ) -> Result<TaskManager, ServiceError>
 where
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -238,20 +235,13 @@ where
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
-	if let Some(url) = &gpu.aivm_url {
-		use sp_core::offchain::OffchainStorage;
-		match backend.offchain_storage() {
-			Some(mut storage) => {
-				storage.set(
-					sc_offchain::STORAGE_PREFIX,
-					pallet_gpu_jobs::ocw::AIVM_URL_KEY,
-					url.as_bytes(),
-				);
-				log::info!("GPU jobs go to the aivm server at {url}");
-			},
-			None => log::warn!("no off-chain storage: --aivm-url is ignored"),
-		}
-	}
+	crate::sidecars::start(
+		&sidecars,
+		client.clone(),
+		backend.offchain_storage(),
+		keystore_container.keystore(),
+		&task_manager.spawn_handle(),
+	)?;
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =
@@ -272,61 +262,6 @@ where
 			"offchain-worker",
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
-	}
-
-	if let Some(addr) = probe.probe_listen_addr {
-		let heads_client = client.clone();
-		let heads: crate::probe::HeadsProvider = Arc::new(move || {
-			let info = sp_blockchain::HeaderBackend::info(&*heads_client);
-			crate::probe::ChainHeads {
-				best_number: info.best_number,
-				best_hash: info.best_hash,
-				finalized_number: info.finalized_number,
-				finalized_hash: info.finalized_hash,
-			}
-		});
-		let (_, serve) = crate::probe::bind(&probe, addr, keystore_container.keystore(), heads)
-			.map_err(|error| {
-				ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
-			})?;
-		task_manager.spawn_handle().spawn("dsync-probe", None, serve);
-	}
-
-	if let Some(listen) = dns.dns_listen_addr {
-		let config = crate::dns::DnsConfig {
-			listen,
-			rate_limit_per_sec: dns.dns_rate_limit,
-			burst: dns.dns_rate_limit.saturating_mul(2).max(1),
-			cache_entries: dns.dns_cache_entries,
-			ns_host: dns.dns_ns_host.clone(),
-			..Default::default()
-		};
-		let source: Arc<dyn crate::dns::ZoneSource> =
-			Arc::new(ChainZone { client: client.clone() });
-		let server =
-			futures::executor::block_on(crate::dns::bind(config, source)).map_err(|error| {
-				ServiceError::Other(format!("cannot serve DNS on {listen}: {error}"))
-			})?;
-		log::info!(
-			"serving the .dsync zone over DNS on {} (UDP) and {} (TCP)",
-			server.udp_addr(),
-			server.tcp_addr()
-		);
-		let stats = server.stats();
-		task_manager.spawn_handle().spawn("dsync-dns", None, async move {
-			if let Err(error) = server.serve().await {
-				log::error!("the DNS server stopped: {error}");
-			}
-		});
-		// The counters, for operators, every 10 minutes.
-		task_manager.spawn_handle().spawn("dsync-dns-stats", None, async move {
-			let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-			every.tick().await;
-			loop {
-				every.tick().await;
-				log::info!(target: "dsync-dns", "DNS counters: {:?}", stats.snapshot());
-			}
-		});
 	}
 
 	let shared_voter_state = sc_consensus_grandpa::SharedVoterState::empty();
@@ -452,25 +387,4 @@ where
 	}
 
 	Ok(task_manager)
-}
-
-/// The `.dsync` zone read from finalised chain state through the naming runtime API.
-struct ChainZone {
-	client: Arc<FullClient>,
-}
-
-impl crate::dns::ZoneSource for ChainZone {
-	fn finalized(&self) -> ([u8; 32], u32) {
-		let info = sp_blockchain::HeaderBackend::info(&*self.client);
-		(info.finalized_hash.0, info.finalized_number)
-	}
-
-	fn lookup(&self, at: [u8; 32], name: &str) -> Result<Option<crate::dns::NameRecords>, ()> {
-		use pallet_naming::runtime_api::NamingApi;
-		use sp_api::ProvideRuntimeApi;
-		self.client
-			.runtime_api()
-			.records(sp_core::H256(at), name.as_bytes().to_vec())
-			.map_err(|error| log::debug!("DNS lookup of {name} failed: {error}"))
-	}
 }

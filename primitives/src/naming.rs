@@ -11,9 +11,11 @@
 //!   its parent's id and its label, so the chain never stores full names as keys.
 //! - **Records** ([`RecordKind`], [`is_valid_record`]): the value encodings the pallet checks
 //!   and the DNS server decodes.
+//! - **Runtime API** ([`NamingApi`]): what wallets, explorers and the node's DNS server read
+//!   ([`NameRecords`], [`NameView`]), declared here so the node needs no pallet to call it.
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use codec::{Codec, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
@@ -184,6 +186,52 @@ pub struct NameRecords {
 	pub ttl: u32,
 	/// The records, grouped by kind in [`RecordKind`] order.
 	pub records: Vec<(RecordKind, Vec<u8>)>,
+}
+
+/// A name's registration as the runtime API returns it.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct NameView<AccountId, BlockNumber> {
+	/// The owner.
+	pub owner: AccountId,
+	/// The last paid block of the registration the name belongs to (its own, or its
+	/// top-level ancestor's for a subname).
+	pub expires: BlockNumber,
+	/// The last block of the grace period, in which only the owner may renew.
+	pub grace_ends: BlockNumber,
+	/// Whether the name resolves now (not expired, not stale).
+	pub live: bool,
+	/// The DNS time to live, in seconds.
+	pub ttl: u32,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Names under `.dsync`: what wallets, explorers and the node's DNS server read.
+	///
+	/// The runtime implements `NamingApi<Block, AccountId, Balance, BlockNumber>` in its
+	/// `impl_runtime_apis!` block with the naming pallet's views. Clients call, e.g.,
+	/// `api.call.namingApi.records("alice.dsync")` (`@polkadot/api`; names as UTF-8 bytes).
+	pub trait NamingApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// Every record of a live name with its TTL; `None` when the name is invalid, unknown,
+		/// expired or stale (DNS: NXDOMAIN).
+		fn records(name: Vec<u8>) -> Option<NameRecords>;
+
+		/// The values of one kind on a live name (empty when none).
+		fn resolve(name: Vec<u8>, kind: RecordKind) -> Vec<Vec<u8>>;
+
+		/// The primary name of `account`, while live and owned by it.
+		fn reverse(account: AccountId) -> Option<Vec<u8>>;
+
+		/// Owner, expiry, grace end, liveness and TTL of a name.
+		fn name(name: Vec<u8>) -> Option<NameView<AccountId, BlockNumber>>;
+
+		/// What registering `label` for `years` costs now; `None` when it cannot be registered.
+		fn price(label: Vec<u8>, years: u32) -> Option<Balance>;
+	}
 }
 
 #[cfg(test)]

@@ -49,8 +49,8 @@ pub const PROBE_PATH: &str = "/dsync/probe/";
 pub const MAX_PROBE_RESPONSE_BYTES: usize = 512;
 
 /// The model of the compute challenge: the network's digits classifier
-/// ([`dsync_aivm_core::models::DIGITS_64_128_64_10`]).
-pub const CHALLENGE_MODEL: &[u8] = dsync_aivm_core::models::DIGITS_64_128_64_10;
+/// ([`dsync_aivm_core::bundled::DIGITS_64_128_64_10`]).
+pub const CHALLENGE_MODEL: &[u8] = dsync_aivm_core::bundled::DIGITS_64_128_64_10;
 
 /// The input of the compute challenge for `seed`: 64 pixel values `0..=16` (what the digits
 /// model reads), value `i` being byte `i % 32` of `h[i / 32]` modulo 17, where
@@ -144,25 +144,13 @@ pub fn probe_url(endpoint: &[u8], seed: &[u8; 32]) -> alloc::vec::Vec<u8> {
 		url.pop();
 	}
 	url.extend_from_slice(PROBE_PATH.as_bytes());
-	for byte in seed {
-		url.push(hex_digit(byte >> 4));
-		url.push(hex_digit(byte & 0x0f));
-	}
+	crate::hex::extend(&mut url, seed);
 	url
 }
 
 /// Parse the 64 hex digits of a seed (either case). `None` unless exactly 64 hex digits.
 pub fn parse_seed(hex: &[u8]) -> Option<[u8; 32]> {
-	if hex.len() != 64 {
-		return None;
-	}
-	let mut seed = [0u8; 32];
-	for (i, pair) in hex.chunks_exact(2).enumerate() {
-		let high = hex_value(pair[0])?;
-		let low = hex_value(pair[1])?;
-		*seed.get_mut(i)? = (high << 4) | low;
-	}
-	Some(seed)
+	crate::hex::decode_array(hex)
 }
 
 /// Whether `endpoint` is an acceptable probe endpoint: `http://` or `https://` followed by at
@@ -181,22 +169,6 @@ pub fn is_valid_endpoint(endpoint: &[u8]) -> bool {
 		&& rest.iter().all(|c| {
 			c.is_ascii_graphic() && !matches!(c, b'"' | b'<' | b'>' | b'\\' | b'?' | b'#' | b'`')
 		})
-}
-
-fn hex_digit(value: u8) -> u8 {
-	match value {
-		0..=9 => b'0' + value,
-		_ => b'a' + (value - 10),
-	}
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-	match digit {
-		b'0'..=b'9' => Some(digit - b'0'),
-		b'a'..=b'f' => Some(digit - b'a' + 10),
-		b'A'..=b'F' => Some(digit - b'A' + 10),
-		_ => None,
-	}
 }
 
 #[cfg(test)]

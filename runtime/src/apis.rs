@@ -286,12 +286,12 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_naming::runtime_api::NamingApi<Block, AccountId, Balance, BlockNumber> for Runtime {
-		fn records(name: Vec<u8>) -> Option<pallet_naming::runtime_api::NameRecords> {
+	impl dsync_primitives::naming::NamingApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn records(name: Vec<u8>) -> Option<dsync_primitives::naming::NameRecords> {
 			Naming::records_view(&name)
 		}
 
-		fn resolve(name: Vec<u8>, kind: pallet_naming::runtime_api::RecordKind) -> Vec<Vec<u8>> {
+		fn resolve(name: Vec<u8>, kind: dsync_primitives::naming::RecordKind) -> Vec<Vec<u8>> {
 			Naming::resolve(&name, &kind)
 		}
 
@@ -301,7 +301,7 @@ impl_runtime_apis! {
 
 		fn name(
 			name: Vec<u8>,
-		) -> Option<pallet_naming::runtime_api::NameView<AccountId, BlockNumber>> {
+		) -> Option<dsync_primitives::naming::NameView<AccountId, BlockNumber>> {
 			Naming::name_view(&name)
 		}
 

@@ -35,10 +35,8 @@
 //! `--bob`, ... so these chains run without manual key insertion.
 
 use crate::{
-	configs::{
-		staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
-		tokenomics::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
-	},
+	configs::staking::{MIN_NOMINATOR_BOND, MIN_VALIDATOR_BOND},
+	constants::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID, USDD},
 	governance::origins::Timing,
 	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, GpuJobsConfig,
 	NamingConfig, NodeRegistryConfig, OriginsConfig, ProofOfSyncConfig, RuntimeGenesisConfig,
@@ -49,10 +47,10 @@ use alloc::{vec, vec::Vec};
 use dsync_primitives::currency::DSYNC;
 use dsync_primitives::time::{DAYS, MINUTES};
 use frame_support::build_struct_json_patch;
-use pallet_gpu_jobs::JobParameters;
-use pallet_naming::NamingParameters;
-use pallet_node_registry::RegistryParams;
-use pallet_proof_of_sync::Parameters as ProofOfSyncParameters;
+use pallet_gpu_jobs::GpuJobsParams;
+use pallet_naming::NamingParams;
+use pallet_node_registry::NodeRegistryParams;
+use pallet_proof_of_sync::ProofOfSyncParams;
 use pallet_staking::StakerStatus;
 use pallet_tokenomics::{BuybackParams, ServiceRatesGenesis, SplitRates};
 use serde_json::Value;
@@ -142,15 +140,15 @@ pub fn tokenomics_genesis() -> (ServiceRatesGenesis, SplitRates, BuybackParams<B
 /// The node-registry parameters: a bond of 1,000 DSYNC plus 10 DSYNC per capacity unit (a
 /// 4-core, 8 GiB, 100 GiB, 100 Mbit/s service node: 14 units, 1,140 DSYNC), released 7 days
 /// after unbonding; on the development chain, 100 DSYNC plus 1 DSYNC per unit and 20 blocks.
-pub fn registry_genesis(development: bool) -> RegistryParams<Balance, BlockNumber> {
+pub fn registry_genesis(development: bool) -> NodeRegistryParams<Balance, BlockNumber> {
 	if development {
-		RegistryParams {
+		NodeRegistryParams {
 			base_bond: 100 * DSYNC,
 			bond_per_capacity_unit: DSYNC,
 			unbonding_delay: 20,
 		}
 	} else {
-		RegistryParams {
+		NodeRegistryParams {
 			base_bond: 1_000 * DSYNC,
 			bond_per_capacity_unit: 10 * DSYNC,
 			unbonding_delay: 7 * DAYS,
@@ -165,8 +163,8 @@ pub fn registry_genesis(development: bool) -> RegistryParams<Balance, BlockNumbe
 /// slashes deferred 2 epochs (the appeal window); full marks up to 500 ms and 3 blocks behind,
 /// none from 2 s and 30 blocks; 100 DSYNC per epoch from the treasury (10 on the development
 /// chain), 10 % of it to verifiers; idle capacity weighs half of used capacity.
-pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParameters<Balance> {
-	ProofOfSyncParameters {
+pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParams<Balance> {
+	ProofOfSyncParams {
 		epoch_length: if development { MINUTES } else { 10 * MINUTES },
 		verifiers_per_node: if development { 1 } else { 3 },
 		ema_alpha: percent(50),
@@ -199,16 +197,16 @@ pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParameters<Balance
 /// The GPU-jobs timing: deadlines from 2 minutes to 1 day ahead, results revealed in the last
 /// minute, disputes resolvable for 10 minutes; on the development chain deadlines from 6 blocks
 /// (36 s), 3 reveal blocks and 10 dispute blocks, so a job settles in about a minute.
-pub fn gpu_jobs_genesis(development: bool) -> JobParameters {
+pub fn gpu_jobs_genesis(development: bool) -> GpuJobsParams {
 	if development {
-		JobParameters {
+		GpuJobsParams {
 			min_deadline: 6,
 			max_deadline: 14_400,
 			reveal_period: 3,
 			dispute_period: 10,
 		}
 	} else {
-		JobParameters::default()
+		GpuJobsParams::default()
 	}
 }
 
@@ -217,10 +215,10 @@ pub fn gpu_jobs_genesis(development: bool) -> JobParameters {
 /// 1_000 DSYNC decaying over 21 days, 10 years ahead at most, 1 DSYNC per subname. On the
 /// development chain a "year" is 20 blocks (2 minutes) with 5 blocks of grace and a 10-block
 /// premium, so expiry can be watched (and tested) in minutes.
-pub fn naming_genesis(development: bool) -> NamingParameters<Balance, BlockNumber> {
+pub fn naming_genesis(development: bool) -> NamingParams<Balance, BlockNumber> {
 	let rent_per_year = [640 * DSYNC, 160 * DSYNC, 40 * DSYNC, 10 * DSYNC, 5 * DSYNC];
 	if development {
-		NamingParameters {
+		NamingParams {
 			min_commitment_age: 1,
 			max_commitment_age: 100,
 			year_length: 20,
@@ -232,7 +230,7 @@ pub fn naming_genesis(development: bool) -> NamingParameters<Balance, BlockNumbe
 			subname_deposit: DSYNC,
 		}
 	} else {
-		NamingParameters {
+		NamingParams {
 			min_commitment_age: MINUTES,
 			max_commitment_age: DAYS,
 			year_length: 365 * DAYS,
@@ -315,7 +313,7 @@ fn genesis(
 		gpu_jobs: GpuJobsConfig {
 			parameters: gpu_jobs_genesis(development),
 			models: vec![(
-				dsync_aivm_core::models::DIGITS_64_128_64_10.to_vec(),
+				dsync_aivm_core::bundled::DIGITS_64_128_64_10.to_vec(),
 				DIGITS_PRICE_FLOOR
 			)],
 		},

@@ -40,8 +40,21 @@
 //! Elections are computed on chain (`OnChainExecution` + sequential Phragmén) within the bounds
 //! of [`configs::staking::ElectionBoundsOnChain`].
 //!
-//! Configuration of each pallet lives in [`configs`], runtime APIs in `apis.rs`, genesis presets
-//! in [`genesis_config_presets`].
+//! ## Layout
+//!
+//! - [`constants`]: the ids, accounts and bounds several modules share (treasury, tokenomics,
+//!   the stable asset, the most service nodes).
+//! - [`governance`]: the governance origins ([`governance::origins`]), the referendum tracks
+//!   ([`governance::tracks`]), the configs of the governance pallets and the treasury, and the
+//!   admin origins the other configs accept.
+//! - [`configs`]: every other pallet's configuration, grouped by topic, with the glue they share
+//!   (the challenge randomness, the off-chain workers' transactions).
+//! - `benchmarks.rs`: the benchmarked pallets (with `runtime-benchmarks`).
+//! - `apis.rs`: the runtime APIs; [`genesis_config_presets`]: the genesis presets.
+//!
+//! Dependencies between these modules point one way, `constants` ← `governance` ← `configs` ←
+//! `benchmarks`: each imports from the crate root and from the modules to its left, never from
+//! one to its right.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime!` does a lot of recursion and requires us to increase the limit.
@@ -59,6 +72,7 @@ pub mod benchmarks;
 mod apis;
 pub use apis::RuntimeApi;
 pub mod configs;
+pub mod constants;
 pub mod genesis_config_presets;
 pub mod governance;
 
@@ -251,7 +265,10 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on the next runtime upgrade, besides those of the pallets' own versions.
-type Migrations = ();
+///
+/// - The node registry's storage version 0 to 1: the per-service-kind provider index and the
+///   parameters under `Params` (a no-op on chains that started at version 1).
+type Migrations = (pallet_node_registry::migrations::v1::MigrateToV1<Runtime>,);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

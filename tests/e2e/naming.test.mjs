@@ -161,7 +161,10 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     // commit, then reveal in a later block
     const owner = alice.address;
     const label = 'alice';
+    // dsync_primitives::commit_reveal::commitment(Domain::NameRegistration, (label, owner, secret)):
+    // blake2_256 of the domain tag (a SCALE byte string), then the SCALE payload.
     const encoded = u8aConcat(
+      api.createType('Bytes', 'dsync/name-registration/v1').toU8a(),
       api.createType('Bytes', label).toU8a(),
       api.createType('AccountId', owner).toU8a(),
       api.createType('[u8; 32]', SECRET).toU8a(),

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Runs the dsync-node end-to-end tests (dev node first, then names over DNS, then Proof of Sync
-# with GPU jobs, then a runtime upgrade by referendum, then the 4-validator network).
+# Runs the dsync-node end-to-end tests (dev node first, then names over DNS, then Proof of Sync,
+# then GPU jobs, then a runtime upgrade by referendum, then the 4-validator network).
 #
-#   tests/e2e/run.sh              # all five
+#   tests/e2e/run.sh              # all six (same as `all`)
 #   tests/e2e/run.sh dev          # only dev.test.mjs
 #   tests/e2e/run.sh naming       # only naming.test.mjs (names served over DNS; needs dig)
-#   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs (Proof of Sync, then GPU jobs
-#                                 # served by B's off-chain worker and a local aivm)
+#   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs (a validator probes, scores,
+#                                 # rewards and suspends service nodes)
+#   tests/e2e/run.sh gpu          # only gpu-jobs.test.mjs (the same setup, then GPU jobs served
+#                                 # by B's off-chain worker and a local aivm); also `gpu-jobs`
 #   tests/e2e/run.sh governance   # only governance.test.mjs (4 validators, no sudo: a runtime
 #                                 # upgrade by preimage + referendum; builds the upgrade blob
 #                                 # with scripts/build-upgrade-runtime.sh)
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
+#   tests/e2e/run.sh pos gpu      # several selectors: those suites, in the order given
 #
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
-# The pos suite also needs the inference server: $AIVM, else
+# The pos and gpu suites also need the inference server: $AIVM, else
 # ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm (cargo build --release -p dsync-aivm)
 # DSYNC_E2E_KEEP=1 keeps the temp dirs (logs, base paths) even when the tests pass.
 # Exits non-zero if anything fails.
@@ -42,22 +45,26 @@ echo "[e2e] using $bin"
 "$bin" --version || true
 
 # --- tests ----------------------------------------------------------------------------------
-case "${1:-all}" in
-  all) files=(dev.test.mjs naming.test.mjs proof-of-sync.test.mjs governance.test.mjs multinode.test.mjs) ;;
-  dev) files=(dev.test.mjs) ;;
-  naming) files=(naming.test.mjs) ;;
-  pos) files=(proof-of-sync.test.mjs) ;;
-  governance) files=(governance.test.mjs) ;;
-  multinode) files=(multinode.test.mjs) ;;
-  *)
-    echo "usage: $0 [all|dev|naming|pos|governance|multinode]" >&2
-    exit 2
-    ;;
-esac
+files=()
+for selector in "${@:-all}"; do
+  case "$selector" in
+    all) files+=(dev.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs) ;;
+    dev) files+=(dev.test.mjs) ;;
+    naming) files+=(naming.test.mjs) ;;
+    pos) files+=(proof-of-sync.test.mjs) ;;
+    gpu | gpu-jobs) files+=(gpu-jobs.test.mjs) ;;
+    governance) files+=(governance.test.mjs) ;;
+    multinode) files+=(multinode.test.mjs) ;;
+    *)
+      echo "usage: $0 [all|dev|naming|pos|gpu|governance|multinode ...]" >&2
+      exit 2
+      ;;
+  esac
+done
 
-# --- aivm (inference server), for the Proof-of-Sync / GPU-jobs suite ------------------------
+# --- aivm (inference server), for the Proof-of-Sync and GPU-jobs suites ----------------------
 aivm_bin="${AIVM:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm}"
-if [[ " ${files[*]} " == *" proof-of-sync.test.mjs "* ]]; then
+if [[ " ${files[*]} " == *" proof-of-sync.test.mjs "* || " ${files[*]} " == *" gpu-jobs.test.mjs "* ]]; then
   if [[ ! -x "$aivm_bin" ]]; then
     echo "[e2e] aivm binary not found or not executable: $aivm_bin" >&2
     echo "[e2e] build it (cargo build --release -p dsync-aivm) or set AIVM" >&2

@@ -516,11 +516,11 @@ fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
 mod tests {
 	use super::*;
 	use crate::engine::pseudo_random_inputs;
-	use dsync_aivm_core::{models, Scratch};
+	use dsync_aivm_core::{bundled, Scratch};
 
 	#[test]
 	fn a_batch_split_into_many_chunks_matches_the_reference() {
-		let model = Model::parse(models::DIGITS_64_128_64_10).unwrap();
+		let model = Model::parse(bundled::DIGITS_64_128_64_10).unwrap();
 		// 128 bytes per item in the widest buffer: 8 items per chunk, 13 chunks.
 		let prepared =
 			prepare_with(&model, 1024).expect("a GPU (or lavapipe with AIVM_GPU_ALLOW_CPU=1)");

@@ -8,6 +8,7 @@ use super::*;
 use crate::Pallet as GpuJobs;
 use alloc::{vec, vec::Vec};
 use dsync_aivm_core::{merkle_node, result_hash, Activation, Dense, Model};
+use dsync_primitives::convert::{u32_to_u8, u32_to_usize, usize_to_u32};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{fungible, EnsureOrigin, Get, Hooks},
@@ -26,7 +27,7 @@ const SALT: [u8; 32] = [7u8; 32];
 /// `max_bytes` (at least one): the header (16 bytes), the layer header (12), `m · in_len`
 /// weights and `m` biases of 4 bytes.
 fn model_bytes(max_bytes: u32, in_len: usize) -> Result<Vec<u8>, BenchmarkError> {
-	let room = to_usize(max_bytes).saturating_sub(28);
+	let room = u32_to_usize(max_bytes).saturating_sub(28);
 	let out_len = room
 		.checked_div(in_len.saturating_add(4))
 		.unwrap_or(1)
@@ -91,7 +92,7 @@ fn post_inline<T: Config>(
 ) -> Result<JobId, BenchmarkError> {
 	let input = BoundedVec::try_from(vec![1i8; input_len])
 		.map_err(|_| BenchmarkError::Stop("MaxInlineInput is below the model's input"))?;
-	let k = u8::try_from(T::MaxReplication::get()).unwrap_or(u8::MAX);
+	let k = u32_to_u8(T::MaxReplication::get());
 	GpuJobs::<T>::do_post_job(
 		client.clone(),
 		model,
@@ -141,7 +142,7 @@ fn challengeable<T: Config>(
 	providers::<T>(k, model);
 	let caller = client::<T>();
 	let id = post_inline::<T>(&caller, model, 1, deadline::<T>())?;
-	let winners = to_usize(k / 2 + 1);
+	let winners = u32_to_usize(k / 2 + 1);
 	Jobs::<T>::mutate(id, |job| {
 		if let Some(job) = job {
 			job.items = u32::MAX;
@@ -244,9 +245,9 @@ mod benchmarks {
 		let model = register::<T>(64, 1)?;
 		providers::<T>(c, model);
 		let client = client::<T>();
-		let input = BoundedVec::truncate_from(vec![1i8; to_usize(T::MaxInlineInput::get())]);
-		let items = u32::try_from(input.len()).unwrap_or(u32::MAX);
-		let k = u8::try_from(T::MaxReplication::get()).unwrap_or(u8::MAX);
+		let input = BoundedVec::truncate_from(vec![1i8; u32_to_usize(T::MaxInlineInput::get())]);
+		let items = usize_to_u32(input.len());
+		let k = u32_to_u8(T::MaxReplication::get());
 		let price: BalanceOf<T> = items.into();
 		let deadline = deadline::<T>();
 		let id = NextJobId::<T>::get();
@@ -266,7 +267,7 @@ mod benchmarks {
 		let registered = providers::<T>(k, model);
 		let id = post_inline::<T>(&client::<T>(), model, 1, deadline::<T>())?;
 		let result = H256::repeat_byte(1);
-		fill::<T>(id, result, to_usize(k).saturating_sub(1), false);
+		fill::<T>(id, result, u32_to_usize(k).saturating_sub(1), false);
 		Jobs::<T>::mutate(id, |job| {
 			if let Some(job) = job {
 				job.status = JobStatus::Open;
@@ -292,8 +293,8 @@ mod benchmarks {
 		let registered = providers::<T>(k, model);
 		let id = post_inline::<T>(&client::<T>(), model, 1, deadline::<T>())?;
 		let result = H256::repeat_byte(1);
-		fill::<T>(id, result, to_usize(k), false);
-		fill::<T>(id, result, to_usize(k).saturating_sub(1), true);
+		fill::<T>(id, result, u32_to_usize(k), false);
+		fill::<T>(id, result, u32_to_usize(k).saturating_sub(1), true);
 		let (_, key) = last_provider::<T>(id, &registered)?;
 
 		#[extrinsic_call]
@@ -313,7 +314,7 @@ mod benchmarks {
 		let caller = client::<T>();
 		providers::<T>(k, model);
 		let id = post_inline::<T>(&caller, model, 1, deadline::<T>())?;
-		fill::<T>(id, H256::repeat_byte(1), to_usize(k), true);
+		fill::<T>(id, H256::repeat_byte(1), u32_to_usize(k), true);
 		let dispute_end = conclude::<T>(id)?;
 		frame_system::Pallet::<T>::set_block_number(dispute_end);
 
@@ -336,7 +337,7 @@ mod benchmarks {
 		let caller = client::<T>();
 		let url = BoundedVec::truncate_from(b"https://example.com/batch".to_vec());
 		let deadline = deadline::<T>();
-		let kk = u8::try_from(k).unwrap_or(u8::MAX);
+		let kk = u32_to_u8(k);
 		let id = GpuJobs::<T>::do_post_job(
 			caller.clone(),
 			model_id,
@@ -357,7 +358,7 @@ mod benchmarks {
 		let inputs_hash = fold(input_leaf(&input), &input_proof);
 		let mut claims = Vec::new();
 		for j in 0..k {
-			let tag = u8::try_from(j).unwrap_or(u8::MAX).saturating_add(1);
+			let tag = u32_to_u8(j).saturating_add(1);
 			let leaf = if j == 0 { expected } else { sp_io::hashing::blake2_256(&[tag]) };
 			let proof = siblings(tag);
 			claims.push(ResultClaim { root: fold(leaf, &proof), leaf: H256(leaf), proof });
@@ -467,7 +468,7 @@ mod benchmarks {
 	fn set_parameters() -> Result<(), BenchmarkError> {
 		let origin =
 			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let parameters = JobParameters {
+		let parameters = GpuJobsParams {
 			min_deadline: 30,
 			max_deadline: 1_000,
 			reveal_period: 10,
@@ -503,7 +504,7 @@ mod benchmarks {
 		let mut end = deadline;
 		for _ in 0..n {
 			let id = post_inline::<T>(&caller, model, 1, deadline)?;
-			fill::<T>(id, H256::repeat_byte(1), to_usize(k), true);
+			fill::<T>(id, H256::repeat_byte(1), u32_to_usize(k), true);
 			end = conclude::<T>(id)?;
 			ids.push(id);
 		}

@@ -9,6 +9,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use dsync_aivm_core::{batch_merkle_root, merkle_height};
+use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
 use frame_support::{ensure, BoundedVec};
 use sp_core::H256;
 use sp_runtime::{traits::Saturating, DispatchResult};
@@ -71,7 +72,7 @@ impl<T: Config> Pallet<T> {
 				by: who.clone(),
 				result,
 				defender,
-				level: merkle_height(crate::to_usize(job.items)),
+				level: merkle_height(u32_to_usize(job.items)),
 				position: 0,
 				result_node: result,
 				defender_node: defender,
@@ -122,7 +123,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(answer.is_none(), Error::<T>::AlreadyAnswered);
 		let hashes: Vec<[u8; 32]> = nodes.iter().map(|node| node.0).collect();
 		ensure!(
-			nodes.len() == crate::to_usize(count) && batch_merkle_root(&hashes) == node.0,
+			nodes.len() == u32_to_usize(count) && batch_merkle_root(&hashes) == node.0,
 			Error::<T>::InvalidNodes
 		);
 		*answer = Some(nodes);
@@ -137,7 +138,7 @@ impl<T: Config> Pallet<T> {
 				.find(|(_, (a, b))| a != b)
 				.ok_or(Error::<T>::InvalidNodes)?;
 			challenge.level = child_level;
-			challenge.position = first.saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+			challenge.position = first.saturating_add(usize_to_u32(offset));
 			challenge.result_node = *result_node;
 			challenge.defender_node = *defender_node;
 			challenge.result_nodes = None;

@@ -2,11 +2,12 @@
 //! during the challenge window, or decides a challenge that found its item.
 
 use crate::{
-	input_leaf, to_usize, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus,
-	Jobs, ModelCode, Models, Pallet, PenaltyReason, RefundReason, ResultClaim,
+	input_leaf, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus, Jobs,
+	ModelCode, Models, Pallet, PenaltyReason, RefundReason, ResultClaim,
 };
 use alloc::{vec, vec::Vec};
 use dsync_aivm_core::{result_hash, verify_merkle_proof, Model};
+use dsync_primitives::convert::u32_to_usize;
 use frame_support::{ensure, BoundedVec};
 use sp_core::H256;
 use sp_runtime::DispatchResult;
@@ -54,9 +55,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
 		ensure!(index < job.items, Error::<T>::InvalidItemIndex);
 		let record = Models::<T>::get(job.model).ok_or(Error::<T>::UnknownModel)?;
-		let input_len = to_usize(record.input_len);
-		let position = to_usize(index);
-		let count = to_usize(job.items);
+		let input_len = u32_to_usize(record.input_len);
+		let position = u32_to_usize(index);
+		let count = u32_to_usize(job.items);
 
 		// The item's input: from storage, or proven against the batch's inputs hash.
 		let input: Vec<i8> = match &job.input {

@@ -1,13 +1,14 @@
 //! Posting a job: the checks, the weighted draw of its providers and the escrow hold.
 
 use crate::{
-	is_valid_url, to_usize, BalanceOf, Config, Error, Event, Expiries, HoldReason, Job, JobId,
-	JobInput, JobInputOf, JobStatus, Jobs, ModelId, ModelRecord, Models, NextJobId, OpenEscrow,
-	OpenJobCount, Pallet, Params, ProviderJobs, ProviderSlot, ProviderSlotsOf, ProviderSource,
+	is_valid_url, BalanceOf, Config, Error, Event, Expiries, HoldReason, Job, JobId, JobInput,
+	JobInputOf, JobStatus, Jobs, ModelId, ModelRecord, Models, NextJobId, OpenEscrow, OpenJobCount,
+	Pallet, Params, ProviderJobs, ProviderSlot, ProviderSlotsOf, ProviderSource,
 	MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
 };
 use alloc::vec::Vec;
 use codec::Encode;
+use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
 use frame_support::{
 	ensure,
 	traits::{fungible::MutateHold, Get, Randomness},
@@ -53,7 +54,8 @@ impl<T: Config> Pallet<T> {
 		let commit_deadline = deadline.saturating_sub(params.reveal_period.into());
 		let dispute_end = deadline.saturating_add(params.dispute_period.into());
 		let room = |block: BlockNumberFor<T>| {
-			Expiries::<T>::decode_len(block).unwrap_or(0) < to_usize(T::MaxExpiriesPerBlock::get())
+			Expiries::<T>::decode_len(block).unwrap_or(0)
+				< u32_to_usize(T::MaxExpiriesPerBlock::get())
 		};
 		ensure!(room(deadline) && room(dispute_end), Error::<T>::ExpiryQueueFull);
 		let providers = Self::draw_providers(model, k, &client, id)?;
@@ -139,7 +141,7 @@ impl<T: Config> Pallet<T> {
 		let max = T::MaxCandidates::get();
 		let mut candidates: Vec<(T::AccountId, u64)> = T::Providers::eligible(model, max)
 			.into_iter()
-			.take(to_usize(max))
+			.take(u32_to_usize(max))
 			.filter(|(who, score)| who != client && !score.is_zero())
 			.map(|(who, score)| (who, u64::from(score.deconstruct())))
 			.collect();
@@ -148,7 +150,7 @@ impl<T: Config> Pallet<T> {
 
 		let mut slots = BoundedVec::<ProviderSlot<T::AccountId>, T::MaxReplication>::new();
 		let mut draw = 0u32;
-		while u32::try_from(slots.len()).unwrap_or(u32::MAX) < k {
+		while usize_to_u32(slots.len()) < k {
 			// Scores are at most 10^9 and candidates at most `MaxCandidates`: no saturation.
 			let total =
 				candidates.iter().fold(0u64, |sum, (_, weight)| sum.saturating_add(*weight));

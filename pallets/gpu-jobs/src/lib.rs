@@ -59,7 +59,7 @@
 //! | 5 | [`reveal_result`](Pallet::reveal_result) | provider key | reveal the result |
 //! | 6 | [`settle`](Pallet::settle) | signed | settle a due job now |
 //! | 7 | [`resolve_by_execution`](Pallet::resolve_by_execution) | signed | re-execute an item |
-//! | 8 | [`set_parameters`](Pallet::set_parameters) | admin | the timing [`JobParameters`] |
+//! | 8 | [`set_parameters`](Pallet::set_parameters) | admin | the timing [`GpuJobsParams`] |
 //! | 9 | [`challenge`](Pallet::challenge) | signed | challenge a batch's majority result |
 //! | 10 | [`reveal_nodes`](Pallet::reveal_nodes) | signed | one side's nodes in a challenge round |
 //!
@@ -274,7 +274,8 @@
 //! - `Providers`: a runtime type implementing [`ProviderSource`] over the node registry (active
 //!   service nodes offering GPU inference and the model, `node_of_key`) and Proof of Sync (scores;
 //!   penalties as misses or slashes).
-//! - `AuthorityId = crypto::GpuJobsAuthId`, with the runtime's `CreateSignedTransaction` for
+//! - `AuthorityId = dsync_primitives::offchain::DsyncAuthId` (the node's `dsyn` key, the one
+//!   Proof of Sync signs with), with the runtime's `CreateSignedTransaction` for
 //!   `Call<Runtime>`.
 //! - The runtime API [`runtime_api::GpuJobsApi`] returns an open job and a model.
 
@@ -285,6 +286,7 @@ extern crate alloc;
 
 mod challenges;
 mod disputes;
+mod invariants;
 mod jobs;
 mod models;
 mod parameters;
@@ -299,7 +301,6 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-pub mod crypto;
 pub mod ocw;
 // The items `decl_runtime_apis!` generates around the documented trait carry no docs.
 #[allow(missing_docs)]
@@ -310,16 +311,24 @@ pub mod weights;
 
 pub use dsync_primitives::traits::{ModelId, ServiceKind, ServicePayment, UsageRecorder};
 pub use pallet::*;
-pub use traits::*;
-pub use types::*;
+#[cfg(feature = "runtime-benchmarks")]
+pub use traits::BenchmarkHelper;
+pub use traits::ProviderSource;
+pub use types::{
+	challenge_rounds, challenge_slice, commitment_of, input_leaf, inputs_root, is_valid_url,
+	outputs_root, BalanceOf, BatchItem, Challenge, GpuJobsParams, Job, JobId, JobInput, JobInputOf,
+	JobInputView, JobStatus, JobView, LocalJob, MaxChallengeNodes, MaxItemLen, MaxProofLen,
+	ModelRecord, PenaltyReason, ProviderSlot, ProviderSlotsOf, RefundReason, ResultClaim, Tally,
+	CHALLENGE_LEVELS, MACS_PER_UNIT, MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS, MAX_PERIOD,
+};
 pub use weights::WeightInfo;
 
 /// The log target of this pallet.
 const LOG_TARGET: &str = "runtime::gpu-jobs";
 
 /// The pallet: configuration, storage, genesis, events, errors, hooks and calls. The logic lives
-/// in the topic modules (`models`, `jobs`, `results`, `settlement`, `disputes`, `parameters`,
-/// `views`, `ocw`).
+/// in the topic modules (`models`, `jobs`, `results`, `settlement`, `disputes`, `challenges`,
+/// `parameters`, `views`, `invariants`, `ocw`).
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -366,14 +375,16 @@ pub mod pallet {
 		/// The source of the draw's randomness.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
-		/// The key the off-chain worker signs results with: [`crypto::GpuJobsAuthId`].
+		/// The key the off-chain worker signs results with:
+		/// [`DsyncAuthId`](dsync_primitives::offchain::DsyncAuthId).
 		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
 
-		/// The origin that registers models and sets their status and price floor: root now,
-		/// governance later.
+		/// The origin that registers models and sets their status and price floor (the DSYNC
+		/// runtime: root or a passed `network_admin` referendum).
 		type ModelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
-		/// The origin that sets the timing parameters: root now, governance later.
+		/// The origin that sets the timing parameters (the DSYNC runtime: root or a passed
+		/// `parameter_admin` referendum).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The largest `.aivm` file a model may have, in bytes (65_536 in the runtime); it bounds
@@ -429,7 +440,7 @@ pub mod pallet {
 
 	/// The governed timing parameters.
 	#[pallet::storage]
-	pub type Params<T: Config> = StorageValue<_, JobParameters, ValueQuery>;
+	pub type Params<T: Config> = StorageValue<_, GpuJobsParams, ValueQuery>;
 
 	/// The id of the next model.
 	#[pallet::storage]
@@ -498,8 +509,8 @@ pub mod pallet {
 	/// The initial parameters and models.
 	#[pallet::genesis_config]
 	pub struct GenesisConfig<T: Config> {
-		/// The timing parameters; must be valid ([`JobParameters::is_valid`]).
-		pub parameters: JobParameters,
+		/// The timing parameters; must be valid ([`GpuJobsParams::is_valid`]).
+		pub parameters: GpuJobsParams,
 		/// Models registered at genesis, with ids 0, 1, ... in order: each an `.aivm` file and
 		/// its price floor.
 		pub models: Vec<(Vec<u8>, BalanceOf<T>)>,
@@ -508,7 +519,7 @@ pub mod pallet {
 	impl<T: Config> Default for GenesisConfig<T> {
 		/// The default parameters and no model.
 		fn default() -> Self {
-			Self { parameters: JobParameters::default(), models: Vec::new() }
+			Self { parameters: GpuJobsParams::default(), models: Vec::new() }
 		}
 	}
 
@@ -666,7 +677,7 @@ pub mod pallet {
 		/// The parameters were set.
 		ParametersSet {
 			/// The new parameters.
-			parameters: JobParameters,
+			parameters: GpuJobsParams,
 		},
 		/// The reveals ended with a majority result. It is paid at `payable_at` unless a
 		/// re-execution ([`Pallet::resolve_by_execution`]) proves it wrong before.
@@ -755,22 +766,22 @@ pub mod pallet {
 		NotEnoughProviders,
 		/// The signer is not the off-chain key of any registered node. Sign with the `dsyn` key
 		/// registered for your service node.
-		UnknownProviderKey,
+		UnknownOffchainKey,
 		/// No open job has this id (it never existed or already ended).
 		UnknownJob,
 		/// The signer's node is not assigned to this job.
 		NotAssigned,
-		/// The commit window is closed (the job is past `commit_deadline` or no longer open).
-		CommitWindowClosed,
+		/// The commit window is not open: the job is past its `commit_deadline` or no longer
+		/// open.
+		NotInCommitWindow,
 		/// This provider already committed to this job.
 		AlreadyCommitted,
-		/// Reveals are not open yet: wait until every provider committed or until the commit
-		/// deadline.
-		RevealNotOpen,
-		/// Reveals are over (the deadline passed or the job is disputed).
-		RevealWindowClosed,
+		/// The reveal window is not open: not yet (wait until every provider committed or until
+		/// the commit deadline), or no longer (the deadline passed, or the job concluded or is
+		/// disputed).
+		NotInRevealWindow,
 		/// There is no commitment to reveal; commit first.
-		NotCommitted,
+		NoCommitment,
 		/// The result and salt do not hash to the commitment.
 		CommitmentMismatch,
 		/// This provider already revealed its result.
@@ -801,7 +812,7 @@ pub mod pallet {
 		/// Two distinct revealed results both match the re-executed item, so it decides
 		/// nothing; choose an item where they differ.
 		ItemNotDecisive,
-		/// The parameters are out of bounds (see [`JobParameters`]); nothing changed.
+		/// The parameters are out of bounds (see [`GpuJobsParams`]); nothing changed.
 		InvalidParameters,
 		/// The re-executed item matches the majority result: the challenge failed and nothing
 		/// changed (the caller paid the call's fee).
@@ -875,7 +886,7 @@ pub mod pallet {
 		/// [`Event::ModelRegistered`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_model(
-			u32::try_from(model_bytes.len()).unwrap_or(u32::MAX)
+			dsync_primitives::convert::usize_to_u32(model_bytes.len())
 		))]
 		pub fn register_model(
 			origin: OriginFor<T>,
@@ -950,8 +961,8 @@ pub mod pallet {
 		/// ([`commitment_of`]), with `provider` the node owner.
 		///
 		/// Origin: signed by the off-chain key of an assigned provider's node, in the commit
-		/// window. Fails with [`Error::UnknownProviderKey`], [`Error::UnknownJob`],
-		/// [`Error::NotAssigned`], [`Error::AlreadyCommitted`] or [`Error::CommitWindowClosed`].
+		/// window. Fails with [`Error::UnknownOffchainKey`], [`Error::UnknownJob`],
+		/// [`Error::NotAssigned`], [`Error::AlreadyCommitted`] or [`Error::NotInCommitWindow`].
 		/// Free on success. Emits [`Event::ResultCommitted`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::commit_result())]
@@ -967,10 +978,10 @@ pub mod pallet {
 		/// Reveal the result committed to, with its salt.
 		///
 		/// Origin: as for [`Pallet::commit_result`], once every provider committed or the commit
-		/// deadline passed, before the deadline. Fails with [`Error::UnknownProviderKey`],
-		/// [`Error::UnknownJob`], [`Error::NotAssigned`], [`Error::NotCommitted`],
-		/// [`Error::AlreadyRevealed`], [`Error::RevealWindowClosed`], [`Error::RevealNotOpen`]
-		/// or [`Error::CommitmentMismatch`]. Free on success. Emits [`Event::ResultRevealed`];
+		/// deadline passed, before the deadline. Fails with [`Error::UnknownOffchainKey`],
+		/// [`Error::UnknownJob`], [`Error::NotAssigned`], [`Error::NoCommitment`],
+		/// [`Error::AlreadyRevealed`], [`Error::NotInRevealWindow`] or
+		/// [`Error::CommitmentMismatch`]. Free on success. Emits [`Event::ResultRevealed`];
 		/// the last possible reveal concludes the job at once ([`Event::JobConcluded`] with a
 		/// majority, [`Event::JobDisputed`] without).
 		#[pallet::call_index(5)]
@@ -1092,11 +1103,11 @@ pub mod pallet {
 		/// Set the timing parameters. Open jobs keep the windows they were posted with.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Fails with [`Error::InvalidParameters`], changing
-		/// nothing, when a bound listed on [`JobParameters`] is broken. Emits
+		/// nothing, when a bound listed on [`GpuJobsParams`] is broken. Emits
 		/// [`Event::ParametersSet`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_parameters())]
-		pub fn set_parameters(origin: OriginFor<T>, parameters: JobParameters) -> DispatchResult {
+		pub fn set_parameters(origin: OriginFor<T>, parameters: GpuJobsParams) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_parameters(parameters)
 		}

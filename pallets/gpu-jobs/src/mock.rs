@@ -4,13 +4,15 @@
 //! recorder kept in storage, so they roll back with transactions.
 
 use crate::{
-	self as pallet_gpu_jobs, crypto::GpuJobsAuthId, outputs_root, BatchItem, JobId, JobInput,
-	JobParameters, PenaltyReason, ProviderSource, ResultClaim, ServiceKind, ServicePayment,
-	UsageRecorder,
+	self as pallet_gpu_jobs, outputs_root, BatchItem, GpuJobsParams, JobId, JobInput,
+	PenaltyReason, ProviderSource, ResultClaim, ServiceKind, ServicePayment, UsageRecorder,
 };
 use codec::Encode;
-use dsync_aivm_core::{models::DIGITS_64_128_64_10, Model};
-use dsync_primitives::traits::{ModelId, PaymentSplit};
+use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, Model};
+use dsync_primitives::{
+	offchain::DsyncAuthId,
+	traits::{ModelId, PaymentSplit},
+};
 use frame_support::{
 	derive_impl, parameter_types,
 	storage::{types::ValueQuery, with_storage_layer},
@@ -332,7 +334,7 @@ impl pallet_gpu_jobs::Config for Test {
 	type Providers = MockSource;
 	type Usage = MockUsageRecorder;
 	type Randomness = MockRandomness;
-	type AuthorityId = GpuJobsAuthId;
+	type AuthorityId = DsyncAuthId;
 	type ModelOrigin = EnsureRoot<AccountId>;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type MaxModelBytes = MaxModelBytes;
@@ -353,13 +355,13 @@ impl pallet_gpu_jobs::Config for Test {
 
 /// The parameters of the tests: deadlines 10..=1_000 blocks ahead, a 4-block reveal period and
 /// a 10-block dispute period.
-pub fn test_params() -> JobParameters {
-	JobParameters { min_deadline: 10, max_deadline: 1_000, reveal_period: 4, dispute_period: 10 }
+pub fn test_params() -> GpuJobsParams {
+	GpuJobsParams { min_deadline: 10, max_deadline: 1_000, reveal_period: 4, dispute_period: 10 }
 }
 
 /// Builds the test externalities.
 pub struct ExtBuilder {
-	params: JobParameters,
+	params: GpuJobsParams,
 	providers: Vec<MockProvider>,
 	models: Vec<(Vec<u8>, Balance)>,
 }

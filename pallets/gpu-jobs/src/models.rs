@@ -5,6 +5,7 @@ use crate::{
 	MACS_PER_UNIT,
 };
 use dsync_aivm_core::Model;
+use dsync_primitives::convert::{u64_to_u32, usize_to_u64};
 use frame_support::{ensure, BoundedVec};
 use sp_core::H256;
 use sp_runtime::{ArithmeticError, DispatchError, DispatchResult};
@@ -19,15 +20,12 @@ impl<T: Config> Pallet<T> {
 		let info = model.info();
 		let id = NextModelId::<T>::get();
 		let next = id.checked_add(1).ok_or(ArithmeticError::Overflow)?;
-		let units = u64::try_from(model.weight_count())
-			.unwrap_or(u64::MAX)
-			.div_ceil(MACS_PER_UNIT)
-			.max(1);
+		let units = usize_to_u64(model.weight_count()).div_ceil(MACS_PER_UNIT).max(1);
 		let record = ModelRecord {
 			hash: H256(info.hash),
 			input_len: info.input_len,
 			output_len: info.output_len,
-			units_per_item: u32::try_from(units).unwrap_or(u32::MAX),
+			units_per_item: u64_to_u32(units),
 			price_floor,
 			active: true,
 		};

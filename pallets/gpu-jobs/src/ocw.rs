@@ -3,9 +3,9 @@
 //! reveals open.
 //!
 //! It runs on every node, every block, and does something only where the keystore holds `dsyn`
-//! keys ([`crate::crypto`]) registered as the off-chain key of a node
-//! ([`ProviderSource::owner_of_key`]). For each such key it
-//! walks the provider's open jobs ([`ProviderJobs`]) and:
+//! keys ([`DsyncAuthId`](dsync_primitives::offchain::DsyncAuthId)) registered as the off-chain
+//! key of a node ([`ProviderSource::owner_of_key`]). For each such key it walks the provider's
+//! open jobs ([`ProviderJobs`]) and:
 //!
 //! - **no commitment on chain, commit window open** (checked for the next block, where the
 //!   transaction lands): without a local result, it computes one ([`Pallet::infer`]: the inline
@@ -38,40 +38,40 @@
 //! compare-and-set against what it read, and submits its transactions only if that write
 //! succeeded, so two overlapping runs never submit the same transaction twice.
 //!
-//! No HTTP outcome panics: every failure becomes an [`InferenceError`]. The crate
-//! documentation describes the HTTP contract.
+//! The HTTP exchanges, the signed submission and the local-storage keys are the shared ones of
+//! [`dsync_primitives::offchain`]. No HTTP outcome panics: every failure becomes an
+//! [`InferenceError`]. The crate documentation describes the HTTP contract.
 
 use crate::{
-	challenge_slice, commitment_of, input_leaf, inputs_root, to_usize, BatchItem, Call, Challenge,
+	challenge_slice, commitment_of, input_leaf, inputs_root, BatchItem, Call, Challenge,
 	Challenges, Config, Job, JobId, JobInput, JobStatus, Jobs, LocalJob, Models, Pallet,
 	ProviderJobs, ProviderSource, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
 	string::String,
-	vec,
 	vec::Vec,
 };
-use core::fmt::Write;
 use dsync_aivm_core::{batch_merkle_root, batch_result_hashes, merkle_level, merkle_proof};
+use dsync_primitives::{
+	convert::u32_to_usize,
+	hex,
+	offchain::{http_get, http_post_binary, local_storage_key, submit_signed, SubmitError},
+};
 use frame_support::BoundedVec;
 use frame_system::{
-	offchain::{Account, SendSignedTransaction, Signer},
+	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
 };
 use sp_core::{offchain::StorageKind, H256};
 use sp_runtime::{
-	offchain::{
-		http,
-		storage::{StorageRetrievalError, StorageValueRef},
-		Duration,
-	},
+	offchain::storage::{StorageRetrievalError, StorageValueRef},
 	SaturatedConversion, Saturating,
 };
 
-/// The persistent local-storage key of the `aivm` server's base URL, as raw UTF-8 bytes (the
-/// node writes it from `--aivm-url`).
-pub const AIVM_URL_KEY: &[u8] = b"dsync/aivm-url";
+// The local-storage key of the `aivm` server's URL and what an HTTP request produced: the
+// shared ones, re-exported where the worker's users look for them.
+pub use dsync_primitives::offchain::{Observation, AIVM_URL_KEY};
 
 /// The `aivm` server's base URL when none is configured.
 pub const DEFAULT_AIVM_URL: &str = "http://127.0.0.1:8710";
@@ -107,11 +107,9 @@ pub const LOCAL_PREFIX: &[u8] = b"dsync/gpu-jobs/";
 pub type LocalJobs = BTreeMap<JobId, LocalJob>;
 
 /// The persistent local-storage key of `provider`'s records:
-/// `b"dsync/gpu-jobs/" ++ SCALE(provider)`.
+/// `b"dsync/gpu-jobs/" ++ SCALE(provider)` ([`local_storage_key`]).
 pub fn local_key<AccountId: codec::Encode>(provider: &AccountId) -> Vec<u8> {
-	let mut key = LOCAL_PREFIX.to_vec();
-	provider.encode_to(&mut key);
-	key
+	local_storage_key(LOCAL_PREFIX, provider)
 }
 
 /// The prefix of the local-storage keys of the leaves a provider keeps for its results.
@@ -121,9 +119,7 @@ pub const LEAVES_PREFIX: &[u8] = b"dsync/gpu-jobs/leaves/";
 /// `b"dsync/gpu-jobs/leaves/" ++ SCALE((provider, job))`. The value is the SCALE-encoded
 /// `Vec<[u8; 32]>` of the items' `result_hash`es: 32 bytes per item (512 KiB for 16,384 items).
 pub fn leaves_key<AccountId: codec::Encode>(provider: &AccountId, job: JobId) -> Vec<u8> {
-	let mut key = LEAVES_PREFIX.to_vec();
-	codec::Encode::encode_to(&(provider, job), &mut key);
-	key
+	local_storage_key(LEAVES_PREFIX, &(provider, job))
 }
 
 /// The leaves `provider` kept for `job`, if any.
@@ -135,21 +131,6 @@ pub fn stored_leaves<AccountId: codec::Encode>(
 		.get::<Vec<[u8; 32]>>()
 		.ok()
 		.flatten()
-}
-
-/// What an HTTP request produced.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Observation {
-	/// No response: the request could not be made, the connection failed or the deadline
-	/// passed.
-	Unreachable,
-	/// A response.
-	Response {
-		/// The HTTP status code.
-		status: u16,
-		/// The body, at most the limit asked for plus one byte (the rest is not read).
-		body: Vec<u8>,
-	},
 }
 
 /// Why a job's result could not be computed.
@@ -171,17 +152,6 @@ pub enum InferenceError {
 	InputMismatch,
 }
 
-/// `0x` and the lowercase hex of `bytes`.
-pub fn hex_0x(bytes: &[u8]) -> String {
-	let mut out = String::with_capacity(bytes.len().saturating_mul(2).saturating_add(2));
-	out.push_str("0x");
-	for byte in bytes {
-		// Writing to a `String` cannot fail.
-		let _ = write!(out, "{byte:02x}");
-	}
-	out
-}
-
 /// The inference endpoint of the server at `base` for the model with id `model_hash`: `base`
 /// without trailing slashes, [`INFER_PATH`], then `?model=0x…` (the 64 lowercase hex digits of
 /// the hash). `None` unless `base` is an `http(s)://` URL in UTF-8.
@@ -196,7 +166,7 @@ pub fn infer_url(base: &[u8], model_hash: &H256) -> Option<String> {
 	let mut url = String::from(base);
 	url.push_str(INFER_PATH);
 	url.push_str("?model=");
-	url.push_str(&hex_0x(model_hash.as_bytes()));
+	url.push_str(&hex::encode_0x(model_hash.as_bytes()));
 	Some(url)
 }
 
@@ -238,7 +208,7 @@ pub fn evaluate_leaves(
 ) -> Result<Vec<[u8; 32]>, InferenceError> {
 	let body = match observation {
 		Observation::Unreachable => return Err(InferenceError::Unreachable),
-		Observation::Response { status: 200, body } => body,
+		Observation::Response { status: 200, body, .. } => body,
 		Observation::Response { status, .. } => return Err(InferenceError::Status(status)),
 	};
 	if body.len() > MAX_RESPONSE_BYTES {
@@ -253,50 +223,8 @@ pub fn evaluate_leaves(
 	Ok(batch_result_hashes(&outputs, output_len))
 }
 
-/// Read a response: the status and at most `limit + 1` bytes of the body, before `deadline`.
-fn read_response<E>(
-	pending: Result<http::PendingRequest, E>,
-	deadline: sp_runtime::offchain::Timestamp,
-	limit: usize,
-) -> Observation {
-	let Ok(pending) = pending else { return Observation::Unreachable };
-	let response = match pending.try_wait(deadline) {
-		Ok(Ok(response)) => response,
-		_ => return Observation::Unreachable,
-	};
-	let status = response.code;
-	if status != 200 {
-		return Observation::Response { status, body: Vec::new() };
-	}
-	let mut reader = response.body();
-	reader.deadline(deadline);
-	let body: Vec<u8> = reader.by_ref().take(limit.saturating_add(1)).collect();
-	if reader.error().is_some() {
-		return Observation::Unreachable;
-	}
-	Observation::Response { status, body }
-}
-
-/// `GET url`, reading at most `limit + 1` bytes of the body, within [`HTTP_TIMEOUT_MS`].
-pub fn http_get(url: &str, limit: usize) -> Observation {
-	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_TIMEOUT_MS));
-	let pending = http::Request::get(url).deadline(deadline).send();
-	read_response(pending, deadline, limit)
-}
-
-/// `POST url` with a binary `body`, reading at most `limit + 1` bytes of the answer, within
-/// [`HTTP_TIMEOUT_MS`].
-pub fn http_post_binary(url: &str, body: Vec<u8>, limit: usize) -> Observation {
-	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_TIMEOUT_MS));
-	let pending = http::Request::post(url, vec![body])
-		.add_header("Content-Type", "application/octet-stream")
-		.deadline(deadline)
-		.send();
-	read_response(pending, deadline, limit)
-}
-
-/// Download a batch of `items` items of `input_len` values from `url` and check it against
-/// `inputs_hash`.
+/// Download a batch of `items` items of `input_len` values from `url` (`GET`, within
+/// [`HTTP_TIMEOUT_MS`]) and check it against `inputs_hash`.
 pub fn fetch_batch(
 	url: &[u8],
 	items: usize,
@@ -305,9 +233,9 @@ pub fn fetch_batch(
 ) -> Result<Vec<i8>, InferenceError> {
 	let url = core::str::from_utf8(url).map_err(|_| InferenceError::InvalidUrl)?;
 	let expected = items.checked_mul(input_len).ok_or(InferenceError::TooLarge)?;
-	let body = match http_get(url, expected) {
+	let body = match http_get(url, expected, HTTP_TIMEOUT_MS) {
 		Observation::Unreachable => return Err(InferenceError::Unreachable),
-		Observation::Response { status: 200, body } => body,
+		Observation::Response { status: 200, body, .. } => body,
 		Observation::Response { status, .. } => return Err(InferenceError::Status(status)),
 	};
 	if body.len() != expected {
@@ -336,11 +264,11 @@ impl<T: Config> Pallet<T> {
 	pub fn infer(job: &Job<T>, base: &[u8]) -> Result<Vec<[u8; 32]>, InferenceError> {
 		let model = Models::<T>::get(job.model).ok_or(InferenceError::UnknownModel)?;
 		let url = infer_url(base, &model.hash).ok_or(InferenceError::InvalidUrl)?;
-		let inputs = Self::job_inputs(job, to_usize(model.input_len))?;
+		let inputs = Self::job_inputs(job, u32_to_usize(model.input_len))?;
 		evaluate_leaves(
-			http_post_binary(&url, request_body(&inputs), MAX_RESPONSE_BYTES),
-			to_usize(job.items),
-			to_usize(model.output_len),
+			http_post_binary(&url, request_body(&inputs), MAX_RESPONSE_BYTES, HTTP_TIMEOUT_MS),
+			u32_to_usize(job.items),
+			u32_to_usize(model.output_len),
 		)
 	}
 
@@ -350,7 +278,7 @@ impl<T: Config> Pallet<T> {
 		match &job.input {
 			JobInput::Inline(data) => Ok(data.to_vec()),
 			JobInput::Batch { inputs_hash, url, .. } => {
-				fetch_batch(url, to_usize(job.items), input_len, inputs_hash)
+				fetch_batch(url, u32_to_usize(job.items), input_len, inputs_hash)
 			},
 		}
 	}
@@ -395,8 +323,8 @@ impl<T: Config> Pallet<T> {
 				};
 				let nodes: Vec<H256> = merkle_level(&leaves, level)
 					.into_iter()
-					.skip(to_usize(first))
-					.take(to_usize(count))
+					.skip(u32_to_usize(first))
+					.take(u32_to_usize(count))
 					.map(H256)
 					.collect();
 				let nodes = BoundedVec::try_from(nodes).ok()?;
@@ -405,11 +333,12 @@ impl<T: Config> Pallet<T> {
 			},
 			// At the item: the challenger's side asks for the re-execution, once.
 			None if revealed == challenge.result && !*resolve_sent => {
-				let item = to_usize(challenge.position);
+				let item = u32_to_usize(challenge.position);
 				let batch_item = match &job.input {
 					JobInput::Inline(_) => None,
 					JobInput::Batch { .. } => {
-						let input_len = to_usize(Models::<T>::get(job.model).map(|m| m.input_len)?);
+						let input_len =
+							u32_to_usize(Models::<T>::get(job.model).map(|m| m.input_len)?);
 						let inputs = Self::job_inputs(job, input_len)
 							.map_err(|error| {
 								log::warn!(
@@ -713,16 +642,16 @@ impl<T: Config> Pallet<T> {
 			.is_ok()
 	}
 
-	/// Submit `call` signed by `account`'s key.
+	/// Submit `call` signed by `account`'s key ([`submit_signed`]).
 	fn submit(account: &Account<T>, call: Call<T>) {
-		let signer =
-			Signer::<T, T::AuthorityId>::any_account().with_filter(vec![account.public.clone()]);
-		match signer.send_signed_transaction(|_| call.clone()) {
-			Some((_, Ok(()))) => {},
-			Some((_, Err(()))) => {
+		match submit_signed::<T, T::AuthorityId, _>(account, call) {
+			Ok(()) => {},
+			Err(SubmitError::Refused) => {
 				log::warn!(target: LOG_TARGET, "the transaction pool refused a job result")
 			},
-			None => log::warn!(target: LOG_TARGET, "no local key can sign for {:?}", account.id),
+			Err(SubmitError::NoSigner) => {
+				log::warn!(target: LOG_TARGET, "no local key can sign for {:?}", account.id)
+			},
 		}
 	}
 }

@@ -7,7 +7,7 @@ use sp_core::H256;
 impl<T: Config> Pallet<T> {
 	/// The provider (node owner) whose off-chain key is `key`.
 	pub(crate) fn provider_of_key(key: &T::AccountId) -> Result<T::AccountId, Error<T>> {
-		T::Providers::owner_of_key(key).ok_or(Error::<T>::UnknownProviderKey)
+		T::Providers::owner_of_key(key).ok_or(Error::<T>::UnknownOffchainKey)
 	}
 
 	/// Record `key`'s provider's commitment on job `id` in the commit window.
@@ -24,7 +24,7 @@ impl<T: Config> Pallet<T> {
 			let open = job.commit_open(now);
 			let slot = job.slot_mut(&provider).ok_or(Error::<T>::NotAssigned)?;
 			ensure!(slot.commitment.is_none(), Error::<T>::AlreadyCommitted);
-			ensure!(open, Error::<T>::CommitWindowClosed);
+			ensure!(open, Error::<T>::NotInCommitWindow);
 			slot.commitment = Some(commitment);
 			if job.all_committed() {
 				job.status = JobStatus::Revealing;
@@ -47,15 +47,14 @@ impl<T: Config> Pallet<T> {
 		let provider = Self::provider_of_key(&key)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
-		let closed =
-			!matches!(job.status, JobStatus::Open | JobStatus::Revealing) || now >= job.deadline;
+		// Not yet (commitments missing before the commit deadline) or no longer (the deadline
+		// passed, the job concluded or is disputed): one error for both.
 		let open = job.reveal_open(now);
 
 		let slot = job.slot_mut(&provider).ok_or(Error::<T>::NotAssigned)?;
-		let committed = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
+		let committed = slot.commitment.ok_or(Error::<T>::NoCommitment)?;
 		ensure!(slot.result.is_none(), Error::<T>::AlreadyRevealed);
-		ensure!(!closed, Error::<T>::RevealWindowClosed);
-		ensure!(open, Error::<T>::RevealNotOpen);
+		ensure!(open, Error::<T>::NotInRevealWindow);
 		ensure!(
 			commitment_of(id, &provider, &result, &salt) == committed,
 			Error::<T>::CommitmentMismatch

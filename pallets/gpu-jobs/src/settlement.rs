@@ -2,13 +2,16 @@
 //! in `on_initialize`.
 
 use crate::{
-	to_usize, BalanceOf, Challenges, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job,
-	JobId, JobStatus, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason, ProviderJobs,
+	BalanceOf, Challenges, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job, JobId,
+	JobStatus, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason, ProviderJobs,
 	ProviderSource, RefundReason, ServiceKind, ServicePayment, UsageRecorder, WeightInfo,
 	LOG_TARGET,
 };
 use alloc::vec::Vec;
-use dsync_primitives::traits::PaymentSplit;
+use dsync_primitives::{
+	convert::{u32_to_usize, usize_to_u32},
+	traits::PaymentSplit,
+};
 use frame_support::{
 	ensure,
 	storage::with_storage_layer,
@@ -234,11 +237,11 @@ impl<T: Config> Pallet<T> {
 		let mut steps = 0u32;
 		while cursor <= now && budget > 0 {
 			let queue = Expiries::<T>::take(cursor);
-			let take = queue.len().min(to_usize(budget));
+			let take = queue.len().min(u32_to_usize(budget));
 			for id in queue.iter().take(take) {
 				Self::handle_due(*id, now);
 			}
-			let handled = u32::try_from(take).unwrap_or(u32::MAX);
+			let handled = usize_to_u32(take);
 			if take < queue.len() {
 				// The budget ran out in this block's queue: keep the rest for the next block.
 				let rest: Vec<JobId> = queue.into_iter().skip(take).collect();

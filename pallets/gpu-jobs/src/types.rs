@@ -5,7 +5,11 @@
 use crate::Config;
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use dsync_primitives::traits::ModelId;
+use dsync_primitives::{
+	commit_reveal::{commitment, Domain},
+	convert::{u32_to_usize, usize_to_u32},
+	traits::ModelId,
+};
 use frame_support::{
 	traits::{fungible, ConstU32, Get},
 	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
@@ -64,7 +68,7 @@ pub const MACS_PER_UNIT: u64 = 1_000;
 ///
 /// Valid when `reveal_period >= 1`, `min_deadline > reveal_period` (so every commit window lasts
 /// at least one block), `min_deadline <= max_deadline <= MAX_PERIOD` and
-/// `1 <= dispute_period <= MAX_PERIOD` ([`JobParameters::is_valid`]). Anything else is refused
+/// `1 <= dispute_period <= MAX_PERIOD` ([`GpuJobsParams::is_valid`]). Anything else is refused
 /// with `Error::InvalidParameters`.
 #[derive(
 	Encode,
@@ -80,7 +84,7 @@ pub const MACS_PER_UNIT: u64 = 1_000;
 	Serialize,
 	Deserialize,
 )]
-pub struct JobParameters {
+pub struct GpuJobsParams {
 	/// The nearest deadline a client may set, in blocks after posting.
 	pub min_deadline: u32,
 	/// The farthest deadline a client may set, in blocks after posting.
@@ -94,7 +98,7 @@ pub struct JobParameters {
 	pub dispute_period: u32,
 }
 
-impl Default for JobParameters {
+impl Default for GpuJobsParams {
 	/// Deadlines from 2 minutes to 1 day ahead, a 1-minute reveal period and a 10-minute dispute
 	/// period (6-second blocks). The runtime's genesis preset chooses its own values.
 	fn default() -> Self {
@@ -102,8 +106,8 @@ impl Default for JobParameters {
 	}
 }
 
-impl JobParameters {
-	/// Whether the parameters are within the bounds listed on [`JobParameters`].
+impl GpuJobsParams {
+	/// Whether the parameters are within the bounds listed on [`GpuJobsParams`].
 	pub fn is_valid(&self) -> bool {
 		self.reveal_period >= 1
 			&& self.min_deadline > self.reveal_period
@@ -263,7 +267,7 @@ pub struct Tally {
 impl<T: Config> Job<T> {
 	/// The replication `k`: the number of assigned providers.
 	pub fn k(&self) -> u32 {
-		u32::try_from(self.providers.len()).unwrap_or(u32::MAX)
+		usize_to_u32(self.providers.len())
 	}
 
 	/// The funds held for the job: `k × price` (checked at posting, so it does not saturate).
@@ -328,7 +332,7 @@ impl<T: Config> Job<T> {
 			let votes = self.providers.iter().filter(|slot| slot.result == Some(*result)).count();
 			votes.saturating_mul(2) > self.providers.len()
 		});
-		Tally { majority, reveals: u32::try_from(reveals).unwrap_or(u32::MAX) }
+		Tally { majority, reveals: usize_to_u32(reveals) }
 	}
 }
 
@@ -423,7 +427,7 @@ pub fn challenge_slice(items: u32, level: u32, position: u32) -> Option<(u32, u3
 /// The rounds of a challenge of a job of `items` items: the descents to an item, then one to
 /// re-execute it.
 pub fn challenge_rounds(items: u32) -> u32 {
-	dsync_aivm_core::merkle_height(to_usize(items))
+	dsync_aivm_core::merkle_height(u32_to_usize(items))
 		.div_ceil(CHALLENGE_LEVELS)
 		.saturating_add(1)
 }
@@ -579,16 +583,16 @@ pub enum LocalJob {
 	},
 }
 
-/// The commitment a provider submits: `blake2_256(SCALE((job, provider, result, salt)))`, with
-/// `provider` the node owner's account. Binding the job and the provider means a commitment
-/// cannot be copied from another provider or another job.
+/// The commitment a provider submits: the shared [`commitment`] in [`Domain::GpuJobResult`] of
+/// `(job, provider, result, salt)`, with `provider` the node owner's account. Binding the job
+/// and the provider means a commitment cannot be copied from another provider or another job.
 pub fn commitment_of<AccountId: Encode>(
 	job: JobId,
 	provider: &AccountId,
 	result: &H256,
 	salt: &[u8; 32],
 ) -> H256 {
-	H256(blake2_256(&(job, provider, result, salt).encode()))
+	commitment(Domain::GpuJobResult, &(job, provider, result, salt))
 }
 
 /// The leaf of one input item in a batch's input tree: the Blake2-256 of its values, each as its
@@ -618,9 +622,4 @@ pub fn outputs_root(outputs: &[i32], output_len: usize) -> H256 {
 pub fn is_valid_url(url: &[u8]) -> bool {
 	let rest = url.strip_prefix(b"http://").or_else(|| url.strip_prefix(b"https://"));
 	rest.is_some_and(|rest| !rest.is_empty()) && url.iter().all(|c| (0x21..=0x7e).contains(c))
-}
-
-/// `value` as a `usize` (lossless on every target the runtime and node run on).
-pub fn to_usize(value: u32) -> usize {
-	usize::try_from(value).unwrap_or(usize::MAX)
 }

@@ -17,7 +17,7 @@ const SECRET: [u8; 32] = [7; 32];
 
 /// Parameters for the benchmarks: cheap rent, a premium and a deposit so every path pays.
 fn set_params<T: Config>() {
-	Params::<T>::put(NamingParameters {
+	Params::<T>::put(NamingParams {
 		min_commitment_age: 1u32.into(),
 		max_commitment_age: 100u32.into(),
 		year_length: 1_000u32.into(),

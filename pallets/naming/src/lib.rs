@@ -12,10 +12,12 @@
 //!   only in their punycode form (`xn--…`). Upper case, Unicode look-alikes and zero-width
 //!   characters are refused, so one name has exactly one spelling. Names are stored under their
 //!   *id*, a namehash: `id(label.parent) = blake2_256(id(parent) ‖ blake2_256(label))`.
-//! - **Registration by commit-reveal.** [`Pallet::commit`] stores `blake2_256(SCALE(label,
-//!   owner, secret))`; after at least `min_commitment_age` and at most `max_commitment_age`
-//!   blocks, [`Pallet::register`] reveals it. Nobody watching the pool can see the name before
-//!   the commitment is old enough, so nobody can front-run it.
+//! - **Registration by commit-reveal.** [`Pallet::commit`] stores the commitment to `(label,
+//!   owner, secret)` in the name-registration domain of the shared commit-reveal primitive
+//!   ([`Pallet::commitment_of`], [`dsync_primitives::commit_reveal`]); after at least
+//!   `min_commitment_age` and at most `max_commitment_age` blocks, [`Pallet::register`] reveals
+//!   it. Nobody watching the pool can see the name before the commitment is old enough, so
+//!   nobody can front-run it.
 //! - **Rent.** A registration pays `rent_per_year[len]` per year (labels of 1, 2, 3, 4 and 5 or
 //!   more characters cost differently) through the service-payment trait, so the burn share
 //!   applies ([`Config::Payment`], provider `None`: the chain renders the service). A name
@@ -79,20 +81,22 @@
 //!
 //! ## Runtime wiring
 //!
-//! `Currency`: `Balances`; `Payment`: `Tokenomics`; `AdminOrigin`: root (governance later).
+//! `Currency`: `Balances`; `Payment`: `Tokenomics`; `AdminOrigin`: root or a passed
+//! `parameter_admin` referendum.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
+mod invariants;
 mod records;
 mod registration;
 mod subnames;
-mod types;
 mod views;
 
 pub mod runtime_api;
+pub mod types;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -103,7 +107,10 @@ mod mock;
 mod tests;
 
 pub use pallet::*;
-pub use types::*;
+pub use types::{
+	BalanceOf, Label, NameId, NameInfo, NameRecords, NameView, NamingParams, Record, RecordKind,
+	RecordValue, RecordValues, RecordsOf, MAX_LABEL_LEN,
+};
 pub use weights::WeightInfo;
 
 #[frame_support::pallet]
@@ -140,7 +147,8 @@ pub mod pallet {
 		/// How rent is paid (tokenomics: the burn share is applied there).
 		type Payment: ServicePayment<Self::AccountId, BalanceOf<Self>>;
 
-		/// The origin that sets the parameters and reserves labels: root now, governance later.
+		/// The origin that sets the parameters and reserves labels (the DSYNC runtime: root or a
+		/// passed `parameter_admin` referendum).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The most records (values) per name (16 in the runtime).
@@ -181,7 +189,7 @@ pub mod pallet {
 	/// The governed parameters.
 	#[pallet::storage]
 	pub type Params<T: Config> =
-		StorageValue<_, NamingParameters<BalanceOf<T>, BlockNumberFor<T>>, ValueQuery>;
+		StorageValue<_, NamingParams<BalanceOf<T>, BlockNumberFor<T>>, ValueQuery>;
 
 	/// Every name, by id.
 	// `Blake2_128Concat`: ids are hashes of labels users choose.
@@ -221,8 +229,8 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// The parameters; must be valid ([`NamingParameters::is_valid`]).
-		pub parameters: Option<NamingParameters<BalanceOf<T>, BlockNumberFor<T>>>,
+		/// The parameters; must be valid ([`NamingParams::is_valid`]).
+		pub parameters: Option<NamingParams<BalanceOf<T>, BlockNumberFor<T>>>,
 		/// Reserved labels; each must be a valid label.
 		pub reserved: Vec<Vec<u8>>,
 	}
@@ -343,7 +351,7 @@ pub mod pallet {
 		/// The parameters were replaced.
 		ParametersSet {
 			/// The new parameters.
-			parameters: NamingParameters<BalanceOf<T>, BlockNumberFor<T>>,
+			parameters: NamingParams<BalanceOf<T>, BlockNumberFor<T>>,
 		},
 		/// A label was reserved or freed.
 		ReservationSet {
@@ -409,7 +417,7 @@ pub mod pallet {
 		InvalidTtl,
 		/// The name is still live (only stale or expired names can be removed).
 		StillLive,
-		/// The parameters are outside their bounds ([`NamingParameters::is_valid`]).
+		/// The parameters are outside their bounds ([`NamingParams::is_valid`]).
 		InvalidParameters,
 		/// The reservation is already as asked.
 		ReservationUnchanged,
@@ -438,9 +446,10 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Commit to registering a name: `commitment = blake2_256(SCALE((label, owner,
-		/// secret)))` with `label: Vec<u8>`, `owner: AccountId`, `secret: [u8; 32]`
-		/// ([`Pallet::commitment_of`]). Expired commitments of the caller are dropped first.
+		/// Commit to registering a name: `commitment = blake2_256(SCALE((tag, (label, owner,
+		/// secret))))` with `tag = b"dsync/name-registration/v1"` (a byte string), `label:
+		/// Vec<u8>`, `owner: AccountId`, `secret: [u8; 32]` ([`Pallet::commitment_of`]). Expired
+		/// commitments of the caller are dropped first.
 		///
 		/// Fails with [`Error::DuplicateCommitment`] or [`Error::TooManyCommitments`]. Emits
 		/// [`Event::Committed`].
@@ -612,7 +621,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::set_parameters())]
 		pub fn set_parameters(
 			origin: OriginFor<T>,
-			parameters: NamingParameters<BalanceOf<T>, BlockNumberFor<T>>,
+			parameters: NamingParams<BalanceOf<T>, BlockNumberFor<T>>,
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(parameters.is_valid(), Error::<T>::InvalidParameters);

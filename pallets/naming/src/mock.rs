@@ -1,7 +1,7 @@
 //! The test runtime: `frame_system`, `pallet_balances` and the naming pallet, with a payment
 //! that burns 10 % of what it charges and sends the rest to the treasury.
 
-use crate::{self as pallet_naming, NameId, NamingParameters};
+use crate::{self as pallet_naming, NameId, NamingParams};
 use dsync_primitives::{
 	naming::namehash,
 	traits::{PaymentSplit, ServiceKind, ServicePayment},
@@ -133,8 +133,8 @@ impl pallet_naming::Config for Test {
 /// The test parameters: commitments usable from 2 to 10 blocks, 100-block years, 20 blocks of
 /// grace, a premium of 1_000 decaying over 10 blocks, rents [`RENTS`], 5 years at most, a
 /// subname deposit of 50.
-pub fn test_params() -> NamingParameters<Balance, u64> {
-	NamingParameters {
+pub fn test_params() -> NamingParams<Balance, u64> {
+	NamingParams {
 		min_commitment_age: 2,
 		max_commitment_age: 10,
 		year_length: YEAR,

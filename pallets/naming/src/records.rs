@@ -5,7 +5,10 @@ use crate::{
 	RecordsOf,
 };
 use alloc::vec::Vec;
-use dsync_primitives::naming::is_valid_record;
+use dsync_primitives::{
+	convert::{u32_to_usize, usize_to_u32},
+	naming::is_valid_record,
+};
 use frame_support::{ensure, traits::Get};
 use sp_runtime::DispatchResult;
 
@@ -17,7 +20,7 @@ impl<T: Config> Pallet<T> {
 		values: RecordValues<T>,
 	) -> DispatchResult {
 		Self::owned_live(id, &who)?;
-		let max_len = usize::try_from(T::MaxRecordLen::get()).unwrap_or(usize::MAX);
+		let max_len = u32_to_usize(T::MaxRecordLen::get());
 		ensure!(
 			values.iter().all(|value| is_valid_record(&kind, value, max_len)),
 			Error::<T>::InvalidRecord
@@ -38,7 +41,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(!conflict, Error::<T>::CnameConflict);
 		}
 
-		let count = u32::try_from(values.len()).unwrap_or(u32::MAX);
+		let count = usize_to_u32(values.len());
 		let mut records: Vec<Record<T>> =
 			existing.into_iter().filter(|record| record.kind != kind).collect();
 		records.extend(values.into_iter().map(|value| Record { kind: kind.clone(), value }));

@@ -6,8 +6,8 @@ use crate::{
 	Names, Pallet, Params, Records, Reserved,
 };
 use alloc::vec::Vec;
-use codec::Encode;
 use dsync_primitives::{
+	commit_reveal::{commitment, Domain},
 	naming::{child_id, is_valid_label, tld_id},
 	traits::{ServiceKind, ServicePayment},
 };
@@ -43,10 +43,12 @@ impl<T: Config> Pallet<T> {
 		Label::try_from(label.to_vec()).ok()
 	}
 
-	/// The commitment `register(label, owner, secret)` reveals:
-	/// `blake2_256(SCALE((label, owner, secret)))`.
+	/// The commitment `register(label, owner, secret)` reveals: the shared
+	/// [`commitment`](dsync_primitives::commit_reveal::commitment) in
+	/// [`Domain::NameRegistration`] of `(label, owner, secret)`, that is
+	/// `blake2_256(SCALE((b"dsync/name-registration/v1", (label, owner, secret))))`.
 	pub fn commitment_of(label: &[u8], owner: &T::AccountId, secret: &[u8; 32]) -> H256 {
-		H256(sp_io::hashing::blake2_256(&(label, owner, secret).encode()))
+		commitment(Domain::NameRegistration, &(label, owner, secret))
 	}
 
 	/// The registration a name belongs to (the name itself, or its top-level ancestor) when

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sp_core::{ConstU32, H256};
 use sp_runtime::traits::{Bounded, Zero};
 
-pub use dsync_primitives::naming::{NameRecords, RecordKind, MAX_LABEL_LEN};
+pub use dsync_primitives::naming::{NameRecords, NameView, RecordKind, MAX_LABEL_LEN};
 
 /// The balance type of the pallet's currency.
 pub type BalanceOf<T> =
@@ -93,7 +93,7 @@ pub struct NameInfo<T: Config> {
 /// The governed parameters of the naming service, set as a whole by [`Config::AdminOrigin`].
 ///
 /// Valid when `min_commitment_age < max_commitment_age`, `year_length >= 1`, `max_years >= 1`,
-/// `premium_period >= 1` and every rent is above zero ([`NamingParameters::is_valid`]).
+/// `premium_period >= 1` and every rent is above zero ([`NamingParams::is_valid`]).
 /// Anything else is refused with `Error::InvalidParameters`.
 #[derive(
 	Encode,
@@ -109,7 +109,7 @@ pub struct NameInfo<T: Config> {
 	Serialize,
 	Deserialize,
 )]
-pub struct NamingParameters<Balance, BlockNumber> {
+pub struct NamingParams<Balance, BlockNumber> {
 	/// Blocks a commitment must wait before its registration (front-running protection).
 	pub min_commitment_age: BlockNumber,
 	/// Blocks after which a commitment can no longer be used.
@@ -132,7 +132,7 @@ pub struct NamingParameters<Balance, BlockNumber> {
 }
 
 impl<Balance: Bounded + Zero, BlockNumber: From<u32>> Default
-	for NamingParameters<Balance, BlockNumber>
+	for NamingParams<Balance, BlockNumber>
 {
 	/// Parameters under which nothing can be registered (the rent is the largest balance):
 	/// the runtime's genesis preset, or governance, sets real ones. Periods as at 6-second
@@ -159,7 +159,7 @@ impl<Balance: Bounded + Zero, BlockNumber: From<u32>> Default
 }
 
 impl<Balance: Default + PartialOrd, BlockNumber: PartialOrd + From<u32>>
-	NamingParameters<Balance, BlockNumber>
+	NamingParams<Balance, BlockNumber>
 {
 	/// Whether the parameters are within their bounds (see the type's docs).
 	pub fn is_valid(&self) -> bool {
@@ -169,20 +169,4 @@ impl<Balance: Default + PartialOrd, BlockNumber: PartialOrd + From<u32>>
 			&& self.max_years >= 1
 			&& self.rent_per_year.iter().all(|rent| *rent > Balance::default())
 	}
-}
-
-/// A name's registration as the runtime API returns it.
-#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
-pub struct NameView<AccountId, BlockNumber> {
-	/// The owner.
-	pub owner: AccountId,
-	/// The last paid block of the registration the name belongs to (its own, or its
-	/// top-level ancestor's for a subname).
-	pub expires: BlockNumber,
-	/// The last block of the grace period, in which only the owner may renew.
-	pub grace_ends: BlockNumber,
-	/// Whether the name resolves now (not expired, not stale).
-	pub live: bool,
-	/// The DNS time to live, in seconds.
-	pub ttl: u32,
 }

@@ -27,7 +27,7 @@ fn unit<T: Config>() -> BalanceOf<T> {
 /// Parameters that make the bond depend on the capacity: a base of 100 units and one unit per
 /// capacity unit, released after 10 blocks.
 fn set_benchmark_parameters<T: Config>() {
-	Parameters::<T>::put(RegistryParams {
+	Params::<T>::put(NodeRegistryParams {
 		base_bond: unit::<T>().saturating_mul(100u32.into()),
 		bond_per_capacity_unit: unit::<T>(),
 		unbonding_delay: 10u32.into(),
@@ -36,7 +36,7 @@ fn set_benchmark_parameters<T: Config>() {
 
 /// `len` bytes: `prefix` followed by `fill` (or `prefix` truncated to `len`).
 fn bytes(prefix: &[u8], fill: u8, len: u32) -> Vec<u8> {
-	let len = usize::try_from(len).unwrap_or(usize::MAX);
+	let len = dsync_primitives::convert::u32_to_usize(len);
 	let mut bytes = prefix.to_vec();
 	bytes.resize(len, fill);
 	bytes
@@ -264,7 +264,7 @@ mod benchmarks {
 	fn set_parameters() -> Result<(), BenchmarkError> {
 		let origin =
 			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let params = RegistryParams {
+		let params = NodeRegistryParams {
 			base_bond: unit::<T>().saturating_mul(1_000u32.into()),
 			bond_per_capacity_unit: unit::<T>(),
 			unbonding_delay: 100u32.into(),
@@ -273,7 +273,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, params);
 
-		assert_eq!(Parameters::<T>::get(), params);
+		assert_eq!(Params::<T>::get(), params);
 		Ok(())
 	}
 
@@ -327,7 +327,7 @@ mod benchmarks {
 			)?;
 		}
 		// Every update is applied to an active GPU provider and claims more: each node goes back
-		// to warm-up and leaves the GPU-provider index (the costliest path).
+		// to warm-up and leaves the provider index of every kind it offers (the costliest path).
 		for index in s..s.saturating_add(d) {
 			let who = funded::<T>("filler", index);
 			let key: T::AccountId = account("key", index, SEED);
@@ -343,7 +343,7 @@ mod benchmarks {
 			Registry::<T>::do_set_status(&who, NodeStatus::Active)?;
 			Registry::<T>::do_update_declaration(who, worst_declaration::<T>(1))?;
 		}
-		assert_eq!(u32::try_from(GpuProviders::<T>::get().len()), Ok(d));
+		assert_eq!(u32::try_from(Providers::<T>::get(ServiceKind::GpuInference).len()), Ok(d));
 		for index in 0..v {
 			let who = funded::<T>("validator", index);
 			let key_index = index.saturating_add(T::MaxServiceNodes::get());
@@ -357,7 +357,7 @@ mod benchmarks {
 
 		assert_eq!(CurrentEpoch::<T>::get(), epoch);
 		assert!(DeclarationUpdates::<T>::get().is_empty());
-		assert!(GpuProviders::<T>::get().is_empty());
+		assert!(Providers::<T>::get(ServiceKind::GpuInference).is_empty());
 		assert_eq!(PendingSlashCount::<T>::get(), 0);
 		assert_eq!(u32::try_from(Registry::<T>::active_validator_nodes(u32::MAX).len()), Ok(v));
 		Ok(())

@@ -1,6 +1,6 @@
 //! Bonds: adding to them, unbonding a part, withdrawing due chunks (which completes an exit).
 
-use crate::{BalanceOf, Config, Error, Event, HoldReason, NodeStatus, Nodes, Pallet, Parameters};
+use crate::{BalanceOf, Config, Error, Event, HoldReason, NodeStatus, Nodes, Pallet, Params};
 use frame_support::{
 	ensure,
 	traits::{fungible::MutateHold, tokens::Precision},
@@ -73,7 +73,6 @@ impl<T: Config> Pallet<T> {
 
 	/// The release block of a chunk unbonded now: `now + unbonding_delay` (saturating).
 	pub(crate) fn release_block() -> frame_system::pallet_prelude::BlockNumberFor<T> {
-		frame_system::Pallet::<T>::block_number()
-			.saturating_add(Parameters::<T>::get().unbonding_delay)
+		frame_system::Pallet::<T>::block_number().saturating_add(Params::<T>::get().unbonding_delay)
 	}
 }

@@ -3,9 +3,9 @@
 #[cfg(any(feature = "try-runtime", test))]
 mod checks {
 	use crate::{
-		Config, CurrentEpoch, DeclarationUpdates, GpuProviders, HoldReason, NodeOfKey, NodeRole,
-		NodeStatus, Nodes, Pallet, Parameters, PendingSlashCount, PendingSlashes, ServiceNodes,
-		SlashesDue, ValidatorNodes,
+		Config, CurrentEpoch, DeclarationUpdates, HoldReason, NodeOfKey, NodeRole, NodeStatus,
+		Nodes, Pallet, Params, PendingSlashCount, PendingSlashes, Providers, ServiceKind,
+		ServiceNodes, SlashesDue, ValidatorNodes,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 	use frame_support::{
@@ -30,20 +30,20 @@ mod checks {
 		///    it, [`PendingSlashCount`] is the number of entries (at most `MaxPendingSlashes`),
 		///    every entry is due after the current epoch and listed once in [`SlashesDue`] at its
 		///    epoch, and every id in [`SlashesDue`] is pending (no empty lists are stored);
-		/// 7. [`GpuProviders`] holds exactly the `Active` service nodes offering `GpuInference`,
-		///    without duplicates.
+		/// 7. for every [`ServiceKind`], [`Providers`] holds exactly the `Active` service nodes
+		///    whose declaration in force offers it, without duplicates.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
-			ensure!(Parameters::<T>::get().is_valid(), "the stored parameters are invalid");
+			ensure!(Params::<T>::get().is_valid(), "the stored parameters are invalid");
 
 			let mut service_count = 0usize;
 			let mut validator_count = 0usize;
 			let mut with_pending_declaration = 0usize;
 			let mut node_count = 0usize;
-			let mut gpu_providers = BTreeSet::new();
+			let mut providers: BTreeMap<ServiceKind, BTreeSet<T::AccountId>> = BTreeMap::new();
 			for (owner, node) in Nodes::<T>::iter() {
 				node_count = node_count.saturating_add(1);
-				if Self::is_gpu_provider(&node) {
-					gpu_providers.insert(owner.clone());
+				for kind in Self::provided_kinds(&node) {
+					providers.entry(kind).or_default().insert(owner.clone());
 				}
 				let held = T::Currency::balance_on_hold(&HoldReason::Bond.into(), &owner);
 				ensure!(held == node.total_held(), "a bond hold differs from bond + unbonding");
@@ -78,12 +78,15 @@ mod checks {
 				"the key mapping and the nodes differ in number"
 			);
 
-			let listed = GpuProviders::<T>::get();
-			ensure!(
-				listed.len() == gpu_providers.len()
-					&& listed.iter().all(|owner| gpu_providers.contains(owner)),
-				"the GPU-provider list differs from the active GPU service nodes"
-			);
+			for kind in ServiceKind::ALL {
+				let listed = Providers::<T>::get(kind);
+				let expected = providers.remove(&kind).unwrap_or_default();
+				ensure!(
+					listed.len() == expected.len()
+						&& listed.iter().all(|owner| expected.contains(owner)),
+					"a provider list differs from the active service nodes offering its kind"
+				);
+			}
 			Self::check_list(ServiceNodes::<T>::get().iter(), NodeRole::Service, service_count)?;
 			Self::check_list(
 				ValidatorNodes::<T>::get().iter(),

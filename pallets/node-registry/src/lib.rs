@@ -24,6 +24,10 @@
 //!   `Unbonding`. After the delay, and once no slash is pending, [`Pallet::withdraw_unbonded`]
 //!   releases everything and removes the node: the owner's free balance is back to what it was
 //!   before registering, less any slash.
+//! - **One provider index.** For every [`ServiceKind`], [`Providers`] lists the `Active` service
+//!   nodes whose declaration in force offers it, kept in step by every status change, applied
+//!   declaration and exit. Service pallets find their candidates there
+//!   ([`NodeRegistry::providers`], [`NodeRegistry::serves_model`]), without reading every node.
 //! - **Status and slashes come from Proof of Sync.** The registry does not judge nodes; it
 //!   carries out what Proof of Sync decides through the [`NodeRegistry`] trait: status changes,
 //!   slashes scheduled for a later epoch, and the per-epoch housekeeping
@@ -119,7 +123,9 @@
 //! - each node's `pending_slashes` is the number of [`PendingSlashes`] against it,
 //!   [`PendingSlashCount`] is the number of pending slashes (at most `MaxPendingSlashes`), each
 //!   pending slash is due after the current epoch and listed once in [`SlashesDue`] at its epoch,
-//!   and every id in [`SlashesDue`] is pending.
+//!   and every id in [`SlashesDue`] is pending;
+//! - for every [`ServiceKind`], [`Providers`] holds exactly the `Active` service nodes whose
+//!   declaration in force offers it, once each.
 //!
 //! ## Design choices
 //!
@@ -148,8 +154,11 @@
 //! - [`Config::Currency`]: `pallet-balances`; [`Config::RuntimeHoldReason`]: the runtime's
 //!   aggregated `RuntimeHoldReason` (this pallet adds [`HoldReason::Bond`]).
 //! - [`Config::Slashed`]: e.g. `ResolveTo<TreasuryAccount, Balances>`, or `()` to burn.
-//! - Proof of Sync's `Registry` is this pallet.
-//! - Genesis: [`GenesisConfig::parameters`] must be valid ([`RegistryParams::is_valid`]).
+//! - Proof of Sync's `Registry` is this pallet; service pallets (GPU jobs) reach their providers
+//!   through the runtime's glue over [`NodeRegistry::providers`].
+//! - Migrations: [`migrations::v1::MigrateToV1`] in the runtime's migrations (storage version 0
+//!   to 1: the provider index and [`Params`]).
+//! - Genesis: [`GenesisConfig::parameters`] must be valid ([`NodeRegistryParams::is_valid`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -171,6 +180,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub mod migrations;
 pub mod types;
 pub mod weights;
 
@@ -179,7 +189,11 @@ pub use dsync_primitives::traits::{
 };
 pub use pallet::*;
 pub use registration::KEY_PROOF_CONTEXT;
-pub use types::*;
+pub use types::{
+	capacity_units, BalanceOf, CreditOf, Declaration, DeclarationError, DeclarationOf, EpochIndex,
+	GpuSpec, MaxNodesOf, MaxServices, NodeInfo, NodeRegistryParams, NodeRegistryParamsOf,
+	PendingSlash, Resources, ResourcesOf, SlashId, MAX_CPU_CORES, MAX_GPUS_PER_KIND,
+};
 
 /// Off-chain keys with their proofs for the benchmarks: the runtime generates an sr25519 key in
 /// the benchmark keystore and signs with it.
@@ -209,8 +223,9 @@ pub mod pallet {
 		Perbill,
 	};
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The in-code storage version: 1 since the provider index ([`Providers`]) replaced the
+	/// GPU-only provider list and the parameters moved to [`Params`] ([`migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -232,7 +247,8 @@ pub mod pallet {
 		/// Receives slashed funds (e.g. the treasury); `()` burns them.
 		type Slashed: OnUnbalanced<CreditOf<Self>>;
 
-		/// The origin that sets the parameters: root now, governance later.
+		/// The origin that sets the parameters (the DSYNC runtime: root or a passed
+		/// `parameter_admin` referendum).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The origin that cancels a scheduled slash on appeal.
@@ -294,7 +310,7 @@ pub mod pallet {
 
 	/// The governed parameters.
 	#[pallet::storage]
-	pub type Parameters<T: Config> = StorageValue<_, RegistryParamsOf<T>, ValueQuery>;
+	pub type Params<T: Config> = StorageValue<_, NodeRegistryParamsOf<T>, ValueQuery>;
 
 	/// Every registered node, by owner.
 	#[pallet::storage]
@@ -309,13 +325,20 @@ pub mod pallet {
 	pub type ServiceNodes<T: Config> =
 		StorageValue<_, BoundedVec<T::AccountId, T::MaxServiceNodes>, ValueQuery>;
 
-	/// The owners of the `Active` service nodes that offer `GpuInference`, in the order they
-	/// became so: the candidates of GPU jobs ([`Pallet::gpu_providers`]). Kept in step with every
-	/// status change and applied declaration, so a job's provider draw reads one list instead
-	/// of every service node.
+	/// The provider index: for each service kind, the owners of the `Active` service nodes whose
+	/// declaration in force offers it, in the order they became so (the candidates of that
+	/// service, [`NodeRegistry::providers`]). Kept in step with every status change, applied
+	/// declaration and exit, so a service's provider draw reads one list instead of every
+	/// service node.
+	// `Twox64Concat`: the key is a `ServiceKind`, a closed set of four values nobody can grind.
 	#[pallet::storage]
-	pub type GpuProviders<T: Config> =
-		StorageValue<_, BoundedVec<T::AccountId, T::MaxServiceNodes>, ValueQuery>;
+	pub type Providers<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		ServiceKind,
+		BoundedVec<T::AccountId, T::MaxServiceNodes>,
+		ValueQuery,
+	>;
 
 	/// The owners of the validator nodes, in registration order.
 	#[pallet::storage]
@@ -359,8 +382,8 @@ pub mod pallet {
 	/// The initial parameters.
 	#[pallet::genesis_config]
 	pub struct GenesisConfig<T: Config> {
-		/// The registry parameters; must be valid ([`RegistryParams::is_valid`]).
-		pub parameters: RegistryParamsOf<T>,
+		/// The registry parameters; must be valid ([`NodeRegistryParams::is_valid`]).
+		pub parameters: NodeRegistryParamsOf<T>,
 	}
 
 	impl<T: Config> Default for GenesisConfig<T> {
@@ -368,7 +391,7 @@ pub mod pallet {
 		/// and a delay of one block. Runtimes set real values in their genesis presets.
 		fn default() -> Self {
 			Self {
-				parameters: RegistryParams {
+				parameters: NodeRegistryParams {
 					base_bond: One::one(),
 					bond_per_capacity_unit: Zero::zero(),
 					unbonding_delay: One::one(),
@@ -388,7 +411,7 @@ pub mod pallet {
 					 unbonding_delay at least 1"
 				);
 			}
-			Parameters::<T>::put(self.parameters);
+			Params::<T>::put(self.parameters);
 		}
 	}
 
@@ -484,7 +507,7 @@ pub mod pallet {
 		/// The parameters were set.
 		ParametersSet {
 			/// The new parameters.
-			params: RegistryParamsOf<T>,
+			params: NodeRegistryParamsOf<T>,
 		},
 		/// A slash was scheduled (or, when due already, is applied right after this event).
 		SlashScheduled {
@@ -747,7 +770,10 @@ pub mod pallet {
 		/// [`Event::ParametersSet`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_parameters())]
-		pub fn set_parameters(origin: OriginFor<T>, params: RegistryParamsOf<T>) -> DispatchResult {
+		pub fn set_parameters(
+			origin: OriginFor<T>,
+			params: NodeRegistryParamsOf<T>,
+		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_parameters(params)
 		}

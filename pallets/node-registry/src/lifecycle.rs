@@ -2,9 +2,10 @@
 //! epoch-start work on declarations and validators.
 
 use crate::{
-	Config, DeclarationUpdates, Error, Event, GpuProviders, NodeInfo, NodeOfKey, NodeRole,
-	NodeStatus, Nodes, Pallet, ServiceKind, ServiceNodes, ValidatorNodes,
+	Config, DeclarationUpdates, Error, Event, NodeInfo, NodeOfKey, NodeRole, NodeStatus, Nodes,
+	Pallet, Providers, ServiceKind, ServiceNodes, ValidatorNodes,
 };
+use alloc::vec::Vec;
 use frame_support::{defensive, ensure};
 use sp_runtime::{traits::Zero, DispatchResult};
 
@@ -17,14 +18,14 @@ impl<T: Config> Pallet<T> {
 
 		let release_at = Self::release_block();
 		let from = node.status;
-		let was_gpu_provider = Self::is_gpu_provider(&node);
+		let provided = Self::provided_kinds(&node);
 		node.unbonding = Some((node.total_held(), release_at));
 		node.bond = Zero::zero();
 		node.status = NodeStatus::Unbonding;
 		if node.pending_declaration.take().is_some() {
 			DeclarationUpdates::<T>::mutate(|updates| updates.retain(|owner| owner != &who));
 		}
-		Self::update_gpu_providers(&who, was_gpu_provider, false);
+		Self::update_providers(&who, &provided, &[]);
 		Nodes::<T>::insert(&who, node);
 		Self::deposit_event(Event::StatusChanged {
 			node: who.clone(),
@@ -59,9 +60,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Store `node` with `to` as its status and emit [`Event::StatusChanged`].
 	fn change_status(owner: &T::AccountId, mut node: NodeInfo<T>, to: NodeStatus) {
-		let was_gpu_provider = Self::is_gpu_provider(&node);
+		let provided = Self::provided_kinds(&node);
 		let from = core::mem::replace(&mut node.status, to);
-		Self::update_gpu_providers(owner, was_gpu_provider, Self::is_gpu_provider(&node));
+		Self::update_providers(owner, &provided, &Self::provided_kinds(&node));
 		Nodes::<T>::insert(owner, node);
 		Self::deposit_event(Event::StatusChanged { node: owner.clone(), from, to });
 	}
@@ -76,9 +77,9 @@ impl<T: Config> Pallet<T> {
 				ValidatorNodes::<T>::mutate(|nodes| nodes.retain(|o| o != owner))
 			},
 		}
-		// An exiting node is no GPU provider and has no pending declaration (`exit` sees to
-		// both); kept for robustness.
-		Self::update_gpu_providers(owner, true, false);
+		// An exiting node is no provider and has no pending declaration (`exit` sees to both);
+		// kept for robustness.
+		Self::update_providers(owner, node.declaration.services.as_slice(), &[]);
 		if node.pending_declaration.is_some() {
 			DeclarationUpdates::<T>::mutate(|updates| updates.retain(|o| o != owner));
 		}
@@ -92,7 +93,7 @@ impl<T: Config> Pallet<T> {
 	/// tally if its score still qualifies. Declaring less takes effect without a warm-up.
 	pub(crate) fn apply_pending_declarations() -> u32 {
 		let updates = DeclarationUpdates::<T>::take();
-		let count = u32::try_from(updates.len()).unwrap_or(u32::MAX);
+		let count = dsync_primitives::convert::usize_to_u32(updates.len());
 		for owner in updates {
 			let Some(mut node) = Nodes::<T>::get(&owner) else { continue };
 			let Some(declaration) = node.pending_declaration.take() else { continue };
@@ -100,12 +101,12 @@ impl<T: Config> Pallet<T> {
 			let reverify = node.role == NodeRole::Service
 				&& node.status == NodeStatus::Active
 				&& declaration.claims_more_than(&node.declaration);
-			let was_gpu_provider = Self::is_gpu_provider(&node);
+			let provided = Self::provided_kinds(&node);
 			node.declaration = declaration;
 			if reverify {
 				node.status = NodeStatus::Pending;
 			}
-			Self::update_gpu_providers(&owner, was_gpu_provider, Self::is_gpu_provider(&node));
+			Self::update_providers(&owner, &provided, &Self::provided_kinds(&node));
 			Nodes::<T>::insert(&owner, node);
 			Self::deposit_event(Event::DeclarationApplied { node: owner.clone(), capacity_units });
 			if reverify {
@@ -123,7 +124,7 @@ impl<T: Config> Pallet<T> {
 	/// validator nodes were examined (the length of [`ValidatorNodes`]).
 	pub(crate) fn promote_pending_validators() -> u32 {
 		let validators = ValidatorNodes::<T>::get();
-		let count = u32::try_from(validators.len()).unwrap_or(u32::MAX);
+		let count = dsync_primitives::convert::usize_to_u32(validators.len());
 		for owner in validators {
 			if let Some(node) = Nodes::<T>::get(&owner) {
 				if node.status == NodeStatus::Pending {
@@ -134,27 +135,30 @@ impl<T: Config> Pallet<T> {
 		count
 	}
 
-	/// Whether `node` belongs in [`GpuProviders`]: an `Active` service node offering
-	/// `GpuInference`.
-	pub(crate) fn is_gpu_provider(node: &NodeInfo<T>) -> bool {
-		node.role == NodeRole::Service
-			&& node.status == NodeStatus::Active
-			&& node.declaration.services.contains(&ServiceKind::GpuInference)
+	/// The service kinds whose [`Providers`] list `node` belongs in: every kind its declaration
+	/// in force offers when it is an `Active` service node, none otherwise.
+	pub(crate) fn provided_kinds(node: &NodeInfo<T>) -> Vec<ServiceKind> {
+		if node.role == NodeRole::Service && node.status == NodeStatus::Active {
+			node.declaration.services.to_vec()
+		} else {
+			Vec::new()
+		}
 	}
 
-	/// Keep [`GpuProviders`] in step when `owner`'s membership goes from `was` to `is`.
-	fn update_gpu_providers(owner: &T::AccountId, was: bool, is: bool) {
-		match (was, is) {
-			(false, true) => GpuProviders::<T>::mutate(|providers| {
+	/// Keep [`Providers`] in step when `owner` goes from providing the kinds `was` to providing
+	/// the kinds `is`: it leaves the lists of the kinds it no longer provides and joins, at the
+	/// end, those of the kinds it newly provides.
+	fn update_providers(owner: &T::AccountId, was: &[ServiceKind], is: &[ServiceKind]) {
+		for kind in was.iter().filter(|kind| !is.contains(kind)) {
+			Providers::<T>::mutate(kind, |providers| providers.retain(|o| o != owner));
+		}
+		for kind in is.iter().filter(|kind| !was.contains(kind)) {
+			Providers::<T>::mutate(kind, |providers| {
 				// Bounded like the service-node list, which holds every member: cannot fail.
 				if !providers.contains(owner) && providers.try_push(owner.clone()).is_err() {
-					defensive!("the GPU-provider list is bounded like the service-node list");
+					defensive!("a provider list is bounded like the service-node list");
 				}
-			}),
-			(true, false) => {
-				GpuProviders::<T>::mutate(|providers| providers.retain(|o| o != owner))
-			},
-			_ => {},
+			});
 		}
 	}
 }

@@ -3,8 +3,8 @@
 //! a treasury account.
 
 use crate::{
-	self as pallet_node_registry, Declaration, DeclarationOf, GpuSpec, NodeRegistry, NodeRole,
-	RegistryParams, Resources, ServiceKind,
+	self as pallet_node_registry, Declaration, DeclarationOf, GpuSpec, NodeRegistry,
+	NodeRegistryParams, NodeRole, Resources, ServiceKind,
 };
 use frame_support::{
 	derive_impl, ord_parameter_types, parameter_types,
@@ -135,8 +135,8 @@ impl crate::BenchmarkHelper<AccountId, sp_runtime::MultiSignature> for BenchKeys
 }
 
 /// The parameters of the test genesis.
-pub fn default_params() -> RegistryParams<u64, u64> {
-	RegistryParams {
+pub fn default_params() -> NodeRegistryParams<u64, u64> {
+	NodeRegistryParams {
 		base_bond: BASE_BOND,
 		bond_per_capacity_unit: BOND_PER_UNIT,
 		unbonding_delay: UNBONDING_DELAY,
@@ -226,7 +226,7 @@ pub fn small_declaration(cpu_cores: u32) -> DeclarationOf<Test> {
 
 /// Builds the test externalities.
 pub struct ExtBuilder {
-	params: RegistryParams<u64, u64>,
+	params: NodeRegistryParams<u64, u64>,
 }
 
 impl Default for ExtBuilder {
@@ -237,7 +237,7 @@ impl Default for ExtBuilder {
 
 impl ExtBuilder {
 	/// Use these genesis parameters.
-	pub fn params(mut self, params: RegistryParams<u64, u64>) -> Self {
+	pub fn params(mut self, params: NodeRegistryParams<u64, u64>) -> Self {
 		self.params = params;
 		self
 	}
@@ -305,6 +305,23 @@ pub fn register_validator(who: &AccountId, seed: u8, bond: u64) {
 		bond,
 	)
 	.expect("the validator node registers");
+}
+
+/// The providers of `kind` ([`NodeRegistry::providers`]), all of them.
+pub fn providers(kind: ServiceKind) -> Vec<AccountId> {
+	<Registry as NodeRegistry<AccountId, u64>>::providers(kind, u32::MAX)
+}
+
+/// The GPU providers that serve `model`, at most `max`, in the order of the provider index: what
+/// the runtime's GPU-jobs glue asks of the registry ([`NodeRegistry::providers`] of
+/// `GpuInference`, filtered by [`NodeRegistry::serves_model`]).
+pub fn gpu_providers(model: crate::ModelId, max: u32) -> Vec<AccountId> {
+	let max = usize::try_from(max).unwrap_or(usize::MAX);
+	providers(ServiceKind::GpuInference)
+		.into_iter()
+		.filter(|owner| <Registry as NodeRegistry<AccountId, u64>>::serves_model(owner, model))
+		.take(max)
+		.collect()
 }
 
 /// Start Proof-of-Sync epoch `epoch` (what Proof of Sync does at its epoch start).

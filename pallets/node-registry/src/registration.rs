@@ -2,7 +2,7 @@
 
 use crate::{
 	BalanceOf, Config, DeclarationError, DeclarationOf, DeclarationUpdates, Error, Event,
-	HoldReason, NodeInfo, NodeOfKey, NodeRole, NodeStatus, Nodes, Pallet, Parameters, ServiceNodes,
+	HoldReason, NodeInfo, NodeOfKey, NodeRole, NodeStatus, Nodes, Pallet, Params, ServiceNodes,
 	ValidatorNodes,
 };
 use alloc::vec::Vec;
@@ -29,7 +29,7 @@ impl<T: Config> Pallet<T> {
 	/// The minimum bond of `declaration` under the current parameters:
 	/// `base_bond + bond_per_capacity_unit * capacity_units` (saturating).
 	pub fn minimum_bond(declaration: &DeclarationOf<T>) -> BalanceOf<T> {
-		Parameters::<T>::get().minimum_bond(declaration.capacity_units())
+		Params::<T>::get().minimum_bond(declaration.capacity_units())
 	}
 
 	/// Check `declaration` for a node of `role` ([`crate::Declaration::validate`]).

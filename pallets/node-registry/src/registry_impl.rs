@@ -1,9 +1,10 @@
-//! The [`NodeRegistry`] interface Proof of Sync works through, and the epoch-start work.
+//! The [`NodeRegistry`] interface Proof of Sync and the service pallets work through, and the
+//! epoch-start work.
 
 use crate::{
-	BalanceOf, Config, CurrentEpoch, EpochIndex, GpuProviders, ModelId, NodeOfKey, NodeRegistry,
-	NodeStatus, NodeSummary, Nodes, Pallet, ServiceNodes, SlashId, SlashReason, ValidatorNodes,
-	WeightInfo,
+	BalanceOf, Config, CurrentEpoch, EpochIndex, ModelId, NodeOfKey, NodeRegistry, NodeStatus,
+	NodeSummary, Nodes, Pallet, Providers, ServiceKind, ServiceNodes, SlashId, SlashReason,
+	ValidatorNodes, WeightInfo,
 };
 use alloc::vec::Vec;
 use sp_runtime::{DispatchError, DispatchResult, Perbill, Weight};
@@ -24,29 +25,13 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::on_epoch_start(declarations, validators, slashes)
 	}
 
-	/// Up to `max` owners of `Active` service nodes that serve `model` through `GpuInference`,
-	/// in [`GpuProviders`] order. Reads the list and one node record per entry examined, at most
-	/// `MaxServiceNodes`.
-	pub fn gpu_providers(model: ModelId, max: u32) -> Vec<T::AccountId> {
-		let max = usize::try_from(max).unwrap_or(usize::MAX);
-		GpuProviders::<T>::get()
-			.into_iter()
-			.filter(|owner| {
-				Nodes::<T>::get(owner).is_some_and(|node| {
-					Self::is_gpu_provider(&node) && node.declaration.models.contains(&model)
-				})
-			})
-			.take(max)
-			.collect()
-	}
-
 	/// The owners in `list` whose node has one of `statuses`, in list order, at most `max`.
 	fn filter_nodes<'a>(
 		list: impl IntoIterator<Item = &'a T::AccountId>,
 		statuses: &[NodeStatus],
 		max: u32,
 	) -> Vec<T::AccountId> {
-		let max = usize::try_from(max).unwrap_or(usize::MAX);
+		let max = dsync_primitives::convert::u32_to_usize(max);
 		list.into_iter()
 			.filter(|owner| {
 				Nodes::<T>::get(*owner).is_some_and(|node| statuses.contains(&node.status))
@@ -87,6 +72,18 @@ impl<T: Config> NodeRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn active_validator_nodes(max: u32) -> Vec<T::AccountId> {
 		let nodes = ValidatorNodes::<T>::get();
 		Self::filter_nodes(nodes.iter(), &[NodeStatus::Active], max)
+	}
+
+	/// The first `max` owners of [`Providers`] of `kind`, in the order they became providers.
+	/// Reads the one list, whatever `max`.
+	fn providers(kind: ServiceKind, max: u32) -> Vec<T::AccountId> {
+		let max = dsync_primitives::convert::u32_to_usize(max);
+		Providers::<T>::get(kind).into_iter().take(max).collect()
+	}
+
+	/// Whether the declaration in force of `owner`'s node lists `model`. Reads one node record.
+	fn serves_model(owner: &T::AccountId, model: ModelId) -> bool {
+		Nodes::<T>::get(owner).is_some_and(|node| node.declaration.models.contains(&model))
 	}
 
 	fn set_status(owner: &T::AccountId, status: NodeStatus) -> DispatchResult {

@@ -83,7 +83,7 @@ impl<T: Config> Pallet<T> {
 	/// Apply the slashes due at the start of `epoch` (epoch start). Returns how many were due.
 	pub(crate) fn apply_due_slashes(epoch: EpochIndex) -> u32 {
 		let due = SlashesDue::<T>::take(epoch);
-		let count = u32::try_from(due.len()).unwrap_or(u32::MAX);
+		let count = dsync_primitives::convert::usize_to_u32(due.len());
 		for id in due {
 			match PendingSlashes::<T>::take(id) {
 				Some(slash) => Self::apply_slash(id, &slash, true),

@@ -1,7 +1,7 @@
 //! Data types of the node registry and the aliases used across it: what a node declares
 //! ([`Declaration`], [`Resources`], [`GpuSpec`]), how it is checked ([`Declaration::validate`])
 //! and weighed ([`capacity_units`]), what the registry keeps about it ([`NodeInfo`]), the
-//! governed parameters ([`RegistryParams`]) and scheduled slashes ([`PendingSlash`]).
+//! governed parameters ([`NodeRegistryParams`]) and scheduled slashes ([`PendingSlash`]).
 
 use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -49,7 +49,7 @@ pub type DeclarationOf<T> = Declaration<
 pub type ResourcesOf<T> = Resources<<T as Config>::MaxGpuKinds, <T as Config>::MaxGpuModelLen>;
 
 /// The parameters type of a runtime.
-pub type RegistryParamsOf<T> = RegistryParams<BalanceOf<T>, BlockNumberFor<T>>;
+pub type NodeRegistryParamsOf<T> = NodeRegistryParams<BalanceOf<T>, BlockNumberFor<T>>;
 
 /// The bound of the list of pending declaration updates: every registered node at most once,
 /// so `MaxServiceNodes + MaxValidatorNodes` (saturating).
@@ -293,7 +293,7 @@ pub fn capacity_units<MaxGpuKinds: Get<u32>, MaxModelLen: Get<u32>>(
 
 /// The governed parameters of the registry.
 ///
-/// Valid when `base_bond > 0` and `unbonding_delay >= 1` ([`RegistryParams::is_valid`]);
+/// Valid when `base_bond > 0` and `unbonding_delay >= 1` ([`NodeRegistryParams::is_valid`]);
 /// `set_parameters` and the genesis build refuse anything else.
 #[derive(
 	Encode,
@@ -310,7 +310,7 @@ pub fn capacity_units<MaxGpuKinds: Get<u32>, MaxModelLen: Get<u32>>(
 	Serialize,
 	Deserialize,
 )]
-pub struct RegistryParams<Balance, BlockNumber> {
+pub struct NodeRegistryParams<Balance, BlockNumber> {
 	/// The bond every node holds at least, whatever its size.
 	pub base_bond: Balance,
 	/// The bond added per capacity unit of the declaration.
@@ -319,7 +319,7 @@ pub struct RegistryParams<Balance, BlockNumber> {
 	pub unbonding_delay: BlockNumber,
 }
 
-impl<Balance, BlockNumber> RegistryParams<Balance, BlockNumber>
+impl<Balance, BlockNumber> NodeRegistryParams<Balance, BlockNumber>
 where
 	Balance: Zero + Saturating + Copy + UniqueSaturatedFrom<u64>,
 	BlockNumber: Zero,

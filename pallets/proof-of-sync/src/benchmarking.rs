@@ -19,8 +19,8 @@ use sp_runtime::{traits::Saturating, Perbill, RuntimeAppPublic};
 const SEED: u32 = 0;
 
 /// The parameters of the benchmarks: the defaults, with `k` verifiers per node.
-fn bench_params<T: Config>(k: u32) -> Parameters<BalanceOf<T>> {
-	let mut params = Parameters::<BalanceOf<T>>::default();
+fn bench_params<T: Config>(k: u32) -> ProofOfSyncParams<BalanceOf<T>> {
+	let mut params = ProofOfSyncParams::<BalanceOf<T>>::default();
 	params.verifiers_per_node = k.clamp(1, T::MaxVerifiers::get().max(1));
 	params.epoch_length = params.epoch_length.max(T::MinEpochLength::get());
 	params

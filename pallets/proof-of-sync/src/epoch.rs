@@ -1,33 +1,21 @@
-//! The epoch state machine: starting an epoch, drawing verifiers, the commit and reveal
-//! windows, and the dispatch of each block's step to the tally and the payment.
+//! The epoch state machine: each block's step, the commit and reveal windows, the start of an
+//! epoch (snapshots and seed), the tally of each target (in the order of the rules: aggregate,
+//! score, penalties, reward weight) and the close of a paid epoch.
 
 use crate::{
-	Assignment, Assignments, BalanceOf, Config, Epoch, EpochInfo, EpochSeed, EpochTotals, Event,
-	Pallet, Parameters, Params, Phase, Reputation, Slot, Targets, Totals, Verifiers, WeightInfo,
+	aggregate::Medians, Assignments, BalanceOf, Config, Epoch, EpochInfo, EpochSeed, EpochTotals,
+	EpochUsage, Event, MaxEpochUsage, Pallet, Params, Phase, ProbeReport, ProofOfSyncParams,
+	ProvenWrong, Scores, Targets, Totals, VerificationPoints, Verifiers, WeightInfo,
 };
-use alloc::vec::Vec;
-use codec::Encode;
+use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use dsync_primitives::traits::NodeRegistry;
-use frame_support::{
-	traits::{Contains, Get, Randomness},
-	weights::Weight,
-	BoundedVec,
-};
+use frame_support::{traits::Get, weights::Weight, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
 
-/// The subject of the randomness the epoch seed is drawn from.
-pub const RANDOMNESS_SUBJECT: &[u8] = b"dsync/pos";
-
-/// `len` as a `u32` (all lengths here are bounded by `u32` constants).
-pub(crate) fn len_u32(len: usize) -> u32 {
-	u32::try_from(len).unwrap_or(u32::MAX)
-}
-
-/// `index` as a `usize`.
-pub(crate) fn to_usize(index: u32) -> usize {
-	usize::try_from(index).unwrap_or(usize::MAX)
-}
+// A length as a `u32` (all lengths here are bounded by `u32` constants) and an index as a
+// `usize`: the shared saturating conversions, under the names this pallet uses.
+pub(crate) use dsync_primitives::convert::{u32_to_usize as to_usize, usize_to_u32 as len_u32};
 
 impl<T: Config> Pallet<T> {
 	/// Run this block's step of the epoch state machine and return its weight.
@@ -52,7 +40,7 @@ impl<T: Config> Pallet<T> {
 	/// The first block after the reveal window: `start + epoch_length`.
 	pub(crate) fn epoch_end(
 		info: &EpochInfo<BlockNumberFor<T>>,
-		params: &Parameters<BalanceOf<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 	) -> BlockNumberFor<T> {
 		info.start.saturating_add(params.epoch_length.into())
 	}
@@ -60,7 +48,7 @@ impl<T: Config> Pallet<T> {
 	/// The first block of the reveal window: `start + epoch_length / 2`.
 	pub(crate) fn reveal_start(
 		info: &EpochInfo<BlockNumberFor<T>>,
-		params: &Parameters<BalanceOf<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 	) -> BlockNumberFor<T> {
 		info.start.saturating_add(params.half_length().into())
 	}
@@ -69,7 +57,7 @@ impl<T: Config> Pallet<T> {
 	/// verifiers are drawn or reports collected.
 	pub fn in_commit_window(
 		info: &EpochInfo<BlockNumberFor<T>>,
-		params: &Parameters<BalanceOf<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 		now: BlockNumberFor<T>,
 	) -> bool {
 		matches!(info.phase, Phase::Assigning { .. } | Phase::Collecting)
@@ -81,7 +69,7 @@ impl<T: Config> Pallet<T> {
 	/// `start + epoch_length / 2 <= now < start + epoch_length`, while reports are collected.
 	pub fn in_reveal_window(
 		info: &EpochInfo<BlockNumberFor<T>>,
-		params: &Parameters<BalanceOf<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 		now: BlockNumberFor<T>,
 	) -> bool {
 		info.phase == Phase::Collecting
@@ -99,23 +87,8 @@ impl<T: Config> Pallet<T> {
 		let targets = BoundedVec::<T::AccountId, T::MaxProbeTargets>::truncate_from(
 			T::Registry::probe_targets(T::MaxProbeTargets::get()),
 		);
-		// Every active validator node (the registry bounds them), filtered, then cut to the
-		// bound: cutting first could leave only nodes outside the session and no verifier.
-		let active_validators = T::Registry::active_validator_nodes(u32::MAX);
-		let examined = len_u32(active_validators.len());
-		let candidates: Vec<T::AccountId> = active_validators
-			.into_iter()
-			.filter(|owner| {
-				T::IsActiveValidator::contains(owner)
-					&& Reputation::<T>::get(owner) >= params.min_reputation
-			})
-			.take(usize::try_from(T::MaxVerifierCandidates::get()).unwrap_or(usize::MAX))
-			.collect();
-		let verifiers =
-			BoundedVec::<T::AccountId, T::MaxVerifierCandidates>::truncate_from(candidates);
-
-		let (random, _) = T::Randomness::random(RANDOMNESS_SUBJECT);
-		let seed = sp_io::hashing::blake2_256(&(random, index).encode());
+		let (verifiers, examined) = Self::verifier_candidates(&params);
+		let seed = Self::epoch_seed(index);
 
 		let target_count = len_u32(targets.len());
 		let verifier_count = len_u32(verifiers.len());
@@ -133,71 +106,113 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(registry_weight)
 	}
 
-	/// Draw the verifiers of up to `NodesPerBlock` targets from `cursor` on.
-	pub(crate) fn assign_batch(info: &EpochInfo<BlockNumberFor<T>>, cursor: u32) -> Weight {
+	/// The reveal window is over: fix the epoch's maximum usage, then tally the first batch.
+	pub(crate) fn begin_tally(info: &EpochInfo<BlockNumberFor<T>>) -> Weight {
+		let max_usage = MaxEpochUsage::<T>::take();
+		Totals::<T>::mutate(|totals| {
+			*totals = EpochTotals::default();
+			totals.max_usage = max_usage;
+		});
+		let tallying = EpochInfo { phase: Phase::Tallying { cursor: 0 }, ..*info };
+		Epoch::<T>::put(tallying);
+		Self::tally_batch(&tallying, 0)
+	}
+
+	/// Tally up to `NodesPerBlock` targets from `cursor` on; after the last one fix the budget
+	/// and move to payment.
+	pub(crate) fn tally_batch(info: &EpochInfo<BlockNumberFor<T>>, cursor: u32) -> Weight {
 		let targets = Targets::<T>::get();
-		let candidates = Verifiers::<T>::get();
 		let params = Params::<T>::get();
-		let epoch_seed = EpochSeed::<T>::get();
-		let k = params.verifiers_per_node.min(T::MaxVerifiers::get());
+		let mut totals = Totals::<T>::get();
 		let total = len_u32(targets.len());
 		let end = cursor.saturating_add(T::NodesPerBlock::get().max(1)).min(total);
 		let count = end.saturating_sub(cursor);
+		let mut points = BTreeMap::<T::AccountId, u32>::new();
 
 		for node in targets.iter().skip(to_usize(cursor)).take(to_usize(count)) {
-			let seed = Self::node_seed(&epoch_seed, info.index, node);
-			let drawn = Self::draw_verifiers(&seed, node, &candidates, k);
-			let slots = BoundedVec::<Slot<T::AccountId>, T::MaxVerifiers>::truncate_from(
-				drawn
-					.iter()
-					.map(|verifier| Slot {
-						verifier: verifier.clone(),
-						commitment: None,
-						report: None,
-					})
-					.collect(),
-			);
-			Assignments::<T>::insert(node, Assignment::<T> { epoch: info.index, seed, slots });
-			Self::deposit_event(Event::VerifiersDrawn {
-				epoch: info.index,
-				node: node.clone(),
-				verifiers: drawn,
-			});
+			Self::tally_node(info, &params, node, &mut totals, &mut points);
+		}
+		if !points.is_empty() {
+			T::EraPoints::reward(points.into_iter().collect());
 		}
 
-		let phase = if end >= total { Phase::Collecting } else { Phase::Assigning { cursor: end } };
+		let phase = if end >= total {
+			Self::fix_budget(&params, &mut totals);
+			Phase::Paying { cursor: 0 }
+		} else {
+			Phase::Tallying { cursor: end }
+		};
+		Totals::<T>::put(totals);
 		Epoch::<T>::mutate(|epoch| epoch.phase = phase);
-		T::WeightInfo::on_initialize_assign(count, len_u32(candidates.len()))
+		let k = params.verifiers_per_node.min(T::MaxVerifiers::get());
+		T::WeightInfo::on_initialize_tally(count, k)
 	}
 
-	/// The challenge seed of `node` in epoch `index`:
-	/// `blake2_256(SCALE((epoch_seed, index, node)))`.
-	pub fn node_seed(epoch_seed: &[u8; 32], index: u32, node: &T::AccountId) -> [u8; 32] {
-		sp_io::hashing::blake2_256(&(epoch_seed, index, node).encode())
-	}
-
-	/// The `k` candidates other than `node` with the smallest
-	/// `blake2_256(seed ++ SCALE(candidate))`, smallest first.
-	pub fn draw_verifiers(
-		seed: &[u8; 32],
+	/// Aggregate the revealed reports of `node`, update its score, status and reward weight, and
+	/// judge its verifiers.
+	pub(crate) fn tally_node(
+		info: &EpochInfo<BlockNumberFor<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 		node: &T::AccountId,
-		candidates: &[T::AccountId],
-		k: u32,
-	) -> Vec<T::AccountId> {
-		let mut keyed: Vec<([u8; 32], &T::AccountId)> = candidates
-			.iter()
-			.filter(|candidate| *candidate != node)
-			.map(|candidate| {
-				let mut data = seed.to_vec();
-				candidate.encode_to(&mut data);
-				(sp_io::hashing::blake2_256(&data), candidate)
-			})
-			.collect();
-		keyed.sort_by_key(|entry| entry.0);
-		keyed
-			.into_iter()
-			.take(to_usize(k))
-			.map(|(_, candidate)| candidate.clone())
-			.collect()
+		totals: &mut EpochTotals<BalanceOf<T>>,
+		points: &mut BTreeMap<T::AccountId, u32>,
+	) {
+		let epoch = info.index;
+		let usage = EpochUsage::<T>::take(node);
+		let proven_wrong = ProvenWrong::<T>::take(node) == Some(epoch);
+		let assignment = Assignments::<T>::take(node).filter(|a| a.epoch == epoch);
+
+		let mut revealed: Vec<(T::AccountId, ProbeReport)> = Vec::new();
+		for slot in assignment.map(|a| a.slots.into_inner()).unwrap_or_default() {
+			match slot.report {
+				Some(report) => revealed.push((slot.verifier, report)),
+				None => Self::verifier_absent(info, params, node, &slot.verifier),
+			}
+		}
+		if revealed.is_empty() {
+			Self::deposit_event(Event::NodeNotScored { epoch, node: node.clone() });
+			return;
+		}
+
+		let medians = Medians::of(revealed.iter().map(|(_, report)| report));
+		Self::judge_verifiers(epoch, params, node, &revealed, &medians, totals, points);
+
+		let quality = medians.quality(params);
+		let mut record = Self::score_epoch(epoch, params, node, quality);
+
+		let summary = T::Registry::node(node);
+		let status = summary.as_ref().map(|summary| summary.status);
+		let status = status.map(|status| {
+			Self::service_transition(epoch, params, node, status, &mut record, proven_wrong)
+		});
+
+		let declared = summary.map(|summary| summary.capacity_units).unwrap_or_default();
+		Self::weigh_reward(params, node, &mut record, status, declared, usage, totals);
+
+		Scores::<T>::insert(node, record);
+		Self::deposit_event(Event::NodeScored {
+			epoch,
+			node: node.clone(),
+			quality,
+			score: record.score,
+			reports: len_u32(revealed.len()),
+		});
+	}
+
+	/// Every recipient was paid: report the epoch and clear its storage.
+	pub(crate) fn close_epoch(
+		info: &EpochInfo<BlockNumberFor<T>>,
+		totals: &EpochTotals<BalanceOf<T>>,
+	) {
+		Self::deposit_event(Event::EpochClosed {
+			epoch: info.index,
+			budget: totals.budget,
+			distributed: totals.distributed,
+		});
+		Totals::<T>::kill();
+		Targets::<T>::kill();
+		Verifiers::<T>::kill();
+		EpochSeed::<T>::kill();
+		Epoch::<T>::mutate(|epoch| epoch.phase = Phase::Starting);
 	}
 }

@@ -52,7 +52,7 @@
 //! | --- | --- | --- | --- |
 //! | 0 | [`commit_report`](Pallet::commit_report) | verifier key | commit to a report |
 //! | 1 | [`reveal_report`](Pallet::reveal_report) | verifier key | reveal the report |
-//! | 2 | [`set_parameters`](Pallet::set_parameters) | admin | all [`Parameters`] |
+//! | 2 | [`set_parameters`](Pallet::set_parameters) | admin | all [`ProofOfSyncParams`] |
 //!
 //! Reports are signed by the verifier's off-chain (`dsyn`) key account and are free when they
 //! succeed.
@@ -172,6 +172,30 @@
 //! the distance of its best block to the current block. The signed answer travels as evidence
 //! so the runtime can prove a wrong compute result.
 //!
+//! ## Where the rules live
+//!
+//! - `epoch.rs`: the state machine: each block's step, the commit and reveal windows
+//!   ([`Pallet::in_commit_window`], [`Pallet::in_reveal_window`]), the start of an epoch, and the
+//!   tally of one target (`tally_node`, which applies the rules below in their order).
+//! - `draw.rs`: the epoch seed (`epoch_seed`), the challenge seeds ([`Pallet::node_seed`]), the
+//!   verifier candidates (`verifier_candidates`), the draw ([`Pallet::draw_verifiers`]) and its
+//!   batches (`assign_batch`).
+//! - `reports.rs`: commit and reveal of reports (`do_commit_report`, `do_reveal_report`).
+//! - `aggregate.rs`: lower medians, quality and clipping (`Medians`, `lower_median`,
+//!   `linear_factor`, `judge_verifiers`).
+//! - `scoring.rs`: the score's moving average, misses and streaks (`ema`, `score_epoch`), and the
+//!   scores other pallets read ([`NodeScores`]).
+//! - `penalties.rs`: status transitions (`service_transition`), slashes, absent verifiers
+//!   (`verifier_absent`), provably wrong answers (`check_evidence`) and the faults service
+//!   pallets report ([`ServiceFaults`]).
+//! - `rewards.rs`: the reward weight ([`reward_weight`], `weigh_reward`), the usage factor
+//!   ([`usage_factor`]), proven and credited capacity ([`proven_capacity`],
+//!   [`credited_capacity`]), usage recording ([`UsageRecorder`]), the budget (`fix_budget`) and
+//!   the payments (`pay_batch`).
+//! - `parameters.rs`: the parameters' bounds ([`Pallet::check_parameters`]); `invariants.rs`:
+//!   `try_state`; `views.rs`: the views behind the runtime API; `ocw.rs`: the verifiers'
+//!   off-chain worker.
+//!
 //! ## Design choices
 //!
 //! - **No dependency on the registry pallet.** Everything about nodes goes through
@@ -197,11 +221,14 @@
 //! - `Currency`: `Balances`; `Registry`: `pallet_node_registry::Pallet<Runtime>`;
 //!   `RewardSource`: the treasury account; `IsActiveValidator`: the session validators;
 //!   `Randomness`: BABE's randomness; `EraPoints`: staking era points.
-//! - `AuthorityId = crypto::ProofOfSyncAuthId`, and the runtime implements
+//! - `AuthorityId = dsync_primitives::offchain::DsyncAuthId` (the node's `dsyn` key, the one
+//!   GPU jobs sign with), and the runtime implements
 //!   `frame_system::offchain::{SigningTypes, CreateTransactionBase, CreateSignedTransaction}`
 //!   for `Call<Runtime>`. A verifier's key account must hold enough to pay the fee up front;
 //!   successful reports are refunded.
-//! - Service pallets report usage through [`UsageRecorder`], implemented by this pallet.
+//! - Service pallets report usage through [`UsageRecorder`] and their providers' faults through
+//!   [`ServiceFaults`] (a miss, or a result proven wrong on chain), and read scores through
+//!   [`NodeScores`], all implemented by this pallet.
 //! - The runtime API [`runtime_api::ProofOfSyncApi`] returns a node's score and the epoch.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -209,15 +236,18 @@
 
 extern crate alloc;
 
+mod aggregate;
+mod draw;
 mod epoch;
+mod invariants;
 mod parameters;
+mod penalties;
 mod reports;
 mod rewards;
-mod tally;
-mod usage;
+mod scoring;
 mod views;
 
-pub use tally::{credited_capacity, proven_capacity, reward_weight, usage_factor};
+pub use rewards::{credited_capacity, proven_capacity, reward_weight, usage_factor};
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -226,7 +256,6 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-pub mod crypto;
 pub mod ocw;
 // The items `decl_runtime_apis!` generates around the documented trait carry no docs.
 #[allow(missing_docs)]
@@ -236,18 +265,25 @@ pub mod types;
 pub mod weights;
 
 pub use dsync_primitives::traits::{
-	NodeRegistry, NodeRole, NodeStatus, NodeSummary, ServiceKind, SlashReason, UsageRecorder,
+	NodeRegistry, NodeRole, NodeScores, NodeStatus, NodeSummary, ServiceFaults, ServiceKind,
+	SlashReason, UsageRecorder,
 };
 pub use pallet::*;
-pub use traits::*;
-pub use types::*;
+#[cfg(feature = "runtime-benchmarks")]
+pub use traits::BenchmarkHelper;
+pub use traits::VerificationPoints;
+pub use types::{
+	is_proper_share, Assignment, BalanceOf, EpochInfo, EpochTotals, EpochView, LocalReport,
+	NodeScore, NodeScoreView, Phase, ProbeReport, ProofOfSyncParams, Slot, UsageView,
+	MAX_EPOCH_LENGTH,
+};
 pub use weights::WeightInfo;
 
 /// The log target of this pallet.
 const LOG_TARGET: &str = "runtime::proof-of-sync";
 
 /// The pallet: configuration, storage, genesis, events, errors, hooks and calls. The logic lives
-/// in the topic modules (`epoch`, `reports`, `tally`, `rewards`, `usage`, `parameters`, `ocw`).
+/// in the topic modules, one per rule (see the crate docs' file map).
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -294,10 +330,12 @@ pub mod pallet {
 		/// Where honest verifiers' era points go (staking in the runtime; `()` for none).
 		type EraPoints: VerificationPoints<Self::AccountId>;
 
-		/// The key the off-chain worker signs reports with: [`crypto::ProofOfSyncAuthId`].
+		/// The key the off-chain worker signs reports with:
+		/// [`DsyncAuthId`](dsync_primitives::offchain::DsyncAuthId).
 		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
 
-		/// The origin that sets the parameters: root now, governance later.
+		/// The origin that sets the parameters (the DSYNC runtime: root or a passed
+		/// `parameter_admin` referendum).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The most service nodes probed per epoch (the registry's first ones, in registration
@@ -338,7 +376,7 @@ pub mod pallet {
 
 	/// The governed parameters.
 	#[pallet::storage]
-	pub type Params<T: Config> = StorageValue<_, Parameters<BalanceOf<T>>, ValueQuery>;
+	pub type Params<T: Config> = StorageValue<_, ProofOfSyncParams<BalanceOf<T>>, ValueQuery>;
 
 	/// The current epoch and where its state machine is.
 	#[pallet::storage]
@@ -444,14 +482,14 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	pub struct GenesisConfig<T: Config> {
 		/// The governed parameters.
-		pub parameters: Parameters<BalanceOf<T>>,
+		pub parameters: ProofOfSyncParams<BalanceOf<T>>,
 	}
 
 	impl<T: Config> Default for GenesisConfig<T> {
-		/// [`Parameters::default`], with `verifiers_per_node` and `epoch_length` brought within
-		/// the runtime's bounds.
+		/// [`ProofOfSyncParams::default`], with `verifiers_per_node` and `epoch_length` brought
+		/// within the runtime's bounds.
 		fn default() -> Self {
-			let mut parameters = Parameters::<BalanceOf<T>>::default();
+			let mut parameters = ProofOfSyncParams::<BalanceOf<T>>::default();
 			parameters.verifiers_per_node =
 				parameters.verifiers_per_node.min(T::MaxVerifiers::get()).max(1);
 			parameters.epoch_length = parameters.epoch_length.max(T::MinEpochLength::get());
@@ -640,34 +678,34 @@ pub mod pallet {
 		/// The parameters were set.
 		ParametersSet {
 			/// The new parameters.
-			parameters: Parameters<BalanceOf<T>>,
+			parameters: ProofOfSyncParams<BalanceOf<T>>,
 		},
 	}
 
 	/// The errors of the pallet.
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The parameters are out of bounds (see [`Parameters`]); nothing changed. Keep every
-		/// share at most 100 %, the epoch length within `MinEpochLength..=100_800`, between 1
-		/// and `MaxVerifiers` verifiers, a non-zero smoothing factor, counts of at least 1, and
+		/// The parameters are out of bounds (see [`ProofOfSyncParams`]); nothing changed. Keep
+		/// every share at most 100 %, the epoch length within `MinEpochLength..=100_800`, between
+		/// 1 and `MaxVerifiers` verifiers, a non-zero smoothing factor, counts of at least 1, and
 		/// targets below maximums.
 		InvalidParameters,
 		/// The signer is not the off-chain key of any registered node. Sign with the `dsyn` key
 		/// registered for your validator node.
-		UnknownVerifierKey,
+		UnknownOffchainKey,
 		/// The node has no assignment in the current epoch (it is not a target, it was not
 		/// assigned yet, or it was already tallied).
 		NoAssignment,
 		/// The signer's node was not drawn as a verifier of this node.
-		NotAssignedVerifier,
-		/// The commit window of the epoch is closed (it is the first half of the epoch).
-		CommitWindowClosed,
+		NotAssigned,
+		/// The commit window of the epoch (its first half) is not open.
+		NotInCommitWindow,
 		/// This verifier already committed for this node this epoch.
 		AlreadyCommitted,
 		/// The reveal window (the second half of the epoch) is not open.
 		NotInRevealWindow,
 		/// There is no commitment to reveal; commit in the commit window first.
-		NotCommitted,
+		NoCommitment,
 		/// The report and salt do not hash to the commitment.
 		CommitmentMismatch,
 		/// This verifier already revealed its report for this node this epoch.
@@ -704,12 +742,14 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Commit to a report on `node`: `commitment = blake2_256(SCALE((report, salt)))`.
+		/// Commit to a report on `node`: `commitment = report.commitment(salt)`
+		/// ([`ProbeReport::commitment`]: the shared commit-reveal commitment to `(report, salt)`
+		/// in its Proof-of-Sync domain).
 		///
 		/// Origin: signed by the off-chain key of a validator node drawn for `node` this epoch,
-		/// in the commit window. Fails with [`Error::UnknownVerifierKey`],
-		/// [`Error::NoAssignment`], [`Error::NotAssignedVerifier`],
-		/// [`Error::CommitWindowClosed`] or [`Error::AlreadyCommitted`]. Free on success.
+		/// in the commit window. Fails with [`Error::UnknownOffchainKey`],
+		/// [`Error::NoAssignment`], [`Error::NotAssigned`], [`Error::NotInCommitWindow`] or
+		/// [`Error::AlreadyCommitted`]. Free on success.
 		/// Emits [`Event::ReportCommitted`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::commit_report())]
@@ -725,9 +765,9 @@ pub mod pallet {
 		/// Reveal the report committed to for `node`, with its salt.
 		///
 		/// Origin: as for [`Pallet::commit_report`], in the reveal window. Fails with
-		/// [`Error::UnknownVerifierKey`], [`Error::NoAssignment`],
-		/// [`Error::NotAssignedVerifier`], [`Error::NotInRevealWindow`], [`Error::NotCommitted`],
-		/// [`Error::CommitmentMismatch`] or [`Error::AlreadyRevealed`]. Free on success. If the
+		/// [`Error::UnknownOffchainKey`], [`Error::NoAssignment`], [`Error::NotAssigned`],
+		/// [`Error::NotInRevealWindow`], [`Error::NoCommitment`], [`Error::CommitmentMismatch`]
+		/// or [`Error::AlreadyRevealed`]. Free on success. If the
 		/// evidence proves a wrong answer by the node, the node is suspended and slashed
 		/// ([`Event::WrongAnswerProved`]). Emits [`Event::ReportRevealed`].
 		#[pallet::call_index(1)]
@@ -745,13 +785,13 @@ pub mod pallet {
 		/// Set all parameters at once.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Fails with [`Error::InvalidParameters`], changing
-		/// nothing, when any bound listed on [`Parameters`] is broken. Takes effect at once
+		/// nothing, when any bound listed on [`ProofOfSyncParams`] is broken. Takes effect at once
 		/// (windows of the running epoch follow the new length). Emits [`Event::ParametersSet`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_parameters())]
 		pub fn set_parameters(
 			origin: OriginFor<T>,
-			parameters: Parameters<BalanceOf<T>>,
+			parameters: ProofOfSyncParams<BalanceOf<T>>,
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_parameters(parameters)

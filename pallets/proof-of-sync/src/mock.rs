@@ -3,10 +3,11 @@
 //! back with transactions) that records status changes and scheduled slashes.
 
 use crate::{
-	self as pallet_proof_of_sync, crypto::ProofOfSyncAuthId, Epoch, NodeRegistry, NodeRole,
-	NodeStatus, NodeSummary, Parameters, Phase, ProbeReport, SlashReason, VerificationPoints,
+	self as pallet_proof_of_sync, Epoch, NodeRegistry, NodeRole, NodeStatus, NodeSummary, Phase,
+	ProbeReport, ProofOfSyncParams, ServiceKind, SlashReason, VerificationPoints,
 };
 use codec::{Decode, Encode};
+use dsync_primitives::{offchain::DsyncAuthId, traits::ModelId};
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchResultWithPostInfo,
@@ -291,6 +292,21 @@ impl NodeRegistry<AccountId, Balance> for MockRegistry {
 			.collect()
 	}
 
+	/// The mock's service nodes declare no services: every active one provides every kind.
+	fn providers(_kind: ServiceKind, max: u32) -> Vec<AccountId> {
+		MockNodes::get()
+			.into_iter()
+			.filter(|node| node.role == NodeRole::Service && node.status == NodeStatus::Active)
+			.take(max as usize)
+			.map(|node| node.owner)
+			.collect()
+	}
+
+	/// The mock's service nodes declare no models: every one serves every model.
+	fn serves_model(owner: &AccountId, _model: ModelId) -> bool {
+		Self::find(owner).is_some_and(|node| node.role == NodeRole::Service)
+	}
+
 	fn set_status(owner: &AccountId, status: NodeStatus) -> sp_runtime::DispatchResult {
 		let node = Self::find(owner).ok_or(DispatchError::Other("NotRegistered"))?;
 		if node.status == NodeStatus::Unbonding {
@@ -394,7 +410,7 @@ impl pallet_proof_of_sync::Config for Test {
 	type IsActiveValidator = MockActiveValidators;
 	type Randomness = MockRandomness;
 	type EraPoints = MockEraPointsRecorder;
-	type AuthorityId = ProofOfSyncAuthId;
+	type AuthorityId = DsyncAuthId;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type MaxProbeTargets = MaxProbeTargets;
 	type MaxVerifierCandidates = MaxVerifierCandidates;
@@ -415,8 +431,8 @@ impl pallet_proof_of_sync::Config for Test {
 /// 50 %, slashes deferred 2 epochs, latency 100..1_100 ms, lag 2..12 blocks, 1_000_000 per
 /// epoch with 20 % for verifiers, idle nodes keep 50 % of their weight, declared capacity
 /// credited in full (`unproven_capacity` unbounded; 10 usage units prove a unit).
-pub fn test_params() -> Parameters<Balance> {
-	Parameters {
+pub fn test_params() -> ProofOfSyncParams<Balance> {
+	ProofOfSyncParams {
 		epoch_length: 10,
 		verifiers_per_node: 3,
 		ema_alpha: Perbill::from_percent(50),
@@ -464,7 +480,7 @@ pub fn down_report() -> ProbeReport {
 
 /// Builds the test externalities.
 pub struct ExtBuilder {
-	params: Parameters<Balance>,
+	params: ProofOfSyncParams<Balance>,
 	nodes: Vec<MockNode>,
 	treasury: Balance,
 }
@@ -533,7 +549,7 @@ impl ExtBuilder {
 	}
 
 	/// Change the parameters.
-	pub fn with_params(mut self, change: impl FnOnce(&mut Parameters<Balance>)) -> Self {
+	pub fn with_params(mut self, change: impl FnOnce(&mut ProofOfSyncParams<Balance>)) -> Self {
 		change(&mut self.params);
 		self
 	}

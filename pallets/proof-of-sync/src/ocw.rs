@@ -2,8 +2,8 @@
 //! reports in the commit window and reveal them in the reveal window.
 //!
 //! It runs on every node, every block, and does something only where the keystore holds `dsyn`
-//! keys ([`crate::crypto`]) registered as the off-chain key of a validator node. For each such
-//! key and each target of the current epoch it verifies:
+//! keys ([`DsyncAuthId`](dsync_primitives::offchain::DsyncAuthId)) registered as the off-chain
+//! key of a validator node. For each such key and each target of the current epoch it verifies:
 //!
 //! - **Commit window**, no commitment on chain: without a local record it probes the target
 //!   ([`fetch`], then the pure [`evaluate`]), draws a salt from the node's randomness, stores
@@ -16,33 +16,36 @@
 //!   is on chain the local record is cleared.
 //!
 //! Every write of the local record is a compare-and-set of the record read before, so two
-//! overlapping runs of the worker never submit the same transaction twice.
+//! overlapping runs of the worker never submit the same transaction twice. The HTTP exchange,
+//! the signed submission and the local-storage key are the shared ones of
+//! [`dsync_primitives::offchain`].
 
 use crate::{
-	Assignments, BalanceOf, Call, Config, Epoch, LocalReport, Pallet, Parameters, Params, Phase,
-	ProbeReport, Targets, LOG_TARGET,
+	Assignments, BalanceOf, Call, Config, Epoch, LocalReport, Pallet, Params, Phase, ProbeReport,
+	ProofOfSyncParams, Targets, LOG_TARGET,
 };
-use alloc::{vec, vec::Vec};
+use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
 use dsync_primitives::{
+	offchain::{http_get, local_storage_key, submit_signed, SubmitError},
 	probe::{
 		is_valid_endpoint, probe_url, ProbeAnswer, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES,
 	},
 	traits::NodeRegistry,
 };
 use frame_system::{
-	offchain::{Account, SendSignedTransaction, Signer},
+	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
 };
 use sp_core::{sr25519, H256};
 use sp_runtime::{
-	offchain::{
-		http,
-		storage::{StorageRetrievalError, StorageValueRef},
-		Duration,
-	},
+	offchain::storage::{StorageRetrievalError, StorageValueRef},
 	SaturatedConversion,
 };
+
+// What a probe request produced: the shared HTTP observation, re-exported where the worker's
+// users look for it.
+pub use dsync_primitives::offchain::Observation;
 
 /// How long a probe may take, request and body together, in milliseconds.
 pub const PROBE_TIMEOUT_MS: u64 = 2_000;
@@ -54,27 +57,9 @@ pub const RESUBMIT_AFTER_BLOCKS: u32 = 3;
 pub const LOCAL_PREFIX: &[u8] = b"dsync/pos/";
 
 /// The persistent local-storage key of the report of `verifier` on `node` in `epoch`:
-/// `b"dsync/pos/" ++ SCALE((epoch, node, verifier))`.
+/// `b"dsync/pos/" ++ SCALE((epoch, node, verifier))` ([`local_storage_key`]).
 pub fn local_key<AccountId: Encode>(epoch: u32, node: &AccountId, verifier: &AccountId) -> Vec<u8> {
-	let mut key = LOCAL_PREFIX.to_vec();
-	(epoch, node, verifier).encode_to(&mut key);
-	key
-}
-
-/// What a probe request produced.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Observation {
-	/// No response: the endpoint is invalid, the connection failed or the deadline passed.
-	Unreachable,
-	/// A response.
-	Response {
-		/// The HTTP status code.
-		status: u16,
-		/// The round trip, request sent to body read, in milliseconds.
-		latency_ms: u32,
-		/// The body, at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes (the rest is not read).
-		body: Vec<u8>,
-	},
+	local_storage_key(LOCAL_PREFIX, &(epoch, node, verifier))
 }
 
 /// What [`evaluate`] checks an observation against.
@@ -158,7 +143,8 @@ pub fn heads_are_believable(answer: &ProbeAnswer, ctx: &ProbeContext<'_>) -> boo
 }
 
 /// Probe `endpoint` with `seed`: `GET {endpoint}/dsync/probe/{seed}` with a deadline of
-/// [`PROBE_TIMEOUT_MS`], reading at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes of the body.
+/// [`PROBE_TIMEOUT_MS`], reading at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes of the body of a
+/// `200 OK` answer ([`http_get`]). An invalid endpoint is [`Observation::Unreachable`].
 ///
 /// The latency is measured with the off-chain clock around the request and the body.
 pub fn fetch(endpoint: &[u8], seed: &[u8; 32]) -> Observation {
@@ -167,28 +153,7 @@ pub fn fetch(endpoint: &[u8], seed: &[u8; 32]) -> Observation {
 	}
 	let url = probe_url(endpoint, seed);
 	let Ok(url) = core::str::from_utf8(&url) else { return Observation::Unreachable };
-
-	let started = sp_io::offchain::timestamp();
-	let deadline = started.add(Duration::from_millis(PROBE_TIMEOUT_MS));
-	let Ok(pending) = http::Request::get(url).deadline(deadline).send() else {
-		return Observation::Unreachable;
-	};
-	let response = match pending.try_wait(deadline) {
-		Ok(Ok(response)) => response,
-		_ => return Observation::Unreachable,
-	};
-	let mut reader = response.body();
-	reader.deadline(deadline);
-	let body: Vec<u8> = reader.by_ref().take(MAX_PROBE_RESPONSE_BYTES.saturating_add(1)).collect();
-	if reader.error().is_some() {
-		return Observation::Unreachable;
-	}
-	let elapsed = sp_io::offchain::timestamp().diff(&started).millis();
-	Observation::Response {
-		status: response.code,
-		latency_ms: u32::try_from(elapsed).unwrap_or(u32::MAX),
-		body,
-	}
+	http_get(url, MAX_PROBE_RESPONSE_BYTES, PROBE_TIMEOUT_MS)
 }
 
 impl<T: Config> Pallet<T> {
@@ -237,7 +202,7 @@ impl<T: Config> Pallet<T> {
 	pub fn probe(
 		node: &T::AccountId,
 		seed: &[u8; 32],
-		params: &Parameters<BalanceOf<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 	) -> ProbeReport {
 		let summary = T::Registry::node(node);
 		let endpoint = summary.as_ref().map(|summary| summary.endpoint.clone()).unwrap_or_default();
@@ -261,7 +226,7 @@ impl<T: Config> Pallet<T> {
 	/// Commit window, no commitment on chain: probe and commit, or resubmit the commitment.
 	fn commit_offchain(
 		now: u32,
-		params: &Parameters<BalanceOf<T>>,
+		params: &ProofOfSyncParams<BalanceOf<T>>,
 		account: &Account<T>,
 		node: &T::AccountId,
 		seed: &[u8; 32],
@@ -333,16 +298,16 @@ impl<T: Config> Pallet<T> {
 			.is_ok()
 	}
 
-	/// Submit `call` signed by `account`'s key.
+	/// Submit `call` signed by `account`'s key ([`submit_signed`]).
 	fn submit(account: &Account<T>, call: Call<T>) {
-		let signer =
-			Signer::<T, T::AuthorityId>::any_account().with_filter(vec![account.public.clone()]);
-		match signer.send_signed_transaction(|_| call.clone()) {
-			Some((_, Ok(()))) => {},
-			Some((_, Err(()))) => {
+		match submit_signed::<T, T::AuthorityId, _>(account, call) {
+			Ok(()) => {},
+			Err(SubmitError::Refused) => {
 				log::warn!(target: LOG_TARGET, "the transaction pool refused a report")
 			},
-			None => log::warn!(target: LOG_TARGET, "no local key can sign for {:?}", account.id),
+			Err(SubmitError::NoSigner) => {
+				log::warn!(target: LOG_TARGET, "no local key can sign for {:?}", account.id)
+			},
 		}
 	}
 }

@@ -1,14 +1,15 @@
 //! The governed parameters: their bounds and their setter.
 
 use crate::{
-	is_proper_share, BalanceOf, Config, Error, Event, Pallet, Parameters, Params, MAX_EPOCH_LENGTH,
+	is_proper_share, BalanceOf, Config, Error, Event, Pallet, Params, ProofOfSyncParams,
+	MAX_EPOCH_LENGTH,
 };
 use frame_support::{ensure, traits::Get};
 use sp_runtime::DispatchResult;
 
 impl<T: Config> Pallet<T> {
-	/// Check parameters against the bounds listed on [`Parameters`].
-	pub fn check_parameters(parameters: &Parameters<BalanceOf<T>>) -> Result<(), Error<T>> {
+	/// Check parameters against the bounds listed on [`ProofOfSyncParams`].
+	pub fn check_parameters(parameters: &ProofOfSyncParams<BalanceOf<T>>) -> Result<(), Error<T>> {
 		ensure!(
 			parameters.shares().iter().all(|share| is_proper_share(*share)),
 			Error::<T>::InvalidParameters
@@ -39,7 +40,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Set the parameters after checking them.
-	pub(crate) fn do_set_parameters(parameters: Parameters<BalanceOf<T>>) -> DispatchResult {
+	pub(crate) fn do_set_parameters(parameters: ProofOfSyncParams<BalanceOf<T>>) -> DispatchResult {
 		Self::check_parameters(&parameters)?;
 		Params::<T>::put(parameters);
 		Self::deposit_event(Event::ParametersSet { parameters });

@@ -1,13 +1,10 @@
-//! Commit and reveal of verification reports, and the on-chain check of revealed evidence.
+//! Commit and reveal of verification reports. The evidence a revealed report carries is checked
+//! by the wrong-answer rule in `penalties.rs` (`check_evidence`).
 
-use crate::{
-	Assignments, BalanceOf, Config, Epoch, EpochInfo, Error, Event, Pallet, Parameters, Params,
-	ProbeReport, ProvenWrong, LOG_TARGET,
-};
+use crate::{Assignments, Config, Epoch, Error, Event, Pallet, Params, ProbeReport};
 use codec::{DecodeAll, Encode};
-use dsync_primitives::traits::{NodeRegistry, NodeStatus, SlashReason};
+use dsync_primitives::traits::NodeRegistry;
 use frame_support::{dispatch::DispatchResultWithPostInfo, ensure, pallet_prelude::Pays};
-use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::{sr25519, H256};
 
 impl<T: Config> Pallet<T> {
@@ -17,7 +14,7 @@ impl<T: Config> Pallet<T> {
 		node: T::AccountId,
 		commitment: H256,
 	) -> DispatchResultWithPostInfo {
-		let verifier = T::Registry::node_of_key(&key).ok_or(Error::<T>::UnknownVerifierKey)?;
+		let verifier = T::Registry::node_of_key(&key).ok_or(Error::<T>::UnknownOffchainKey)?;
 		let info = Epoch::<T>::get();
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
@@ -29,8 +26,8 @@ impl<T: Config> Pallet<T> {
 				.slots
 				.iter_mut()
 				.find(|slot| slot.verifier == verifier)
-				.ok_or(Error::<T>::NotAssignedVerifier)?;
-			ensure!(Self::in_commit_window(&info, &params, now), Error::<T>::CommitWindowClosed);
+				.ok_or(Error::<T>::NotAssigned)?;
+			ensure!(Self::in_commit_window(&info, &params, now), Error::<T>::NotInCommitWindow);
 			ensure!(slot.commitment.is_none(), Error::<T>::AlreadyCommitted);
 			slot.commitment = Some(commitment);
 			Ok(())
@@ -47,7 +44,7 @@ impl<T: Config> Pallet<T> {
 		report: ProbeReport,
 		salt: [u8; 32],
 	) -> DispatchResultWithPostInfo {
-		let verifier = T::Registry::node_of_key(&key).ok_or(Error::<T>::UnknownVerifierKey)?;
+		let verifier = T::Registry::node_of_key(&key).ok_or(Error::<T>::UnknownOffchainKey)?;
 		let info = Epoch::<T>::get();
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
@@ -62,9 +59,9 @@ impl<T: Config> Pallet<T> {
 					.slots
 					.iter_mut()
 					.find(|slot| slot.verifier == verifier)
-					.ok_or(Error::<T>::NotAssignedVerifier)?;
+					.ok_or(Error::<T>::NotAssigned)?;
 				ensure!(Self::in_reveal_window(&info, &params, now), Error::<T>::NotInRevealWindow);
-				let committed = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
+				let committed = slot.commitment.ok_or(Error::<T>::NoCommitment)?;
 				ensure!(report.commitment(&salt) == committed, Error::<T>::CommitmentMismatch);
 				ensure!(slot.report.is_none(), Error::<T>::AlreadyRevealed);
 				slot.report = Some(report.clone());
@@ -83,53 +80,6 @@ impl<T: Config> Pallet<T> {
 			sync_lag: report.sync_lag,
 		});
 		Ok(Pays::No.into())
-	}
-
-	/// If `report` carries an answer signed by `node`'s registered key, for the node's challenge
-	/// seed of this epoch, with a wrong compute result, the node provably answered wrongly:
-	/// suspend it and schedule a `WrongAnswer` slash, once per node and epoch.
-	///
-	/// Evidence that cannot be verified (no key, a bad signature, another seed) proves nothing
-	/// and is ignored; the cheap checks come before the signature check.
-	pub(crate) fn check_evidence(
-		info: &EpochInfo<BlockNumberFor<T>>,
-		params: &Parameters<BalanceOf<T>>,
-		node: &T::AccountId,
-		verifier: &T::AccountId,
-		seed: &[u8; 32],
-		report: &ProbeReport,
-	) {
-		let Some(evidence) = report.evidence.as_ref() else { return };
-		if evidence.answer.seed != *seed || evidence.answer.compute_is_correct() {
-			return;
-		}
-		if ProvenWrong::<T>::get(node) == Some(info.index) {
-			return;
-		}
-		let Some(summary) = T::Registry::node(node) else { return };
-		let Some(public) = Self::sr25519_key(&summary.offchain_key) else { return };
-		if !evidence.signature_is_valid(&public) {
-			return;
-		}
-
-		ProvenWrong::<T>::insert(node, info.index);
-		Self::deposit_event(Event::WrongAnswerProved {
-			epoch: info.index,
-			node: node.clone(),
-			verifier: verifier.clone(),
-		});
-		if let Err(error) = T::Registry::set_status(node, NodeStatus::Suspended) {
-			log::debug!(target: LOG_TARGET, "cannot suspend {node:?}: {error:?}");
-		}
-		let apply_at = info.index.saturating_add(params.slash_defer_epochs);
-		if let Err(error) = T::Registry::schedule_slash(
-			node,
-			params.wrong_answer_slash,
-			SlashReason::WrongAnswer,
-			apply_at,
-		) {
-			log::warn!(target: LOG_TARGET, "cannot slash {node:?} for a wrong answer: {error:?}");
-		}
 	}
 
 	/// The sr25519 public key behind an account id, when the account id is one (32 bytes, as

@@ -1,21 +1,73 @@
-//! Payment of the epoch budget: service nodes by reward weight, verifiers by credits, in
-//! bounded batches; then the epoch closes.
+//! Rewards: the reward weight of a service node (score, usage factor, proven and credited
+//! capacity), the usage service pallets record ([`UsageRecorder`]), the epoch budget, and its
+//! payment to service nodes by reward weight and to verifiers by credits, in bounded batches.
 
 use crate::{
 	epoch::{len_u32, to_usize},
-	BalanceOf, Config, Credits, Epoch, EpochInfo, EpochSeed, EpochTotals, Event, Pallet, Phase,
-	RewardWeights, Scores, Targets, TotalRewardsPaid, Totals, Verifiers, WeightInfo, LOG_TARGET,
+	BalanceOf, ClientUsage, Config, Credits, Epoch, EpochInfo, EpochTotals, EpochUsage, Event,
+	MaxEpochUsage, NodeScore, Pallet, Phase, ProofOfSyncParams, ProviderUsage, RewardWeights,
+	Scores, ServiceKind, Targets, TotalRewardsPaid, Totals, Verifiers, WeightInfo, LOG_TARGET,
 };
+use dsync_primitives::traits::{NodeRegistry, NodeRole, NodeStatus, UsageRecorder};
 use frame_support::{
-	traits::{fungible, tokens::Preservation, Get},
+	traits::{
+		fungible,
+		tokens::{Fortitude, Preservation},
+		Get,
+	},
 	weights::Weight,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{AtLeast32BitUnsigned, Saturating, Zero},
-	Rounding, SaturatedConversion,
+	Perbill, Rounding, SaturatedConversion,
 };
+
+/// Parts per billion of 100 %.
+const PARTS_PER_BILLION: u128 = 1_000_000_000;
+
+/// `idle + (1 − idle) · usage / max_usage`; `idle` when `max_usage` is zero. Usage above the
+/// maximum counts as the maximum.
+pub fn usage_factor(idle: Perbill, usage: u64, max_usage: u64) -> Perbill {
+	if max_usage == 0 {
+		return idle;
+	}
+	let used = Perbill::from_rational(usage.min(max_usage), max_usage);
+	idle.saturating_add(Perbill::one().saturating_sub(idle).saturating_mul(used))
+}
+
+/// The capacity units proven after an epoch in which the node delivered `usage` units:
+/// `max(usage / usage_per_capacity_unit, previous − ema_alpha · previous)` (the product rounded
+/// down, so a proof fades to 0).
+pub fn proven_capacity<Balance>(
+	params: &ProofOfSyncParams<Balance>,
+	previous: u64,
+	usage: u64,
+) -> u64 {
+	let demonstrated = usage / params.usage_per_capacity_unit.max(1);
+	let faded = previous.saturating_sub(params.ema_alpha.mul_ceil(previous));
+	demonstrated.max(faded)
+}
+
+/// The capacity units a node's reward weight uses: `min(declared, max(unproven_capacity,
+/// proven))`. What a node declares counts only as far as delivered usage proved it, beyond the
+/// governed `unproven_capacity`.
+pub fn credited_capacity<Balance>(
+	params: &ProofOfSyncParams<Balance>,
+	declared: u64,
+	proven: u64,
+) -> u64 {
+	declared.min(params.unproven_capacity.max(proven))
+}
+
+/// The reward weight `score (ppb) · capacity_units · usage_factor (ppb) / 10^9`, saturating.
+pub fn reward_weight(score: Perbill, capacity_units: u64, usage_factor: Perbill) -> u128 {
+	u128::from(score.deconstruct())
+		.saturating_mul(u128::from(capacity_units))
+		.saturating_mul(u128::from(usage_factor.deconstruct()))
+		/ PARTS_PER_BILLION
+}
 
 /// `part · numerator / denominator`, rounded down; zero for a zero denominator. With
 /// `numerator <= denominator` the share is at most `part`, and the shares of numerators adding up
@@ -45,6 +97,51 @@ enum Recipient {
 }
 
 impl<T: Config> Pallet<T> {
+	/// After `node`'s tally: its proven capacity takes in the epoch's `usage`
+	/// ([`proven_capacity`]) and, when it ends the tally `Active`, its reward weight
+	/// ([`reward_weight`] of its score, its credited capacity out of `declared` and its usage
+	/// factor) is recorded and added to the epoch's total.
+	pub(crate) fn weigh_reward(
+		params: &ProofOfSyncParams<BalanceOf<T>>,
+		node: &T::AccountId,
+		record: &mut NodeScore<BalanceOf<T>>,
+		status: Option<NodeStatus>,
+		declared: u64,
+		usage: u64,
+		totals: &mut EpochTotals<BalanceOf<T>>,
+	) {
+		record.proven_capacity = proven_capacity(params, record.proven_capacity, usage);
+		if status == Some(NodeStatus::Active) {
+			let capacity = credited_capacity(params, declared, record.proven_capacity);
+			let factor = usage_factor(params.idle_usage_weight, usage, totals.max_usage);
+			let weight = reward_weight(record.score, capacity, factor);
+			if weight > 0 {
+				RewardWeights::<T>::insert(node, weight);
+				totals.total_weight = totals.total_weight.saturating_add(weight);
+			}
+		}
+	}
+
+	/// Fix the budget once the tally is over: `min(epoch_reward, what the source can spend)`,
+	/// split into the verifier part and the node part; a part without recipients is dropped.
+	pub(crate) fn fix_budget(
+		params: &ProofOfSyncParams<BalanceOf<T>>,
+		totals: &mut EpochTotals<BalanceOf<T>>,
+	) {
+		let source = T::RewardSource::get();
+		let spendable = <T::Currency as fungible::Inspect<T::AccountId>>::reducible_balance(
+			&source,
+			Preservation::Preserve,
+			Fortitude::Polite,
+		);
+		let budget = params.epoch_reward.min(spendable);
+		let verifier_part = params.verifier_share.mul_floor(budget);
+		let node_part = budget.saturating_sub(verifier_part);
+		totals.node_part = if totals.total_weight == 0 { Zero::zero() } else { node_part };
+		totals.verifier_part = if totals.total_credits == 0 { Zero::zero() } else { verifier_part };
+		totals.budget = totals.node_part.saturating_add(totals.verifier_part);
+	}
+
 	/// Pay up to `NodesPerBlock` recipients from `cursor` on (targets, then verifier candidates);
 	/// after the last one, close the epoch.
 	pub(crate) fn pay_batch(info: &EpochInfo<BlockNumberFor<T>>, cursor: u32) -> Weight {
@@ -132,18 +229,32 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 	}
+}
 
-	/// Every recipient was paid: report the epoch and clear its storage.
-	fn close_epoch(info: &EpochInfo<BlockNumberFor<T>>, totals: &EpochTotals<BalanceOf<T>>) {
-		Self::deposit_event(Event::EpochClosed {
-			epoch: info.index,
-			budget: totals.budget,
-			distributed: totals.distributed,
+impl<T: Config> UsageRecorder<T::AccountId> for Pallet<T> {
+	/// Record that `provider` delivered `units` of `kind` to `client`.
+	///
+	/// Ignored unless `provider` owns a registered node. The cumulative totals
+	/// ([`ProviderUsage`], [`ClientUsage`]) count every registered node; the epoch usage that
+	/// weighs into rewards ([`EpochUsage`], [`MaxEpochUsage`]) counts only service nodes that
+	/// are not leaving, the only ones that can be rewarded. All counters saturate. Emits
+	/// [`Event::UsageRecorded`].
+	fn record_usage(provider: &T::AccountId, client: &T::AccountId, kind: ServiceKind, units: u64) {
+		let Some(node) = T::Registry::node(provider) else { return };
+		if node.role == NodeRole::Service && node.status != NodeStatus::Unbonding {
+			let used = EpochUsage::<T>::mutate(provider, |usage| {
+				*usage = usage.saturating_add(units);
+				*usage
+			});
+			MaxEpochUsage::<T>::mutate(|max| *max = (*max).max(used));
+		}
+		ProviderUsage::<T>::mutate(provider, |usage| *usage = usage.saturating_add(units));
+		ClientUsage::<T>::mutate(client, kind, |usage| *usage = usage.saturating_add(units));
+		Self::deposit_event(Event::UsageRecorded {
+			provider: provider.clone(),
+			client: client.clone(),
+			kind,
+			units,
 		});
-		Totals::<T>::kill();
-		Targets::<T>::kill();
-		Verifiers::<T>::kill();
-		EpochSeed::<T>::kill();
-		Epoch::<T>::mutate(|epoch| epoch.phase = Phase::Starting);
 	}
 }

@@ -2,7 +2,11 @@
 
 use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use dsync_primitives::{probe::SignedProbeAnswer, traits::NodeStatus};
+use dsync_primitives::{
+	commit_reveal::{commitment, Domain},
+	probe::SignedProbeAnswer,
+	traits::NodeStatus,
+};
 use frame_support::{
 	traits::fungible, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
@@ -39,7 +43,7 @@ pub const MAX_EPOCH_LENGTH: u32 = 100_800;
 	Serialize,
 	Deserialize,
 )]
-pub struct Parameters<Balance> {
+pub struct ProofOfSyncParams<Balance> {
 	/// Length of the collection part of an epoch, in blocks: the commit window is its first half,
 	/// the reveal window its second half.
 	pub epoch_length: u32,
@@ -103,7 +107,7 @@ pub struct Parameters<Balance> {
 	pub verification_points: u32,
 }
 
-impl<Balance: Default> Default for Parameters<Balance> {
+impl<Balance: Default> Default for ProofOfSyncParams<Balance> {
 	/// One-hour epochs (600 blocks), three verifiers per node, no rewards until governance sets
 	/// `epoch_reward`. The runtime's genesis preset chooses its own values.
 	fn default() -> Self {
@@ -138,7 +142,7 @@ impl<Balance: Default> Default for Parameters<Balance> {
 	}
 }
 
-impl<Balance> Parameters<Balance> {
+impl<Balance> ProofOfSyncParams<Balance> {
 	/// Every share of the parameters, for the "at most 100 %" check.
 	pub fn shares(&self) -> [Perbill; 10] {
 		[
@@ -263,9 +267,10 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-	/// The commitment of this report under `salt`: `blake2_256(SCALE((report, salt)))`.
+	/// The commitment of this report under `salt`: the shared [`commitment`] in
+	/// [`Domain::SyncReport`] of `(report, salt)`.
 	pub fn commitment(&self, salt: &[u8; 32]) -> H256 {
-		H256(sp_io::hashing::blake2_256(&(self, salt).encode()))
+		commitment(Domain::SyncReport, &(self, salt))
 	}
 }
 

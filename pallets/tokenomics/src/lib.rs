@@ -106,6 +106,7 @@ extern crate alloc;
 
 mod buyback;
 mod fees;
+mod invariants;
 mod oracle;
 mod parameters;
 mod service;
@@ -128,15 +129,22 @@ pub mod weights;
 pub use dsync_primitives::traits::{PaymentSplit, ServiceKind, ServicePayment};
 pub use fees::DealWithFees;
 pub use pallet::*;
-pub use traits::*;
-pub use types::*;
+#[cfg(feature = "runtime-benchmarks")]
+pub use traits::BenchmarkHelper;
+pub use traits::BuybackPool;
+pub use types::{
+	is_proper_share, AssetIdOf, BalanceOf, BuybackLedger, BuybackParams, BuybackReceipt, CreditOf,
+	FeeLedger, OracleState, ServiceLedger, ServiceOverview, ServiceRatesGenesis, Shares,
+	SkipReason, SplitRates, TokenomicsTotals,
+};
 pub use weights::WeightInfo;
 
 /// The log target of this pallet.
 const LOG_TARGET: &str = "runtime::tokenomics";
 
 /// The pallet: configuration, storage, genesis, events, errors, hooks and calls. The logic lives
-/// in the topic modules (`service`, `fees`, `buyback`, `oracle`, `parameters`, `totals`).
+/// in the topic modules (`service`, `fees`, `buyback`, `oracle`, `parameters`, `totals`,
+/// `invariants`).
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -191,7 +199,8 @@ pub mod pallet {
 		/// The DSYNC/stable pool buybacks trade with.
 		type Pool: BuybackPool<Self::AccountId, Self::Balance>;
 
-		/// The origin that sets the parameters: root now, governance later.
+		/// The origin that sets the parameters (the DSYNC runtime: root or a passed
+		/// `parameter_admin` referendum).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The highest oracle tolerance governance may set; a hard safety limit on how much a

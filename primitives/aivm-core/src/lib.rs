@@ -23,7 +23,8 @@
 //!   a SIMD or GPU kernel must give bit-identical results, which the test vectors check.
 //! - [`result_hash`], [`batch_result_hashes`], [`batch_merkle_root`], [`merkle_proof`],
 //!   [`verify_merkle_proof`]: result hashing.
-//! - [`models`]: the models shipped with the chain (the digits classifier).
+//! - [`bundled`]: the models shipped with the chain (the digits classifier) as `.aivm` bytes,
+//!   with their ids.
 //!
 //! ## The `.aivm` v1 format
 //!
@@ -138,10 +139,10 @@
 
 extern crate alloc;
 
+pub mod bundled;
 mod exec;
 mod hash;
 mod model;
-pub mod models;
 
 #[cfg(test)]
 mod tests;

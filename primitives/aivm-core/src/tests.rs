@@ -6,13 +6,13 @@
 extern crate std;
 
 use crate::{
-	argmax, batch_merkle_root, batch_result_hashes, dot_i8, logit, merkle_height, merkle_level,
-	merkle_node, merkle_proof,
-	models::{DIGITS_64_128_64_10, DIGITS_64_128_64_10_HASH},
-	requantize, result_hash, verify_merkle_proof, Activation, Dense, ExecError, HiddenLayer,
-	Kernel, Model, ModelInfo, ParseError, Requant, Scratch, BIAS_LIMIT, EMPTY_MERKLE_ROOT,
-	HEADER_LEN, KIND_DENSE, LAYER_HEADER_LEN, MAGIC, MAX_SHIFT, MAX_WEIGHTS, MERKLE_NODE_PREFIX,
-	MIN_SHIFT, OUTPUT_INT32, OUTPUT_INT8, VERSION,
+	argmax, batch_merkle_root, batch_result_hashes,
+	bundled::{DIGITS_64_128_64_10, DIGITS_64_128_64_10_HASH},
+	dot_i8, logit, merkle_height, merkle_level, merkle_node, merkle_proof, requantize, result_hash,
+	verify_merkle_proof, Activation, Dense, ExecError, HiddenLayer, Kernel, Model, ModelInfo,
+	ParseError, Requant, Scratch, BIAS_LIMIT, EMPTY_MERKLE_ROOT, HEADER_LEN, KIND_DENSE,
+	LAYER_HEADER_LEN, MAGIC, MAX_SHIFT, MAX_WEIGHTS, MERKLE_NODE_PREFIX, MIN_SHIFT, OUTPUT_INT32,
+	OUTPUT_INT8, VERSION,
 };
 use alloc::{vec, vec::Vec};
 use codec::{Decode, Encode, MaxEncodedLen};

@@ -13,18 +13,12 @@
 //! `network_admin` track. The presets set the genesis values.
 
 use crate::{
-	configs::{
-		governance::{NetworkAdminOrigin, ParameterAdminOrigin},
-		tokenomics::TreasuryAccount,
-	},
-	AccountId, Balances, Runtime, RuntimeHoldReason,
+	configs::randomness::ChallengeRandomness,
+	constants::{MaxServiceNodes, TreasuryAccount},
+	governance::{NetworkAdminOrigin, ParameterAdminOrigin},
+	AccountId, Balances, Runtime, RuntimeHoldReason, Session,
 };
-use dsync_primitives::Hash;
-use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32, Contains, Randomness};
-use frame_system::pallet_prelude::BlockNumberFor;
-
-/// The most service nodes; it also bounds the GPU providers a job's draw examines.
-pub type MaxServiceNodes = ConstU32<1000>;
+use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32, Contains, ValidatorSet};
 
 impl pallet_node_registry::Config for Runtime {
 	type Currency = Balances;
@@ -44,28 +38,14 @@ impl pallet_node_registry::Config for Runtime {
 	/// The off-chain key's signature, as any account's.
 	type KeyProof = dsync_primitives::Signature;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = crate::benchmarks::RegistryBenchmarkHelper;
+	type BenchmarkHelper = super::benchmark_helpers::RegistryBenchmarkHelper;
 }
 
 /// Verifiers must be in the current session's validator set, not only registered as validators.
 pub struct SessionValidators;
 impl Contains<AccountId> for SessionValidators {
 	fn contains(who: &AccountId) -> bool {
-		pallet_session::Validators::<Runtime>::get().contains(who)
-	}
-}
-
-/// Challenge randomness: the VRF output of the parent block (fresh every block, so a service
-/// node cannot precompute its answers an epoch ahead), falling back to BABE's epoch randomness
-/// in the first block, where there is no parent VRF output.
-pub struct ChallengeRandomness;
-impl Randomness<Hash, BlockNumberFor<Runtime>> for ChallengeRandomness {
-	fn random(subject: &[u8]) -> (Hash, BlockNumberFor<Runtime>) {
-		let (parent, block) = pallet_babe::ParentBlockRandomness::<Runtime>::random(subject);
-		match parent {
-			Some(hash) => (hash, block),
-			None => pallet_babe::RandomnessFromOneEpochAgo::<Runtime>::random(subject),
-		}
+		<Session as ValidatorSet<AccountId>>::validators().contains(who)
 	}
 }
 
@@ -86,7 +66,7 @@ impl pallet_proof_of_sync::Config for Runtime {
 	type IsActiveValidator = SessionValidators;
 	type Randomness = ChallengeRandomness;
 	type EraPoints = VerificationEraPoints;
-	type AuthorityId = pallet_proof_of_sync::crypto::ProofOfSyncAuthId;
+	type AuthorityId = dsync_primitives::offchain::DsyncAuthId;
 	type AdminOrigin = ParameterAdminOrigin;
 	type MaxProbeTargets = ConstU32<1000>;
 	type MaxVerifierCandidates = ConstU32<64>;
@@ -95,5 +75,5 @@ impl pallet_proof_of_sync::Config for Runtime {
 	type MinEpochLength = ConstU32<6>;
 	type WeightInfo = pallet_proof_of_sync::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = crate::benchmarks::ProofOfSyncBenchmarkHelper;
+	type BenchmarkHelper = super::benchmark_helpers::ProofOfSyncBenchmarkHelper;
 }

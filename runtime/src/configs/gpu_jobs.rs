@@ -17,10 +17,15 @@
 //!   benchmarked weight (1.0 to 1.1 ms per paid job over the runs).
 
 use crate::{
-	configs::depin::{ChallengeRandomness, MaxServiceNodes},
-	AccountId, Balances, NodeRegistry, ProofOfSync, Runtime, RuntimeHoldReason, Tokenomics,
+	configs::randomness::ChallengeRandomness,
+	constants::MaxServiceNodes,
+	governance::{NetworkAdminOrigin, ParameterAdminOrigin},
+	AccountId, Balance, Balances, NodeRegistry, ProofOfSync, Runtime, RuntimeHoldReason,
+	Tokenomics,
 };
-use dsync_primitives::traits::{ModelId, NodeRegistry as _};
+use dsync_primitives::traits::{
+	ModelId, NodeRegistry as Registry, NodeScores, ServiceFaults, ServiceKind,
+};
 use frame_support::{
 	traits::{ConstU32, Get},
 	weights::Weight,
@@ -28,16 +33,25 @@ use frame_support::{
 use pallet_gpu_jobs::{PenaltyReason, ProviderSource};
 use sp_runtime::Perbill;
 
-/// GPU providers from the node registry, scored by Proof of Sync.
+/// GPU providers from the node registry, scored and penalised by Proof of Sync, both reached
+/// through the traits of `dsync_primitives::traits` (`NodeRegistry`, `NodeScores`,
+/// `ServiceFaults`), never through their storage.
 pub struct RegistryProviders;
 
 impl ProviderSource<AccountId> for RegistryProviders {
 	fn eligible(model: ModelId, max: u32) -> alloc::vec::Vec<(AccountId, Perbill)> {
-		let max = usize::try_from(max).unwrap_or(usize::MAX);
-		NodeRegistry::gpu_providers(model, u32::MAX)
+		let max = dsync_primitives::convert::u32_to_usize(max);
+		let gpu_providers = <NodeRegistry as Registry<AccountId, Balance>>::providers(
+			ServiceKind::GpuInference,
+			u32::MAX,
+		);
+		gpu_providers
 			.into_iter()
+			.filter(|owner| {
+				<NodeRegistry as Registry<AccountId, Balance>>::serves_model(owner, model)
+			})
 			.filter_map(|owner| {
-				let score = pallet_proof_of_sync::Scores::<Runtime>::get(&owner)?.score;
+				let score = <ProofOfSync as NodeScores<AccountId>>::score(&owner)?;
 				(!score.is_zero()).then_some((owner, score))
 			})
 			.take(max)
@@ -53,11 +67,19 @@ impl ProviderSource<AccountId> for RegistryProviders {
 	}
 
 	fn owner_of_key(key: &AccountId) -> Option<AccountId> {
-		NodeRegistry::node_of_key(key)
+		<NodeRegistry as Registry<AccountId, Balance>>::node_of_key(key)
 	}
 
 	fn penalise(provider: &AccountId, reason: PenaltyReason) {
-		ProofOfSync::penalise_service(provider, reason == PenaltyReason::WrongResult);
+		let kind = ServiceKind::GpuInference;
+		match reason {
+			PenaltyReason::NoShow | PenaltyReason::Dissent => {
+				<ProofOfSync as ServiceFaults<AccountId>>::missed(provider, kind)
+			},
+			PenaltyReason::WrongResult => {
+				<ProofOfSync as ServiceFaults<AccountId>>::proven_wrong(provider, kind)
+			},
+		}
 	}
 }
 
@@ -68,9 +90,9 @@ impl pallet_gpu_jobs::Config for Runtime {
 	type Providers = RegistryProviders;
 	type Usage = ProofOfSync;
 	type Randomness = ChallengeRandomness;
-	type AuthorityId = pallet_gpu_jobs::crypto::GpuJobsAuthId;
-	type ModelOrigin = crate::configs::governance::NetworkAdminOrigin;
-	type AdminOrigin = crate::configs::governance::ParameterAdminOrigin;
+	type AuthorityId = dsync_primitives::offchain::DsyncAuthId;
+	type ModelOrigin = NetworkAdminOrigin;
+	type AdminOrigin = ParameterAdminOrigin;
 	type MaxModelBytes = ConstU32<65_536>;
 	type MaxInlineInput = ConstU32<4096>;
 	type MaxReplication = ConstU32<7>;
@@ -81,5 +103,5 @@ impl pallet_gpu_jobs::Config for Runtime {
 	type MaxUrlLen = ConstU32<256>;
 	type WeightInfo = pallet_gpu_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = crate::benchmarks::GpuJobsBenchmarkHelper;
+	type BenchmarkHelper = super::benchmark_helpers::GpuJobsBenchmarkHelper;
 }

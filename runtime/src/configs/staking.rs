@@ -15,8 +15,8 @@
 //!   both keep DSYNC's supply as low as the security budget allows.
 
 use crate::{
-	Balance, Balances, Runtime, RuntimeEvent, RuntimeHoldReason, Session, Staking, Timestamp,
-	VoterList,
+	governance::NetworkAdminOrigin, Balance, Balances, Runtime, RuntimeEvent, RuntimeHoldReason,
+	Session, Staking, Timestamp, VoterList,
 };
 use dsync_primitives::currency::DSYNC;
 use frame_election_provider_support::{
@@ -113,7 +113,7 @@ impl pallet_staking::Config for Runtime {
 	type BondingDuration = BondingDuration;
 	type SlashDeferDuration = SlashDeferDuration;
 	// Staking administration and deferred-slash appeals: root or the `network_admin` track.
-	type AdminOrigin = crate::configs::governance::NetworkAdminOrigin;
+	type AdminOrigin = NetworkAdminOrigin;
 	type SessionInterface = Self;
 	type EraPayout = pallet_staking::ConvertCurve<RewardCurve>;
 	type NextNewSession = Session;

@@ -12,10 +12,12 @@
 //!   share of revenue, guarded by its own price oracle (see the pallet's docs).
 //!
 //! The treasury account is the one `pallet-treasury` uses (`py/trsry`), so governance spends what
-//! accumulates there (see [`super::governance`]). Tokenomics rates are set by root or a passed
+//! accumulates there (see [`crate::governance`]). Tokenomics rates are set by root or a passed
 //! `parameter_admin` referendum.
 
 use crate::{
+	constants::{TokenomicsPalletId, TreasuryAccount, STABLE_ASSET_ID},
+	governance::ParameterAdminOrigin,
 	AccountId, AssetConversion, Assets, Authorship, Balance, Balances, PoolAssets, Runtime,
 	RuntimeEvent,
 };
@@ -36,11 +38,6 @@ use sp_runtime::{
 	traits::{AccountIdConversion, Get},
 	DispatchError, Perbill, Permill,
 };
-
-/// Asset id of the stable revenue asset, USDd.
-pub const STABLE_ASSET_ID: u32 = 1;
-/// One USDd in its base units (6 decimals).
-pub const USDD: Balance = 1_000_000;
 
 parameter_types! {
 	/// Deposit to create an asset class.
@@ -167,12 +164,6 @@ impl pallet_asset_conversion::Config for Runtime {
 }
 
 parameter_types! {
-	/// The treasury's pallet id, the same `pallet-treasury` uses.
-	pub const TreasuryPalletId: PalletId = PalletId(*b"py/trsry");
-	/// The treasury account: treasury shares of fees and service payments land here.
-	pub TreasuryAccount: AccountId = TreasuryPalletId::get().into_account_truncating();
-	/// The tokenomics pallet's id: its revenue account holds the buyback budget.
-	pub const TokenomicsPalletId: PalletId = PalletId(*b"dsy/tkns");
 	/// The stable revenue asset.
 	pub const StableAsset: u32 = STABLE_ASSET_ID;
 	/// Hard upper bound of the oracle tolerance governance may set: 10 %.
@@ -225,10 +216,10 @@ impl pallet_tokenomics::Config for Runtime {
 	type TreasuryAccount = TreasuryAccount;
 	type BlockAuthor = BlockAuthor;
 	type Pool = DsyncStablePool;
-	type AdminOrigin = crate::configs::governance::ParameterAdminOrigin;
+	type AdminOrigin = ParameterAdminOrigin;
 	type MaxOracleTolerance = MaxOracleTolerance;
 	type PriceUnit = PriceUnit;
 	type WeightInfo = pallet_tokenomics::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = crate::benchmarks::TokenomicsBenchmarkHelper;
+	type BenchmarkHelper = super::benchmark_helpers::TokenomicsBenchmarkHelper;
 }

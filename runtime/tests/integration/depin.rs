@@ -7,15 +7,15 @@
 //! shortened to [`EPOCH_LENGTH`] blocks through sudo; every other parameter is read from storage.
 
 use crate::chain::{active_era, free, signed, signed_by_pair, TestChain};
-use codec::Encode;
 use dsync_primitives::{
+	commit_reveal::{commitment, Domain},
 	currency::DSYNC,
 	probe::{compute_challenge, ProbeAnswer, SignedProbeAnswer},
 	traits::{NodeRole, NodeStatus, ServiceKind, SlashReason},
 	AccountId, Balance, BlockNumber,
 };
 use dsync_runtime::{
-	configs::tokenomics::TreasuryAccount, genesis_config_presets::DEVELOPMENT, BalancesCall, Block,
+	constants::TreasuryAccount, genesis_config_presets::DEVELOPMENT, BalancesCall, Block,
 	ProofOfSync, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, Session, System,
 };
 use frame_support::{dispatch::Pays, traits::fungible::InspectHold};
@@ -243,7 +243,7 @@ fn network() -> Network {
 	// Short epochs with one verifier per node, active after one scored epoch; the rest as in the
 	// preset.
 	let preset = chain.execute(Params::<Runtime>::get);
-	let params = pallet_proof_of_sync::Parameters {
+	let params = pallet_proof_of_sync::ProofOfSyncParams {
 		epoch_length: EPOCH_LENGTH,
 		verifiers_per_node: 1,
 		warmup_epochs: 1,
@@ -349,7 +349,7 @@ fn probe_round(net: &mut Network, correct: bool) -> Round {
 		sync_lag: params.tolerated_lag / 2,
 		evidence: Some(signed_answer(&net.service, assignment.seed, correct, best)),
 	};
-	let commitment = H256(sp_io::hashing::blake2_256(&(&report, SALT).encode()));
+	let commitment = commitment(Domain::SyncReport, &(&report, SALT));
 	assert_eq!(commitment, report.commitment(&SALT));
 
 	// Commit in the commit window.
@@ -805,7 +805,7 @@ fn exit_releases_the_whole_bond() {
 		assert_eq!(record.bond, 0);
 		assert_eq!(record.unbonding, Some((bond, release_at)));
 		assert_eq!(bond_held(&bob), bond);
-		(System::block_number(), pallet_node_registry::Parameters::<Runtime>::get().unbonding_delay)
+		(System::block_number(), pallet_node_registry::Params::<Runtime>::get().unbonding_delay)
 	});
 	assert_eq!(release_at, exit_block + delay);
 	assert!(delay >= 2, "the preset's unbonding delay leaves room for an early attempt");

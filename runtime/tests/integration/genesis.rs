@@ -36,7 +36,7 @@ fn development_genesis_builds_with_alice_validating() {
 			);
 		}
 		// The rest of the supply: the treasury and the tokenomics revenue account.
-		let treasury = dsync_runtime::configs::tokenomics::TreasuryAccount::get();
+		let treasury = dsync_runtime::constants::TreasuryAccount::get();
 		assert_eq!(free(&treasury), TREASURY_ENDOWMENT);
 		assert_eq!(
 			free(&pallet_tokenomics::Pallet::<Runtime>::revenue_account()),
@@ -44,7 +44,7 @@ fn development_genesis_builds_with_alice_validating() {
 		);
 		// The stable revenue asset exists, with Alice's and Bob's USDd.
 		use frame_support::traits::fungibles::Inspect as _;
-		let stable = dsync_runtime::configs::tokenomics::STABLE_ASSET_ID;
+		let stable = dsync_runtime::constants::STABLE_ASSET_ID;
 		assert!(dsync_runtime::Assets::asset_exists(stable));
 		assert_eq!(dsync_runtime::Assets::balance(stable, Alice.to_account_id()), STABLE_ENDOWMENT);
 		assert_eq!(dsync_runtime::Assets::balance(stable, Bob.to_account_id()), STABLE_ENDOWMENT);

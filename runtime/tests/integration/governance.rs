@@ -10,7 +10,7 @@ use crate::chain::{free, genesis_config, signed, TestChain};
 use codec::Encode;
 use dsync_primitives::{currency::DSYNC, AccountId, Balance};
 use dsync_runtime::{
-	configs::tokenomics::TreasuryAccount,
+	constants::TreasuryAccount,
 	genesis_config_presets::{DEVELOPMENT, LOCAL_TESTNET},
 	governance::{
 		origins::{self, Timing, BIG_SPEND, MEDIUM_SPEND, SMALL_SPEND},

@@ -5,14 +5,14 @@
 //! misses, suspensions and slashes. The development preset, with its short job periods.
 
 use crate::chain::{free, signed, signed_by_pair, total_issuance, TestChain};
-use dsync_aivm_core::{models::DIGITS_64_128_64_10, result_hash, Model};
+use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, result_hash, Model};
 use dsync_primitives::{
 	traits::{NodeRegistry as _, NodeRole, NodeStatus, ServiceKind, SlashReason},
 	AccountId, Balance,
 };
 use dsync_runtime::{
-	configs::tokenomics::TreasuryAccount, genesis_config_presets::DEVELOPMENT, BalancesCall,
-	GpuJobs, NodeRegistry, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, System,
+	constants::TreasuryAccount, genesis_config_presets::DEVELOPMENT, BalancesCall, GpuJobs,
+	NodeRegistry, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, System,
 };
 use frame_support::traits::fungible::InspectHold;
 use pallet_gpu_jobs::{commitment_of, Event as JobEvent, JobInput, PenaltyReason};
@@ -363,7 +363,12 @@ fn a_wrong_result_is_proven_by_re_execution_and_slashed() {
 		assert_eq!(slashes[0].reason, SlashReason::WrongResult);
 		assert_eq!(escrow_of(&Charlie.to_account_id()), 0);
 		// A suspended provider is no longer drawn.
-		assert_eq!(NodeRegistry::gpu_providers(DIGITS, 10), vec![bob.clone()]);
+		let digits_providers: Vec<_> = NodeRegistry::providers(ServiceKind::GpuInference, u32::MAX)
+			.into_iter()
+			.filter(|owner| NodeRegistry::serves_model(owner, DIGITS))
+			.take(10)
+			.collect();
+		assert_eq!(digits_providers, vec![bob.clone()]);
 	});
 	chain.execute(|| assert!(GpuJobs::job_view(job_id).is_none(), "a resolved job leaves state"));
 }

@@ -7,8 +7,8 @@
 use crate::chain::{free, signed, total_issuance, TestChain};
 use dsync_primitives::{currency::DSYNC, naming::namehash, AccountId, Balance, BlockNumber};
 use dsync_runtime::{
-	configs::tokenomics::TreasuryAccount, genesis_config_presets::DEVELOPMENT, Block, Naming,
-	Runtime, RuntimeCall, RuntimeEvent, System,
+	constants::TreasuryAccount, genesis_config_presets::DEVELOPMENT, Block, Naming, Runtime,
+	RuntimeCall, RuntimeEvent, System,
 };
 use pallet_naming::{
 	runtime_api::runtime_decl_for_naming_api::NamingApiV1, Event as NamingEvent, RecordKind,

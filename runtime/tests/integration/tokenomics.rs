@@ -4,7 +4,7 @@
 use crate::chain::{fee_paid, free, signed, total_issuance, TestChain};
 use dsync_primitives::currency::DSYNC;
 use dsync_runtime::{
-	configs::tokenomics::{TreasuryAccount, STABLE_ASSET_ID, USDD},
+	constants::{TreasuryAccount, STABLE_ASSET_ID, USDD},
 	genesis_config_presets::LOCAL_TESTNET,
 	BalancesCall, Runtime, RuntimeCall, RuntimeEvent,
 };

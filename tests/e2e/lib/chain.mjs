@@ -6,6 +6,11 @@ import { u8aEq } from '@polkadot/util';
 
 import { withTimeout } from './node.mjs';
 
+// For scripts outside tests/e2e (benchmarks/settlement/settle-bench.mjs): their bare imports
+// cannot resolve tests/e2e/node_modules, so they take these from here.
+export { u8aToHex } from '@polkadot/util';
+export { blake2AsU8a } from '@polkadot/util-crypto';
+
 /** 1 DSYNC = 10^18 units (tokenDecimals 18). */
 export const UNIT = 10n ** 18n;
 

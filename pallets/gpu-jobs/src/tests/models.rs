@@ -1,7 +1,7 @@
 //! The model registry: genesis, registration, status and price floor.
 
 use crate::{mock::*, *};
-use dsync_aivm_core::models::{DIGITS_64_128_64_10, DIGITS_64_128_64_10_HASH};
+use dsync_aivm_core::bundled::{DIGITS_64_128_64_10, DIGITS_64_128_64_10_HASH};
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use sp_core::H256;
 use sp_runtime::DispatchError;

@@ -7,15 +7,15 @@
 use crate::{
 	mock::*,
 	ocw::{
-		evaluate_response, hex_0x, infer_url, local_key, request_body, stored_leaves,
-		InferenceError, LocalJobs, Observation, AIVM_URL_KEY, MAX_RESPONSE_BYTES,
-		RESUBMIT_AFTER_BLOCKS, RETRY_AFTER_BLOCKS,
+		evaluate_response, infer_url, local_key, request_body, stored_leaves, InferenceError,
+		LocalJobs, Observation, AIVM_URL_KEY, MAX_RESPONSE_BYTES, RESUBMIT_AFTER_BLOCKS,
+		RETRY_AFTER_BLOCKS,
 	},
 	*,
 };
 use codec::{Decode, Encode};
-use dsync_aivm_core::models::DIGITS_64_128_64_10_HASH;
-use dsync_primitives::probe::KEY_TYPE;
+use dsync_aivm_core::bundled::DIGITS_64_128_64_10_HASH;
+use dsync_primitives::{hex, probe::KEY_TYPE};
 use frame_support::{assert_ok, traits::Hooks, BoundedVec};
 use sp_core::{
 	offchain::{
@@ -39,7 +39,7 @@ const OCW_SALT: [u8; 32] = [9u8; 32];
 /// The inference endpoint of the default `aivm` URL.
 /// The inference URL of the digits model at `base`.
 fn infer_at(base: &str) -> String {
-	format!("{base}/v1/infer/binary?model={}", hex_0x(&DIGITS_64_128_64_10_HASH))
+	format!("{base}/v1/infer/binary?model={}", hex::encode_0x(&DIGITS_64_128_64_10_HASH))
 }
 
 /// The inference URL of the digits model at the default server.
@@ -519,14 +519,14 @@ fn the_worker_does_nothing_without_a_registered_key_or_an_open_window() {
 fn evaluate_response_checks_status_size_and_shape() {
 	let outputs: Vec<i32> = (0..20).collect();
 	let root = outputs_root(&outputs, 10);
-	let ok = |body: Vec<u8>| Observation::Response { status: 200, body };
+	let ok = |body: Vec<u8>| Observation::Response { status: 200, latency_ms: 0, body };
 	assert_eq!(evaluate_response(ok(answer(&outputs)), 2, 10), Ok(root));
 	assert_eq!(
 		evaluate_response(Observation::Unreachable, 2, 10),
 		Err(InferenceError::Unreachable)
 	);
 	for status in [500, 404, 503, 204] {
-		let observation = Observation::Response { status, body: answer(&outputs) };
+		let observation = Observation::Response { status, latency_ms: 0, body: answer(&outputs) };
 		assert_eq!(evaluate_response(observation, 2, 10), Err(InferenceError::Status(status)));
 	}
 	assert_eq!(
@@ -550,7 +550,7 @@ fn evaluate_response_checks_status_size_and_shape() {
 #[test]
 fn the_request_body_and_urls_follow_the_contract() {
 	assert_eq!(request_body(&[1, -2, 3, 127, -128]), vec![1, 0xfe, 3, 0x7f, 0x80]);
-	assert_eq!(hex_0x(&[0x00, 0x0f, 0xff]), "0x000fff");
+	assert_eq!(hex::encode_0x(&[0x00, 0x0f, 0xff]), "0x000fff");
 	let model = H256(DIGITS_64_128_64_10_HASH);
 	assert_eq!(infer_url(b"http://127.0.0.1:8710", &model), Some(default_infer()));
 	assert_eq!(infer_url(b"http://127.0.0.1:8710//", &model), Some(default_infer()));

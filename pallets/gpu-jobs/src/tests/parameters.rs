@@ -8,7 +8,7 @@ use frame_support::{
 use sp_runtime::{BuildStorage, DispatchError};
 
 /// Set `change`d test parameters as root.
-fn set(change: impl FnOnce(&mut JobParameters)) -> sp_runtime::DispatchResult {
+fn set(change: impl FnOnce(&mut GpuJobsParams)) -> sp_runtime::DispatchResult {
 	let mut params = test_params();
 	change(&mut params);
 	GpuJobs::set_parameters(RuntimeOrigin::root(), params)
@@ -17,7 +17,7 @@ fn set(change: impl FnOnce(&mut JobParameters)) -> sp_runtime::DispatchResult {
 #[test]
 fn set_parameters_stores_them_and_emits_an_event() {
 	ExtBuilder::default().build_and_execute(|| {
-		let params = JobParameters {
+		let params = GpuJobsParams {
 			min_deadline: 20,
 			max_deadline: 500,
 			reveal_period: 8,
@@ -61,7 +61,7 @@ fn every_bound_at_its_edges() {
 		assert_noop!(set(|p| p.dispute_period = 0), Error::<Test>::InvalidParameters);
 		assert_ok!(set(|p| p.dispute_period = MAX_PERIOD));
 		assert_noop!(set(|p| p.dispute_period = MAX_PERIOD + 1), Error::<Test>::InvalidParameters);
-		assert!(JobParameters::default().is_valid());
+		assert!(GpuJobsParams::default().is_valid());
 	});
 }
 
@@ -69,7 +69,7 @@ fn every_bound_at_its_edges() {
 fn the_default_genesis_builds_without_models() {
 	let storage = GenesisConfig::<Test>::default().build_storage().unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
-		assert_eq!(Params::<Test>::get(), JobParameters::default());
+		assert_eq!(Params::<Test>::get(), GpuJobsParams::default());
 		assert_eq!(NextModelId::<Test>::get(), 0);
 		assert_eq!(GpuJobs::on_chain_storage_version(), StorageVersion::new(0));
 		GpuJobs::integrity_test();
@@ -80,7 +80,7 @@ fn the_default_genesis_builds_without_models() {
 #[test]
 #[should_panic(expected = "invalid gpu-jobs genesis parameters")]
 fn invalid_genesis_parameters_are_refused() {
-	let parameters = JobParameters { reveal_period: 0, ..JobParameters::default() };
+	let parameters = GpuJobsParams { reveal_period: 0, ..GpuJobsParams::default() };
 	let _ = GenesisConfig::<Test> { parameters, models: Vec::new() }.build_storage();
 }
 

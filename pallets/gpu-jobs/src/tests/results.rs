@@ -53,7 +53,7 @@ fn commit_result_checks_key_job_assignment_and_window() {
 
 		assert_noop!(
 			GpuJobs::commit_result(RuntimeOrigin::signed(ALICE), id, result),
-			Error::<Test>::UnknownProviderKey
+			Error::<Test>::UnknownOffchainKey
 		);
 		assert_noop!(commit(&drawn[0], 9, result), Error::<Test>::UnknownJob);
 		assert_noop!(commit(&idle, id, result), Error::<Test>::NotAssigned);
@@ -64,7 +64,7 @@ fn commit_result_checks_key_job_assignment_and_window() {
 		run_to_block(16);
 		assert_ok!(commit(&drawn[1], id, result));
 		run_to_block(17);
-		assert_noop!(commit(&drawn[2], id, result), Error::<Test>::CommitWindowClosed);
+		assert_noop!(commit(&drawn[2], id, result), Error::<Test>::NotInCommitWindow);
 	});
 }
 
@@ -79,12 +79,12 @@ fn reveal_result_checks_window_commitment_and_salt() {
 		assert_ok!(commit(&drawn[0], id, result));
 		assert_ok!(commit(&drawn[1], id, result));
 		// Not everyone committed and the commit window is open.
-		assert_noop!(reveal(&drawn[0], id, result), Error::<Test>::RevealNotOpen);
-		assert_noop!(reveal(&drawn[2], id, result), Error::<Test>::NotCommitted);
+		assert_noop!(reveal(&drawn[0], id, result), Error::<Test>::NotInRevealWindow);
+		assert_noop!(reveal(&drawn[2], id, result), Error::<Test>::NoCommitment);
 		assert_noop!(reveal(&idle, id, result), Error::<Test>::NotAssigned);
 		assert_noop!(
 			GpuJobs::reveal_result(RuntimeOrigin::signed(ALICE), id, result, SALT),
-			Error::<Test>::UnknownProviderKey
+			Error::<Test>::UnknownOffchainKey
 		);
 		assert_noop!(reveal(&drawn[0], 9, result), Error::<Test>::UnknownJob);
 
@@ -116,10 +116,7 @@ fn reveals_close_at_the_deadline() {
 		// three, no majority.
 		run_to_block(21);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
-		assert_noop!(
-			reveal(&drawn[1], id, H256::repeat_byte(1)),
-			Error::<Test>::RevealWindowClosed
-		);
+		assert_noop!(reveal(&drawn[1], id, H256::repeat_byte(1)), Error::<Test>::NotInRevealWindow);
 		assert_noop!(commit(&drawn[1], id, H256::repeat_byte(1)), Error::<Test>::AlreadyCommitted);
 	});
 }
@@ -142,4 +139,21 @@ fn the_last_possible_reveal_concludes_the_job() {
 		assert_eq!(Jobs::<Test>::get(id).map(|job| job.status), Some(JobStatus::Concluded));
 		assert_eq!(last_event(), Event::JobConcluded { job: id, result, payable_at: 31 });
 	});
+}
+
+#[test]
+fn window_key_and_assignment_errors_use_the_commit_reveal_vocabulary() {
+	use dsync_primitives::commit_reveal::CommitRevealError as Shared;
+	for (error, shared) in [
+		(Error::<Test>::UnknownOffchainKey, Shared::UnknownOffchainKey),
+		(Error::<Test>::NotAssigned, Shared::NotAssigned),
+		(Error::<Test>::NotInCommitWindow, Shared::NotInCommitWindow),
+		(Error::<Test>::AlreadyCommitted, Shared::AlreadyCommitted),
+		(Error::<Test>::NotInRevealWindow, Shared::NotInRevealWindow),
+		(Error::<Test>::NoCommitment, Shared::NoCommitment),
+		(Error::<Test>::CommitmentMismatch, Shared::CommitmentMismatch),
+		(Error::<Test>::AlreadyRevealed, Shared::AlreadyRevealed),
+	] {
+		assert_eq!(<&'static str>::from(error), shared.as_str());
+	}
 }

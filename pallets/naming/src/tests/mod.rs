@@ -1,5 +1,6 @@
 //! Unit tests of the naming pallet, by topic.
 
+mod invariants;
 mod names;
 mod parameters;
 mod records;

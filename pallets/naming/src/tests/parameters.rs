@@ -5,7 +5,7 @@ use frame_support::{assert_noop, assert_ok};
 use sp_runtime::DispatchError;
 use sp_runtime::DispatchResult;
 
-fn set(change: impl FnOnce(&mut NamingParameters<Balance, u64>)) -> DispatchResult {
+fn set(change: impl FnOnce(&mut NamingParams<Balance, u64>)) -> DispatchResult {
 	let mut params = Params::<Test>::get();
 	change(&mut params);
 	Naming::set_parameters(RuntimeOrigin::root(), params)

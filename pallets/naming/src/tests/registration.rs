@@ -357,3 +357,12 @@ fn unsigned_calls_are_refused() {
 		);
 	});
 }
+
+#[test]
+fn the_missing_commitment_error_uses_the_commit_reveal_vocabulary() {
+	use dsync_primitives::commit_reveal::CommitRevealError;
+	assert_eq!(
+		<&'static str>::from(Error::<Test>::NoCommitment),
+		CommitRevealError::NoCommitment.as_str()
+	);
+}

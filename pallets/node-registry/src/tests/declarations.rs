@@ -424,7 +424,7 @@ fn update_declaration_refuses_a_full_update_list() {
 fn apply_to_active_node(new: DeclarationOf<Test>) {
 	register_service(&ALICE, 1, RICH / 2);
 	assert_ok!(<Registry as NodeRegistry<AccountId, u64>>::set_status(&ALICE, NodeStatus::Active));
-	assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![ALICE]);
+	assert_eq!(providers(ServiceKind::GpuInference), vec![ALICE]);
 	assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), new.clone()));
 	clear_events();
 	start_epoch(1);
@@ -446,8 +446,8 @@ fn claiming_more_sends_an_active_node_back_to_warm_up() {
 			let node = Nodes::<Test>::get(&ALICE).unwrap();
 			assert_eq!(node.status, NodeStatus::Pending);
 			// No longer a GPU provider until verified again.
-			assert!(GpuProviders::<Test>::get().is_empty());
-			assert!(Registry::gpu_providers(1, 10).is_empty());
+			assert!(providers(ServiceKind::GpuInference).is_empty());
+			assert!(gpu_providers(1, 10).is_empty());
 			let capacity_units = new.capacity_units();
 			assert_eq!(
 				registry_events(),
@@ -465,7 +465,7 @@ fn claiming_more_sends_an_active_node_back_to_warm_up() {
 				&ALICE,
 				NodeStatus::Active
 			));
-			assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![ALICE]);
+			assert_eq!(providers(ServiceKind::GpuInference), vec![ALICE]);
 			Registry::do_try_state().unwrap();
 		});
 	}
@@ -490,7 +490,7 @@ fn claiming_the_same_or_less_keeps_the_node_active() {
 		ExtBuilder::default().build_and_execute(|| {
 			apply_to_active_node(new.clone());
 			assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().status, NodeStatus::Active);
-			assert_eq!(GpuProviders::<Test>::get().contains(&ALICE), provider);
+			assert_eq!(providers(ServiceKind::GpuInference).contains(&ALICE), provider);
 			assert_eq!(
 				registry_events(),
 				vec![Event::DeclarationApplied {

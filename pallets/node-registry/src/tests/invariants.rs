@@ -15,6 +15,13 @@ fn due(ids: Vec<SlashId>) -> BoundedVec<SlashId, <Test as Config>::MaxSlashesPer
 	bounded(ids)
 }
 
+/// A provider list.
+fn provider_list(
+	owners: Vec<AccountId>,
+) -> BoundedVec<AccountId, <Test as Config>::MaxServiceNodes> {
+	bounded(owners)
+}
+
 /// Break the state with `break_it`, check that `do_try_state` notices, then restore it.
 fn assert_detected(break_it: impl FnOnce()) {
 	let snapshot = sp_io::storage::root(sp_runtime::StateVersion::V1);
@@ -45,11 +52,15 @@ fn try_state_detects_every_broken_invariant() {
 			SlashReason::RepeatedMisses,
 			2
 		));
+		assert_ok!(<Registry as NodeRegistry<AccountId, u64>>::set_status(
+			&ALICE,
+			NodeStatus::Active
+		));
 		assert_ok!(Registry::do_try_state());
 
 		// 1. Parameters.
-		assert_detected(|| Parameters::<Test>::mutate(|params| params.base_bond = 0));
-		assert_detected(|| Parameters::<Test>::mutate(|params| params.unbonding_delay = 0));
+		assert_detected(|| Params::<Test>::mutate(|params| params.base_bond = 0));
+		assert_detected(|| Params::<Test>::mutate(|params| params.unbonding_delay = 0));
 		// 2. Holds and records.
 		assert_detected(|| Nodes::<Test>::mutate_extant(&ALICE, |node| node.bond += 1));
 		assert_detected(|| {
@@ -112,6 +123,20 @@ fn try_state_detects_every_broken_invariant() {
 					apply_at: 5,
 				},
 			)
+		});
+		// 7. The provider index (Alice, active, offers GPU inference and storage).
+		assert_detected(|| Providers::<Test>::remove(ServiceKind::Storage));
+		assert_detected(|| {
+			Providers::<Test>::mutate(ServiceKind::GpuInference, |providers| {
+				providers.try_push(ALICE).unwrap()
+			})
+		});
+		assert_detected(|| {
+			Providers::<Test>::insert(ServiceKind::Naming, provider_list(vec![ALICE]))
+		});
+		assert_detected(|| Providers::<Test>::insert(ServiceKind::Other, provider_list(vec![BOB])));
+		assert_detected(|| {
+			Providers::<Test>::insert(ServiceKind::Storage, provider_list(vec![ALICE, CHARLIE]))
 		});
 	});
 }

@@ -12,8 +12,8 @@ fn params(
 	base_bond: u64,
 	bond_per_capacity_unit: u64,
 	unbonding_delay: u64,
-) -> RegistryParams<u64, u64> {
-	RegistryParams { base_bond, bond_per_capacity_unit, unbonding_delay }
+) -> NodeRegistryParams<u64, u64> {
+	NodeRegistryParams { base_bond, bond_per_capacity_unit, unbonding_delay }
 }
 
 #[test]
@@ -21,7 +21,7 @@ fn set_parameters_stores_them_and_emits_an_event() {
 	ExtBuilder::default().build_and_execute(|| {
 		let new = params(5_000, 3, 20);
 		assert_ok!(Registry::set_parameters(RuntimeOrigin::root(), new));
-		assert_eq!(Parameters::<Test>::get(), new);
+		assert_eq!(Params::<Test>::get(), new);
 		assert_eq!(last_event(), Event::ParametersSet { params: new });
 	});
 }
@@ -31,7 +31,7 @@ fn set_parameters_accepts_the_smallest_valid_values() {
 	ExtBuilder::default().build_and_execute(|| {
 		let smallest = params(1, 0, 1);
 		assert_ok!(Registry::set_parameters(RuntimeOrigin::root(), smallest));
-		assert_eq!(Parameters::<Test>::get(), smallest);
+		assert_eq!(Params::<Test>::get(), smallest);
 		assert_eq!(Registry::minimum_bond(&service_declaration()), 1);
 		// The largest values are fine too; the minimum saturates.
 		let largest = params(u64::MAX, u64::MAX, u64::MAX);
@@ -50,7 +50,7 @@ fn set_parameters_refuses_a_zero_base_bond_or_delay() {
 				Error::<Test>::InvalidParameters
 			);
 		}
-		assert_eq!(Parameters::<Test>::get(), default_params());
+		assert_eq!(Params::<Test>::get(), default_params());
 	});
 }
 
@@ -102,7 +102,7 @@ fn new_parameters_apply_to_new_checks_only() {
 #[test]
 fn genesis_sets_the_parameters() {
 	ExtBuilder::default().params(params(7, 8, 9)).build_and_execute(|| {
-		assert_eq!(Parameters::<Test>::get(), params(7, 8, 9));
+		assert_eq!(Params::<Test>::get(), params(7, 8, 9));
 		assert_eq!(CurrentEpoch::<Test>::get(), 0);
 		assert_eq!(NextSlashId::<Test>::get(), 0);
 		assert_eq!(Nodes::<Test>::iter().count(), 0);
@@ -114,7 +114,7 @@ fn genesis_sets_the_parameters() {
 fn the_default_genesis_config_is_valid() {
 	let storage = GenesisConfig::<Test>::default().build_storage().unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
-		assert_eq!(Parameters::<Test>::get(), params(1, 0, 1));
+		assert_eq!(Params::<Test>::get(), params(1, 0, 1));
 		Registry::do_try_state().unwrap();
 	});
 }

@@ -185,44 +185,113 @@ fn gpu_providers_follow_status_declarations_and_exits() {
 		register_service(&BOB, 2, SERVICE_MIN_BOND);
 		register_validator(&CHARLIE, 3, VALIDATOR_MIN_BOND);
 		start_epoch(1);
-		assert!(GpuProviders::<Test>::get().is_empty());
-		assert_eq!(Registry::gpu_providers(1, 10), Vec::<AccountId>::new());
+		assert!(providers(ServiceKind::GpuInference).is_empty());
+		assert_eq!(gpu_providers(1, 10), Vec::<AccountId>::new());
 
 		// Activation adds them, in the order they became active.
 		assert_ok!(set_status(&BOB, NodeStatus::Active));
 		assert_ok!(set_status(&ALICE, NodeStatus::Active));
-		assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![BOB, ALICE]);
-		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB, ALICE]);
-		assert_eq!(Registry::gpu_providers(2, 1), vec![BOB]);
-		assert_eq!(Registry::gpu_providers(3, 10), Vec::<AccountId>::new());
+		assert_eq!(providers(ServiceKind::GpuInference), vec![BOB, ALICE]);
+		assert_eq!(gpu_providers(1, 10), vec![BOB, ALICE]);
+		assert_eq!(gpu_providers(2, 1), vec![BOB]);
+		assert_eq!(gpu_providers(3, 10), Vec::<AccountId>::new());
 
 		// Suspension removes, reactivation adds again.
 		assert_ok!(set_status(&BOB, NodeStatus::Suspended));
-		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE]);
+		assert_eq!(gpu_providers(1, 10), vec![ALICE]);
 		assert_ok!(set_status(&BOB, NodeStatus::Active));
-		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE, BOB]);
+		assert_eq!(gpu_providers(1, 10), vec![ALICE, BOB]);
 
 		// A declaration without GPU inference takes effect at the next epoch, and only then.
 		assert_ok!(Registry::update_declaration(
 			RuntimeOrigin::signed(ALICE),
 			small_declaration(SERVICE_UNITS as u32)
 		));
-		assert_eq!(Registry::gpu_providers(1, 10), vec![ALICE, BOB]);
+		assert_eq!(gpu_providers(1, 10), vec![ALICE, BOB]);
 		start_epoch(2);
-		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB]);
+		assert_eq!(gpu_providers(1, 10), vec![BOB]);
 		// And back, serving model 2 only: a claim of more, verified again in warm-up first.
 		let mut only_two = service_declaration();
 		only_two.models = bounded(vec![2]);
 		assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), only_two));
 		start_epoch(3);
 		assert_eq!(Nodes::<Test>::get(&ALICE).unwrap().status, NodeStatus::Pending);
-		assert_eq!(Registry::gpu_providers(2, 10), vec![BOB]);
+		assert_eq!(gpu_providers(2, 10), vec![BOB]);
 		assert_ok!(set_status(&ALICE, NodeStatus::Active));
-		assert_eq!(Registry::gpu_providers(1, 10), vec![BOB]);
-		assert_eq!(Registry::gpu_providers(2, 10), vec![BOB, ALICE]);
+		assert_eq!(gpu_providers(1, 10), vec![BOB]);
+		assert_eq!(gpu_providers(2, 10), vec![BOB, ALICE]);
 
 		// An exit removes at once.
 		assert_ok!(Registry::exit(RuntimeOrigin::signed(BOB)));
-		assert_eq!(GpuProviders::<Test>::get().into_inner(), vec![ALICE]);
+		assert_eq!(providers(ServiceKind::GpuInference), vec![ALICE]);
+	});
+}
+
+#[test]
+fn every_service_kind_has_its_provider_list() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice and Bob offer GPU inference and storage, Dave naming only.
+		register_service(&ALICE, 1, SERVICE_MIN_BOND);
+		register_service(&BOB, 2, SERVICE_MIN_BOND);
+		assert_ok!(Registry::register(
+			RuntimeOrigin::signed(DAVE),
+			NodeRole::Service,
+			small_declaration(4),
+			key(4),
+			proof(&key(4), &DAVE),
+			BASE_BOND + BOND_PER_UNIT * 4,
+		));
+		for kind in ServiceKind::ALL {
+			assert!(providers(kind).is_empty());
+		}
+
+		for owner in [&DAVE, &BOB, &ALICE] {
+			assert_ok!(set_status(owner, NodeStatus::Active));
+		}
+		assert_eq!(providers(ServiceKind::GpuInference), vec![BOB, ALICE]);
+		assert_eq!(providers(ServiceKind::Storage), vec![BOB, ALICE]);
+		assert_eq!(providers(ServiceKind::Naming), vec![DAVE]);
+		assert!(providers(ServiceKind::Other).is_empty());
+		let first_storage_providers =
+			|max: u32| <Nr as NodeRegistry<AccountId, u64>>::providers(ServiceKind::Storage, max);
+		assert_eq!(first_storage_providers(1), vec![BOB]);
+		assert!(first_storage_providers(0).is_empty());
+
+		// Bob drops storage: he leaves that list only, at the next epoch.
+		let mut gpu_only = service_declaration();
+		gpu_only.services = bounded(vec![ServiceKind::GpuInference]);
+		assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(BOB), gpu_only));
+		assert_eq!(providers(ServiceKind::Storage), vec![BOB, ALICE]);
+		start_epoch(1);
+		assert_eq!(providers(ServiceKind::GpuInference), vec![BOB, ALICE]);
+		assert_eq!(providers(ServiceKind::Storage), vec![ALICE]);
+
+		// Suspension and exit remove a node from every list it is in.
+		assert_ok!(set_status(&ALICE, NodeStatus::Suspended));
+		assert_eq!(providers(ServiceKind::GpuInference), vec![BOB]);
+		assert!(providers(ServiceKind::Storage).is_empty());
+		assert_ok!(Registry::exit(RuntimeOrigin::signed(DAVE)));
+		assert!(providers(ServiceKind::Naming).is_empty());
+	});
+}
+
+#[test]
+fn serves_model_reads_the_declaration_in_force() {
+	ExtBuilder::default().build_and_execute(|| {
+		let serves = |owner: &AccountId, model| {
+			<Nr as NodeRegistry<AccountId, u64>>::serves_model(owner, model)
+		};
+		assert!(!serves(&ALICE, 1));
+		register_service(&ALICE, 1, SERVICE_MIN_BOND);
+		assert!(serves(&ALICE, 1) && serves(&ALICE, 2));
+		assert!(!serves(&ALICE, 3));
+
+		// A new model list applies at the next epoch.
+		let mut only_three = service_declaration();
+		only_three.models = bounded(vec![3]);
+		assert_ok!(Registry::update_declaration(RuntimeOrigin::signed(ALICE), only_three));
+		assert!(serves(&ALICE, 1) && !serves(&ALICE, 3));
+		start_epoch(1);
+		assert!(!serves(&ALICE, 1) && serves(&ALICE, 3));
 	});
 }

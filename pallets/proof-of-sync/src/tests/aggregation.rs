@@ -2,8 +2,8 @@
 //! against colluding verifiers), reputation, credits and era points.
 
 use crate::{
+	aggregate::{lower_median, Medians},
 	mock::*,
-	tally::{lower_median, Medians},
 	*,
 };
 use sp_runtime::Perbill;

@@ -102,7 +102,7 @@ fn commit_and_reveal_windows_at_their_edge_blocks() {
 
 		// Block 6: the reveal window is blocks 6..=10.
 		next_block();
-		assert_noop!(commit(&v3, &node, &report), Error::<Test>::CommitWindowClosed);
+		assert_noop!(commit(&v3, &node, &report), Error::<Test>::NotInCommitWindow);
 		assert_ok!(reveal(&v1, &node, &report));
 		run_to_block(10);
 		assert_eq!(phase(), Phase::Collecting);

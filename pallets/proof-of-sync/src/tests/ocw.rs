@@ -466,7 +466,7 @@ fn evaluate_keeps_the_latency_of_a_slow_node() {
 			}
 		);
 		// Slower than the maximum: worth nothing.
-		let medians = crate::tally::Medians::of([report].iter());
+		let medians = crate::aggregate::Medians::of([report].iter());
 		assert_eq!(medians.quality(&test_params()), sp_runtime::Perbill::zero());
 	});
 }

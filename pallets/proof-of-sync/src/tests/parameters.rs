@@ -8,7 +8,7 @@ use frame_support::{
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 /// Set `change`d test parameters as root.
-fn set(change: impl FnOnce(&mut Parameters<Balance>)) -> sp_runtime::DispatchResult {
+fn set(change: impl FnOnce(&mut ProofOfSyncParams<Balance>)) -> sp_runtime::DispatchResult {
 	let mut params = test_params();
 	change(&mut params);
 	ProofOfSync::set_parameters(RuntimeOrigin::root(), params)

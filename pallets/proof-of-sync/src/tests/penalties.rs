@@ -1,5 +1,5 @@
 //! Penalties: misses to suspension to slashes, recovery, provably wrong answers, absent and
-//! clipped verifiers.
+//! clipped verifiers, and the faults service pallets report (`ServiceFaults`).
 
 use crate::{mock::*, *};
 use dsync_primitives::probe::{compute_challenge, ProbeAnswer, SignedProbeAnswer};
@@ -331,4 +331,69 @@ fn a_pending_node_that_never_answers_is_suspended_after_the_misses() {
 			);
 			assert_eq!(MockRegistry::status_changes(), vec![(node, NodeStatus::Suspended)]);
 		});
+}
+
+#[test]
+fn failed_paid_work_counts_as_misses_and_suspends() {
+	ExtBuilder::default().build_and_execute(|| {
+		// `suspend_after_misses` is 2 in the tests.
+		let epoch = Epoch::<Test>::get().index;
+		ProofOfSync::missed(&service(1), ServiceKind::GpuInference);
+		assert_eq!(Scores::<Test>::get(service(1)).map(|r| r.misses), Some(1));
+		assert_eq!(MockRegistry::status(&service(1)), Some(NodeStatus::Active));
+		assert_eq!(
+			last_event(),
+			Event::ServiceFailed { epoch, node: service(1), proven_wrong: false, misses: 1 }
+		);
+		ProofOfSync::missed(&service(1), ServiceKind::GpuInference);
+		assert_eq!(MockRegistry::status(&service(1)), Some(NodeStatus::Suspended));
+		assert!(MockRegistry::slashes().is_empty());
+	});
+}
+
+#[test]
+fn a_result_proven_wrong_suspends_and_slashes_at_once() {
+	ExtBuilder::default().build_and_execute(|| {
+		let params = Params::<Test>::get();
+		let epoch = Epoch::<Test>::get().index;
+		ProofOfSync::proven_wrong(&service(2), ServiceKind::GpuInference);
+		assert_eq!(MockRegistry::status(&service(2)), Some(NodeStatus::Suspended));
+		assert_eq!(
+			MockRegistry::slashes(),
+			vec![ScheduledSlash {
+				node: service(2),
+				fraction: params.wrong_answer_slash,
+				reason: SlashReason::WrongResult,
+				apply_at: epoch + params.slash_defer_epochs,
+			}]
+		);
+		assert_eq!(
+			last_event(),
+			Event::ServiceFailed { epoch, node: service(2), proven_wrong: true, misses: 1 }
+		);
+	});
+}
+
+#[test]
+fn penalties_of_accounts_without_a_service_node_are_ignored() {
+	ExtBuilder::default().build_and_execute(|| {
+		ProofOfSync::proven_wrong(&service(60), ServiceKind::GpuInference);
+		ProofOfSync::proven_wrong(&validator(1), ServiceKind::Naming);
+		assert!(MockRegistry::slashes().is_empty());
+		assert!(Scores::<Test>::get(service(60)).is_none());
+		assert!(Scores::<Test>::get(validator(1)).is_none());
+		assert_eq!(MockRegistry::status(&validator(1)), Some(NodeStatus::Active));
+	});
+}
+
+#[test]
+fn service_faults_of_every_kind_count_alike() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Every service shares the node's one record: misses of two kinds add up.
+		ProofOfSync::missed(&service(1), ServiceKind::Naming);
+		ProofOfSync::missed(&service(1), ServiceKind::Storage);
+		assert_eq!(Scores::<Test>::get(service(1)).map(|r| r.misses), Some(2));
+		assert_eq!(MockRegistry::status(&service(1)), Some(NodeStatus::Suspended));
+		assert!(MockRegistry::slashes().is_empty());
+	});
 }

@@ -36,7 +36,7 @@ fn commit_report_errors() {
 		let stranger = RuntimeOrigin::signed(service(50));
 		assert_noop!(
 			ProofOfSync::commit_report(stranger, node.clone(), commitment),
-			Error::<Test>::UnknownVerifierKey
+			Error::<Test>::UnknownOffchainKey
 		);
 		// Not a target.
 		assert_noop!(
@@ -54,7 +54,7 @@ fn commit_report_errors() {
 				node.clone(),
 				commitment
 			),
-			Error::<Test>::NotAssignedVerifier
+			Error::<Test>::NotAssigned
 		);
 		// Twice.
 		assert_ok!(ProofOfSync::commit_report(
@@ -78,7 +78,7 @@ fn commit_report_errors() {
 				node.clone(),
 				commitment
 			),
-			Error::<Test>::CommitWindowClosed
+			Error::<Test>::NotInCommitWindow
 		);
 		// Unsigned and root origins are refused.
 		assert_noop!(
@@ -155,7 +155,7 @@ fn reveal_report_errors() {
 				report.clone(),
 				salt
 			),
-			Error::<Test>::UnknownVerifierKey
+			Error::<Test>::UnknownOffchainKey
 		);
 		// Not a target.
 		assert_noop!(
@@ -175,10 +175,10 @@ fn reveal_report_errors() {
 				report.clone(),
 				salt
 			),
-			Error::<Test>::NotAssignedVerifier
+			Error::<Test>::NotAssigned
 		);
 		// Drawn but never committed.
-		assert_noop!(reveal(&validator(2), &node, &report), Error::<Test>::NotCommitted);
+		assert_noop!(reveal(&validator(2), &node, &report), Error::<Test>::NoCommitment);
 		// Another salt, or another report.
 		assert_noop!(
 			ProofOfSync::reveal_report(
@@ -205,7 +205,10 @@ fn the_commitment_hashes_the_report_and_the_salt() {
 	let salt = [3u8; 32];
 	assert_eq!(
 		report.commitment(&salt),
-		H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(&report, &salt))))
+		dsync_primitives::commit_reveal::commitment(
+			dsync_primitives::commit_reveal::Domain::SyncReport,
+			&(&report, &salt)
+		)
 	);
 	assert_ne!(report.commitment(&salt), report.commitment(&[4u8; 32]));
 	assert_ne!(report.commitment(&salt), down_report().commitment(&salt));
@@ -231,4 +234,21 @@ fn an_assignment_of_an_old_epoch_is_not_reported_on() {
 			}
 		});
 	});
+}
+
+#[test]
+fn window_key_and_assignment_errors_use_the_commit_reveal_vocabulary() {
+	use dsync_primitives::commit_reveal::CommitRevealError as Shared;
+	for (error, shared) in [
+		(Error::<Test>::UnknownOffchainKey, Shared::UnknownOffchainKey),
+		(Error::<Test>::NotAssigned, Shared::NotAssigned),
+		(Error::<Test>::NotInCommitWindow, Shared::NotInCommitWindow),
+		(Error::<Test>::AlreadyCommitted, Shared::AlreadyCommitted),
+		(Error::<Test>::NotInRevealWindow, Shared::NotInRevealWindow),
+		(Error::<Test>::NoCommitment, Shared::NoCommitment),
+		(Error::<Test>::CommitmentMismatch, Shared::CommitmentMismatch),
+		(Error::<Test>::AlreadyRevealed, Shared::AlreadyRevealed),
+	] {
+		assert_eq!(<&'static str>::from(error), shared.as_str());
+	}
 }

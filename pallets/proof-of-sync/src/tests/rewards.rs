@@ -3,8 +3,7 @@
 
 use crate::{
 	mock::*,
-	rewards::share,
-	tally::{credited_capacity, proven_capacity, reward_weight},
+	rewards::{credited_capacity, proven_capacity, reward_weight, share},
 	*,
 };
 use frame_support::traits::fungible::Mutate;

@@ -2,8 +2,9 @@
 //! epochs.
 
 use crate::{
+	aggregate::{linear_factor, Medians},
 	mock::*,
-	tally::{ema, linear_factor, Medians},
+	scoring::ema,
 	*,
 };
 use sp_runtime::Perbill;
@@ -212,5 +213,19 @@ fn the_node_score_view_includes_the_registry_status() {
 		// A record outlives the registration.
 		MockRegistry::remove(&service(1));
 		assert_eq!(ProofOfSync::node_score_view(&service(1)).unwrap().status, None);
+	});
+}
+
+#[test]
+fn node_scores_read_the_records() {
+	ExtBuilder::empty().services(1).validators(3).build_and_execute(|| {
+		let node = service(1);
+		let score = |who: &AccountId| <ProofOfSync as NodeScores<AccountId>>::score(who);
+		assert_eq!(score(&node), None);
+		play_epoch_with(|_| good_report());
+		assert_eq!(score(&node), Some(Perbill::from_percent(50)));
+		assert_eq!(score(&node), Scores::<Test>::get(&node).map(|record| record.score));
+		// Accounts without a record have no score.
+		assert_eq!(score(&service(60)), None);
 	});
 }

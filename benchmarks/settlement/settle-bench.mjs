@@ -1,4 +1,7 @@
-// Settled-throughput benchmark of GPU jobs on a running chain (benchmarks/settlement/run.sh).
+// Settled-throughput benchmark of GPU jobs on a running chain (benchmarks/settlement/run.sh):
+// the driver the gpu end-to-end suite (tests/e2e/gpu-jobs.test.mjs) runs as an extra step when
+// DSYNC_BENCH_SETTLE=1, on its chain (a validator, Bob's GPU service node scored by Proof of
+// Sync, aivm).
 //
 // A client posts `jobsPerBlock` batch jobs (k = 1, `items` digits each, the batch served over
 // loopback by this process) at every new best block for `blocks` blocks, in `utility.batchAll`s
@@ -15,8 +18,10 @@ import { hostname, cpus, totalmem } from 'node:os';
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 
-import { u8aToHex } from '@polkadot/util';
-import { blake2AsU8a } from '@polkadot/util-crypto';
+// The @polkadot packages live in tests/e2e/node_modules, which an import from this directory
+// cannot find (ES modules resolve bare names from the importing file's directory upwards and
+// ignore NODE_PATH): they come through the e2e library, a relative import.
+import { blake2AsU8a, u8aToHex } from '../../tests/e2e/lib/chain.mjs';
 
 /** The benchmark's settings from the environment, or null when it is not asked for. */
 export function settleBenchConfig(env = process.env) {

@@ -1,0 +1,458 @@
+//! Answering one DNS message, whatever the transport: parsing, the zone apex (`SOA`, `NS`), names
+//! from their cached or read records, EDNS(0), and truncation to the transport's size.
+
+use super::{
+	cache::{Finalized, ResponseCache, ZoneCache},
+	records::{Cached, ZoneEntry},
+	stats::{bump, DnsStats},
+	DnsConfig, ZoneSource, LOG_TARGET, MAX_PENDING_LOOKUPS, MAX_TRACKED_SOURCES, PLAIN_UDP_PAYLOAD,
+};
+use crate::limits::RateLimiter;
+use dsync_primitives::naming::{is_valid_label, TLD};
+use hickory_proto::{
+	op::{Edns, Header, Message, MessageType, Metadata, OpCode, Query, ResponseCode},
+	rr::{
+		rdata::{NS, SOA},
+		DNSClass, Name, RData, Record, RecordType,
+	},
+	serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder},
+};
+use std::{io, net::IpAddr, sync::Arc};
+use tokio::sync::Semaphore;
+
+/// Largest message over TCP (the length prefix is 16 bits).
+const MAX_TCP_MESSAGE: usize = u16::MAX as usize;
+/// Time to live of the apex `NS` record.
+const APEX_NS_TTL: u32 = 3600;
+/// `SOA` timers (seconds): secondaries are not used, the values are conventional.
+const SOA_REFRESH: i32 = 3600;
+const SOA_RETRY: i32 = 600;
+const SOA_EXPIRE: i32 = 1_209_600;
+
+/// The transport a message came over, which bounds the size of its response.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transport {
+	Udp,
+	Tcp,
+}
+
+/// What to do after handling a message.
+pub(super) enum Step {
+	/// Send the response written to the output buffer.
+	Reply,
+	/// Send nothing.
+	Drop,
+	/// The name is not cached: read it from state, then answer ([`Engine::complete`]).
+	Lookup(Box<Pending>),
+}
+
+/// A well-formed query in the zone.
+struct Request {
+	/// The query's header.
+	metadata: Metadata,
+	query: Query,
+	/// Whether the query had an `OPT` record.
+	edns: bool,
+	/// Largest response for the query's transport and EDNS payload size.
+	limit: usize,
+}
+
+/// A query waiting for a state read.
+pub(super) struct Pending {
+	request: Request,
+	at: [u8; 32],
+	number: u32,
+	key: String,
+}
+
+/// Where a query name stands with respect to the zone.
+pub(super) enum ZoneName {
+	/// Not `dsync.` nor under it.
+	Outside,
+	/// `dsync.` itself.
+	Apex,
+	/// Under `dsync.` but with a label no name can have.
+	Invalid,
+	/// A name that may exist; its lookup key was written.
+	Name,
+}
+
+/// Classify `name`, writing its lower-case lookup key (`www.alice.dsync`) to `key` when it is a
+/// possible name.
+pub(super) fn classify(name: &Name, key: &mut String) -> ZoneName {
+	let mut labels = name.iter();
+	match labels.next_back() {
+		Some(last) if last.eq_ignore_ascii_case(TLD) => {},
+		_ => return ZoneName::Outside,
+	}
+	if labels.len() == 0 {
+		return ZoneName::Apex;
+	}
+	key.clear();
+	for label in labels {
+		if !label.is_ascii() {
+			return ZoneName::Invalid;
+		}
+		let start = key.len();
+		key.extend(label.iter().map(|byte| char::from(byte.to_ascii_lowercase())));
+		if !is_valid_label(key.as_bytes().get(start..).unwrap_or_default()) {
+			return ZoneName::Invalid;
+		}
+		key.push('.');
+	}
+	key.extend(TLD.iter().map(|byte| char::from(*byte)));
+	ZoneName::Name
+}
+
+/// The transport-independent server: parsing, answers, caches, limits, counters.
+pub(super) struct Engine {
+	pub(super) source: Arc<dyn ZoneSource>,
+	/// Names' records, for the current finalised block.
+	zone: ZoneCache,
+	/// Whole UDP responses by query bytes, for the current finalised block.
+	pub(super) responses: ResponseCache,
+	limiter: RateLimiter,
+	pub(super) stats: Arc<DnsStats>,
+	pub(super) lookup_slots: Arc<Semaphore>,
+	apex: Name,
+	ns_host: Name,
+	soa_email: Name,
+	negative_ttl: u32,
+	pub(super) max_udp_payload: u16,
+	/// The `OPT` record of responses to EDNS queries.
+	edns: Edns,
+}
+
+impl Engine {
+	pub(super) fn new(config: &DnsConfig, source: Arc<dyn ZoneSource>) -> io::Result<Self> {
+		let tld = String::from_utf8_lossy(TLD);
+		let apex = config_name("zone apex", &format!("{tld}."))?;
+		let ns_host = config_name("name server host", &config.ns_host)?;
+		let soa_email = config_name("SOA contact", &config.soa_email.replacen('@', ".", 1))?;
+		let max_udp_payload = config.max_udp_payload.max(PLAIN_UDP_PAYLOAD as u16);
+		let mut edns = Edns::new();
+		edns.set_max_payload(max_udp_payload);
+		edns.set_version(0);
+		Ok(Self {
+			source,
+			zone: ZoneCache::new(config.cache_entries),
+			responses: ResponseCache::new(config.cache_entries),
+			limiter: RateLimiter::new(config.rate_limit_per_sec, config.burst, MAX_TRACKED_SOURCES),
+			stats: Arc::new(DnsStats::default()),
+			lookup_slots: Arc::new(Semaphore::new(MAX_PENDING_LOOKUPS)),
+			apex,
+			ns_host,
+			soa_email,
+			negative_ttl: config.negative_ttl,
+			max_udp_payload,
+			edns,
+		})
+	}
+
+	/// Count a received message and check its source's rate limit.
+	pub(super) fn admit(&self, peer: IpAddr) -> bool {
+		bump(&self.stats.queries);
+		if self.limiter.allow(peer) {
+			true
+		} else {
+			bump(&self.stats.rate_limited);
+			false
+		}
+	}
+
+	/// Handle one received message against the finalised block `(at, number)` the caller read;
+	/// a response, if any, is written to `out`. `key` is scratch space for the lookup key.
+	pub(super) fn handle(
+		&self,
+		packet: &[u8],
+		transport: Transport,
+		(at, number): Finalized,
+		key: &mut String,
+		out: &mut Vec<u8>,
+	) -> Step {
+		let Ok(header) = Header::read(&mut BinDecoder::new(packet)) else {
+			bump(&self.stats.dropped);
+			return Step::Drop;
+		};
+		if header.metadata.message_type != MessageType::Query {
+			bump(&self.stats.dropped);
+			return Step::Drop;
+		}
+		if header.metadata.op_code != OpCode::Query {
+			bump(&self.stats.notimp);
+			return self.header_reply(&header.metadata, ResponseCode::NotImp, out);
+		}
+		if header.counts.queries != 1 {
+			bump(&self.stats.formerr);
+			return self.header_reply(&header.metadata, ResponseCode::FormErr, out);
+		}
+		let mut message = match Message::from_vec(packet) {
+			Ok(message) => message,
+			Err(error) => {
+				log::trace!(target: LOG_TARGET, "malformed query: {error}");
+				bump(&self.stats.formerr);
+				return self.header_reply(&header.metadata, ResponseCode::FormErr, out);
+			},
+		};
+		let Some(query) = message.queries.pop() else {
+			bump(&self.stats.formerr);
+			return self.header_reply(&header.metadata, ResponseCode::FormErr, out);
+		};
+		let edns = message.edns.take();
+		let limit = match (transport, &edns) {
+			(Transport::Tcp, _) => MAX_TCP_MESSAGE,
+			(Transport::Udp, None) => PLAIN_UDP_PAYLOAD,
+			(Transport::Udp, Some(edns)) => {
+				usize::from(edns.max_payload().min(self.max_udp_payload)).max(PLAIN_UDP_PAYLOAD)
+			},
+		};
+		let request = Request { metadata: message.metadata, query, edns: edns.is_some(), limit };
+		if edns.as_ref().is_some_and(|edns| edns.version() > 0) {
+			return self.error(request, ResponseCode::BADVERS, out);
+		}
+
+		let zone_name = classify(request.query.name(), key);
+		if matches!(zone_name, ZoneName::Outside) || request.query.query_class() != DNSClass::IN {
+			return self.error(request, ResponseCode::Refused, out);
+		}
+		match request.query.query_type() {
+			RecordType::ANY => return self.error(request, ResponseCode::NotImp, out),
+			RecordType::AXFR | RecordType::IXFR => {
+				return self.error(request, ResponseCode::Refused, out)
+			},
+			RecordType::OPT => return self.error(request, ResponseCode::FormErr, out),
+			_ => {},
+		}
+
+		match zone_name {
+			ZoneName::Apex => self.answer_apex(request, number, out),
+			ZoneName::Name => match self.zone.get(at, key.as_str()) {
+				Some(cached) => {
+					bump(&self.stats.cache_hits);
+					self.answer_name(request, number, Ok(cached), out)
+				},
+				None => {
+					bump(&self.stats.cache_misses);
+					Step::Lookup(Box::new(Pending { request, at, number, key: key.clone() }))
+				},
+			},
+			ZoneName::Invalid | ZoneName::Outside => {
+				self.answer_name(request, number, Ok(None), out)
+			},
+		}
+	}
+
+	/// A `REFUSED` response to a message over its source's rate limit (TCP).
+	pub(super) fn refuse(&self, packet: &[u8], out: &mut Vec<u8>) -> Step {
+		match Header::read(&mut BinDecoder::new(packet)) {
+			Ok(header) if header.metadata.message_type == MessageType::Query => {
+				self.header_reply(&header.metadata, ResponseCode::Refused, out)
+			},
+			_ => Step::Drop,
+		}
+	}
+
+	/// Read a name from state (on the blocking pool), cache it and answer.
+	pub(super) async fn complete(&self, pending: Pending, out: &mut Vec<u8>) -> Step {
+		let Pending { request, at, number, key } = pending;
+		let state = self.lookup((at, number), key).await;
+		self.answer_name(request, number, state, out)
+	}
+
+	async fn lookup(&self, (at, number): Finalized, key: String) -> Result<Cached, ()> {
+		let source = Arc::clone(&self.source);
+		let read = tokio::task::spawn_blocking(move || {
+			let found = source.lookup(at, &key);
+			(key, found)
+		});
+		let (key, found) = match read.await {
+			Ok(read) => read,
+			Err(error) => {
+				log::warn!(target: LOG_TARGET, "state read failed: {error}");
+				return Err(());
+			},
+		};
+		let cached = match found {
+			Ok(records) => records.map(|records| Arc::new(ZoneEntry::decode(&records))),
+			Err(()) => {
+				log::debug!(target: LOG_TARGET, "cannot read `{key}` from state");
+				return Err(());
+			},
+		};
+		self.zone.insert((at, number), key, cached.clone());
+		Ok(cached)
+	}
+
+	/// The answer for the apex: `SOA`, `NS`, or NODATA.
+	fn answer_apex(&self, request: Request, serial: u32, out: &mut Vec<u8>) -> Step {
+		let owner = request.query.name().clone();
+		let (answers, authorities) = match request.query.query_type() {
+			RecordType::SOA => (vec![self.soa_record(owner, serial)], Vec::new()),
+			RecordType::NS => (
+				vec![Record::from_rdata(owner, APEX_NS_TTL, RData::NS(NS(self.ns_host.clone())))],
+				Vec::new(),
+			),
+			_ => (Vec::new(), vec![self.soa_record(self.apex.clone(), serial)]),
+		};
+		self.respond(request, ResponseCode::NoError, true, answers, authorities, out)
+	}
+
+	/// The answer for a name under the apex from its state.
+	fn answer_name(
+		&self,
+		request: Request,
+		serial: u32,
+		state: Result<Cached, ()>,
+		out: &mut Vec<u8>,
+	) -> Step {
+		let entry = match state {
+			Err(()) => return self.error(request, ResponseCode::ServFail, out),
+			Ok(None) => {
+				let soa = self.soa_record(self.apex.clone(), serial);
+				return self.respond(
+					request,
+					ResponseCode::NXDomain,
+					true,
+					Vec::new(),
+					vec![soa],
+					out,
+				);
+			},
+			Ok(Some(entry)) => entry,
+		};
+		let qtype = request.query.query_type();
+		let owner = request.query.name();
+		let record = |data: &RData| Record::from_rdata(owner.clone(), entry.ttl, data.clone());
+		let cname = entry.records.iter().find(|data| matches!(data, RData::CNAME(_)));
+		let answers: Vec<Record> = match cname {
+			Some(cname) if qtype != RecordType::CNAME => vec![record(cname)],
+			_ => entry
+				.records
+				.iter()
+				.filter(|data| data.record_type() == qtype)
+				.map(record)
+				.collect(),
+		};
+		let authorities = if answers.is_empty() {
+			vec![self.soa_record(self.apex.clone(), serial)]
+		} else {
+			Vec::new()
+		};
+		self.respond(request, ResponseCode::NoError, true, answers, authorities, out)
+	}
+
+	/// The zone's `SOA` record under `owner`.
+	fn soa_record(&self, owner: Name, serial: u32) -> Record {
+		let soa = SOA::new(
+			self.ns_host.clone(),
+			self.soa_email.clone(),
+			serial,
+			SOA_REFRESH,
+			SOA_RETRY,
+			SOA_EXPIRE,
+			self.negative_ttl,
+		);
+		Record::from_rdata(owner, self.negative_ttl, RData::SOA(soa))
+	}
+
+	/// Write the response to a well-formed query.
+	fn respond(
+		&self,
+		request: Request,
+		response_code: ResponseCode,
+		authoritative: bool,
+		answers: Vec<Record>,
+		authorities: Vec<Record>,
+		out: &mut Vec<u8>,
+	) -> Step {
+		self.count(response_code);
+		let mut message =
+			Message::new(request.metadata.id, MessageType::Response, request.metadata.op_code);
+		message.metadata = Metadata::response_from_request(&request.metadata);
+		message.metadata.authoritative = authoritative;
+		message.metadata.response_code = response_code;
+		message.queries.push(request.query);
+		message.answers = answers;
+		message.authorities = authorities;
+		if request.edns {
+			message.edns = Some(self.edns.clone());
+		}
+		self.encode(message, request.limit, out)
+	}
+
+	/// Write a non-authoritative response without records to a well-formed query.
+	fn error(&self, request: Request, response_code: ResponseCode, out: &mut Vec<u8>) -> Step {
+		self.respond(request, response_code, false, Vec::new(), Vec::new(), out)
+	}
+
+	/// Write a response with the header only (the query could not be read, or is not a query we
+	/// answer).
+	fn header_reply(
+		&self,
+		query: &Metadata,
+		response_code: ResponseCode,
+		out: &mut Vec<u8>,
+	) -> Step {
+		let mut message = Message::new(query.id, MessageType::Response, query.op_code);
+		message.metadata = Metadata::response_from_request(query);
+		message.metadata.response_code = response_code;
+		self.encode(message, PLAIN_UDP_PAYLOAD, out)
+	}
+
+	fn count(&self, response_code: ResponseCode) {
+		let counter = match response_code {
+			ResponseCode::NXDomain => &self.stats.nxdomain,
+			ResponseCode::Refused => &self.stats.refused,
+			ResponseCode::FormErr => &self.stats.formerr,
+			ResponseCode::ServFail => &self.stats.servfail,
+			ResponseCode::NotImp => &self.stats.notimp,
+			_ => return,
+		};
+		bump(counter);
+	}
+
+	/// Encode `message` to `out` within `limit` bytes: over it, again with `TC` and without
+	/// records; if it cannot be encoded, as `SERVFAIL` without records.
+	fn encode(&self, mut message: Message, limit: usize, out: &mut Vec<u8>) -> Step {
+		let encoded = emit(&message, out);
+		if encoded && out.len() <= limit {
+			bump(&self.stats.answered);
+			return Step::Reply;
+		}
+		if encoded {
+			bump(&self.stats.truncated);
+			message.metadata.truncation = true;
+		} else {
+			log::warn!(target: LOG_TARGET, "cannot encode a response: {message}");
+			bump(&self.stats.servfail);
+			message.metadata.response_code = ResponseCode::ServFail;
+			message.metadata.authoritative = false;
+		}
+		message.answers.clear();
+		message.authorities.clear();
+		message.additionals.clear();
+		if emit(&message, out) && out.len() <= limit {
+			bump(&self.stats.answered);
+			Step::Reply
+		} else {
+			bump(&self.stats.dropped);
+			Step::Drop
+		}
+	}
+}
+
+/// Encode `message` to `out` (cleared first); whether it could be.
+fn emit(message: &Message, out: &mut Vec<u8>) -> bool {
+	out.clear();
+	let mut encoder = BinEncoder::new(out);
+	message.emit(&mut encoder).is_ok()
+}
+
+/// Read a host name from the configuration.
+fn config_name(what: &str, text: &str) -> io::Result<Name> {
+	let mut name = Name::from_ascii(text).map_err(|error| {
+		io::Error::new(io::ErrorKind::InvalidInput, format!("invalid DNS {what} `{text}`: {error}"))
+	})?;
+	name.set_fqdn(true);
+	Ok(name)
+}

@@ -1,0 +1,297 @@
+//! Per-source limits shared by the node's public endpoints (the DNS server and the Proof-of-Sync
+//! probe endpoint): a token bucket per source ([`RateLimiter`]), open connections per source
+//! ([`ConnectionLimiter`]) and one bucket for a whole endpoint ([`TokenBucket`]).
+//!
+//! A *source* ([`source_key`]) is an IPv4 address (IPv4-mapped IPv6 addresses included) or an
+//! IPv6 /64: one host commonly holds a whole /64, so counting its addresses one by one would give
+//! it 2⁶⁴ budgets.
+//!
+//! The rate limiter's buckets live in a bounded table of two generations of at most half the
+//! bound each. A new source goes into the current generation; when that is full it becomes the
+//! old generation (the previous old one is forgotten) and a new current generation starts; a
+//! source found in the old generation is carried over to the current one with its bucket. So
+//! recently seen sources keep their budgets, the least recently seen are forgotten first, and
+//! the table being full never refuses a new source: a forgotten source only gets a fresh burst,
+//! which whoever controls that many sources had anyway.
+
+use std::{
+	collections::HashMap,
+	net::{IpAddr, Ipv6Addr},
+	sync::{Arc, Mutex, PoisonError},
+	time::Instant,
+};
+
+/// The key a source is limited by: its IPv4 address (IPv4-mapped IPv6 included), or its IPv6
+/// /64.
+pub fn source_key(ip: IpAddr) -> IpAddr {
+	match ip {
+		IpAddr::V4(_) => ip,
+		IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+			Some(v4) => IpAddr::V4(v4),
+			None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+		},
+	}
+}
+
+/// The state of one token bucket; its rate and size are the owner's.
+#[derive(Clone, Copy)]
+struct Bucket {
+	tokens: f64,
+	last: Instant,
+}
+
+impl Bucket {
+	fn full(burst: f64, now: Instant) -> Self {
+		Self { tokens: burst, last: now }
+	}
+
+	/// Refill `rate` tokens per second since the last request, up to `burst`, then take one if
+	/// there is one.
+	fn take(&mut self, rate: f64, burst: f64, now: Instant) -> bool {
+		let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+		self.tokens = (self.tokens + elapsed * rate).min(burst);
+		self.last = now;
+		if self.tokens >= 1.0 {
+			self.tokens -= 1.0;
+			true
+		} else {
+			false
+		}
+	}
+}
+
+/// One token bucket for a whole endpoint, whatever the source.
+pub struct TokenBucket {
+	rate: f64,
+	burst: f64,
+	bucket: Bucket,
+}
+
+impl TokenBucket {
+	/// `rate_per_sec` requests per second, with bursts of `burst` (at least 1); it starts full.
+	pub fn new(rate_per_sec: u32, burst: u32) -> Self {
+		let burst = f64::from(burst.max(1));
+		Self { rate: f64::from(rate_per_sec), burst, bucket: Bucket::full(burst, Instant::now()) }
+	}
+
+	/// Whether one more request may go now (and take a token if so).
+	pub fn take(&mut self) -> bool {
+		self.bucket.take(self.rate, self.burst, Instant::now())
+	}
+}
+
+/// Token buckets per source over a bounded table of two generations (see the module docs).
+pub struct RateLimiter {
+	rate: f64,
+	burst: f64,
+	generation_len: usize,
+	buckets: Mutex<Buckets>,
+}
+
+#[derive(Default)]
+struct Buckets {
+	current: HashMap<IpAddr, Bucket>,
+	previous: HashMap<IpAddr, Bucket>,
+}
+
+impl RateLimiter {
+	/// `rate_per_sec` requests per second from one source (0 = unlimited), with bursts of
+	/// `burst` (at least 1), tracking at most `max_sources` sources.
+	pub fn new(rate_per_sec: u32, burst: u32, max_sources: usize) -> Self {
+		Self {
+			rate: f64::from(rate_per_sec),
+			burst: f64::from(burst.max(1)),
+			generation_len: (max_sources / 2).max(1),
+			buckets: Mutex::new(Buckets::default()),
+		}
+	}
+
+	/// Whether `ip` may send one more request now (and take a token if so).
+	pub fn allow(&self, ip: IpAddr) -> bool {
+		self.allow_at(ip, Instant::now())
+	}
+
+	fn allow_at(&self, ip: IpAddr, now: Instant) -> bool {
+		if self.rate <= 0.0 {
+			return true;
+		}
+		let source = source_key(ip);
+		let mut guard = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+		let buckets = &mut *guard;
+		if !buckets.current.contains_key(&source) {
+			let bucket = buckets
+				.previous
+				.remove(&source)
+				.unwrap_or_else(|| Bucket::full(self.burst, now));
+			if buckets.current.len() >= self.generation_len {
+				buckets.previous = std::mem::take(&mut buckets.current);
+			}
+			buckets.current.insert(source, bucket);
+		}
+		let Some(bucket) = buckets.current.get_mut(&source) else { return true };
+		bucket.take(self.rate, self.burst, now)
+	}
+}
+
+/// Open connections per source, at most `max_per_source` each. A source's entry goes with its
+/// last connection, so the table only holds sources with open connections (as many as the
+/// endpoint's own connection bound allows).
+pub struct ConnectionLimiter {
+	max_per_source: usize,
+	counts: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection's place in its source's bound, given back when dropped.
+pub struct ConnectionSlot {
+	limiter: Arc<ConnectionLimiter>,
+	source: IpAddr,
+}
+
+impl ConnectionLimiter {
+	/// At most `max_per_source` connections open at once from one source.
+	pub fn new(max_per_source: usize) -> Self {
+		Self { max_per_source, counts: Mutex::new(HashMap::new()) }
+	}
+
+	/// A new connection from `ip`: its slot, or `None` when its source already holds
+	/// `max_per_source` connections.
+	pub fn open(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+		let source = source_key(ip);
+		let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+		let count = counts.entry(source).or_insert(0);
+		if *count >= self.max_per_source {
+			return None;
+		}
+		*count += 1;
+		Some(ConnectionSlot { limiter: Arc::clone(self), source })
+	}
+}
+
+impl Drop for ConnectionSlot {
+	fn drop(&mut self) {
+		let mut counts = self.limiter.counts.lock().unwrap_or_else(PoisonError::into_inner);
+		if let Some(count) = counts.get_mut(&self.source) {
+			*count = count.saturating_sub(1);
+			if *count == 0 {
+				counts.remove(&self.source);
+			}
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::{net::Ipv4Addr, time::Duration};
+
+	fn ip(last: u8) -> IpAddr {
+		IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))
+	}
+
+	fn v6(high: u16, low: u16) -> IpAddr {
+		IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, high, 0, 0, 0, low))
+	}
+
+	#[test]
+	fn ipv6_sources_are_grouped_by_64() {
+		assert_eq!(source_key(v6(1, 1)), source_key(v6(1, 0xffff)));
+		assert_ne!(source_key(v6(1, 1)), source_key(v6(2, 1)));
+		assert_eq!(source_key(v6(1, 7)), v6(1, 0));
+		let mapped = IpAddr::V6(Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped());
+		assert_eq!(source_key(mapped), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+		assert_eq!(source_key(ip(1)), ip(1));
+
+		// One /64 shares one bucket; another /64 has its own.
+		let limiter = RateLimiter::new(1, 2, 16);
+		let now = Instant::now();
+		assert!(limiter.allow_at(v6(1, 1), now));
+		assert!(limiter.allow_at(v6(1, 2), now));
+		assert!(!limiter.allow_at(v6(1, 3), now));
+		assert!(limiter.allow_at(v6(2, 1), now));
+	}
+
+	#[test]
+	fn a_burst_is_followed_by_refusals_then_refills() {
+		let limiter = RateLimiter::new(4, 2, 16);
+		let start = Instant::now();
+		assert!(limiter.allow_at(ip(1), start));
+		assert!(limiter.allow_at(ip(1), start));
+		assert!(!limiter.allow_at(ip(1), start));
+		// Half a token after 125 ms, one after 250 ms.
+		assert!(!limiter.allow_at(ip(1), start + Duration::from_millis(125)));
+		assert!(limiter.allow_at(ip(1), start + Duration::from_millis(250)));
+		assert!(!limiter.allow_at(ip(1), start + Duration::from_millis(250)));
+		// A long pause refills the bucket to the burst, not beyond.
+		let later = start + Duration::from_secs(10);
+		assert!(limiter.allow_at(ip(1), later));
+		assert!(limiter.allow_at(ip(1), later));
+		assert!(!limiter.allow_at(ip(1), later));
+	}
+
+	#[test]
+	fn a_full_table_still_admits_new_sources() {
+		let limiter = RateLimiter::new(1, 1, 4);
+		let now = Instant::now();
+		for high in 0..=255u8 {
+			for low in [1, 2] {
+				let source = IpAddr::V4(Ipv4Addr::new(10, 1, high, low));
+				assert!(limiter.allow_at(source, now), "a new source is admitted");
+				assert!(!limiter.allow_at(source, now), "and has its own bucket");
+			}
+		}
+		let buckets = limiter.buckets.lock().unwrap();
+		assert!(buckets.current.len() + buckets.previous.len() <= 4);
+	}
+
+	#[test]
+	fn eviction_keeps_recently_seen_sources() {
+		let limiter = RateLimiter::new(1, 1, 4);
+		let now = Instant::now();
+		let (recent, idle) = (ip(1), ip(2));
+		assert!(limiter.allow_at(recent, now));
+		assert!(limiter.allow_at(idle, now));
+		for last in 10..20 {
+			assert!(limiter.allow_at(ip(last), now), "a new source is admitted");
+			assert!(!limiter.allow_at(recent, now), "a recently seen source keeps its bucket");
+		}
+		assert!(limiter.allow_at(idle, now), "the idle source was forgotten: a new bucket");
+	}
+
+	#[test]
+	fn the_rate_limiter_is_bounded() {
+		let limiter = RateLimiter::new(1, 1, 4);
+		let ip = |last: u8| IpAddr::V4(Ipv4Addr::new(10, 0, 0, last));
+		assert!(limiter.allow(ip(1)));
+		assert!(!limiter.allow(ip(1)));
+		for last in 2..=10 {
+			assert!(limiter.allow(ip(last)));
+		}
+		let buckets = limiter.buckets.lock().unwrap();
+		assert!(buckets.current.len() + buckets.previous.len() <= 4);
+		drop(buckets);
+		// One IPv6 /64 is one source.
+		let v6 = |low: u16| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, low));
+		assert!(limiter.allow(v6(1)));
+		assert!(!limiter.allow(v6(2)));
+		assert!(RateLimiter::new(0, 0, 4).allow(ip(1)));
+	}
+
+	#[test]
+	fn a_whole_endpoint_bucket_refuses_beyond_its_burst() {
+		let mut bucket = TokenBucket::new(1, 3);
+		assert!((0..3).all(|_| bucket.take()));
+		assert!(!bucket.take());
+	}
+
+	#[test]
+	fn connections_are_bounded_per_source_and_given_back() {
+		let limiter = Arc::new(ConnectionLimiter::new(2));
+		let first = limiter.open(v6(1, 1)).expect("a first connection");
+		let _second = limiter.open(v6(1, 2)).expect("a second one from the same /64");
+		assert!(limiter.open(v6(1, 3)).is_none(), "a third one from the same /64");
+		assert!(limiter.open(v6(2, 1)).is_some(), "another /64 has its own bound");
+		drop(first);
+		assert!(limiter.open(v6(1, 3)).is_some(), "a closed connection gives its slot back");
+		assert!(limiter.counts.lock().unwrap().get(&source_key(v6(2, 1))).is_none());
+	}
+}

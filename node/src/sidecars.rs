@@ -1,0 +1,123 @@
+//! The sidecars: what a node runs beside the chain for the services it offers, each off unless
+//! its options turn it on ([`SidecarParams`]).
+//!
+//! - The Proof-of-Sync probe endpoint ([`crate::probe`], `--probe-listen-addr`): service nodes
+//!   answer verifiers' probes.
+//! - The authoritative DNS server for `.dsync` names ([`crate::dns`], `--dns-listen-addr`), with
+//!   its counters logged every ten minutes.
+//! - The base URL of the local `aivm` inference server (`--aivm-url`), written to the node's
+//!   persistent off-chain storage, where the GPU-jobs off-chain worker reads it.
+
+use crate::{
+	cli::{DnsParams, GpuParams, ProbeParams, SidecarParams},
+	dns, probe,
+};
+use dsync_primitives::{
+	naming::NamingApi, offchain::AIVM_URL_KEY, AccountId, Balance, BlockNumber,
+};
+use dsync_runtime::opaque::Block;
+use sc_service::{error::Error as ServiceError, SpawnTaskHandle};
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_core::offchain::OffchainStorage;
+use sp_keystore::KeystorePtr;
+use std::{sync::Arc, time::Duration};
+
+/// How often the DNS server's counters are logged.
+const DNS_STATS_PERIOD: Duration = Duration::from_secs(600);
+
+/// Start the sidecars `params` turn on: write the `aivm` URL, then bind the probe endpoint and
+/// the DNS server and spawn their tasks. Fails when an endpoint cannot be bound.
+pub fn start<C, S>(
+	params: &SidecarParams,
+	client: Arc<C>,
+	offchain_storage: Option<S>,
+	keystore: KeystorePtr,
+	spawn: &SpawnTaskHandle,
+) -> Result<(), ServiceError>
+where
+	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
+	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>,
+	S: OffchainStorage,
+{
+	set_aivm_url(&params.gpu, offchain_storage);
+	start_probe(&params.probe, client.clone(), keystore, spawn)?;
+	start_dns(&params.dns, client, spawn)
+}
+
+/// Write `--aivm-url` where the GPU-jobs off-chain worker reads it (it applies until changed).
+fn set_aivm_url<S: OffchainStorage>(params: &GpuParams, offchain_storage: Option<S>) {
+	let Some(url) = &params.aivm_url else { return };
+	match offchain_storage {
+		Some(mut storage) => {
+			storage.set(sc_offchain::STORAGE_PREFIX, AIVM_URL_KEY, url.as_bytes());
+			log::info!("GPU jobs go to the aivm server at {url}");
+		},
+		None => log::warn!("no off-chain storage: --aivm-url is ignored"),
+	}
+}
+
+/// Bind the probe endpoint on `--probe-listen-addr`, reporting the client's chain heads.
+fn start_probe<C>(
+	params: &ProbeParams,
+	client: Arc<C>,
+	keystore: KeystorePtr,
+	spawn: &SpawnTaskHandle,
+) -> Result<(), ServiceError>
+where
+	C: HeaderBackend<Block> + 'static,
+{
+	let Some(addr) = params.probe_listen_addr else { return Ok(()) };
+	let heads: probe::HeadsProvider = Arc::new(move || {
+		let info = HeaderBackend::info(&*client);
+		probe::ChainHeads {
+			best_number: info.best_number,
+			best_hash: info.best_hash,
+			finalized_number: info.finalized_number,
+			finalized_hash: info.finalized_hash,
+		}
+	});
+	let (_, serve) = probe::bind(params, addr, keystore, heads).map_err(|error| {
+		ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
+	})?;
+	spawn.spawn("dsync-probe", None, serve);
+	Ok(())
+}
+
+/// Bind the DNS server on `--dns-listen-addr`, answering from the client's finalised state, and
+/// log its counters every [`DNS_STATS_PERIOD`].
+fn start_dns<C>(
+	params: &DnsParams,
+	client: Arc<C>,
+	spawn: &SpawnTaskHandle,
+) -> Result<(), ServiceError>
+where
+	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
+	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>,
+{
+	let Some(listen) = params.dns_listen_addr else { return Ok(()) };
+	let config = dns::DnsConfig {
+		listen,
+		rate_limit_per_sec: params.dns_rate_limit,
+		burst: params.dns_rate_limit.saturating_mul(2).max(1),
+		cache_entries: params.dns_cache_entries,
+		ns_host: params.dns_ns_host.clone(),
+		..Default::default()
+	};
+	let source: Arc<dyn dns::ZoneSource> = Arc::new(dns::ChainZone::new(client));
+	let server = futures::executor::block_on(dns::bind(config, source))
+		.map_err(|error| ServiceError::Other(format!("cannot serve DNS on {listen}: {error}")))?;
+	log::info!(
+		"serving the .dsync zone over DNS on {} (UDP) and {} (TCP)",
+		server.udp_addr(),
+		server.tcp_addr()
+	);
+	let stats = server.stats();
+	spawn.spawn("dsync-dns", None, async move {
+		if let Err(error) = server.serve().await {
+			log::error!("the DNS server stopped: {error}");
+		}
+	});
+	spawn.spawn("dsync-dns-stats", None, dns::log_stats(stats, DNS_STATS_PERIOD));
+	Ok(())
+}

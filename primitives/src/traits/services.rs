@@ -1,0 +1,125 @@
+//! What services share: service kinds, payments, usage and faults.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::{traits::Saturating, DispatchError};
+
+/// The services of the DSYNC chain that clients pay for.
+///
+/// Each kind has its own burn and treasury shares (set by governance in `pallet-tokenomics`)
+/// and its own totals, so the effect of each service on the supply can be followed apart.
+/// The encoding is the variant index: append new kinds at the end, never reorder.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+)]
+pub enum ServiceKind {
+	/// GPU inference jobs.
+	GpuInference,
+	/// Name registration and renewal.
+	Naming,
+	/// Data storage.
+	Storage,
+	/// Any other service.
+	Other,
+}
+
+impl ServiceKind {
+	/// Every service kind, in encoding order.
+	pub const ALL: [ServiceKind; 4] =
+		[ServiceKind::GpuInference, ServiceKind::Naming, ServiceKind::Storage, ServiceKind::Other];
+}
+
+/// Where one service payment went.
+///
+/// `burned + provider + treasury` is always the amount charged ([`PaymentSplit::total`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct PaymentSplit<Balance> {
+	/// Removed from the total issuance.
+	pub burned: Balance,
+	/// Paid to the service provider.
+	pub provider: Balance,
+	/// Paid to the treasury account.
+	pub treasury: Balance,
+}
+
+impl<Balance: Saturating + Copy> PaymentSplit<Balance> {
+	/// The amount that was charged: the sum of the three parts (saturating, although the
+	/// parts of a real payment never exceed the balance type).
+	pub fn total(&self) -> Balance {
+		self.burned.saturating_add(self.provider).saturating_add(self.treasury)
+	}
+}
+
+/// The one way service pallets take payment from clients.
+///
+/// Implemented by `pallet-tokenomics`, which splits the payment by the governed rates of
+/// `kind` into a burned part, a provider part and a treasury part, and keeps per-kind totals.
+pub trait ServicePayment<AccountId, Balance> {
+	/// Charge `payer` exactly `amount` for a service of `kind` rendered by `provider`.
+	///
+	/// The payer keeps at least the existential deposit; a payer who cannot pay gets the
+	/// currency's error (e.g. `TokenError::FundsUnavailable`) and nothing changes. When
+	/// `provider` is `None` (the chain itself rendered the service), the provider share goes
+	/// to the treasury. Returns where the payment went; its [`PaymentSplit::total`] is
+	/// `amount`.
+	fn charge(
+		payer: &AccountId,
+		provider: Option<&AccountId>,
+		amount: Balance,
+		kind: ServiceKind,
+	) -> Result<PaymentSplit<Balance>, DispatchError>;
+}
+
+/// Identifier of an inference model (registered by the GPU-jobs pallet).
+pub type ModelId = u32;
+
+/// Service pallets report what each node delivered and what each client consumed; Proof of
+/// Sync weighs usage into rewards. Implemented by `pallet-proof-of-sync`; `()` ignores it.
+pub trait UsageRecorder<AccountId> {
+	/// `provider` delivered `units` of service `kind` to `client` (for GPU inference: compute
+	/// milliseconds; for naming: queries or registrations).
+	fn record_usage(provider: &AccountId, client: &AccountId, kind: ServiceKind, units: u64);
+}
+
+impl<AccountId> UsageRecorder<AccountId> for () {
+	fn record_usage(_: &AccountId, _: &AccountId, _: ServiceKind, _: u64) {}
+}
+
+/// How services report a provider's fault. Implemented by pallet_proof_of_sync::Pallet<T>.
+///
+/// `()` ignores every report (for mocks and runtimes without Proof of Sync).
+pub trait ServiceFaults<AccountId> {
+	/// `provider` did not deliver (or dissented from the majority) for `kind`: a Proof-of-Sync
+	/// miss.
+	fn missed(provider: &AccountId, kind: ServiceKind);
+	/// `provider`'s result for `kind` was proven wrong on chain: suspension and a deferred slash.
+	fn proven_wrong(provider: &AccountId, kind: ServiceKind);
+}
+
+impl<AccountId> ServiceFaults<AccountId> for () {
+	fn missed(_: &AccountId, _: ServiceKind) {}
+	fn proven_wrong(_: &AccountId, _: ServiceKind) {}
+}
