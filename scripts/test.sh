@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
 start=$(date +%s)
+echo "== module import graphs of the runtime and the node (no cycle, one direction)"
+scripts/check-module-graph.py
 echo "== cargo test (release profile: the same build the node uses)"
 cargo test --release --locked --workspace
 echo "== end-to-end tests (dsync-node + @polkadot/api)"

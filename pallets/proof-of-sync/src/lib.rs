@@ -193,7 +193,7 @@
 //!   [`credited_capacity`]), usage recording ([`UsageRecorder`]), the budget (`fix_budget`) and
 //!   the payments (`pay_batch`).
 //! - `parameters.rs`: the parameters' bounds ([`Pallet::check_parameters`]); `invariants.rs`:
-//!   `try_state`; `views.rs`: the views behind the runtime API; `ocw.rs`: the verifiers'
+//!   `do_try_state`; `views.rs`: the views behind the runtime API; `ocw.rs`: the verifiers'
 //!   off-chain worker.
 //!
 //! ## Design choices
