@@ -153,29 +153,13 @@ pub fn parse_request(body: &[u8]) -> Result<InferRequest, BadRequest> {
 	}
 }
 
-/// `0x` and the lowercase hex of `bytes`.
-pub fn hex_0x(bytes: &[u8]) -> String {
-	const DIGITS: &[u8; 16] = b"0123456789abcdef";
-	let mut out = String::with_capacity(2 + 2 * bytes.len());
-	out.push_str("0x");
-	for byte in bytes {
-		out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-		out.push(char::from(DIGITS[usize::from(byte & 15)]));
-	}
-	out
-}
+/// `0x` and the lowercase hex of `bytes` (the chain's one hex module,
+/// [`dsync_aivm_core::hex`]).
+pub use dsync_aivm_core::hex::encode_0x as hex_0x;
 
-/// Parse `0x` and 64 hex digits.
+/// Parse `0x` and 64 hex digits (either case).
 pub fn parse_id(text: &str) -> Option<[u8; 32]> {
-	let hex = text.strip_prefix("0x")?;
-	if hex.len() != 64 {
-		return None;
-	}
-	let mut id = [0u8; 32];
-	for (i, byte) in id.iter_mut().enumerate() {
-		*byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-	}
-	Some(id)
+	dsync_aivm_core::hex::decode_array(text.strip_prefix("0x")?.as_bytes())
 }
 
 fn push_int(out: &mut Vec<u8>, buffer: &mut itoa::Buffer, value: impl itoa::Integer) {

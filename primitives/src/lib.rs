@@ -28,7 +28,7 @@ extern crate alloc;
 
 pub mod commit_reveal;
 pub mod convert;
-pub mod hex;
+pub use dsync_aivm_core::hex;
 pub mod naming;
 pub mod offchain;
 pub mod probe;

@@ -215,19 +215,29 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Worst case: a chunk to merge with, and a pending declaration to drop from a full update
-	/// list.
+	/// Worst case: an `Active` provider of every service kind, last in each kind's full provider
+	/// list, leaves them all; a chunk to merge with, and a pending declaration to drop from a
+	/// full update list.
 	#[benchmark]
 	fn exit() -> Result<(), BenchmarkError> {
 		let caller = caller_in_full_list::<T>(true)?;
+		for owner in ServiceNodes::<T>::get() {
+			Registry::<T>::do_set_status(&owner, NodeStatus::Active)?;
+		}
 		Registry::<T>::do_update_declaration(caller.clone(), worst_declaration::<T>(2))?;
 		Registry::<T>::do_bond_extra(caller.clone(), unit::<T>())?;
 		Registry::<T>::do_unbond(caller.clone(), unit::<T>())?;
+		for kind in ServiceKind::ALL {
+			let providers = Providers::<T>::get(kind);
+			assert_eq!(u32::try_from(providers.len()), Ok(T::MaxServiceNodes::get()));
+			assert_eq!(providers.last(), Some(&caller));
+		}
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
 
 		assert_eq!(Nodes::<T>::get(&caller).map(|node| node.status), Some(NodeStatus::Unbonding));
+		assert!(ServiceKind::ALL.iter().all(|kind| !Providers::<T>::get(kind).contains(&caller)));
 		Ok(())
 	}
 

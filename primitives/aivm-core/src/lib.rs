@@ -23,6 +23,8 @@
 //!   a SIMD or GPU kernel must give bit-identical results, which the test vectors check.
 //! - [`result_hash`], [`batch_result_hashes`], [`batch_merkle_root`], [`merkle_proof`],
 //!   [`verify_merkle_proof`]: result hashing.
+//! - [`hex`]: lower-case hexadecimal, the one encoder and decoder of every DSYNC crate (model
+//!   ids, hashes and roots travel as `0x` and 64 digits).
 //! - [`bundled`]: the models shipped with the chain (the digits classifier) as `.aivm` bytes,
 //!   with their ids.
 //!
@@ -142,6 +144,7 @@ extern crate alloc;
 pub mod bundled;
 mod exec;
 mod hash;
+pub mod hex;
 mod model;
 
 #[cfg(test)]

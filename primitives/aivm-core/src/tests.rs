@@ -119,7 +119,7 @@ fn digits() -> Model {
 }
 
 fn hex(bytes: &[u8]) -> alloc::string::String {
-	bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
+	crate::hex::encode(bytes)
 }
 
 /// A deterministic pseudo-random sequence (64-bit LCG, high bits).

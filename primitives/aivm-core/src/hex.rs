@@ -1,11 +1,14 @@
 //! Lower-case hexadecimal: the one hex encoder and decoder of the chain's crates.
 //!
-//! Probe URLs carry the challenge seed as 64 hex digits ([`crate::probe::probe_url`]), the
-//! GPU-jobs worker names a model as `0x` and 64 hex digits in the `aivm` URL, and the node
-//! prints keys in hex. Encoding is always lower case; decoding accepts either case.
+//! Probe URLs carry the challenge seed as 64 hex digits (`dsync_primitives::probe::probe_url`),
+//! the GPU-jobs worker names a model as `0x` and 64 hex digits in the `aivm` URL, `aivm` answers
+//! with model ids, result hashes and Merkle roots in the same form, and the node prints keys in
+//! hex. Encoding is always lower case; decoding accepts either case.
 //!
-//! `aivm` and `dsync-aivm-core` keep their own small copies: the inference server does not depend
-//! on this crate, and this crate depends on the inference core.
+//! It lives in the inference core, the one crate below every other that writes hex: the
+//! `0x`-prefixed model ids, result hashes and Merkle roots are part of `aivm`'s API, which the
+//! inference server (`aivm`) and the GPU-jobs worker both speak; `dsync-primitives` re-exports it
+//! as `dsync_primitives::hex`.
 
 use alloc::{string::String, vec::Vec};
 
