@@ -118,18 +118,19 @@ impl RateLimiter {
 		let source = source_key(ip);
 		let mut guard = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
 		let buckets = &mut *guard;
-		if !buckets.current.contains_key(&source) {
-			let bucket = buckets
-				.previous
-				.remove(&source)
-				.unwrap_or_else(|| Bucket::full(self.burst, now));
-			if buckets.current.len() >= self.generation_len {
-				buckets.previous = std::mem::take(&mut buckets.current);
-			}
-			buckets.current.insert(source, bucket);
+		if let Some(bucket) = buckets.current.get_mut(&source) {
+			return bucket.take(self.rate, self.burst, now);
 		}
-		let Some(bucket) = buckets.current.get_mut(&source) else { return true };
-		bucket.take(self.rate, self.burst, now)
+		let mut bucket = buckets
+			.previous
+			.remove(&source)
+			.unwrap_or_else(|| Bucket::full(self.burst, now));
+		if buckets.current.len() >= self.generation_len {
+			buckets.previous = std::mem::take(&mut buckets.current);
+		}
+		let allowed = bucket.take(self.rate, self.burst, now);
+		buckets.current.insert(source, bucket);
+		allowed
 	}
 }
 

@@ -424,6 +424,24 @@ mod tests {
 		assert_eq!(runtime.block_on(get_from("127.0.0.2", addr, &request)).0, 200);
 	}
 
+	/// The attack: whoever wants an honest node penalised floods its probe endpoint from more
+	/// sources than the limiter tracks, so that the verifier, a new source, is refused and the
+	/// node is reported down. The limiter forgets the least recent sources instead of refusing
+	/// new ones, so the verifier is still answered.
+	#[test]
+	fn a_flood_from_many_sources_does_not_lock_out_a_new_verifier() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let (runtime, addr) = start(params(1_000_000, 64), keystore);
+		let request = probe_request(&[5; 32]);
+		let flood = u16::try_from(MAX_TRACKED_PEERS + 64).unwrap();
+		for index in 0..flood {
+			let source = format!("127.1.{}.{}", index / 250, index % 250 + 1);
+			assert_eq!(runtime.block_on(get_from(&source, addr, &request)).0, 200);
+		}
+		assert_eq!(runtime.block_on(get_from("127.0.0.9", addr, &request)).0, 200);
+	}
+
 	#[test]
 	fn limits_connections_per_address() {
 		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());

@@ -78,8 +78,9 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		// An exiting node is no provider and has no pending declaration (`exit` sees to both);
-		// kept for robustness.
-		Self::update_providers(owner, node.declaration.services.as_slice(), &[]);
+		// kept for robustness, by the same rule as every status change (no storage access for
+		// an `Unbonding` node).
+		Self::update_providers(owner, &Self::provided_kinds(node), &[]);
 		if node.pending_declaration.is_some() {
 			DeclarationUpdates::<T>::mutate(|updates| updates.retain(|o| o != owner));
 		}

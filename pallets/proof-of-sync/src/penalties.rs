@@ -10,7 +10,7 @@ use dsync_primitives::traits::{
 	NodeRegistry, NodeRole, NodeStatus, ServiceFaults, ServiceKind, SlashReason,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::Saturating;
+use sp_runtime::{traits::Saturating, Perbill};
 
 impl<T: Config> Pallet<T> {
 	/// Move a service node through the registry after its score was updated; returns the
@@ -37,7 +37,7 @@ impl<T: Config> Pallet<T> {
 				Self::move_to(node, status, NodeStatus::Suspended)
 			},
 			NodeStatus::Suspended if record.misses >= slash_at => {
-				Self::slash(epoch, params, node, SlashReason::RepeatedMisses);
+				Self::slash(epoch, params, node, params.miss_slash, SlashReason::RepeatedMisses);
 				record.misses = params.suspend_after_misses;
 				status
 			},
@@ -61,15 +61,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Schedule a `miss_slash` of `node` for `epoch + slash_defer_epochs`.
+	/// Schedule a slash of `fraction` of `node`'s bond for `epoch + slash_defer_epochs`.
 	fn slash(
 		epoch: u32,
 		params: &ProofOfSyncParams<BalanceOf<T>>,
 		node: &T::AccountId,
+		fraction: Perbill,
 		reason: SlashReason,
 	) {
 		let apply_at = epoch.saturating_add(params.slash_defer_epochs);
-		if let Err(error) = T::Registry::schedule_slash(node, params.miss_slash, reason, apply_at) {
+		if let Err(error) = T::Registry::schedule_slash(node, fraction, reason, apply_at) {
 			log::warn!(target: LOG_TARGET, "cannot slash {node:?} ({reason:?}): {error:?}");
 		}
 	}
@@ -93,7 +94,13 @@ impl<T: Config> Pallet<T> {
 		}
 		let slash_at = params.suspend_after_misses.saturating_add(params.slash_after_misses);
 		if status == Some(NodeStatus::Suspended) && record.misses >= slash_at {
-			Self::slash(info.index, params, verifier, SlashReason::AbsentVerifier);
+			Self::slash(
+				info.index,
+				params,
+				verifier,
+				params.miss_slash,
+				SlashReason::AbsentVerifier,
+			);
 			record.misses = params.suspend_after_misses;
 		}
 		Scores::<T>::insert(verifier, record);
@@ -137,18 +144,8 @@ impl<T: Config> Pallet<T> {
 			node: node.clone(),
 			verifier: verifier.clone(),
 		});
-		if let Err(error) = T::Registry::set_status(node, NodeStatus::Suspended) {
-			log::debug!(target: LOG_TARGET, "cannot suspend {node:?}: {error:?}");
-		}
-		let apply_at = info.index.saturating_add(params.slash_defer_epochs);
-		if let Err(error) = T::Registry::schedule_slash(
-			node,
-			params.wrong_answer_slash,
-			SlashReason::WrongAnswer,
-			apply_at,
-		) {
-			log::warn!(target: LOG_TARGET, "cannot slash {node:?} for a wrong answer: {error:?}");
-		}
+		Self::move_to(node, summary.status, NodeStatus::Suspended);
+		Self::slash(info.index, params, node, params.wrong_answer_slash, SlashReason::WrongAnswer);
 	}
 
 	/// A service pallet reports that `node` failed paid work, with the graduated penalties of
@@ -177,20 +174,10 @@ impl<T: Config> Pallet<T> {
 		});
 		let suspend = proven_wrong || misses >= params.suspend_after_misses;
 		if suspend && matches!(summary.status, NodeStatus::Active | NodeStatus::Pending) {
-			if let Err(error) = T::Registry::set_status(node, NodeStatus::Suspended) {
-				log::debug!(target: LOG_TARGET, "cannot suspend {node:?}: {error:?}");
-			}
+			Self::move_to(node, summary.status, NodeStatus::Suspended);
 		}
 		if proven_wrong {
-			let apply_at = epoch.saturating_add(params.slash_defer_epochs);
-			if let Err(error) = T::Registry::schedule_slash(
-				node,
-				params.wrong_answer_slash,
-				SlashReason::WrongResult,
-				apply_at,
-			) {
-				log::warn!(target: LOG_TARGET, "cannot slash {node:?} for a wrong result: {error:?}");
-			}
+			Self::slash(epoch, &params, node, params.wrong_answer_slash, SlashReason::WrongResult);
 		}
 		Self::deposit_event(Event::ServiceFailed {
 			epoch,

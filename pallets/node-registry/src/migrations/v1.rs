@@ -94,8 +94,8 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV1<T> {
 
 		// The two old values, the service-node list and one record per service node read; the
 		// two old values removed, the parameters and up to one list per kind written.
-		let records = u64::try_from(service_nodes.len()).unwrap_or(u64::MAX);
-		let kinds = u64::try_from(ServiceKind::ALL.len()).unwrap_or(u64::MAX);
+		let records = dsync_primitives::convert::usize_to_u64(service_nodes.len());
+		let kinds = dsync_primitives::convert::usize_to_u64(ServiceKind::ALL.len());
 		T::DbWeight::get().reads_writes(
 			records.saturating_add(3),
 			kinds.saturating_add(2).saturating_add(u64::from(moved)),
