@@ -79,6 +79,10 @@ pub struct SidecarParams {
 	/// Options of the DNS server for `.dsync` names (naming service nodes).
 	#[clap(flatten)]
 	pub dns: DnsParams,
+
+	/// Which hosts the off-chain workers may fetch from (GPU providers, verifiers).
+	#[clap(flatten)]
+	pub fetch: FetchParams,
 }
 
 /// Options of the Proof-of-Sync probe endpoint ([`crate::probe`]).
@@ -95,16 +99,18 @@ pub struct ProbeParams {
 	#[arg(long, value_name = "PUBLIC_KEY_HEX", value_parser = parse_public)]
 	pub probe_key: Option<sr25519::Public>,
 
-	/// Probe answers per second, with bursts of the same size; further requests get `429`.
+	/// Anonymous probe answers per second, with bursts of the same size; further requests get
+	/// `429`. Verifiers' signed probes are answered from their own budget, outside this limit.
 	#[arg(long, value_name = "COUNT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
 	pub probe_rate_limit: u32,
 
-	/// Connections served at once; further connections get `503`.
+	/// Anonymous probes answered at once; further ones get `503`. Connections still sending their
+	/// request are bounded apart (the oldest is closed to make room for a new one).
 	#[arg(long, value_name = "COUNT", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
 	pub probe_max_connections: u32,
 
-	/// Probe answers per second to one source address (IPv6: one /64), with bursts of the same
-	/// size; further requests from it get `429` (verifiers probe once per epoch).
+	/// Anonymous probe answers per second to one source address (IPv6: one /64), with bursts of
+	/// the same size; further requests from it get `429`.
 	#[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10_000))]
 	pub probe_peer_rate_limit: u32,
 }
@@ -145,6 +151,33 @@ pub struct GpuParams {
 	pub aivm_url: Option<String>,
 }
 
+/// Which hosts the off-chain workers may fetch from: GPU providers download batch inputs from
+/// URLs that job clients chose, verifiers probe the endpoints service nodes declared
+/// ([`dsync_primitives::fetch_policy`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct FetchParams {
+	/// Let the off-chain workers fetch from hosts that are not public: loopback, private,
+	/// shared, link-local and cloud-metadata addresses, and local names (`localhost`,
+	/// `*.local`, `*.internal`, names without a dot). Refused by default, so job clients and
+	/// service nodes cannot make this node send requests into its own machine or network. For
+	/// test networks on one machine or a private network. `--dev` implies it;
+	/// `--allow-private-fetch=false` refuses them there too. Written to the node's off-chain
+	/// storage at every start, so a restart without it takes the allowance back. DNS names that
+	/// resolve to private addresses cannot be caught: keep the node's outgoing traffic away from
+	/// private networks and metadata services with egress rules as well.
+	#[arg(
+		long,
+		value_name = "BOOL",
+		action = clap::ArgAction::Set,
+		num_args = 0..=1,
+		require_equals = true,
+		default_missing_value = "true",
+		default_value = "false",
+		default_value_if("dev", "true", "true")
+	)]
+	pub allow_private_fetch: bool,
+}
+
 fn parse_public(value: &str) -> Result<sr25519::Public, String> {
 	let hex = value.strip_prefix("0x").unwrap_or(value);
 	let bytes: [u8; 32] = dsync_primitives::hex::decode_array(hex.as_bytes())
@@ -166,7 +199,32 @@ fn parse_http_url(value: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-	use super::{parse_http_url, parse_public};
+	use super::{parse_http_url, parse_public, Cli};
+	use clap::Parser;
+
+	/// `--allow-private-fetch` as parsed from `args` (after the program's name).
+	fn allows_private_fetch(args: &[&str]) -> bool {
+		let cli = Cli::try_parse_from(std::iter::once("dsync-node").chain(args.iter().copied()))
+			.expect("the arguments parse");
+		cli.sidecars.fetch.allow_private_fetch
+	}
+
+	#[test]
+	fn private_fetches_are_refused_unless_allowed_or_on_a_dev_chain() {
+		assert!(!allows_private_fetch(&[]));
+		assert!(!allows_private_fetch(&["--chain", "local"]));
+		// `--chain dev` is not `--dev`: only the flag allows them there.
+		assert!(!allows_private_fetch(&["--chain", "dev"]));
+		assert!(allows_private_fetch(&["--chain", "dev", "--allow-private-fetch"]));
+		assert!(allows_private_fetch(&["--allow-private-fetch"]));
+		assert!(allows_private_fetch(&["--allow-private-fetch=true"]));
+		assert!(!allows_private_fetch(&["--allow-private-fetch=false"]));
+		assert!(allows_private_fetch(&["--dev"]));
+		assert!(allows_private_fetch(&["--allow-private-fetch", "--dev"]));
+		assert!(!allows_private_fetch(&["--dev", "--allow-private-fetch=false"]));
+		assert!(!allows_private_fetch(&["--allow-private-fetch=false", "--dev"]));
+		assert!(Cli::try_parse_from(["dsync-node", "--allow-private-fetch=maybe"]).is_err());
+	}
 
 	#[test]
 	fn aivm_urls_are_checked() {

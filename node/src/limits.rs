@@ -1,6 +1,7 @@
 //! Per-source limits shared by the node's public endpoints (the DNS server and the Proof-of-Sync
 //! probe endpoint): a token bucket per source ([`RateLimiter`]), open connections per source
-//! ([`ConnectionLimiter`]) and one bucket for a whole endpoint ([`TokenBucket`]).
+//! ([`ConnectionLimiter`]), one bucket for a whole endpoint ([`TokenBucket`]) and the bound on
+//! connections that have not sent their request yet ([`PendingConnections`]).
 //!
 //! A *source* ([`source_key`]) is an IPv4 address (IPv4-mapped IPv6 addresses included) or an
 //! IPv6 /64: one host commonly holds a whole /64, so counting its addresses one by one would give
@@ -13,13 +14,21 @@
 //! recently seen sources keep their budgets, the least recently seen are forgotten first, and
 //! the table being full never refuses a new source: a forgotten source only gets a fresh burst,
 //! which whoever controls that many sources had anyway.
+//!
+//! [`PendingConnections`] follows the same rule for connections: when as many connections as it
+//! holds are still waiting for their request, the oldest is closed to make room for the new one,
+//! never the new one refused. Idle connections, however many sources open them, cannot keep out
+//! a client that sends its request as soon as it is connected (a verifier): to push that
+//! client's connection out before its request arrives, a flood would have to open as many new
+//! connections as the bound within that client's round trip.
 
 use std::{
-	collections::HashMap,
+	collections::{HashMap, VecDeque},
 	net::{IpAddr, Ipv6Addr},
 	sync::{Arc, Mutex, PoisonError},
 	time::Instant,
 };
+use tokio::task::AbortHandle;
 
 /// The key a source is limited by: its IPv4 address (IPv4-mapped IPv6 included), or its IPv6
 /// /64.
@@ -180,6 +189,78 @@ impl Drop for ConnectionSlot {
 	}
 }
 
+/// Connections that have not sent their request yet, at most `max` at once; when full, the
+/// oldest is closed to make room for a new one (see the module docs).
+///
+/// A connection's task takes its place with [`PendingConnections::admit`] before it is spawned,
+/// gives its handle with [`PendingConnections::attach`] after, and gives its place back by
+/// dropping the [`PendingSlot`] once its request is read (or when the task ends).
+pub struct PendingConnections {
+	max: usize,
+	queue: Mutex<PendingQueue>,
+}
+
+#[derive(Default)]
+struct PendingQueue {
+	/// The id of the next connection.
+	next: u64,
+	/// The pending connections, oldest first, with the task serving each once attached.
+	entries: VecDeque<(u64, Option<AbortHandle>)>,
+}
+
+/// A connection's place among the pending ones, given back when dropped.
+pub struct PendingSlot {
+	pool: Arc<PendingConnections>,
+	id: u64,
+}
+
+impl PendingConnections {
+	/// At most `max` (at least 1) connections waiting for their request at once.
+	pub fn new(max: usize) -> Self {
+		Self { max: max.max(1), queue: Mutex::new(PendingQueue::default()) }
+	}
+
+	/// A place for a new connection; when every place is taken, the oldest pending connection's
+	/// task (if attached yet) is aborted, which closes that connection.
+	pub fn admit(self: &Arc<Self>) -> PendingSlot {
+		let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+		while queue.entries.len() >= self.max {
+			if let Some((_, Some(task))) = queue.entries.pop_front() {
+				task.abort();
+			}
+		}
+		let id = queue.next;
+		queue.next = queue.next.wrapping_add(1);
+		queue.entries.push_back((id, None));
+		PendingSlot { pool: Arc::clone(self), id }
+	}
+
+	/// The task serving the connection of `slot`, aborted if the connection is the oldest
+	/// pending one when room is needed. Nothing when the slot was given back already.
+	pub fn attach(&self, slot: u64, task: AbortHandle) {
+		let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+		if let Some(entry) = queue.entries.iter_mut().find(|(id, _)| *id == slot) {
+			entry.1 = Some(task);
+		}
+	}
+}
+
+impl PendingSlot {
+	/// The id to [`PendingConnections::attach`] the connection's task with.
+	pub fn id(&self) -> u64 {
+		self.id
+	}
+}
+
+impl Drop for PendingSlot {
+	fn drop(&mut self) {
+		let mut queue = self.pool.queue.lock().unwrap_or_else(PoisonError::into_inner);
+		if let Some(index) = queue.entries.iter().position(|(id, _)| *id == self.id) {
+			queue.entries.remove(index);
+		}
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -294,5 +375,42 @@ mod tests {
 		drop(first);
 		assert!(limiter.open(v6(1, 3)).is_some(), "a closed connection gives its slot back");
 		assert!(limiter.counts.lock().unwrap().get(&source_key(v6(2, 1))).is_none());
+	}
+
+	#[test]
+	fn the_oldest_pending_connection_makes_room_for_a_new_one() {
+		let pending = |pool: &PendingConnections| pool.queue.lock().unwrap().entries.len();
+		let runtime = tokio::runtime::Runtime::new().unwrap();
+		runtime.block_on(async {
+			let pool = Arc::new(PendingConnections::new(2));
+			let connect = || {
+				let slot = pool.admit();
+				let id = slot.id();
+				let task = tokio::spawn(async move {
+					let _slot = slot;
+					std::future::pending::<()>().await
+				});
+				pool.attach(id, task.abort_handle());
+				task
+			};
+			let (first, second) = (connect(), connect());
+			assert_eq!(pending(&pool), 2);
+			let third = connect();
+			assert_eq!(pending(&pool), 2);
+			assert!(first.await.unwrap_err().is_cancelled(), "the oldest was closed");
+			assert!(!second.is_finished() && !third.is_finished());
+
+			// A task that ends gives its place back: the next connection closes no one.
+			second.abort();
+			assert!(second.await.unwrap_err().is_cancelled());
+			assert_eq!(pending(&pool), 1);
+			let slot = pool.admit();
+			assert_eq!(pending(&pool), 2);
+			assert!(!third.is_finished(), "there was room: nobody was closed");
+			// So does a connection whose request was read (its slot dropped).
+			drop(slot);
+			assert_eq!(pending(&pool), 1);
+			third.abort();
+		});
 	}
 }

@@ -6,37 +6,73 @@
 //! node's registered off-chain key (key type `dsyn`, from the node keystore). The protocol is
 //! defined in [`dsync_primitives::probe`].
 //!
-//! The endpoint is off unless `--probe-listen-addr` is given. It is deliberately small:
+//! The endpoint is off unless `--probe-listen-addr` is given. It answers only
+//! `GET /dsync/probe/{seed}` (and `GET /dsync/health`); anything else gets a 4xx status and the
+//! connection is closed. Requests are bounded ([`MAX_REQUEST_BYTES`] of head, [`REQUEST_TIMEOUT`]
+//! to send it). An answer costs a signature and one digits inference (the compute challenge), so
+//! anonymous requests are limited; the verifiers, who say who they are, are answered from a
+//! budget of their own, which no flood of anonymous requests can drain.
 //!
-//! - only `GET /dsync/probe/{seed}` (and `GET /dsync/health`) are answered; anything else gets a
-//!   4xx status and the connection is closed;
-//! - requests are bounded ([`MAX_REQUEST_BYTES`] of head, [`REQUEST_TIMEOUT`] to send it);
-//! - at most `--probe-max-connections` connections are served at once (others get `503`), and a
-//!   token bucket limits answers to `--probe-rate-limit` per second with bursts of the same size
-//!   (beyond it: `429`): a probe costs a signature and one digits inference (the compute
-//!   challenge), so flooding the endpoint cannot take the node's CPU from block import;
-//! - every source (an IPv4 address or an IPv6 /64) has its own, smaller budget checked first: at
-//!   most [`MAX_CONNECTIONS_PER_PEER`] connections at once and `--probe-peer-rate-limit` answers
-//!   per second, with bursts of the same size. A verifier probes a node once per epoch, so one
-//!   flooding source exhausts only its own budget and cannot make honest verifiers see the node as
-//!   down. The budgets of at most [`MAX_TRACKED_PEERS`] sources are tracked; the least recently
-//!   seen are forgotten first, and a new source is never refused for want of room (see
-//!   [`crate::limits`]).
+//! # Verifiers first
+//!
+//! Verifiers sign their probes ([`dsync_primitives::probe_auth`]: the headers `X-Dsync-Key`,
+//! `X-Dsync-Block` and `X-Dsync-Signature`). A probe is *authenticated* when, checked in this
+//! order, the cheap checks first ([`admit_verifier`]):
+//!
+//! 1. the three headers are there, once each, and well formed;
+//! 2. the block is within [`MAX_BLOCK_DISTANCE`](probe_auth::MAX_BLOCK_DISTANCE) blocks of the
+//!    node's best block;
+//! 3. the key is a verifier's: the off-chain key of an `Active` validator node, as the runtime API
+//!    `ProbeKeysApi::verifier_keys` tells at the best block, read again at most every
+//!    [`VERIFIER_KEYS_REFRESH`] (whatever the requests, unknown keys included, the node calls the
+//!    runtime no more often);
+//! 4. that key was not answered at that block yet: a key's budget is one answer per block
+//!    number, so a copy of a verifier's request (a replay) is never answered from it twice;
+//! 5. the source still has signature checks left ([`SIGNATURE_CHECKS_PER_SOURCE`] a second):
+//!    checking a signature is the one costly step, and whoever knows a verifier's public key
+//!    can send garbage signatures with it;
+//! 6. the signature verifies for this node's key, that block and the seed of the URL.
+//!
+//! An authenticated probe is answered at once: it neither waits for nor takes anything from the
+//! anonymous limits below, so they can be full without keeping a verifier out. Any other request
+//! (no headers, an unknown key, a stale block, a replay, a wrong signature) is anonymous and goes
+//! through them, so a bad authentication costs its sender's budget like any request.
+//!
+//! # Anonymous limits
+//!
+//! - Every source (an IPv4 address or an IPv6 /64) has its own budget, checked first: at most
+//!   [`MAX_CONNECTIONS_PER_PEER`] connections at once (beyond: `503`) and `--probe-peer-rate-limit`
+//!   answers per second, with bursts of the same size (beyond: `429`). The budgets of at most
+//!   [`MAX_TRACKED_PEERS`] sources are tracked; the least recently seen are forgotten first, and
+//!   a new source is never refused for want of room (see [`crate::limits`]).
+//! - The node's budget: a token bucket of `--probe-rate-limit` answers per second, with bursts
+//!   of the same size (beyond: `429`), and at most `--probe-max-connections` anonymous probes
+//!   answered at once (beyond: `503`), so flooding the endpoint cannot take the node's CPU from
+//!   block import.
+//! - Connections that have not sent their request yet: at most [`MAX_PENDING_CONNECTIONS`]; when
+//!   full, the oldest is closed to make room, never the new one refused
+//!   ([`PendingConnections`]), so idle connections from many sources cannot keep a verifier,
+//!   which sends its request as soon as it is connected, from being read.
+//!
+//! A verifier's worker takes `429` and `503` for "busy", not "down": it reports nothing and
+//! probes again at its next block (`pallets/proof-of-sync/src/ocw.rs`).
 
 use std::{
+	collections::{BTreeSet, HashMap},
 	net::{IpAddr, SocketAddr},
-	sync::{Arc, Mutex},
-	time::Duration,
+	sync::{Arc, Mutex, MutexGuard, PoisonError},
+	time::{Duration, Instant},
 };
 
 use crate::{
 	cli::ProbeParams,
-	limits::{ConnectionLimiter, RateLimiter, TokenBucket},
+	limits::{ConnectionLimiter, PendingConnections, PendingSlot, RateLimiter, TokenBucket},
 };
 use codec::Encode;
 use dsync_primitives::{
 	hex,
 	probe::{compute_challenge, parse_seed, ProbeAnswer, SignedProbeAnswer, KEY_TYPE, PROBE_PATH},
+	probe_auth::{self, ProbeAuth, BLOCK_HEADER, KEY_HEADER, SIGNATURE_HEADER},
 	BlockNumber,
 };
 use sp_core::{sr25519, H256};
@@ -55,6 +91,17 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MAX_CONNECTIONS_PER_PEER: usize = 2;
 /// Sources whose rate budgets are tracked at once (the least recently seen are forgotten first).
 pub const MAX_TRACKED_PEERS: usize = 4096;
+/// Connections that have not sent their request yet, at most; when full, the oldest is closed
+/// to make room for a new one.
+pub const MAX_PENDING_CONNECTIONS: usize = 1024;
+/// How long the verifiers' keys read from the chain are used before they are read again.
+pub const VERIFIER_KEYS_REFRESH: Duration = Duration::from_secs(6);
+/// The most verifier keys kept (the chain has at most its `MaxValidatorNodes`, 100).
+pub const MAX_VERIFIER_KEYS: usize = 4096;
+/// Signature checks of authenticated probes per second from one source (IPv6: one /64), with
+/// bursts of the same size; beyond them a probe is anonymous. A verifier sends one probe per
+/// block and key.
+pub const SIGNATURE_CHECKS_PER_SOURCE: u32 = 4;
 
 const LOG_TARGET: &str = "dsync::probe";
 
@@ -74,23 +121,121 @@ pub struct ChainHeads {
 /// Where the endpoint reads the chain heads from (the client, in the node).
 pub type HeadsProvider = Arc<dyn Fn() -> ChainHeads + Send + Sync>;
 
+/// Where the endpoint reads the verifiers' `dsyn` keys from: in the node, the runtime API
+/// `ProbeKeysApi::verifier_keys` at the best block. An error keeps the keys read before.
+pub type VerifierKeysProvider = Arc<dyn Fn() -> Result<Vec<[u8; 32]>, String> + Send + Sync>;
+
 /// Everything a request needs.
 struct Shared {
 	keystore: KeystorePtr,
 	key: Option<sr25519::Public>,
 	heads: HeadsProvider,
-	/// The node's budget, whatever the source.
+	/// The node's anonymous budget, whatever the source.
 	bucket: Mutex<TokenBucket>,
-	/// Each source's budget.
+	/// Each source's anonymous budget.
 	peers: RateLimiter,
+	/// Anonymous probes answered at once.
+	answering: Semaphore,
+	/// Each source's signature checks.
+	signature_checks: RateLimiter,
+	/// The verifiers' keys and the blocks each was answered at.
+	verifiers: Verifiers,
+}
+
+/// The verifiers' keys, read from the chain at most every [`VERIFIER_KEYS_REFRESH`], with the
+/// blocks each key was answered at (within
+/// [`MAX_BLOCK_DISTANCE`](probe_auth::MAX_BLOCK_DISTANCE) of the best block).
+struct Verifiers {
+	provider: VerifierKeysProvider,
+	state: Mutex<VerifierKeys>,
+}
+
+#[derive(Default)]
+struct VerifierKeys {
+	/// Each verifier key, with the blocks of the authenticated probes answered for it.
+	answered: HashMap<[u8; 32], BTreeSet<BlockNumber>>,
+	/// When the keys were last read.
+	read_at: Option<Instant>,
+}
+
+impl Verifiers {
+	fn new(provider: VerifierKeysProvider) -> Self {
+		Self { provider, state: Mutex::new(VerifierKeys::default()) }
+	}
+
+	/// Whether `key` is a verifier's key that was not answered at `block` yet (the keys are read
+	/// again first when they are due).
+	fn may_answer(&self, key: &[u8; 32], block: BlockNumber) -> bool {
+		let state = self.current();
+		state.answered.get(key).is_some_and(|blocks| !blocks.contains(&block))
+	}
+
+	/// Take `key`'s answer at `block`; false when it was taken already (a copy of the same
+	/// request got there first) or `key` is no verifier's any more. Forgets the blocks that are
+	/// no longer fresh at `best`, so a key holds at most `2 * MAX_BLOCK_DISTANCE + 2` of them.
+	fn take(&self, key: &[u8; 32], block: BlockNumber, best: BlockNumber) -> bool {
+		let mut state = self.lock();
+		let Some(blocks) = state.answered.get_mut(key) else { return false };
+		blocks.retain(|answered| probe_auth::is_fresh(*answered, best));
+		blocks.insert(block)
+	}
+
+	fn lock(&self) -> MutexGuard<'_, VerifierKeys> {
+		self.state.lock().unwrap_or_else(PoisonError::into_inner)
+	}
+
+	/// The keys, read again from the chain when the last read is [`VERIFIER_KEYS_REFRESH`] old
+	/// (or failed that long ago). A key still there keeps its answered blocks.
+	fn current(&self) -> MutexGuard<'_, VerifierKeys> {
+		let mut state = self.lock();
+		let now = Instant::now();
+		let due = match state.read_at {
+			Some(at) => now.saturating_duration_since(at) >= VERIFIER_KEYS_REFRESH,
+			None => true,
+		};
+		if due {
+			state.read_at = Some(now);
+			match (self.provider)() {
+				Ok(keys) => {
+					let mut previous = std::mem::take(&mut state.answered);
+					state.answered = keys
+						.into_iter()
+						.take(MAX_VERIFIER_KEYS)
+						.map(|key| {
+							let blocks = previous.remove(&key).unwrap_or_default();
+							(key, blocks)
+						})
+						.collect();
+				},
+				Err(error) => {
+					log::debug!(target: LOG_TARGET, "cannot read the verifiers' keys: {error}")
+				},
+			}
+		}
+		state
+	}
 }
 
 /// Bind the endpoint (inside a Tokio runtime); the returned future serves it until dropped.
+/// `verifier_keys` tells which keys authenticated probes may come from.
 pub fn bind(
 	params: &ProbeParams,
 	addr: SocketAddr,
 	keystore: KeystorePtr,
 	heads: HeadsProvider,
+	verifier_keys: VerifierKeysProvider,
+) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
+	bind_with(params, addr, keystore, heads, verifier_keys, MAX_PENDING_CONNECTIONS)
+}
+
+/// [`bind`] with at most `max_pending` connections waiting for their request.
+fn bind_with(
+	params: &ProbeParams,
+	addr: SocketAddr,
+	keystore: KeystorePtr,
+	heads: HeadsProvider,
+	verifier_keys: VerifierKeysProvider,
+	max_pending: usize,
 ) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
 	let listener = std::net::TcpListener::bind(addr)?;
 	listener.set_nonblocking(true)?;
@@ -106,9 +251,16 @@ pub fn bind(
 			params.probe_peer_rate_limit,
 			MAX_TRACKED_PEERS,
 		),
+		answering: Semaphore::new(params.probe_max_connections as usize),
+		signature_checks: RateLimiter::new(
+			SIGNATURE_CHECKS_PER_SOURCE,
+			SIGNATURE_CHECKS_PER_SOURCE,
+			MAX_TRACKED_PEERS,
+		),
+		verifiers: Verifiers::new(verifier_keys),
 	});
 	let peer_connections = Arc::new(ConnectionLimiter::new(MAX_CONNECTIONS_PER_PEER));
-	let connections = Arc::new(Semaphore::new(params.probe_max_connections as usize));
+	let pending = Arc::new(PendingConnections::new(max_pending));
 	let serve = async move {
 		loop {
 			let (mut stream, peer) = match listener.accept().await {
@@ -126,35 +278,58 @@ pub fn bind(
 				});
 				continue;
 			};
-			let Ok(permit) = connections.clone().try_acquire_owned() else {
-				tokio::spawn(async move {
-					let _slot = slot;
-					let _ = respond(&mut stream, 503, "text/plain", b"busy").await;
-				});
-				continue;
-			};
+			let waiting = pending.admit();
+			let id = waiting.id();
 			let shared = shared.clone();
-			tokio::spawn(async move {
-				let _permit = permit;
+			let task = tokio::spawn(async move {
 				let _slot = slot;
-				if let Err(error) = handle(&shared, ip, &mut stream).await {
+				if let Err(error) = handle(&shared, ip, &mut stream, waiting).await {
 					log::debug!(target: LOG_TARGET, "probe from {peer}: {error}");
 				}
 			});
+			pending.attach(id, task.abort_handle());
 		}
 	};
 	log::info!(target: LOG_TARGET, "Proof-of-Sync probe endpoint listening on http://{local}");
 	Ok((local, serve))
 }
 
-async fn handle(shared: &Shared, ip: IpAddr, stream: &mut TcpStream) -> std::io::Result<()> {
+async fn handle(
+	shared: &Shared,
+	ip: IpAddr,
+	stream: &mut TcpStream,
+	waiting: PendingSlot,
+) -> std::io::Result<()> {
 	let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(stream)).await {
 		Ok(Ok(Some(head))) => head,
 		Ok(Ok(None)) => return respond(stream, 431, "text/plain", b"request too large").await,
 		Ok(Err(error)) => return Err(error),
 		Err(_) => return respond(stream, 408, "text/plain", b"request timeout").await,
 	};
-	let (status, content_type, body) = answer(shared, ip, &head);
+	// The request is in: the connection no longer waits, nor is closed to make room.
+	drop(waiting);
+	let (seed, auth) = match route(&head) {
+		Ok(Route::Health) => return respond(stream, 200, "text/plain", b"ok").await,
+		Ok(Route::Probe { seed, auth }) => (seed, auth),
+		Err((status, reason)) => {
+			return respond(stream, status, "text/plain", reason.as_bytes()).await
+		},
+	};
+	if let Some(key) = auth.and_then(|auth| admit_verifier(shared, ip, &auth, &seed)) {
+		let (status, content_type, body) = answer(shared, Ok(key), seed);
+		return respond(stream, status, content_type, &body).await;
+	}
+	// An anonymous probe.
+	let Ok(_permit) = shared.answering.try_acquire() else {
+		return respond(stream, 503, "text/plain", b"busy").await;
+	};
+	// The source's own budget first, so a flooder does not spend the node's.
+	let allowed = shared.peers.allow(ip)
+		&& shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
+	if !allowed {
+		return respond(stream, 429, "text/plain", b"rate limit").await;
+	}
+	let (status, content_type, body) = answer(shared, signing_key(shared), seed);
 	respond(stream, status, content_type, &body).await
 }
 
@@ -177,36 +352,108 @@ async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
 	}
 }
 
-/// The status, content type and body for a request head.
-fn answer(shared: &Shared, ip: IpAddr, head: &[u8]) -> (u16, &'static str, Vec<u8>) {
+/// What a request asks for.
+enum Route {
+	/// `GET /dsync/health`.
+	Health,
+	/// `GET /dsync/probe/{seed}`, with the verifier's authentication when the request carries it.
+	Probe { seed: [u8; 32], auth: Option<ProbeAuth> },
+}
+
+/// What the request `head` asks for, or the status and body refusing it.
+fn route(head: &[u8]) -> Result<Route, (u16, &'static str)> {
 	let line = head.split(|byte| *byte == b'\r' || *byte == b'\n').next().unwrap_or_default();
 	let mut parts = line.split(|byte| *byte == b' ');
 	let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
 	else {
-		return (400, "text/plain", b"malformed request line".to_vec());
+		return Err((400, "malformed request line"));
 	};
 	if !version.starts_with(b"HTTP/1.") {
-		return (400, "text/plain", b"HTTP/1.x only".to_vec());
+		return Err((400, "HTTP/1.x only"));
 	}
 	if method != b"GET" {
-		return (405, "text/plain", b"only GET".to_vec());
+		return Err((405, "only GET"));
 	}
 	if target == b"/dsync/health" {
-		return (200, "text/plain", b"ok".to_vec());
+		return Ok(Route::Health);
 	}
 	let Some(hex) = target.strip_prefix(PROBE_PATH.as_bytes()) else {
-		return (404, "text/plain", b"not found".to_vec());
+		return Err((404, "not found"));
 	};
 	let Some(seed) = parse_seed(hex) else {
-		return (400, "text/plain", b"the seed is 64 hex digits".to_vec());
+		return Err((400, "the seed is 64 hex digits"));
 	};
-	// The source's own budget first, so a flooder does not spend the node's.
-	let allowed = shared.peers.allow(ip)
-		&& shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
-	if !allowed {
-		return (429, "text/plain", b"rate limit".to_vec());
+	Ok(Route::Probe { seed, auth: authentication(head) })
+}
+
+/// The value of the header `name` (any case) in the request `head`, without surrounding
+/// whitespace: `Ok(None)` when it is not there, `Err(())` when it is there more than once.
+fn header<'a>(head: &'a [u8], name: &str) -> Result<Option<&'a [u8]>, ()> {
+	let mut found = None;
+	for line in head.split(|byte| *byte == b'\n').skip(1) {
+		let line = line.strip_suffix(b"\r").unwrap_or(line);
+		if line.is_empty() {
+			break;
+		}
+		let Some(colon) = line.iter().position(|byte| *byte == b':') else { continue };
+		let (field, value) = line.split_at(colon);
+		if !field.eq_ignore_ascii_case(name.as_bytes()) {
+			continue;
+		}
+		if found.is_some() {
+			return Err(());
+		}
+		found = Some(value.get(1..).unwrap_or_default().trim_ascii());
 	}
-	match sign_answer(shared, seed) {
+	Ok(found)
+}
+
+/// The verifier's authentication a request carries: `None` unless the three headers are there,
+/// once each, and well formed ([`ProbeAuth::parse`]).
+fn authentication(head: &[u8]) -> Option<ProbeAuth> {
+	let key = header(head, KEY_HEADER).ok()??;
+	let block = header(head, BLOCK_HEADER).ok()??;
+	let signature = header(head, SIGNATURE_HEADER).ok()??;
+	ProbeAuth::parse(key, block, signature)
+}
+
+/// The key to answer the probe of `seed` from `ip` with, when `auth` authenticates it (the
+/// checks of the module docs, in their order); `None` makes it an anonymous request.
+fn admit_verifier(
+	shared: &Shared,
+	ip: IpAddr,
+	auth: &ProbeAuth,
+	seed: &[u8; 32],
+) -> Option<sr25519::Public> {
+	let best = (shared.heads)().best_number;
+	if !probe_auth::is_fresh(auth.block, best)
+		|| !shared.verifiers.may_answer(&auth.key.0, auth.block)
+	{
+		return None;
+	}
+	if !shared.signature_checks.allow(ip) {
+		return None;
+	}
+	let node_key = signing_key(shared).ok()?;
+	if !auth.signature_is_valid(&node_key, seed) {
+		log::debug!(
+			target: LOG_TARGET,
+			"a probe from {ip} signed with the verifier key {} does not verify",
+			hex::encode(&auth.key.0)
+		);
+		return None;
+	}
+	shared.verifiers.take(&auth.key.0, auth.block, best).then_some(node_key)
+}
+
+/// The status, content type and body answering a probe of `seed` with `key` (this node's `dsyn`
+/// key, or why there is none to answer with: `503`).
+fn answer(
+	shared: &Shared,
+	key: Result<sr25519::Public, String>,
+	seed: [u8; 32],
+) -> (u16, &'static str, Vec<u8>) {
+	match key.and_then(|key| sign_answer(shared, key, seed)) {
 		Ok(signed) => (200, "application/octet-stream", signed.encode()),
 		Err(reason) => {
 			log::warn!(target: LOG_TARGET, "cannot answer a probe: {reason}");
@@ -215,23 +462,26 @@ fn answer(shared: &Shared, ip: IpAddr, head: &[u8]) -> (u16, &'static str, Vec<u
 	}
 }
 
-/// Build and sign the answer to `seed`.
-fn sign_answer(shared: &Shared, seed: [u8; 32]) -> Result<SignedProbeAnswer, String> {
-	let key = match shared.key {
-		Some(key) => key,
-		None => {
-			let keys = shared.keystore.sr25519_public_keys(KEY_TYPE);
-			match keys.as_slice() {
-				[key] => *key,
-				[] => return Err("no `dsyn` key in the keystore".into()),
-				_ => {
-					return Err(
-						"several `dsyn` keys in the keystore: choose one with --probe-key".into()
-					)
-				},
-			}
-		},
-	};
+/// The `dsyn` key answers are signed with: `--probe-key`, or else the only `dsyn` key in the
+/// keystore.
+fn signing_key(shared: &Shared) -> Result<sr25519::Public, String> {
+	if let Some(key) = shared.key {
+		return Ok(key);
+	}
+	let keys = shared.keystore.sr25519_public_keys(KEY_TYPE);
+	match keys.as_slice() {
+		[key] => Ok(*key),
+		[] => Err("no `dsyn` key in the keystore".into()),
+		_ => Err("several `dsyn` keys in the keystore: choose one with --probe-key".into()),
+	}
+}
+
+/// Build the answer to `seed` and sign it with `key`.
+fn sign_answer(
+	shared: &Shared,
+	key: sr25519::Public,
+	seed: [u8; 32],
+) -> Result<SignedProbeAnswer, String> {
 	let heads = (shared.heads)();
 	let answer = ProbeAnswer {
 		seed,
@@ -278,7 +528,9 @@ async fn respond(
 mod tests {
 	use super::*;
 	use codec::Decode;
+	use sp_core::Pair;
 	use sp_keystore::{testing::MemoryKeystore, Keystore};
+	use std::sync::atomic::{AtomicUsize, Ordering};
 
 	fn heads() -> HeadsProvider {
 		Arc::new(|| ChainHeads {
@@ -325,13 +577,74 @@ mod tests {
 	}
 
 	fn start(params: ProbeParams, keystore: KeystorePtr) -> (tokio::runtime::Runtime, SocketAddr) {
+		start_with(params, keystore, verifiers(&[]), MAX_PENDING_CONNECTIONS)
+	}
+
+	/// The endpoint with `verifier_keys` and at most `max_pending` connections waiting.
+	fn start_with(
+		params: ProbeParams,
+		keystore: KeystorePtr,
+		verifier_keys: VerifierKeysProvider,
+		max_pending: usize,
+	) -> (tokio::runtime::Runtime, SocketAddr) {
 		let runtime = tokio::runtime::Runtime::new().unwrap();
 		let (addr, serve) = {
 			let _context = runtime.enter();
-			bind(&params, "127.0.0.1:0".parse().unwrap(), keystore, heads()).unwrap()
+			let addr = "127.0.0.1:0".parse().unwrap();
+			bind_with(&params, addr, keystore, heads(), verifier_keys, max_pending).unwrap()
 		};
 		runtime.spawn(serve);
 		(runtime, addr)
+	}
+
+	/// The chain says the verifiers' keys are `keys`.
+	fn verifiers(keys: &[sr25519::Public]) -> VerifierKeysProvider {
+		let keys: Vec<[u8; 32]> = keys.iter().map(|key| key.0).collect();
+		Arc::new(move || Ok(keys.clone()))
+	}
+
+	/// A probe of `seed` authenticated by `auth`.
+	fn authenticated_request(seed: &[u8; 32], auth: &ProbeAuth) -> Vec<u8> {
+		let mut request = format!("GET {PROBE_PATH}{} HTTP/1.1\r\nHost: x\r\n", hex::encode(seed));
+		for (name, value) in auth.header_values() {
+			request.push_str(&format!("{name}: {value}\r\n"));
+		}
+		request.push_str("\r\n");
+		request.into_bytes()
+	}
+
+	/// `verifier`'s authentication of the probe of the node whose key is `node` with `seed`, at
+	/// `block`.
+	fn sign_probe(
+		verifier: &sr25519::Pair,
+		node: &sr25519::Public,
+		block: BlockNumber,
+		seed: &[u8; 32],
+	) -> ProbeAuth {
+		let signature = verifier.sign(&probe_auth::request_signing_payload(node, block, seed));
+		ProbeAuth { key: verifier.public(), block, signature }
+	}
+
+	/// A probe of `seed` signed by `verifier` for the node whose key is `node`, at `block`.
+	fn signed_request(
+		verifier: &sr25519::Pair,
+		node: &sr25519::Public,
+		block: BlockNumber,
+		seed: &[u8; 32],
+	) -> Vec<u8> {
+		authenticated_request(seed, &sign_probe(verifier, node, block, seed))
+	}
+
+	/// Anonymous probes from new sources `127.2.x.y` until one is refused for the rate limit: the
+	/// node's anonymous budget is spent. Panics if none is refused.
+	fn drain_anonymous(runtime: &tokio::runtime::Runtime, addr: SocketAddr, seed: &[u8; 32]) {
+		for index in 0..250u8 {
+			let source = format!("127.2.0.{}", index + 1);
+			if runtime.block_on(get_from(&source, addr, &probe_request(seed))).0 == 429 {
+				return;
+			}
+		}
+		panic!("the anonymous budget was never spent");
 	}
 
 	#[test]
@@ -460,5 +773,194 @@ mod tests {
 		// Closed connections give the slots back.
 		std::thread::sleep(Duration::from_millis(100));
 		assert_eq!(runtime.block_on(get_from("127.0.0.3", addr, &request)).0, 200);
+	}
+
+	/// The attack: whoever wants an honest node penalised floods its probe endpoint with anonymous
+	/// probes from many sources until the node's budget is spent, so that the verifier is refused
+	/// and reports the node down. A verifier's signed probe is answered from its own budget,
+	/// whatever the anonymous limits say, and takes nothing from them.
+	#[test]
+	fn a_verifier_is_answered_while_a_flood_fills_the_anonymous_limits() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let verifier = sr25519::Pair::from_seed(&[21; 32]);
+		// One anonymous answer a second, node-wide.
+		let (runtime, addr) =
+			start_with(params(1, 64), keystore, verifiers(&[verifier.public()]), 1024);
+		let seed = [6u8; 32];
+		drain_anonymous(&runtime, addr, &seed);
+
+		let request = signed_request(&verifier, &node, 42, &seed);
+		let (status, body) = runtime.block_on(get_from("127.0.0.5", addr, &request));
+		assert_eq!(status, 200);
+		let signed = SignedProbeAnswer::decode(&mut &body[..]).unwrap();
+		assert!(signed.signature_is_valid(&node));
+		assert_eq!(signed.answer.seed, seed);
+		assert!(signed.answer.compute_is_correct());
+		// Again at the verifier's next blocks, from a source that flooded too.
+		for block in [43, 44] {
+			let request = signed_request(&verifier, &node, block, &seed);
+			assert_eq!(runtime.block_on(get_from("127.2.0.1", addr, &request)).0, 200);
+		}
+
+		// A fresh endpoint: a verifier's probe leaves the one anonymous answer in the bucket.
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let (runtime, addr) =
+			start_with(params(1, 64), keystore, verifiers(&[verifier.public()]), 1024);
+		let request = signed_request(&verifier, &node, 42, &seed);
+		assert_eq!(runtime.block_on(get_from("127.0.0.5", addr, &request)).0, 200);
+		assert_eq!(runtime.block_on(get_from("127.0.0.6", addr, &probe_request(&seed))).0, 200);
+	}
+
+	/// A probe whose authentication fails (an unknown key, a stale block, a signature for
+	/// another node or seed, a malformed header) is anonymous: refused while the anonymous budget
+	/// is spent, and answered from it, spending it, otherwise. The verifiers' keys are read from
+	/// the chain once, whatever keys the requests name.
+	#[test]
+	fn a_failed_authentication_is_an_anonymous_request() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let verifier = sr25519::Pair::from_seed(&[21; 32]);
+		let stranger = sr25519::Pair::from_seed(&[22; 32]);
+		let reads = Arc::new(AtomicUsize::new(0));
+		let keys: VerifierKeysProvider = {
+			let (reads, key) = (reads.clone(), verifier.public().0);
+			Arc::new(move || {
+				reads.fetch_add(1, Ordering::SeqCst);
+				Ok(vec![key])
+			})
+		};
+		let (runtime, addr) = start_with(params(1, 64), keystore, keys, 1024);
+		let seed = [7u8; 32];
+		drain_anonymous(&runtime, addr, &seed);
+
+		let stale = 42 - probe_auth::MAX_BLOCK_DISTANCE - 1;
+		let ahead = 42 + probe_auth::MAX_BLOCK_DISTANCE + 1;
+		let mut malformed = signed_request(&verifier, &node, 42, &seed);
+		let marker = b"X-Dsync-Key: 0x";
+		let key_at = malformed.windows(marker.len()).position(|w| w == marker).unwrap();
+		malformed.remove(key_at + 20);
+		let mut twice = signed_request(&verifier, &node, 42, &seed);
+		twice.truncate(twice.len() - 2);
+		twice.extend_from_slice(format!("{BLOCK_HEADER}: 42\r\n\r\n").as_bytes());
+		let failing = [
+			("an unknown key", signed_request(&stranger, &node, 42, &seed)),
+			("a stale block", signed_request(&verifier, &node, stale, &seed)),
+			("a block too far ahead", signed_request(&verifier, &node, ahead, &seed)),
+			("another node", signed_request(&verifier, &stranger.public(), 42, &seed)),
+			(
+				"another seed",
+				authenticated_request(&seed, &sign_probe(&verifier, &node, 42, &[8; 32])),
+			),
+			("a malformed key", malformed),
+			("a header twice", twice),
+		];
+		for (index, (what, request)) in failing.iter().enumerate() {
+			let source = format!("127.3.0.{}", index + 1);
+			assert_eq!(runtime.block_on(get_from(&source, addr, request)).0, 429, "{what}");
+		}
+		// The verifier itself, at that block, is answered.
+		let request = signed_request(&verifier, &node, 42, &seed);
+		assert_eq!(runtime.block_on(get_from("127.0.0.5", addr, &request)).0, 200);
+		assert_eq!(reads.load(Ordering::SeqCst), 1, "the keys were read once");
+
+		// With room in the anonymous budget, a failed authentication is answered from it.
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let (runtime, addr) =
+			start_with(params(1, 64), keystore, verifiers(&[verifier.public()]), 1024);
+		let request = signed_request(&verifier, &node, stale, &seed);
+		assert_eq!(runtime.block_on(get_from("127.0.0.5", addr, &request)).0, 200);
+		assert_eq!(runtime.block_on(get_from("127.0.0.6", addr, &probe_request(&seed))).0, 429);
+	}
+
+	/// Headers captured from a verifier's probe are answered from its budget once: the copies
+	/// (from any source) are anonymous requests, refused while the anonymous budget is spent.
+	/// The verifier's next probe, signed at its next block, is answered.
+	#[test]
+	fn replayed_headers_are_answered_once() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let verifier = sr25519::Pair::from_seed(&[21; 32]);
+		let (runtime, addr) =
+			start_with(params(1, 64), keystore, verifiers(&[verifier.public()]), 1024);
+		let seed = [9u8; 32];
+		drain_anonymous(&runtime, addr, &seed);
+
+		let captured = signed_request(&verifier, &node, 42, &seed);
+		assert_eq!(runtime.block_on(get_from("127.0.0.5", addr, &captured)).0, 200);
+		for source in ["127.0.0.5", "127.4.0.1", "127.4.0.2"] {
+			assert_eq!(runtime.block_on(get_from(source, addr, &captured)).0, 429, "{source}");
+		}
+		let next = signed_request(&verifier, &node, 43, &seed);
+		assert_eq!(runtime.block_on(get_from("127.0.0.5", addr, &next)).0, 200);
+	}
+
+	/// Signature checks are bounded per source: a source that sent bad signatures with a
+	/// verifier's key has no checks left for a while, and its probes are anonymous; other
+	/// sources keep theirs.
+	#[test]
+	fn signature_checks_are_bounded_per_source() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let verifier = sr25519::Pair::from_seed(&[21; 32]);
+		let forger = sr25519::Pair::from_seed(&[23; 32]);
+		let (runtime, addr) =
+			start_with(params(1, 64), keystore, verifiers(&[verifier.public()]), 1024);
+		let seed = [10u8; 32];
+		drain_anonymous(&runtime, addr, &seed);
+
+		for block in 0..SIGNATURE_CHECKS_PER_SOURCE {
+			// The verifier's key, another key's signature.
+			let mut auth = sign_probe(&forger, &node, 40 + block, &seed);
+			auth.key = verifier.public();
+			let request = authenticated_request(&seed, &auth);
+			assert_eq!(runtime.block_on(get_from("127.0.0.7", addr, &request)).0, 429);
+		}
+		let request = signed_request(&verifier, &node, 50, &seed);
+		assert_eq!(runtime.block_on(get_from("127.0.0.7", addr, &request)).0, 429);
+		assert_eq!(runtime.block_on(get_from("127.0.0.8", addr, &request)).0, 200);
+	}
+
+	/// The attack with connections: idle connections from many sources, as many as the endpoint
+	/// lets wait for their request, and more. The oldest is closed to make room for each new
+	/// one, so a verifier's connection is read and answered.
+	#[test]
+	fn idle_connections_do_not_keep_a_verifier_out() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let verifier = sr25519::Pair::from_seed(&[21; 32]);
+		let (runtime, addr) =
+			start_with(params(100, 8), keystore, verifiers(&[verifier.public()]), 8);
+		let seed = [11u8; 32];
+		runtime.block_on(async {
+			let mut idle = Vec::new();
+			for index in 0..12u8 {
+				let source = format!("127.5.0.{}", index / 2 + 1);
+				idle.push(connect_from(&source, addr).await);
+			}
+			tokio::time::sleep(Duration::from_millis(100)).await;
+			let request = signed_request(&verifier, &node, 42, &seed);
+			assert_eq!(get_from("127.0.0.5", addr, &request).await.0, 200);
+			assert_eq!(get_from("127.0.0.6", addr, &probe_request(&seed)).await.0, 200);
+			// The first idle connections were closed to make room.
+			let mut buffer = [0u8; 16];
+			let read = tokio::time::timeout(Duration::from_secs(1), idle[0].read(&mut buffer))
+				.await
+				.expect("the connection was closed, not left waiting");
+			assert!(!matches!(read, Ok(read) if read > 0));
+		});
+	}
+
+	#[test]
+	fn headers_are_read_in_any_case_and_only_once() {
+		let head = b"GET / HTTP/1.1\r\nx-dsync-block:  42 \r\nHost: x\r\nX-DSYNC-KEY:0xab\r\n\r\nX-Dsync-Signature: 1\r\n";
+		assert_eq!(header(head, BLOCK_HEADER), Ok(Some(&b"42"[..])));
+		assert_eq!(header(head, KEY_HEADER), Ok(Some(&b"0xab"[..])));
+		assert_eq!(header(head, SIGNATURE_HEADER), Ok(None), "after the head");
+		let twice = b"GET / HTTP/1.1\r\nX-Dsync-Block: 1\r\nX-Dsync-Block: 2\r\n\r\n";
+		assert_eq!(header(twice, BLOCK_HEADER), Err(()));
+		assert!(authentication(twice).is_none());
 	}
 }

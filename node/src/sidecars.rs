@@ -7,13 +7,18 @@
 //!   its counters logged every ten minutes.
 //! - The base URL of the local `aivm` inference server (`--aivm-url`), written to the node's
 //!   persistent off-chain storage, where the GPU-jobs off-chain worker reads it.
+//! - Whether the off-chain workers may fetch from hosts that are not public
+//!   (`--allow-private-fetch`, implied by `--dev`), written there at every start for both
+//!   workers' HTTP helper (`dsync_primitives::offchain::http_get`).
 
 use crate::{
-	cli::{DnsParams, GpuParams, ProbeParams, SidecarParams},
+	cli::{DnsParams, FetchParams, GpuParams, ProbeParams, SidecarParams},
 	dns, probe,
 };
 use dsync_primitives::{
-	naming::NamingApi, offchain::AIVM_URL_KEY, AccountId, Balance, BlockNumber,
+	naming::NamingApi,
+	offchain::{AIVM_URL_KEY, ALLOW_PRIVATE_FETCH_KEY},
+	AccountId, Balance, BlockNumber,
 };
 use dsync_runtime::opaque::Block;
 use sc_service::{error::Error as ServiceError, SpawnTaskHandle};
@@ -26,8 +31,9 @@ use std::{sync::Arc, time::Duration};
 /// How often the DNS server's counters are logged.
 const DNS_STATS_PERIOD: Duration = Duration::from_secs(600);
 
-/// Start the sidecars `params` turn on: write the `aivm` URL, then bind the probe endpoint and
-/// the DNS server and spawn their tasks. Fails when an endpoint cannot be bound.
+/// Start the sidecars `params` turn on: write the fetch allowance and the `aivm` URL, then bind
+/// the probe endpoint and the DNS server and spawn their tasks. Fails when an endpoint cannot be
+/// bound.
 pub fn start<C, S>(
 	params: &SidecarParams,
 	client: Arc<C>,
@@ -37,9 +43,11 @@ pub fn start<C, S>(
 ) -> Result<(), ServiceError>
 where
 	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
-	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>
+		+ dsync_primitives::probe_auth::ProbeKeysApi<Block>,
 	S: OffchainStorage,
 {
+	set_private_fetch(&params.fetch, offchain_storage.clone());
 	set_aivm_url(&params.gpu, offchain_storage);
 	start_probe(&params.probe, client.clone(), keystore, spawn)?;
 	start_dns(&params.dns, client, spawn)
@@ -57,7 +65,29 @@ fn set_aivm_url<S: OffchainStorage>(params: &GpuParams, offchain_storage: Option
 	}
 }
 
-/// Bind the probe endpoint on `--probe-listen-addr`, reporting the client's chain heads.
+/// Write `--allow-private-fetch` where the off-chain workers read it: `1` to allow fetches from
+/// hosts that are not public, `0` otherwise. Written at every start, so a restart without the
+/// flag takes an earlier allowance back.
+fn set_private_fetch<S: OffchainStorage>(params: &FetchParams, offchain_storage: Option<S>) {
+	let allowed = params.allow_private_fetch;
+	match offchain_storage {
+		Some(mut storage) => {
+			storage.set(sc_offchain::STORAGE_PREFIX, ALLOW_PRIVATE_FETCH_KEY, &[u8::from(allowed)]);
+			if allowed {
+				log::warn!(
+					"off-chain workers may fetch from loopback, private, link-local and metadata \
+					 addresses (--allow-private-fetch): for test networks only"
+				);
+			}
+		},
+		None if allowed => log::warn!("no off-chain storage: --allow-private-fetch is ignored"),
+		None => {},
+	}
+}
+
+/// Bind the probe endpoint on `--probe-listen-addr`, reporting the client's chain heads and
+/// answering the verifiers whose keys the runtime API `ProbeKeysApi::verifier_keys` names at the
+/// best block from their own budget.
 fn start_probe<C>(
 	params: &ProbeParams,
 	client: Arc<C>,
@@ -65,9 +95,16 @@ fn start_probe<C>(
 	spawn: &SpawnTaskHandle,
 ) -> Result<(), ServiceError>
 where
-	C: HeaderBackend<Block> + 'static,
+	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
+	C::Api: dsync_primitives::probe_auth::ProbeKeysApi<Block>,
 {
+	use dsync_primitives::probe_auth::ProbeKeysApi;
 	let Some(addr) = params.probe_listen_addr else { return Ok(()) };
+	let keys_client = client.clone();
+	let verifier_keys: probe::VerifierKeysProvider = Arc::new(move || {
+		let best = HeaderBackend::info(&*keys_client).best_hash;
+		keys_client.runtime_api().verifier_keys(best).map_err(|error| error.to_string())
+	});
 	let heads: probe::HeadsProvider = Arc::new(move || {
 		let info = HeaderBackend::info(&*client);
 		probe::ChainHeads {
@@ -77,9 +114,10 @@ where
 			finalized_hash: info.finalized_hash,
 		}
 	});
-	let (_, serve) = probe::bind(params, addr, keystore, heads).map_err(|error| {
-		ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
-	})?;
+	let (_, serve) =
+		probe::bind(params, addr, keystore, heads, verifier_keys).map_err(|error| {
+			ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
+		})?;
 	spawn.spawn("dsync-probe", None, serve);
 	Ok(())
 }
@@ -120,4 +158,28 @@ where
 	});
 	spawn.spawn("dsync-dns-stats", None, dns::log_stats(stats, DNS_STATS_PERIOD));
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::{set_private_fetch, FetchParams, ALLOW_PRIVATE_FETCH_KEY};
+	use sp_core::offchain::{testing::TestPersistentOffchainDB, OffchainStorage};
+
+	#[test]
+	fn the_private_fetch_allowance_is_written_at_every_start() {
+		let storage = TestPersistentOffchainDB::new();
+		let stored =
+			|| OffchainStorage::get(&storage, sc_offchain::STORAGE_PREFIX, ALLOW_PRIVATE_FETCH_KEY);
+		set_private_fetch(&FetchParams { allow_private_fetch: true }, Some(storage.clone()));
+		assert_eq!(stored(), Some(vec![1]));
+		// A restart without the flag takes the allowance back.
+		set_private_fetch(&FetchParams { allow_private_fetch: false }, Some(storage.clone()));
+		assert_eq!(stored(), Some(vec![0]));
+		// Without off-chain storage there is nothing to write (and nothing fails).
+		set_private_fetch(
+			&FetchParams { allow_private_fetch: true },
+			None::<TestPersistentOffchainDB>,
+		);
+		assert_eq!(stored(), Some(vec![0]));
+	}
 }

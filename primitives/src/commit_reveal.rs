@@ -17,12 +17,20 @@
 //! | [`Domain`] | tag | payload |
 //! |---|---|---|
 //! | [`Domain::GpuJobResult`] | `dsync/gpu-result/v1` | `(job: u64, provider: AccountId, result: H256, salt: [u8; 32])` |
-//! | [`Domain::SyncReport`] | `dsync/pos-report/v1` | `(report: ProbeReport, salt: [u8; 32])` |
+//! | [`Domain::SyncReport`] | `dsync/pos-report/v2` | `(epoch: u32, node: AccountId, verifier: AccountId, report: ProbeReport, salt: [u8; 32])` |
 //! | [`Domain::NameRegistration`] | `dsync/name-registration/v1` | `(label: Vec<u8>, owner: AccountId, secret: [u8; 32])` |
 //!
 //! Because every domain has its own tag, bytes committed for one use can never be revealed as
 //! another, even where two payloads happen to encode the same way. A new use gets a new
 //! [`Domain`] variant; a changed payload gets a new tag version.
+//!
+//! Every payload names what it commits for (the job; the epoch and the target; the label) and
+//! the committing party (the provider, the verifier, the owner), besides the secret: a
+//! commitment opens only for the party that made it, for what it made it for. Without the
+//! party, anyone could copy another's commitment and, once it is revealed, its payload and
+//! salt, and be credited for work it never did; without the epoch, a verifier could replay its
+//! own commitment of an earlier epoch. (The Proof-of-Sync payload was `(report, salt)` under
+//! `dsync/pos-report/v1`, which allowed both.)
 //!
 //! # Error vocabulary
 //!
@@ -56,7 +64,8 @@ pub enum Domain {
 	/// A GPU provider's result of a job: `(job, provider, result, salt)`, with `provider` the
 	/// node owner's account.
 	GpuJobResult,
-	/// A Proof-of-Sync verifier's report on a target: `(report, salt)`.
+	/// A Proof-of-Sync verifier's report on a target: `(epoch, node, verifier, report, salt)`,
+	/// with `node` the target's owner and `verifier` the verifier's validator-node owner.
 	SyncReport,
 	/// A name registration: `(label, owner, secret)`.
 	NameRegistration,
@@ -71,7 +80,7 @@ impl Domain {
 	pub const fn tag(self) -> &'static [u8] {
 		match self {
 			Domain::GpuJobResult => b"dsync/gpu-result/v1",
-			Domain::SyncReport => b"dsync/pos-report/v1",
+			Domain::SyncReport => b"dsync/pos-report/v2",
 			Domain::NameRegistration => b"dsync/name-registration/v1",
 		}
 	}

@@ -15,8 +15,13 @@
 //!   domain, shared by the naming pallet and the node's DNS server.
 //! - [`probe`]: the Proof-of-Sync probe protocol shared by the runtime and the node (key type,
 //!   signed answers, the compute challenge, URLs).
+//! - [`probe_auth`]: authenticated probes: the headers a verifier signs its probe request with,
+//!   and the runtime API that tells the probe endpoint the verifiers' keys
+//!   ([`probe_auth::ProbeKeysApi`]).
 //! - [`offchain`]: what the off-chain workers share: the `dsyn` signing key
 //!   ([`offchain::DsyncAuthId`]), bounded HTTP exchanges, signed submissions, local-storage keys.
+//! - [`fetch_policy`]: which URLs the workers may fetch ([`fetch_policy::fetch_allowed`]: no
+//!   loopback, private, link-local or metadata hosts unless the operator allows them).
 //! - [`commit_reveal`]: the one commitment function (with a domain per use) of GPU jobs, Proof of
 //!   Sync and naming, and the shared names of their window, key and assignment errors.
 //! - [`hex`]: lower-case hexadecimal; [`convert`]: saturating integer conversions.
@@ -28,10 +33,12 @@ extern crate alloc;
 
 pub mod commit_reveal;
 pub mod convert;
+pub mod fetch_policy;
 pub use dsync_aivm_core::hex;
 pub mod naming;
 pub mod offchain;
 pub mod probe;
+pub mod probe_auth;
 pub mod traits;
 
 use sp_runtime::{

@@ -9,21 +9,26 @@
 //!   `dsync-node key insert --key-type dsyn --scheme sr25519` and registers its public key (as
 //!   an account id) as the off-chain key of its node.
 //! - [`Observation`], [`http_get`], [`http_post_binary`]: one HTTP exchange within a deadline,
-//!   reading at most a given number of bytes of the body.
+//!   reading at most a given number of bytes of the body. [`http_get`], which fetches URLs chosen
+//!   by others (GPU batch inputs, probe endpoints), first asks
+//!   [`fetch_allowed`](crate::fetch_policy::fetch_allowed) and makes no request to a host that is
+//!   not public unless the operator allows it ([`ALLOW_PRIVATE_FETCH_KEY`]).
 //! - [`submit_signed`]: submit a call signed by one keystore account.
 //! - [`local_storage_key`]: how the workers name their records in persistent local storage.
 //! - [`AIVM_URL_KEY`]: where the node leaves the `aivm` server's URL for the GPU-jobs worker.
+//! - [`ALLOW_PRIVATE_FETCH_KEY`], [`private_fetch_allowed`]: the operator's allowance of fetches
+//!   from hosts that are not public (`--allow-private-fetch`).
 //!
-//! The HTTP helpers and [`submit_signed`] need the off-chain worker's externalities; everything
-//! else is pure.
+//! The HTTP helpers, [`private_fetch_allowed`] and [`submit_signed`] need the off-chain worker's
+//! externalities; everything else is pure.
 
-use crate::{convert::u64_to_u32, probe::crypto};
+use crate::{convert::u64_to_u32, fetch_policy::fetch_allowed, probe::crypto};
 use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_system::offchain::{
 	Account, AppCrypto, CreateSignedTransaction, SendSignedTransaction, Signer,
 };
-use sp_core::sr25519;
+use sp_core::{offchain::StorageKind, sr25519};
 use sp_runtime::{
 	offchain::{http, Duration, Timestamp},
 	MultiSignature, MultiSigner,
@@ -32,6 +37,21 @@ use sp_runtime::{
 /// The persistent local-storage key of the `aivm` server's base URL, as raw UTF-8 bytes: the
 /// node writes it from `--aivm-url`, the GPU-jobs worker reads it.
 pub const AIVM_URL_KEY: &[u8] = b"dsync/aivm-url";
+
+/// The persistent local-storage key of the operator's allowance of fetches from hosts that are
+/// not public (loopback, private, link-local, metadata addresses, local names: see
+/// [`fetch_policy`](crate::fetch_policy)): one byte, `1` when the node runs with
+/// `--allow-private-fetch` (implied by `--dev`), `0` otherwise. The node writes it at every
+/// start, so a restart without the flag takes an earlier allowance back; [`http_get`] reads it.
+pub const ALLOW_PRIVATE_FETCH_KEY: &[u8] = b"dsync/allow-private-fetch";
+
+/// Whether the node's operator allows fetches from hosts that are not public: the byte under
+/// [`ALLOW_PRIVATE_FETCH_KEY`] in persistent local storage is `1` (anything else, or nothing,
+/// refuses them).
+pub fn private_fetch_allowed() -> bool {
+	sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, ALLOW_PRIVATE_FETCH_KEY).as_deref()
+		== Some(&[1u8][..])
+}
 
 /// The off-chain signer of the DSYNC workers: sr25519 keys of type `dsyn`, bound to the
 /// runtime's signing types.
@@ -68,11 +88,26 @@ pub enum Observation {
 		/// whose body is not read.
 		body: Vec<u8>,
 	},
+	/// No request was made: the URL is not one the workers fetch
+	/// ([`fetch_allowed`](crate::fetch_policy::fetch_allowed)), because its host is not public
+	/// and the operator does not allow such fetches, or because its scheme or syntax is refused.
+	/// Only [`http_get`] gives it. Nothing is known about the host: a verifier reports nothing
+	/// on it, a provider treats the batch as unavailable.
+	Refused,
 }
 
 /// `GET url` within `timeout_ms` (request and body together), reading at most `limit + 1`
 /// bytes of the body of a `200 OK` answer.
+///
+/// The URL comes from others (a job's client, a service node), so it is checked first:
+/// [`Observation::Refused`], without any request, unless
+/// [`fetch_allowed`](crate::fetch_policy::fetch_allowed) accepts it, with private hosts allowed
+/// only where the operator allows them ([`private_fetch_allowed`], read only for a URL that needs
+/// it).
 pub fn http_get(url: &str, limit: usize, timeout_ms: u64) -> Observation {
+	if fetch_allowed(url, false).is_err() && fetch_allowed(url, private_fetch_allowed()).is_err() {
+		return Observation::Refused;
+	}
 	let started = sp_io::offchain::timestamp();
 	let deadline = started.add(Duration::from_millis(timeout_ms));
 	let pending = http::Request::get(url).deadline(deadline).send();
@@ -81,6 +116,10 @@ pub fn http_get(url: &str, limit: usize, timeout_ms: u64) -> Observation {
 
 /// `POST url` with a binary `body` (`Content-Type: application/octet-stream`) within
 /// `timeout_ms`, reading at most `limit + 1` bytes of the body of a `200 OK` answer.
+///
+/// Not checked by [`fetch_allowed`](crate::fetch_policy::fetch_allowed): its one use posts to
+/// the operator's own `aivm` server (`--aivm-url`, [`AIVM_URL_KEY`]), which is on loopback or the
+/// operator's network by design, and whose URL nobody else can choose.
 pub fn http_post_binary(url: &str, body: Vec<u8>, limit: usize, timeout_ms: u64) -> Observation {
 	let started = sp_io::offchain::timestamp();
 	let deadline = started.add(Duration::from_millis(timeout_ms));
@@ -158,6 +197,30 @@ pub fn local_storage_key<K: Encode + ?Sized>(prefix: &[u8], key: &K) -> Vec<u8> 
 	out
 }
 
+/// [`http_get`] with request `headers` (name, value): `GET url` within `timeout_ms`, reading at
+/// most `limit + 1` bytes of the body of a `200 OK` answer, after the same check of the URL
+/// ([`Observation::Refused`], without any request, unless
+/// [`fetch_allowed`](crate::fetch_policy::fetch_allowed) accepts it). A verifier's worker sends
+/// its probes with the headers of [`ProbeAuth`](crate::probe_auth::ProbeAuth).
+pub fn http_get_with_headers(
+	url: &str,
+	headers: &[(&str, &str)],
+	limit: usize,
+	timeout_ms: u64,
+) -> Observation {
+	if fetch_allowed(url, false).is_err() && fetch_allowed(url, private_fetch_allowed()).is_err() {
+		return Observation::Refused;
+	}
+	let started = sp_io::offchain::timestamp();
+	let deadline = started.add(Duration::from_millis(timeout_ms));
+	let mut request = http::Request::get(url);
+	for &(name, value) in headers {
+		request = request.add_header(name, value);
+	}
+	let pending = request.deadline(deadline).send();
+	read_response(pending, started, deadline, limit)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -184,6 +247,94 @@ mod tests {
 	#[test]
 	fn the_aivm_url_key_is_the_one_the_node_writes() {
 		assert_eq!(AIVM_URL_KEY, b"dsync/aivm-url");
+	}
+
+	#[test]
+	fn the_allowance_key_is_the_one_the_node_writes() {
+		assert_eq!(ALLOW_PRIVATE_FETCH_KEY, b"dsync/allow-private-fetch");
+	}
+
+	#[test]
+	fn a_private_url_gets_no_request_unless_the_operator_allows_it() {
+		use sp_core::offchain::{
+			testing::{PendingRequest, TestOffchainExt},
+			OffchainDbExt, OffchainWorkerExt,
+		};
+		let (offchain, state) = TestOffchainExt::new();
+		let mut ext = sp_io::TestExternalities::default();
+		ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+		ext.register_extension(OffchainDbExt::new(offchain));
+		ext.execute_with(|| {
+			let url = "http://127.0.0.1:9955/dsync/health";
+			let set = |value: &[u8]| {
+				sp_io::offchain::local_storage_set(
+					StorageKind::PERSISTENT,
+					ALLOW_PRIVATE_FETCH_KEY,
+					value,
+				)
+			};
+			// No allowance, or one that is not exactly `1`: refused before any request (none is
+			// expected, so a request would panic in the test externalities).
+			assert!(!private_fetch_allowed());
+			assert_eq!(http_get(url, 16, 1_000), Observation::Refused);
+			assert_eq!(http_get("http://public@localhost/x", 16, 1_000), Observation::Refused);
+			let not_one: [&[u8]; 4] = [&[0], &[2], &[1, 1], &[]];
+			for value in not_one {
+				set(value);
+				assert!(!private_fetch_allowed());
+				assert_eq!(http_get(url, 16, 1_000), Observation::Refused);
+			}
+			assert!(state.read().requests.is_empty());
+
+			// Allowed: the request is made.
+			set(&[1]);
+			assert!(private_fetch_allowed());
+			state.write().expect_request(PendingRequest {
+				method: "GET".into(),
+				uri: url.into(),
+				response: Some(b"ok".to_vec()),
+				sent: true,
+				..Default::default()
+			});
+			assert_eq!(
+				http_get(url, 16, 1_000),
+				Observation::Response { status: 200, latency_ms: 0, body: b"ok".to_vec() }
+			);
+			// The allowance does not lift the scheme and syntax checks.
+			assert_eq!(http_get("ftp://127.0.0.1/x", 16, 1_000), Observation::Refused);
+			assert_eq!(http_get("http://[::1/x", 16, 1_000), Observation::Refused);
+
+			// Taken back (the node writes 0 when restarted without the flag): refused again.
+			set(&[0]);
+			assert_eq!(http_get(url, 16, 1_000), Observation::Refused);
+		});
+	}
+
+	#[test]
+	fn a_public_url_is_fetched_without_an_allowance() {
+		use sp_core::offchain::{
+			testing::{PendingRequest, TestOffchainExt},
+			OffchainDbExt, OffchainWorkerExt,
+		};
+		let (offchain, state) = TestOffchainExt::new();
+		let mut ext = sp_io::TestExternalities::default();
+		ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+		ext.register_extension(OffchainDbExt::new(offchain));
+		ext.execute_with(|| {
+			let url = "https://data.example/batch.bin";
+			state.write().expect_request(PendingRequest {
+				method: "GET".into(),
+				uri: url.into(),
+				response: Some(vec![7; 4]),
+				sent: true,
+				..Default::default()
+			});
+			assert_eq!(
+				http_get(url, 4, 1_000),
+				Observation::Response { status: 200, latency_ms: 0, body: vec![7; 4] }
+			);
+			assert!(!private_fetch_allowed());
+		});
 	}
 
 	#[test]

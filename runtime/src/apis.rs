@@ -310,6 +310,18 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl dsync_primitives::probe_auth::ProbeKeysApi<Block> for Runtime {
+		fn verifier_keys() -> Vec<[u8; 32]> {
+			use dsync_primitives::traits::NodeRegistry as Registry;
+			type Nodes = crate::NodeRegistry;
+			<Nodes as Registry<AccountId, Balance>>::active_validator_nodes(u32::MAX)
+				.iter()
+				.filter_map(|owner| <Nodes as Registry<AccountId, Balance>>::node(owner))
+				.map(|node| node.offchain_key.into())
+				.collect()
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

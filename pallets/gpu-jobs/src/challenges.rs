@@ -5,34 +5,31 @@
 
 use crate::{
 	challenge_rounds, challenge_slice, Challenge, Challenges, Config, Error, Event, Expiries, Job,
-	JobId, JobStatus, Jobs, MaxChallengeNodes, Pallet, Params, PenaltyReason, RefundReason,
+	JobId, JobStatus, JobVerdicts, Jobs, MaxChallengeNodes, Pallet, Params, Verdicts,
 };
 use alloc::vec::Vec;
 use dsync_aivm_core::{batch_merkle_root, merkle_height};
 use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
 use frame_support::{ensure, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::{traits::Saturating, DispatchResult};
 
 impl<T: Config> Pallet<T> {
-	/// Open a challenge on job `id` by the revealed result `result`: against the majority result,
-	/// or in a dispute between two results against the other one.
+	/// Open a challenge on job `id` by the revealed result `result`: against the majority result
+	/// while it is payable, otherwise against the leading other payable result (most reveals,
+	/// then the lowest hash), so that a dispute among any number of results is decided by a
+	/// tournament of walks, each ending with a result stalled, forfeited or proven wrong.
 	pub(crate) fn do_challenge(who: T::AccountId, id: JobId, result: H256) -> DispatchResult {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(job.items > 1, Error::<T>::OneItemJob);
 		let now = frame_system::Pallet::<T>::block_number();
 		if job.status == JobStatus::Challenged {
-			// A challenge whose challenger stalled gives way, so a stalled challenge cannot
+			// A challenge whose round ended undecided gives way, so a stalled challenge cannot
 			// shield the defender from another result's challenge.
 			let current = Challenges::<T>::get(id).ok_or(Error::<T>::ChallengeInProgress)?;
-			ensure!(current.challenger_stalled(now), Error::<T>::ChallengeInProgress);
-			Challenges::<T>::remove(id);
-			job.status = if job.tally().majority.is_some() {
-				JobStatus::Concluded
-			} else {
-				JobStatus::Disputed
-			};
-			Self::deposit_event(Event::ChallengeAbandoned { job: id });
+			ensure!(now >= current.round_end, Error::<T>::ChallengeInProgress);
+			Self::close_challenge(id, &mut job, now);
 		}
 		ensure!(
 			matches!(job.status, JobStatus::Concluded | JobStatus::Disputed),
@@ -41,30 +38,52 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
 		let results = job.distinct_results();
 		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);
-		// The majority result defends; in a dispute between two results, the other one.
-		let defender = match job.tally().majority {
+		let period = Params::<T>::get().reveal_period;
+		let rounds = challenge_rounds(job.items);
+		let mut verdicts = JobVerdicts::<T>::get(id).unwrap_or_else(|| {
+			// Every walk ends with a result stalled, forfeited or proven wrong, each at most
+			// once per result: at most 3 walks per result, each at most `rounds` rounds.
+			let walks = usize_to_u32(results.len()).saturating_mul(3);
+			let span = walks.saturating_mul(rounds).saturating_mul(period);
+			Verdicts {
+				standings: Default::default(),
+				latest_end: job.dispute_end.saturating_add(span.into()),
+			}
+		});
+		let standing = verdicts.of(result);
+		ensure!(standing.payable(), Error::<T>::ResultEliminated);
+		ensure!(!standing.stalled, Error::<T>::ResultStalled);
+		let tally = job.tally();
+		let defender = match tally.majority.filter(|majority| verdicts.payable(*majority)) {
 			Some(majority) => {
 				ensure!(result != majority, Error::<T>::NotAMinorityResult);
 				majority
 			},
 			None => {
-				ensure!(results.len() == 2, Error::<T>::NotChallengeable);
+				let votes =
+					|r: &H256| job.providers.iter().filter(|s| s.result == Some(*r)).count();
 				results
-					.into_iter()
-					.find(|other| *other != result)
-					.ok_or(Error::<T>::NotAMinorityResult)?
+					.iter()
+					.filter(|other| **other != result && verdicts.payable(**other))
+					.max_by(|a, b| votes(a).cmp(&votes(b)).then_with(|| b.cmp(a)))
+					.copied()
+					.ok_or(Error::<T>::NotChallengeable)?
 			},
 		};
 
-		let period = Params::<T>::get().reveal_period;
 		let round_end = now.saturating_add(period.into());
-		let end = now.saturating_add(period.saturating_mul(challenge_rounds(job.items)).into());
+		let end = now.saturating_add(period.saturating_mul(rounds).into());
+		ensure!(end <= verdicts.latest_end, Error::<T>::ChallengeWindowExhausted);
 		if end > job.dispute_end {
 			// The old entry stays; the job is no longer due then.
 			Expiries::<T>::try_mutate(end, |queue| queue.try_push(id))
 				.map_err(|_| Error::<T>::ExpiryQueueFull)?;
 			job.dispute_end = end;
 		}
+		// Both sides get a standing, so the next walks see them.
+		verdicts.update(result, |_| {});
+		verdicts.update(defender, |_| {});
+		JobVerdicts::<T>::insert(id, verdicts);
 		let dispute_end = job.dispute_end;
 		Challenges::<T>::insert(
 			id,
@@ -155,31 +174,33 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// End job `id`'s challenge at its dispute end (nobody re-executed the item in time, or a
-	/// side stopped answering): a defender that did not answer its round loses, its providers
-	/// penalised, and the job is refunded; otherwise the challenge is abandoned: a majority is
-	/// paid, a dispute refunded unresolved.
-	pub(crate) fn end_challenge(id: JobId, mut job: Job<T>) {
-		let challenge = Challenges::<T>::take(id);
-		let majority = job.tally().majority;
-		job.status = if majority.is_some() { JobStatus::Concluded } else { JobStatus::Disputed };
-		let forfeited = challenge.as_ref().and_then(|challenge| {
-			let unanswered = challenge.level > 0
-				&& challenge.result_nodes.is_some()
-				&& challenge.defender_nodes.is_none();
-			unanswered.then_some(challenge.defender)
+	/// Close job `id`'s challenge, whose round ended at `now` undecided: the defending side
+	/// that missed a round the challenger answered forfeits (its result is not paid, its
+	/// providers are penalised `Unanswered` when the job ends: a missed round is not proof of a
+	/// wrong result); otherwise the challenger's side stalled (it missed a round, or nobody
+	/// re-executed the item found) and its result can never open another challenge. The job
+	/// goes back to `Concluded` (a payable majority) or `Disputed`, in `job` (the caller
+	/// stores it).
+	pub(crate) fn close_challenge(id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
+		let Some(challenge) = Challenges::<T>::take(id) else { return };
+		let mut verdicts = JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts {
+			standings: Default::default(),
+			latest_end: job.dispute_end,
 		});
-		if let Some(defender) = forfeited {
-			for slot in job.providers.iter().filter(|slot| slot.result == Some(defender)) {
-				Self::penalise(id, &slot.who, PenaltyReason::WrongResult);
-			}
-			Self::refund(id, job, RefundReason::ChallengeUnanswered);
-			return;
+		let forfeited = now >= challenge.round_end
+			&& challenge.level > 0
+			&& challenge.result_nodes.is_some()
+			&& challenge.defender_nodes.is_none();
+		if forfeited {
+			verdicts.update(challenge.defender, |standing| standing.forfeited = true);
+			Self::deposit_event(Event::ChallengeForfeited { job: id, result: challenge.defender });
+		} else {
+			verdicts.update(challenge.result, |standing| standing.stalled = true);
+			Self::deposit_event(Event::ChallengeAbandoned { job: id });
 		}
-		Self::deposit_event(Event::ChallengeAbandoned { job: id });
-		match majority {
-			Some(majority) => Self::pay_out(id, job, majority, PenaltyReason::Dissent),
-			None => Self::refund(id, job, RefundReason::DisputeUnresolved),
-		}
+		let majority_payable =
+			job.tally().majority.is_some_and(|majority| verdicts.payable(majority));
+		job.status = if majority_payable { JobStatus::Concluded } else { JobStatus::Disputed };
+		JobVerdicts::<T>::insert(id, verdicts);
 	}
 }

@@ -2,8 +2,8 @@
 //! during the challenge window, or decides a challenge that found its item.
 
 use crate::{
-	input_leaf, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus, Jobs,
-	ModelCode, Models, Pallet, PenaltyReason, RefundReason, ResultClaim,
+	input_leaf, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus,
+	JobVerdicts, Jobs, ModelCode, Models, Pallet, ResultClaim, Verdicts,
 };
 use alloc::{vec, vec::Vec};
 use dsync_aivm_core::{result_hash, verify_merkle_proof, Model};
@@ -86,7 +86,7 @@ impl<T: Config> Pallet<T> {
 
 		// Each distinct revealed result's leaf at the item.
 		let roots = job.distinct_results();
-		let leaves: Vec<(H256, H256)> = if let Some(challenge) = challenge {
+		let leaves: Vec<(H256, H256)> = if let Some(challenge) = &challenge {
 			vec![
 				(challenge.result, challenge.result_node),
 				(challenge.defender, challenge.defender_node),
@@ -136,16 +136,37 @@ impl<T: Config> Pallet<T> {
 			.map(|(root, _)| *root)
 			.collect();
 		ensure!(matching.len() <= 1, Error::<T>::ItemNotDecisive);
-		if let Some(majority) = majority {
-			// The challenge failed: the majority result is right at this item.
+		if let (Some(majority), None) = (majority, challenge.as_ref()) {
+			// A direct challenge failed: the majority result is right at this item.
 			ensure!(!matching.contains(&majority), Error::<T>::MajorityConfirmed);
 		}
 
-		Self::deposit_event(Event::DisputeResolved { job: id, item: index, expected, by: who });
-		match matching.first() {
-			Some(winner) => Self::pay_out(id, job, *winner, PenaltyReason::WrongResult),
-			None => Self::refund(id, job, RefundReason::NoMatchingResult),
+		// What the item proved: the matching result is confirmed, every other result compared
+		// with it is wrong. Only results compared here are judged.
+		let mut verdicts = JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts {
+			standings: Default::default(),
+			latest_end: job.dispute_end,
+		});
+		let mut proven_wrong = Vec::new();
+		for (root, _) in leaves.iter() {
+			if matching.contains(root) {
+				verdicts.update(*root, |standing| standing.confirmed = true);
+			} else {
+				verdicts.update(*root, |standing| standing.proven_wrong = true);
+				proven_wrong.push(*root);
+			}
 		}
+		JobVerdicts::<T>::insert(id, verdicts);
+		Self::deposit_event(Event::DisputeResolved { job: id, item: index, expected, by: who });
+		if challenge.is_some() {
+			Challenges::<T>::remove(id);
+			Self::deposit_event(Event::ChallengeDecided {
+				job: id,
+				confirmed: matching.first().copied(),
+				proven_wrong,
+			});
+		}
+		Self::decide(id, job);
 		Ok(())
 	}
 }

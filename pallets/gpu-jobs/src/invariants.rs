@@ -3,8 +3,8 @@
 #[cfg(any(feature = "try-runtime", test))]
 mod checks {
 	use crate::{
-		BalanceOf, Challenges, Config, Expiries, ExpiryCursor, HoldReason, JobStatus, Jobs,
-		ModelCode, Models, NextJobId, NextModelId, OpenEscrow, OpenJobCount, Pallet, Params,
+		BalanceOf, Challenges, Config, Expiries, ExpiryCursor, HoldReason, JobStatus, JobVerdicts,
+		Jobs, ModelCode, Models, NextJobId, NextModelId, OpenEscrow, OpenJobCount, Pallet, Params,
 		ProviderJobs,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
@@ -12,6 +12,7 @@ mod checks {
 		ensure,
 		traits::{fungible::InspectHold, Get},
 	};
+	use sp_core::H256;
 	use sp_runtime::{
 		traits::{Saturating, Zero},
 		TryRuntimeError,
@@ -27,10 +28,12 @@ mod checks {
 		///    `MaxReplication` distinct providers, results only with commitments, `commit_deadline
 		///    < deadline < dispute_end`, at least one item, a non-zero price, a [`ProviderJobs`]
 		///    entry per provider, an entry in [`Expiries`] at its `dispute_end`, and a status its
-		///    results allow (concluded or challenged: a majority; disputed: reveals without
-		///    one); it has a [`Challenges`] entry exactly when challenged, between the majority
-		///    (or, in a dispute between two results, one of them) and another revealed result,
-		///    whose round ends by the dispute end;
+		///    results allow (concluded: a majority neither proven wrong nor forfeited; disputed:
+		///    reveals without such a majority); it has a [`Challenges`] entry exactly when
+		///    challenged, between that majority (without one, a payable result) and another
+		///    revealed result that is payable and never stalled, whose round ends by the
+		///    dispute end; its [`JobVerdicts`] judge only its revealed results and its dispute
+		///    end is not past their `latest_end`; verdicts exist only for open jobs;
 		/// 4. [`ProviderJobs`] holds exactly the providers of the open jobs;
 		/// 5. [`OpenJobCount`] is the number of open jobs, at most `MaxOpenJobs`;
 		/// 6. no expiry is queued before the cursor;
@@ -82,26 +85,47 @@ mod checks {
 				);
 				ensure!(job.items >= 1 && !job.price.is_zero(), "a job is empty or free");
 				let tally = job.tally();
+				let results = job.distinct_results();
+				let verdicts = JobVerdicts::<T>::get(id);
+				if let Some(verdicts) = &verdicts {
+					ensure!(
+						verdicts
+							.standings
+							.iter()
+							.all(|standing| results.contains(&standing.result)),
+						"a standing is not of a revealed result"
+					);
+					ensure!(
+						job.dispute_end <= verdicts.latest_end,
+						"challenges moved a job's dispute end past its latest end"
+					);
+				}
+				let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
+				let majority = tally.majority.filter(payable);
 				match job.status {
 					JobStatus::Concluded => {
-						ensure!(tally.majority.is_some(), "a concluded job has no majority")
+						ensure!(majority.is_some(), "a concluded job has no payable majority")
 					},
 					JobStatus::Disputed => ensure!(
-						tally.majority.is_none() && tally.reveals > 0,
-						"a disputed job has a majority or no reveal"
+						majority.is_none() && tally.reveals > 0,
+						"a disputed job has a payable majority or no reveal"
 					),
 					JobStatus::Challenged => {
 						let challenge =
 							Challenges::<T>::get(id).ok_or("a challenged job has no challenge")?;
-						let results = job.distinct_results();
-						let defender_ok = match tally.majority {
+						let defender_ok = match majority {
 							Some(majority) => challenge.defender == majority,
-							None => results.len() == 2 && results.contains(&challenge.defender),
+							None => payable(&challenge.defender),
 						};
+						let challenger_ok = verdicts.as_ref().is_some_and(|v| {
+							let standing = v.of(challenge.result);
+							standing.payable() && !standing.stalled
+						});
 						ensure!(
 							defender_ok
-								&& challenge.result != challenge.defender
-								&& results.contains(&challenge.result),
+								&& challenger_ok && challenge.result != challenge.defender
+								&& results.contains(&challenge.result)
+								&& results.contains(&challenge.defender),
 							"a challenge's sides are not the defender and another revealed result"
 						);
 						ensure!(
@@ -140,6 +164,9 @@ mod checks {
 
 			for id in Challenges::<T>::iter_keys() {
 				ensure!(Jobs::<T>::contains_key(id), "a challenge has no job");
+			}
+			for id in JobVerdicts::<T>::iter_keys() {
+				ensure!(Jobs::<T>::contains_key(id), "verdicts have no job");
 			}
 			ensure!(OpenJobCount::<T>::get() == job_count, "OpenJobCount differs from the jobs");
 			ensure!(job_count <= T::MaxOpenJobs::get(), "more jobs are open than MaxOpenJobs");

@@ -93,17 +93,21 @@
 //!
 //! ## Settlement
 //!
-//! For the winning result, every provider that revealed it is paid in turn: `price` is released
-//! from the client's escrow and charged at once through
-//! `T::Payment::charge(client, Some(provider), price, ServiceKind::GpuInference)` (the tokenomics
-//! pallet burns its governed share and pays the rest), and `items × units_per_item` usage units
-//! are recorded for the provider ([`Config::Usage`]). Release and charge are one storage layer:
-//! if the charge fails (the client's free balance cannot cover the existential deposit, the
-//! provider cannot receive) nothing of it happens, [`Event::ProviderPaymentFailed`] is emitted
-//! and that `price` goes back to the client with the rest. Providers that revealed another
-//! result are penalised (`Dissent` after a majority, `WrongResult` after a re-execution),
-//! providers that never revealed `NoShow` ([`ProviderSource::penalise`]). Whatever was not paid
-//! is released to the client, so `escrow == paid + refunded` for every job.
+//! For the winning result, every provider that revealed it is paid in turn: `price` is charged
+//! from the client's escrow hold itself through
+//! `T::Payment::charge_held(Escrow, client, Some(provider), price, ServiceKind::GpuInference)`
+//! (the tokenomics pallet burns its governed share and pays the rest), and `items ×
+//! units_per_item` usage units are recorded for the provider ([`Config::Usage`]). The escrow
+//! never passes through the client's free balance, so a client cannot dodge payment by locking
+//! or freezing its balance (a conviction vote or delegation over everything it has). If the
+//! charge fails (the provider cannot receive) nothing of it happens,
+//! [`Event::ProviderPaymentFailed`] is emitted and that `price` goes back to the client with the
+//! rest. The other providers are penalised ([`ProviderSource::penalise`]) by what is *known*
+//! of their results: `WrongResult` only for a result a re-execution proved wrong, `Unanswered`
+//! (a miss) for a result whose side did not answer a challenge round it defended, `Dissent` (a
+//! miss) for any other revealed result, `NoShow` for no reveal. A refunded job penalises the
+//! same way, except that an unproven result is not penalised at all. Whatever was not paid is
+//! released to the client, so `escrow == paid + refunded` for every job.
 //!
 //! ## Disputes
 //!
@@ -148,41 +152,55 @@
 //!    ([`dsync_aivm_core::batch_merkle_root`]); when both sides answered, the first position
 //!    where the two runs differ is the new contested node ([`Event::ChallengeNarrowed`]).
 //! 3. At level 0 the contested node is an item where the two results' leaves differ, both
-//!    known on chain: [`Pallet::resolve_by_execution`] re-executes it (no claims), with the
-//!    usual outcome. If it matches the majority the call fails ([`Error::MajorityConfirmed`])
-//!    and its caller paid; if it matches the challenger, the challenger's result is paid and the
-//!    majority penalised `WrongResult`; if it matches neither, the job is refunded.
+//!    known on chain: [`Pallet::resolve_by_execution`] re-executes it (no claims; either side
+//!    or anyone may ask, free on success). The side whose leaf matches is *confirmed*, the
+//!    other (both, if neither matches) *proven wrong* ([`Event::ChallengeDecided`], recorded in
+//!    [`JobVerdicts`]); then the job is decided as below.
 //!
 //! Rounds last `reveal_period` blocks each, on a fixed schedule from the opening: round `r`
 //! ends at `opened + (r + 1) × reveal_period`, and there are [`challenge_rounds`]`(items)`
 //! rounds (`ceil(height / 7)` of nodes and one to re-execute; 3 for 16,384 items). If they end
 //! after the job's `dispute_end`, `dispute_end` moves to the end of the last round
-//! ([`Event::ChallengeOpened`] gives both). Answers after a round's end are refused, so the
-//! state freezes at the first missed deadline, and the job is decided at its `dispute_end`:
+//! ([`Event::ChallengeOpened`] gives both). Answers after a round's end are refused, so a walk
+//! whose round ended undecided is *closed* by the next `challenge` or at `dispute_end`:
 //!
-//! - the **majority's side** did not answer a round the challenger answered: its result is not
-//!   defended. The job is refunded ([`RefundReason::ChallengeUnanswered`]); the majority's
-//!   providers are penalised `WrongResult`, the challenger's neither paid nor penalised (its
-//!   result was not proven);
-//! - otherwise (the **challenger's side** stopped, or nobody re-executed the item):
-//!   [`Event::ChallengeAbandoned`], and the majority is paid as if unchallenged.
+//! - the **defending side** did not answer a round the challenger answered: its result
+//!   *forfeits* ([`Event::ChallengeForfeited`]): it is not paid and its providers take a miss
+//!   (`Unanswered`), not a slash: a missed round (three blocks on `--dev`) is not proof of a
+//!   wrong result;
+//! - otherwise (the **challenger's side** missed a round, or nobody re-executed the item):
+//!   [`Event::ChallengeAbandoned`]; the challenger's result has *stalled* and can never open
+//!   another challenge ([`Error::ResultStalled`]).
 //!
-//! Anyone may open a challenge (naming any revealed minority result) and send any side's nodes
-//! (they prove themselves against the side's result); the providers' workers do both. Opening
-//! costs its fee; accepted answers are free; a challenge that fails at the item costs the
-//! re-execution's fee. A job has one challenge at a time. One whose challenger's side missed a
-//! round (no nodes, or no re-execution at the item) gives way to the next `challenge`, so a
-//! stalled challenge from a colluding minority cannot shield a wrong majority from an honest
-//! one; each stall costs its opener a fee and a revealed minority result, so the delay is
-//! bounded by the number of distinct results times `challenge_rounds × reveal_period`.
+//! **A tournament decides every dispute.** The defender of a new challenge is the majority
+//! result while it is payable (neither proven wrong nor forfeited); without one, the leading
+//! other payable result (most reveals, then the lowest hash). After each decided walk:
 //!
-//! A **dispute** (no majority) of several items between exactly two results is walked the same
-//! way: either result may open it against the other (the defender), and at the item the
-//! re-execution pays the matching one and penalises the other (neither: a refund); there is no
-//! "confirmed" failure, since there is no majority to confirm. A defender that stops answering
-//! is penalised and the job refunded; a challenger that stops leaves the dispute as it was
-//! (refunded at `dispute_end`, nobody penalised). A dispute among three or more results still
-//! needs a claim per result (walking two of them would prove nothing about a third).
+//! - a payable majority waits for `dispute_end` as `Concluded` (other minority results may
+//!   still challenge it) and is paid then;
+//! - without one, if a single payable result is left and a re-execution confirmed it, it is paid
+//!   at once; with none left the job is refunded; otherwise it stays `Disputed` and the next
+//!   walk is played.
+//!
+//! At `dispute_end` the same rule decides, except that several payable results (or one never
+//! confirmed) are refunded ([`RefundReason::DisputeUnresolved`], or
+//! [`RefundReason::ChallengeUnanswered`] when a side forfeited). An honest result always wins
+//! its walks (at the first item where two trees differ it is right and the other is not), so
+//! among any number of distinct results (colluders revealing different garbage) the honest one
+//! ends paid and every garbage result that played is proven wrong; a result nobody checked is
+//! never punished as wrong. A dispute (no majority) of several items is walked the same way.
+//!
+//! **The delay is bounded.** Every walk ends with a result stalled, forfeited or proven wrong,
+//! each at most once per result, so a job has at most `3 × results` walks. The first challenge
+//! fixes [`Verdicts::latest_end`] = its `dispute_end + 3 × results × challenge_rounds ×
+//! reveal_period`; a challenge whose rounds would end later is refused
+//! ([`Error::ChallengeWindowExhausted`]). Repeating a stalled challenge, the old way to keep an
+//! honest majority unpaid for a fee per round, is refused.
+//!
+//! Anyone may open a challenge (naming a revealed payable result that never stalled) and send
+//! any side's nodes (they prove themselves against the side's result); the providers' workers
+//! do both. Opening costs its fee; accepted answers and decisive re-executions are free. A job
+//! has one challenge at a time.
 //!
 //! **What one item proves.** The walk ends at the *first* item where the two trees differ, so
 //! an honest side always wins it: there it is right and the other side is not. When both sides
@@ -318,8 +336,9 @@ pub use types::{
 	challenge_rounds, challenge_slice, commitment_of, input_leaf, inputs_root, is_valid_url,
 	outputs_root, BalanceOf, BatchItem, Challenge, GpuJobsParams, Job, JobId, JobInput, JobInputOf,
 	JobInputView, JobStatus, JobView, LocalJob, MaxChallengeNodes, MaxItemLen, MaxProofLen,
-	ModelRecord, PenaltyReason, ProviderSlot, ProviderSlotsOf, RefundReason, ResultClaim, Tally,
-	CHALLENGE_LEVELS, MACS_PER_UNIT, MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS, MAX_PERIOD,
+	ModelRecord, PenaltyReason, ProviderSlot, ProviderSlotsOf, RefundReason, ResultClaim, Standing,
+	Tally, Verdicts, CHALLENGE_LEVELS, MACS_PER_UNIT, MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
+	MAX_PERIOD,
 };
 pub use weights::WeightInfo;
 
@@ -364,7 +383,11 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// How clients pay providers (tokenomics: the burn share is applied there).
-		type Payment: ServicePayment<Self::AccountId, BalanceOf<Self>>;
+		type Payment: ServicePayment<
+			Self::AccountId,
+			BalanceOf<Self>,
+			HoldReason = Self::RuntimeHoldReason,
+		>;
 
 		/// Eligible providers with their scores, key mapping and penalties.
 		type Providers: ProviderSource<Self::AccountId>;
@@ -500,6 +523,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Challenges<T: Config> =
 		StorageMap<_, Twox64Concat, JobId, Challenge<T::AccountId, BlockNumberFor<T>>, OptionQuery>;
+
+	/// What the disputes of an open job established about its results, and how late its
+	/// challenges may make it end ([`Verdicts`]); created by its first challenge or
+	/// re-execution, removed when the job ends.
+	// `Twox64Concat`: job ids are sequential and assigned by the pallet.
+	#[pallet::storage]
+	pub type JobVerdicts<T: Config> = StorageMap<_, Twox64Concat, JobId, Verdicts<T>, OptionQuery>;
 
 	/// The first block whose expiries are not all handled yet; set at the first
 	/// `on_initialize`.
@@ -730,6 +760,26 @@ pub mod pallet {
 			/// The job.
 			job: JobId,
 		},
+		/// A challenge ended at its item: the re-execution confirmed one side (or neither) and
+		/// proved the other wrong. The job goes on (other results may still challenge) or ends
+		/// in the same transaction.
+		ChallengeDecided {
+			/// The job.
+			job: JobId,
+			/// The result the re-execution matched, if either side's.
+			confirmed: Option<H256>,
+			/// The results it proved wrong.
+			proven_wrong: Vec<H256>,
+		},
+		/// A challenge's defending side did not answer a round with the challenger's nodes in:
+		/// its result is not paid and its providers are penalised `Unanswered` when the job
+		/// ends.
+		ChallengeForfeited {
+			/// The job.
+			job: JobId,
+			/// The defending result.
+			result: H256,
+		},
 	}
 
 	/// The errors of the pallet.
@@ -791,7 +841,8 @@ pub mod pallet {
 		JobNotDue,
 		/// The job cannot be re-executed yet: it is not disputed, has no concluded result, and
 		/// its deadline has not passed with a revealed result. For [`Pallet::challenge`]: the
-		/// job is neither concluded nor disputed between exactly two results.
+		/// job is neither concluded nor disputed, or no other payable result is left to
+		/// challenge.
 		NotChallengeable,
 		/// The dispute period is over: the job is paid or refunded at its dispute end.
 		DisputeClosed,
@@ -837,6 +888,13 @@ pub mod pallet {
 		ChallengeAtItem,
 		/// The challenge has not found its item yet: both sides must reveal their nodes first.
 		ChallengeNotAtItem,
+		/// The result was proven wrong or did not defend a challenge: it cannot challenge.
+		ResultEliminated,
+		/// A challenge this result opened stalled: a result opens challenges until one stalls.
+		ResultStalled,
+		/// The challenge's rounds would end after the latest block the job's challenges may
+		/// reach ([`Verdicts::latest_end`]); the job is decided at its dispute end.
+		ChallengeWindowExhausted,
 		/// The nodes are not the round's run (wrong number, see [`challenge_slice`]) or do not
 		/// hash to the side's contested node.
 		InvalidNodes,
@@ -1042,9 +1100,9 @@ pub mod pallet {
 			Ok(Pays::No.into())
 		}
 
-		/// Challenge the majority result of a concluded job of several items with `result`, a
-		/// minority result revealed on it; or, in a dispute between exactly two results, challenge
-		/// the other result with `result`.
+		/// Challenge, with `result` (a revealed result that is payable and never stalled), the
+		/// majority result of a concluded job of several items; or, without a payable majority,
+		/// the leading other payable result (a tournament: see the crate docs).
 		///
 		/// A job of several items cannot be re-executed whole on chain, and only a result's
 		/// providers hold its leaves, so the two sides walk down their Merkle trees to an item
@@ -1052,22 +1110,22 @@ pub mod pallet {
 		/// their tree with [`Pallet::reveal_nodes`] before the round ends; the item found is
 		/// re-executed with [`Pallet::resolve_by_execution`]. Rounds last the `reveal_period`
 		/// of the parameters; the job's `dispute_end` moves to the end of the last round if it
-		/// is later. A side that does not answer in time loses: the challenger's, and the
-		/// majority is paid at `dispute_end`; the majority's, and the job is refunded
-		/// ([`RefundReason::ChallengeUnanswered`]) with its providers penalised `WrongResult`
-		/// (in a dispute, a challenger that stops leaves the dispute unresolved).
+		/// is later, but never past [`Verdicts::latest_end`]. A side that does not answer in
+		/// time: the defender's forfeits (not paid, a miss for its providers), the
+		/// challenger's stalls (it never challenges again).
 		///
-		/// A job has one challenge at a time; a challenge whose challenger's side missed a
-		/// round ([`Challenge::challenger_stalled`]) gives way to a new one
-		/// ([`Event::ChallengeAbandoned`], then [`Event::ChallengeOpened`]); the call's weight is
-		/// measured on that path, its worst case.
+		/// A job has one challenge at a time; a challenge whose round ended undecided is closed
+		/// and gives way to a new one ([`Event::ChallengeAbandoned`] or
+		/// [`Event::ChallengeForfeited`], then [`Event::ChallengeOpened`]); the call's weight is
+		/// measured on the replacing path, its worst case.
 		///
 		/// Origin: any signed account; it pays the call's fee. Fails with
-		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`] (the current challenge has not stalled),
-		/// [`Error::NotChallengeable`] (not concluded, or disputed among more than two
-		/// results), [`Error::DisputeClosed`],
-		/// [`Error::NotAMinorityResult`] or [`Error::ExpiryQueueFull`] (the new dispute end's
-		/// queue is full: try in the next block). Emits [`Event::ChallengeOpened`].
+		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`] (the
+		/// current challenge's round has not ended), [`Error::NotChallengeable`] (not concluded
+		/// or disputed, or no other payable result), [`Error::DisputeClosed`],
+		/// [`Error::NotAMinorityResult`], [`Error::ResultEliminated`], [`Error::ResultStalled`],
+		/// [`Error::ChallengeWindowExhausted`] or [`Error::ExpiryQueueFull`] (the new dispute
+		/// end's queue is full: try in the next block). Emits [`Event::ChallengeOpened`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::challenge())]
 		pub fn challenge(origin: OriginFor<T>, job: JobId, result: H256) -> DispatchResult {

@@ -18,7 +18,7 @@ use frame_support::{
 	storage::{types::ValueQuery, with_storage_layer},
 	traits::{
 		fungible::{self, InspectHold},
-		tokens::{Fortitude, Precision, Preservation},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Hooks, Randomness,
 	},
 	BoundedVec,
@@ -250,6 +250,48 @@ pub fn provider_share(amount: Balance) -> Balance {
 pub struct MockPayment;
 
 impl ServicePayment<AccountId, Balance> for MockPayment {
+	type HoldReason = RuntimeHoldReason;
+
+	fn charge_held(
+		reason: &RuntimeHoldReason,
+		payer: &AccountId,
+		provider: Option<&AccountId>,
+		amount: Balance,
+		_kind: ServiceKind,
+	) -> Result<PaymentSplit<Balance>, DispatchError> {
+		if PaymentFails::get() {
+			return Err(DispatchError::Other("payments are refused"));
+		}
+		with_storage_layer(|| {
+			let burned = burn_share(amount);
+			let treasury = treasury_share(amount);
+			let rest = provider_share(amount);
+			<Balances as fungible::MutateHold<AccountId>>::burn_held(
+				reason,
+				payer,
+				burned,
+				Precision::Exact,
+				Fortitude::Force,
+			)?;
+			let to = provider.unwrap_or(&TREASURY);
+			for (dest, part) in [(&TREASURY, treasury), (to, rest)] {
+				<Balances as fungible::MutateHold<AccountId>>::transfer_on_hold(
+					reason,
+					payer,
+					dest,
+					part,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+			}
+			Ok(match provider {
+				Some(_) => PaymentSplit { burned, provider: rest, treasury },
+				None => PaymentSplit { burned, provider: 0, treasury: treasury + rest },
+			})
+		})
+	}
+
 	fn charge(
 		payer: &AccountId,
 		provider: Option<&AccountId>,

@@ -23,13 +23,16 @@
 //!   leaf: no claim is needed). Never twice: a failed challenge costs its fee;
 //! - **a job of several items and providers with its result on chain**: it keeps the record
 //!   ([`LocalJob::Revealed`]) and the result's leaves (under [`leaves_key`], stored when it
-//!   computed the result) while the job is open. Outvoted on a concluded job, or disputed
-//!   between its result and one other, window open, it opens a `challenge` once; if another
-//!   minority result's challenge is in the way and stalls, it opens its own then. While the job is challenged with its result as one side, it
+//!   computed the result) while the job is open. While its result can still be paid and open
+//!   challenges ([`Standing`]) and another result stands in its way (a payable majority other
+//!   than it; without one, any other payable result), window open, it opens a `challenge`
+//!   (again after [`RESUBMIT_AFTER_BLOCKS`] blocks while still in the way, so it plays one walk
+//!   of the tournament after another); another pair's challenge in the way is taken over once
+//!   its round ended undecided. While the job is challenged with its result as one side, it
 //!   sends that side's nodes for each round once (again after [`RESUBMIT_AFTER_BLOCKS`] blocks
-//!   if they are not on chain), before the round ends; at the item, if it is the challenger's
-//!   side, it downloads the batch again and sends `resolve_by_execution` with the item's input
-//!   and proof, once;
+//!   if they are not on chain), before the round ends; at the item, on either side, it
+//!   downloads the batch again and sends `resolve_by_execution` with the item's input and
+//!   proof, once per walk;
 //! - **a one-item job's result on chain otherwise, or the job gone**: it forgets the local
 //!   record, and drops the leaves of a job that is gone.
 //!
@@ -44,8 +47,8 @@
 
 use crate::{
 	challenge_slice, commitment_of, input_leaf, inputs_root, BatchItem, Call, Challenge,
-	Challenges, Config, Job, JobId, JobInput, JobStatus, Jobs, LocalJob, Models, Pallet,
-	ProviderJobs, ProviderSource, LOG_TARGET,
+	Challenges, Config, Job, JobId, JobInput, JobStatus, JobVerdicts, Jobs, LocalJob, Models,
+	Pallet, ProviderJobs, ProviderSource, Standing, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
@@ -207,7 +210,8 @@ pub fn evaluate_leaves(
 	output_len: usize,
 ) -> Result<Vec<[u8; 32]>, InferenceError> {
 	let body = match observation {
-		Observation::Unreachable => return Err(InferenceError::Unreachable),
+		// `http_post_binary` never refuses; treat it as no answer.
+		Observation::Unreachable | Observation::Refused => return Err(InferenceError::Unreachable),
 		Observation::Response { status: 200, body, .. } => body,
 		Observation::Response { status, .. } => return Err(InferenceError::Status(status)),
 	};
@@ -235,6 +239,9 @@ pub fn fetch_batch(
 	let expected = items.checked_mul(input_len).ok_or(InferenceError::TooLarge)?;
 	let body = match http_get(url, expected, HTTP_TIMEOUT_MS) {
 		Observation::Unreachable => return Err(InferenceError::Unreachable),
+		// A host that is not public (loopback, private, link-local, metadata) without the
+		// operator's `--allow-private-fetch`: the batch is unavailable, nothing was fetched.
+		Observation::Refused => return Err(InferenceError::InvalidUrl),
 		Observation::Response { status: 200, body, .. } => body,
 		Observation::Response { status, .. } => return Err(InferenceError::Status(status)),
 	};
@@ -329,10 +336,13 @@ impl<T: Config> Pallet<T> {
 					.collect();
 				let nodes = BoundedVec::try_from(nodes).ok()?;
 				*nodes_sent = Some((challenge.level, block));
+				// Every walk answers nodes before its item: a new walk may ask again.
+				*resolve_sent = false;
 				Some(Call::reveal_nodes { job: id, result: revealed, nodes })
 			},
-			// At the item: the challenger's side asks for the re-execution, once.
-			None if revealed == challenge.result && !*resolve_sent => {
+			// At the item: either side asks for the re-execution, once per walk (it decides
+			// both ways: the side it matches is confirmed, the other proven wrong).
+			None if !*resolve_sent => {
 				let item = u32_to_usize(challenge.position);
 				let batch_item = match &job.input {
 					JobInput::Inline(_) => None,
@@ -388,13 +398,9 @@ impl<T: Config> Pallet<T> {
 		match job.status {
 			JobStatus::Concluded | JobStatus::Disputed => {
 				let LocalJob::Revealed { challenge_sent_at, .. } = state else { return None };
-				// Outvoted, or in a dispute between two results (the other side's worker may
-				// open it first: then this one's fails and costs its fee).
-				let contested = match job.tally().majority {
-					Some(majority) => majority != revealed,
-					None => job.distinct_results().len() == 2,
-				};
-				if !contested || challenge_sent_at.is_some() || landing >= job.dispute_end {
+				let due = challenge_sent_at
+					.is_none_or(|at| block >= at.saturating_add(RESUBMIT_AFTER_BLOCKS));
+				if !due || !Self::contested(id, job, revealed) || landing >= job.dispute_end {
 					return None;
 				}
 				Self::open_challenge(id, provider, revealed, challenge_sent_at, block)
@@ -406,16 +412,38 @@ impl<T: Config> Pallet<T> {
 						id, job, &challenge, provider, revealed, state, block, landing,
 					);
 				}
-				// Another minority result's challenge: take over once it stalls.
+				// Another pair's challenge: take over once its round ended undecided.
 				let LocalJob::Revealed { challenge_sent_at, .. } = state else { return None };
 				let due = challenge_sent_at
 					.is_none_or(|at| block >= at.saturating_add(RESUBMIT_AFTER_BLOCKS));
-				if !due || !challenge.challenger_stalled(landing) || landing >= job.dispute_end {
+				if !due
+					|| landing < challenge.round_end
+					|| !Self::contested(id, job, revealed)
+					|| landing >= job.dispute_end
+				{
 					return None;
 				}
 				Self::open_challenge(id, provider, revealed, challenge_sent_at, block)
 			},
 			_ => None,
+		}
+	}
+
+	/// Whether a provider whose result `revealed` is on job `id` has a challenge to open: its
+	/// result can still be paid and open challenges, and another result stands in its way (a
+	/// payable majority other than it, or without one any other payable result: the
+	/// tournament goes on until one result is left).
+	fn contested(id: JobId, job: &Job<T>, revealed: H256) -> bool {
+		let verdicts = JobVerdicts::<T>::get(id);
+		let standing =
+			verdicts.as_ref().map_or_else(|| Standing::new(revealed), |v| v.of(revealed));
+		if !standing.payable() || standing.stalled {
+			return false;
+		}
+		let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
+		match job.tally().majority.filter(payable) {
+			Some(majority) => majority != revealed,
+			None => job.distinct_results().iter().any(|other| *other != revealed && payable(other)),
 		}
 	}
 

@@ -3,18 +3,14 @@
 
 use crate::{
 	BalanceOf, Challenges, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job, JobId,
-	JobStatus, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason, ProviderJobs,
-	ProviderSource, RefundReason, ServiceKind, ServicePayment, UsageRecorder, WeightInfo,
-	LOG_TARGET,
+	JobStatus, JobVerdicts, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason,
+	ProviderJobs, ProviderSource, RefundReason, ServiceKind, ServicePayment, Standing,
+	UsageRecorder, Verdicts, WeightInfo, LOG_TARGET,
 };
 use alloc::vec::Vec;
-use dsync_primitives::{
-	convert::{u32_to_usize, usize_to_u32},
-	traits::PaymentSplit,
-};
+use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
 use frame_support::{
 	ensure,
-	storage::with_storage_layer,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
 	weights::Weight,
 	BoundedVec,
@@ -23,7 +19,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::{
 	traits::{One, Saturating, Zero},
-	DispatchError, DispatchResult,
+	DispatchResult,
 };
 
 impl<T: Config> Pallet<T> {
@@ -58,7 +54,7 @@ impl<T: Config> Pallet<T> {
 	/// unhandled and has no majority) is refunded. Nothing happens to a job that is not due or
 	/// no longer exists.
 	pub(crate) fn handle_due(id: JobId, now: BlockNumberFor<T>) {
-		let Some(job) = Jobs::<T>::get(id) else { return };
+		let Some(mut job) = Jobs::<T>::get(id) else { return };
 		if !Self::is_due(&job, now) {
 			return;
 		}
@@ -67,16 +63,69 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		if job.status == JobStatus::Challenged {
-			Self::end_challenge(id, job);
+			Self::close_challenge(id, &mut job, now);
+		}
+		Self::finish(id, job);
+	}
+
+	/// End job `id` at its dispute end: a majority result not proven wrong nor forfeited is
+	/// paid; without one, the only result still payable is paid if a re-execution confirmed
+	/// it; a job without reveals expires; any other is refunded (nobody proved which result is
+	/// right).
+	pub(crate) fn finish(id: JobId, job: Job<T>) {
+		let tally = job.tally();
+		if tally.reveals == 0 {
+			return Self::expire(id, job);
+		}
+		let verdicts = JobVerdicts::<T>::get(id);
+		let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
+		if let Some(majority) = tally.majority.filter(payable) {
+			return Self::pay_out(id, job, majority);
+		}
+		let live: Vec<H256> = job.distinct_results().into_iter().filter(payable).collect();
+		match live.as_slice() {
+			[only] if verdicts.as_ref().is_some_and(|v| v.of(*only).confirmed) => {
+				Self::pay_out(id, job, *only)
+			},
+			_ => {
+				let forfeited = verdicts
+					.as_ref()
+					.is_some_and(|v| v.standings.iter().any(|standing| standing.forfeited));
+				let reason = if forfeited {
+					RefundReason::ChallengeUnanswered
+				} else if live.is_empty() {
+					RefundReason::NoMatchingResult
+				} else {
+					RefundReason::DisputeUnresolved
+				};
+				Self::refund(id, job, reason)
+			},
+		}
+	}
+
+	/// After a re-execution changed what is known about job `id`'s results: end it at once
+	/// when nothing can change its outcome any more (the only result still payable was
+	/// confirmed without a majority to wait for, or no result is payable); otherwise it waits
+	/// for its dispute end as `Concluded` (a majority still payable) or `Disputed`, and other
+	/// results may still challenge.
+	pub(crate) fn decide(id: JobId, mut job: Job<T>) {
+		let verdicts = JobVerdicts::<T>::get(id);
+		let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
+		if job.tally().majority.filter(payable).is_some() {
+			job.status = JobStatus::Concluded;
+			Jobs::<T>::insert(id, job);
 			return;
 		}
-		let tally = job.tally();
-		match tally.majority {
-			Some(result) if job.status != JobStatus::Disputed => {
-				Self::pay_out(id, job, result, PenaltyReason::Dissent)
+		let live: Vec<H256> = job.distinct_results().into_iter().filter(payable).collect();
+		match live.as_slice() {
+			[only] if verdicts.as_ref().is_some_and(|v| v.of(*only).confirmed) => {
+				Self::pay_out(id, job, *only)
 			},
-			_ if tally.reveals == 0 => Self::expire(id, job),
-			_ => Self::refund(id, job, RefundReason::DisputeUnresolved),
+			[] => Self::finish(id, job),
+			_ => {
+				job.status = JobStatus::Disputed;
+				Jobs::<T>::insert(id, job);
+			},
 		}
 	}
 
@@ -89,11 +138,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Pay every provider that revealed `result` its price, penalise those that revealed
-	/// another result for `loser` and those that revealed nothing for `NoShow`, release the
-	/// rest of the escrow to the client and end the job.
-	pub(crate) fn pay_out(id: JobId, job: Job<T>, result: H256, loser: PenaltyReason) {
+	/// Pay every provider that revealed `result` its price from the client's escrow, penalise
+	/// the others ([`Self::penalty`]), release the rest of the escrow to the client and end the
+	/// job.
+	pub(crate) fn pay_out(id: JobId, job: Job<T>, result: H256) {
 		let reason: T::RuntimeHoldReason = HoldReason::Escrow.into();
+		let verdicts = JobVerdicts::<T>::get(id);
 		let units_per_item = Models::<T>::get(job.model).map_or(1, |model| model.units_per_item);
 		let units = u64::from(job.items).saturating_mul(u64::from(units_per_item));
 		let mut paid = BalanceOf::<T>::zero();
@@ -103,22 +153,14 @@ impl<T: Config> Pallet<T> {
 		for slot in job.providers.iter() {
 			match slot.result {
 				Some(revealed) if revealed == result => {
-					// Release and charge together, or neither.
-					let payment = with_storage_layer(
-						|| -> Result<PaymentSplit<BalanceOf<T>>, DispatchError> {
-							T::Currency::release(
-								&reason,
-								&job.client,
-								job.price,
-								Precision::Exact,
-							)?;
-							T::Payment::charge(
-								&job.client,
-								Some(&slot.who),
-								job.price,
-								ServiceKind::GpuInference,
-							)
-						},
+					// Charged from the escrow itself: nothing the client does with its free
+					// balance (a lock, a vote) can stop the payment.
+					let payment = T::Payment::charge_held(
+						&reason,
+						&job.client,
+						Some(&slot.who),
+						job.price,
+						ServiceKind::GpuInference,
 					);
 					match payment {
 						Ok(split) => {
@@ -146,8 +188,11 @@ impl<T: Config> Pallet<T> {
 						},
 					}
 				},
-				Some(_) => Self::penalise(id, &slot.who, loser),
-				None => Self::penalise(id, &slot.who, PenaltyReason::NoShow),
+				revealed => {
+					if let Some(penalty) = Self::penalty(revealed, true, verdicts.as_ref()) {
+						Self::penalise(id, &slot.who, penalty);
+					}
+				},
 			}
 		}
 
@@ -166,24 +211,39 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JobExpired { job: id, refunded });
 	}
 
-	/// Refund a job with revealed results but no winner in full. Providers that revealed
-	/// nothing are no-shows; revealers are penalised `WrongResult` when a re-execution matched
-	/// none of them (a defender that did not answer a challenge is penalised before).
+	/// Refund a job with revealed results but no winner in full, penalising its providers by
+	/// what is known of their results ([`Self::penalty`]).
 	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason) {
+		let verdicts = JobVerdicts::<T>::get(id);
 		for slot in job.providers.iter() {
-			match (slot.result, reason) {
-				(None, _) => Self::penalise(id, &slot.who, PenaltyReason::NoShow),
-				(Some(_), RefundReason::NoMatchingResult) => {
-					Self::penalise(id, &slot.who, PenaltyReason::WrongResult)
-				},
-				// The defender's providers were penalised by the challenge's end.
-				(Some(_), RefundReason::ChallengeUnanswered | RefundReason::DisputeUnresolved) => {
-				},
+			if let Some(penalty) = Self::penalty(slot.result, false, verdicts.as_ref()) {
+				Self::penalise(id, &slot.who, penalty);
 			}
 		}
 		let refunded = Self::release_rest(id, &job, Zero::zero());
 		Self::remove_job(id, &job);
 		Self::deposit_event(Event::JobRefunded { job: id, reason, refunded });
+	}
+
+	/// The penalty, when a job ends, of a provider that revealed `revealed` (not the paid
+	/// result): `NoShow` without a reveal; `WrongResult` only for a result a re-execution
+	/// proved wrong; `Unanswered` for a result that did not defend its challenge; `Dissent` (a
+	/// miss) for any other result when another one was `paid`; nothing for an unproven result
+	/// of a refunded job (nobody showed it was wrong).
+	pub(crate) fn penalty(
+		revealed: Option<H256>,
+		paid: bool,
+		verdicts: Option<&Verdicts<T>>,
+	) -> Option<PenaltyReason> {
+		let Some(result) = revealed else { return Some(PenaltyReason::NoShow) };
+		let standing = verdicts.map_or_else(|| Standing::new(result), |v| v.of(result));
+		if standing.proven_wrong {
+			Some(PenaltyReason::WrongResult)
+		} else if standing.forfeited {
+			Some(PenaltyReason::Unanswered)
+		} else {
+			paid.then_some(PenaltyReason::Dissent)
+		}
 	}
 
 	/// Penalise `provider` of job `id` for `reason`.
@@ -222,6 +282,7 @@ impl<T: Config> Pallet<T> {
 	fn remove_job(id: JobId, job: &Job<T>) {
 		Jobs::<T>::remove(id);
 		Challenges::<T>::remove(id);
+		JobVerdicts::<T>::remove(id);
 		for slot in job.providers.iter() {
 			ProviderJobs::<T>::remove(&slot.who, id);
 		}

@@ -336,6 +336,100 @@ impl<T: Config> Job<T> {
 	}
 }
 
+/// What the disputes of a job established about one of its revealed results.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Standing {
+	/// The result.
+	pub result: H256,
+	/// A re-execution matched its leaf at an item where the results it was compared with
+	/// differed from it.
+	pub confirmed: bool,
+	/// A re-execution proved its leaf wrong at an item: it is never paid, its providers are
+	/// penalised `WrongResult` when the job ends.
+	pub proven_wrong: bool,
+	/// Its side did not answer a round of a challenge it defended: it is not paid, its
+	/// providers are penalised `Unanswered` (a miss) when the job ends.
+	pub forfeited: bool,
+	/// A challenge it opened stalled (its side missed a round, or nobody re-executed the item
+	/// found): it can never open another one.
+	pub stalled: bool,
+}
+
+impl Standing {
+	/// A result nothing is known about yet.
+	pub fn new(result: H256) -> Self {
+		Self { result, confirmed: false, proven_wrong: false, forfeited: false, stalled: false }
+	}
+
+	/// Whether the result can still be paid: neither proven wrong nor forfeited.
+	pub fn payable(&self) -> bool {
+		!self.proven_wrong && !self.forfeited
+	}
+}
+
+/// The disputes of one job: what they established about its results, and the hard bound on
+/// how late its challenges may make it end.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Verdicts<T: Config> {
+	/// One entry per result something is known about (at most one per provider).
+	pub standings: BoundedVec<Standing, <T as Config>::MaxReplication>,
+	/// No challenge may move the job's `dispute_end` past this block: set when the first
+	/// challenge opens, to that `dispute_end` plus `3 × results × challenge_rounds ×
+	/// reveal_period` (every walk ends with a result stalled, forfeited or proven wrong, each
+	/// at most once per result).
+	pub latest_end: BlockNumberFor<T>,
+}
+
+impl<T: Config> Verdicts<T> {
+	/// What is known about `result` (nothing yet: a fresh standing).
+	pub fn of(&self, result: H256) -> Standing {
+		self.standings
+			.iter()
+			.find(|standing| standing.result == result)
+			.copied()
+			.unwrap_or_else(|| Standing::new(result))
+	}
+
+	/// Change what is known about `result` with `change`. A job has at most `MaxReplication`
+	/// distinct results, so there is always room; returns false if there was none.
+	pub fn update(&mut self, result: H256, change: impl FnOnce(&mut Standing)) -> bool {
+		if let Some(standing) = self.standings.iter_mut().find(|s| s.result == result) {
+			change(standing);
+			return true;
+		}
+		let mut standing = Standing::new(result);
+		change(&mut standing);
+		self.standings.try_push(standing).is_ok()
+	}
+
+	/// Whether `result` can still be paid.
+	pub fn payable(&self, result: H256) -> bool {
+		self.of(result).payable()
+	}
+}
+
 /// A revealed root's leaf at the disputed item, with its Merkle proof, as
 /// `resolve_by_execution` takes it for jobs of more than one item.
 #[derive(
@@ -463,6 +557,10 @@ pub enum PenaltyReason {
 	Dissent,
 	/// Its result was proven wrong by re-executing the disputed item on chain.
 	WrongResult,
+	/// Its side did not answer a round of a challenge its result defended. Not proof of a
+	/// wrong result (the network may have delayed the answer): a miss, and its result is not
+	/// paid.
+	Unanswered,
 }
 
 /// Why a job was refunded in full after results were revealed.

@@ -88,6 +88,19 @@ impl pallet_balances::Config for Test {
 pub struct MockPayment;
 
 impl ServicePayment<AccountId, Balance> for MockPayment {
+	type HoldReason = RuntimeHoldReason;
+
+	fn charge_held(
+		_reason: &RuntimeHoldReason,
+		_payer: &AccountId,
+		_provider: Option<&AccountId>,
+		_amount: Balance,
+		_kind: ServiceKind,
+	) -> Result<PaymentSplit<Balance>, DispatchError> {
+		// Naming escrows nothing.
+		Err(DispatchError::Other("naming escrows nothing"))
+	}
+
 	fn charge(
 		payer: &AccountId,
 		provider: Option<&AccountId>,

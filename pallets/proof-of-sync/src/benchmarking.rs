@@ -170,7 +170,7 @@ mod benchmarks {
 			evidence: Some(SignedProbeAnswer { answer, signature: signature.into() }),
 		};
 		let salt = [7u8; 32];
-		let commitment = report.commitment(&salt);
+		let commitment = report.commitment(info.index, &node, &verifier, &salt);
 		Assignments::<T>::mutate(&node, |assignment| {
 			if let Some(assignment) = assignment {
 				for slot in assignment.slots.iter_mut() {
@@ -290,22 +290,24 @@ mod benchmarks {
 			sync_lag: 0,
 			evidence: None,
 		};
-		let slots: Vec<Slot<T::AccountId>> = verifiers
-			.iter()
-			.enumerate()
-			.map(|(i, verifier)| Slot {
-				verifier: verifier.clone(),
-				commitment: (i == 0).then(|| report.commitment(&[0u8; 32])),
-				report: (i == 0).then(|| report.clone()),
-			})
-			.collect();
 		for (i, node) in targets.iter().enumerate() {
+			// The first verifier committed to (for this epoch, target and verifier) and
+			// revealed the report.
+			let slots: Vec<Slot<T::AccountId>> = verifiers
+				.iter()
+				.enumerate()
+				.map(|(j, verifier)| Slot {
+					verifier: verifier.clone(),
+					commitment: (j == 0).then(|| report.commitment(1, node, verifier, &[0u8; 32])),
+					report: (j == 0).then(|| report.clone()),
+				})
+				.collect();
 			Assignments::<T>::insert(
 				node,
 				Assignment::<T> {
 					epoch: 1,
 					seed: [1u8; 32],
-					slots: BoundedVec::truncate_from(slots.clone()),
+					slots: BoundedVec::truncate_from(slots),
 				},
 			);
 			Scores::<T>::insert(

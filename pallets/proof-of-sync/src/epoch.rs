@@ -3,7 +3,7 @@
 //! score, penalties, reward weight) and the close of a paid epoch.
 
 use crate::{
-	aggregate::Medians, Assignments, BalanceOf, Config, Epoch, EpochInfo, EpochSeed, EpochTotals,
+	aggregate::Aggregate, Assignments, BalanceOf, Config, Epoch, EpochInfo, EpochSeed, EpochTotals,
 	EpochUsage, Event, MaxEpochUsage, Pallet, Params, Phase, ProbeReport, ProofOfSyncParams,
 	ProvenWrong, Scores, Targets, Totals, VerificationPoints, Verifiers, WeightInfo,
 };
@@ -148,8 +148,8 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::on_initialize_tally(count, k)
 	}
 
-	/// Aggregate the revealed reports of `node`, update its score, status and reward weight, and
-	/// judge its verifiers.
+	/// Aggregate the revealed reports of `node`, judge its verifiers, and, when the reports
+	/// decide (no tie), update its score, status and reward weight.
 	pub(crate) fn tally_node(
 		info: &EpochInfo<BlockNumberFor<T>>,
 		params: &ProofOfSyncParams<BalanceOf<T>>,
@@ -174,10 +174,14 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 
-		let medians = Medians::of(revealed.iter().map(|(_, report)| report));
-		Self::judge_verifiers(epoch, params, node, &revealed, &medians, totals, points);
+		let aggregate = Aggregate::of(revealed.iter().map(|(_, report)| report));
+		Self::judge_verifiers(epoch, params, node, &revealed, &aggregate, totals, points);
 
-		let quality = medians.quality(params);
+		// A tie decides nothing: the target is neither scored nor rewarded, as without reports.
+		let Some(quality) = aggregate.quality(params) else {
+			Self::deposit_event(Event::NodeNotScored { epoch, node: node.clone() });
+			return;
+		};
 		let mut record = Self::score_epoch(epoch, params, node, quality);
 
 		let summary = T::Registry::node(node);

@@ -17,15 +17,21 @@
 //! - **How.** Each drawn verifier's off-chain worker probes the target with a fresh challenge
 //!   seed, commits to its report (a hash) in the first half of the epoch and reveals it in the
 //!   second half, through [`Pallet::commit_report`] and [`Pallet::reveal_report`], signed with
-//!   its `dsyn` key. Commit-reveal keeps verifiers from copying each other.
-//! - **Tally.** After the reveal window, every target's revealed reports are aggregated by lower
-//!   median; reports far from the median are clipped and cost their verifier reputation;
-//!   honest reports earn credits and era points ([`Config::EraPoints`]).
+//!   its `dsyn` key. Commit-reveal keeps verifiers from copying each other: a commitment binds
+//!   the epoch, the target and the verifier ([`ProbeReport::commitment`]), so neither another
+//!   verifier's commitment and reveal nor one's own of an earlier epoch can be revealed again.
+//! - **Tally.** After the reveal window, every target's revealed reports are aggregated: each
+//!   flag by strict majority, each measurement by median. A tie decides nothing (the target is
+//!   not scored that epoch). Reports the majority confirms earn credits and era points
+//!   ([`Config::EraPoints`]); a report that a strict majority contradicts in the target's
+//!   favour is clipped and costs its verifier reputation; a report that saw the target worse
+//!   than the majority did is excused, neither paid nor clipped.
 //! - **Consequences.** The target's score moves towards the epoch's quality; its status moves
 //!   through the registry (`Pending → Active → Suspended`, slashes scheduled on repeated
 //!   misses); a provably wrong signed answer suspends and slashes at once.
 //! - **Rewards.** The epoch budget (`epoch_reward`, at most what [`Config::RewardSource`] can
-//!   spend) goes to active service nodes by reward weight and to verifiers by honest reports.
+//!   spend) goes to active service nodes by reward weight and to verifiers by confirmed
+//!   reports.
 //!
 //! All work is bounded per block: each phase handles at most [`Config::NodesPerBlock`] items per
 //! block and keeps a cursor across blocks.
@@ -43,8 +49,12 @@
 //! - **Miss**: an epoch whose quality is below `miss_quality` (service nodes), or a slot left
 //!   without a revealed report (verifiers, called *absences*).
 //! - **Reputation**: a verifier's standing, lowered by clipped reports and absences, raised by
-//!   honest reports; below `min_reputation` it is not drawn.
-//! - **Credit**: one honest report; the verifiers' share of the budget is paid by credits.
+//!   confirmed reports; below `min_reputation` it is not drawn.
+//! - **Verdict**: what the revealed reports decide about one flag (`available`,
+//!   `challenge_ok`): yes or no by strict majority, or a tie, which decides nothing.
+//! - **Confirmed, excused, clipped**: how a revealed report fares against its target's
+//!   aggregate (see [Scores](#scores)).
+//! - **Credit**: one confirmed report; the verifiers' share of the budget is paid by credits.
 //!
 //! ## Calls
 //!
@@ -85,24 +95,62 @@
 //!
 //! ## Scores
 //!
-//! Per target, with `R` the revealed reports (an empty `R` leaves the node unscored:
-//! [`Event::NodeNotScored`], no miss, no reward):
+//! Per target, with `R` the revealed reports (`n` of them) and *passing* reports those that saw
+//! the node available with the challenge passed ([`ProbeReport::passed`]):
 //!
-//! - **Aggregate**: for each metric (`available`, `challenge_ok` as 0/1, `latency_ms`,
-//!   `sync_lag`) the *lower median* `sorted[(len − 1) / 2]`.
-//! - **Quality**: `q = available · challenge_ok · f(latency; target_latency_ms, max_latency_ms)
-//!   · f(lag; tolerated_lag, max_lag)` where `f(x; a, b)` is 100 % for `x <= a`, 0 for
-//!   `x >= b` and `(b − x) / (b − a)` between (rounded down).
+//! - **Verdicts**: `available` is *yes* when more than `n / 2` reports say so, *no* when more
+//!   than `n / 2` say not, and a *tie* otherwise; likewise `challenge_ok`.
+//! - **Medians**: latency and lag are the medians of the passing reports only (the others
+//!   measured nothing: they carry `max_latency_ms` and `max_lag`): the middle value of an odd
+//!   count, the mean of the two middle values of an even count (rounded down).
+//! - **Decision**: the node was *down* when `available` is *no*, or *yes* with `challenge_ok`
+//!   *no*; *up* when both are *yes*; otherwise (a tie on `available`, or on `challenge_ok` of an
+//!   available node) the reports decide nothing: the node is *not scored* this epoch, exactly as
+//!   with an empty `R` ([`Event::NodeNotScored`]: no score change, no miss, no status change, no
+//!   reward weight).
+//! - **Quality**: 0 when down; when up `q = f(latency; target_latency_ms, max_latency_ms) ·
+//!   f(lag; tolerated_lag, max_lag)` of the medians, where `f(x; a, b)` is 100 % for `x <= a`,
+//!   0 for `x >= b` and `(b − x) / (b − a)` between (rounded down).
 //! - **Score**: `score = ema_alpha · q + (1 − ema_alpha) · score` (each product rounded down);
 //!   `q < miss_quality` is a miss (`misses += 1`, `good_streak = 0`), otherwise
 //!   `misses = 0`, `good_streak += 1`.
-//! - **Clipping**: a report deviates when its `available` or `challenge_ok` differs from the
-//!   median, or its latency (lag) is more than `clip_latency_ms` (`clip_lag`) from the median:
-//!   the verifier loses `reputation_penalty`. Otherwise it is honest: `+ reputation_recovery`,
-//!   one credit, `verification_points` era points, its absence count reset. The lower median
-//!   means a majority decides: one liar among three is clipped, two colluding liars among
-//!   three win (and the honest one is clipped); that is the assumption (honest majority of the
-//!   drawn verifiers) the random draw makes likely.
+//! - **Judgement** of each revealed report:
+//!   - *clipped* (`− reputation_penalty`, [`Event::VerifierClipped`]) when a strict majority
+//!     contradicts it in the target's favour: it says available (or challenge passed) where
+//!     the verdict is *no*, or, the node being up, more than half of the passing reports
+//!     measured a latency more than `clip_latency_ms` above its own (a lag more than `clip_lag`
+//!     above its own);
+//!   - *confirmed* (`+ reputation_recovery`, one credit, `verification_points` era points) when
+//!     it agrees with every decided verdict and, the node being up, its latency and lag are
+//!     within `clip_latency_ms` and `clip_lag` of the medians;
+//!   - *excused* (neither) otherwise: it saw the node worse than the majority did (down,
+//!     failed, slower, further behind), its measurements are far from a median no strict
+//!     majority backs, or the reports tied.
+//!
+//!   A report that is not clipped resets its verifier's absence count.
+//!
+//! Why majorities and not the old lower median: with an even `n` the lower median of a flag is
+//! *no* on a tie, so one "down" report among two decided the epoch and clipped the other, honest
+//! verifier; and the lower median of two measurements let the more favourable one decide alone.
+//! Now a tie decides nothing and clips nobody, and with two measurements the median is their
+//! mean, so neither decides alone (and neither is clipped: one of two is no strict majority);
+//! one outlier among four moves nothing (both middle values are others'). With an odd
+//! `verifiers_per_node` (3 in the presets) a tie needs an absent verifier, which the target does
+//! not control; with an even one, a target answering exactly half of its verifiers forces ties:
+//! it earns nothing, but keeps its score and status, so keep `verifiers_per_node` odd.
+//!
+//! Why a report that saw the node *worse* is excused: the node chooses what each verifier sees.
+//! It can refuse, garble, delay or serve a stale head to any one verifier and answer the others
+//! well; a node answering two of its three verifiers would otherwise have the third, honest,
+//! verifier clipped every epoch until it is no longer drawn. Showing a verifier less than the
+//! others never costs that verifier reputation. An excused report earns nothing either, so
+//! reporting "down" without probing pays only when the majority saw the node down too. A report
+//! claiming the node *better* than a strict majority saw it is what a verifier lying for the
+//! node reports, and is clipped: one liar among three is
+//! clipped, two colluding liars among three win (and the honest one is clipped, as the node
+//! answering only one verifier of three can also arrange, at the price of failing its own
+//! epoch by the majority: a miss, then suspension and slashes). An honest majority of the
+//! drawn verifiers is the assumption the random draw makes likely.
 //!
 //! ## Penalties
 //!
@@ -124,8 +172,8 @@
 //! counts a miss; an `Active` verifier with `misses >= suspend_after_misses` is suspended (it
 //! is no longer drawn; `reactivate` in the registry brings it back), and a suspended one
 //! reaching `suspend_after_misses + slash_after_misses` is slashed `miss_slash`
-//! (`AbsentVerifier`) and goes back to `suspend_after_misses`. An honest report resets its
-//! count.
+//! (`AbsentVerifier`) and goes back to `suspend_after_misses`. A revealed report that is not
+//! clipped (confirmed or excused) resets its count: the verifier showed up.
 //!
 //! Slashes go through [`NodeRegistry::schedule_slash`]: the registry holds them until their
 //! epoch, so governance can cancel a wrong one (appeal), and applies them at once when the
@@ -135,8 +183,8 @@
 //!
 //! When the tally ends, the budget is fixed: `min(epoch_reward, reducible balance of the reward
 //! source keeping it alive)`; `verifier_share` of it is the verifier part, the rest the node part.
-//! A part without recipients (no reward weight, no honest report) is dropped from the budget and
-//! stays at the source.
+//! A part without recipients (no reward weight, no confirmed report) is dropped from the budget
+//! and stays at the source.
 //!
 //! - A service node that is `Active` after the tally has the reward weight
 //!   `w = score (parts per billion) · credited_capacity · usage_factor (ppb) / 10^9`, with
@@ -181,8 +229,8 @@
 //!   verifier candidates (`verifier_candidates`), the draw ([`Pallet::draw_verifiers`]) and its
 //!   batches (`assign_batch`).
 //! - `reports.rs`: commit and reveal of reports (`do_commit_report`, `do_reveal_report`).
-//! - `aggregate.rs`: lower medians, quality and clipping (`Medians`, `lower_median`,
-//!   `linear_factor`, `judge_verifiers`).
+//! - `aggregate.rs`: verdicts, medians, quality and the judgement of each report (`Aggregate`,
+//!   `Verdict`, `median`, `linear_factor`, `Aggregate::judge`, `judge_verifiers`).
 //! - `scoring.rs`: the score's moving average, misses and streaks (`ema`, `score_epoch`), and the
 //!   scores other pallets read ([`NodeScores`]).
 //! - `penalties.rs`: status transitions (`service_transition`), slashes, absent verifiers
@@ -202,10 +250,17 @@
 //!   [`NodeRegistry`] (from `dsync-primitives`), so the registry can change and tests use a
 //!   small mock.
 //! - **Commit-reveal with free success.** A verifier cannot see others' reports before
-//!   committing, and honest verification costs nothing: successful calls return
-//!   `Pays::No`; failing calls pay, so spam costs.
-//! - **Lower median, not mean.** One outlier cannot move the aggregate; the majority of the
-//!   drawn verifiers decides, and the clip thresholds keep small measurement noise honest.
+//!   committing, and cannot reuse another's commitment or its own of an earlier epoch (the
+//!   commitment binds the epoch, the target and the verifier); honest verification costs
+//!   nothing: successful calls return `Pays::No`; failing calls pay, so spam costs.
+//! - **Majorities and medians, not means.** A strict majority of the drawn verifiers decides
+//!   each flag and a tie decides nothing; one outlier cannot move a median of three or more
+//!   reports, nor decide one of two; the clip thresholds keep small measurement noise
+//!   honest.
+//! - **What a target does to one verifier never costs that verifier.** A target can show any
+//!   one verifier less than it shows the others (refuse it, slow it down), so a report that saw
+//!   less than the majority is excused; only a report claiming more than a strict majority saw,
+//!   what a verifier lying for the target reports, is clipped (see [Scores](#scores)).
 //! - **Only provable faults slash at once.** Being slow or absent costs score, status and
 //!   eventually a deferred, cancellable slash; only a wrong answer signed by the node's own key
 //!   is proof enough for an immediate suspension.
@@ -327,7 +382,7 @@ pub mod pallet {
 		/// The source of the epoch seed (BABE randomness in the runtime).
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
-		/// Where honest verifiers' era points go (staking in the runtime; `()` for none).
+		/// Where the era points of confirmed reports go (staking in the runtime; `()` for none).
 		type EraPoints: VerificationPoints<Self::AccountId>;
 
 		/// The key the off-chain worker signs reports with:
@@ -422,7 +477,7 @@ pub mod pallet {
 	pub type Scores<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, NodeScore<BalanceOf<T>>, OptionQuery>;
 
-	/// Honest reports of each verifier in the epoch being tallied and paid; taken when paid.
+	/// Confirmed reports of each verifier in the epoch being tallied and paid; taken when paid.
 	// `Blake2_128Concat`: node owners are chosen by users.
 	#[pallet::storage]
 	pub type Credits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
@@ -580,7 +635,9 @@ pub mod pallet {
 			/// Its misses in a row after this one.
 			misses: u32,
 		},
-		/// A target had no revealed report: it is neither scored nor rewarded this epoch.
+		/// A target's revealed reports decided nothing: there was none, or they tied on whether
+		/// it was available (or, available, on whether it passed the challenge). It is neither
+		/// scored nor rewarded this epoch, and no miss is counted.
 		NodeNotScored {
 			/// The epoch.
 			epoch: u32,
@@ -609,7 +666,9 @@ pub mod pallet {
 			/// Its misses in a row.
 			misses: u32,
 		},
-		/// A verifier's report deviated from the median and was clipped.
+		/// A strict majority of the reports on a target contradicted a verifier's report in the
+		/// target's favour (it claimed the target available, passing, faster or less behind
+		/// than they saw it): the report was clipped and its verifier lost reputation.
 		VerifierClipped {
 			/// The epoch.
 			epoch: u32,
@@ -706,7 +765,10 @@ pub mod pallet {
 		NotInRevealWindow,
 		/// There is no commitment to reveal; commit in the commit window first.
 		NoCommitment,
-		/// The report and salt do not hash to the commitment.
+		/// The report and salt do not hash to the commitment: the commitment is bound to the
+		/// epoch, the target and the verifier ([`ProbeReport::commitment`]), so one copied from
+		/// another verifier, or from an earlier epoch, never matches. Reveal exactly the report
+		/// and salt you committed to this epoch.
 		CommitmentMismatch,
 		/// This verifier already revealed its report for this node this epoch.
 		AlreadyRevealed,
@@ -742,9 +804,11 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Commit to a report on `node`: `commitment = report.commitment(salt)`
-		/// ([`ProbeReport::commitment`]: the shared commit-reveal commitment to `(report, salt)`
-		/// in its Proof-of-Sync domain).
+		/// Commit to a report on `node`:
+		/// `commitment = report.commitment(epoch, node, verifier, salt)`
+		/// ([`ProbeReport::commitment`]: the shared commit-reveal commitment to
+		/// `(epoch, node, verifier, report, salt)` in its Proof-of-Sync domain, with `verifier`
+		/// the owner of the signer's validator node).
 		///
 		/// Origin: signed by the off-chain key of a validator node drawn for `node` this epoch,
 		/// in the commit window. Fails with [`Error::UnknownOffchainKey`],

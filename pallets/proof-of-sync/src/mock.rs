@@ -671,6 +671,12 @@ pub fn salt_of(verifier: &AccountId, node: &AccountId) -> [u8; 32] {
 	sp_io::hashing::blake2_256(&(verifier, node).encode())
 }
 
+/// The commitment of `verifier` to `report` on `node` in the current epoch, with the salt
+/// [`salt_of`] ([`ProbeReport::commitment`]).
+pub fn commitment_of(verifier: &AccountId, node: &AccountId, report: &ProbeReport) -> H256 {
+	report.commitment(epoch_index(), node, verifier, &salt_of(verifier, node))
+}
+
 /// Commit `report` of `verifier` (a validator-node owner with key `key_of(verifier)`) on
 /// `node`.
 pub fn commit(
@@ -681,7 +687,7 @@ pub fn commit(
 	ProofOfSync::commit_report(
 		RuntimeOrigin::signed(key_of(verifier)),
 		node.clone(),
-		report.commitment(&salt_of(verifier, node)),
+		commitment_of(verifier, node, report),
 	)
 }
 

@@ -15,6 +15,13 @@
 //!   the local record (again after [`RESUBMIT_AFTER_BLOCKS`] blocks if needed); once the report
 //!   is on chain the local record is cleared.
 //!
+//! Every probe is signed with the verifier's key ([`sign_probe`], the headers of
+//! [`ProbeAuth`]), so the node's endpoint answers it from the verifiers' own budget, whatever
+//! floods its anonymous limits. A busy answer (`429`, `503`: [`is_busy`]) is no report at first:
+//! the worker commits nothing and probes again at its next run, until the first half of the
+//! commit window is over ([`Pallet::busy_retry_open`]); after that it counts as a failed probe,
+//! so the verifier still commits in time ([`Pallet::probe`]).
+//!
 //! Every write of the local record is a compare-and-set of the record read before, so two
 //! overlapping runs of the worker never submit the same transaction twice. The HTTP exchange,
 //! the signed submission and the local-storage key are the shared ones of
@@ -46,6 +53,8 @@ use sp_runtime::{
 // What a probe request produced: the shared HTTP observation, re-exported where the worker's
 // users look for it.
 pub use dsync_primitives::offchain::Observation;
+// What authenticates a probe (the verifier's key, block and signature), likewise.
+pub use dsync_primitives::probe_auth::ProbeAuth;
 
 /// How long a probe may take, request and body together, in milliseconds.
 pub const PROBE_TIMEOUT_MS: u64 = 2_000;
@@ -80,6 +89,8 @@ pub struct ProbeContext<'a> {
 }
 
 /// Turn what a probe observed into a report. Pure, so tests call it with any observation.
+/// ([`Pallet::probe`] keeps a busy answer, [`is_busy`], from it while it retries; a refused
+/// fetch, [`Observation::Refused`], is down like no response.)
 ///
 /// - No response or a status other than 200: *down*: not available, challenge failed, latency
 ///   `max_latency_ms`, lag `max_lag`, no evidence.
@@ -144,16 +155,56 @@ pub fn heads_are_believable(answer: &ProbeAnswer, ctx: &ProbeContext<'_>) -> boo
 
 /// Probe `endpoint` with `seed`: `GET {endpoint}/dsync/probe/{seed}` with a deadline of
 /// [`PROBE_TIMEOUT_MS`], reading at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes of the body of a
-/// `200 OK` answer ([`http_get`]). An invalid endpoint is [`Observation::Unreachable`].
+/// `200 OK` answer, with the three headers of `auth` when there is one (an authenticated probe,
+/// [`dsync_primitives::probe_auth`]; [`http_get_with_headers`], else [`http_get`]). An invalid
+/// endpoint is [`Observation::Unreachable`].
 ///
 /// The latency is measured with the off-chain clock around the request and the body.
-pub fn fetch(endpoint: &[u8], seed: &[u8; 32]) -> Observation {
+///
+/// [`http_get_with_headers`]: dsync_primitives::offchain::http_get_with_headers
+pub fn fetch(endpoint: &[u8], seed: &[u8; 32], auth: Option<&ProbeAuth>) -> Observation {
 	if !is_valid_endpoint(endpoint) {
 		return Observation::Unreachable;
 	}
 	let url = probe_url(endpoint, seed);
 	let Ok(url) = core::str::from_utf8(&url) else { return Observation::Unreachable };
-	http_get(url, MAX_PROBE_RESPONSE_BYTES, PROBE_TIMEOUT_MS)
+	let Some(auth) = auth else {
+		return http_get(url, MAX_PROBE_RESPONSE_BYTES, PROBE_TIMEOUT_MS);
+	};
+	let values = auth.header_values();
+	let headers = values.each_ref().map(|(name, value)| (*name, value.as_str()));
+	dsync_primitives::offchain::http_get_with_headers(
+		url,
+		&headers,
+		MAX_PROBE_RESPONSE_BYTES,
+		PROBE_TIMEOUT_MS,
+	)
+}
+
+/// The authentication of the probe of the node whose registered off-chain key is `target`, with
+/// `seed`, at the verifier's block `block`: the local `dsyn` key `verifier`'s signature of
+/// [`request_signing_payload`](dsync_primitives::probe_auth::request_signing_payload). `None`
+/// when the keystore cannot sign with `verifier`.
+pub fn sign_probe(
+	verifier: &sr25519::Public,
+	target: &sr25519::Public,
+	block: u32,
+	seed: &[u8; 32],
+) -> Option<ProbeAuth> {
+	let payload = dsync_primitives::probe_auth::request_signing_payload(target, block, seed);
+	let signature =
+		sp_io::crypto::sr25519_sign(dsync_primitives::probe::KEY_TYPE, verifier, &payload)?;
+	Some(ProbeAuth { key: *verifier, block, signature })
+}
+
+/// The statuses of an endpoint too busy to answer now: `429 Too Many Requests` (a rate limit)
+/// and `503 Service Unavailable` (no connection, or no key, to answer with).
+pub const BUSY_STATUSES: [u16; 2] = [429, 503];
+
+/// Whether `observation` is a busy answer ([`BUSY_STATUSES`]): the node did not answer now, which
+/// is not the same as being down (a flood of anonymous requests causes it).
+pub fn is_busy(observation: &Observation) -> bool {
+	matches!(observation, Observation::Response { status, .. } if BUSY_STATUSES.contains(status))
 }
 
 impl<T: Config> Pallet<T> {
@@ -198,16 +249,42 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Probe `node` with `seed` and turn the observation into a report.
+	/// Probe `node` with `seed` as the verifier whose `dsyn` key is `verifier` (as an account id,
+	/// like the keystore's accounts) and turn what it observed into a report; `None` when there is
+	/// nothing to report (yet):
+	///
+	/// - the request is signed with `verifier`'s key for the node's registered key, this block and
+	///   `seed` ([`sign_probe`]), so the node answers it from the verifiers' own budget; it goes
+	///   unsigned only when the node's key is not an sr25519 key or the keystore cannot sign;
+	/// - a busy answer ([`is_busy`]: `429`, `503`) is no report while
+	///   [`Pallet::busy_retry_open`]: the worker commits nothing and probes again at its next run,
+	///   with a new signature; later it goes to [`evaluate`] like any status other than 200
+	///   (down), so the verifier still commits in time and is not absent;
+	/// - [`Observation::Refused`] (the endpoint's host is not public: loopback, private,
+	///   link-local, metadata, without the operator's `--allow-private-fetch`): [`evaluate`]
+	///   takes it as down: a node the network cannot reach is down for it, and its verifiers
+	///   still report in time (were it no report, a node could register a private endpoint to
+	///   have its verifiers penalised as absent);
+	/// - anything else: [`evaluate`].
 	pub fn probe(
 		node: &T::AccountId,
 		seed: &[u8; 32],
 		params: &ProofOfSyncParams<BalanceOf<T>>,
-	) -> ProbeReport {
+		verifier: &T::AccountId,
+	) -> Option<ProbeReport> {
 		let summary = T::Registry::node(node);
 		let endpoint = summary.as_ref().map(|summary| summary.endpoint.clone()).unwrap_or_default();
 		let node_key =
 			summary.as_ref().and_then(|summary| Self::sr25519_key(&summary.offchain_key));
+		let current_block: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+		let auth = match (Self::sr25519_key(verifier), node_key.as_ref()) {
+			(Some(verifier), Some(target)) => sign_probe(&verifier, target, current_block, seed),
+			_ => None,
+		};
+		let observation = fetch(&endpoint, seed, auth.as_ref());
+		if is_busy(&observation) && Self::busy_retry_open(params) {
+			return None;
+		}
 		let is_canonical = |number: u32, hash: &H256| -> bool {
 			let known = frame_system::BlockHash::<T>::get(BlockNumberFor::<T>::from(number));
 			known.as_ref() == hash.as_bytes()
@@ -215,12 +292,22 @@ impl<T: Config> Pallet<T> {
 		let ctx = ProbeContext {
 			seed: *seed,
 			node_key,
-			current_block: frame_system::Pallet::<T>::block_number().saturated_into(),
+			current_block,
 			max_latency_ms: params.max_latency_ms,
 			max_lag: params.max_lag,
 			is_canonical: &is_canonical,
 		};
-		evaluate(fetch(&endpoint, seed), &ctx)
+		Some(evaluate(observation, &ctx))
+	}
+
+	/// Whether a busy answer is still retried rather than reported: before
+	/// `start + half_length / 2`, the first half of the commit window. The rest of the window
+	/// leaves the verifier's commitment time to land (and to be resubmitted).
+	pub fn busy_retry_open(params: &ProofOfSyncParams<BalanceOf<T>>) -> bool {
+		let start = Epoch::<T>::get().start;
+		let retry: BlockNumberFor<T> = (params.half_length() / 2).into();
+		frame_system::Pallet::<T>::block_number()
+			< sp_runtime::traits::Saturating::saturating_add(start, retry)
 	}
 
 	/// Commit window, no commitment on chain: probe and commit, or resubmit the commitment.
@@ -239,17 +326,25 @@ impl<T: Config> Pallet<T> {
 				return
 			},
 			Some(record) => LocalReport { commit_sent_at: now, ..record },
-			None => LocalReport {
-				report: Self::probe(node, seed, params),
-				salt: sp_io::offchain::random_seed(),
-				commit_sent_at: now,
-				reveal_sent_at: None,
+			None => {
+				// Nothing to report yet (a busy node): no record, the next run probes again.
+				let Some(report) = Self::probe(node, seed, params, &account.id) else { return };
+				LocalReport {
+					report,
+					salt: sp_io::offchain::random_seed(),
+					commit_sent_at: now,
+					reveal_sent_at: None,
+				}
 			},
 		};
 		if !Self::replace_record(&store, previous, record.clone()) {
 			return;
 		}
-		let commitment = record.report.commitment(&record.salt);
+		let Some(commitment) =
+			Self::report_commitment(&account.id, node, &record.report, &record.salt)
+		else {
+			return;
+		};
 		Self::submit(account, Call::commit_report { node: node.clone(), commitment });
 	}
 
@@ -263,7 +358,9 @@ impl<T: Config> Pallet<T> {
 	) {
 		let store = StorageValueRef::persistent(key);
 		let Ok(Some(record)) = store.get::<LocalReport>() else { return };
-		if record.report.commitment(&record.salt) != commitment {
+		if Self::report_commitment(&account.id, node, &record.report, &record.salt)
+			!= Some(commitment)
+		{
 			log::warn!(target: LOG_TARGET, "local report on {node:?} differs from its commitment");
 			return;
 		}

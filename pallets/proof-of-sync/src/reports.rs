@@ -1,5 +1,7 @@
-//! Commit and reveal of verification reports. The evidence a revealed report carries is checked
-//! by the wrong-answer rule in `penalties.rs` (`check_evidence`).
+//! Commit and reveal of verification reports. A commitment binds the epoch, the target and the
+//! verifier ([`ProbeReport::commitment`]), so it opens only for the slot it was made for. The
+//! evidence a revealed report carries is checked by the wrong-answer rule in `penalties.rs`
+//! (`check_evidence`).
 
 use crate::{Assignments, Config, Epoch, Error, Event, Pallet, Params, ProbeReport};
 use codec::{DecodeAll, Encode};
@@ -62,7 +64,10 @@ impl<T: Config> Pallet<T> {
 					.ok_or(Error::<T>::NotAssigned)?;
 				ensure!(Self::in_reveal_window(&info, &params, now), Error::<T>::NotInRevealWindow);
 				let committed = slot.commitment.ok_or(Error::<T>::NoCommitment)?;
-				ensure!(report.commitment(&salt) == committed, Error::<T>::CommitmentMismatch);
+				// Bound to this epoch, this target and this verifier: a commitment copied from
+				// another slot (or an earlier epoch) never matches.
+				let expected = report.commitment(info.index, &node, &verifier, &salt);
+				ensure!(expected == committed, Error::<T>::CommitmentMismatch);
 				ensure!(slot.report.is_none(), Error::<T>::AlreadyRevealed);
 				slot.report = Some(report.clone());
 				Ok(seed)
@@ -80,6 +85,20 @@ impl<T: Config> Pallet<T> {
 			sync_lag: report.sync_lag,
 		});
 		Ok(Pays::No.into())
+	}
+
+	/// The commitment the verifier whose off-chain key is `key` makes to `report` on `node` in
+	/// the current epoch under `salt` ([`ProbeReport::commitment`], bound to the epoch index, the
+	/// target and the verifier's node owner); `None` when `key` is no registered node's key. The
+	/// off-chain worker commits and checks its local record with it.
+	pub fn report_commitment(
+		key: &T::AccountId,
+		node: &T::AccountId,
+		report: &ProbeReport,
+		salt: &[u8; 32],
+	) -> Option<H256> {
+		let verifier = T::Registry::node_of_key(key)?;
+		Some(report.commitment(Epoch::<T>::get().index, node, &verifier, salt))
 	}
 
 	/// The sr25519 public key behind an account id, when the account id is one (32 bytes, as

@@ -81,7 +81,7 @@ pub struct ProofOfSyncParams<Balance> {
 	pub max_lag: u32,
 	/// The most paid out per epoch, from [`Config::RewardSource`].
 	pub epoch_reward: Balance,
-	/// Share of the epoch budget paid to verifiers (by honest reports); the rest goes to
+	/// Share of the epoch budget paid to verifiers (by confirmed reports); the rest goes to
 	/// service nodes (by reward weight).
 	pub verifier_share: Perbill,
 	/// Share of the reward weight an unused node keeps: `usage_factor = idle + (1 − idle) ·
@@ -93,17 +93,21 @@ pub struct ProofOfSyncParams<Balance> {
 	pub unproven_capacity: u64,
 	/// Usage units delivered in one epoch that prove one capacity unit; at least 1.
 	pub usage_per_capacity_unit: u64,
-	/// A report whose latency is further than this (ms) from the median is clipped.
+	/// The latency tolerance (ms): a report is confirmed only within this of the median latency,
+	/// and clipped when more than half of the passing reports measured more than this above its
+	/// latency.
 	pub clip_latency_ms: u32,
-	/// A report whose lag is further than this (blocks) from the median is clipped.
+	/// The lag tolerance (blocks): a report is confirmed only within this of the median lag, and
+	/// clipped when more than half of the passing reports measured more than this above its
+	/// lag.
 	pub clip_lag: u32,
 	/// Reputation a verifier loses per clipped report or absence.
 	pub reputation_penalty: Perbill,
-	/// Reputation a verifier regains per honest report (at most 100 %).
+	/// Reputation a verifier regains per confirmed report (at most 100 %).
 	pub reputation_recovery: Perbill,
 	/// The reputation a validator needs to be drawn as a verifier.
 	pub min_reputation: Perbill,
-	/// Era points per honest report, given through [`Config::EraPoints`].
+	/// Era points per confirmed report, given through [`Config::EraPoints`].
 	pub verification_points: u32,
 }
 
@@ -267,10 +271,29 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-	/// The commitment of this report under `salt`: the shared [`commitment`] in
-	/// [`Domain::SyncReport`] of `(report, salt)`.
-	pub fn commitment(&self, salt: &[u8; 32]) -> H256 {
-		commitment(Domain::SyncReport, &(self, salt))
+	/// The commitment of `verifier`'s report on `node` in `epoch` under `salt`: the shared
+	/// [`commitment`] in [`Domain::SyncReport`] of `(epoch, node, verifier, report, salt)`, with
+	/// `node` the target's owner and `verifier` the owner of the verifier's validator node (the
+	/// account its [`Slot`] names, not its off-chain key).
+	///
+	/// Binding the epoch, the target and the verifier makes a commitment open only for the slot
+	/// it was made for: a verifier that copies another's commitment, and later its revealed
+	/// report and salt, or replays its own commitment of an earlier epoch, cannot reveal.
+	pub fn commitment<AccountId: Encode>(
+		&self,
+		epoch: u32,
+		node: &AccountId,
+		verifier: &AccountId,
+		salt: &[u8; 32],
+	) -> H256 {
+		commitment(Domain::SyncReport, &(epoch, node, verifier, self, salt))
+	}
+
+	/// Whether the report saw the node pass: available and the challenge passed. Only such a
+	/// report measured the node's latency and lag (the others carry `max_latency_ms` or
+	/// `max_lag` in their place).
+	pub fn passed(&self) -> bool {
+		self.available && self.challenge_ok
 	}
 }
 
@@ -365,7 +388,7 @@ pub struct NodeScore<Balance> {
 pub struct EpochTotals<Balance> {
 	/// The sum of the reward weights of the tallied nodes.
 	pub total_weight: u128,
-	/// The honest reports of the epoch (verifier credits).
+	/// The confirmed reports of the epoch (verifier credits).
 	pub total_credits: u64,
 	/// The highest usage of a node in the epoch, fixed when the tally starts.
 	pub max_usage: u64,
@@ -373,7 +396,7 @@ pub struct EpochTotals<Balance> {
 	pub budget: Balance,
 	/// The part of the budget for service nodes (zero without any reward weight).
 	pub node_part: Balance,
-	/// The part of the budget for verifiers (zero without any honest report).
+	/// The part of the budget for verifiers (zero without any confirmed report).
 	pub verifier_part: Balance,
 	/// What was paid so far.
 	pub distributed: Balance,

@@ -134,8 +134,8 @@ pub use traits::BenchmarkHelper;
 pub use traits::BuybackPool;
 pub use types::{
 	is_proper_share, AssetIdOf, BalanceOf, BuybackLedger, BuybackParams, BuybackReceipt, CreditOf,
-	FeeLedger, OracleState, ServiceLedger, ServiceOverview, ServiceRatesGenesis, Shares,
-	SkipReason, SplitRates, TokenomicsTotals,
+	FeeLedger, HoldReasonOf, OracleState, ServiceLedger, ServiceOverview, ServiceRatesGenesis,
+	Shares, SkipReason, SplitRates, TokenomicsTotals,
 };
 pub use weights::WeightInfo;
 
@@ -173,7 +173,8 @@ pub mod pallet {
 		/// The native currency (DSYNC), `pallet-balances` in the runtime.
 		type Currency: fungible::Inspect<Self::AccountId, Balance = Self::Balance>
 			+ fungible::Mutate<Self::AccountId>
-			+ fungible::Balanced<Self::AccountId>;
+			+ fungible::Balanced<Self::AccountId>
+			+ fungible::BalancedHold<Self::AccountId>;
 
 		/// The asset classes the stable asset belongs to, `pallet-assets` in the runtime.
 		type Assets: fungibles::Inspect<Self::AccountId, Balance = Self::Balance>

@@ -63,10 +63,34 @@ parameter_types! {
 	pub const ExistentialDeposit: u64 = ED;
 }
 
+/// The hold reason of the test runtime: a service's escrow, as GPU jobs hold it in the real
+/// runtime, for [`ServicePayment::charge_held`](crate::ServicePayment::charge_held).
+#[derive(
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum TestHold {
+	/// A client's escrow.
+	Escrow,
+}
+
+impl frame_support::traits::VariantCount for TestHold {
+	const VARIANT_COUNT: u32 = 1;
+}
+
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
 	type ExistentialDeposit = ExistentialDeposit;
 	type AccountStore = System;
+	type RuntimeHoldReason = TestHold;
 }
 
 #[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
@@ -358,6 +382,11 @@ pub fn issuance() -> u64 {
 /// The native balance of `who`.
 pub fn native(who: u64) -> u64 {
 	<Balances as fungible::Inspect<u64>>::balance(&who)
+}
+
+/// What `who` holds in escrow.
+pub fn escrowed(who: u64) -> u64 {
+	<Balances as fungible::InspectHold<u64>>::balance_on_hold(&TestHold::Escrow, &who)
 }
 
 /// The stable balance of `who`.

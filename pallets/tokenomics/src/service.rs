@@ -1,13 +1,13 @@
 //! Service payments: the [`ServicePayment`] implementation.
 
 use crate::{
-	Config, CreditOf, Error, Event, Pallet, PaymentSplit, ServiceKind, ServicePayment,
-	ServiceRates, ServiceTotals, WeightInfo,
+	Config, CreditOf, Error, Event, HoldReasonOf, Pallet, PaymentSplit, ServiceKind,
+	ServicePayment, ServiceRates, ServiceTotals, WeightInfo,
 };
 use frame_support::{
 	storage::with_storage_layer,
 	traits::{
-		fungible::Balanced,
+		fungible::{Balanced, BalancedHold},
 		tokens::{Fortitude, Precision, Preservation},
 		Imbalance,
 	},
@@ -15,10 +15,22 @@ use frame_support::{
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	DispatchError,
+	DispatchError, TokenError,
 };
 
 impl<T: Config> ServicePayment<T::AccountId, T::Balance> for Pallet<T> {
+	type HoldReason = HoldReasonOf<T>;
+
+	fn charge_held(
+		reason: &HoldReasonOf<T>,
+		payer: &T::AccountId,
+		provider: Option<&T::AccountId>,
+		amount: T::Balance,
+		kind: ServiceKind,
+	) -> Result<PaymentSplit<T::Balance>, DispatchError> {
+		Self::do_charge_held(reason, payer, provider, amount, kind)
+	}
+
 	fn charge(
 		payer: &T::AccountId,
 		provider: Option<&T::AccountId>,
@@ -46,19 +58,58 @@ impl<T: Config> Pallet<T> {
 		amount: T::Balance,
 		kind: ServiceKind,
 	) -> Result<PaymentSplit<T::Balance>, DispatchError> {
+		Self::charge_from(payer, provider, amount, kind, || {
+			<T::Currency as Balanced<T::AccountId>>::withdraw(
+				payer,
+				amount,
+				Precision::Exact,
+				Preservation::Preserve,
+				Fortitude::Polite,
+			)
+		})
+	}
+
+	/// Charge `amount` for a service of `kind` from the funds `payer` holds for `reason`, split
+	/// by the rates of `kind`: the held funds are taken off hold straight into the split
+	/// (`BalancedHold::slash`), never through the payer's free balance, so freezes and locks
+	/// on the payer's account cannot stop an escrowed payment.
+	///
+	/// Atomic: on any error (less than `amount` held, the provider cannot receive) nothing
+	/// changes. A zero amount charges nothing, emits nothing and returns a zero split.
+	pub(crate) fn do_charge_held(
+		reason: &HoldReasonOf<T>,
+		payer: &T::AccountId,
+		provider: Option<&T::AccountId>,
+		amount: T::Balance,
+		kind: ServiceKind,
+	) -> Result<PaymentSplit<T::Balance>, DispatchError> {
+		Self::charge_from(payer, provider, amount, kind, || {
+			let (credit, missing) =
+				<T::Currency as BalancedHold<T::AccountId>>::slash(reason, payer, amount);
+			// All of it or nothing: the storage layer undoes the partial slash.
+			if !missing.is_zero() {
+				return Err(TokenError::FundsUnavailable.into());
+			}
+			Ok(credit)
+		})
+	}
+
+	/// Take `amount` as a credit with `take` (from free or held funds) and split it by the
+	/// rates of `kind`; one storage layer, so on any error nothing changes.
+	fn charge_from(
+		payer: &T::AccountId,
+		provider: Option<&T::AccountId>,
+		amount: T::Balance,
+		kind: ServiceKind,
+		take: impl FnOnce() -> Result<CreditOf<T>, DispatchError>,
+	) -> Result<PaymentSplit<T::Balance>, DispatchError> {
 		if amount.is_zero() {
 			return Ok(PaymentSplit::default());
 		}
 		let shares = ServiceRates::<T>::get(kind).split(amount);
 
 		let split = with_storage_layer(|| -> Result<PaymentSplit<T::Balance>, DispatchError> {
-			let credit = <T::Currency as Balanced<T::AccountId>>::withdraw(
-				payer,
-				amount,
-				Precision::Exact,
-				Preservation::Preserve,
-				Fortitude::Polite,
-			)?;
+			let credit = take()?;
 			let (mut burn_credit, rest) = credit.split(shares.burn);
 			let (mut treasury_credit, provider_credit) = rest.split(shares.treasury);
 

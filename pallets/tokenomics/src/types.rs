@@ -17,6 +17,13 @@ pub type BalanceOf<T> = <T as Config>::Balance;
 pub type CreditOf<T> =
 	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
+/// The reason funds are held under in [`Config::Currency`] (the runtime's aggregated hold
+/// reason): service escrows are charged from holds of this type
+/// ([`ServicePayment::charge_held`](crate::ServicePayment::charge_held)).
+pub type HoldReasonOf<T> = <<T as Config>::Currency as fungible::InspectHold<
+	<T as frame_system::Config>::AccountId,
+>>::Reason;
+
 /// The identifier of an asset class of [`Config::Assets`].
 pub type AssetIdOf<T> =
 	<<T as Config>::Assets as fungibles::Inspect<<T as frame_system::Config>::AccountId>>::AssetId;

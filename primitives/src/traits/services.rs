@@ -78,6 +78,9 @@ impl<Balance: Saturating + Copy> PaymentSplit<Balance> {
 /// Implemented by `pallet-tokenomics`, which splits the payment by the governed rates of
 /// `kind` into a burned part, a provider part and a treasury part, and keeps per-kind totals.
 pub trait ServicePayment<AccountId, Balance> {
+	/// The reason escrowed payments are held under: the runtime's aggregated hold reason.
+	type HoldReason;
+
 	/// Charge `payer` exactly `amount` for a service of `kind` rendered by `provider`.
 	///
 	/// The payer keeps at least the existential deposit; a payer who cannot pay gets the
@@ -86,6 +89,21 @@ pub trait ServicePayment<AccountId, Balance> {
 	/// to the treasury. Returns where the payment went; its [`PaymentSplit::total`] is
 	/// `amount`.
 	fn charge(
+		payer: &AccountId,
+		provider: Option<&AccountId>,
+		amount: Balance,
+		kind: ServiceKind,
+	) -> Result<PaymentSplit<Balance>, DispatchError>;
+
+	/// Charge exactly `amount` for a service of `kind` rendered by `provider` from the funds
+	/// `payer` holds for `reason` (an escrow), split as [`ServicePayment::charge`] splits.
+	///
+	/// The payment never passes through the payer's free balance, so nothing the payer does
+	/// with its free balance (spending it, freezing it with a vote or a lock) can make an
+	/// escrowed payment fail. Fails when less than `amount` is held for `reason` or the
+	/// provider cannot receive its share; then nothing changes.
+	fn charge_held(
+		reason: &Self::HoldReason,
 		payer: &AccountId,
 		provider: Option<&AccountId>,
 		amount: Balance,

@@ -73,7 +73,7 @@ impl ProviderSource<AccountId> for RegistryProviders {
 	fn penalise(provider: &AccountId, reason: PenaltyReason) {
 		let kind = ServiceKind::GpuInference;
 		match reason {
-			PenaltyReason::NoShow | PenaltyReason::Dissent => {
+			PenaltyReason::NoShow | PenaltyReason::Dissent | PenaltyReason::Unanswered => {
 				<ProofOfSync as ServiceFaults<AccountId>>::missed(provider, kind)
 			},
 			PenaltyReason::WrongResult => {

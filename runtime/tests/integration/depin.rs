@@ -349,8 +349,10 @@ fn probe_round(net: &mut Network, correct: bool) -> Round {
 		sync_lag: params.tolerated_lag / 2,
 		evidence: Some(signed_answer(&net.service, assignment.seed, correct, best)),
 	};
-	let commitment = commitment(Domain::SyncReport, &(&report, SALT));
-	assert_eq!(commitment, report.commitment(&SALT));
+	// Bound to the epoch, the target and the verifier (Alice, the owner of the verifying node).
+	let commitment =
+		commitment(Domain::SyncReport, &(assignment.epoch, &net.bob, &net.alice, &report, SALT));
+	assert_eq!(commitment, report.commitment(assignment.epoch, &net.bob, &net.alice, &SALT));
 
 	// Commit in the commit window.
 	let open = net.chain.execute(|| {

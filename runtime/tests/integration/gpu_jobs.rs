@@ -585,3 +585,91 @@ fn a_wrong_batch_majority_is_walked_down_to_its_wrong_item_and_slashed() {
 		assert!(GpuJobs::job_view(job_id).is_none());
 	});
 }
+
+/// Attack (finding 1): a client that would rather not pay delegates its votes with its whole
+/// balance, escrow included, so the conviction-voting lock covers every DSYNC it has. Before,
+/// settlement released the escrow to the free balance and charged it from there, which the
+/// lock refused: the provider got nothing and the client a full refund. The escrow is now
+/// charged from the hold itself, which no lock can stop: the provider is paid.
+#[test]
+fn a_client_that_locks_its_whole_balance_still_pays_from_its_escrow() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let key = sr25519::Pair::from_seed(&[0x65; 32]);
+	gpu_provider(&mut chain, Bob, &key);
+	let (bob, charlie) = (Bob.to_account_id(), Charlie.to_account_id());
+	let total = |chain: &mut TestChain| {
+		chain.execute(|| {
+			<pallet_balances::Pallet<Runtime> as frame_support::traits::fungible::Inspect<
+				AccountId,
+			>>::total_balance(&charlie)
+		})
+	};
+	// Half of everything Charlie has, so a lock over 99 % of it decides.
+	let price = total(&mut chain) / 2;
+	let deadline = chain.execute(System::block_number) + 1 + 8;
+	let events = run(
+		&mut chain,
+		Charlie,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+			model: DIGITS,
+			input: JobInput::Inline(one().try_into().unwrap()),
+			replication: 1,
+			price_per_provider: price,
+			deadline,
+		}),
+	);
+	let job_id = events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, .. }) => Some(*job),
+			_ => None,
+		})
+		.expect("the job was posted");
+	let result = H256(result_hash(&logits(&one())));
+	commit(&mut chain, &key, &bob, job_id, result);
+	reveal(&mut chain, &key, job_id, result);
+
+	// The attack: lock 99 % of everything, escrow included (1 % left for this call's fee: far
+	// less than the price, so a charge of the free balance would fail).
+	let locked = total(&mut chain) / 100 * 99;
+	run(
+		&mut chain,
+		Charlie,
+		RuntimeCall::ConvictionVoting(pallet_conviction_voting::Call::delegate {
+			class: dsync_runtime::governance::tracks::ROOT,
+			to: MultiAddress::Id(Dave.to_account_id()),
+			conviction: pallet_conviction_voting::Conviction::Locked6x,
+			balance: locked,
+		}),
+	);
+	chain.execute(|| assert_eq!(escrow_of(&charlie), price));
+
+	let bob_before = chain.execute(|| free(&bob));
+	let events = run_until(&mut chain, |events| {
+		events.iter().any(
+			|e| matches!(e, RuntimeEvent::GpuJobs(JobEvent::JobSettled { job, .. }) if *job == job_id),
+		)
+	});
+	assert!(
+		!events
+			.iter()
+			.any(|e| matches!(e, RuntimeEvent::GpuJobs(JobEvent::ProviderPaymentFailed { .. }))),
+		"{events:?}"
+	);
+	let settled = events.iter().find_map(|e| match e {
+		RuntimeEvent::GpuJobs(JobEvent::JobSettled { winners, paid, refunded, .. }) => {
+			Some((winners.clone(), *paid, *refunded))
+		},
+		_ => None,
+	});
+	assert_eq!(settled, Some((vec![bob.clone()], price, 0)));
+	chain.execute(|| {
+		assert_eq!(escrow_of(&charlie), 0);
+		// 85 % of the price: 10 % burned, 5 % to the treasury.
+		assert_eq!(free(&bob) - bob_before, price - price / 10 - price / 20);
+		// The lock is still there: it just could not stop the payment.
+		assert!(pallet_balances::Locks::<Runtime>::get(&charlie)
+			.iter()
+			.any(|lock| lock.amount >= locked));
+	});
+}

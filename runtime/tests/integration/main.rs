@@ -8,6 +8,7 @@ mod genesis;
 mod governance;
 mod gpu_jobs;
 mod naming;
+mod pos_attacks;
 mod staking;
 mod tokenomics;
 mod transfers;

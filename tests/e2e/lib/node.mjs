@@ -315,8 +315,11 @@ export async function blockHashAt(url, number) {
 
 /**
  * One dsync-node process. `args` are the CLI args; the RPC port must be given as
- * `rpcPort` and is added as --rpc-port. stdout+stderr go to `<logDir>/<name>.<n>.log`
- * (n counts starts, so a restarted node gets a fresh file and the old one stays).
+ * `rpcPort` and is added as --rpc-port, and `--allow-private-fetch` is added unless `args`
+ * already say it (every test network runs on 127.0.0.1, where the off-chain workers' fetches
+ * of probe endpoints and GPU batches are refused without it). stdout+stderr go to
+ * `<logDir>/<name>.<n>.log` (n counts starts, so a restarted node gets a fresh file and the old
+ * one stays).
  */
 export class NodeProcess {
   constructor({ name, args, rpcPort, logDir, env = {} }) {
@@ -349,9 +352,15 @@ export class NodeProcess {
     return requireNodeBinary();
   }
 
-  /** The full argument list: `args` and the RPC port. */
+  /**
+   * The full argument list: `args`, the RPC port and `--allow-private-fetch` (the test
+   * networks' probe endpoints, aivm servers and batch servers are all on loopback).
+   */
   commandArgs() {
-    return [...this.args, '--rpc-port', String(this.rpcPort)];
+    const fetch = this.args.some((arg) => arg.startsWith('--allow-private-fetch'))
+      ? []
+      : ['--allow-private-fetch'];
+    return [...this.args, '--rpc-port', String(this.rpcPort), ...fetch];
   }
 
   /** Spawns the node (in a new process group). Does not wait for RPC. */

@@ -7,7 +7,9 @@
 //   stepStart(requiredApis)  aivm (`--listen 127.0.0.1:<port>`, the bundled digits model,
 //                            GET /health 200); A: `--dev --tmp`; B: `--chain dev --tmp
 //                            --probe-listen-addr 127.0.0.1:<port> --offchain-worker always
-//                            --aivm-url http://127.0.0.1:<aivm port>`, bootnode A. B syncs from
+//                            --aivm-url http://127.0.0.1:<aivm port> --allow-private-fetch`,
+//                            bootnode A (both get `--allow-private-fetch`: A probes B on
+//                            loopback, B downloads batches from a loopback server). B syncs from
 //                            A. The runtime must have what the suite uses (`requiredApis`).
 //   (the suite puts //Bob//probe into B's keystore as its `dsyn` key: the pos suite while it
 //    checks the probe endpoint, the gpu suite directly)
@@ -337,6 +339,10 @@ export function serviceNodeHooks(tmpPrefix) {
         'always',
         '--aivm-url',
         aivm.baseUrl,
+        // Batch URLs (and the other probe endpoints) are on 127.0.0.1: without this B's
+        // off-chain worker refuses to fetch them (`--chain dev` does not imply it as `--dev`
+        // does; NodeProcess adds it to every node anyway).
+        '--allow-private-fetch',
         ...common,
       ],
     });

@@ -2,6 +2,7 @@
 //! [`ExtBuilder::build_and_execute`](crate::mock::ExtBuilder::build_and_execute) (or, for the
 //! off-chain worker, calls `do_try_state` itself), which ends by checking the pallet's invariants.
 
+mod attacks;
 mod challenges;
 mod conservation;
 mod disputes;

@@ -854,17 +854,35 @@ fn a_majority_provider_defends_its_batch_result_and_is_paid() {
 			assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
 		}
 		assert_eq!(Challenges::<Test>::get(id).map(|c| (c.level, c.position)), Some((0, 7)));
-		// The majority's worker does not ask for the re-execution: the challenger would.
+		// At the item the majority's worker asks for the re-execution itself (it decides
+		// both ways), downloading the batch again for the item's input.
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		let call = worker_call(&pool).expect("the worker's re-execution");
+		assert!(matches!(
+			call,
+			RuntimeCall::GpuJobs(crate::Call::resolve_by_execution { job, item_index: 7, .. })
+				if job == id
+		));
+		assert_eq!(worker_call(&pool), None);
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(events().contains(&Event::ChallengeDecided {
+			job: id,
+			confirmed: Some(truth),
+			proven_wrong: vec![bad],
+		}));
+		// The challenger is proven wrong; the majority waits for its dispute end, unchallenged.
+		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Concluded);
+		next_block();
 		assert_eq!(worker_call(&pool), None);
 
-		// Nobody re-executes: abandoned at the dispute end, the majority paid, records dropped.
+		// Paid at the dispute end, the challenger penalised as wrong, records dropped.
 		run_to_dispute_end(id);
-		assert!(events().contains(&Event::ChallengeAbandoned { job: id }));
 		assert!(matches!(
 			last_event(),
 			Event::JobSettled { result, ref winners, .. }
 				if result == truth && winners.contains(&provider(1))
 		));
+		assert!(MockSource::penalties().contains(&(provider(3), PenaltyReason::WrongResult)));
 		assert_eq!(worker_call(&pool), None);
 		assert!(records(&provider(1)).is_empty());
 		assert_eq!(stored_leaves(&provider(1), id), None);

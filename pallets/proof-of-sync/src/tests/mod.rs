@@ -3,6 +3,7 @@
 //! off-chain worker, calls `do_try_state` itself), which ends by checking the pallet's invariants.
 
 mod aggregation;
+mod attacks;
 mod epochs;
 mod invariants;
 mod ocw;

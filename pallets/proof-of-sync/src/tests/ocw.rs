@@ -62,7 +62,7 @@ fn with_extensions(
 	keystore: MemoryKeystore,
 ) -> sp_io::TestExternalities {
 	let mut ext = builder.build();
-	ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(SignedProbes::new(offchain.clone())));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.register_extension(KeystoreExt::new(keystore));
@@ -170,7 +170,8 @@ fn a_good_node_is_committed_then_revealed() {
 		let txs = pool_calls(&pool_state.read().transactions);
 		assert_eq!(txs.len(), 1);
 		assert_eq!(signer_of(&txs[0], 0), verifier_key);
-		let commitment = expected.commitment(&SALT);
+		// Bound to the epoch, the target and the verifier's node owner (not its key).
+		let commitment = expected.commitment(1, &service(1), &validator(1), &SALT);
 		assert_eq!(
 			txs[0].function,
 			RuntimeCall::ProofOfSync(crate::Call::commit_report { node: service(1), commitment })
@@ -208,7 +209,7 @@ fn a_good_node_is_committed_then_revealed() {
 		assert_eq!(node, service(1));
 		assert_eq!(report, expected);
 		assert_eq!(salt, SALT);
-		assert_eq!(report.commitment(&salt), commitment);
+		assert_eq!(report.commitment(1, &service(1), &validator(1), &salt), commitment);
 		assert_ok!(txs[1].function.clone().dispatch(RuntimeOrigin::signed(verifier_key.clone())));
 		let slot = Assignments::<Test>::get(service(1)).unwrap().slots[0].clone();
 		assert_eq!(slot.report, Some(expected));
@@ -267,7 +268,7 @@ fn a_wrongly_signed_answer_fails_the_challenge_but_is_kept_as_evidence() {
 		let seed = node_seed();
 		let evidence = signed(&pair(NODE_KEY + 1), answer(seed, 2, H256::zero(), true));
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &Params::<Test>::get());
+		let report = probe_service(&seed, &Params::<Test>::get());
 		assert_eq!(
 			report,
 			ProbeReport {
@@ -298,7 +299,7 @@ fn a_lagging_node_reports_its_lag() {
 
 		let evidence = signed(&pair(NODE_KEY), answer(seed, 10, H256::repeat_byte(10), true));
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		let report = probe_service(&seed, &params);
 		assert_eq!(
 			report,
 			ProbeReport {
@@ -313,7 +314,7 @@ fn a_lagging_node_reports_its_lag() {
 		// A best block this chain does not know: the challenge fails too.
 		let evidence = signed(&pair(NODE_KEY), answer(seed, 10, H256::repeat_byte(11), true));
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		let report = probe_service(&seed, &params);
 		assert!(!report.challenge_ok);
 		assert_eq!(report.sync_lag, 20);
 
@@ -321,14 +322,14 @@ fn a_lagging_node_reports_its_lag() {
 		// accepted, with no lag...
 		let evidence = signed(&pair(NODE_KEY), answer(seed, 31, H256::repeat_byte(31), true));
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		let report = probe_service(&seed, &params);
 		assert!(report.challenge_ok);
 		assert_eq!(report.sync_lag, 0);
 
 		// ...but a lagging node cannot hide its lag by claiming a block further ahead.
 		let evidence = signed(&pair(NODE_KEY), answer(seed, 35, H256::repeat_byte(35), true));
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		let report = probe_service(&seed, &params);
 		assert!(!report.challenge_ok);
 
 		// Nor with a made-up finalised block behind a real best block.
@@ -337,7 +338,7 @@ fn a_lagging_node_reports_its_lag() {
 		fake_final.finalized_hash = H256::repeat_byte(99);
 		let evidence = signed(&pair(NODE_KEY), fake_final);
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		let report = probe_service(&seed, &params);
 		assert!(!report.challenge_ok);
 		assert_eq!(report.sync_lag, 20);
 
@@ -346,7 +347,7 @@ fn a_lagging_node_reports_its_lag() {
 		inverted.finalized_number = 11;
 		let evidence = signed(&pair(NODE_KEY), inverted);
 		expect_probe(&mut state.write(), &seed, evidence.encode());
-		let report = ProofOfSync::probe(&service(1), &seed, &params);
+		let report = probe_service(&seed, &params);
 		assert!(!report.challenge_ok);
 		ProofOfSync::do_try_state().unwrap();
 	});
@@ -371,21 +372,21 @@ fn a_malformed_body_counts_as_available_but_failed() {
 		};
 
 		expect_probe(&mut state.write(), &seed, b"<html>hello</html>".to_vec());
-		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+		assert_eq!(probe_service(&seed, &params), malformed);
 
 		// A valid answer followed by trailing bytes.
 		let mut body = signed(&pair(NODE_KEY), answer(seed, 2, H256::zero(), true)).encode();
 		body.push(0);
 		expect_probe(&mut state.write(), &seed, body);
-		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+		assert_eq!(probe_service(&seed, &params), malformed);
 
 		// Too long.
 		expect_probe(&mut state.write(), &seed, vec![0u8; MAX_PROBE_RESPONSE_BYTES + 100]);
-		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+		assert_eq!(probe_service(&seed, &params), malformed);
 
 		// Empty.
 		expect_probe(&mut state.write(), &seed, Vec::new());
-		assert_eq!(ProofOfSync::probe(&service(1), &seed, &params), malformed);
+		assert_eq!(probe_service(&seed, &params), malformed);
 		ProofOfSync::do_try_state().unwrap();
 	});
 }
@@ -418,7 +419,7 @@ fn an_unreachable_node_is_reported_down_and_committed() {
 			txs[0].function,
 			RuntimeCall::ProofOfSync(crate::Call::commit_report {
 				node: service(1),
-				commitment: down.commitment(&SALT),
+				commitment: down.commitment(1, &service(1), &validator(1), &SALT),
 			})
 		);
 		ProofOfSync::do_try_state().unwrap();
@@ -466,8 +467,8 @@ fn evaluate_keeps_the_latency_of_a_slow_node() {
 			}
 		);
 		// Slower than the maximum: worth nothing.
-		let medians = crate::aggregate::Medians::of([report].iter());
-		assert_eq!(medians.quality(&test_params()), sp_runtime::Perbill::zero());
+		let aggregate = crate::aggregate::Aggregate::of([&report]);
+		assert_eq!(aggregate.quality(&test_params()), Some(sp_runtime::Perbill::zero()));
 	});
 }
 
@@ -627,10 +628,10 @@ fn probe_over(network: Network, body: impl FnOnce([u8; 32]) -> Vec<u8>) -> Probe
 	let (pool, _pool_state) = TestTransactionPoolExt::new();
 	let (keystore, verifier_key) = keystore();
 	let mut ext = builder(verifier_key).build();
-	ext.register_extension(OffchainWorkerExt::new(ScriptedHttp {
+	ext.register_extension(OffchainWorkerExt::new(SignedProbes::new(ScriptedHttp {
 		inner: offchain.clone(),
 		network,
-	}));
+	})));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.register_extension(KeystoreExt::new(keystore));
@@ -640,7 +641,7 @@ fn probe_over(network: Network, body: impl FnOnce([u8; 32]) -> Vec<u8>) -> Probe
 		if matches!(network, Network::Answers { .. }) {
 			expect_probe(&mut state.write(), &seed, body(seed));
 		}
-		let report = ProofOfSync::probe(&service(1), &seed, &Params::<Test>::get());
+		let report = probe_service(&seed, &Params::<Test>::get());
 		ProofOfSync::do_try_state().unwrap();
 		report
 	})
@@ -687,8 +688,300 @@ fn a_node_whose_endpoint_is_down_or_failing_is_reported_down() {
 		evidence: None,
 	};
 	assert_eq!(probe_over(Network::ConnectionRefused, |_| Vec::new()), down);
-	for status in [500, 503, 429, 404] {
+	// (A busy answer, 429 or 503, is no report at first: see the tests of busy nodes below.)
+	for status in [500, 404] {
 		let report = probe_over(Network::Answers { status, delay_ms: 20 }, good_answer_body);
 		assert_eq!(report, down);
 	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authenticated probes and busy nodes.
+
+/// The probe of `service(1)` as its verifier's worker makes it: signed with `validator(1)`'s
+/// registered key (the keystore's key in these tests); `None` when there is nothing to report.
+fn try_probe_service(seed: &[u8; 32], params: &ProofOfSyncParams<Balance>) -> Option<ProbeReport> {
+	let verifier = MockRegistry::node(&validator(1)).expect("the verifier's node").offchain_key;
+	ProofOfSync::probe(&service(1), seed, params, &verifier)
+}
+
+/// [`try_probe_service`] of a node that gave something to report.
+fn probe_service(seed: &[u8; 32], params: &ProofOfSyncParams<Balance>) -> ProbeReport {
+	try_probe_service(seed, params).expect("something to report")
+}
+
+/// What [`SignedProbes`] saw, and the status it answers with.
+#[derive(Clone, Default)]
+struct ProbeLog {
+	/// The authentication headers (`X-Dsync-*`) of every request, in order.
+	headers: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+	/// The status every answer gets instead of the inner externalities' (none: theirs).
+	status: std::sync::Arc<std::sync::Mutex<Option<u16>>>,
+}
+
+impl ProbeLog {
+	/// Answer every request with `status` from now on (`None`: as the inner externalities do).
+	fn answer_with(&self, status: Option<u16>) {
+		*self.status.lock().unwrap() = status;
+	}
+
+	/// The authentication headers seen so far.
+	fn headers(&self) -> Vec<(String, String)> {
+		self.headers.lock().unwrap().clone()
+	}
+}
+
+/// Off-chain externalities that take the authentication headers (`X-Dsync-*`) off every request
+/// before `inner` sees it, and log them: the test externalities compare every request with the
+/// expected one, headers included, and a probe's signature differs at every run (sr25519
+/// signatures are randomised). With a status in the log, every answer gets that status.
+struct SignedProbes<E> {
+	inner: E,
+	log: ProbeLog,
+}
+
+impl<E> SignedProbes<E> {
+	/// `inner` behind a log of its own.
+	fn new(inner: E) -> Self {
+		Self { inner, log: ProbeLog::default() }
+	}
+
+	/// `inner` behind `log`.
+	fn logged(inner: E, log: &ProbeLog) -> Self {
+		Self { inner, log: log.clone() }
+	}
+}
+
+impl<E: OffchainExternalities> OffchainExternalities for SignedProbes<E> {
+	fn is_validator(&self) -> bool {
+		self.inner.is_validator()
+	}
+	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
+		self.inner.network_state()
+	}
+	fn timestamp(&mut self) -> Timestamp {
+		self.inner.timestamp()
+	}
+	fn sleep_until(&mut self, deadline: Timestamp) {
+		self.inner.sleep_until(deadline)
+	}
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.inner.random_seed()
+	}
+	fn http_request_start(
+		&mut self,
+		method: &str,
+		uri: &str,
+		meta: &[u8],
+	) -> Result<HttpRequestId, ()> {
+		self.inner.http_request_start(method, uri, meta)
+	}
+	fn http_request_add_header(
+		&mut self,
+		id: HttpRequestId,
+		name: &str,
+		value: &str,
+	) -> Result<(), ()> {
+		if name.starts_with("X-Dsync-") {
+			self.log.headers.lock().unwrap().push((name.into(), value.into()));
+			return Ok(());
+		}
+		self.inner.http_request_add_header(id, name, value)
+	}
+	fn http_request_write_body(
+		&mut self,
+		id: HttpRequestId,
+		chunk: &[u8],
+		deadline: Option<Timestamp>,
+	) -> Result<(), HttpError> {
+		self.inner.http_request_write_body(id, chunk, deadline)
+	}
+	fn http_response_wait(
+		&mut self,
+		ids: &[HttpRequestId],
+		deadline: Option<Timestamp>,
+	) -> Vec<HttpRequestStatus> {
+		let status = *self.log.status.lock().unwrap();
+		self.inner
+			.http_response_wait(ids, deadline)
+			.into_iter()
+			.map(|found| match (found, status) {
+				(HttpRequestStatus::Finished(_), Some(status)) => {
+					HttpRequestStatus::Finished(status)
+				},
+				(found, _) => found,
+			})
+			.collect()
+	}
+	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
+		self.inner.http_response_headers(id)
+	}
+	fn http_response_read_body(
+		&mut self,
+		id: HttpRequestId,
+		buffer: &mut [u8],
+		deadline: Option<Timestamp>,
+	) -> Result<usize, HttpError> {
+		self.inner.http_response_read_body(id, buffer, deadline)
+	}
+	fn set_authorized_nodes(&mut self, nodes: Vec<OpaquePeerId>, authorized_only: bool) {
+		self.inner.set_authorized_nodes(nodes, authorized_only)
+	}
+}
+
+/// The externalities of `builder` with the off-chain extensions behind `log`, a test pool and
+/// `keystore`.
+fn with_logged_extensions(
+	builder: ExtBuilder,
+	offchain: TestOffchainExt,
+	pool: TestTransactionPoolExt,
+	keystore: MemoryKeystore,
+	log: &ProbeLog,
+) -> sp_io::TestExternalities {
+	let mut ext = builder.build();
+	ext.register_extension(OffchainWorkerExt::new(SignedProbes::logged(offchain.clone(), log)));
+	ext.register_extension(OffchainDbExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext
+}
+
+/// The one transaction in the pool commits a report on `service(1)`.
+fn commits_on_service(transactions: &[Vec<u8>]) -> bool {
+	let txs = pool_calls(transactions);
+	txs.len() == 1
+		&& matches!(
+			&txs[0].function,
+			RuntimeCall::ProofOfSync(crate::Call::commit_report { node, .. }) if *node == service(1)
+		)
+}
+
+/// The probe carries the three authentication headers: the worker's `dsyn` key, its block, and
+/// the key's signature of the probed node's key, that block and the seed, which the node checks
+/// before answering from the verifiers' own budget.
+#[test]
+fn a_probe_carries_the_verifiers_signature() {
+	use dsync_primitives::probe_auth::{BLOCK_HEADER, KEY_HEADER, SIGNATURE_HEADER};
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let log = ProbeLog::default();
+	let mut ext =
+		with_logged_extensions(builder(verifier_key.clone()), offchain, pool, keystore, &log);
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		let evidence = signed(&pair(NODE_KEY), answer(seed, 2, H256::repeat_byte(2), true));
+		expect_probe(&mut state.write(), &seed, evidence.encode());
+		ProofOfSync::offchain_worker(2);
+		assert!(commits_on_service(&pool_state.read().transactions));
+
+		let headers = log.headers();
+		let names: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
+		assert_eq!(names, [KEY_HEADER, BLOCK_HEADER, SIGNATURE_HEADER]);
+		let verifier = sr25519::Public::from_raw(*AsRef::<[u8; 32]>::as_ref(&verifier_key));
+		assert_eq!(headers[0].1, format!("0x{}", dsync_primitives::hex::encode(&verifier.0)));
+		assert_eq!(headers[1].1, "2");
+		let auth = crate::ocw::ProbeAuth::parse(
+			headers[0].1.as_bytes(),
+			headers[1].1.as_bytes(),
+			headers[2].1.as_bytes(),
+		)
+		.expect("well-formed headers");
+		assert_eq!((auth.key, auth.block), (verifier, 2));
+		// Signed by the worker's key for the probed node, this block and this seed only.
+		assert!(auth.signature_is_valid(&pair(NODE_KEY).public(), &seed));
+		assert!(!auth.signature_is_valid(&pair(NODE_KEY + 1).public(), &seed));
+		assert!(!auth.signature_is_valid(&pair(NODE_KEY).public(), &[0u8; 32]));
+		ProofOfSync::do_try_state().unwrap();
+	});
+}
+
+/// A `429` or `503` answer says the node is busy (its anonymous limits flooded), not down: the
+/// worker sends no report on it, keeps no record, and probes it again at its next run, which
+/// the node answers.
+#[test]
+fn a_busy_answer_is_no_report_and_the_node_is_probed_again() {
+	for busy in crate::ocw::BUSY_STATUSES {
+		let (offchain, state) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let (keystore, verifier_key) = keystore();
+		let log = ProbeLog::default();
+		// 20-block epochs: busy answers are retried until block 6 (start 1 + 20 / 4).
+		let builder = builder(verifier_key).with_params(|params| params.epoch_length = 20);
+		let mut ext = with_logged_extensions(builder, offchain, pool, keystore, &log);
+		ext.execute_with(|| {
+			run_to_collecting();
+			let seed = node_seed();
+			let key = local_key(1, &service(1), &validator(1));
+
+			log.answer_with(Some(busy));
+			expect_probe(&mut state.write(), &seed, Vec::new());
+			assert!(ProofOfSync::busy_retry_open(&Params::<Test>::get()));
+			ProofOfSync::offchain_worker(2);
+			assert!(pool_state.read().transactions.is_empty(), "no report on a busy node");
+			assert_eq!(StorageValueRef::persistent(&key).get::<LocalReport>(), Ok(None));
+			expect_probe(&mut state.write(), &seed, Vec::new());
+			assert_eq!(try_probe_service(&seed, &Params::<Test>::get()), None);
+
+			// The next run probes again (signed anew, at its own block) and commits the answer.
+			run_to_block(3);
+			log.answer_with(None);
+			let evidence = signed(&pair(NODE_KEY), answer(seed, 3, H256::repeat_byte(3), true));
+			expect_probe(&mut state.write(), &seed, evidence.encode());
+			ProofOfSync::offchain_worker(3);
+			assert!(commits_on_service(&pool_state.read().transactions));
+			let record = StorageValueRef::persistent(&key).get::<LocalReport>().unwrap().unwrap();
+			assert!(record.report.available && record.report.challenge_ok);
+			let blocks: Vec<String> = log
+				.headers()
+				.into_iter()
+				.filter(|(name, _)| name == dsync_primitives::probe_auth::BLOCK_HEADER)
+				.map(|(_, block)| block)
+				.collect();
+			assert_eq!(blocks, ["2", "2", "3"]);
+			ProofOfSync::do_try_state().unwrap();
+		});
+	}
+}
+
+/// A node still busy once the first half of the commit window is over is reported like a
+/// node that did not answer, so the verifier commits in time and is never absent because of
+/// the node.
+#[test]
+fn a_node_busy_past_the_retries_is_reported_down() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let log = ProbeLog::default();
+	// 10-block epochs starting at block 1: busy answers are retried until block 3.
+	let mut ext = with_logged_extensions(builder(verifier_key), offchain, pool, keystore, &log);
+	ext.execute_with(|| {
+		run_to_collecting();
+		let seed = node_seed();
+		let params = Params::<Test>::get();
+		log.answer_with(Some(503));
+		expect_probe(&mut state.write(), &seed, Vec::new());
+		ProofOfSync::offchain_worker(2);
+		assert!(pool_state.read().transactions.is_empty());
+
+		run_to_block(3);
+		assert!(!ProofOfSync::busy_retry_open(&params));
+		expect_probe(&mut state.write(), &seed, Vec::new());
+		ProofOfSync::offchain_worker(3);
+		assert!(commits_on_service(&pool_state.read().transactions));
+		let key = local_key(1, &service(1), &validator(1));
+		let record = StorageValueRef::persistent(&key).get::<LocalReport>().unwrap().unwrap();
+		assert_eq!(
+			record.report,
+			ProbeReport {
+				available: false,
+				challenge_ok: false,
+				latency_ms: params.max_latency_ms,
+				sync_lag: params.max_lag,
+				evidence: None,
+			}
+		);
+		ProofOfSync::do_try_state().unwrap();
+	});
 }

@@ -285,11 +285,13 @@ fn a_clipped_verifier_falls_below_the_minimum_reputation() {
 			play_epoch_with(|_| good_report());
 			next_block();
 			run_to_collecting();
-			let reports: Vec<_> = all_report(|_| good_report())
+			// The nodes are down; the liar claims they answered (a report that saw less than the
+			// majority is excused, not clipped: the liar claims more).
+			let reports: Vec<_> = all_report(|_| down_report())
 				.into_iter()
 				.map(|(verifier, node, report)| {
 					if verifier == liar {
-						(verifier, node, down_report())
+						(verifier, node, good_report())
 					} else {
 						(verifier, node, report)
 					}

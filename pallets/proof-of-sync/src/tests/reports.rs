@@ -18,7 +18,7 @@ fn commit_report_stores_the_commitment_for_free() {
 		);
 		let assignment = Assignments::<Test>::get(&node).unwrap();
 		let slot = assignment.slots.iter().find(|slot| slot.verifier == verifier).unwrap();
-		assert_eq!(slot.commitment, Some(report.commitment(&salt_of(&verifier, &node))));
+		assert_eq!(slot.commitment, Some(commitment_of(&verifier, &node, &report)));
 		assert_eq!(slot.report, None);
 		// The other slots are untouched.
 		assert_eq!(assignment.slots.iter().filter(|slot| slot.commitment.is_some()).count(), 1);
@@ -200,18 +200,57 @@ fn reveal_report_errors() {
 }
 
 #[test]
-fn the_commitment_hashes_the_report_and_the_salt() {
+fn the_commitment_binds_the_epoch_the_target_and_the_verifier() {
 	let report = good_report();
 	let salt = [3u8; 32];
+	let (node, verifier) = (service(1), validator(1));
+	let committed = report.commitment(7, &node, &verifier, &salt);
 	assert_eq!(
-		report.commitment(&salt),
+		committed,
+		dsync_primitives::commit_reveal::commitment(
+			dsync_primitives::commit_reveal::Domain::SyncReport,
+			&(7u32, &node, &verifier, &report, &salt)
+		)
+	);
+	// Every part of the payload changes it: the epoch, the target, the verifier (another
+	// verifier's, or the key account instead of the owner), the report and the salt.
+	assert_ne!(committed, report.commitment(8, &node, &verifier, &salt));
+	assert_ne!(committed, report.commitment(7, &service(2), &verifier, &salt));
+	assert_ne!(committed, report.commitment(7, &node, &validator(2), &salt));
+	assert_ne!(committed, report.commitment(7, &node, &key_of(&verifier), &salt));
+	assert_ne!(committed, down_report().commitment(7, &node, &verifier, &salt));
+	assert_ne!(committed, report.commitment(7, &node, &verifier, &[4u8; 32]));
+	// Not the old, unbound `(report, salt)` commitment either.
+	assert_ne!(
+		committed,
 		dsync_primitives::commit_reveal::commitment(
 			dsync_primitives::commit_reveal::Domain::SyncReport,
 			&(&report, &salt)
 		)
 	);
-	assert_ne!(report.commitment(&salt), report.commitment(&[4u8; 32]));
-	assert_ne!(report.commitment(&salt), down_report().commitment(&salt));
+}
+
+#[test]
+fn the_worker_commits_what_the_reveal_checks() {
+	ExtBuilder::default().build_and_execute(|| {
+		run_to_collecting();
+		let (verifier, node) = (validator(1), service(2));
+		let report = ProbeReport { latency_ms: 77, ..good_report() };
+		let salt = salt_of(&verifier, &node);
+		// The off-chain worker's commitment: by key, bound to the key's node owner.
+		assert_eq!(
+			ProofOfSync::report_commitment(&key_of(&verifier), &node, &report, &salt),
+			Some(report.commitment(1, &node, &verifier, &salt))
+		);
+		assert_eq!(ProofOfSync::report_commitment(&service(50), &node, &report, &salt), None);
+		assert_ok!(ProofOfSync::commit_report(
+			RuntimeOrigin::signed(key_of(&verifier)),
+			node.clone(),
+			ProofOfSync::report_commitment(&key_of(&verifier), &node, &report, &salt).unwrap(),
+		));
+		run_to_reveal_window();
+		assert_ok!(reveal(&verifier, &node, &report));
+	});
 }
 
 #[test]

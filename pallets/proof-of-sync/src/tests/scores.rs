@@ -2,7 +2,7 @@
 //! epochs.
 
 use crate::{
-	aggregate::{linear_factor, Medians},
+	aggregate::{linear_factor, Aggregate},
 	mock::*,
 	scoring::ema,
 	*,
@@ -30,22 +30,24 @@ fn the_linear_factor_at_its_edges() {
 #[test]
 fn quality_multiplies_the_factors_and_needs_a_passed_challenge() {
 	let params = test_params();
-	let medians = |available, challenge_ok, latency_ms, sync_lag| Medians {
-		available,
-		challenge_ok,
-		latency_ms,
-		sync_lag,
+	// The quality of one report.
+	let quality = |available, challenge_ok, latency_ms, sync_lag| {
+		let report = ProbeReport { available, challenge_ok, latency_ms, sync_lag, evidence: None };
+		Aggregate::of([&report]).quality(&params)
 	};
 	// Exactly at the target latency and the tolerated lag: full quality.
-	assert_eq!(medians(true, true, 100, 2).quality(&params), Perbill::one());
+	assert_eq!(quality(true, true, 100, 2), Some(Perbill::one()));
 	// Exactly at the maximum latency or lag: nothing.
-	assert_eq!(medians(true, true, 1_100, 0).quality(&params), Perbill::zero());
-	assert_eq!(medians(true, true, 0, 12).quality(&params), Perbill::zero());
+	assert_eq!(quality(true, true, 1_100, 0), Some(Perbill::zero()));
+	assert_eq!(quality(true, true, 0, 12), Some(Perbill::zero()));
 	// Half and half: a quarter.
-	assert_eq!(medians(true, true, 600, 7).quality(&params), Perbill::from_percent(25));
+	assert_eq!(quality(true, true, 600, 7), Some(Perbill::from_percent(25)));
 	// Unavailable or a failed challenge: nothing, however fast.
-	assert_eq!(medians(false, true, 0, 0).quality(&params), Perbill::zero());
-	assert_eq!(medians(true, false, 0, 0).quality(&params), Perbill::zero());
+	assert_eq!(quality(false, true, 0, 0), Some(Perbill::zero()));
+	assert_eq!(quality(true, false, 0, 0), Some(Perbill::zero()));
+	// No report: nothing decided.
+	let none: [ProbeReport; 0] = [];
+	assert_eq!(Aggregate::of(&none).quality(&params), None);
 }
 
 #[test]

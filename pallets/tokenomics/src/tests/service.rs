@@ -1,7 +1,10 @@
 //! Service payments through `ServicePayment::charge`.
 
 use crate::{mock::*, *};
-use frame_support::{assert_noop, assert_ok};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible, LockableCurrency, WithdrawReasons},
+};
 use sp_runtime::{DispatchError, Perbill, TokenError};
 
 fn charge(
@@ -152,6 +155,106 @@ fn a_provider_that_cannot_receive_fails_the_charge_atomically() {
 		let split = charge(ALICE, Some(DAVE), 100, ServiceKind::GpuInference).unwrap();
 		assert_eq!(split.provider, 70);
 		assert_eq!(native(DAVE), 70);
+	});
+}
+
+fn charge_held(
+	payer: u64,
+	provider: Option<u64>,
+	amount: u64,
+) -> Result<PaymentSplit<u64>, DispatchError> {
+	<Tokenomics as ServicePayment<u64, u64>>::charge_held(
+		&TestHold::Escrow,
+		&payer,
+		provider.as_ref(),
+		amount,
+		ServiceKind::GpuInference,
+	)
+}
+
+/// Hold `amount` of `who`'s balance in escrow.
+fn hold(who: u64, amount: u64) {
+	assert_ok!(<Balances as fungible::MutateHold<u64>>::hold(&TestHold::Escrow, &who, amount));
+}
+
+/// Attack: a client locks its whole balance (a conviction vote does this), escrow included,
+/// so that every charge of its free balance fails and its providers go unpaid. An escrowed
+/// payment is charged from the hold itself, which the lock does not stop.
+#[test]
+fn a_held_payment_is_paid_from_the_hold_whatever_locks_the_payer_set() {
+	ExtBuilder::default().build_and_execute(|| {
+		hold(ALICE, 5_000);
+		<Balances as LockableCurrency<u64>>::set_lock(
+			*b"vote_loc",
+			&ALICE,
+			ALICE_NATIVE,
+			WithdrawReasons::all(),
+		);
+		let (issued, bob, treasury) = (issuance(), native(BOB), native(TREASURY));
+		// A charge of the free balance fails: the lock covers all of it.
+		assert_noop!(
+			charge(ALICE, Some(BOB), 1_000, ServiceKind::GpuInference),
+			TokenError::FundsUnavailable
+		);
+
+		let split = charge_held(ALICE, Some(BOB), 1_000).unwrap();
+
+		assert_eq!(split, PaymentSplit { burned: 200, provider: 700, treasury: 100 });
+		assert_eq!(escrowed(ALICE), 4_000);
+		// The free balance is untouched: the payment came from the hold.
+		assert_eq!(native(ALICE), ALICE_NATIVE - 5_000);
+		assert_eq!(
+			<Balances as fungible::Inspect<u64>>::total_balance(&ALICE),
+			ALICE_NATIVE - 1_000
+		);
+		assert_eq!(native(BOB), bob + 700);
+		assert_eq!(native(TREASURY), treasury + 100);
+		assert_eq!(issuance(), issued - 200);
+		assert_eq!(
+			ServiceTotals::<Test>::get(ServiceKind::GpuInference),
+			ServiceLedger { charged: 1_000, burned: 200, to_providers: 700, to_treasury: 100 }
+		);
+		assert_eq!(
+			last_event(),
+			Event::ServiceCharged {
+				kind: ServiceKind::GpuInference,
+				payer: ALICE,
+				provider: Some(BOB),
+				amount: 1_000,
+				burned: 200,
+				to_provider: 700,
+				to_treasury: 100,
+			}
+		);
+	});
+}
+
+#[test]
+fn a_held_payment_of_more_than_is_held_changes_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		hold(ALICE, 500);
+		assert_noop!(charge_held(ALICE, Some(BOB), 501), TokenError::FundsUnavailable);
+		assert_noop!(charge_held(CHARLIE, Some(BOB), 1), TokenError::FundsUnavailable);
+		assert_eq!(escrowed(ALICE), 500);
+		// Exactly what is held can be charged; a zero amount charges nothing.
+		assert_eq!(charge_held(ALICE, Some(BOB), 0), Ok(PaymentSplit::default()));
+		assert_ok!(charge_held(ALICE, Some(BOB), 500));
+		assert_eq!(escrowed(ALICE), 0);
+	});
+}
+
+#[test]
+fn a_held_payment_to_a_provider_that_cannot_receive_changes_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		hold(ALICE, 1_000);
+		// Dave does not exist; 70 % of 10 is below the existential deposit.
+		assert_noop!(charge_held(ALICE, Some(DAVE), 10), Error::<Test>::ProviderCannotReceive);
+		assert_eq!(escrowed(ALICE), 1_000);
+		// Without a provider its share goes to the treasury.
+		let treasury = native(TREASURY);
+		let split = charge_held(ALICE, None, 100).unwrap();
+		assert_eq!(split, PaymentSplit { burned: 20, provider: 0, treasury: 80 });
+		assert_eq!(native(TREASURY), treasury + 80);
 	});
 }
 
