@@ -316,7 +316,7 @@ impl_runtime_apis! {
 			type Nodes = crate::NodeRegistry;
 			<Nodes as Registry<AccountId, Balance>>::active_validator_nodes(u32::MAX)
 				.iter()
-				.filter_map(|owner| <Nodes as Registry<AccountId, Balance>>::node(owner))
+				.filter_map(<Nodes as Registry<AccountId, Balance>>::node)
 				.map(|node| node.offchain_key.into())
 				.collect()
 		}
