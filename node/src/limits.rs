@@ -208,6 +208,14 @@ struct PendingQueue {
 	entries: VecDeque<(u64, Option<AbortHandle>)>,
 }
 
+impl PendingQueue {
+	/// Where the connection `id` is: ids only grow from the back, so the queue is sorted and
+	/// a lookup is a binary search, not a scan, on every connection of a flood.
+	fn position(&self, id: u64) -> Result<usize, usize> {
+		self.entries.binary_search_by_key(&id, |(entry, _)| *entry)
+	}
+}
+
 /// A connection's place among the pending ones, given back when dropped.
 pub struct PendingSlot {
 	pool: Arc<PendingConnections>,
@@ -239,8 +247,10 @@ impl PendingConnections {
 	/// pending one when room is needed. Nothing when the slot was given back already.
 	pub fn attach(&self, slot: u64, task: AbortHandle) {
 		let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-		if let Some(entry) = queue.entries.iter_mut().find(|(id, _)| *id == slot) {
-			entry.1 = Some(task);
+		if let Ok(index) = queue.position(slot) {
+			if let Some(entry) = queue.entries.get_mut(index) {
+				entry.1 = Some(task);
+			}
 		}
 	}
 }
@@ -255,7 +265,7 @@ impl PendingSlot {
 impl Drop for PendingSlot {
 	fn drop(&mut self) {
 		let mut queue = self.pool.queue.lock().unwrap_or_else(PoisonError::into_inner);
-		if let Some(index) = queue.entries.iter().position(|(id, _)| *id == self.id) {
+		if let Ok(index) = queue.position(self.id) {
 			queue.entries.remove(index);
 		}
 	}

@@ -91,26 +91,40 @@ pub enum Observation {
 	/// No request was made: the URL is not one the workers fetch
 	/// ([`fetch_allowed`](crate::fetch_policy::fetch_allowed)), because its host is not public
 	/// and the operator does not allow such fetches, or because its scheme or syntax is refused.
-	/// Only [`http_get`] gives it. Nothing is known about the host: a verifier reports nothing
-	/// on it, a provider treats the batch as unavailable.
+	/// Only [`http_get`] and [`http_get_with_headers`] give it. A verifier takes the node as
+	/// down (the network cannot reach it), a provider the batch as unavailable.
 	Refused,
 }
 
 /// `GET url` within `timeout_ms` (request and body together), reading at most `limit + 1`
-/// bytes of the body of a `200 OK` answer.
+/// bytes of the body of a `200 OK` answer: [`http_get_with_headers`] without headers.
+pub fn http_get(url: &str, limit: usize, timeout_ms: u64) -> Observation {
+	http_get_with_headers(url, &[], limit, timeout_ms)
+}
+
+/// [`http_get`] with request `headers` (name, value). A verifier's worker sends its probes with
+/// the headers of [`ProbeAuth`](crate::probe_auth::ProbeAuth).
 ///
 /// The URL comes from others (a job's client, a service node), so it is checked first:
 /// [`Observation::Refused`], without any request, unless
 /// [`fetch_allowed`](crate::fetch_policy::fetch_allowed) accepts it, with private hosts allowed
-/// only where the operator allows them ([`private_fetch_allowed`], read only for a URL that needs
-/// it).
-pub fn http_get(url: &str, limit: usize, timeout_ms: u64) -> Observation {
-	if fetch_allowed(url, false).is_err() && fetch_allowed(url, private_fetch_allowed()).is_err() {
+/// only where the operator allows them ([`private_fetch_allowed`]).
+pub fn http_get_with_headers(
+	url: &str,
+	headers: &[(&str, &str)],
+	limit: usize,
+	timeout_ms: u64,
+) -> Observation {
+	if fetch_allowed(url, private_fetch_allowed()).is_err() {
 		return Observation::Refused;
 	}
 	let started = sp_io::offchain::timestamp();
 	let deadline = started.add(Duration::from_millis(timeout_ms));
-	let pending = http::Request::get(url).deadline(deadline).send();
+	let mut request = http::Request::get(url);
+	for &(name, value) in headers {
+		request = request.add_header(name, value);
+	}
+	let pending = request.deadline(deadline).send();
 	read_response(pending, started, deadline, limit)
 }
 
@@ -197,34 +211,11 @@ pub fn local_storage_key<K: Encode + ?Sized>(prefix: &[u8], key: &K) -> Vec<u8> 
 	out
 }
 
-/// [`http_get`] with request `headers` (name, value): `GET url` within `timeout_ms`, reading at
-/// most `limit + 1` bytes of the body of a `200 OK` answer, after the same check of the URL
-/// ([`Observation::Refused`], without any request, unless
-/// [`fetch_allowed`](crate::fetch_policy::fetch_allowed) accepts it). A verifier's worker sends
-/// its probes with the headers of [`ProbeAuth`](crate::probe_auth::ProbeAuth).
-pub fn http_get_with_headers(
-	url: &str,
-	headers: &[(&str, &str)],
-	limit: usize,
-	timeout_ms: u64,
-) -> Observation {
-	if fetch_allowed(url, false).is_err() && fetch_allowed(url, private_fetch_allowed()).is_err() {
-		return Observation::Refused;
-	}
-	let started = sp_io::offchain::timestamp();
-	let deadline = started.add(Duration::from_millis(timeout_ms));
-	let mut request = http::Request::get(url);
-	for &(name, value) in headers {
-		request = request.add_header(name, value);
-	}
-	let pending = request.deadline(deadline).send();
-	read_response(pending, started, deadline, limit)
-}
-
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use sp_application_crypto::RuntimeAppPublic;
+	use sp_core::offchain::testing::{PendingRequest, TestOffchainExt};
 
 	#[test]
 	fn local_storage_keys_are_the_prefix_then_the_encoded_key() {
@@ -244,26 +235,19 @@ mod tests {
 		assert_eq!(local_storage_key(b"p/", &(node, 3u64)), pair);
 	}
 
-	#[test]
-	fn the_aivm_url_key_is_the_one_the_node_writes() {
-		assert_eq!(AIVM_URL_KEY, b"dsync/aivm-url");
-	}
-
-	#[test]
-	fn the_allowance_key_is_the_one_the_node_writes() {
-		assert_eq!(ALLOW_PRIVATE_FETCH_KEY, b"dsync/allow-private-fetch");
+	/// Test externalities with `offchain` as the off-chain worker and its local storage.
+	fn offchain_ext(offchain: TestOffchainExt) -> sp_io::TestExternalities {
+		use sp_core::offchain::{OffchainDbExt, OffchainWorkerExt};
+		let mut ext = sp_io::TestExternalities::default();
+		ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+		ext.register_extension(OffchainDbExt::new(offchain));
+		ext
 	}
 
 	#[test]
 	fn a_private_url_gets_no_request_unless_the_operator_allows_it() {
-		use sp_core::offchain::{
-			testing::{PendingRequest, TestOffchainExt},
-			OffchainDbExt, OffchainWorkerExt,
-		};
 		let (offchain, state) = TestOffchainExt::new();
-		let mut ext = sp_io::TestExternalities::default();
-		ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
-		ext.register_extension(OffchainDbExt::new(offchain));
+		let mut ext = offchain_ext(offchain);
 		ext.execute_with(|| {
 			let url = "http://127.0.0.1:9955/dsync/health";
 			let set = |value: &[u8]| {
@@ -312,14 +296,8 @@ mod tests {
 
 	#[test]
 	fn a_public_url_is_fetched_without_an_allowance() {
-		use sp_core::offchain::{
-			testing::{PendingRequest, TestOffchainExt},
-			OffchainDbExt, OffchainWorkerExt,
-		};
 		let (offchain, state) = TestOffchainExt::new();
-		let mut ext = sp_io::TestExternalities::default();
-		ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
-		ext.register_extension(OffchainDbExt::new(offchain));
+		let mut ext = offchain_ext(offchain);
 		ext.execute_with(|| {
 			let url = "https://data.example/batch.bin";
 			state.write().expect_request(PendingRequest {

@@ -24,13 +24,15 @@ impl<T: Config> Pallet<T> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(job.items > 1, Error::<T>::OneItemJob);
 		let now = frame_system::Pallet::<T>::block_number();
-		if job.status == JobStatus::Challenged {
+		let closed = if job.status == JobStatus::Challenged {
 			// A challenge whose round ended undecided gives way, so a stalled challenge cannot
 			// shield the defender from another result's challenge.
 			let current = Challenges::<T>::get(id).ok_or(Error::<T>::ChallengeInProgress)?;
 			ensure!(now >= current.round_end, Error::<T>::ChallengeInProgress);
-			Self::close_challenge(id, &mut job, now);
-		}
+			Some(Self::close_challenge(id, &mut job, now))
+		} else {
+			None
+		};
 		ensure!(
 			matches!(job.status, JobStatus::Concluded | JobStatus::Disputed),
 			Error::<T>::NotChallengeable
@@ -40,21 +42,17 @@ impl<T: Config> Pallet<T> {
 		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);
 		let period = Params::<T>::get().reveal_period;
 		let rounds = challenge_rounds(job.items);
-		let mut verdicts = JobVerdicts::<T>::get(id).unwrap_or_else(|| {
+		let verdicts = closed.or_else(|| JobVerdicts::<T>::get(id)).unwrap_or_else(|| {
 			// Every walk ends with a result stalled, forfeited or proven wrong, each at most
 			// once per result: at most 3 walks per result, each at most `rounds` rounds.
 			let walks = usize_to_u32(results.len()).saturating_mul(3);
 			let span = walks.saturating_mul(rounds).saturating_mul(period);
-			Verdicts {
-				standings: Default::default(),
-				latest_end: job.dispute_end.saturating_add(span.into()),
-			}
+			Verdicts::until(job.dispute_end.saturating_add(span.into()))
 		});
 		let standing = verdicts.of(result);
 		ensure!(standing.payable(), Error::<T>::ResultEliminated);
 		ensure!(!standing.stalled, Error::<T>::ResultStalled);
-		let tally = job.tally();
-		let defender = match tally.majority.filter(|majority| verdicts.payable(*majority)) {
+		let defender = match job.payable_majority(&verdicts) {
 			Some(majority) => {
 				ensure!(result != majority, Error::<T>::NotAMinorityResult);
 				majority
@@ -80,9 +78,6 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::ExpiryQueueFull)?;
 			job.dispute_end = end;
 		}
-		// Both sides get a standing, so the next walks see them.
-		verdicts.update(result, |_| {});
-		verdicts.update(defender, |_| {});
 		JobVerdicts::<T>::insert(id, verdicts);
 		let dispute_end = job.dispute_end;
 		Challenges::<T>::insert(
@@ -180,27 +175,33 @@ impl<T: Config> Pallet<T> {
 	/// wrong result); otherwise the challenger's side stalled (it missed a round, or nobody
 	/// re-executed the item found) and its result can never open another challenge. The job
 	/// goes back to `Concluded` (a payable majority) or `Disputed`, in `job` (the caller
-	/// stores it).
-	pub(crate) fn close_challenge(id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
-		let Some(challenge) = Challenges::<T>::take(id) else { return };
-		let mut verdicts = JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts {
-			standings: Default::default(),
-			latest_end: job.dispute_end,
-		});
-		let forfeited = now >= challenge.round_end
-			&& challenge.level > 0
-			&& challenge.result_nodes.is_some()
-			&& challenge.defender_nodes.is_none();
-		if forfeited {
-			verdicts.update(challenge.defender, |standing| standing.forfeited = true);
-			Self::deposit_event(Event::ChallengeForfeited { job: id, result: challenge.defender });
-		} else {
+	/// stores it). Returns the job's verdicts, as stored.
+	pub(crate) fn close_challenge(
+		id: JobId,
+		job: &mut Job<T>,
+		now: BlockNumberFor<T>,
+	) -> Verdicts<T> {
+		let mut verdicts = Self::verdicts_of(id, job);
+		let Some(challenge) = Challenges::<T>::take(id) else { return verdicts };
+		if challenge.challenger_stalled(now) {
 			verdicts.update(challenge.result, |standing| standing.stalled = true);
 			Self::deposit_event(Event::ChallengeAbandoned { job: id });
+		} else {
+			verdicts.update(challenge.defender, |standing| standing.forfeited = true);
+			Self::deposit_event(Event::ChallengeForfeited { job: id, result: challenge.defender });
 		}
-		let majority_payable =
-			job.tally().majority.is_some_and(|majority| verdicts.payable(majority));
-		job.status = if majority_payable { JobStatus::Concluded } else { JobStatus::Disputed };
-		JobVerdicts::<T>::insert(id, verdicts);
+		job.status = if job.payable_majority(&verdicts).is_some() {
+			JobStatus::Concluded
+		} else {
+			JobStatus::Disputed
+		};
+		JobVerdicts::<T>::insert(id, &verdicts);
+		verdicts
+	}
+
+	/// What the disputes of job `id` established so far; nothing yet (bounded by its dispute
+	/// end) before the first challenge or re-execution.
+	pub(crate) fn verdicts_of(id: JobId, job: &Job<T>) -> Verdicts<T> {
+		JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts::until(job.dispute_end))
 	}
 }

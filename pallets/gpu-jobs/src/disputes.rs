@@ -3,7 +3,7 @@
 
 use crate::{
 	input_leaf, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus,
-	JobVerdicts, Jobs, ModelCode, Models, Pallet, ResultClaim, Verdicts,
+	JobVerdicts, Jobs, ModelCode, Models, Pallet, ResultClaim,
 };
 use alloc::{vec, vec::Vec};
 use dsync_aivm_core::{result_hash, verify_merkle_proof, Model};
@@ -143,10 +143,7 @@ impl<T: Config> Pallet<T> {
 
 		// What the item proved: the matching result is confirmed, every other result compared
 		// with it is wrong. Only results compared here are judged.
-		let mut verdicts = JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts {
-			standings: Default::default(),
-			latest_end: job.dispute_end,
-		});
+		let mut verdicts = Self::verdicts_of(id, &job);
 		let mut proven_wrong = Vec::new();
 		for (root, _) in leaves.iter() {
 			if matching.contains(root) {
@@ -156,7 +153,7 @@ impl<T: Config> Pallet<T> {
 				proven_wrong.push(*root);
 			}
 		}
-		JobVerdicts::<T>::insert(id, verdicts);
+		JobVerdicts::<T>::insert(id, &verdicts);
 		Self::deposit_event(Event::DisputeResolved { job: id, item: index, expected, by: who });
 		if challenge.is_some() {
 			Challenges::<T>::remove(id);
@@ -166,7 +163,7 @@ impl<T: Config> Pallet<T> {
 				proven_wrong,
 			});
 		}
-		Self::decide(id, job);
+		Self::decide(id, job, &verdicts);
 		Ok(())
 	}
 }

@@ -12,7 +12,6 @@ mod checks {
 		ensure,
 		traits::{fungible::InspectHold, Get},
 	};
-	use sp_core::H256;
 	use sp_runtime::{
 		traits::{Saturating, Zero},
 		TryRuntimeError,
@@ -86,8 +85,8 @@ mod checks {
 				ensure!(job.items >= 1 && !job.price.is_zero(), "a job is empty or free");
 				let tally = job.tally();
 				let results = job.distinct_results();
-				let verdicts = JobVerdicts::<T>::get(id);
-				if let Some(verdicts) = &verdicts {
+				let stored = JobVerdicts::<T>::get(id);
+				if let Some(verdicts) = &stored {
 					ensure!(
 						verdicts
 							.standings
@@ -100,8 +99,9 @@ mod checks {
 						"challenges moved a job's dispute end past its latest end"
 					);
 				}
-				let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
-				let majority = tally.majority.filter(payable);
+				let has_verdicts = stored.is_some();
+				let verdicts = stored.unwrap_or_default();
+				let majority = job.payable_majority(&verdicts);
 				match job.status {
 					JobStatus::Concluded => {
 						ensure!(majority.is_some(), "a concluded job has no payable majority")
@@ -115,12 +115,10 @@ mod checks {
 							Challenges::<T>::get(id).ok_or("a challenged job has no challenge")?;
 						let defender_ok = match majority {
 							Some(majority) => challenge.defender == majority,
-							None => payable(&challenge.defender),
+							None => verdicts.payable(challenge.defender),
 						};
-						let challenger_ok = verdicts.as_ref().is_some_and(|v| {
-							let standing = v.of(challenge.result);
-							standing.payable() && !standing.stalled
-						});
+						let standing = verdicts.of(challenge.result);
+						let challenger_ok = has_verdicts && standing.payable() && !standing.stalled;
 						ensure!(
 							defender_ok
 								&& challenger_ok && challenge.result != challenge.defender

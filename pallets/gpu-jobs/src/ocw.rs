@@ -48,7 +48,7 @@
 use crate::{
 	challenge_slice, commitment_of, input_leaf, inputs_root, BatchItem, Call, Challenge,
 	Challenges, Config, Job, JobId, JobInput, JobStatus, JobVerdicts, Jobs, LocalJob, Models,
-	Pallet, ProviderJobs, ProviderSource, Standing, LOG_TARGET,
+	Pallet, ProviderJobs, ProviderSource, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
@@ -434,16 +434,14 @@ impl<T: Config> Pallet<T> {
 	/// payable majority other than it, or without one any other payable result: the
 	/// tournament goes on until one result is left).
 	fn contested(id: JobId, job: &Job<T>, revealed: H256) -> bool {
-		let verdicts = JobVerdicts::<T>::get(id);
-		let standing =
-			verdicts.as_ref().map_or_else(|| Standing::new(revealed), |v| v.of(revealed));
+		let verdicts = JobVerdicts::<T>::get(id).unwrap_or_default();
+		let standing = verdicts.of(revealed);
 		if !standing.payable() || standing.stalled {
 			return false;
 		}
-		let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
-		match job.tally().majority.filter(payable) {
+		match job.payable_majority(&verdicts) {
 			Some(majority) => majority != revealed,
-			None => job.distinct_results().iter().any(|other| *other != revealed && payable(other)),
+			None => job.payable_results(&verdicts).iter().any(|other| *other != revealed),
 		}
 	}
 

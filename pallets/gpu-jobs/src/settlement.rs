@@ -4,8 +4,8 @@
 use crate::{
 	BalanceOf, Challenges, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job, JobId,
 	JobStatus, JobVerdicts, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason,
-	ProviderJobs, ProviderSource, RefundReason, ServiceKind, ServicePayment, Standing,
-	UsageRecorder, Verdicts, WeightInfo, LOG_TARGET,
+	ProviderJobs, ProviderSource, RefundReason, ServiceKind, ServicePayment, UsageRecorder,
+	Verdicts, WeightInfo, LOG_TARGET,
 };
 use alloc::vec::Vec;
 use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
@@ -62,68 +62,39 @@ impl<T: Config> Pallet<T> {
 			Self::conclude(id, job);
 			return;
 		}
-		if job.status == JobStatus::Challenged {
-			Self::close_challenge(id, &mut job, now);
-		}
-		Self::finish(id, job);
+		let verdicts = if job.status == JobStatus::Challenged {
+			Self::close_challenge(id, &mut job, now)
+		} else {
+			JobVerdicts::<T>::get(id).unwrap_or_default()
+		};
+		Self::finish(id, job, &verdicts);
 	}
 
-	/// End job `id` at its dispute end: a majority result not proven wrong nor forfeited is
-	/// paid; without one, the only result still payable is paid if a re-execution confirmed
-	/// it; a job without reveals expires; any other is refunded (nobody proved which result is
-	/// right).
-	pub(crate) fn finish(id: JobId, job: Job<T>) {
-		let tally = job.tally();
-		if tally.reveals == 0 {
+	/// End job `id` at its dispute end by what its disputes established (`verdicts`): a job
+	/// without reveals expires; otherwise [`Outcome::of`] at the end (paid, or refunded).
+	pub(crate) fn finish(id: JobId, job: Job<T>, verdicts: &Verdicts<T>) {
+		if job.tally().reveals == 0 {
 			return Self::expire(id, job);
 		}
-		let verdicts = JobVerdicts::<T>::get(id);
-		let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
-		if let Some(majority) = tally.majority.filter(payable) {
-			return Self::pay_out(id, job, majority);
-		}
-		let live: Vec<H256> = job.distinct_results().into_iter().filter(payable).collect();
-		match live.as_slice() {
-			[only] if verdicts.as_ref().is_some_and(|v| v.of(*only).confirmed) => {
-				Self::pay_out(id, job, *only)
-			},
-			_ => {
-				let forfeited = verdicts
-					.as_ref()
-					.is_some_and(|v| v.standings.iter().any(|standing| standing.forfeited));
-				let reason = if forfeited {
-					RefundReason::ChallengeUnanswered
-				} else if live.is_empty() {
-					RefundReason::NoMatchingResult
-				} else {
-					RefundReason::DisputeUnresolved
-				};
-				Self::refund(id, job, reason)
-			},
-		}
+		let outcome = Outcome::of(&job, verdicts, true);
+		Self::apply(id, job, outcome, verdicts);
 	}
 
-	/// After a re-execution changed what is known about job `id`'s results: end it at once
-	/// when nothing can change its outcome any more (the only result still payable was
-	/// confirmed without a majority to wait for, or no result is payable); otherwise it waits
-	/// for its dispute end as `Concluded` (a majority still payable) or `Disputed`, and other
-	/// results may still challenge.
-	pub(crate) fn decide(id: JobId, mut job: Job<T>) {
-		let verdicts = JobVerdicts::<T>::get(id);
-		let payable = |result: &H256| verdicts.as_ref().is_none_or(|v| v.payable(*result));
-		if job.tally().majority.filter(payable).is_some() {
-			job.status = JobStatus::Concluded;
-			Jobs::<T>::insert(id, job);
-			return;
-		}
-		let live: Vec<H256> = job.distinct_results().into_iter().filter(payable).collect();
-		match live.as_slice() {
-			[only] if verdicts.as_ref().is_some_and(|v| v.of(*only).confirmed) => {
-				Self::pay_out(id, job, *only)
-			},
-			[] => Self::finish(id, job),
-			_ => {
-				job.status = JobStatus::Disputed;
+	/// After a re-execution changed what is known about job `id`'s results (`verdicts`): end it
+	/// at once when nothing can change its outcome any more, otherwise let it wait for its
+	/// dispute end while other results may still challenge ([`Outcome::of`] before the end).
+	pub(crate) fn decide(id: JobId, job: Job<T>, verdicts: &Verdicts<T>) {
+		let outcome = Outcome::of(&job, verdicts, false);
+		Self::apply(id, job, outcome, verdicts);
+	}
+
+	/// Carry out `outcome` for job `id`.
+	fn apply(id: JobId, mut job: Job<T>, outcome: Outcome, verdicts: &Verdicts<T>) {
+		match outcome {
+			Outcome::Pay(result) => Self::pay_out(id, job, result, verdicts),
+			Outcome::Refund(reason) => Self::refund(id, job, reason, verdicts),
+			Outcome::Wait(status) => {
+				job.status = status;
 				Jobs::<T>::insert(id, job);
 			},
 		}
@@ -141,9 +112,8 @@ impl<T: Config> Pallet<T> {
 	/// Pay every provider that revealed `result` its price from the client's escrow, penalise
 	/// the others ([`Self::penalty`]), release the rest of the escrow to the client and end the
 	/// job.
-	pub(crate) fn pay_out(id: JobId, job: Job<T>, result: H256) {
+	pub(crate) fn pay_out(id: JobId, job: Job<T>, result: H256, verdicts: &Verdicts<T>) {
 		let reason: T::RuntimeHoldReason = HoldReason::Escrow.into();
-		let verdicts = JobVerdicts::<T>::get(id);
 		let units_per_item = Models::<T>::get(job.model).map_or(1, |model| model.units_per_item);
 		let units = u64::from(job.items).saturating_mul(u64::from(units_per_item));
 		let mut paid = BalanceOf::<T>::zero();
@@ -189,7 +159,7 @@ impl<T: Config> Pallet<T> {
 					}
 				},
 				revealed => {
-					if let Some(penalty) = Self::penalty(revealed, true, verdicts.as_ref()) {
+					if let Some(penalty) = Self::penalty(revealed, true, verdicts) {
 						Self::penalise(id, &slot.who, penalty);
 					}
 				},
@@ -213,10 +183,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Refund a job with revealed results but no winner in full, penalising its providers by
 	/// what is known of their results ([`Self::penalty`]).
-	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason) {
-		let verdicts = JobVerdicts::<T>::get(id);
+	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason, verdicts: &Verdicts<T>) {
 		for slot in job.providers.iter() {
-			if let Some(penalty) = Self::penalty(slot.result, false, verdicts.as_ref()) {
+			if let Some(penalty) = Self::penalty(slot.result, false, verdicts) {
 				Self::penalise(id, &slot.who, penalty);
 			}
 		}
@@ -233,10 +202,10 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn penalty(
 		revealed: Option<H256>,
 		paid: bool,
-		verdicts: Option<&Verdicts<T>>,
+		verdicts: &Verdicts<T>,
 	) -> Option<PenaltyReason> {
 		let Some(result) = revealed else { return Some(PenaltyReason::NoShow) };
-		let standing = verdicts.map_or_else(|| Standing::new(result), |v| v.of(result));
+		let standing = verdicts.of(result);
 		if standing.proven_wrong {
 			Some(PenaltyReason::WrongResult)
 		} else if standing.forfeited {
@@ -319,5 +288,42 @@ impl<T: Config> Pallet<T> {
 		}
 		ExpiryCursor::<T>::put(cursor);
 		T::WeightInfo::on_initialize_expire(steps)
+	}
+}
+
+/// What a job's results decide, by what its disputes established.
+enum Outcome {
+	/// Pay the providers of this result.
+	Pay(H256),
+	/// Keep the job open in this status (`Concluded` or `Disputed`).
+	Wait(JobStatus),
+	/// Refund the client.
+	Refund(RefundReason),
+}
+
+impl Outcome {
+	/// The outcome of `job` (with reveals) by `verdicts`, before its dispute end or `at_end`:
+	///
+	/// - a majority result neither proven wrong nor forfeited is paid at the end and waits
+	///   (`Concluded`, open to other results' challenges) before;
+	/// - without one, the only result still payable is paid if a re-execution confirmed it;
+	/// - otherwise, before the end, the job waits as `Disputed` while some result is payable
+	///   (the next walk may decide it); at the end, or with no payable result, it is refunded:
+	///   `ChallengeUnanswered` when a defender forfeited, `NoMatchingResult` when every result
+	///   was proven wrong, `DisputeUnresolved` when nobody proved which result is right.
+	fn of<T: Config>(job: &Job<T>, verdicts: &Verdicts<T>, at_end: bool) -> Self {
+		if let Some(majority) = job.payable_majority(verdicts) {
+			return if at_end { Self::Pay(majority) } else { Self::Wait(JobStatus::Concluded) };
+		}
+		let live = job.payable_results(verdicts);
+		match live.as_slice() {
+			[only] if verdicts.of(*only).confirmed => Self::Pay(*only),
+			[_, ..] if !at_end => Self::Wait(JobStatus::Disputed),
+			_ if verdicts.standings.iter().any(|standing| standing.forfeited) => {
+				Self::Refund(RefundReason::ChallengeUnanswered)
+			},
+			[] => Self::Refund(RefundReason::NoMatchingResult),
+			_ => Self::Refund(RefundReason::DisputeUnresolved),
+		}
 	}
 }

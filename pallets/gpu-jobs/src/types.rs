@@ -12,7 +12,7 @@ use dsync_primitives::{
 };
 use frame_support::{
 	traits::{fungible, ConstU32, Get},
-	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+	BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
@@ -324,6 +324,20 @@ impl<T: Config> Job<T> {
 		results
 	}
 
+	/// The majority result, if it can still be paid by `verdicts` (neither proven wrong nor
+	/// forfeited).
+	pub fn payable_majority(&self, verdicts: &Verdicts<T>) -> Option<H256> {
+		self.tally().majority.filter(|majority| verdicts.payable(*majority))
+	}
+
+	/// The distinct revealed results that can still be paid by `verdicts`.
+	pub fn payable_results(&self, verdicts: &Verdicts<T>) -> Vec<H256> {
+		self.distinct_results()
+			.into_iter()
+			.filter(|result| verdicts.payable(*result))
+			.collect()
+	}
+
 	/// Count the revealed results: a result revealed by more than half of the `k` providers
 	/// is the majority.
 	pub fn tally(&self) -> Tally {
@@ -390,6 +404,7 @@ impl Standing {
 	PartialEqNoBound,
 	EqNoBound,
 	DebugNoBound,
+	DefaultNoBound,
 )]
 #[scale_info(skip_type_params(T))]
 pub struct Verdicts<T: Config> {
@@ -403,6 +418,11 @@ pub struct Verdicts<T: Config> {
 }
 
 impl<T: Config> Verdicts<T> {
+	/// Nothing known yet; no challenge may end after `latest_end`.
+	pub fn until(latest_end: BlockNumberFor<T>) -> Self {
+		Self { standings: Default::default(), latest_end }
+	}
+
 	/// What is known about `result` (nothing yet: a fresh standing).
 	pub fn of(&self, result: H256) -> Standing {
 		self.standings
@@ -413,15 +433,16 @@ impl<T: Config> Verdicts<T> {
 	}
 
 	/// Change what is known about `result` with `change`. A job has at most `MaxReplication`
-	/// distinct results, so there is always room; returns false if there was none.
-	pub fn update(&mut self, result: H256, change: impl FnOnce(&mut Standing)) -> bool {
+	/// distinct results, one standing each, so there is always room.
+	pub fn update(&mut self, result: H256, change: impl FnOnce(&mut Standing)) {
 		if let Some(standing) = self.standings.iter_mut().find(|s| s.result == result) {
-			change(standing);
-			return true;
+			return change(standing);
 		}
 		let mut standing = Standing::new(result);
 		change(&mut standing);
-		self.standings.try_push(standing).is_ok()
+		if self.standings.try_push(standing).is_err() {
+			frame_support::defensive!("more standings than a job has results");
+		}
 	}
 
 	/// Whether `result` can still be paid.
@@ -492,8 +513,8 @@ pub struct Challenge<AccountId, BlockNumber> {
 
 impl<AccountId, BlockNumber: PartialOrd> Challenge<AccountId, BlockNumber> {
 	/// Whether the challenger's side missed the round that ended before `now`: it did not
-	/// reveal its nodes, or nobody re-executed the item found. (A defender that missed its
-	/// round with the challenger's nodes in is not a stall: it loses at the dispute end.)
+	/// reveal its nodes, or nobody re-executed the item found. (Otherwise, once the round
+	/// ended, the defender's side missed it with the challenger's nodes in: it forfeits.)
 	pub fn challenger_stalled(&self, now: BlockNumber) -> bool {
 		now >= self.round_end && (self.level == 0 || self.result_nodes.is_none())
 	}

@@ -141,7 +141,16 @@ impl Aggregate {
 		self.available == Verdict::Yes && self.challenge_ok == Verdict::Yes
 	}
 
-	/// The quality of the epoch, or `None` when the reports decide nothing:
+	/// Whether the reports decide the epoch: no tie on `available`, nor on `challenge_ok` of an
+	/// available target.
+	pub fn decides(&self) -> bool {
+		!matches!(
+			(self.available, self.challenge_ok),
+			(Verdict::Tie, _) | (Verdict::Yes, Verdict::Tie)
+		)
+	}
+
+	/// The quality of the epoch, or `None` when the reports decide nothing ([`Self::decides`]):
 	///
 	/// - a strict majority saw it unavailable, or available but failing the challenge: zero;
 	/// - strict majorities saw it available and passing: the product of the latency and lag
@@ -182,7 +191,7 @@ impl Aggregate {
 		report: &ProbeReport,
 		params: &ProofOfSyncParams<Balance>,
 	) -> Judgement {
-		if self.quality(params).is_none() {
+		if !self.decides() {
 			return Judgement::Excused;
 		}
 		if self.available.outvotes_in_favour(report.available)

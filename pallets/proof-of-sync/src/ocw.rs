@@ -34,7 +34,7 @@ use crate::{
 use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
 use dsync_primitives::{
-	offchain::{http_get, local_storage_key, submit_signed, SubmitError},
+	offchain::{http_get_with_headers, local_storage_key, submit_signed, SubmitError},
 	probe::{
 		is_valid_endpoint, probe_url, ProbeAnswer, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES,
 	},
@@ -47,6 +47,7 @@ use frame_system::{
 use sp_core::{sr25519, H256};
 use sp_runtime::{
 	offchain::storage::{StorageRetrievalError, StorageValueRef},
+	traits::Saturating,
 	SaturatedConversion,
 };
 
@@ -156,29 +157,20 @@ pub fn heads_are_believable(answer: &ProbeAnswer, ctx: &ProbeContext<'_>) -> boo
 /// Probe `endpoint` with `seed`: `GET {endpoint}/dsync/probe/{seed}` with a deadline of
 /// [`PROBE_TIMEOUT_MS`], reading at most `MAX_PROBE_RESPONSE_BYTES + 1` bytes of the body of a
 /// `200 OK` answer, with the three headers of `auth` when there is one (an authenticated probe,
-/// [`dsync_primitives::probe_auth`]; [`http_get_with_headers`], else [`http_get`]). An invalid
-/// endpoint is [`Observation::Unreachable`].
+/// [`dsync_primitives::probe_auth`]; [`http_get_with_headers`]). An invalid endpoint is
+/// [`Observation::Unreachable`].
 ///
 /// The latency is measured with the off-chain clock around the request and the body.
-///
-/// [`http_get_with_headers`]: dsync_primitives::offchain::http_get_with_headers
 pub fn fetch(endpoint: &[u8], seed: &[u8; 32], auth: Option<&ProbeAuth>) -> Observation {
 	if !is_valid_endpoint(endpoint) {
 		return Observation::Unreachable;
 	}
 	let url = probe_url(endpoint, seed);
 	let Ok(url) = core::str::from_utf8(&url) else { return Observation::Unreachable };
-	let Some(auth) = auth else {
-		return http_get(url, MAX_PROBE_RESPONSE_BYTES, PROBE_TIMEOUT_MS);
-	};
-	let values = auth.header_values();
-	let headers = values.each_ref().map(|(name, value)| (*name, value.as_str()));
-	dsync_primitives::offchain::http_get_with_headers(
-		url,
-		&headers,
-		MAX_PROBE_RESPONSE_BYTES,
-		PROBE_TIMEOUT_MS,
-	)
+	let values = auth.map(ProbeAuth::header_values);
+	let headers: Vec<(&str, &str)> =
+		values.iter().flatten().map(|(name, value)| (*name, value.as_str())).collect();
+	http_get_with_headers(url, &headers, MAX_PROBE_RESPONSE_BYTES, PROBE_TIMEOUT_MS)
 }
 
 /// The authentication of the probe of the node whose registered off-chain key is `target`, with
@@ -306,8 +298,7 @@ impl<T: Config> Pallet<T> {
 	pub fn busy_retry_open(params: &ProofOfSyncParams<BalanceOf<T>>) -> bool {
 		let start = Epoch::<T>::get().start;
 		let retry: BlockNumberFor<T> = (params.half_length() / 2).into();
-		frame_system::Pallet::<T>::block_number()
-			< sp_runtime::traits::Saturating::saturating_add(start, retry)
+		frame_system::Pallet::<T>::block_number() < start.saturating_add(retry)
 	}
 
 	/// Commit window, no commitment on chain: probe and commit, or resubmit the commitment.

@@ -162,6 +162,11 @@ pub fn fee_paid(chain: &mut TestChain) -> Balance {
 		.expect("a fee was paid")
 }
 
+/// The account of an sr25519 key (an off-chain key's account, as the registry names it).
+pub fn account_of(key: &sp_core::sr25519::Pair) -> AccountId {
+	AccountId::from(sp_core::Pair::public(key))
+}
+
 /// Free balance of `who`.
 pub fn free(who: &AccountId) -> Balance {
 	pallet_balances::Pallet::<Runtime>::balance(who)

@@ -6,7 +6,7 @@
 //! Every test runs the `development` preset (Alice is the only validator and sudo) with epochs
 //! shortened to [`EPOCH_LENGTH`] blocks through sudo; every other parameter is read from storage.
 
-use crate::chain::{active_era, free, signed, signed_by_pair, TestChain};
+use crate::chain::{account_of, active_era, free, signed, signed_by_pair, TestChain};
 use dsync_primitives::{
 	commit_reveal::{commitment, Domain},
 	currency::DSYNC,
@@ -47,13 +47,8 @@ const SALT: [u8; 32] = [0x5a; 32];
 /// More blocks than any wait in these tests needs.
 const MAX_BLOCKS: u32 = 100;
 
-/// The account of an sr25519 key.
-fn account_of(key: &sr25519::Pair) -> AccountId {
-	AccountId::from(key.public())
-}
-
 /// A 4-core, 8 GiB, 100 GiB, 100 Mbit/s node (14 capacity units); a service node offers naming.
-fn declaration(role: NodeRole, endpoint: &[u8]) -> DeclarationOf<Runtime> {
+pub(crate) fn declaration(role: NodeRole, endpoint: &[u8]) -> DeclarationOf<Runtime> {
 	let services = match role {
 		NodeRole::Service => vec![ServiceKind::Naming],
 		NodeRole::Validator => vec![],
@@ -84,7 +79,7 @@ fn bond_held(who: &AccountId) -> Balance {
 }
 
 /// `who`'s era points in the active era.
-fn era_points(who: &AccountId) -> u32 {
+pub(crate) fn era_points(who: &AccountId) -> u32 {
 	pallet_staking::ErasRewardPoints::<Runtime>::get(active_era())
 		.individual
 		.get(who)
@@ -98,7 +93,7 @@ fn epoch_index() -> u32 {
 }
 
 /// The fees `who` paid in `events`.
-fn fees_paid_by(events: &[RuntimeEvent], who: &AccountId) -> Balance {
+pub(crate) fn fees_paid_by(events: &[RuntimeEvent], who: &AccountId) -> Balance {
 	events
 		.iter()
 		.filter_map(|e| match e {
@@ -276,7 +271,7 @@ fn network() -> Network {
 
 /// Produce blocks until `node` has its verifiers drawn in the current epoch; returns the
 /// assignment.
-fn run_to_assignment(chain: &mut TestChain, node: &AccountId) -> Assignment<Runtime> {
+pub(crate) fn run_to_assignment(chain: &mut TestChain, node: &AccountId) -> Assignment<Runtime> {
 	for _ in 0..MAX_BLOCKS {
 		let assignment = chain.execute(|| {
 			pallet_proof_of_sync::Assignments::<Runtime>::get(node)

@@ -4,7 +4,7 @@
 //! share leaves the issuance), Proof of Sync records the usage, and failures become Proof-of-Sync
 //! misses, suspensions and slashes. The development preset, with its short job periods.
 
-use crate::chain::{free, signed, signed_by_pair, total_issuance, TestChain};
+use crate::chain::{account_of, free, signed, signed_by_pair, total_issuance, TestChain};
 use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, result_hash, Model};
 use dsync_primitives::{
 	traits::{NodeRegistry as _, NodeRole, NodeStatus, ServiceKind, SlashReason},
@@ -27,10 +27,6 @@ const DIGITS: u32 = 0;
 const SALT: [u8; 32] = [0x5a; 32];
 /// What each provider key gets for fees paid up front (refunded on success).
 const KEY_FUNDS: Balance = 10 * dsync_primitives::currency::DSYNC;
-
-fn account_of(key: &sr25519::Pair) -> AccountId {
-	AccountId::from(key.public())
-}
 
 /// Submit `call` from `who` in its own block; require success; the block's events.
 fn run(chain: &mut TestChain, who: Sr25519Keyring, call: RuntimeCall) -> Vec<RuntimeEvent> {

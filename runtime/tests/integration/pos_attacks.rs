@@ -7,10 +7,13 @@
 //! [`EPOCH_LENGTH`]-block epochs and two verifiers per node at genesis: Alice and Bob register
 //! validator nodes, Charlie a service node, so both verifiers are drawn for Charlie's node.
 
-use crate::chain::{active_era, genesis_config, signed, signed_by_pair, TestChain};
+use crate::{
+	chain::{account_of, genesis_config, signed, signed_by_pair, TestChain},
+	depin::{declaration, era_points, fees_paid_by, run_to_assignment},
+};
 use dsync_primitives::{
 	currency::DSYNC,
-	traits::{NodeRole, NodeStatus, ServiceKind},
+	traits::{NodeRole, NodeStatus},
 	AccountId, Balance,
 };
 use dsync_runtime::{
@@ -18,8 +21,7 @@ use dsync_runtime::{
 	UncheckedExtrinsic,
 };
 use frame_support::traits::FindAuthor;
-use pallet_node_registry::DeclarationOf;
-use pallet_proof_of_sync::{Assignment, Event as PosEvent, Params, ProbeReport, Slot};
+use pallet_proof_of_sync::{Event as PosEvent, Params, ProbeReport, Slot};
 use sp_core::{sr25519, Pair as _, H256};
 use sp_keyring::Sr25519Keyring::{self, *};
 use sp_runtime::{traits::Saturating, ApplyExtrinsicResult, DispatchError, Perbill};
@@ -46,35 +48,10 @@ const AUTHORING_POINTS: u32 = 20;
 /// More blocks than any wait in these tests needs.
 const MAX_BLOCKS: u32 = 100;
 
-/// The account of an sr25519 key.
-fn account_of(key: &sr25519::Pair) -> AccountId {
-	AccountId::from(key.public())
-}
-
-/// A 4-core, 8 GiB, 100 GiB, 100 Mbit/s node; a service node offers naming.
-fn declaration(role: NodeRole) -> DeclarationOf<Runtime> {
-	let services = match role {
-		NodeRole::Service => vec![ServiceKind::Naming],
-		NodeRole::Validator => vec![],
-	};
-	pallet_node_registry::Declaration {
-		resources: pallet_node_registry::Resources {
-			cpu_cores: 4,
-			memory_mib: 8 * 1024,
-			storage_gib: 100,
-			bandwidth_mbps: 100,
-			gpus: Default::default(),
-		},
-		services: services.try_into().expect("at most one service per kind"),
-		models: Default::default(),
-		endpoint: b"http://127.0.0.1:9955".to_vec().try_into().expect("the endpoint is short"),
-	}
-}
-
 /// `owner`'s registration of a node of `role` with off-chain key `key`, at the minimum bond.
 /// Call inside `execute`.
 fn register(owner: Sr25519Keyring, role: NodeRole, key: &sr25519::Pair) -> UncheckedExtrinsic {
-	let declaration = declaration(role);
+	let declaration = declaration(role, b"http://127.0.0.1:9955");
 	let bond = dsync_runtime::NodeRegistry::minimum_bond(&declaration);
 	let message = dsync_runtime::NodeRegistry::key_proof_message(&owner.to_account_id());
 	let call = RuntimeCall::NodeRegistry(pallet_node_registry::Call::register {
@@ -136,26 +113,6 @@ fn network() -> Network {
 	Network { chain, alice_key, bob_key, alice, bob, charlie }
 }
 
-/// The index of the current Proof-of-Sync epoch.
-fn epoch_index() -> u32 {
-	pallet_proof_of_sync::Epoch::<Runtime>::get().index
-}
-
-/// Produce blocks until `node` has its verifiers drawn in the current epoch; the assignment.
-fn run_to_assignment(chain: &mut TestChain, node: &AccountId) -> Assignment<Runtime> {
-	for _ in 0..MAX_BLOCKS {
-		let assignment = chain.execute(|| {
-			pallet_proof_of_sync::Assignments::<Runtime>::get(node)
-				.filter(|assignment| assignment.epoch == epoch_index())
-		});
-		if let Some(assignment) = assignment {
-			return assignment;
-		}
-		chain.next_block(vec![]);
-	}
-	panic!("no verifiers were drawn for {node:?} within {MAX_BLOCKS} blocks");
-}
-
 /// Produce empty blocks until the next block is in the reveal window.
 fn run_to_reveal_window(chain: &mut TestChain) {
 	for _ in 0..MAX_BLOCKS {
@@ -202,23 +159,6 @@ fn submit(
 	(result, chain.events())
 }
 
-/// The fee `who` paid in `events`.
-fn fee_paid_by(events: &[RuntimeEvent], who: &AccountId) -> Balance {
-	events
-		.iter()
-		.filter_map(|e| match e {
-			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid {
-					who: payer,
-					actual_fee,
-					..
-				},
-			) if payer == who => Some(*actual_fee),
-			_ => None,
-		})
-		.sum()
-}
-
 /// `node`'s slot of `verifier` this epoch.
 fn slot_of(node: &AccountId, verifier: &AccountId) -> Slot<AccountId> {
 	pallet_proof_of_sync::Assignments::<Runtime>::get(node)
@@ -227,15 +167,6 @@ fn slot_of(node: &AccountId, verifier: &AccountId) -> Slot<AccountId> {
 		.into_iter()
 		.find(|slot| slot.verifier == *verifier)
 		.expect("the verifier is drawn")
-}
-
-/// `who`'s era points in the active era.
-fn era_points(who: &AccountId) -> u32 {
-	pallet_staking::ErasRewardPoints::<Runtime>::get(active_era())
-		.individual
-		.get(who)
-		.copied()
-		.unwrap_or_default()
 }
 
 /// The author of the last block, from its pre-runtime digest (without caching it, unlike
@@ -288,7 +219,7 @@ fn a_copied_commitment_and_reveal_earn_nothing() {
 	let copy = pallet_proof_of_sync::Call::commit_report { node: charlie.clone(), commitment };
 	let (result, events) = submit(&mut net.chain, &net.bob_key, copy);
 	assert_eq!(result, Ok(Ok(())));
-	assert_eq!(fee_paid_by(&events, &bob_key_account), 0);
+	assert_eq!(fees_paid_by(&events, &bob_key_account), 0);
 	net.chain
 		.execute(|| assert_eq!(slot_of(&charlie, &bob).commitment, Some(commitment)));
 
@@ -315,7 +246,7 @@ fn a_copied_commitment_and_reveal_earn_nothing() {
 	let (result, events) = submit(&mut net.chain, &net.bob_key, copied_reveal);
 	let mismatch: DispatchError = pallet_proof_of_sync::Error::<Runtime>::CommitmentMismatch.into();
 	assert_eq!(result, Ok(Err(mismatch)));
-	assert!(fee_paid_by(&events, &bob_key_account) > 0, "a failed reveal pays its fee");
+	assert!(fees_paid_by(&events, &bob_key_account) > 0, "a failed reveal pays its fee");
 	assert!(!events
 		.iter()
 		.any(|e| matches!(e, RuntimeEvent::ProofOfSync(PosEvent::ReportRevealed { .. }))));

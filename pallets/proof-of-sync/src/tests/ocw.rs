@@ -1,7 +1,7 @@
 //! The off-chain worker, with the test off-chain externalities (HTTP, local storage), a test
 //! transaction pool and an in-memory keystore holding a `dsyn` key: the probe of a good, slow,
 //! wrongly signed, lagging, unreachable and malformed node, and the commit and reveal
-//! transactions it submits. [`ScriptedHttp`] adds what the test externalities cannot do: time
+//! transactions it submits. [`TestNetwork`] adds what the test externalities cannot do: time
 //! passing during a request (slow nodes, deadlines), refused connections and error statuses.
 
 use crate::{
@@ -62,7 +62,7 @@ fn with_extensions(
 	keystore: MemoryKeystore,
 ) -> sp_io::TestExternalities {
 	let mut ext = builder.build();
-	ext.register_extension(OffchainWorkerExt::new(SignedProbes::new(offchain.clone())));
+	ext.register_extension(OffchainWorkerExt::new(TestNetwork::new(offchain.clone())));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.register_extension(KeystoreExt::new(keystore));
@@ -528,16 +528,41 @@ enum Network {
 	Answers { status: u16, delay_ms: u64 },
 }
 
-/// [`TestOffchainExt`] behind a scripted network: the test externalities answer every request
-/// at once with `200`; this one lets off-chain time pass while the request is under way (so
-/// the worker measures the latency and meets its deadline) and can fail the connection or
-/// answer with any status. Everything else is the test externalities' own.
-struct ScriptedHttp {
+/// [`TestOffchainExt`] behind a scripted network and a log of the probes' authentication:
+///
+/// - the headers `X-Dsync-*` are taken off every request and logged ([`ProbeLog`]): the test
+///   externalities compare every request with the expected one, headers included, and a probe's
+///   signature differs at every run (sr25519 signatures are randomised);
+/// - with a `network`, off-chain time passes while the request is under way (so the worker
+///   measures the latency and meets its deadline), and the connection can fail or be answered
+///   with any status; without one, the test externalities answer at once (with the log's
+///   status, when it has one).
+///
+/// Everything else is the test externalities' own.
+struct TestNetwork {
 	inner: TestOffchainExt,
-	network: Network,
+	network: Option<Network>,
+	log: ProbeLog,
 }
 
-impl OffchainExternalities for ScriptedHttp {
+impl TestNetwork {
+	/// `inner` answering, behind a log of its own.
+	fn new(inner: TestOffchainExt) -> Self {
+		Self { inner, network: None, log: ProbeLog::default() }
+	}
+
+	/// `inner` answering, behind `log`.
+	fn logged(inner: TestOffchainExt, log: &ProbeLog) -> Self {
+		Self { inner, network: None, log: log.clone() }
+	}
+
+	/// `inner` behind `network`.
+	fn scripted(inner: TestOffchainExt, network: Network) -> Self {
+		Self { inner, network: Some(network), log: ProbeLog::default() }
+	}
+}
+
+impl OffchainExternalities for TestNetwork {
 	fn is_validator(&self) -> bool {
 		self.inner.is_validator()
 	}
@@ -567,6 +592,10 @@ impl OffchainExternalities for ScriptedHttp {
 		name: &str,
 		value: &str,
 	) -> Result<(), ()> {
+		if name.starts_with("X-Dsync-") {
+			self.log.headers.lock().unwrap().push((name.into(), value.into()));
+			return Ok(());
+		}
 		self.inner.http_request_add_header(id, name, value)
 	}
 	fn http_request_write_body(
@@ -576,8 +605,8 @@ impl OffchainExternalities for ScriptedHttp {
 		deadline: Option<Timestamp>,
 	) -> Result<(), HttpError> {
 		match self.network {
-			Network::ConnectionRefused => Err(HttpError::IoError),
-			Network::Answers { .. } => self.inner.http_request_write_body(id, chunk, deadline),
+			Some(Network::ConnectionRefused) => Err(HttpError::IoError),
+			_ => self.inner.http_request_write_body(id, chunk, deadline),
 		}
 	}
 	fn http_response_wait(
@@ -585,23 +614,31 @@ impl OffchainExternalities for ScriptedHttp {
 		ids: &[HttpRequestId],
 		deadline: Option<Timestamp>,
 	) -> Vec<HttpRequestStatus> {
-		let Network::Answers { status, delay_ms } = self.network else {
-			return ids.iter().map(|_| HttpRequestStatus::IoError).collect();
+		let status = match self.network {
+			None => *self.log.status.lock().unwrap(),
+			Some(Network::ConnectionRefused) => {
+				return ids.iter().map(|_| HttpRequestStatus::IoError).collect()
+			},
+			Some(Network::Answers { status, delay_ms }) => {
+				let answered_at = self.inner.timestamp().add(Duration::from_millis(delay_ms));
+				if let Some(deadline) =
+					deadline.filter(|deadline| answered_at.unix_millis() > deadline.unix_millis())
+				{
+					self.inner.sleep_until(deadline);
+					return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
+				}
+				self.inner.sleep_until(answered_at);
+				Some(status)
+			},
 		};
-		let answered_at = self.inner.timestamp().add(Duration::from_millis(delay_ms));
-		if deadline.is_some_and(|deadline| answered_at.unix_millis() > deadline.unix_millis()) {
-			if let Some(deadline) = deadline {
-				self.inner.sleep_until(deadline);
-			}
-			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
-		}
-		self.inner.sleep_until(answered_at);
 		self.inner
 			.http_response_wait(ids, deadline)
 			.into_iter()
-			.map(|found| match found {
-				HttpRequestStatus::Finished(_) => HttpRequestStatus::Finished(status),
-				other => other,
+			.map(|found| match (found, status) {
+				(HttpRequestStatus::Finished(_), Some(status)) => {
+					HttpRequestStatus::Finished(status)
+				},
+				(found, _) => found,
 			})
 			.collect()
 	}
@@ -628,10 +665,10 @@ fn probe_over(network: Network, body: impl FnOnce([u8; 32]) -> Vec<u8>) -> Probe
 	let (pool, _pool_state) = TestTransactionPoolExt::new();
 	let (keystore, verifier_key) = keystore();
 	let mut ext = builder(verifier_key).build();
-	ext.register_extension(OffchainWorkerExt::new(SignedProbes::new(ScriptedHttp {
-		inner: offchain.clone(),
+	ext.register_extension(OffchainWorkerExt::new(TestNetwork::scripted(
+		offchain.clone(),
 		network,
-	})));
+	)));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.register_extension(KeystoreExt::new(keystore));
@@ -710,7 +747,7 @@ fn probe_service(seed: &[u8; 32], params: &ProofOfSyncParams<Balance>) -> ProbeR
 	try_probe_service(seed, params).expect("something to report")
 }
 
-/// What [`SignedProbes`] saw, and the status it answers with.
+/// What [`TestNetwork`] saw, and the status it answers with.
 #[derive(Clone, Default)]
 struct ProbeLog {
 	/// The authentication headers (`X-Dsync-*`) of every request, in order.
@@ -731,104 +768,6 @@ impl ProbeLog {
 	}
 }
 
-/// Off-chain externalities that take the authentication headers (`X-Dsync-*`) off every request
-/// before `inner` sees it, and log them: the test externalities compare every request with the
-/// expected one, headers included, and a probe's signature differs at every run (sr25519
-/// signatures are randomised). With a status in the log, every answer gets that status.
-struct SignedProbes<E> {
-	inner: E,
-	log: ProbeLog,
-}
-
-impl<E> SignedProbes<E> {
-	/// `inner` behind a log of its own.
-	fn new(inner: E) -> Self {
-		Self { inner, log: ProbeLog::default() }
-	}
-
-	/// `inner` behind `log`.
-	fn logged(inner: E, log: &ProbeLog) -> Self {
-		Self { inner, log: log.clone() }
-	}
-}
-
-impl<E: OffchainExternalities> OffchainExternalities for SignedProbes<E> {
-	fn is_validator(&self) -> bool {
-		self.inner.is_validator()
-	}
-	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
-		self.inner.network_state()
-	}
-	fn timestamp(&mut self) -> Timestamp {
-		self.inner.timestamp()
-	}
-	fn sleep_until(&mut self, deadline: Timestamp) {
-		self.inner.sleep_until(deadline)
-	}
-	fn random_seed(&mut self) -> [u8; 32] {
-		self.inner.random_seed()
-	}
-	fn http_request_start(
-		&mut self,
-		method: &str,
-		uri: &str,
-		meta: &[u8],
-	) -> Result<HttpRequestId, ()> {
-		self.inner.http_request_start(method, uri, meta)
-	}
-	fn http_request_add_header(
-		&mut self,
-		id: HttpRequestId,
-		name: &str,
-		value: &str,
-	) -> Result<(), ()> {
-		if name.starts_with("X-Dsync-") {
-			self.log.headers.lock().unwrap().push((name.into(), value.into()));
-			return Ok(());
-		}
-		self.inner.http_request_add_header(id, name, value)
-	}
-	fn http_request_write_body(
-		&mut self,
-		id: HttpRequestId,
-		chunk: &[u8],
-		deadline: Option<Timestamp>,
-	) -> Result<(), HttpError> {
-		self.inner.http_request_write_body(id, chunk, deadline)
-	}
-	fn http_response_wait(
-		&mut self,
-		ids: &[HttpRequestId],
-		deadline: Option<Timestamp>,
-	) -> Vec<HttpRequestStatus> {
-		let status = *self.log.status.lock().unwrap();
-		self.inner
-			.http_response_wait(ids, deadline)
-			.into_iter()
-			.map(|found| match (found, status) {
-				(HttpRequestStatus::Finished(_), Some(status)) => {
-					HttpRequestStatus::Finished(status)
-				},
-				(found, _) => found,
-			})
-			.collect()
-	}
-	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
-		self.inner.http_response_headers(id)
-	}
-	fn http_response_read_body(
-		&mut self,
-		id: HttpRequestId,
-		buffer: &mut [u8],
-		deadline: Option<Timestamp>,
-	) -> Result<usize, HttpError> {
-		self.inner.http_response_read_body(id, buffer, deadline)
-	}
-	fn set_authorized_nodes(&mut self, nodes: Vec<OpaquePeerId>, authorized_only: bool) {
-		self.inner.set_authorized_nodes(nodes, authorized_only)
-	}
-}
-
 /// The externalities of `builder` with the off-chain extensions behind `log`, a test pool and
 /// `keystore`.
 fn with_logged_extensions(
@@ -839,7 +778,7 @@ fn with_logged_extensions(
 	log: &ProbeLog,
 ) -> sp_io::TestExternalities {
 	let mut ext = builder.build();
-	ext.register_extension(OffchainWorkerExt::new(SignedProbes::logged(offchain.clone(), log)));
+	ext.register_extension(OffchainWorkerExt::new(TestNetwork::logged(offchain.clone(), log)));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.register_extension(KeystoreExt::new(keystore));
