@@ -401,6 +401,13 @@ mod benchmarks {
 			slot.result = Some(stalled);
 		}
 		job.status = JobStatus::Challenged;
+		// What the earlier walks established: a standing for every result (the most there is
+		// to read and write), none of them eliminated.
+		let mut verdicts = Verdicts::<T>::until(Pallet::<T>::latest_end(&job));
+		for result in job.distinct_results() {
+			verdicts.update(result, |standing| standing.confirmed = true);
+		}
+		JobVerdicts::<T>::insert(id, verdicts);
 		Jobs::<T>::insert(id, job);
 		let full = BoundedVec::truncate_from(vec![H256::repeat_byte(4); 128]);
 		Challenges::<T>::insert(

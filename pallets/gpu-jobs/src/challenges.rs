@@ -42,13 +42,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);
 		let period = Params::<T>::get().reveal_period;
 		let rounds = challenge_rounds(job.items);
-		let verdicts = closed.or_else(|| JobVerdicts::<T>::get(id)).unwrap_or_else(|| {
-			// Every walk ends with a result stalled, forfeited or proven wrong, each at most
-			// once per result: at most 3 walks per result, each at most `rounds` rounds.
-			let walks = usize_to_u32(results.len()).saturating_mul(3);
-			let span = walks.saturating_mul(rounds).saturating_mul(period);
-			Verdicts::until(job.dispute_end.saturating_add(span.into()))
-		});
+		let verdicts = closed.unwrap_or_else(|| Self::verdicts_of(id, &job));
 		let standing = verdicts.of(result);
 		ensure!(standing.payable(), Error::<T>::ResultEliminated);
 		ensure!(!standing.stalled, Error::<T>::ResultStalled);
@@ -199,9 +193,20 @@ impl<T: Config> Pallet<T> {
 		verdicts
 	}
 
-	/// What the disputes of job `id` established so far; nothing yet (bounded by its dispute
-	/// end) before the first challenge or re-execution.
+	/// What the disputes of job `id` established so far; before its first challenge or
+	/// re-execution, nothing yet, with the bound [`Self::latest_end`] fixed from now on.
 	pub(crate) fn verdicts_of(id: JobId, job: &Job<T>) -> Verdicts<T> {
-		JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts::until(job.dispute_end))
+		JobVerdicts::<T>::get(id).unwrap_or_else(|| Verdicts::until(Self::latest_end(job)))
+	}
+
+	/// The latest block the challenges of `job` may reach, fixed when its disputes start: every
+	/// walk ends with a result stalled, forfeited or proven wrong, each at most once per result,
+	/// so at most `3 × results` walks of at most [`challenge_rounds`] rounds of `reveal_period`
+	/// follow its dispute end.
+	pub(crate) fn latest_end(job: &Job<T>) -> BlockNumberFor<T> {
+		let walks = usize_to_u32(job.distinct_results().len()).saturating_mul(3);
+		let rounds = challenge_rounds(job.items);
+		let span = walks.saturating_mul(rounds).saturating_mul(Params::<T>::get().reveal_period);
+		job.dispute_end.saturating_add(span.into())
 	}
 }

@@ -191,9 +191,9 @@
 //! never punished as wrong. A dispute (no majority) of several items is walked the same way.
 //!
 //! **The delay is bounded.** Every walk ends with a result stalled, forfeited or proven wrong,
-//! each at most once per result, so a job has at most `3 × results` walks. The first challenge
-//! fixes [`Verdicts::latest_end`] = its `dispute_end + 3 × results × challenge_rounds ×
-//! reveal_period`; a challenge whose rounds would end later is refused
+//! each at most once per result, so a job has at most `3 × results` walks. The job's first
+//! challenge (or re-execution) fixes [`Verdicts::latest_end`] = its `dispute_end + 3 × results ×
+//! challenge_rounds × reveal_period`; a challenge whose rounds would end later is refused
 //! ([`Error::ChallengeWindowExhausted`]). Repeating a stalled challenge, the old way to keep an
 //! honest majority unpaid for a fee per round, is refused.
 //!

@@ -410,10 +410,10 @@ impl Standing {
 pub struct Verdicts<T: Config> {
 	/// One entry per result something is known about (at most one per provider).
 	pub standings: BoundedVec<Standing, <T as Config>::MaxReplication>,
-	/// No challenge may move the job's `dispute_end` past this block: set when the first
-	/// challenge opens, to that `dispute_end` plus `3 × results × challenge_rounds ×
-	/// reveal_period` (every walk ends with a result stalled, forfeited or proven wrong, each
-	/// at most once per result).
+	/// No challenge may move the job's `dispute_end` past this block: set when the job's first
+	/// challenge or re-execution records something, to that `dispute_end` plus `3 × results ×
+	/// challenge_rounds × reveal_period` (every walk ends with a result stalled, forfeited or
+	/// proven wrong, each at most once per result).
 	pub latest_end: BlockNumberFor<T>,
 }
 

@@ -70,10 +70,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `130`
 		//  Estimated: `1489`
-		// Minimum execution time: 15_102_000 picoseconds.
-		Weight::from_parts(16_570_364, 1489)
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(7_561, 0).saturating_mul(b.into()))
+		// Minimum execution time: 14_842_000 picoseconds.
+		Weight::from_parts(15_066_010, 1489)
+			// Standard Error: 2
+			.saturating_add(Weight::from_parts(7_745, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 11_967_000 picoseconds.
-		Weight::from_parts(13_149_000, 3538)
+		// Minimum execution time: 11_828_000 picoseconds.
+		Weight::from_parts(12_899_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 13_760_000 picoseconds.
-		Weight::from_parts(14_942_000, 3538)
+		// Minimum execution time: 13_510_000 picoseconds.
+		Weight::from_parts(14_752_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -136,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1589 + c * (313 ±0)`
 		//  Estimated: `35476 + c * (4429 ±0)`
-		// Minimum execution time: 191_343_000 picoseconds.
-		Weight::from_parts(88_375_936, 35476)
-			// Standard Error: 25_547
-			.saturating_add(Weight::from_parts(10_235_432, 0).saturating_mul(c.into()))
+		// Minimum execution time: 198_214_000 picoseconds.
+		Weight::from_parts(115_364_833, 35476)
+			// Standard Error: 23_030
+			.saturating_add(Weight::from_parts(10_442_181, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -153,8 +153,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1208`
 		//  Estimated: `8340`
-		// Minimum execution time: 25_397_000 picoseconds.
-		Weight::from_parts(27_501_000, 8340)
+		// Minimum execution time: 25_448_000 picoseconds.
+		Weight::from_parts(27_441_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -166,21 +166,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1432`
 		//  Estimated: `8340`
-		// Minimum execution time: 33_359_000 picoseconds.
-		Weight::from_parts(36_033_000, 8340)
+		// Minimum execution time: 33_240_000 picoseconds.
+		Weight::from_parts(35_944_000, 8340)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
+	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Models` (r:1 w:0)
 	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:9 w:9)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceRates` (r:1 w:0)
 	/// Proof: `Tokenomics::ServiceRates` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:9 w:9)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceTotals` (r:1 w:1)
 	/// Proof: `Tokenomics::ServiceTotals` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:7 w:0)
@@ -205,10 +207,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4209`
 		//  Estimated: `31993`
-		// Minimum execution time: 909_328_000 picoseconds.
-		Weight::from_parts(931_701_000, 31993)
-			.saturating_add(T::DbWeight::get().reads(39_u64))
-			.saturating_add(T::DbWeight::get().writes(38_u64))
+		// Minimum execution time: 667_329_000 picoseconds.
+		Weight::from_parts(686_458_000, 31993)
+			.saturating_add(T::DbWeight::get().reads(40_u64))
+			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
@@ -216,12 +218,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ModelCode` (r:1 w:0)
 	/// Proof: `GpuJobs::ModelCode` (`max_values`: None, `max_size`: Some(65552), added: 68027, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:3 w:3)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
+	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Params` (r:1 w:0)
+	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceRates` (r:1 w:0)
 	/// Proof: `Tokenomics::ServiceRates` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceTotals` (r:1 w:1)
 	/// Proof: `Tokenomics::ServiceTotals` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:7 w:6)
@@ -262,29 +268,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn resolve_by_execution() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `70544`
+		//  Measured:  `70547`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_341_268_000 picoseconds.
-		Weight::from_parts(1_382_159_000, 69017)
-			.saturating_add(T::DbWeight::get().reads(41_u64))
-			.saturating_add(T::DbWeight::get().writes(42_u64))
+		// Minimum execution time: 1_325_826_000 picoseconds.
+		Weight::from_parts(1_382_750_000, 69017)
+			.saturating_add(T::DbWeight::get().reads(43_u64))
+			.saturating_add(T::DbWeight::get().writes(43_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Challenges` (r:1 w:1)
 	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
+	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
 	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Expiries` (r:1 w:1)
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7468`
+		//  Measured:  `7624`
 		//  Estimated: `11855`
-		// Minimum execution time: 46_128_000 picoseconds.
-		Weight::from_parts(49_122_000, 11855)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 58_637_000 picoseconds.
+		Weight::from_parts(62_813_000, 11855)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:0)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
@@ -294,8 +302,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5367`
 		//  Estimated: `11855`
-		// Minimum execution time: 155_771_000 picoseconds.
-		Weight::from_parts(159_035_000, 11855)
+		// Minimum execution time: 156_151_000 picoseconds.
+		Weight::from_parts(161_119_000, 11855)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -305,8 +313,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_558_000 picoseconds.
-		Weight::from_parts(6_199_000, 0)
+		// Minimum execution time: 5_478_000 picoseconds.
+		Weight::from_parts(6_110_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::ExpiryCursor` (r:1 w:1)
@@ -315,14 +323,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Jobs` (r:128 w:128)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::JobVerdicts` (r:128 w:128)
+	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Models` (r:1 w:0)
 	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:9 w:9)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceRates` (r:1 w:0)
 	/// Proof: `Tokenomics::ServiceRates` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:9 w:9)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceTotals` (r:1 w:1)
 	/// Proof: `Tokenomics::ServiceTotals` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:7 w:0)
@@ -348,14 +358,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3494 + n * (794 ±0)`
 		//  Estimated: `31993 + n * (7350 ±0)`
-		// Minimum execution time: 7_150_000 picoseconds.
-		Weight::from_parts(43_208_745, 31993)
-			// Standard Error: 1_254_118
-			.saturating_add(Weight::from_parts(807_203_399, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_070_000 picoseconds.
+		Weight::from_parts(1_584_151_751, 31993)
+			// Standard Error: 4_265_323
+			.saturating_add(Weight::from_parts(561_029_133, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(37_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(29_u64))
-			.saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 7350).saturating_mul(n.into()))
 	}
 }
@@ -363,70 +373,70 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_model(b: u32, ) -> Weight {
-		Weight::from_parts(16_570_364, 1489)
-			.saturating_add(Weight::from_parts(7_561, 0).saturating_mul(b.into()))
+		Weight::from_parts(15_066_010, 1489)
+			.saturating_add(Weight::from_parts(7_745, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_model_status() -> Weight {
-		Weight::from_parts(13_149_000, 3538)
+		Weight::from_parts(12_899_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_price_floor() -> Weight {
-		Weight::from_parts(14_942_000, 3538)
+		Weight::from_parts(14_752_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn post_job(c: u32, ) -> Weight {
-		Weight::from_parts(88_375_936, 35476)
-			.saturating_add(Weight::from_parts(10_235_432, 0).saturating_mul(c.into()))
+		Weight::from_parts(115_364_833, 35476)
+			.saturating_add(Weight::from_parts(10_442_181, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(c.into()))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(27_501_000, 8340)
+		Weight::from_parts(27_441_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(36_033_000, 8340)
+		Weight::from_parts(35_944_000, 8340)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(931_701_000, 31993)
-			.saturating_add(ParityDbWeight::get().reads(39_u64))
-			.saturating_add(ParityDbWeight::get().writes(38_u64))
+		Weight::from_parts(686_458_000, 31993)
+			.saturating_add(ParityDbWeight::get().reads(40_u64))
+			.saturating_add(ParityDbWeight::get().writes(39_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_382_159_000, 69017)
-			.saturating_add(ParityDbWeight::get().reads(41_u64))
-			.saturating_add(ParityDbWeight::get().writes(42_u64))
+		Weight::from_parts(1_382_750_000, 69017)
+			.saturating_add(ParityDbWeight::get().reads(43_u64))
+			.saturating_add(ParityDbWeight::get().writes(43_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(49_122_000, 11855)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(62_813_000, 11855)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn reveal_nodes() -> Weight {
-		Weight::from_parts(159_035_000, 11855)
+		Weight::from_parts(161_119_000, 11855)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(6_199_000, 0)
+		Weight::from_parts(6_110_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		Weight::from_parts(43_208_745, 31993)
-			.saturating_add(Weight::from_parts(807_203_399, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_584_151_751, 31993)
+			.saturating_add(Weight::from_parts(561_029_133, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(37_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(29_u64))
-			.saturating_add(ParityDbWeight::get().writes((9_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 7350).saturating_mul(n.into()))
 	}
 }

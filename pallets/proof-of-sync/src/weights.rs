@@ -68,8 +68,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1181`
 		//  Estimated: `5766`
-		// Minimum execution time: 31_297_000 picoseconds.
-		Weight::from_parts(34_180_000, 5766)
+		// Minimum execution time: 31_607_000 picoseconds.
+		Weight::from_parts(35_162_000, 5766)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -101,8 +101,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1752`
 		//  Estimated: `35476`
-		// Minimum execution time: 284_682_000 picoseconds.
-		Weight::from_parts(290_070_000, 35476)
+		// Minimum execution time: 287_396_000 picoseconds.
+		Weight::from_parts(315_458_000, 35476)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -112,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_979_000 picoseconds.
-		Weight::from_parts(6_730_000, 0)
+		// Minimum execution time: 6_209_000 picoseconds.
+		Weight::from_parts(7_100_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:1)
@@ -156,12 +156,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `812 + n * (198 ±0) + v * (229 ±0)`
 		//  Estimated: `36687 + n * (4429 ±0) + v * (4429 ±0)`
-		// Minimum execution time: 700_148_000 picoseconds.
-		Weight::from_parts(704_625_000, 36687)
-			// Standard Error: 13_845
-			.saturating_add(Weight::from_parts(5_512_455, 0).saturating_mul(n.into()))
-			// Standard Error: 216_898
-			.saturating_add(Weight::from_parts(3_083_685, 0).saturating_mul(v.into()))
+		// Minimum execution time: 700_919_000 picoseconds.
+		Weight::from_parts(706_938_000, 36687)
+			// Standard Error: 43_064
+			.saturating_add(Weight::from_parts(6_241_947, 0).saturating_mul(n.into()))
+			// Standard Error: 674_608
+			.saturating_add(Weight::from_parts(6_814_881, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
@@ -187,12 +187,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `330 + n * (32 ±0) + v * (32 ±0)`
 		//  Estimated: `33487`
-		// Minimum execution time: 62_202_000 picoseconds.
-		Weight::from_parts(63_854_000, 33487)
-			// Standard Error: 247_975
-			.saturating_add(Weight::from_parts(19_669_831, 0).saturating_mul(n.into()))
-			// Standard Error: 123_845
-			.saturating_add(Weight::from_parts(7_214_105, 0).saturating_mul(v.into()))
+		// Minimum execution time: 62_353_000 picoseconds.
+		Weight::from_parts(63_495_000, 33487)
+			// Standard Error: 248_823
+			.saturating_add(Weight::from_parts(19_700_639, 0).saturating_mul(n.into()))
+			// Standard Error: 124_268
+			.saturating_add(Weight::from_parts(7_209_590, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -205,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `1609`
-		// Minimum execution time: 5_067_000 picoseconds.
-		Weight::from_parts(5_669_000, 1609)
+		// Minimum execution time: 4_977_000 picoseconds.
+		Weight::from_parts(5_578_000, 1609)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:1)
@@ -257,14 +257,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 8]`.
 	fn on_initialize_tally(n: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1381 + k * (301 ±0) + n * (440 ±0)`
-		//  Estimated: `36422 + k * (9586 ±5) + n * (4776 ±1)`
-		// Minimum execution time: 352_382_000 picoseconds.
-		Weight::from_parts(355_738_000, 36422)
-			// Standard Error: 2_151_762
-			.saturating_add(Weight::from_parts(87_978_919, 0).saturating_mul(n.into()))
-			// Standard Error: 8_626_357
-			.saturating_add(Weight::from_parts(247_081_547, 0).saturating_mul(k.into()))
+		//  Measured:  `0 + k * (1355 ±0) + n * (763 ±0)`
+		//  Estimated: `36422 + k * (9586 ±175) + n * (4776 ±0)`
+		// Minimum execution time: 351_431_000 picoseconds.
+		Weight::from_parts(354_426_000, 36422)
+			// Standard Error: 2_174_396
+			.saturating_add(Weight::from_parts(88_325_602, 0).saturating_mul(n.into()))
+			// Standard Error: 8_717_096
+			.saturating_add(Weight::from_parts(251_213_967, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(49_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(k.into())))
@@ -297,10 +297,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `387 + n * (116 ±0)`
 		//  Estimated: `33487 + n * (2603 ±0)`
-		// Minimum execution time: 69_072_000 picoseconds.
-		Weight::from_parts(14_903_039, 33487)
-			// Standard Error: 17_041
-			.saturating_add(Weight::from_parts(55_122_934, 0).saturating_mul(n.into()))
+		// Minimum execution time: 68_301_000 picoseconds.
+		Weight::from_parts(18_504_356, 33487)
+			// Standard Error: 25_579
+			.saturating_add(Weight::from_parts(54_085_011, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -321,8 +321,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `433`
 		//  Estimated: `5419`
-		// Minimum execution time: 20_080_000 picoseconds.
-		Weight::from_parts(21_682_000, 5419)
+		// Minimum execution time: 19_979_000 picoseconds.
+		Weight::from_parts(21_642_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -331,23 +331,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn commit_report() -> Weight {
-		Weight::from_parts(34_180_000, 5766)
+		Weight::from_parts(35_162_000, 5766)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_report() -> Weight {
-		Weight::from_parts(290_070_000, 35476)
+		Weight::from_parts(315_458_000, 35476)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(6_730_000, 0)
+		Weight::from_parts(7_100_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_start_epoch(n: u32, v: u32, ) -> Weight {
-		Weight::from_parts(704_625_000, 36687)
-			.saturating_add(Weight::from_parts(5_512_455, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(3_083_685, 0).saturating_mul(v.into()))
+		Weight::from_parts(706_938_000, 36687)
+			.saturating_add(Weight::from_parts(6_241_947, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(6_814_881, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(v.into())))
@@ -356,21 +356,21 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(v.into()))
 	}
 	fn on_initialize_assign(n: u32, v: u32, ) -> Weight {
-		Weight::from_parts(63_854_000, 33487)
-			.saturating_add(Weight::from_parts(19_669_831, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(7_214_105, 0).saturating_mul(v.into()))
+		Weight::from_parts(63_495_000, 33487)
+			.saturating_add(Weight::from_parts(19_700_639, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(7_209_590, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(5_669_000, 1609)
+		Weight::from_parts(5_578_000, 1609)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn on_initialize_tally(n: u32, k: u32, ) -> Weight {
-		Weight::from_parts(355_738_000, 36422)
-			.saturating_add(Weight::from_parts(87_978_919, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(247_081_547, 0).saturating_mul(k.into()))
+		Weight::from_parts(354_426_000, 36422)
+			.saturating_add(Weight::from_parts(88_325_602, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(251_213_967, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(49_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(k.into())))
@@ -381,8 +381,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4776).saturating_mul(n.into()))
 	}
 	fn on_initialize_pay(n: u32, ) -> Weight {
-		Weight::from_parts(14_903_039, 33487)
-			.saturating_add(Weight::from_parts(55_122_934, 0).saturating_mul(n.into()))
+		Weight::from_parts(18_504_356, 33487)
+			.saturating_add(Weight::from_parts(54_085_011, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -390,7 +390,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	fn record_usage() -> Weight {
-		Weight::from_parts(21_682_000, 5419)
+		Weight::from_parts(21_642_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
