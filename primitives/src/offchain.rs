@@ -8,12 +8,18 @@
 //!   both pallets. An operator inserts the key with
 //!   `dsync-node key insert --key-type dsyn --scheme sr25519` and registers its public key (as
 //!   an account id) as the off-chain key of its node.
-//! - [`Observation`], [`http_get`], [`http_post_binary`]: one HTTP exchange within a deadline,
-//!   reading at most a given number of bytes of the body. [`http_get`], which fetches URLs chosen
-//!   by others (GPU batch inputs, probe endpoints), first asks
-//!   [`fetch_allowed`](crate::fetch_policy::fetch_allowed) and makes no request to a host that is
-//!   not public unless the operator allows it ([`ALLOW_PRIVATE_FETCH_KEY`]).
-//! - [`submit_signed`]: submit a call signed by one keystore account.
+//! - [`Observation`], [`http_get`], [`http_post_binary`]: one HTTP exchange within a timeout,
+//!   reading at most a given number of bytes of the body; [`http_get_until`] and
+//!   [`http_post_binary_until`] take the deadline itself, so a worker with a time budget ends
+//!   every exchange (a server that trickles its answer included) by the budget's end.
+//!   [`http_get`], which fetches URLs chosen by others (GPU batch inputs, probe endpoints), first
+//!   asks [`fetch_allowed`](crate::fetch_policy::fetch_allowed) and makes no request to a host
+//!   that is not public unless the operator allows it ([`ALLOW_PRIVATE_FETCH_KEY`]).
+//! - [`submit_signed`]: submit a call signed by one keystore account, with the nonce chosen by
+//!   [`choose_nonce`] from the account's nonce in state and this node's [`NonceRecord`], so
+//!   transactions sent before the earlier ones landed (by a later run, or by the other worker
+//!   signing with the same key) take the next nonces, and a gap left by dropped transactions is
+//!   filled again after [`NONCE_STALE_AFTER_BLOCKS`] blocks.
 //! - [`local_storage_key`]: how the workers name their records in persistent local storage.
 //! - [`AIVM_URL_KEY`]: where the node leaves the `aivm` server's URL for the GPU-jobs worker.
 //! - [`ALLOW_PRIVATE_FETCH_KEY`], [`private_fetch_allowed`]: the operator's allowance of fetches
@@ -24,14 +30,18 @@
 
 use crate::{convert::u64_to_u32, fetch_policy::fetch_allowed, probe::crypto};
 use alloc::{vec, vec::Vec};
-use codec::Encode;
-use frame_system::offchain::{
-	Account, AppCrypto, CreateSignedTransaction, SendSignedTransaction, Signer,
-};
+use codec::{Decode, Encode};
+use frame_system::offchain::{Account, AppCrypto, CreateSignedTransaction, SubmitTransaction};
 use sp_core::{offchain::StorageKind, sr25519};
 use sp_runtime::{
-	offchain::{http, Duration, Timestamp},
-	MultiSignature, MultiSigner,
+	offchain::{
+		http,
+		storage::StorageValueRef,
+		storage_lock::{StorageLock, Time},
+		Duration, Timestamp,
+	},
+	traits::{One, Saturating},
+	MultiSignature, MultiSigner, SaturatedConversion,
 };
 
 /// The persistent local-storage key of the `aivm` server's base URL, as raw UTF-8 bytes: the
@@ -91,8 +101,9 @@ pub enum Observation {
 	/// No request was made: the URL is not one the workers fetch
 	/// ([`fetch_allowed`](crate::fetch_policy::fetch_allowed)), because its host is not public
 	/// and the operator does not allow such fetches, or because its scheme or syntax is refused.
-	/// Only [`http_get`] and [`http_get_with_headers`] give it. A verifier takes the node as
-	/// down (the network cannot reach it), a provider the batch as unavailable.
+	/// Only [`http_get`], [`http_get_until`] and [`http_get_with_headers`] give it. A verifier
+	/// takes the node as down (the network cannot reach it), a provider the batch as
+	/// unavailable.
 	Refused,
 }
 
@@ -100,6 +111,13 @@ pub enum Observation {
 /// bytes of the body of a `200 OK` answer: [`http_get_with_headers`] without headers.
 pub fn http_get(url: &str, limit: usize, timeout_ms: u64) -> Observation {
 	http_get_with_headers(url, &[], limit, timeout_ms)
+}
+
+/// [`http_get`] that ends at `deadline` (request and body together) rather than after a
+/// timeout: for a worker whose exchanges must all end within its time budget. A deadline
+/// already passed makes no request ([`Observation::Unreachable`]).
+pub fn http_get_until(url: &str, limit: usize, deadline: Timestamp) -> Observation {
+	get_until(url, &[], limit, deadline)
 }
 
 /// [`http_get`] with request `headers` (name, value). A verifier's worker sends its probes with
@@ -115,11 +133,25 @@ pub fn http_get_with_headers(
 	limit: usize,
 	timeout_ms: u64,
 ) -> Observation {
+	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(timeout_ms));
+	get_until(url, headers, limit, deadline)
+}
+
+/// `GET url` with `headers` before `deadline`, checked by
+/// [`fetch_allowed`](crate::fetch_policy::fetch_allowed) first.
+fn get_until(
+	url: &str,
+	headers: &[(&str, &str)],
+	limit: usize,
+	deadline: Timestamp,
+) -> Observation {
 	if fetch_allowed(url, private_fetch_allowed()).is_err() {
 		return Observation::Refused;
 	}
 	let started = sp_io::offchain::timestamp();
-	let deadline = started.add(Duration::from_millis(timeout_ms));
+	if started >= deadline {
+		return Observation::Unreachable;
+	}
 	let mut request = http::Request::get(url);
 	for &(name, value) in headers {
 		request = request.add_header(name, value);
@@ -135,8 +167,23 @@ pub fn http_get_with_headers(
 /// the operator's own `aivm` server (`--aivm-url`, [`AIVM_URL_KEY`]), which is on loopback or the
 /// operator's network by design, and whose URL nobody else can choose.
 pub fn http_post_binary(url: &str, body: Vec<u8>, limit: usize, timeout_ms: u64) -> Observation {
+	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(timeout_ms));
+	http_post_binary_until(url, body, limit, deadline)
+}
+
+/// [`http_post_binary`] that ends at `deadline` (sending, answer and body together) rather
+/// than after a timeout. A deadline already passed makes no request
+/// ([`Observation::Unreachable`]).
+pub fn http_post_binary_until(
+	url: &str,
+	body: Vec<u8>,
+	limit: usize,
+	deadline: Timestamp,
+) -> Observation {
 	let started = sp_io::offchain::timestamp();
-	let deadline = started.add(Duration::from_millis(timeout_ms));
+	if started >= deadline {
+		return Observation::Unreachable;
+	}
 	let pending = http::Request::post(url, vec![body])
 		.add_header("Content-Type", "application/octet-stream")
 		.deadline(deadline)
@@ -182,8 +229,112 @@ pub enum SubmitError {
 	Refused,
 }
 
+/// The prefix of the persistent local-storage keys of the [`NonceRecord`]s:
+/// `b"dsync/nonce/" ++ SCALE(account)` ([`nonce_key`]). One record per signing account, shared
+/// by both workers (they sign with the same `dsyn` key).
+pub const NONCE_PREFIX: &[u8] = b"dsync/nonce/";
+
+/// The prefix of the persistent local-storage keys of the locks [`submit_signed`] holds while
+/// it chooses, uses and records an account's nonce: `b"dsync/nonce-lock/" ++ SCALE(account)`.
+pub const NONCE_LOCK_PREFIX: &[u8] = b"dsync/nonce-lock/";
+
+/// Blocks that the account's nonce in state may stand still below this node's [`NonceRecord`]
+/// before the record is stale: the transactions it counted were dropped (a restarted node's
+/// pool is empty, a pool evicts, a mortal transaction dies) and the next one takes the state
+/// nonce again ([`choose_nonce`]).
+///
+/// Five blocks (30 s at the chain's 6-second blocks): a worker's transaction lands in the next
+/// block or two, so a state nonce that stood still for five blocks under pending transactions
+/// means they are gone; a shorter wait would take healthy but delayed transactions for dropped
+/// ones. It is below the 16-block mortality of the runtime's worker transactions, and a worker
+/// that resubmits every `RESUBMIT_AFTER_BLOCKS` (3) blocks fills the gap by its second
+/// resubmission at the latest.
+pub const NONCE_STALE_AFTER_BLOCKS: u32 = 5;
+
+/// How long, in milliseconds, a run holds an account's nonce lock before another may take it
+/// over: [`submit_signed`] holds it only to sign and submit one transaction, so a lock older
+/// than this was left by a run that ended while holding it.
+pub const NONCE_LOCK_MS: u64 = 2_000;
+
+/// The persistent local-storage key of `account`'s [`NonceRecord`]:
+/// `b"dsync/nonce/" ++ SCALE(account)` ([`local_storage_key`]).
+pub fn nonce_key<AccountId: Encode>(account: &AccountId) -> Vec<u8> {
+	local_storage_key(NONCE_PREFIX, account)
+}
+
+/// What this node remembers of the nonces it signed for one account, in persistent local
+/// storage under [`nonce_key`]: written by [`submit_signed`] after each submission the pool
+/// accepted.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct NonceRecord<Nonce> {
+	/// The nonce of the next transaction this node signs for the account.
+	pub next: Nonce,
+	/// The account's nonce in the state of the worker's block when the record was written.
+	pub state: Nonce,
+	/// The block since which the state nonce has stood at `state` below `next`: how long this
+	/// node's transactions have been waiting (the block of the submission, when none was
+	/// waiting before it or the state nonce had moved).
+	pub since: u32,
+}
+
+/// The nonce [`choose_nonce`] chose, with what to record once it is used.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct NonceChoice<Nonce> {
+	/// The nonce of the transaction.
+	pub nonce: Nonce,
+	/// The [`NonceRecord::since`] to record with it.
+	pub since: u32,
+	/// When the record was stale and the choice fell back to the state nonce: the record's next
+	/// nonce, to go on from if the pool refuses the state nonce (a transaction of this node with
+	/// it is still there after all).
+	pub stale: Option<Nonce>,
+}
+
+/// The nonce of the next transaction of an account whose nonce in the state of the worker's
+/// `block` is `state`, with `record` the node's [`NonceRecord`] (pure).
+///
+/// - No record, or none above the state nonce (everything this node sent landed): `state`.
+/// - A record above it (transactions of this node not yet on chain, sent by an earlier run or
+///   by the other worker): `record.next`, the nonce after them, as long as the state nonce has
+///   not stood still for [`NONCE_STALE_AFTER_BLOCKS`] blocks since the record's `since` (the
+///   wait restarts whenever the state nonce moves: the transactions are landing).
+/// - Stale (the state nonce stood still that long): `state` again, so the next transaction
+///   fills the gap the dropped ones left and the later ones can land; [`NonceChoice::stale`]
+///   keeps `record.next`.
+///
+/// The wait is counted from when the state nonce last moved, not from when the record was last
+/// written: a worker sending something every block would otherwise never see its record go
+/// stale, and a gap once opened would never be filled.
+pub fn choose_nonce<Nonce: Copy + Ord>(
+	state: Nonce,
+	record: Option<&NonceRecord<Nonce>>,
+	block: u32,
+) -> NonceChoice<Nonce> {
+	let fresh = NonceChoice { nonce: state, since: block, stale: None };
+	let Some(record) = record.filter(|record| record.next > state) else { return fresh };
+	let since = if record.state == state { record.since } else { block };
+	if block >= since.saturating_add(NONCE_STALE_AFTER_BLOCKS) {
+		NonceChoice { stale: Some(record.next), ..fresh }
+	} else {
+		NonceChoice { nonce: record.next, since, stale: None }
+	}
+}
+
 /// Submit `call` to the local transaction pool, signed by `account`'s key with the application
 /// crypto `C` (the pallet's `AuthorityId`, [`DsyncAuthId`] in the runtime).
+///
+/// The nonce is [`choose_nonce`]'s, from the account's nonce in the state of the worker's block
+/// and the [`NonceRecord`] under [`nonce_key`]; after the pool accepted the transaction the
+/// record says the nonce after it. A stale record's fallback to the state nonce that the pool
+/// refuses goes on from the record instead (its transaction with the state nonce is still
+/// waiting), and waits [`NONCE_STALE_AFTER_BLOCKS`] again. The choice, the submission and the
+/// record are made under a lock in persistent local storage (per account, at most
+/// [`NONCE_LOCK_MS`]), so overlapping runs of the workers never take the same nonce.
+///
+/// The transaction is built by the runtime's
+/// [`CreateSignedTransaction`](frame_system::offchain::CreateSignedTransaction), as
+/// `frame_system`'s `Signer` does, but with this nonce, and the account's nonce in state is
+/// left as it is.
 pub fn submit_signed<T, C, LocalCall>(
 	account: &Account<T>,
 	call: LocalCall,
@@ -193,17 +344,56 @@ where
 	C: AppCrypto<T::Public, T::Signature>,
 	LocalCall: Clone,
 {
-	let signer = Signer::<T, C>::any_account().with_filter(vec![account.public.clone()]);
-	match signer.send_signed_transaction(|_| call.clone()) {
-		Some((_, Ok(()))) => Ok(()),
-		Some((_, Err(()))) => Err(SubmitError::Refused),
-		None => Err(SubmitError::NoSigner),
+	let block: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+	let lock_key = local_storage_key(NONCE_LOCK_PREFIX, &account.id);
+	let mut lock =
+		StorageLock::<Time>::with_deadline(&lock_key, Duration::from_millis(NONCE_LOCK_MS));
+	let _guard = lock.lock();
+
+	let record_key = nonce_key(&account.id);
+	let store = StorageValueRef::persistent(&record_key);
+	let record = store.get::<NonceRecord<<T as frame_system::Config>::Nonce>>().ok().flatten();
+	let state = frame_system::Account::<T>::get(&account.id).nonce;
+	let choice = choose_nonce(state, record.as_ref(), block);
+	let mut nonce = choice.nonce;
+	let mut submitted = sign_and_submit::<T, C, LocalCall>(account, call.clone(), nonce);
+	if let (Err(SubmitError::Refused), Some(pending)) = (submitted, choice.stale) {
+		// The pool still holds a transaction of this node with the state nonce: the record was
+		// not stale. Go on above the waiting transactions (`since` is this block: wait again).
+		nonce = pending;
+		submitted = sign_and_submit::<T, C, LocalCall>(account, call, nonce);
 	}
+	submitted?;
+	let next = Saturating::saturating_add(nonce, One::one());
+	store.set(&NonceRecord { next, state, since: choice.since });
+	Ok(())
+}
+
+/// Build `call` into a transaction signed by `account` with `nonce` and submit it.
+fn sign_and_submit<T, C, LocalCall>(
+	account: &Account<T>,
+	call: LocalCall,
+	nonce: <T as frame_system::Config>::Nonce,
+) -> Result<(), SubmitError>
+where
+	T: CreateSignedTransaction<LocalCall>,
+	C: AppCrypto<T::Public, T::Signature>,
+{
+	let transaction = <T as CreateSignedTransaction<LocalCall>>::create_signed_transaction::<C>(
+		call.into(),
+		account.public.clone(),
+		account.id.clone(),
+		nonce,
+	)
+	.ok_or(SubmitError::NoSigner)?;
+	SubmitTransaction::<T, LocalCall>::submit_transaction(transaction)
+		.map_err(|()| SubmitError::Refused)
 }
 
 /// The persistent local-storage key `prefix ++ SCALE(key)`. The workers keep their records
 /// under their own prefixes (`b"dsync/gpu-jobs/"`, `b"dsync/gpu-jobs/leaves/"`,
-/// `b"dsync/pos/"`); a tuple key encodes as its parts one after the other.
+/// `b"dsync/pos/"`), and share the nonce records ([`NONCE_PREFIX`], [`NONCE_LOCK_PREFIX`]); a
+/// tuple key encodes as its parts one after the other.
 pub fn local_storage_key<K: Encode + ?Sized>(prefix: &[u8], key: &K) -> Vec<u8> {
 	let mut out = Vec::with_capacity(prefix.len().saturating_add(key.size_hint()));
 	out.extend_from_slice(prefix);
@@ -313,6 +503,114 @@ mod tests {
 			);
 			assert!(!private_fetch_allowed());
 		});
+	}
+
+	#[test]
+	fn a_deadline_already_passed_makes_no_request() {
+		let (offchain, state) = TestOffchainExt::new();
+		let mut ext = offchain_ext(offchain);
+		ext.execute_with(|| {
+			state.write().timestamp = Timestamp::from_unix_millis(5_000);
+			let url = "https://data.example/batch.bin";
+			// No request is expected: one would panic in the test externalities.
+			for deadline in [4_999, 5_000] {
+				let deadline = Timestamp::from_unix_millis(deadline);
+				assert_eq!(http_get_until(url, 4, deadline), Observation::Unreachable);
+				assert_eq!(
+					http_post_binary_until(url, vec![1], 4, deadline),
+					Observation::Unreachable
+				);
+			}
+			assert!(state.read().requests.is_empty());
+			// A deadline ahead: the request is made.
+			state.write().expect_request(PendingRequest {
+				method: "GET".into(),
+				uri: url.into(),
+				response: Some(vec![7; 4]),
+				sent: true,
+				..Default::default()
+			});
+			assert_eq!(
+				http_get_until(url, 4, Timestamp::from_unix_millis(5_001)),
+				Observation::Response { status: 200, latency_ms: 0, body: vec![7; 4] }
+			);
+		});
+	}
+
+	/// A record of `next` with the state nonce `state` standing since `since`.
+	fn record(next: u32, state: u32, since: u32) -> NonceRecord<u32> {
+		NonceRecord { next, state, since }
+	}
+
+	#[test]
+	fn without_a_record_above_the_state_the_state_nonce_is_taken() {
+		assert_eq!(choose_nonce(4, None, 10), NonceChoice { nonce: 4, since: 10, stale: None });
+		// Everything this node sent landed (or more: another node signed with the key).
+		for next in [2, 4] {
+			assert_eq!(
+				choose_nonce(4, Some(&record(next, 1, 3)), 10),
+				NonceChoice { nonce: 4, since: 10, stale: None }
+			);
+		}
+	}
+
+	#[test]
+	fn transactions_still_waiting_are_counted_until_the_record_is_stale() {
+		let stale = NONCE_STALE_AFTER_BLOCKS;
+		// Sent at block 10 (nonces 0 and 1), none landed yet: the next nonce is 2, the wait
+		// counted from block 10.
+		let waiting = record(2, 0, 10);
+		for block in [10, 11, 10 + stale - 1] {
+			assert_eq!(
+				choose_nonce(0, Some(&waiting), block),
+				NonceChoice { nonce: 2, since: 10, stale: None }
+			);
+		}
+		// The state nonce stood still for `stale` blocks: they were dropped; the state nonce is
+		// taken again, the wait restarts, and the record's nonce is kept in case the pool still
+		// holds them.
+		for block in [10 + stale, 10 + stale + 7] {
+			assert_eq!(
+				choose_nonce(0, Some(&waiting), block),
+				NonceChoice { nonce: 0, since: block, stale: Some(2) }
+			);
+		}
+	}
+
+	#[test]
+	fn the_wait_restarts_whenever_the_state_nonce_moves() {
+		let stale = NONCE_STALE_AFTER_BLOCKS;
+		// Nonces 0..5 sent since block 10; 0 and 1 landed: the rest are landing, the wait
+		// restarts at this block (the record's `since` no longer counts).
+		let landing = record(5, 0, 10);
+		let late = 10 + stale + 3;
+		assert_eq!(
+			choose_nonce(2, Some(&landing), late),
+			NonceChoice { nonce: 5, since: late, stale: None }
+		);
+		// A worker that sends every block does not keep a stale record alive: the wait counts
+		// from when the state nonce last moved, not from the last write.
+		let busy = record(9, 2, late);
+		assert_eq!(
+			choose_nonce(2, Some(&busy), late + stale - 1),
+			NonceChoice { nonce: 9, since: late, stale: None }
+		);
+		assert_eq!(
+			choose_nonce(2, Some(&busy), late + stale),
+			NonceChoice { nonce: 2, since: late + stale, stale: Some(9) }
+		);
+	}
+
+	#[test]
+	fn nonce_records_have_their_own_keys() {
+		let account = [5u8; 32];
+		assert_eq!(nonce_key(&account), local_storage_key(NONCE_PREFIX, &account));
+		assert_ne!(
+			local_storage_key(NONCE_PREFIX, &account),
+			local_storage_key(NONCE_LOCK_PREFIX, &account)
+		);
+		let encoded = record(3, 1, 7).encode();
+		assert_eq!(NonceRecord::<u32>::decode(&mut &encoded[..]).ok(), Some(record(3, 1, 7)));
 	}
 
 	#[test]

@@ -162,7 +162,14 @@ pub fn registry_genesis(development: bool) -> NodeRegistryParams<Balance, BlockN
 /// after 2 misses in a row and a 1 % slash after 3 more, 10 % for a provably wrong answer,
 /// slashes deferred 2 epochs (the appeal window); full marks up to 500 ms and 3 blocks behind,
 /// none from 2 s and 30 blocks; 100 DSYNC per epoch from the treasury (10 on the development
-/// chain), 10 % of it to verifiers; idle capacity weighs half of used capacity.
+/// chain), 10 % of it to verifiers; idle capacity weighs half of used capacity. Usage weighs
+/// into rewards only when verified, and as far as 5 µDSYNC burned per unit pays for it: a job of
+/// the digits model at [`DIGITS_PRICE_FLOOR`] (0.001 DSYNC per provider and item, 18 usage units
+/// per item) burns 10 % (the GPU burn share of [`tokenomics_genesis`]), 10^14 planck per item,
+/// about 5.6 µDSYNC per unit, so it counts in full. A new node is credited 32 capacity units
+/// without proof during its first 12 scored epochs (two hours of 10-minute epochs; with one
+/// warm-up epoch it can be rewarded in all twelve), then only what its usage proved. Both are
+/// the pallet's defaults, which the storage migration to version 1 installs on running chains.
 pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParams<Balance> {
 	ProofOfSyncParams {
 		epoch_length: if development { MINUTES } else { 10 * MINUTES },
@@ -191,19 +198,24 @@ pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParams<Balance> {
 		reputation_recovery: percent(2),
 		min_reputation: percent(50),
 		verification_points: 20,
+		burn_per_usage_unit: pallet_proof_of_sync::DEFAULT_BURN_PER_USAGE_UNIT,
+		unproven_epochs: pallet_proof_of_sync::DEFAULT_UNPROVEN_EPOCHS,
 	}
 }
 
 /// The GPU-jobs timing: deadlines from 2 minutes to 1 day ahead, results revealed in the last
-/// minute, disputes resolvable for 10 minutes; on the development chain deadlines from 6 blocks
-/// (36 s), 3 reveal blocks and 10 dispute blocks, so a job settles in about a minute.
+/// minute, disputes resolvable for 10 minutes; on the development chain deadlines from 8 blocks
+/// (48 s: the providers are drawn 2 blocks after posting and keep 3 commit blocks), 3 reveal
+/// blocks and 10 dispute blocks, so a job settles in about a minute and a half. Both forfeit
+/// 10 % of the price per provider that voted a batch's input unavailable.
 pub fn gpu_jobs_genesis(development: bool) -> GpuJobsParams {
 	if development {
 		GpuJobsParams {
-			min_deadline: 6,
+			min_deadline: 8,
 			max_deadline: 14_400,
 			reveal_period: 3,
 			dispute_period: 10,
+			..GpuJobsParams::default()
 		}
 	} else {
 		GpuJobsParams::default()

@@ -122,7 +122,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -138,7 +138,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -268,7 +268,16 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 ///
 /// - The node registry's storage version 0 to 1: the per-service-kind provider index and the
 ///   parameters under `Params` (a no-op on chains that started at version 1).
-type Migrations = (pallet_node_registry::migrations::v1::MigrateToV1<Runtime>,);
+/// - Proof of Sync's storage version 0 to 1: its parameters gain `burn_per_usage_unit` and
+///   `unproven_epochs` (the pallet's defaults) and `MaxEpochUsage` is removed (a no-op on
+///   chains that started at version 1).
+/// - GPU jobs' storage version 0 to 1: its parameters gain `unavailable_forfeit` (the pallet's
+///   default; a no-op on chains that started at version 1).
+type Migrations = (
+	pallet_node_registry::migrations::v1::MigrateToV1<Runtime>,
+	pallet_proof_of_sync::migrations::v1::MigrateToV1<Runtime>,
+	pallet_gpu_jobs::migrations::v1::MigrateToV1<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -23,8 +23,9 @@
 //      genesis registers, price floor 0.001 DSYNC).
 //   7. Within 6 minutes Proof of Sync makes Bob's node Active with a positive score.
 //   8. Dave posts a GPU job: model 0, one 8x8 digit inline, k = 1, price = the floor, deadline
-//      12 blocks ahead. JobPosted draws Bob (the only GPU provider); the price is held from Dave
-//      (GpuJobs Escrow hold; free balance down by price + fee).
+//      14 blocks ahead. JobPosted names the draw block (DrawDelay = 2 blocks later), whose
+//      JobAssigned draws Bob (the only GPU provider); the price is held from Dave (GpuJobs
+//      Escrow hold; free balance down by price + fee).
 //   9. Within 2 minutes B's worker computes the digit with aivm, commits and reveals; the
 //      reveal concludes the job (JobConcluded, payable at its dispute end = deadline + 10), and
 //      at the end of that challenge window (within 4 minutes in all)
@@ -33,7 +34,7 @@
 //      outputs). Bob's free balance rises by the provider share (85 %), the tokenomics
 //      GpuInference ledger by the split, ProofOfSyncApi::usage shows Bob's delivered units and
 //      Dave's consumed GpuInference units.
-//  10. aivm is stopped; a second job (deadline 8 blocks ahead) gets no result: JobExpired with
+//  10. aivm is stopped; a second job (deadline 10 blocks ahead) gets no result: JobExpired with
 //      refunded = price at its deadline, ProviderPenalised { Bob, NoShow } and
 //      ProofOfSync.ServiceFailed for Bob; Dave's hold is released (free balance = before posting
 //      minus the posting fee).
@@ -98,15 +99,15 @@ const SETTLE_TIMEOUT_MS = JOB_TIMEOUT_MS + 2 * 60_000;
 
 // GPU jobs (pallet-gpu-jobs): the development genesis registers the digits model (64 i8 in,
 // 10 i32 out) as model 0 (GPU_MODEL) with a price floor of 0.001 DSYNC per provider and item,
-// and sets min_deadline 6, reveal_period 3, dispute_period 10. The GpuInference service split
+// and sets min_deadline 8, reveal_period 3, dispute_period 10. The GpuInference service split
 // is 10 % burned, 5 % to the treasury, the rest to the provider.
 /** The price per provider of every job here: the model's floor for one item (0.001 DSYNC). */
 const PRICE = UNIT / 1000n;
 const GPU_BURN_PCT = 10;
 const GPU_TREASURY_PCT = 5;
-/** Deadlines, in blocks after A's best block when posting (min_deadline is 6). */
-const JOB1_DEADLINE_BLOCKS = 12;
-const JOB2_DEADLINE_BLOCKS = 8;
+/** Deadlines, in blocks after A's best block when posting (min_deadline is 8). */
+const JOB1_DEADLINE_BLOCKS = 14;
+const JOB2_DEADLINE_BLOCKS = 10;
 /** 8x8 digits, values 0..16 (the first two images of the UCI / scikit-learn digits set). */
 const DIGIT_ZERO = [
   0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0, 0, 4, 12, 0, 0, 8, 8, 0, 0, 5, 8, 0,
@@ -209,16 +210,34 @@ async function postJob(t, input, deadlineBlocks) {
   assert.equal(num(field(d, 'k')), 1, 'JobPosted.k');
   assert.equal(big(field(d, 'price')), PRICE, 'JobPosted.price');
   assert.equal(num(field(d, 'deadline')), deadline, 'JobPosted.deadline');
-  const providers = [...field(d, 'providers')].map(nameOf);
-  assert.deepEqual(providers, ['bob'], 'JobPosted.providers: Bob is the only GPU provider of model 0');
-
   const blockNumber = await blockNumberOf(res.blockHash);
+  // The providers are drawn DrawDelay blocks later, with randomness nobody knew at posting.
+  const drawAt = num(field(d, 'drawAt'));
+  assert.equal(drawAt, blockNumber + num(api.consts.gpuJobs.drawDelay), 'JobPosted.drawAt');
+  const assigned = await assignedAt(id, drawAt);
+  assert.deepEqual(assigned.providers, ['bob'], 'JobAssigned.providers: Bob is the only GPU provider of model 0');
+
   const parentHash = await parentOf(api, res.blockHash);
   const { actualFee } = feePaid(api, res.events, dave.publicKey);
   t.diagnostic(
     `job ${id} posted in #${blockNumber} (best was #${best.number}), deadline #${deadline}, fee ${actualFee}`,
   );
-  return { id, blockHash: res.blockHash, blockNumber, parentHash, deadline, fee: actualFee };
+  return { id, blockHash: res.blockHash, blockNumber, parentHash, deadline, fee: actualFee, drawAt, drawHash: assigned.hash };
+}
+
+/** Waits for block `drawAt` on A; the providers (by name) its GpuJobs.JobAssigned event of job `id` drew. */
+async function assignedAt(id, drawAt) {
+  await waitUntil(`block #${drawAt}`, async () => (await bestHead(nodeA.httpUrl)).number >= drawAt, {
+    timeoutMs: 60_000,
+    nodes: all(),
+  });
+  const hash = await blockHashAt(nodeA.httpUrl, drawAt);
+  const records = await api.query.system.events.at(hash);
+  const event = records
+    .map(({ event }) => event)
+    .find((e) => e.section === 'gpuJobs' && e.method === 'JobAssigned' && big(field(e.data, 'job')) === id);
+  assert.ok(event, `no GpuJobs.JobAssigned of job ${id} in its draw block #${drawAt}`);
+  return { hash, providers: [...field(event.data, 'providers')].map(nameOf) };
 }
 
 /** ProofOfSyncApi::usage(who) as { delivered, deliveredThisEpoch, consumed: { kind: units } }. */
@@ -451,12 +470,16 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.equal(heldAfter - heldBefore, PRICE, "Dave's GpuJobs Escrow hold must rise by the price");
     job.escrowBefore = heldBefore;
 
-    // The runtime API shows the open job.
+    // The runtime API shows the open job: being drawn right after posting, with Bob from its
+    // draw block on.
     const view = await jobView(apiAfter, job.id);
     assert.ok(view, `GpuJobsApi.job(${job.id}) is None right after posting`);
-    assert.equal(view.status, 'Open', 'job status after posting');
+    assert.equal(view.status, 'Drawing', 'job status after posting');
+    assert.deepEqual(view.providers, [], 'no provider before the draw');
+    const drawnView = await jobView(await api.at(job.drawHash), job.id);
+    assert.equal(drawnView.status, 'Open', 'job status after the draw');
     assert.ok(sameAccount(view.client, dave), 'job client');
-    assert.deepEqual(view.providers.map(nameOf), ['bob'], 'job providers');
+    assert.deepEqual(drawnView.providers.map(nameOf), ['bob'], 'job providers');
     assert.equal(view.items, 1, 'job items');
     assert.equal(view.replication, 1, 'job replication');
     assert.equal(view.price, PRICE, 'job price');
@@ -536,6 +559,8 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.ok(sameAccount(field(ue, 'client'), dave), 'UsageRecorded.client');
     assert.equal(variant(field(ue, 'kind')), 'GpuInference', 'UsageRecorded.kind');
     assert.equal(big(field(ue, 'units')), gpu.model.unitsPerItem, 'UsageRecorded.units (1 item x units_per_item)');
+    // A job of one provider is checked by nobody: delivered, but it weighs nothing into rewards.
+    assert.equal(big(field(ue, 'rewardable')), 0n, 'UsageRecorded.rewardable of an unverified job');
 
     // Balances, right before and right after the settling block.
     const settled = seen.blockHash;
@@ -591,6 +616,8 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     ]);
     assert.ok(bobUsage.delivered > 0n, `Bob's delivered units: ${bobUsage.delivered}`);
     assert.equal(bobUsage.delivered - bobUsageBefore.delivered, gpu.model.unitsPerItem, "rise of Bob's delivered units");
+    // (It can only stay, or fall to 0 when an epoch's tally starts in this block.)
+    assert.ok(bobUsage.deliveredThisEpoch <= bobUsageBefore.deliveredThisEpoch, "Bob's rewardable usage rose (unverified)");
     assert.ok('GpuInference' in daveUsage.consumed, `usage(Dave).consumed: ${JSON.stringify(daveUsage, bigintJson)}`);
     assert.ok(daveUsage.consumed.GpuInference > 0n, "Dave's consumed GpuInference units");
     assert.equal(

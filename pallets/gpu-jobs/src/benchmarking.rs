@@ -93,7 +93,7 @@ fn post_inline<T: Config>(
 	let input = BoundedVec::try_from(vec![1i8; input_len])
 		.map_err(|_| BenchmarkError::Stop("MaxInlineInput is below the model's input"))?;
 	let k = u32_to_u8(T::MaxReplication::get());
-	GpuJobs::<T>::do_post_job(
+	let id = GpuJobs::<T>::do_post_job(
 		client.clone(),
 		model,
 		JobInput::Inline(input),
@@ -101,7 +101,27 @@ fn post_inline<T: Config>(
 		1_000u32.into(),
 		deadline,
 	)
-	.map_err(|_| BenchmarkError::Stop("the benchmark job is refused"))
+	.map_err(|_| BenchmarkError::Stop("the benchmark job is refused"))?;
+	// Draw its providers now rather than `DrawDelay` blocks later.
+	GpuJobs::<T>::process_draws(now::<T>().saturating_add(T::DrawDelay::get().into()));
+	Ok(id)
+}
+
+/// Put jobs `ids` back to their state before their draw, listed for a draw in block `at`.
+fn undraw<T: Config>(ids: &[JobId], at: BlockNumberFor<T>) -> Result<(), BenchmarkError> {
+	for id in ids {
+		let mut job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+		for slot in job.providers.iter() {
+			ProviderJobs::<T>::remove(&slot.who, id);
+		}
+		job.status = JobStatus::Drawing { k: u32_to_u8(job.k()) };
+		job.providers = BoundedVec::new();
+		Jobs::<T>::insert(id, job);
+	}
+	let queue = BoundedVec::try_from(ids.to_vec())
+		.map_err(|_| BenchmarkError::Stop("more jobs than MaxDrawsPerBlock"))?;
+	Draws::<T>::insert(at, queue);
+	Ok(())
 }
 
 /// Give the first `count` providers of job `id` the commitment to `result` and, with `reveal`,
@@ -480,12 +500,43 @@ mod benchmarks {
 			max_deadline: 1_000,
 			reveal_period: 10,
 			dispute_period: 50,
+			unavailable_forfeit: sp_runtime::Perbill::from_percent(20),
 		};
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, parameters);
 
 		assert_eq!(Params::<T>::get(), parameters);
+		Ok(())
+	}
+
+	/// The draws of `n` jobs of one model, `MaxReplication` providers each, among every
+	/// candidate the runtime allows (`MaxCandidates` eligible providers), in the
+	/// `on_initialize` of their draw block: the candidates read once, then `n` draws.
+	#[benchmark]
+	fn on_initialize_draw(
+		n: Linear<1, { T::MaxDrawsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let model = register::<T>(64, 1)?;
+		providers::<T>(T::MaxCandidates::get(), model);
+		let caller = client::<T>();
+		let at = now::<T>().saturating_add(1u32.into());
+		let mut ids = Vec::new();
+		for _ in 0..n {
+			ids.push(post_inline::<T>(&caller, model, 1, deadline::<T>())?);
+		}
+		undraw::<T>(&ids, at)?;
+
+		#[block]
+		{
+			GpuJobs::<T>::process_draws(at);
+		}
+
+		for id in ids {
+			let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+			assert_eq!(job.status, JobStatus::Open);
+			assert_eq!(job.k(), T::MaxReplication::get());
+		}
 		Ok(())
 	}
 

@@ -6,6 +6,7 @@
 use crate::{
 	challenge_rounds, challenge_slice, Challenge, Challenges, Config, Error, Event, Expiries, Job,
 	JobId, JobStatus, JobVerdicts, Jobs, MaxChallengeNodes, Pallet, Params, Verdicts,
+	INPUT_UNAVAILABLE,
 };
 use alloc::vec::Vec;
 use dsync_aivm_core::{batch_merkle_root, merkle_height};
@@ -40,6 +41,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
 		let results = job.distinct_results();
 		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);
+		ensure!(result != INPUT_UNAVAILABLE, Error::<T>::InputUnavailableVote);
 		let period = Params::<T>::get().reveal_period;
 		let rounds = challenge_rounds(job.items);
 		let verdicts = closed.unwrap_or_else(|| Self::verdicts_of(id, &job));
@@ -49,6 +51,7 @@ impl<T: Config> Pallet<T> {
 		let defender = match job.payable_majority(&verdicts) {
 			Some(majority) => {
 				ensure!(result != majority, Error::<T>::NotAMinorityResult);
+				ensure!(majority != INPUT_UNAVAILABLE, Error::<T>::InputUnavailableVote);
 				majority
 			},
 			None => {
@@ -56,7 +59,11 @@ impl<T: Config> Pallet<T> {
 					|r: &H256| job.providers.iter().filter(|s| s.result == Some(*r)).count();
 				results
 					.iter()
-					.filter(|other| **other != result && verdicts.payable(**other))
+					.filter(|other| {
+						**other != result
+							&& **other != INPUT_UNAVAILABLE
+							&& verdicts.payable(**other)
+					})
 					.max_by(|a, b| votes(a).cmp(&votes(b)).then_with(|| b.cmp(a)))
 					.copied()
 					.ok_or(Error::<T>::NotChallengeable)?

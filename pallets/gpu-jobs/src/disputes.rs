@@ -3,7 +3,7 @@
 
 use crate::{
 	input_leaf, BatchItem, Challenges, Config, Error, Event, JobId, JobInput, JobStatus,
-	JobVerdicts, Jobs, ModelCode, Models, Pallet, ResultClaim,
+	JobVerdicts, Jobs, ModelCode, Models, Pallet, ResultClaim, INPUT_UNAVAILABLE,
 };
 use alloc::{vec, vec::Vec};
 use dsync_aivm_core::{result_hash, verify_merkle_proof, Model};
@@ -51,6 +51,7 @@ impl<T: Config> Pallet<T> {
 				ensure!(now >= job.deadline && tally.reveals > 0, Error::<T>::NotChallengeable);
 				tally.majority
 			},
+			JobStatus::Drawing { .. } => return Err(Error::<T>::NotChallengeable.into()),
 		};
 		ensure!(now < job.dispute_end, Error::<T>::DisputeClosed);
 		ensure!(index < job.items, Error::<T>::InvalidItemIndex);
@@ -98,13 +99,21 @@ impl<T: Config> Pallet<T> {
 			let mut seen: Vec<H256> = Vec::new();
 			for claim in claims.iter() {
 				ensure!(
-					roots.contains(&claim.root) && !seen.contains(&claim.root),
+					roots.contains(&claim.root)
+						&& claim.root != INPUT_UNAVAILABLE
+						&& !seen.contains(&claim.root),
 					Error::<T>::UnexpectedClaim
 				);
 				seen.push(claim.root);
 			}
 			let mut leaves = Vec::new();
 			for root in roots.iter() {
+				if *root == INPUT_UNAVAILABLE {
+					// The vote has no leaves: the item's input, proven above, shows the input
+					// was available, so the vote is compared as a leaf nothing matches.
+					leaves.push((*root, *root));
+					continue;
+				}
 				let claim = claims
 					.iter()
 					.find(|claim| claim.root == *root)

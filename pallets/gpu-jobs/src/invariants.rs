@@ -3,9 +3,9 @@
 #[cfg(any(feature = "try-runtime", test))]
 mod checks {
 	use crate::{
-		BalanceOf, Challenges, Config, Expiries, ExpiryCursor, HoldReason, JobStatus, JobVerdicts,
-		Jobs, ModelCode, Models, NextJobId, NextModelId, OpenEscrow, OpenJobCount, Pallet, Params,
-		ProviderJobs,
+		BalanceOf, Challenges, Config, Draws, Expiries, ExpiryCursor, HoldReason, JobStatus,
+		JobVerdicts, Jobs, ModelCode, Models, NextJobId, NextModelId, OpenEscrow, OpenJobCount,
+		Pallet, Params, ProviderJobs,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 	use frame_support::{
@@ -39,7 +39,10 @@ mod checks {
 		/// 7. funds: for every client, the balance held for [`HoldReason::Escrow`] is the sum of `k
 		///    × price` of its open jobs, and [`OpenEscrow`] is the sum over all open jobs.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
-			ensure!(Params::<T>::get().is_valid(), "the stored parameters are invalid");
+			ensure!(
+				Params::<T>::get().is_valid(T::DrawDelay::get()),
+				"the stored parameters are invalid"
+			);
 
 			let next_model = NextModelId::<T>::get();
 			for (id, record) in Models::<T>::iter() {
@@ -64,7 +67,16 @@ mod checks {
 				job_count = job_count.saturating_add(1);
 				ensure!(id < next_job, "a job id is not below NextJobId");
 				ensure!(Models::<T>::contains_key(job.model), "a job's model is not registered");
-				ensure!(!job.providers.is_empty(), "a job has no provider");
+				if let JobStatus::Drawing { k } = job.status {
+					ensure!(job.providers.is_empty(), "a job being drawn has providers");
+					ensure!(k >= 1, "a job being drawn has no replication");
+					ensure!(
+						Draws::<T>::iter().any(|(_, queue)| queue.contains(&id)),
+						"a job being drawn is not listed for a draw"
+					);
+				} else {
+					ensure!(!job.providers.is_empty(), "a job has no provider");
+				}
 				let distinct: BTreeSet<_> = job.providers.iter().map(|slot| &slot.who).collect();
 				ensure!(distinct.len() == job.providers.len(), "a job has a provider twice");
 				for slot in job.providers.iter() {
@@ -131,7 +143,7 @@ mod checks {
 							"a challenge's round ends after the job's dispute end"
 						);
 					},
-					JobStatus::Open | JobStatus::Revealing => {},
+					JobStatus::Open | JobStatus::Revealing | JobStatus::Drawing { .. } => {},
 				}
 				ensure!(
 					(job.status == JobStatus::Challenged) == Challenges::<T>::contains_key(id),

@@ -1,17 +1,19 @@
-//! Posting a job: the checks, the weighted draw of its providers and the escrow hold.
+//! Posting a job: the checks, the escrow hold, and the weighted draw of its providers in a later
+//! block.
 
 use crate::{
-	is_valid_url, BalanceOf, Config, Error, Event, Expiries, HoldReason, Job, JobId, JobInput,
-	JobInputOf, JobStatus, Jobs, ModelId, ModelRecord, Models, NextJobId, OpenEscrow, OpenJobCount,
-	Pallet, Params, ProviderJobs, ProviderSlot, ProviderSlotsOf, ProviderSource,
-	MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
+	is_valid_url, BalanceOf, Config, Draws, Error, Event, Expiries, HoldReason, Job, JobId,
+	JobInput, JobInputOf, JobStatus, Jobs, ModelId, ModelRecord, Models, NextJobId, OpenEscrow,
+	OpenJobCount, Pallet, Params, ProviderJobs, ProviderSlot, ProviderSlotsOf, ProviderSource,
+	RefundReason, WeightInfo, MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
 };
-use alloc::vec::Vec;
+use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use codec::Encode;
 use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
 use frame_support::{
 	ensure,
 	traits::{fungible::MutateHold, Get, Randomness},
+	weights::Weight,
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -20,6 +22,9 @@ use sp_runtime::{
 	traits::{CheckedMul, Saturating, Zero},
 	ArithmeticError, DispatchError,
 };
+
+/// The candidates of a draw: providers and their weights (scores in parts per billion).
+type Candidates<T> = Vec<(<T as frame_system::Config>::AccountId, u64)>;
 
 /// The randomness subject of the provider draw.
 pub const ASSIGN_SUBJECT: &[u8] = b"dsync/gpu-jobs/assign";
@@ -58,7 +63,20 @@ impl<T: Config> Pallet<T> {
 				< u32_to_usize(T::MaxExpiriesPerBlock::get())
 		};
 		ensure!(room(deadline) && room(dispute_end), Error::<T>::ExpiryQueueFull);
-		let providers = Self::draw_providers(model, k, &client, id)?;
+		let delay = T::DrawDelay::get();
+		let draw_at = now.saturating_add(delay.into());
+		// Providers drawn later still get a commit window of at least one block.
+		ensure!(draw_at < commit_deadline, Error::<T>::InvalidDeadline);
+		// Drawn now only without a delay; otherwise checked now (a clear error at once) and
+		// drawn in block `draw_at`, with randomness nobody knows yet.
+		let drawn_now = if delay == 0 {
+			Some(Self::draw_providers(model, k, &client, id)?)
+		} else {
+			ensure!(Self::can_draw(model, k, &client), Error::<T>::NotEnoughProviders);
+			let queued = Draws::<T>::decode_len(draw_at).unwrap_or(0);
+			ensure!(queued < u32_to_usize(T::MaxDrawsPerBlock::get()), Error::<T>::DrawQueueFull);
+			None
+		};
 		T::Currency::hold(&HoldReason::Escrow.into(), &client, escrow)?;
 
 		// Only writes below: the queues were checked for room, the escrow is held.
@@ -66,10 +84,14 @@ impl<T: Config> Pallet<T> {
 			Expiries::<T>::try_mutate(block, |queue| queue.try_push(id))
 				.map_err(|_| Error::<T>::ExpiryQueueFull)?;
 		}
-		for slot in providers.iter() {
-			ProviderJobs::<T>::insert(&slot.who, id, ());
-		}
-		let drawn: Vec<T::AccountId> = providers.iter().map(|slot| slot.who.clone()).collect();
+		let status = match drawn_now {
+			Some(_) => JobStatus::Open,
+			None => {
+				Draws::<T>::try_mutate(draw_at, |queue| queue.try_push(id))
+					.map_err(|_| Error::<T>::DrawQueueFull)?;
+				JobStatus::Drawing { k: replication }
+			},
+		};
 		Jobs::<T>::insert(
 			id,
 			Job::<T> {
@@ -82,8 +104,8 @@ impl<T: Config> Pallet<T> {
 				commit_deadline,
 				deadline,
 				dispute_end,
-				providers,
-				status: JobStatus::Open,
+				providers: BoundedVec::new(),
+				status,
 			},
 		);
 		NextJobId::<T>::put(next_id);
@@ -95,10 +117,68 @@ impl<T: Config> Pallet<T> {
 			model,
 			k: replication,
 			price,
-			providers: drawn,
+			draw_at,
 			deadline,
 		});
+		if let Some(providers) = drawn_now {
+			Self::assign(id, providers);
+		}
 		Ok(id)
+	}
+
+	/// Give job `id` (posted, `Drawing` or just posted without a delay) its drawn `providers`:
+	/// list it for them, open it for commitments and emit [`Event::JobAssigned`].
+	fn assign(id: JobId, providers: ProviderSlotsOf<T>) {
+		let Some(mut job) = Jobs::<T>::get(id) else { return };
+		for slot in providers.iter() {
+			ProviderJobs::<T>::insert(&slot.who, id, ());
+		}
+		let drawn: Vec<T::AccountId> = providers.iter().map(|slot| slot.who.clone()).collect();
+		job.providers = providers;
+		job.status = JobStatus::Open;
+		Jobs::<T>::insert(id, job);
+		Self::deposit_event(Event::JobAssigned { job: id, providers: drawn });
+	}
+
+	/// Draw the providers of the jobs listed for block `now` in [`Draws`] (all of them: at most
+	/// `MaxDrawsPerBlock`). A job whose draw finds fewer than `k` eligible providers (they left
+	/// since it was posted) is refunded in full ([`RefundReason::NoProviders`]). Returns the
+	/// weight used.
+	///
+	/// The candidates of a model are read once per block, for all its draws (nothing in a draw
+	/// changes them): the weight is, per model drawn, `on_initialize_draw(n)` for its `n` draws
+	/// (benchmarked with every candidate the runtime allows) plus the registry's
+	/// `eligible_overhead`.
+	pub(crate) fn process_draws(now: BlockNumberFor<T>) -> Weight {
+		let queue = Draws::<T>::take(now);
+		// Per model: its candidates and its number of draws in this block.
+		let mut models: BTreeMap<ModelId, (Candidates<T>, u32)> = BTreeMap::new();
+		for id in queue {
+			let Some(job) = Jobs::<T>::get(id) else { continue };
+			let JobStatus::Drawing { k } = job.status else { continue };
+			let (candidates, draws) =
+				models.entry(job.model).or_insert_with(|| (Self::candidates(job.model), 0));
+			*draws = draws.saturating_add(1);
+			match Self::draw_among(candidates, u32::from(k), &job.client, id) {
+				Ok(providers) => Self::assign(id, providers),
+				Err(_) => Self::refund(id, job, RefundReason::NoProviders, &Default::default()),
+			}
+		}
+		models.values().fold(
+			<T as frame_system::Config>::DbWeight::get().reads_writes(1, 1),
+			|weight, (_, draws)| {
+				weight
+					.saturating_add(T::WeightInfo::on_initialize_draw(*draws))
+					.saturating_add(T::Providers::eligible_overhead())
+			},
+		)
+	}
+
+	/// Whether `k` providers of `model` other than `client` are eligible now (checked when a
+	/// job is posted; drawn later).
+	fn can_draw(model: ModelId, k: u32, client: &T::AccountId) -> bool {
+		let eligible = Self::candidates(model).into_iter().filter(|(who, _)| who != client).count();
+		usize_to_u32(eligible) >= k
 	}
 
 	/// Check `input` against the model; returns the number of items.
@@ -129,22 +209,42 @@ impl<T: Config> Pallet<T> {
 		Ok(items)
 	}
 
+	/// The candidates of a draw of `model`'s providers: the eligible ones (at most
+	/// `MaxCandidates`, every one in the runtime) with a non-zero score, weighted by it.
+	fn candidates(model: ModelId) -> Candidates<T> {
+		let max = T::MaxCandidates::get();
+		T::Providers::eligible(model, max)
+			.into_iter()
+			.take(u32_to_usize(max))
+			.filter(|(_, score)| !score.is_zero())
+			.map(|(who, score)| (who, u64::from(score.deconstruct())))
+			.collect()
+	}
+
 	/// Draw `k` distinct providers of `model` for job `job`, weighted by score, without
-	/// replacement, among the first `MaxCandidates` eligible ones with a non-zero score other
-	/// than `client`. See the crate documentation for the draw.
-	pub(crate) fn draw_providers(
+	/// replacement, among its candidates other than `client`, seeded by this block's
+	/// randomness. See the crate documentation for the draw. Public so a client (or a test) can
+	/// see what a draw in the current block would give; the real draw of a job happens
+	/// `DrawDelay` blocks after it is posted, with randomness not known before.
+	pub fn draw_providers(
 		model: ModelId,
 		k: u32,
 		client: &T::AccountId,
 		job: JobId,
 	) -> Result<ProviderSlotsOf<T>, Error<T>> {
-		let max = T::MaxCandidates::get();
-		let mut candidates: Vec<(T::AccountId, u64)> = T::Providers::eligible(model, max)
-			.into_iter()
-			.take(u32_to_usize(max))
-			.filter(|(who, score)| who != client && !score.is_zero())
-			.map(|(who, score)| (who, u64::from(score.deconstruct())))
-			.collect();
+		Self::draw_among(&Self::candidates(model), k, client, job)
+	}
+
+	/// Draw `k` distinct providers for job `job` among `candidates` other than `client`
+	/// ([`Self::draw_providers`]).
+	fn draw_among(
+		candidates: &[(T::AccountId, u64)],
+		k: u32,
+		client: &T::AccountId,
+		job: JobId,
+	) -> Result<ProviderSlotsOf<T>, Error<T>> {
+		let mut candidates: Candidates<T> =
+			candidates.iter().filter(|(who, _)| who != client).cloned().collect();
 		let (random, _) = T::Randomness::random(ASSIGN_SUBJECT);
 		let seed = blake2_256(&(random, job).encode());
 

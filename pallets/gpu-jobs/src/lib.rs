@@ -217,7 +217,13 @@
 //! several items and providers it keeps its result's leaves (32 bytes per item) in local
 //! storage until the job ends, opens a [`Pallet::challenge`] once when outvoted, answers every round of a
 //! challenge its result is a side of ([`Pallet::reveal_nodes`]), and, as the challenger, asks
-//! for the re-execution of the item found (downloading the batch again for its input). The server's URL
+//! for the re-execution of the item found (downloading the batch again for its input). Each run
+//! first sends everything that needs no HTTP exchange (reveals, commitments already computed,
+//! challenge answers), then computes within a time budget, earliest commit deadline first, so
+//! a client's batch URL that stalls cannot delay the transactions with short windows; see
+//! [`ocw`]. Its transactions take their nonce from the account's nonce and the nonce it last
+//! used ([`dsync_primitives::offchain::submit_signed`]), so a run whose predecessor's
+//! transactions are still in the pool does not collide with them. The server's URL
 //! is read from the node's persistent off-chain storage under `b"dsync/aivm-url"` (raw UTF-8
 //! bytes, set by the node from `--aivm-url`), default `http://127.0.0.1:8710`.
 //!
@@ -275,10 +281,21 @@
 //! - **Providers pay nothing for honest work.** `commit_result` and `reveal_result` are free when
 //!   they succeed (`Pays::No`); failing calls pay their fee. The key account must still hold enough
 //!   to pass the fee check.
-//! - **Weighted draw without replacement.** Providers are drawn by score with
+//! - **Weighted draw without replacement, in a later block.** A job is posted
+//!   [`JobStatus::Drawing`]; its providers are drawn in the `on_initialize` of the block
+//!   [`Config::DrawDelay`] blocks later (2 in the runtime; listed in [`Draws`], at most
+//!   [`Config::MaxDrawsPerBlock`] a block, else [`Error::DrawQueueFull`]), by score, with
 //!   `blake2_256(SCALE((Randomness::random(b"dsync/gpu-jobs/assign"), job)))` as seed: draw `i`
 //!   picks the candidate whose cumulative score passes `u64(blake2_256(SCALE((seed, i)))) mod
-//!   total` and removes it. The client is never drawn for its own job.
+//!   total` and removes it. The runtime's randomness in the draw block is the VRF output of the
+//!   block before it, authored after the post: neither the poster nor its timing nor filler
+//!   posts (which only change the job id) can steer the draw to a provider the poster controls.
+//!   Every eligible provider is a candidate ([`Config::MaxCandidates`] is at least the most
+//!   service nodes in the runtime). The client is never drawn for its own job. Posting checks
+//!   that `k` providers are eligible ([`Error::NotEnoughProviders`] at once); when fewer are
+//!   left at the draw, the job is refunded in full ([`RefundReason::NoProviders`]). A job's
+//!   commit window starts at its draw: the parameters keep at least two blocks of it
+//!   ([`GpuJobsParams`]).
 //! - **Bounded work.** Candidates are bounded by [`Config::MaxCandidates`], replication by
 //!   [`Config::MaxReplication`], open jobs by [`Config::MaxOpenJobs`], expiries per block by
 //!   [`Config::MaxExpiriesPerBlock`], the expiry work per block by
@@ -306,6 +323,7 @@ mod challenges;
 mod disputes;
 mod invariants;
 mod jobs;
+pub mod migrations;
 mod models;
 mod parameters;
 mod results;
@@ -337,8 +355,8 @@ pub use types::{
 	outputs_root, BalanceOf, BatchItem, Challenge, GpuJobsParams, Job, JobId, JobInput, JobInputOf,
 	JobInputView, JobStatus, JobView, LocalJob, MaxChallengeNodes, MaxItemLen, MaxProofLen,
 	ModelRecord, PenaltyReason, ProviderSlot, ProviderSlotsOf, RefundReason, ResultClaim, Standing,
-	Tally, Verdicts, CHALLENGE_LEVELS, MACS_PER_UNIT, MAX_BATCH_INPUT_BYTES, MAX_JOB_OUTPUTS,
-	MAX_PERIOD,
+	Tally, Verdicts, CHALLENGE_LEVELS, INPUT_UNAVAILABLE, MACS_PER_UNIT, MAX_BATCH_INPUT_BYTES,
+	MAX_JOB_OUTPUTS, MAX_PERIOD,
 };
 pub use weights::WeightInfo;
 
@@ -363,7 +381,7 @@ pub mod pallet {
 	use sp_core::H256;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -423,9 +441,24 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReplication: Get<u32>;
 
-		/// The most providers considered for one draw (256 in the runtime).
+		/// The most providers considered for one draw. At least the most providers there can
+		/// be (the runtime: `MaxServiceNodes`, 1000), so that every eligible provider can be
+		/// drawn.
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
+
+		/// Blocks between posting a job and drawing its providers (2 in the runtime): the draw
+		/// uses the randomness of the draw block, the VRF output of the block before it, which
+		/// nobody knows when the job is posted, so filler posts or timing cannot steer it. 0
+		/// draws when the job is posted, with the parent block's randomness, which the poster
+		/// knows: for tests only.
+		#[pallet::constant]
+		type DrawDelay: Get<u32>;
+
+		/// The most jobs whose providers are drawn in one block (64 in the runtime, the jobs a
+		/// block can settle); a client whose draw block is full posts again in the next block.
+		#[pallet::constant]
+		type MaxDrawsPerBlock: Get<u32>;
 
 		/// The most jobs open at once (10_000 in the runtime).
 		#[pallet::constant]
@@ -531,6 +564,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type JobVerdicts<T: Config> = StorageMap<_, Twox64Concat, JobId, Verdicts<T>, OptionQuery>;
 
+	/// The jobs whose providers are drawn in each block ([`JobStatus::Drawing`]), all of them
+	/// in that block's `on_initialize`.
+	// `Twox64Concat`: block numbers, always `DrawDelay` blocks after the posting block.
+	#[pallet::storage]
+	pub type Draws<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxDrawsPerBlock>,
+		ValueQuery,
+	>;
+
 	/// The first block whose expiries are not all handled yet; set at the first
 	/// `on_initialize`.
 	#[pallet::storage]
@@ -558,7 +603,7 @@ pub mod pallet {
 		fn build(&self) {
 			// An invalid genesis config is a mistake of whoever wrote it; the chain must not
 			// start with it.
-			if !self.parameters.is_valid() {
+			if !self.parameters.is_valid(T::DrawDelay::get()) {
 				panic!("invalid gpu-jobs genesis parameters: {:?}", self.parameters);
 			}
 			Params::<T>::put(self.parameters);
@@ -604,7 +649,8 @@ pub mod pallet {
 			/// The least price per provider and item.
 			price_floor: BalanceOf<T>,
 		},
-		/// A job was posted, its escrow held and its providers drawn.
+		/// A job was posted and its escrow held; its providers are drawn in block `draw_at`
+		/// ([`Event::JobAssigned`], or [`RefundReason::NoProviders`]).
 		JobPosted {
 			/// The job.
 			job: JobId,
@@ -616,10 +662,30 @@ pub mod pallet {
 			k: u8,
 			/// The price per agreeing provider.
 			price: BalanceOf<T>,
-			/// The drawn providers.
-			providers: Vec<T::AccountId>,
+			/// The block whose randomness draws the providers: `Config::DrawDelay` blocks after
+			/// posting (the posting block itself when the delay is 0).
+			draw_at: BlockNumberFor<T>,
 			/// Reveals are accepted before this block.
 			deadline: BlockNumberFor<T>,
+		},
+		/// A job ended at its dispute end with the majority of its providers voting that its
+		/// batch input could not be obtained ([`INPUT_UNAVAILABLE`]): the client forfeited
+		/// `forfeited` (`unavailable_forfeit` of the price per voter, burned and to the treasury
+		/// through the payment split) and got `refunded` back; no voter is penalised.
+		InputUnavailable {
+			/// The job.
+			job: JobId,
+			/// What the client forfeited.
+			forfeited: BalanceOf<T>,
+			/// What was released back to the client.
+			refunded: BalanceOf<T>,
+		},
+		/// A job's providers were drawn; they commit from now on.
+		JobAssigned {
+			/// The job.
+			job: JobId,
+			/// The drawn providers, in draw order.
+			providers: Vec<T::AccountId>,
 		},
 		/// A provider committed to its result.
 		ResultCommitted {
@@ -898,13 +964,24 @@ pub mod pallet {
 		/// The nodes are not the round's run (wrong number, see [`challenge_slice`]) or do not
 		/// hash to the side's contested node.
 		InvalidNodes,
+		/// The block this job's providers would be drawn in already has `MaxDrawsPerBlock`
+		/// draws; post again in the next block.
+		DrawQueueFull,
+		/// The vote that the input was unavailable ([`INPUT_UNAVAILABLE`]) was revealed for an
+		/// inline job, whose input is on chain.
+		InputOnChain,
+		/// The vote that the input was unavailable ([`INPUT_UNAVAILABLE`]) has no Merkle tree:
+		/// it is no side of a challenge walk. To show the input was available, re-execute one
+		/// item with its input proven against the batch's hash ([`Pallet::resolve_by_execution`]).
+		InputUnavailableVote,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Settle due jobs, at most `MaxJobsPerBlockSettled` entries per block.
+		/// Draw the providers of the jobs listed for this block ([`Draws`]), then settle due
+		/// jobs, at most `MaxJobsPerBlockSettled` entries per block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::process_expiries(now)
+			Self::process_draws(now).saturating_add(Self::process_expiries(now))
 		}
 
 		/// Compute, commit and reveal the results of this node's assigned jobs.
@@ -923,6 +1000,7 @@ pub mod pallet {
 			);
 			assert!(T::MaxJobsPerBlockSettled::get() >= 1, "MaxJobsPerBlockSettled must be >= 1");
 			assert!(T::MaxExpiriesPerBlock::get() >= 1, "MaxExpiriesPerBlock must be >= 1");
+			assert!(T::MaxDrawsPerBlock::get() >= 1, "MaxDrawsPerBlock must be >= 1");
 			assert!(T::MaxOpenJobs::get() >= 1, "MaxOpenJobs must be >= 1");
 			assert!(T::MaxInlineInput::get() >= 1, "MaxInlineInput must be >= 1");
 			assert!(T::MaxModelBytes::get() >= 64, "MaxModelBytes must hold a model");

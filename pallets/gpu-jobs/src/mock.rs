@@ -11,7 +11,7 @@ use codec::Encode;
 use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, Model};
 use dsync_primitives::{
 	offchain::DsyncAuthId,
-	traits::{ModelId, PaymentSplit},
+	traits::{ModelId, PaymentSplit, UsageProof},
 };
 use frame_support::{
 	derive_impl, parameter_types,
@@ -159,6 +159,10 @@ pub type MockPenalties = StorageValue<MockStore, Vec<(AccountId, PenaltyReason)>
 pub type MockUsage =
 	StorageValue<MockStore, Vec<(AccountId, AccountId, ServiceKind, u64)>, ValueQuery>;
 
+/// The proof of every usage record, in order: `(provider, verified, burned)`.
+#[frame_support::storage_alias(verbatim)]
+pub type MockUsageProofs = StorageValue<MockStore, Vec<(AccountId, bool, u128)>, ValueQuery>;
+
 /// The provider source of the tests.
 pub struct MockSource;
 
@@ -188,6 +192,14 @@ impl MockSource {
 	pub fn usage() -> Vec<(AccountId, AccountId, ServiceKind, u64)> {
 		MockUsage::get()
 	}
+
+	/// The proof of every usage record so far, with its provider.
+	pub fn usage_proofs() -> Vec<(AccountId, UsageProof)> {
+		MockUsageProofs::get()
+			.into_iter()
+			.map(|(provider, verified, burned)| (provider, UsageProof { verified, burned }))
+			.collect()
+	}
 }
 
 impl ProviderSource<AccountId> for MockSource {
@@ -216,12 +228,19 @@ impl ProviderSource<AccountId> for MockSource {
 	}
 }
 
-/// Usage goes to [`MockUsage`].
+/// Usage goes to [`MockUsage`], its proof to [`MockUsageProofs`].
 pub struct MockUsageRecorder;
 
 impl UsageRecorder<AccountId> for MockUsageRecorder {
-	fn record_usage(provider: &AccountId, client: &AccountId, kind: ServiceKind, units: u64) {
+	fn record_usage(
+		provider: &AccountId,
+		client: &AccountId,
+		kind: ServiceKind,
+		units: u64,
+		proof: UsageProof,
+	) {
 		MockUsage::mutate(|all| all.push((provider.clone(), client.clone(), kind, units)));
+		MockUsageProofs::mutate(|all| all.push((provider.clone(), proof.verified, proof.burned)));
 	}
 }
 
@@ -336,10 +355,21 @@ impl ServicePayment<AccountId, Balance> for MockPayment {
 /// Randomness from the subject and the block number.
 pub struct MockRandomness;
 
+parameter_types! {
+	/// The VRF output of the current block, when a test sets one: the randomness then depends
+	/// on it, as the runtime's does on each block's VRF output, which nobody knows before the
+	/// block is authored.
+	pub static MockVrf: Option<[u8; 32]> = None;
+}
+
 impl Randomness<H256, u64> for MockRandomness {
 	fn random(subject: &[u8]) -> (H256, u64) {
 		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+		let random = match MockVrf::get() {
+			Some(vrf) => sp_io::hashing::blake2_256(&(subject, block, vrf).encode()),
+			None => sp_io::hashing::blake2_256(&(subject, block).encode()),
+		};
+		(H256(random), block)
 	}
 }
 
@@ -367,6 +397,18 @@ parameter_types! {
 	pub static MaxJobsPerBlockSettled: u32 = 8;
 	/// Lowered by tests to fill a block's queue.
 	pub static MaxExpiriesPerBlock: u32 = 16;
+	/// 0: most tests have the providers drawn when the job is posted; the tests of the
+	/// deferred draw set the runtime's 2 ([`with_draw_delay`]).
+	pub static DrawDelay: u32 = 0;
+	pub const MaxDrawsPerBlock: u32 = 3;
+}
+
+/// Run `test` with providers drawn `delay` blocks after posting, as the runtime does.
+pub fn with_draw_delay<R>(delay: u32, test: impl FnOnce() -> R) -> R {
+	DrawDelay::set(delay);
+	let result = test();
+	DrawDelay::set(0);
+	result
 }
 
 impl pallet_gpu_jobs::Config for Test {
@@ -386,6 +428,8 @@ impl pallet_gpu_jobs::Config for Test {
 	type MaxOpenJobs = MaxOpenJobs;
 	type MaxJobsPerBlockSettled = MaxJobsPerBlockSettled;
 	type MaxExpiriesPerBlock = MaxExpiriesPerBlock;
+	type DrawDelay = DrawDelay;
+	type MaxDrawsPerBlock = MaxDrawsPerBlock;
 	type MaxUrlLen = MaxUrlLen;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -398,7 +442,13 @@ impl pallet_gpu_jobs::Config for Test {
 /// The parameters of the tests: deadlines 10..=1_000 blocks ahead, a 4-block reveal period and
 /// a 10-block dispute period.
 pub fn test_params() -> GpuJobsParams {
-	GpuJobsParams { min_deadline: 10, max_deadline: 1_000, reveal_period: 4, dispute_period: 10 }
+	GpuJobsParams {
+		min_deadline: 10,
+		max_deadline: 1_000,
+		reveal_period: 4,
+		dispute_period: 10,
+		unavailable_forfeit: Perbill::from_percent(10),
+	}
 }
 
 /// Builds the test externalities.

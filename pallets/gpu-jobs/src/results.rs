@@ -1,6 +1,9 @@
 //! Commit and reveal of providers' results.
 
-use crate::{commitment_of, Config, Error, Event, JobId, JobStatus, Jobs, Pallet, ProviderSource};
+use crate::{
+	commitment_of, Config, Error, Event, JobId, JobInput, JobStatus, Jobs, Pallet, ProviderSource,
+	INPUT_UNAVAILABLE,
+};
 use frame_support::{dispatch::DispatchResultWithPostInfo, ensure, pallet_prelude::Pays};
 use sp_core::H256;
 
@@ -59,6 +62,10 @@ impl<T: Config> Pallet<T> {
 			commitment_of(id, &provider, &result, &salt) == committed,
 			Error::<T>::CommitmentMismatch
 		);
+		// An inline input is on chain: it cannot have been unavailable.
+		let inline = matches!(job.input, JobInput::Inline(_));
+		ensure!(!(inline && result == INPUT_UNAVAILABLE), Error::<T>::InputOnChain);
+		let slot = job.slot_mut(&provider).ok_or(Error::<T>::NotAssigned)?;
 		slot.result = Some(result);
 		job.status = JobStatus::Revealing;
 

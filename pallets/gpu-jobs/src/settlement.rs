@@ -3,12 +3,15 @@
 
 use crate::{
 	BalanceOf, Challenges, Config, Error, Event, Expiries, ExpiryCursor, HoldReason, Job, JobId,
-	JobStatus, JobVerdicts, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, PenaltyReason,
+	JobStatus, JobVerdicts, Jobs, Models, OpenEscrow, OpenJobCount, Pallet, Params, PenaltyReason,
 	ProviderJobs, ProviderSource, RefundReason, ServiceKind, ServicePayment, UsageRecorder,
-	Verdicts, WeightInfo, LOG_TARGET,
+	Verdicts, WeightInfo, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use alloc::vec::Vec;
-use dsync_primitives::convert::{u32_to_usize, usize_to_u32};
+use dsync_primitives::{
+	convert::{u32_to_usize, usize_to_u32},
+	traits::UsageProof,
+};
 use frame_support::{
 	ensure,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
@@ -19,7 +22,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::{
 	traits::{One, Saturating, Zero},
-	DispatchResult,
+	DispatchResult, SaturatedConversion,
 };
 
 impl<T: Config> Pallet<T> {
@@ -92,6 +95,7 @@ impl<T: Config> Pallet<T> {
 	fn apply(id: JobId, mut job: Job<T>, outcome: Outcome, verdicts: &Verdicts<T>) {
 		match outcome {
 			Outcome::Pay(result) => Self::pay_out(id, job, result, verdicts),
+			Outcome::InputUnavailable => Self::input_unavailable(id, job, verdicts),
 			Outcome::Refund(reason) => Self::refund(id, job, reason, verdicts),
 			Outcome::Wait(status) => {
 				job.status = status;
@@ -119,6 +123,13 @@ impl<T: Config> Pallet<T> {
 		let mut paid = BalanceOf::<T>::zero();
 		let mut burned = BalanceOf::<T>::zero();
 		let mut winners = Vec::new();
+		// Whether the paid result was checked independently of each of its providers
+		// (`UsageProof::verified`): at least two of `k >= 2` independently drawn providers
+		// revealed it, or an on-chain re-execution confirmed it. A job of one provider, which a
+		// client may post to its own node, is checked by nobody: its usage does not weigh into
+		// Proof-of-Sync rewards.
+		let backers = job.providers.iter().filter(|slot| slot.result == Some(result)).count();
+		let verified = (job.k() >= 2 && backers >= 2) || verdicts.of(result).confirmed;
 
 		for slot in job.providers.iter() {
 			match slot.result {
@@ -142,6 +153,7 @@ impl<T: Config> Pallet<T> {
 								&job.client,
 								ServiceKind::GpuInference,
 								units,
+								UsageProof { verified, burned: split.burned.saturated_into() },
 							);
 						},
 						Err(error) => {
@@ -181,6 +193,49 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JobExpired { job: id, refunded });
 	}
 
+	/// End job `id`, whose majority voted its batch input unavailable ([`INPUT_UNAVAILABLE`]),
+	/// at its dispute end: the client forfeits `unavailable_forfeit` of the price per voter,
+	/// charged from the escrow without a provider (burned, the rest to the treasury); the rest
+	/// is released. Voters and providers with an unproven result are not penalised, providers
+	/// without a reveal are `NoShow`s ([`Self::penalty`]). A forfeit that cannot be charged is
+	/// released with the rest.
+	pub(crate) fn input_unavailable(id: JobId, job: Job<T>, verdicts: &Verdicts<T>) {
+		let voters = job
+			.providers
+			.iter()
+			.filter(|slot| slot.result == Some(INPUT_UNAVAILABLE))
+			.count();
+		let share = Params::<T>::get().unavailable_forfeit;
+		// At most `k × price`, the escrow: `voters <= k`.
+		let forfeit = share.mul_floor(job.price).saturating_mul(usize_to_u32(voters).into());
+		let reason: T::RuntimeHoldReason = HoldReason::Escrow.into();
+		let forfeited = if forfeit.is_zero() {
+			Zero::zero()
+		} else {
+			match T::Payment::charge_held(
+				&reason,
+				&job.client,
+				None,
+				forfeit,
+				ServiceKind::GpuInference,
+			) {
+				Ok(_) => forfeit,
+				Err(error) => {
+					log::warn!(target: LOG_TARGET, "job {id}: the forfeit failed: {error:?}");
+					Zero::zero()
+				},
+			}
+		};
+		for slot in job.providers.iter() {
+			if let Some(penalty) = Self::penalty(slot.result, false, verdicts) {
+				Self::penalise(id, &slot.who, penalty);
+			}
+		}
+		let refunded = Self::release_rest(id, &job, forfeited);
+		Self::remove_job(id, &job);
+		Self::deposit_event(Event::InputUnavailable { job: id, forfeited, refunded });
+	}
+
 	/// Refund a job with revealed results but no winner in full, penalising its providers by
 	/// what is known of their results ([`Self::penalty`]).
 	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason, verdicts: &Verdicts<T>) {
@@ -198,7 +253,9 @@ impl<T: Config> Pallet<T> {
 	/// result): `NoShow` without a reveal; `WrongResult` only for a result a re-execution
 	/// proved wrong; `Unanswered` for a result that did not defend its challenge; `Dissent` (a
 	/// miss) for any other result when another one was `paid`; nothing for an unproven result
-	/// of a refunded job (nobody showed it was wrong).
+	/// of a refunded job (nobody showed it was wrong). The vote that the input was unavailable
+	/// ([`INPUT_UNAVAILABLE`]) is a `Dissent` when a result was paid or a re-execution showed
+	/// the input available, never a `WrongResult`: a provider's network can fail honestly.
 	pub(crate) fn penalty(
 		revealed: Option<H256>,
 		paid: bool,
@@ -206,6 +263,9 @@ impl<T: Config> Pallet<T> {
 	) -> Option<PenaltyReason> {
 		let Some(result) = revealed else { return Some(PenaltyReason::NoShow) };
 		let standing = verdicts.of(result);
+		if result == INPUT_UNAVAILABLE {
+			return (paid || standing.proven_wrong).then_some(PenaltyReason::Dissent);
+		}
 		if standing.proven_wrong {
 			Some(PenaltyReason::WrongResult)
 		} else if standing.forfeited {
@@ -295,6 +355,8 @@ impl<T: Config> Pallet<T> {
 enum Outcome {
 	/// Pay the providers of this result.
 	Pay(H256),
+	/// The majority voted the input unavailable: the client forfeits a share, nobody is paid.
+	InputUnavailable,
 	/// Keep the job open in this status (`Concluded` or `Disputed`).
 	Wait(JobStatus),
 	/// Refund the client.
@@ -305,7 +367,8 @@ impl Outcome {
 	/// The outcome of `job` (with reveals) by `verdicts`, before its dispute end or `at_end`:
 	///
 	/// - a majority result neither proven wrong nor forfeited is paid at the end and waits
-	///   (`Concluded`, open to other results' challenges) before;
+	///   (`Concluded`, open to other results' challenges) before; a majority vote that the input
+	///   was unavailable ends the job with the client's forfeit instead;
 	/// - without one, the only result still payable is paid if a re-execution confirmed it;
 	/// - otherwise, before the end, the job waits as `Disputed` while some result is payable
 	///   (the next walk may decide it); at the end, or with no payable result, it is refunded:
@@ -313,7 +376,11 @@ impl Outcome {
 	///   was proven wrong, `DisputeUnresolved` when nobody proved which result is right.
 	fn of<T: Config>(job: &Job<T>, verdicts: &Verdicts<T>, at_end: bool) -> Self {
 		if let Some(majority) = job.payable_majority(verdicts) {
-			return if at_end { Self::Pay(majority) } else { Self::Wait(JobStatus::Concluded) };
+			return match (at_end, majority == INPUT_UNAVAILABLE) {
+				(false, _) => Self::Wait(JobStatus::Concluded),
+				(true, true) => Self::InputUnavailable,
+				(true, false) => Self::Pay(majority),
+			};
 		}
 		let live = job.payable_results(verdicts);
 		match live.as_slice() {

@@ -19,7 +19,7 @@ use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
 use sp_io::hashing::blake2_256;
-use sp_runtime::traits::Saturating;
+use sp_runtime::{traits::Saturating, Perbill};
 
 /// The balance type of [`Config::Currency`].
 pub type BalanceOf<T> =
@@ -60,14 +60,29 @@ pub const MAX_BATCH_INPUT_BYTES: u32 = 1 << 20;
 /// the inference server's JSON answer stays within the worker's response limit.
 pub const MAX_JOB_OUTPUTS: u32 = 1 << 20;
 
+/// The vote "the input could not be obtained", committed and revealed like a result by a
+/// provider that could not download a batch's input (no answer, wrong bytes, a trickle past the
+/// commit window): `blake2_256(b"dsync/gpu-jobs/input-unavailable")`. It is no Merkle root of
+/// results (no leaves, never confirmed by a re-execution, never a side of a challenge walk).
+/// When it is the majority at the dispute end the client forfeits `unavailable_forfeit` of the
+/// price per voter and nobody is penalised; a re-execution of one item, whose input is proven
+/// against the batch's hash, shows the input was available and makes every such vote a miss.
+/// An inline input is on chain: the vote is refused for it.
+pub const INPUT_UNAVAILABLE: H256 = H256([
+	0x3c, 0x84, 0xc3, 0xa4, 0xee, 0x56, 0xaf, 0xd6, 0x3c, 0x9b, 0x7d, 0xcf, 0xfa, 0x00, 0x14, 0x5f,
+	0x5c, 0x01, 0x3e, 0x52, 0xa0, 0xed, 0x6c, 0x5f, 0x37, 0x55, 0xfa, 0x8f, 0x63, 0xe2, 0x1a, 0x38,
+]);
+
 /// Multiply-accumulates per usage unit: a job reports `items × units_per_item` units to
 /// Proof of Sync, with `units_per_item = ceil(weights / 1000)` of its model.
 pub const MACS_PER_UNIT: u64 = 1_000;
 
 /// The governed timing parameters, set as a whole by [`Config::AdminOrigin`].
 ///
-/// Valid when `reveal_period >= 1`, `min_deadline > reveal_period` (so every commit window lasts
-/// at least one block), `min_deadline <= max_deadline <= MAX_PERIOD` and
+/// Valid, with the runtime's `Config::DrawDelay` `d`, when `reveal_period >= 1`,
+/// `min_deadline > reveal_period + d + 1` (so every commit window lasts at least two blocks
+/// after the providers are drawn: the draw block and one for a worker's transaction),
+/// `min_deadline <= max_deadline <= MAX_PERIOD` and
 /// `1 <= dispute_period <= MAX_PERIOD` ([`GpuJobsParams::is_valid`]). Anything else is refused
 /// with `Error::InvalidParameters`.
 #[derive(
@@ -96,21 +111,35 @@ pub struct GpuJobsParams {
 	/// job without a majority is resolved (or refunded at the end), a majority result can be
 	/// challenged (and is paid at the end).
 	pub dispute_period: u32,
+	/// The share of the price a client forfeits per provider that voted its batch input
+	/// unavailable ([`INPUT_UNAVAILABLE`]) when that vote is the majority at the dispute end:
+	/// charged from the escrow like a payment without a provider (burned, the rest to the
+	/// treasury), so a client whose URL fails pays for the providers' wasted effort instead of
+	/// getting them penalised. Any value is valid; 0 forfeits nothing.
+	pub unavailable_forfeit: Perbill,
 }
 
 impl Default for GpuJobsParams {
 	/// Deadlines from 2 minutes to 1 day ahead, a 1-minute reveal period and a 10-minute dispute
-	/// period (6-second blocks). The runtime's genesis preset chooses its own values.
+	/// period (6-second blocks); 10 % of the price forfeited per vote that a batch's input was
+	/// unavailable. The runtime's genesis preset chooses its own values.
 	fn default() -> Self {
-		Self { min_deadline: 20, max_deadline: 14_400, reveal_period: 10, dispute_period: 100 }
+		Self {
+			min_deadline: 20,
+			max_deadline: 14_400,
+			reveal_period: 10,
+			dispute_period: 100,
+			unavailable_forfeit: Perbill::from_percent(10),
+		}
 	}
 }
 
 impl GpuJobsParams {
-	/// Whether the parameters are within the bounds listed on [`GpuJobsParams`].
-	pub fn is_valid(&self) -> bool {
+	/// Whether the parameters are within the bounds listed on [`GpuJobsParams`], with providers
+	/// drawn `draw_delay` blocks after posting.
+	pub fn is_valid(&self, draw_delay: u32) -> bool {
 		self.reveal_period >= 1
-			&& self.min_deadline > self.reveal_period
+			&& self.min_deadline > self.reveal_period.saturating_add(draw_delay).saturating_add(1)
 			&& (self.min_deadline..=MAX_PERIOD).contains(&self.max_deadline)
 			&& (1..=MAX_PERIOD).contains(&self.dispute_period)
 	}
@@ -214,6 +243,14 @@ pub enum JobStatus {
 	/// sides walk down their Merkle trees to an item where they differ ([`Challenge`]), which
 	/// is then re-executed. It ends by `dispute_end` at the latest.
 	Challenged,
+	/// Posted, its `k` providers not drawn yet: they are drawn in the block listed in
+	/// [`crate::Draws`] (`Config::DrawDelay` blocks after posting), with that block's
+	/// randomness, which nobody knows when the job is posted. Nobody commits before.
+	#[codec(index = 5)]
+	Drawing {
+		/// The replication asked for.
+		k: u8,
+	},
 }
 
 /// An open job.
@@ -265,9 +302,13 @@ pub struct Tally {
 }
 
 impl<T: Config> Job<T> {
-	/// The replication `k`: the number of assigned providers.
+	/// The replication `k`: the number of assigned providers (the number asked for while they
+	/// are being drawn).
 	pub fn k(&self) -> u32 {
-		usize_to_u32(self.providers.len())
+		match self.status {
+			JobStatus::Drawing { k } => u32::from(k),
+			_ => usize_to_u32(self.providers.len()),
+		}
 	}
 
 	/// The funds held for the job: `k × price` (checked at posting, so it does not saturate).
@@ -605,6 +646,9 @@ pub enum RefundReason {
 	/// The majority's side did not answer a round of a challenge in time: its result is not
 	/// defended, so it is not paid; the challenger's result is not proven either.
 	ChallengeUnanswered,
+	/// When the job's providers were drawn, fewer than `k` eligible providers (other than the
+	/// client) were left: nothing was computed, the whole escrow is released.
+	NoProviders,
 }
 
 /// A job's input as the runtime API returns it.
@@ -661,16 +705,17 @@ pub struct JobView<AccountId, Balance, BlockNumber> {
 pub enum LocalJob {
 	/// The inference failed (no answer, an HTTP error, a malformed or wrongly shaped answer, a
 	/// batch that could not be downloaded or does not match its hash); it is tried again from
-	/// block `retry_at`.
+	/// block `retry_at`. A batch whose input failed again, or near the commit deadline, is voted
+	/// unavailable instead ([`INPUT_UNAVAILABLE`], recorded as `Computed`).
 	Failed {
 		/// Failed attempts so far.
 		attempts: u32,
 		/// The first block of the next attempt.
 		retry_at: u32,
 	},
-	/// The result is computed.
+	/// The result is computed (or the input voted unavailable).
 	Computed {
-		/// The result: [`outputs_root`] of the outputs.
+		/// The result: [`outputs_root`] of the outputs, or [`INPUT_UNAVAILABLE`].
 		result: H256,
 		/// The salt of the commitment.
 		salt: [u8; 32],
@@ -679,8 +724,10 @@ pub enum LocalJob {
 		/// The block the reveal was last submitted at, if any.
 		reveal_sent_at: Option<u32>,
 	},
-	/// The job concluded on another result than this provider's, and the provider challenged
-	/// it (`resolve_by_execution`); it is never sent again, since a failed challenge costs a fee.
+	/// The one-item job concluded on another result than this provider's, and the provider
+	/// challenged it (`resolve_by_execution`): never sent again against a real result, since a
+	/// failed challenge costs a fee; sent again after `RESUBMIT_AFTER_BLOCKS` against a majority
+	/// vote that the input was unavailable, which the re-execution always disproves.
 	Challenged {
 		/// The block the challenge was submitted at.
 		sent_at: u32,

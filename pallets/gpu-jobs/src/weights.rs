@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn challenge() -> Weight;
 	fn reveal_nodes() -> Weight;
 	fn set_parameters() -> Weight;
+	fn on_initialize_draw(n: u32, ) -> Weight;
 	fn on_initialize_expire(n: u32, ) -> Weight;
 }
 
@@ -354,6 +355,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:896)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 128]`.
+	fn on_initialize_draw(n: u32, ) -> Weight {
+		Weight::from_parts(10_557_545_833, 35476)
+			.saturating_add(Weight::from_parts(200_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_013_u64))
+			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(n.into())))
+	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3494 + n * (794 ±0)`
@@ -429,6 +436,12 @@ impl WeightInfo for () {
 	fn set_parameters() -> Weight {
 		Weight::from_parts(6_110_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn on_initialize_draw(n: u32, ) -> Weight {
+		Weight::from_parts(10_557_545_833, 35476)
+			.saturating_add(Weight::from_parts(200_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_013_u64))
+			.saturating_add(ParityDbWeight::get().writes((15_u64).saturating_mul(n.into())))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
 		Weight::from_parts(1_584_151_751, 31993)

@@ -262,11 +262,13 @@ mod benchmarks {
 		assert_eq!(Epoch::<T>::get().phase, Phase::Collecting);
 	}
 
-	/// The first tally block at its worst: `n` pending nodes, each with one revealed report
-	/// (the node becomes active: a registry call) and `k - 1` verifiers that revealed nothing,
-	/// each of them a registered validator node on the edge of suspension and slashing (two
-	/// registry calls each: the heaviest path of an absent verifier, heavier than an honest
-	/// one's credits); then the budget is fixed.
+	/// The first tally block at its worst: the reference usage is the median of `n` distinct
+	/// non-zero usages (every target used, none equal: the longest sort); `n` pending nodes,
+	/// each with one revealed report (the node becomes active: a registry call) and `k - 1`
+	/// verifiers that revealed nothing, each of them a registered validator node on the edge
+	/// of suspension and slashing (two registry calls each: the heaviest path of an absent
+	/// verifier, heavier than an honest one's credits); then the budget is fixed. The median's
+	/// reads of targets beyond the first batch are added by `begin_tally` itself.
 	#[benchmark]
 	fn on_initialize_tally(
 		n: Linear<1, { T::NodesPerBlock::get().min(T::MaxProbeTargets::get()) }>,
@@ -318,9 +320,9 @@ mod benchmarks {
 					..Default::default()
 				},
 			);
-			EpochUsage::<T>::insert(node, i as u64);
+			// Distinct and non-zero: every target takes part in the median.
+			EpochUsage::<T>::insert(node, (i as u64).saturating_add(1));
 		}
-		MaxEpochUsage::<T>::put(u64::from(n));
 		Targets::<T>::put(BoundedVec::truncate_from(targets.clone()));
 		Verifiers::<T>::put(BoundedVec::truncate_from(verifiers.clone()));
 		let start = now::<T>();
@@ -334,6 +336,9 @@ mod benchmarks {
 		}
 
 		assert_eq!(Epoch::<T>::get().phase, Phase::Paying { cursor: 0 });
+		// Usages 1..=n: the lower median is the `(n − 1) / 2`-th, `(n − 1) / 2 + 1`.
+		let median = u64::from(n.saturating_sub(1) / 2).saturating_add(1);
+		assert_eq!(Totals::<T>::get().reference_usage, median);
 		assert!(targets.iter().all(RewardWeights::<T>::contains_key));
 		assert!(verifiers.iter().skip(1).all(|verifier| {
 			T::Registry::node(verifier).is_some_and(|node| node.status == NodeStatus::Suspended)
@@ -379,12 +384,15 @@ mod benchmarks {
 		}));
 	}
 
-	/// A registered service node's usage, into every counter.
+	/// A registered service node's verified, fully paid usage, into every counter (the
+	/// parameters read for the burn cap).
 	#[benchmark]
 	fn record_usage() {
+		Params::<T>::put(bench_params::<T>(T::MaxVerifiers::get()));
 		let node = register_services::<T>(1, NodeStatus::Active).pop();
 		let node = node.unwrap_or_else(|| account("service", 0, SEED));
 		let client: T::AccountId = account("client", 0, SEED);
+		let proof = UsageProof { verified: true, burned: u128::MAX };
 
 		#[block]
 		{
@@ -393,10 +401,12 @@ mod benchmarks {
 				&client,
 				ServiceKind::GpuInference,
 				1_000,
+				proof,
 			);
 		}
 
 		assert_eq!(ProviderUsage::<T>::get(&node), 1_000);
+		assert_eq!(EpochUsage::<T>::get(&node), 1_000);
 	}
 
 	impl_benchmark_test_suite!(ProofOfSync, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -3,9 +3,10 @@
 //! score, penalties, reward weight) and the close of a paid epoch.
 
 use crate::{
-	aggregate::Aggregate, Assignments, BalanceOf, Config, Epoch, EpochInfo, EpochSeed, EpochTotals,
-	EpochUsage, Event, MaxEpochUsage, Pallet, Params, Phase, ProbeReport, ProofOfSyncParams,
-	ProvenWrong, Scores, Targets, Totals, VerificationPoints, Verifiers, WeightInfo,
+	aggregate::Aggregate, reference_usage, Assignments, BalanceOf, Config, Epoch, EpochInfo,
+	EpochSeed, EpochTotals, EpochUsage, Event, Pallet, Params, Phase, ProbeReport,
+	ProofOfSyncParams, ProvenWrong, Scores, Targets, Totals, VerificationPoints, Verifiers,
+	WeightInfo,
 };
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use dsync_primitives::traits::NodeRegistry;
@@ -106,16 +107,24 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(registry_weight)
 	}
 
-	/// The reveal window is over: fix the epoch's maximum usage, then tally the first batch.
+	/// The reveal window is over: fix the epoch's reference usage (the lower median of the
+	/// targets' non-zero rewardable usages, [`reference_usage`]), then tally the first batch.
+	///
+	/// The median reads the epoch usage of every target: at most `MaxProbeTargets` reads, added
+	/// to the weight of the first batch (whose benchmark, `on_initialize_tally`, also measures
+	/// them for its own `n` targets, each with a distinct non-zero usage).
 	pub(crate) fn begin_tally(info: &EpochInfo<BlockNumberFor<T>>) -> Weight {
-		let max_usage = MaxEpochUsage::<T>::take();
+		let targets = Targets::<T>::get();
+		let usages = targets.iter().map(EpochUsage::<T>::get).collect();
+		let reference = reference_usage(usages);
 		Totals::<T>::mutate(|totals| {
 			*totals = EpochTotals::default();
-			totals.max_usage = max_usage;
+			totals.reference_usage = reference;
 		});
 		let tallying = EpochInfo { phase: Phase::Tallying { cursor: 0 }, ..*info };
 		Epoch::<T>::put(tallying);
-		Self::tally_batch(&tallying, 0)
+		let median_reads = T::DbWeight::get().reads(u64::from(len_u32(targets.len())));
+		Self::tally_batch(&tallying, 0).saturating_add(median_reads)
 	}
 
 	/// Tally up to `NodesPerBlock` targets from `cursor` on; after the last one fix the budget

@@ -55,6 +55,11 @@
 //! - **Confirmed, excused, clipped**: how a revealed report fares against its target's
 //!   aggregate (see [Scores](#scores)).
 //! - **Credit**: one confirmed report; the verifiers' share of the budget is paid by credits.
+//! - **Rewardable usage**: the part of a delivery a service pallet recorded that weighs into
+//!   rewards: nothing unless it was verified (checked by someone other than its provider), and
+//!   at most what its burned fee pays for ([`rewardable_usage`]).
+//! - **Reference usage**: the lower median of the targets' non-zero rewardable usages of an
+//!   epoch ([`reference_usage`]); a node at or above it gets the full usage factor.
 //!
 //! ## Calls
 //!
@@ -188,18 +193,39 @@
 //!
 //! - A service node that is `Active` after the tally has the reward weight
 //!   `w = score (parts per billion) · credited_capacity · usage_factor (ppb) / 10^9`, with
-//!   `usage_factor = idle_usage_weight + (1 − idle_usage_weight) · usage / max_usage` (`usage`
-//!   the units recorded for it this epoch through [`UsageRecorder`], `max_usage` the highest of
-//!   them; `idle_usage_weight` when nobody was used). It gets `node_part · w / Σw`.
+//!   `usage_factor = idle_usage_weight + (1 − idle_usage_weight) · min(usage, reference) /
+//!   reference` (`usage` the rewardable units recorded for it this epoch, `reference` the
+//!   epoch's reference usage; `idle_usage_weight` when nobody was used). It gets
+//!   `node_part · w / Σw`.
+//! - **Rewardable usage.** Service pallets record every delivery through [`UsageRecorder`] with
+//!   a [`UsageProof`]: whether someone other than the provider checked it (for GPU jobs: at
+//!   least two of `k >= 2` independently drawn providers revealed the paid result, or an
+//!   on-chain re-execution confirmed it) and the fee its payment burned. The cumulative totals
+//!   ([`ProviderUsage`], [`ClientUsage`]) count every unit; the epoch usage that weighs into
+//!   rewards ([`EpochUsage`]) counts only [`rewardable_usage`]: nothing of an unverified
+//!   delivery, and of a verified one `min(units, burned / burn_per_usage_unit)` (all of them
+//!   when `burn_per_usage_unit` is 0), for service nodes that are not leaving. A `k = 1` job
+//!   posted to one's own node is checked by nobody and counts for nothing; usage bought with a
+//!   small fee counts only as far as the burned part pays for it.
+//! - **Reference usage.** When the tally starts, the reference is the lower median of the
+//!   targets' non-zero rewardable usages ([`reference_usage`]: the `(n − 1) / 2`-th of the `n`
+//!   values in ascending order), not their maximum: nodes at or above the median get the full
+//!   factor, and one outlier (even beside a single honest node), or outliers up to half of the
+//!   used nodes, cannot raise the reference above what the others delivered, so they cannot
+//!   lower everyone else's factor.
 //! - **Verified capacity.** A node's declared capacity units (the registry's sizing of its
-//!   declared resources) are only a claim. Its `credited_capacity` is
-//!   `min(declared, max(unproven_capacity, proven_capacity))`: beyond the governed
-//!   `unproven_capacity`, capacity counts only once delivered usage proved it. Each tally sets
-//!   `proven_capacity = max(usage / usage_per_capacity_unit, proven − ema_alpha · proven)`: the
-//!   most the node delivered recently, fading at the score's pace once it is no longer used.
-//!   Usage is only what service pallets recorded for settled, paid work (for GPU jobs, results
-//!   the majority agreed on), so a node cannot prove capacity by saying so. The runtime API's
-//!   `score` view shows both numbers.
+//!   declared resources) are only a claim. Its `credited_capacity` ([`credited_capacity`]) is
+//!   `min(declared, max(unproven_capacity, proven_capacity))` during its first
+//!   `unproven_epochs` scored epochs ([`NodeScore::epochs`], counting the epoch being weighed)
+//!   and `min(declared, proven_capacity)` after: beyond the governed `unproven_capacity` of a
+//!   new node's first epochs, capacity counts only once delivered usage proved it. Each sybil
+//!   node thus gets a one-off, bounded credit, paid for by its registration bond and fee,
+//!   never a lasting income (and the record outlives the node, so registering again opens no
+//!   new window). Each tally sets
+//!   `proven_capacity = max(usage / usage_per_capacity_unit, proven − ema_alpha · proven)` of
+//!   the rewardable `usage`: the most the node delivered recently, fading at the score's pace
+//!   once it is no longer used. A node cannot prove capacity by saying so, nor by serving
+//!   itself. The runtime API's `score` view shows both numbers.
 //! - A verifier gets `verifier_part · credits / Σcredits`.
 //! - Shares round down, so `distributed <= budget` and the *dust*
 //!   `budget − distributed − failed` is less than the number of recipients: it stays at the
@@ -237,12 +263,14 @@
 //!   (`verifier_absent`), provably wrong answers (`check_evidence`) and the faults service
 //!   pallets report ([`ServiceFaults`]).
 //! - `rewards.rs`: the reward weight ([`reward_weight`], `weigh_reward`), the usage factor
-//!   ([`usage_factor`]), proven and credited capacity ([`proven_capacity`],
-//!   [`credited_capacity`]), usage recording ([`UsageRecorder`]), the budget (`fix_budget`) and
-//!   the payments (`pay_batch`).
+//!   ([`usage_factor`]) and its reference ([`reference_usage`], taken by `begin_tally` in
+//!   `epoch.rs`), proven and credited capacity ([`proven_capacity`], [`credited_capacity`]),
+//!   usage recording ([`UsageRecorder`]) and what of it is rewardable ([`rewardable_usage`]),
+//!   the budget (`fix_budget`) and the payments (`pay_batch`).
 //! - `parameters.rs`: the parameters' bounds ([`Pallet::check_parameters`]); `invariants.rs`:
 //!   `do_try_state`; `views.rs`: the views behind the runtime API; `ocw.rs`: the verifiers'
-//!   off-chain worker.
+//!   off-chain worker; `migrations/`: the storage migrations ([`migrations::v1`]: the two
+//!   parameters of storage version 1, and `MaxEpochUsage` removed).
 //!
 //! ## Design choices
 //!
@@ -270,6 +298,13 @@
 //! - **Rewards from an account, not minted.** Rewards are transfers from
 //!   [`Config::RewardSource`] (the treasury), so they never inflate the supply beyond what
 //!   governance funded.
+//! - **Only verifiable, paid-for usage earns; no one node sets the scale.** Self-dealing (a
+//!   client paying its own node) used to record usage and proven capacity that nobody could
+//!   check, and, as the epoch's maximum, to halve every other node's usage factor: a few DSYNC
+//!   of fees bought most of an epoch's node rewards. Now unverified usage weighs nothing,
+//!   verified usage weighs at most what its burned fee pays for (`burn_per_usage_unit`), the
+//!   reference is a median, and unproven capacity is a new node's one-off credit
+//!   (`unproven_epochs`), not an income per sybil.
 //!
 //! ## Runtime wiring
 //!
@@ -281,7 +316,8 @@
 //!   `frame_system::offchain::{SigningTypes, CreateTransactionBase, CreateSignedTransaction}`
 //!   for `Call<Runtime>`. A verifier's key account must hold enough to pay the fee up front;
 //!   successful reports are refunded.
-//! - Service pallets report usage through [`UsageRecorder`] and their providers' faults through
+//! - Service pallets report usage through [`UsageRecorder`] (with a [`UsageProof`]: verified
+//!   or not, and the fee burned) and their providers' faults through
 //!   [`ServiceFaults`] (a miss, or a result proven wrong on chain), and read scores through
 //!   [`NodeScores`], all implemented by this pallet.
 //! - The runtime API [`runtime_api::ProofOfSyncApi`] returns a node's score and the epoch.
@@ -302,7 +338,12 @@ mod rewards;
 mod scoring;
 mod views;
 
-pub use rewards::{credited_capacity, proven_capacity, reward_weight, usage_factor};
+pub mod migrations;
+
+pub use rewards::{
+	credited_capacity, proven_capacity, reference_usage, reward_weight, rewardable_usage,
+	usage_factor,
+};
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -321,7 +362,7 @@ pub mod weights;
 
 pub use dsync_primitives::traits::{
 	NodeRegistry, NodeRole, NodeScores, NodeStatus, NodeSummary, ServiceFaults, ServiceKind,
-	SlashReason, UsageRecorder,
+	SlashReason, UsageProof, UsageRecorder,
 };
 pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
@@ -330,7 +371,7 @@ pub use traits::VerificationPoints;
 pub use types::{
 	is_proper_share, Assignment, BalanceOf, EpochInfo, EpochTotals, EpochView, LocalReport,
 	NodeScore, NodeScoreView, Phase, ProbeReport, ProofOfSyncParams, Slot, UsageView,
-	MAX_EPOCH_LENGTH,
+	DEFAULT_BURN_PER_USAGE_UNIT, DEFAULT_UNPROVEN_EPOCHS, MAX_EPOCH_LENGTH,
 };
 pub use weights::WeightInfo;
 
@@ -354,8 +395,9 @@ pub mod pallet {
 	use sp_core::H256;
 	use sp_runtime::Perbill;
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The in-code storage version. 1: the parameters gained `burn_per_usage_unit` and
+	/// `unproven_epochs`, and `MaxEpochUsage` is gone ([`migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -503,22 +545,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TotalRewardsPaid<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
-	/// Service units each node delivered in the current epoch; taken at its tally.
+	/// Rewardable service units each node delivered in the current epoch
+	/// ([`rewardable_usage`]: verified deliveries, as far as their burned fees pay for them);
+	/// taken at its tally. (Storage version 0 also kept the highest of them, `MaxEpochUsage`;
+	/// the tally now takes the median of the targets' entries instead.)
 	// `Blake2_128Concat`: node owners are chosen by users.
 	#[pallet::storage]
 	pub type EpochUsage<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
 
-	/// The highest `EpochUsage` of the current epoch; taken when the tally starts.
-	#[pallet::storage]
-	pub type MaxEpochUsage<T: Config> = StorageValue<_, u64, ValueQuery>;
-
-	/// Service units each node delivered since genesis.
+	/// Service units each node delivered since genesis (every unit, verified or not).
 	// `Blake2_128Concat`: node owners are chosen by users.
 	#[pallet::storage]
 	pub type ProviderUsage<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
 
-	/// Service units each client consumed since genesis, per service kind.
+	/// Service units each client consumed since genesis, per service kind (every unit, verified
+	/// or not).
 	// `Blake2_128Concat` for the client (chosen by users); `Twox64Concat` for the kind (a closed
 	// set nobody can grind).
 	#[pallet::storage]
@@ -731,8 +773,12 @@ pub mod pallet {
 			client: T::AccountId,
 			/// The service.
 			kind: ServiceKind,
-			/// The units delivered.
+			/// The units delivered (all of them count in the cumulative totals).
 			units: u64,
+			/// The units that weigh into this epoch's rewards ([`rewardable_usage`]): 0 when
+			/// the delivery was not verified or the provider cannot be rewarded (not a service
+			/// node, or leaving), at most what the burned fee pays for.
+			rewardable: u64,
 		},
 		/// The parameters were set.
 		ParametersSet {

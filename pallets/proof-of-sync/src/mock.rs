@@ -4,7 +4,7 @@
 
 use crate::{
 	self as pallet_proof_of_sync, Epoch, NodeRegistry, NodeRole, NodeStatus, NodeSummary, Phase,
-	ProbeReport, ProofOfSyncParams, ServiceKind, SlashReason, VerificationPoints,
+	ProbeReport, ProofOfSyncParams, ServiceKind, SlashReason, UsageProof, VerificationPoints,
 };
 use codec::{Decode, Encode};
 use dsync_primitives::{offchain::DsyncAuthId, traits::ModelId};
@@ -430,7 +430,8 @@ impl pallet_proof_of_sync::Config for Test {
 /// 50 %, suspension after 2 misses and a slash 2 misses later (10 %), wrong answers slashed
 /// 50 %, slashes deferred 2 epochs, latency 100..1_100 ms, lag 2..12 blocks, 1_000_000 per
 /// epoch with 20 % for verifiers, idle nodes keep 50 % of their weight, declared capacity
-/// credited in full (`unproven_capacity` unbounded; 10 usage units prove a unit).
+/// credited in full (`unproven_capacity` unbounded, in every epoch: `unproven_epochs` at its
+/// maximum; 10 usage units prove a unit), every verified unit rewardable (no burn cap).
 pub fn test_params() -> ProofOfSyncParams<Balance> {
 	ProofOfSyncParams {
 		epoch_length: 10,
@@ -459,7 +460,21 @@ pub fn test_params() -> ProofOfSyncParams<Balance> {
 		reputation_recovery: Perbill::from_percent(5),
 		min_reputation: Perbill::from_percent(50),
 		verification_points: 20,
+		burn_per_usage_unit: 0,
+		unproven_epochs: u32::MAX,
 	}
+}
+
+/// The proof of a delivery checked independently (agreeing providers, or a re-execution)
+/// whose payment burned `burned`.
+pub fn verified(burned: u128) -> UsageProof {
+	UsageProof { verified: true, burned }
+}
+
+/// The proof of a delivery nobody but its provider checked (a job of one provider) whose
+/// payment burned `burned`.
+pub fn unverified(burned: u128) -> UsageProof {
+	UsageProof { verified: false, burned }
 }
 
 /// A fully good report: available, challenge passed, 50 ms, no lag.
@@ -725,6 +740,39 @@ pub fn play_epoch(reports: &[(AccountId, AccountId, ProbeReport)]) {
 		reveal(verifier, node, report).expect("the report is revealed");
 	}
 	run_to_epoch_end();
+}
+
+/// Run blocks until the current epoch's tally ended (phase `Paying`): the reward weights and
+/// the totals of the epoch can be read.
+pub fn run_to_paying() {
+	for _ in 0..1_000 {
+		if matches!(phase(), Phase::Paying { .. }) {
+			return;
+		}
+		next_block();
+	}
+	panic!("the tally never ended");
+}
+
+/// Play the current epoch with every drawn verifier reporting [`good_report`]; once the tally
+/// ended, read the reward weights of `nodes` (0 for none), then run the epoch to its end.
+pub fn reward_weights_of_epoch(nodes: &[AccountId]) -> Vec<u128> {
+	run_to_collecting();
+	let reports = all_report(|_| good_report());
+	for (verifier, node, report) in &reports {
+		commit(verifier, node, report).expect("the commitment is accepted");
+	}
+	run_to_reveal_window();
+	for (verifier, node, report) in &reports {
+		reveal(verifier, node, report).expect("the report is revealed");
+	}
+	run_to_paying();
+	let weights = nodes
+		.iter()
+		.map(|node| crate::RewardWeights::<Test>::get(node).unwrap_or(0))
+		.collect();
+	run_to_epoch_end();
+	weights
 }
 
 /// Every drawn verifier of every target reports `report_for(node)`.

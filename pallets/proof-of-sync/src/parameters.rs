@@ -36,6 +36,10 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(parameters.tolerated_lag < parameters.max_lag, Error::<T>::InvalidParameters);
 		ensure!(parameters.usage_per_capacity_unit >= 1, Error::<T>::InvalidParameters);
+		// `burn_per_usage_unit` and `unproven_epochs` are valid at any value: 0 turns the burn
+		// cap off (every verified unit counts) and credits unproven capacity in no epoch; their
+		// maximums make usage count only with an enormous burn, and credit unproven capacity in
+		// every epoch.
 		Ok(())
 	}
 

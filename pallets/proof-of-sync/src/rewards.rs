@@ -1,14 +1,16 @@
-//! Rewards: the reward weight of a service node (score, usage factor, proven and credited
-//! capacity), the usage service pallets record ([`UsageRecorder`]), the epoch budget, and its
-//! payment to service nodes by reward weight and to verifiers by credits, in bounded batches.
+//! Rewards: the reward weight of a service node (score, usage factor against the epoch's
+//! reference usage, proven and credited capacity), the usage service pallets record
+//! ([`UsageRecorder`]) and the part of it that is rewardable, the epoch budget, and its payment
+//! to service nodes by reward weight and to verifiers by credits, in bounded batches.
 
 use crate::{
 	epoch::{len_u32, to_usize},
 	BalanceOf, ClientUsage, Config, Credits, Epoch, EpochInfo, EpochTotals, EpochUsage, Event,
-	MaxEpochUsage, NodeScore, Pallet, Phase, ProofOfSyncParams, ProviderUsage, RewardWeights,
-	Scores, ServiceKind, Targets, TotalRewardsPaid, Totals, Verifiers, WeightInfo, LOG_TARGET,
+	NodeScore, Pallet, Params, Phase, ProofOfSyncParams, ProviderUsage, RewardWeights, Scores,
+	ServiceKind, Targets, TotalRewardsPaid, Totals, Verifiers, WeightInfo, LOG_TARGET,
 };
-use dsync_primitives::traits::{NodeRegistry, NodeRole, NodeStatus, UsageRecorder};
+use alloc::vec::Vec;
+use dsync_primitives::traits::{NodeRegistry, NodeRole, NodeStatus, UsageProof, UsageRecorder};
 use frame_support::{
 	traits::{
 		fungible,
@@ -20,21 +22,65 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{AtLeast32BitUnsigned, Saturating, Zero},
+	traits::{AtLeast32BitUnsigned, Saturating, UniqueSaturatedInto, Zero},
 	Perbill, Rounding, SaturatedConversion,
 };
 
 /// Parts per billion of 100 %.
 const PARTS_PER_BILLION: u128 = 1_000_000_000;
 
-/// `idle + (1 − idle) · usage / max_usage`; `idle` when `max_usage` is zero. Usage above the
-/// maximum counts as the maximum.
-pub fn usage_factor(idle: Perbill, usage: u64, max_usage: u64) -> Perbill {
-	if max_usage == 0 {
+/// `idle + (1 − idle) · min(usage, reference) / reference`; `idle` when `reference` is zero.
+/// Usage at or above the reference (the epoch's [`reference_usage`]) gets the full factor.
+pub fn usage_factor(idle: Perbill, usage: u64, reference: u64) -> Perbill {
+	if reference == 0 {
 		return idle;
 	}
-	let used = Perbill::from_rational(usage.min(max_usage), max_usage);
+	let used = Perbill::from_rational(usage.min(reference), reference);
 	idle.saturating_add(Perbill::one().saturating_sub(idle).saturating_mul(used))
+}
+
+/// The usage an epoch's usage factors are measured against: the lower median of the non-zero
+/// `usages` (the element at index `(n − 1) / 2` of the `n` non-zero values in ascending order),
+/// 0 when there is none.
+///
+/// Why a median and not the maximum: with the maximum, one node recording a huge usage lowered
+/// every other node's factor towards `idle`. The lower median is a value of the lower half:
+/// outliers that are at most half of the used nodes (one beside a single honest node
+/// included), however large, cannot raise it above what the other used nodes delivered, so
+/// they cannot lower their factors (nodes at or above the median get the full factor).
+pub fn reference_usage(mut usages: Vec<u64>) -> u64 {
+	usages.retain(|usage| *usage > 0);
+	usages.sort_unstable();
+	usages
+		.len()
+		.checked_sub(1)
+		.and_then(|last| usages.get(last / 2))
+		.copied()
+		.unwrap_or(0)
+}
+
+/// The units of a delivery of `units`, backed by `proof`, that weigh into rewards:
+/// `min(units, proof.burned / burn_per_usage_unit)` when the delivery was verified
+/// ([`UsageProof::verified`]), all of `units` when `burn_per_usage_unit` is 0, and none when it
+/// was not verified.
+///
+/// A delivery nobody but its provider could check (a job of one provider, which a client may
+/// post to its own node) proves nothing, and usage counts only as far as the fees burned for it
+/// pay for: self-dealt usage costs its dealer at least `burn_per_usage_unit` per unit, burned.
+pub fn rewardable_usage<Balance: Copy + UniqueSaturatedInto<u128>>(
+	params: &ProofOfSyncParams<Balance>,
+	units: u64,
+	proof: UsageProof,
+) -> u64 {
+	if !proof.verified {
+		return 0;
+	}
+	let per_unit: u128 = params.burn_per_usage_unit.unique_saturated_into();
+	if per_unit == 0 {
+		return units;
+	}
+	let paid_for = u64::try_from(proof.burned / per_unit).unwrap_or(u64::MAX);
+	units.min(paid_for)
 }
 
 /// The capacity units proven after an epoch in which the node delivered `usage` units:
@@ -50,15 +96,25 @@ pub fn proven_capacity<Balance>(
 	demonstrated.max(faded)
 }
 
-/// The capacity units a node's reward weight uses: `min(declared, max(unproven_capacity,
-/// proven))`. What a node declares counts only as far as delivered usage proved it, beyond the
-/// governed `unproven_capacity`.
+/// The capacity units a node's reward weight uses in its `epochs`-th scored epoch (counting
+/// the epoch being weighed, so at least 1): `min(declared, max(unproven_capacity, proven))`
+/// while `epochs <= unproven_epochs`, `min(declared, proven)` after. What a node declares
+/// counts only as far as delivered usage proved it, beyond the governed `unproven_capacity` of
+/// its first `unproven_epochs` scored epochs.
+///
+/// Why the window: credited for ever, `unproven_capacity` paid every registered node for idle
+/// capacity, so a sybil operator earned it once per node, epoch after epoch. Within the window
+/// each node gets a one-off, bounded credit, paid for by its registration bond and fee; the
+/// record outlives the node ([`crate::Scores`]), so exiting and registering again does not
+/// open a new window.
 pub fn credited_capacity<Balance>(
 	params: &ProofOfSyncParams<Balance>,
 	declared: u64,
 	proven: u64,
+	epochs: u32,
 ) -> u64 {
-	declared.min(params.unproven_capacity.max(proven))
+	let unproven = if epochs <= params.unproven_epochs { params.unproven_capacity } else { 0 };
+	declared.min(unproven.max(proven))
 }
 
 /// The reward weight `score (ppb) · capacity_units · usage_factor (ppb) / 10^9`, saturating.
@@ -97,10 +153,11 @@ enum Recipient {
 }
 
 impl<T: Config> Pallet<T> {
-	/// After `node`'s tally: its proven capacity takes in the epoch's `usage`
+	/// After `node`'s tally: its proven capacity takes in the epoch's rewardable `usage`
 	/// ([`proven_capacity`]) and, when it ends the tally `Active`, its reward weight
-	/// ([`reward_weight`] of its score, its credited capacity out of `declared` and its usage
-	/// factor) is recorded and added to the epoch's total.
+	/// ([`reward_weight`] of its score, its credited capacity out of `declared` in its
+	/// `record.epochs`-th scored epoch, and its usage factor against the epoch's reference
+	/// usage) is recorded and added to the epoch's total.
 	pub(crate) fn weigh_reward(
 		params: &ProofOfSyncParams<BalanceOf<T>>,
 		node: &T::AccountId,
@@ -112,8 +169,9 @@ impl<T: Config> Pallet<T> {
 	) {
 		record.proven_capacity = proven_capacity(params, record.proven_capacity, usage);
 		if status == Some(NodeStatus::Active) {
-			let capacity = credited_capacity(params, declared, record.proven_capacity);
-			let factor = usage_factor(params.idle_usage_weight, usage, totals.max_usage);
+			let capacity =
+				credited_capacity(params, declared, record.proven_capacity, record.epochs);
+			let factor = usage_factor(params.idle_usage_weight, usage, totals.reference_usage);
 			let weight = reward_weight(record.score, capacity, factor);
 			if weight > 0 {
 				RewardWeights::<T>::insert(node, weight);
@@ -232,21 +290,27 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> UsageRecorder<T::AccountId> for Pallet<T> {
-	/// Record that `provider` delivered `units` of `kind` to `client`.
+	/// Record that `provider` delivered `units` of `kind` to `client`, backed by `proof`.
 	///
 	/// Ignored unless `provider` owns a registered node. The cumulative totals
-	/// ([`ProviderUsage`], [`ClientUsage`]) count every registered node; the epoch usage that
-	/// weighs into rewards ([`EpochUsage`], [`MaxEpochUsage`]) counts only service nodes that
-	/// are not leaving, the only ones that can be rewarded. All counters saturate. Emits
-	/// [`Event::UsageRecorded`].
-	fn record_usage(provider: &T::AccountId, client: &T::AccountId, kind: ServiceKind, units: u64) {
+	/// ([`ProviderUsage`], [`ClientUsage`]) count every unit of every registered node. The
+	/// epoch usage that weighs into rewards ([`EpochUsage`]) counts only the
+	/// [`rewardable_usage`] (verified deliveries, as far as their burned fees pay for them), and
+	/// only for service nodes that are not leaving, the only ones that can be rewarded. All
+	/// counters saturate. Emits [`Event::UsageRecorded`] with both numbers.
+	fn record_usage(
+		provider: &T::AccountId,
+		client: &T::AccountId,
+		kind: ServiceKind,
+		units: u64,
+		proof: UsageProof,
+	) {
 		let Some(node) = T::Registry::node(provider) else { return };
-		if node.role == NodeRole::Service && node.status != NodeStatus::Unbonding {
-			let used = EpochUsage::<T>::mutate(provider, |usage| {
-				*usage = usage.saturating_add(units);
-				*usage
-			});
-			MaxEpochUsage::<T>::mutate(|max| *max = (*max).max(used));
+		let rewarded = node.role == NodeRole::Service && node.status != NodeStatus::Unbonding;
+		let rewardable =
+			if rewarded { rewardable_usage(&Params::<T>::get(), units, proof) } else { 0 };
+		if rewardable > 0 {
+			EpochUsage::<T>::mutate(provider, |usage| *usage = usage.saturating_add(rewardable));
 		}
 		ProviderUsage::<T>::mutate(provider, |usage| *usage = usage.saturating_add(units));
 		ClientUsage::<T>::mutate(client, kind, |usage| *usage = usage.saturating_add(units));
@@ -255,6 +319,7 @@ impl<T: Config> UsageRecorder<T::AccountId> for Pallet<T> {
 			client: client.clone(),
 			kind,
 			units,
+			rewardable,
 		});
 	}
 }

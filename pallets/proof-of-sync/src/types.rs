@@ -13,7 +13,10 @@ use frame_support::{
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
-use sp_runtime::{traits::Saturating, Perbill};
+use sp_runtime::{
+	traits::{Saturating, UniqueSaturatedFrom},
+	Perbill,
+};
 
 /// The balance type of [`Config::Currency`].
 pub type BalanceOf<T> =
@@ -28,7 +31,12 @@ pub const MAX_EPOCH_LENGTH: u32 = 100_800;
 /// `Config::MinEpochLength..=MAX_EPOCH_LENGTH`; `verifiers_per_node` is in
 /// `1..=Config::MaxVerifiers`; `ema_alpha` is not zero; `warmup_epochs`, `suspend_after_misses`
 /// and `slash_after_misses` are at least 1; `target_latency_ms < max_latency_ms` and
-/// `tolerated_lag < max_lag`; `usage_per_capacity_unit` is at least 1. Anything else is refused with `Error::InvalidParameters`.
+/// `tolerated_lag < max_lag`; `usage_per_capacity_unit` is at least 1. Any
+/// `burn_per_usage_unit` and `unproven_epochs` are valid (0 turns the burn cap off, and credits
+/// unproven capacity in no epoch). Anything else is refused with `Error::InvalidParameters`.
+///
+/// The last two fields were added in storage version 1 (`migrations::v1` fills them in from
+/// [`ProofOfSyncParams::default`]); new fields go at the end.
 #[derive(
 	Encode,
 	Decode,
@@ -85,10 +93,12 @@ pub struct ProofOfSyncParams<Balance> {
 	/// service nodes (by reward weight).
 	pub verifier_share: Perbill,
 	/// Share of the reward weight an unused node keeps: `usage_factor = idle + (1 − idle) ·
-	/// usage / max_usage`.
+	/// min(usage, reference) / reference`, with `reference` the epoch's median rewardable usage
+	/// (see `crate::reference_usage`).
 	pub idle_usage_weight: Perbill,
-	/// Capacity units credited to a node before delivered usage proves more: the reward weight
-	/// uses `min(declared, max(unproven_capacity, proven))` capacity units (see
+	/// Capacity units credited to a node before delivered usage proves more, during its first
+	/// `unproven_epochs` scored epochs: the reward weight uses `min(declared,
+	/// max(unproven_capacity, proven))` capacity units then, `min(declared, proven)` after (see
 	/// [`NodeScore::proven_capacity`]). 0 credits idle capacity nothing.
 	pub unproven_capacity: u64,
 	/// Usage units delivered in one epoch that prove one capacity unit; at least 1.
@@ -109,11 +119,41 @@ pub struct ProofOfSyncParams<Balance> {
 	pub min_reputation: Perbill,
 	/// Era points per confirmed report, given through [`Config::EraPoints`].
 	pub verification_points: u32,
+	/// The fee, in planck, that must have been burned for one delivered unit to weigh into
+	/// rewards: of a verified delivery of `units` whose payment burned `burned`, only
+	/// `min(units, burned / burn_per_usage_unit)` units count for the usage factor and proven
+	/// capacity (see `crate::rewardable_usage`). 0 = no cap: every verified unit counts.
+	pub burn_per_usage_unit: Balance,
+	/// The scored epochs (counting the one being weighed: [`NodeScore::epochs`]) during which a
+	/// node is credited `unproven_capacity` without proof; from the next one on only proven
+	/// capacity counts. Each new node (a sybil too) thus gets a one-off, bounded credit, paid
+	/// for by its registration bond and fee, never a lasting income. 0 credits unproven
+	/// capacity in no epoch; `u32::MAX` in every epoch (the rule before storage version 1).
+	pub unproven_epochs: u32,
 }
 
-impl<Balance: Default> Default for ProofOfSyncParams<Balance> {
+/// The default `burn_per_usage_unit`: 5 × 10^12 planck (5 µDSYNC with 18 decimals).
+///
+/// A job of the bundled digits model at its price floor (0.001 DSYNC = 10^15 planck per
+/// provider and item, `DIGITS_PRICE_FLOOR` in the runtime's presets; 18 usage units per item:
+/// its weights / 1_000, rounded up) burns the GPU burn share of 10 % (the tokenomics preset):
+/// 10^14 planck per item, so 10^14 / 18 ≈ 5.56 × 10^12 planck per unit. At 5 × 10^12 the cap
+/// admits 10^14 / (5 × 10^12) = 20 ≥ 18 units per item: a job at the floor price counts in full,
+/// while usage whose payment burned a tenth of that counts about a tenth.
+pub const DEFAULT_BURN_PER_USAGE_UNIT: u128 = 5_000_000_000_000;
+
+/// The default `unproven_epochs`: 12, four times the default `warmup_epochs` (3). A node is
+/// rewarded only once active, at the earliest at its `warmup_epochs`-th scored epoch, so the
+/// window leaves it at most `12 − 3 + 1 = 10` rewarded epochs (10 hours of one-hour epochs) of
+/// unproven credit to find clients, and no more. A window of `warmup_epochs` or less would
+/// credit a node at most once (or never), before any client could find it.
+pub const DEFAULT_UNPROVEN_EPOCHS: u32 = 12;
+
+impl<Balance: Default + UniqueSaturatedFrom<u128>> Default for ProofOfSyncParams<Balance> {
 	/// One-hour epochs (600 blocks), three verifiers per node, no rewards until governance sets
-	/// `epoch_reward`. The runtime's genesis preset chooses its own values.
+	/// `epoch_reward`; usage weighs into rewards as far as a job at the digits model's price
+	/// floor pays for it ([`DEFAULT_BURN_PER_USAGE_UNIT`]), unproven capacity is credited for
+	/// [`DEFAULT_UNPROVEN_EPOCHS`] epochs. The runtime's genesis preset chooses its own values.
 	fn default() -> Self {
 		Self {
 			epoch_length: 600,
@@ -142,6 +182,8 @@ impl<Balance: Default> Default for ProofOfSyncParams<Balance> {
 			reputation_recovery: Perbill::from_percent(1),
 			min_reputation: Perbill::from_percent(50),
 			verification_points: 1,
+			burn_per_usage_unit: Balance::unique_saturated_from(DEFAULT_BURN_PER_USAGE_UNIT),
+			unproven_epochs: DEFAULT_UNPROVEN_EPOCHS,
 		}
 	}
 }
@@ -353,7 +395,7 @@ pub struct NodeScore<Balance> {
 	pub score: Perbill,
 	/// The quality of the last scored epoch.
 	pub last_quality: Perbill,
-	/// Scored epochs.
+	/// Scored epochs (the window of unproven capacity counts them: `unproven_epochs`).
 	pub epochs: u32,
 	/// Misses in a row (service nodes: epochs below `miss_quality`; verifiers: absences).
 	pub misses: u32,
@@ -364,8 +406,9 @@ pub struct NodeScore<Balance> {
 	/// The last epoch the node was scored in.
 	pub last_epoch: u32,
 	/// The capacity units its delivered usage proved: at each tally
-	/// `max(usage / usage_per_capacity_unit, proven − ema_alpha · proven)`, so proof fades at the
-	/// score's pace when the node is no longer used.
+	/// `max(usage / usage_per_capacity_unit, proven − ema_alpha · proven)` of the epoch's
+	/// rewardable `usage` (verified, paid for), so proof fades at the score's pace when the node
+	/// is no longer used.
 	pub proven_capacity: u64,
 }
 
@@ -390,8 +433,9 @@ pub struct EpochTotals<Balance> {
 	pub total_weight: u128,
 	/// The confirmed reports of the epoch (verifier credits).
 	pub total_credits: u64,
-	/// The highest usage of a node in the epoch, fixed when the tally starts.
-	pub max_usage: u64,
+	/// The usage the usage factor is measured against: the lower median of the targets'
+	/// non-zero rewardable usages ([`crate::reference_usage`]), fixed when the tally starts.
+	pub reference_usage: u64,
 	/// What the epoch pays out at most: the parts below that have recipients.
 	pub budget: Balance,
 	/// The part of the budget for service nodes (zero without any reward weight).
@@ -430,8 +474,10 @@ pub struct NodeScoreView<Balance> {
 	pub total_rewards: Balance,
 	/// The capacity units its delivered usage proved ([`NodeScore::proven_capacity`]).
 	pub proven_capacity: u64,
-	/// The capacity units its reward weight uses now: `min(declared, max(unproven_capacity,
-	/// proven_capacity))`; 0 when it is not registered.
+	/// The capacity units its reward weight uses now ([`crate::credited_capacity`] after its
+	/// scored epochs): `min(declared, max(unproven_capacity, proven_capacity))` during its first
+	/// `unproven_epochs` scored epochs, `min(declared, proven_capacity)` after; 0 when it is not
+	/// registered.
 	pub credited_capacity: u64,
 	/// The node's status in the registry, `None` when it is not registered.
 	pub status: Option<NodeStatus>,
@@ -443,7 +489,8 @@ pub struct NodeScoreView<Balance> {
 pub struct UsageView {
 	/// Units delivered as a provider, all time.
 	pub delivered: u64,
-	/// Units delivered in the current epoch (what weighs into this epoch's reward).
+	/// Rewardable units delivered in the current epoch (what weighs into this epoch's reward:
+	/// verified deliveries, as far as their burned fees pay for them).
 	pub delivered_this_epoch: u64,
 	/// Units consumed as a client, per service kind (every kind, in encoding order).
 	pub consumed: alloc::vec::Vec<(dsync_primitives::traits::ServiceKind, u64)>,

@@ -19,8 +19,13 @@ impl<T: Config> Pallet<T> {
 		}
 		let record = record.unwrap_or_default();
 		let declared = summary.map(|summary| summary.capacity_units).unwrap_or_default();
-		let credited_capacity =
-			crate::credited_capacity(&Params::<T>::get(), declared, record.proven_capacity);
+		// As of its last tally; a node never scored yet is in its first epoch.
+		let credited_capacity = crate::credited_capacity(
+			&Params::<T>::get(),
+			declared,
+			record.proven_capacity,
+			record.epochs.max(1),
+		);
 		Some(NodeScoreView {
 			score: record.score,
 			last_quality: record.last_quality,

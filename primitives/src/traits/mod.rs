@@ -10,7 +10,9 @@
 //!     treasury shares and its own running totals.
 //!   - [`PaymentSplit`]: where one payment went (burned, provider, treasury).
 //!   - [`ServicePayment`]: the charge every service pallet makes through.
-//!   - [`UsageRecorder`]: what each provider delivered to each client.
+//!   - [`UsageRecorder`]: what each provider delivered to each client, with the
+//!     [`UsageProof`] that says whether it was checked independently and what its payment
+//!     burned.
 //!   - [`ServiceFaults`]: how services report a provider's fault (missed, proven wrong).
 //!   - [`ModelId`]: the identifier of an inference model.
 //! - [`nodes`]: what the node registry and Proof of Sync share.
@@ -25,7 +27,7 @@ pub mod services;
 
 pub use nodes::{NodeRegistry, NodeRole, NodeScores, NodeStatus, NodeSummary, SlashReason};
 pub use services::{
-	ModelId, PaymentSplit, ServiceFaults, ServiceKind, ServicePayment, UsageRecorder,
+	ModelId, PaymentSplit, ServiceFaults, ServiceKind, ServicePayment, UsageProof, UsageRecorder,
 };
 
 #[cfg(test)]
@@ -37,6 +39,7 @@ mod tests {
 		assert_eq!(<() as NodeScores<u64>>::score(&1), None);
 		<() as ServiceFaults<u64>>::missed(&1, ServiceKind::GpuInference);
 		<() as ServiceFaults<u64>>::proven_wrong(&1, ServiceKind::Naming);
-		<() as UsageRecorder<u64>>::record_usage(&1, &2, ServiceKind::Storage, 3);
+		let proof = UsageProof { verified: true, burned: 4 };
+		<() as UsageRecorder<u64>>::record_usage(&1, &2, ServiceKind::Storage, 3, proof);
 	}
 }

@@ -114,16 +114,44 @@ pub trait ServicePayment<AccountId, Balance> {
 /// Identifier of an inference model (registered by the GPU-jobs pallet).
 pub type ModelId = u32;
 
+/// What backs one recorded delivery: whether someone other than its provider checked it, and
+/// what its payment burned.
+///
+/// Proof of Sync counts every delivery in its usage totals but weighs into rewards only
+/// verified ones, and of those at most as many units as the burned fee pays for (its governed
+/// `burn_per_usage_unit`): a client that posts work to its own node, which nobody else can
+/// check, or pays for much usage with a tiny fee, buys no rewards with it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct UsageProof {
+	/// The delivery was checked independently of its provider. For GPU jobs: the result was
+	/// confirmed by at least two independently drawn providers agreeing (a job with `k >= 2`
+	/// whose paid result at least two providers revealed), or proven right by an on-chain
+	/// re-execution. A job of one provider (`k = 1`), which a client may post to its own node, is
+	/// never verified by agreement.
+	pub verified: bool,
+	/// The fee burned by the payment of this delivery, in planck (for GPU jobs: the burned
+	/// part of this provider's payment, `PaymentSplit::burned`).
+	pub burned: u128,
+}
+
 /// Service pallets report what each node delivered and what each client consumed; Proof of
 /// Sync weighs usage into rewards. Implemented by `pallet-proof-of-sync`; `()` ignores it.
 pub trait UsageRecorder<AccountId> {
-	/// `provider` delivered `units` of service `kind` to `client` (for GPU inference: compute
-	/// milliseconds; for naming: queries or registrations).
-	fn record_usage(provider: &AccountId, client: &AccountId, kind: ServiceKind, units: u64);
+	/// `provider` delivered `units` of service `kind` to `client` (for GPU inference: the
+	/// model's usage units per item times the items; for naming: queries or registrations),
+	/// backed by `proof` ([`UsageProof`]: whether it was checked independently and what its
+	/// payment burned).
+	fn record_usage(
+		provider: &AccountId,
+		client: &AccountId,
+		kind: ServiceKind,
+		units: u64,
+		proof: UsageProof,
+	);
 }
 
 impl<AccountId> UsageRecorder<AccountId> for () {
-	fn record_usage(_: &AccountId, _: &AccountId, _: ServiceKind, _: u64) {}
+	fn record_usage(_: &AccountId, _: &AccountId, _: ServiceKind, _: u64, _: UsageProof) {}
 }
 
 /// How services report a provider's fault. Implemented by pallet_proof_of_sync::Pallet<T>.

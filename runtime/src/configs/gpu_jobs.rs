@@ -96,10 +96,13 @@ impl pallet_gpu_jobs::Config for Runtime {
 	type MaxModelBytes = ConstU32<65_536>;
 	type MaxInlineInput = ConstU32<4096>;
 	type MaxReplication = ConstU32<7>;
-	type MaxCandidates = ConstU32<256>;
+	// Every service node can be a candidate: every eligible provider can be drawn.
+	type MaxCandidates = MaxServiceNodes;
 	type MaxOpenJobs = ConstU32<10_000>;
 	type MaxJobsPerBlockSettled = ConstU32<128>;
 	type MaxExpiriesPerBlock = ConstU32<256>;
+	type DrawDelay = ConstU32<2>;
+	type MaxDrawsPerBlock = ConstU32<64>;
 	type MaxUrlLen = ConstU32<256>;
 	type WeightInfo = pallet_gpu_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

@@ -45,6 +45,10 @@ pub struct TestChain {
 	pub ext: sp_io::TestExternalities,
 	parent_hash: Hash,
 	slot: u64,
+	/// Of the last block: how long its initialisation (every pallet's `on_initialize`) took, and
+	/// the weight it declared for it (the block's weight right after initialisation: the base
+	/// block weight and every hook's).
+	pub last_initialization: (std::time::Duration, frame_support::weights::Weight),
 }
 
 /// First slot of every test chain (any value works; BABE's genesis slot is the first block's).
@@ -63,6 +67,7 @@ impl TestChain {
 			ext: sp_io::TestExternalities::new(storage),
 			parent_hash: Hash::default(),
 			slot: FIRST_SLOT - 1,
+			last_initialization: Default::default(),
 		};
 		chain.next_block(vec![]);
 		chain
@@ -88,7 +93,7 @@ impl TestChain {
 		self.slot += slots;
 		let slot = self.slot;
 		let parent_hash = self.parent_hash;
-		let (hash, results) = self.ext.execute_with(|| {
+		let (hash, results, initialization) = self.ext.execute_with(|| {
 			let number = System::block_number() + 1;
 			let authorities = Babe::authorities().len().max(1) as u64;
 			let pre_digest = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
@@ -99,7 +104,9 @@ impl TestChain {
 				Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode())] };
 			let header =
 				Header::new(number, Default::default(), Default::default(), parent_hash, digest);
+			let started = std::time::Instant::now();
 			Executive::initialize_block(&header);
+			let initialization = (started.elapsed(), System::block_weight().total());
 			let timestamp =
 				UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(TimestampCall::set {
 					now: slot * SLOT_DURATION,
@@ -110,8 +117,9 @@ impl TestChain {
 			Executive::inherents_applied();
 			let results: Vec<_> = extrinsics.into_iter().map(Executive::apply_extrinsic).collect();
 			let header = Executive::finalize_block();
-			(header.hash(), results)
+			(header.hash(), results, initialization)
 		});
+		self.last_initialization = initialization;
 		self.ext.commit_all().expect("committing the overlay works");
 		self.parent_hash = hash;
 		results

@@ -894,6 +894,7 @@ fn runtime_api_reports_scores() {
 				&pallet_proof_of_sync::Params::<Runtime>::get(),
 				node(bob).declaration.capacity_units(),
 				record.proven_capacity,
+				record.epochs.max(1),
 			),
 			status: Some(node(bob).status),
 		};

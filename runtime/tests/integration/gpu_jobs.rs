@@ -5,6 +5,7 @@
 //! misses, suspensions and slashes. The development preset, with its short job periods.
 
 use crate::chain::{account_of, free, signed, signed_by_pair, total_issuance, TestChain};
+use codec::Encode;
 use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, result_hash, Model};
 use dsync_primitives::{
 	traits::{NodeRegistry as _, NodeRole, NodeStatus, ServiceKind, SlashReason},
@@ -167,16 +168,36 @@ fn post(
 			deadline,
 		}),
 	);
-	let (job, providers) = events
+	let job = posted(&events);
+	(job, drawn(chain, job), price)
+}
+
+/// The id of the job posted in `events`.
+fn posted(events: &[RuntimeEvent]) -> u64 {
+	events
 		.iter()
 		.find_map(|e| match e {
-			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, providers, .. }) => {
-				Some((*job, providers.clone()))
-			},
+			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, .. }) => Some(*job),
 			_ => None,
 		})
-		.expect("the job was posted");
-	(job, providers, price)
+		.expect("the job was posted")
+}
+
+/// Run blocks until `job`'s providers are drawn (`DrawDelay` blocks after posting); they, in
+/// draw order.
+fn drawn(chain: &mut TestChain, job: u64) -> Vec<AccountId> {
+	let events = run_until(chain, |events| assigned(events, job).is_some());
+	assigned(&events, job).expect("the providers were drawn")
+}
+
+/// The providers drawn for `job` in `events`, if they were.
+fn assigned(events: &[RuntimeEvent], job: u64) -> Option<Vec<AccountId>> {
+	events.iter().find_map(|e| match e {
+		RuntimeEvent::GpuJobs(JobEvent::JobAssigned { job: id, providers }) if *id == job => {
+			Some(providers.clone())
+		},
+		_ => None,
+	})
 }
 
 fn run_until(chain: &mut TestChain, done: impl Fn(&[RuntimeEvent]) -> bool) -> Vec<RuntimeEvent> {
@@ -256,7 +277,9 @@ fn a_job_is_computed_revealed_paid_with_burn_and_counted_as_usage() {
 		let units =
 			u64::from(pallet_gpu_jobs::Models::<Runtime>::get(DIGITS).unwrap().units_per_item);
 		assert_eq!(pallet_proof_of_sync::ProviderUsage::<Runtime>::get(&bob), units);
-		assert_eq!(pallet_proof_of_sync::EpochUsage::<Runtime>::get(&bob), units);
+		// One provider checked by nobody: delivered, but not verified, so it weighs nothing
+		// into Bob's rewards (issue 17, finding 9).
+		assert_eq!(pallet_proof_of_sync::EpochUsage::<Runtime>::get(&bob), 0);
 		assert_eq!(
 			pallet_proof_of_sync::ClientUsage::<Runtime>::get(&charlie, ServiceKind::GpuInference),
 			units
@@ -274,7 +297,7 @@ fn a_job_nobody_answers_is_refunded_and_the_provider_misses() {
 	let key = sr25519::Pair::from_seed(&[0x62; 32]);
 	gpu_provider(&mut chain, Bob, &key);
 	let (bob, charlie) = (Bob.to_account_id(), Charlie.to_account_id());
-	let (job, _, price) = post(&mut chain, Charlie, 1, 6);
+	let (job, _, price) = post(&mut chain, Charlie, 1, 8);
 	let free_after_posting = chain.execute(|| free(&charlie));
 
 	let events = run_until(&mut chain, |events| {
@@ -390,7 +413,7 @@ fn a_wrong_majority_is_challenged_by_re_execution_and_a_failed_challenge_pays_it
 	};
 
 	// Job 1: Bob is right, Dave and Eve agree on a wrong result: a wrong majority concludes.
-	let (job, providers, price) = post(&mut chain, Charlie, 3, 8);
+	let (job, providers, price) = post(&mut chain, Charlie, 3, 10);
 	assert_eq!(providers.len(), 3);
 	let job_id = job as pallet_gpu_jobs::JobId;
 	let plays = [(&honest, &bob, right), (&liars[0], &dave, wrong), (&liars[1], &eve, wrong)];
@@ -483,7 +506,7 @@ fn a_wrong_batch_majority_is_walked_down_to_its_wrong_item_and_slashed() {
 	let right = H256(dsync_aivm_core::batch_merkle_root(&leaves));
 	let wrong = H256(dsync_aivm_core::batch_merkle_root(&bad_leaves));
 	let price = 4 * dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
-	let deadline = chain.execute(System::block_number) + 1 + 8;
+	let deadline = chain.execute(System::block_number) + 1 + 10;
 	let events = run(
 		&mut chain,
 		Charlie,
@@ -495,13 +518,8 @@ fn a_wrong_batch_majority_is_walked_down_to_its_wrong_item_and_slashed() {
 			deadline,
 		}),
 	);
-	let job_id = events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, .. }) => Some(*job),
-			_ => None,
-		})
-		.expect("the job was posted");
+	let job_id = posted(&events);
+	drawn(&mut chain, job_id);
 	let plays = [(&honest, &bob, right), (&liars[0], &dave, wrong), (&liars[1], &eve, wrong)];
 	for (key, owner, result) in plays {
 		commit(&mut chain, key, owner, job_id, result);
@@ -614,13 +632,8 @@ fn a_client_that_locks_its_whole_balance_still_pays_from_its_escrow() {
 			deadline,
 		}),
 	);
-	let job_id = events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::GpuJobs(JobEvent::JobPosted { job, .. }) => Some(*job),
-			_ => None,
-		})
-		.expect("the job was posted");
+	let job_id = posted(&events);
+	drawn(&mut chain, job_id);
 	let result = H256(result_hash(&logits(&one())));
 	commit(&mut chain, &key, &bob, job_id, result);
 	reveal(&mut chain, &key, job_id, result);
@@ -668,4 +681,228 @@ fn a_client_that_locks_its_whole_balance_still_pays_from_its_escrow() {
 			.iter()
 			.any(|lock| lock.amount >= locked));
 	});
+}
+
+/// The attack (issue 17, finding 11): Charlie controls the GPU provider Bob and wants his jobs
+/// drawn to Bob (who would not compute them, or would collude). Before each block he predicts
+/// the draw from everything public (the randomness a draw in the next block would use, the next
+/// job id, the eligible providers and their scores: what a draw at posting is seeded with) and
+/// posts only when the prediction is Bob. The providers are drawn two blocks after posting,
+/// with the VRF output of a block authored after the post: Bob gets his fair share (one in
+/// four), not every job. The blocks' VRF outputs are fixed here (set as BABE stores them), so
+/// the test is deterministic.
+#[test]
+fn a_client_cannot_steer_the_draw_of_its_job_to_a_provider_it_controls() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let owners = [Bob, Dave, Eve, Ferdie];
+	for (i, owner) in owners.iter().enumerate() {
+		let key = sr25519::Pair::from_seed(&[0x70 + u8::try_from(i).unwrap(); 32]);
+		gpu_provider(&mut chain, *owner, &key);
+	}
+	let (bob, charlie) = (Bob.to_account_id(), Charlie.to_account_id());
+	let price = dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
+	// The VRF output of each block, as BABE stores it for the next block's randomness.
+	let set_vrf = |chain: &mut TestChain| {
+		chain.execute(|| {
+			let vrf = sp_io::hashing::blake2_256(&(b"vrf", System::block_number()).encode());
+			pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some(vrf));
+		})
+	};
+	let mut steered = Vec::new();
+	let mut assigned_to: Vec<(u64, Vec<AccountId>)> = Vec::new();
+	let mut record = |events: &[RuntimeEvent]| {
+		assigned_to.extend(events.iter().filter_map(|e| match e {
+			RuntimeEvent::GpuJobs(JobEvent::JobAssigned { job, providers }) => {
+				Some((*job, providers.clone()))
+			},
+			_ => None,
+		}))
+	};
+	let mut tries = 0u32;
+	while steered.len() < 12 && tries < 200 {
+		tries += 1;
+		set_vrf(&mut chain);
+		// Everything a draw at posting in the next block would be seeded with is public now.
+		let (next, predicted) = chain.execute(|| {
+			let next = pallet_gpu_jobs::NextJobId::<Runtime>::get();
+			let drawn = GpuJobs::draw_providers(DIGITS, 1, &charlie, next).expect("4 providers");
+			(next, drawn[0].who.clone())
+		});
+		if predicted != bob {
+			chain.next_block(vec![]);
+			record(&chain.events());
+			continue;
+		}
+		// Far enough that no job ends (and no provider misses) while Charlie tries.
+		let deadline = chain.execute(System::block_number) + 1 + 500;
+		let events = run(
+			&mut chain,
+			Charlie,
+			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+				model: DIGITS,
+				input: JobInput::Inline(one().try_into().unwrap()),
+				replication: 1,
+				price_per_provider: price,
+				deadline,
+			}),
+		);
+		assert_eq!(posted(&events), next);
+		record(&events);
+		steered.push(next);
+	}
+	assert_eq!(steered.len(), 12, "Charlie found blocks where a draw at posting gives Bob");
+	// The last jobs' draw blocks, each with its own VRF output.
+	for _ in 0..3 {
+		set_vrf(&mut chain);
+		chain.next_block(vec![]);
+		record(&chain.events());
+	}
+	assert!(steered.iter().all(|id| assigned_to.iter().any(|(job, _)| job == id)));
+	let to_bob = assigned_to
+		.iter()
+		.filter(|(job, providers)| steered.contains(job) && *providers == vec![bob.clone()])
+		.count();
+	// A draw at posting would give Bob all 12; his fair share is 3.
+	assert!(to_bob <= 6, "Charlie steered {to_bob} of 12 jobs to Bob");
+}
+
+/// Every eligible provider can be drawn: the draw considers as many candidates as there can be
+/// service nodes, not only the first of them.
+#[test]
+fn the_draw_considers_every_service_node() {
+	use frame_support::traits::Get;
+	let candidates = <<Runtime as pallet_gpu_jobs::Config>::MaxCandidates as Get<u32>>::get();
+	assert!(candidates >= dsync_runtime::constants::MaxServiceNodes::get());
+}
+
+/// The attack (issue 17, finding 5): Charlie posts a batch job whose URL serves nothing, to get
+/// the drawn providers penalised (a `NoShow` miss each; two misses suspend) for one posting
+/// fee. The providers, unable to download it, vote that the input was unavailable through the
+/// same commit and reveal as a result: nobody is penalised, and Charlie forfeits 10 % of the
+/// price per voter (burned and to the treasury) instead.
+#[test]
+fn a_client_whose_batch_url_fails_pays_a_forfeit_and_no_provider_is_penalised() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let keys = [sr25519::Pair::from_seed(&[0x81; 32]), sr25519::Pair::from_seed(&[0x82; 32])];
+	gpu_provider(&mut chain, Bob, &keys[0]);
+	gpu_provider(&mut chain, Dave, &keys[1]);
+	let charlie = Charlie.to_account_id();
+	let price = 10 * dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
+	let deadline = chain.execute(System::block_number) + 1 + 8;
+	let events = run(
+		&mut chain,
+		Charlie,
+		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+			model: DIGITS,
+			input: JobInput::Batch {
+				items: 10,
+				inputs_hash: H256::repeat_byte(0x42),
+				url: b"https://nothing.example/batch.bin".to_vec().try_into().unwrap(),
+			},
+			replication: 2,
+			price_per_provider: price,
+			deadline,
+		}),
+	);
+	let job = posted(&events);
+	let drawn = drawn(&mut chain, job);
+	assert_eq!(drawn.len(), 2);
+	let before = chain.execute(|| free(&charlie));
+	let vote = pallet_gpu_jobs::INPUT_UNAVAILABLE;
+	let owner_key = |owner: &AccountId| {
+		if *owner == Bob.to_account_id() {
+			&keys[0]
+		} else {
+			&keys[1]
+		}
+	};
+	for owner in &drawn {
+		commit(&mut chain, owner_key(owner), owner, job, vote);
+	}
+	for owner in &drawn {
+		reveal(&mut chain, owner_key(owner), job, vote);
+	}
+	let events = run_until(&mut chain, |events| {
+		events
+			.iter()
+			.any(|e| matches!(e, RuntimeEvent::GpuJobs(JobEvent::InputUnavailable { .. })))
+	});
+	let forfeit = 2 * (price / 10);
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::GpuJobs(JobEvent::InputUnavailable { job: j, forfeited, refunded })
+			if *j == job && *forfeited == forfeit && *refunded == 2 * price - forfeit
+	)));
+	chain.execute(|| {
+		assert_eq!(escrow_of(&charlie), 0);
+		assert_eq!(free(&charlie), before + 2 * price - forfeit);
+		for owner in &drawn {
+			let score = pallet_proof_of_sync::Scores::<Runtime>::get(owner).unwrap();
+			assert_eq!(score.misses, 0, "a provider was penalised for the client's URL");
+			assert_eq!(NodeRegistry::node(owner).unwrap().status, NodeStatus::Active);
+		}
+	});
+}
+
+/// Rules for all code (issue 17): every block's hooks take no longer than the weight they
+/// declare. GPU jobs are posted in every block for 40 blocks (drawn two blocks later, ending
+/// unanswered at their deadline, a `NoShow` each), while Proof of Sync runs its epochs (tally
+/// and payment in `on_initialize`); each block's initialisation is timed and compared with
+/// the weight declared for it. The declared weights are the reference machine's benchmarks at
+/// their worst case, with database weights far above this in-memory state: a hook that does
+/// work its weight does not account for (an unbounded loop) is what this finds.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "timings mean something only in release builds")]
+fn every_blocks_hooks_take_no_longer_than_they_declare() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let owners = [Bob, Dave, Eve, Ferdie];
+	for (i, owner) in owners.iter().enumerate() {
+		let key = sr25519::Pair::from_seed(&[0x90 + u8::try_from(i).unwrap(); 32]);
+		gpu_provider(&mut chain, *owner, &key);
+	}
+	let price = dsync_runtime::genesis_config_presets::DIGITS_PRICE_FLOOR;
+	let mut worst = (0.0f64, 0u32);
+	let (mut drawn_jobs, mut expired_jobs) = (0usize, 0usize);
+	for block in 0..80u32 {
+		let extrinsics = if block < 40 {
+			let nonce = chain.execute(|| System::account_nonce(Charlie.to_account_id()));
+			let deadline = chain.execute(System::block_number) + 1 + 8;
+			(0..4u32)
+				.map(|i| {
+					let call = RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+						model: DIGITS,
+						input: JobInput::Inline(one().try_into().unwrap()),
+						replication: 3,
+						price_per_provider: price,
+						deadline,
+					});
+					chain.execute(|| crate::chain::signed_with(Charlie, call, nonce + i, 0))
+				})
+				.collect()
+		} else {
+			Vec::new()
+		};
+		chain.next_block(extrinsics);
+		for event in chain.events() {
+			match event {
+				RuntimeEvent::GpuJobs(JobEvent::JobAssigned { .. }) => drawn_jobs += 1,
+				RuntimeEvent::GpuJobs(JobEvent::JobExpired { .. }) => expired_jobs += 1,
+				_ => {},
+			}
+		}
+		let (took, declared) = chain.last_initialization;
+		let took_ps = took.as_nanos().saturating_mul(1_000);
+		let declared_ps = u128::from(declared.ref_time());
+		assert!(
+			took_ps <= declared_ps,
+			"block {block}: the hooks took {took:?}, more than the {declared:?} they declared"
+		);
+		let ratio = took_ps as f64 / declared_ps.max(1) as f64;
+		if ratio > worst.0 {
+			worst = (ratio, block);
+		}
+	}
+	println!("the slowest block against its declared weight: {:.3} at block {}", worst.0, worst.1);
+	// The traffic happened: jobs were drawn in `on_initialize` and ended there.
+	assert!(drawn_jobs >= 4 && expired_jobs >= 4, "{drawn_jobs} drawn, {expired_jobs} expired");
 }

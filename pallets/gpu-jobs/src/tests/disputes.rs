@@ -3,6 +3,7 @@
 
 use crate::{mock::*, *};
 use dsync_aivm_core::{batch_merkle_root, batch_result_hashes, merkle_proof};
+use dsync_primitives::traits::UsageProof;
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use sp_core::H256;
 
@@ -303,6 +304,11 @@ fn a_batch_dispute_proves_the_input_and_the_results() {
 		assert_eq!(
 			MockSource::usage(),
 			vec![(drawn[0].clone(), ALICE, ServiceKind::GpuInference, units)]
+		);
+		// Revealed by one provider alone, but proven right by the re-execution: verified.
+		assert_eq!(
+			MockSource::usage_proofs(),
+			vec![(drawn[0].clone(), UsageProof { verified: true, burned: 100 })]
 		);
 	});
 }

@@ -5,7 +5,7 @@ use frame_support::{
 	assert_noop, assert_ok,
 	traits::{GetStorageVersion, Hooks, StorageVersion},
 };
-use sp_runtime::{BuildStorage, DispatchError};
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 /// Set `change`d test parameters as root.
 fn set(change: impl FnOnce(&mut GpuJobsParams)) -> sp_runtime::DispatchResult {
@@ -22,6 +22,7 @@ fn set_parameters_stores_them_and_emits_an_event() {
 			max_deadline: 500,
 			reveal_period: 8,
 			dispute_period: 7,
+			unavailable_forfeit: Perbill::from_percent(25),
 		};
 		assert_ok!(GpuJobs::set_parameters(RuntimeOrigin::root(), params));
 		assert_eq!(Params::<Test>::get(), params);
@@ -46,11 +47,16 @@ fn set_parameters_requires_the_admin_origin() {
 #[test]
 fn every_bound_at_its_edges() {
 	ExtBuilder::default().build_and_execute(|| {
-		// A reveal period of at least one block, shorter than the nearest deadline.
+		// A reveal period of at least one block, leaving a commit window of at least two blocks
+		// after the draw before the nearest deadline (10): `10 > reveal + delay + 1`.
 		assert_ok!(set(|p| p.reveal_period = 1));
 		assert_noop!(set(|p| p.reveal_period = 0), Error::<Test>::InvalidParameters);
-		assert_ok!(set(|p| p.reveal_period = 9));
-		assert_noop!(set(|p| p.reveal_period = 10), Error::<Test>::InvalidParameters);
+		assert_ok!(set(|p| p.reveal_period = 8));
+		assert_noop!(set(|p| p.reveal_period = 9), Error::<Test>::InvalidParameters);
+		with_draw_delay(2, || {
+			assert_ok!(set(|p| p.reveal_period = 6));
+			assert_noop!(set(|p| p.reveal_period = 7), Error::<Test>::InvalidParameters);
+		});
 		// min_deadline <= max_deadline <= MAX_PERIOD.
 		assert_ok!(set(|p| p.min_deadline = 1_000));
 		assert_noop!(set(|p| p.min_deadline = 1_001), Error::<Test>::InvalidParameters);
@@ -61,7 +67,10 @@ fn every_bound_at_its_edges() {
 		assert_noop!(set(|p| p.dispute_period = 0), Error::<Test>::InvalidParameters);
 		assert_ok!(set(|p| p.dispute_period = MAX_PERIOD));
 		assert_noop!(set(|p| p.dispute_period = MAX_PERIOD + 1), Error::<Test>::InvalidParameters);
-		assert!(GpuJobsParams::default().is_valid());
+		// Any forfeit share.
+		assert_ok!(set(|p| p.unavailable_forfeit = Perbill::zero()));
+		assert_ok!(set(|p| p.unavailable_forfeit = Perbill::one()));
+		assert!(GpuJobsParams::default().is_valid(2));
 	});
 }
 
@@ -71,7 +80,10 @@ fn the_default_genesis_builds_without_models() {
 	sp_io::TestExternalities::new(storage).execute_with(|| {
 		assert_eq!(Params::<Test>::get(), GpuJobsParams::default());
 		assert_eq!(NextModelId::<Test>::get(), 0);
+		// The pallet's genesis alone writes no storage version (the runtime's genesis writes
+		// the in-code one, 1, for every pallet).
 		assert_eq!(GpuJobs::on_chain_storage_version(), StorageVersion::new(0));
+		assert_eq!(GpuJobs::in_code_storage_version(), StorageVersion::new(1));
 		GpuJobs::integrity_test();
 		assert_ok!(GpuJobs::do_try_state());
 	});
@@ -102,7 +114,8 @@ fn the_genesis_config_reads_json() {
 				"min_deadline": 10,
 				"max_deadline": 1_000,
 				"reveal_period": 4,
-				"dispute_period": 10
+				"dispute_period": 10,
+				"unavailable_forfeit": 100_000_000
 			},
 			"models": [[[7, 8], 9]]
 		})

@@ -56,18 +56,20 @@ fn post_job_holds_the_escrow_draws_providers_and_emits_an_event() {
 		}
 		assert!(Expiries::<Test>::get(21).contains(&id));
 		assert!(Expiries::<Test>::get(31).contains(&id));
-		assert_eq!(
-			last_event(),
+		// Without a draw delay, the providers are drawn in the posting block.
+		System::assert_has_event(
 			Event::JobPosted {
 				job: id,
 				client: ALICE,
 				model: DIGITS,
 				k: 3,
 				price: 100,
-				providers: drawn.clone(),
+				draw_at: 1,
 				deadline: 21,
 			}
+			.into(),
 		);
+		assert_eq!(last_event(), Event::JobAssigned { job: id, providers: drawn.clone() });
 
 		// The runtime API's view.
 		let view = GpuJobs::job_view(id).expect("the job is open");

@@ -2,6 +2,7 @@
 //! `settle`, failed payments.
 
 use crate::{mock::*, *};
+use dsync_primitives::traits::UsageProof;
 use frame_support::{assert_noop, assert_ok};
 use sp_core::H256;
 
@@ -53,6 +54,14 @@ fn agreeing_providers_are_paid_when_the_challenge_window_ends() {
 			drawn
 				.iter()
 				.map(|who| (who.clone(), ALICE, ServiceKind::GpuInference, units))
+				.collect::<Vec<_>>()
+		);
+		// Three drawn providers agreed: verified usage; each payment burned 10 % of 1_000.
+		assert_eq!(
+			MockSource::usage_proofs(),
+			drawn
+				.iter()
+				.map(|who| (who.clone(), UsageProof { verified: true, burned: 100 }))
 				.collect::<Vec<_>>()
 		);
 		assert!(MockSource::penalties().is_empty());
@@ -111,6 +120,14 @@ fn dissenters_and_no_shows_are_penalised_and_the_rest_refunded() {
 		// Two items: twice the units.
 		let units = 2 * u64::from(Models::<Test>::get(DIGITS).unwrap().units_per_item);
 		assert!(MockSource::usage().iter().all(|(_, _, _, recorded)| *recorded == units));
+		// Three of five agreed: verified.
+		assert_eq!(
+			MockSource::usage_proofs(),
+			[&drawn[0], &drawn[2], &drawn[3]]
+				.into_iter()
+				.map(|who| (who.clone(), UsageProof { verified: true, burned: 100 }))
+				.collect::<Vec<_>>()
+		);
 	});
 }
 
@@ -279,5 +296,31 @@ fn jobs_of_several_clients_keep_their_escrows_apart() {
 		assert_eq!(free(&BOB), CLIENT_BALANCE - 1_500);
 		assert_eq!(OpenEscrow::<Test>::get(), 2_300);
 		assert!(Jobs::<Test>::contains_key(a) && Jobs::<Test>::contains_key(c));
+	});
+}
+
+#[test]
+fn the_usage_of_a_job_of_one_provider_is_not_verified() {
+	ExtBuilder::default().build_and_execute(|| {
+		// `k = 1`: the client may own the only provider, and nobody else checked the result.
+		let input = digit_items(1, 5);
+		let result = digit_result(&input);
+		let id = post(&ALICE, inline(input), 1, 1_000);
+		let drawn = providers_of(id);
+		play(id, &[(drawn[0].clone(), result)]);
+		run_to_dispute_end(id);
+
+		assert!(!Jobs::<Test>::contains_key(id));
+		// Paid and counted as usage all the same, but not verified: Proof of Sync does not
+		// weigh it into rewards.
+		let units = u64::from(Models::<Test>::get(DIGITS).unwrap().units_per_item);
+		assert_eq!(
+			MockSource::usage(),
+			vec![(drawn[0].clone(), ALICE, ServiceKind::GpuInference, units)]
+		);
+		assert_eq!(
+			MockSource::usage_proofs(),
+			vec![(drawn[0].clone(), UsageProof { verified: false, burned: 100 })]
+		);
 	});
 }

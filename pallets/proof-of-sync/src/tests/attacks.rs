@@ -1,6 +1,8 @@
 //! Attacks on Proof of Sync (issue 17): a verifier that copies another's commitment and reveal,
-//! or replays its own commitment of an earlier epoch, to be credited without probing; and a
-//! target that answers two of its three verifiers to wear down the third's reputation.
+//! or replays its own commitment of an earlier epoch, to be credited without probing; a target
+//! that answers two of its three verifiers to wear down the third's reputation; a node owner
+//! that pays its own node for usage (self-dealing, finding 9) to take the others' rewards; and
+//! sybil nodes living off unproven capacity.
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
@@ -184,4 +186,117 @@ fn a_target_answering_two_of_three_verifiers_cannot_wear_down_the_third() {
 		assert_eq!(epoch_index(), 5);
 		assert!(Verifiers::<Test>::get().contains(&refused));
 	});
+}
+
+/// One epoch of services 1 and 2, honest (100 units each, verified, their fees paying for
+/// them), and service 3, the self-dealer, which records `attack` (units and proof) as its own
+/// client. Returns the reward weights of the three at the end of the tally and what each was
+/// paid.
+fn self_dealing_epoch(attack: Option<(u64, UsageProof)>) -> (Vec<u128>, Vec<Balance>) {
+	let mut outcome = (Vec::new(), Vec::new());
+	ExtBuilder::empty()
+		.services(3)
+		.validators(3)
+		.with_params(|params| params.burn_per_usage_unit = 10)
+		.build_and_execute(|| {
+			run_to_collecting();
+			for i in 1..=2 {
+				let (node, client) = (service(i), service(60));
+				let proof = verified(1_000);
+				ProofOfSync::record_usage(&node, &client, ServiceKind::GpuInference, 100, proof);
+			}
+			if let Some((units, proof)) = attack {
+				let (dealer, kind) = (service(3), ServiceKind::GpuInference);
+				ProofOfSync::record_usage(&dealer, &dealer, kind, units, proof);
+				// The totals count what it recorded all the same.
+				assert_eq!(ProviderUsage::<Test>::get(&dealer), units);
+			}
+			let nodes = [service(1), service(2), service(3)];
+			let before: Vec<Balance> = nodes.iter().map(free).collect();
+			let weights = reward_weights_of_epoch(&nodes);
+			let paid = nodes.iter().zip(before).map(|(node, before)| free(node) - before).collect();
+			outcome = (weights, paid);
+		});
+	outcome
+}
+
+#[test]
+fn a_self_dealt_job_of_one_provider_changes_no_reward() {
+	let (weights, paid) = self_dealing_epoch(None);
+	// Score 50 % and 10 capacity units each; the honest nodes at the median usage (100) get the
+	// full factor, the idle dealer half.
+	assert_eq!(weights, vec![5_000_000_000, 5_000_000_000, 2_500_000_000]);
+	assert_eq!(paid, vec![320_000, 320_000, 160_000]);
+
+	// The dealer posts a `k = 1` batch to its own node: 10^9 units, and it even burns enough to
+	// pay for them. Nobody else checked the result: not verified, it weighs nothing. With the
+	// maximum as the reference it became the epoch's maximum and halved both honest factors,
+	// taking two thirds of the node part.
+	let attack = (1_000_000_000, unverified(10_000_000_000));
+	let (attacked_weights, attacked_paid) = self_dealing_epoch(Some(attack));
+	assert_eq!(attacked_weights, weights);
+	assert_eq!(attacked_paid, paid);
+}
+
+#[test]
+fn verified_but_cheap_self_dealing_buys_only_what_it_burned() {
+	let (weights, _) = self_dealing_epoch(None);
+
+	// The dealer gets its huge usage verified (say, its own second node drawn as the other
+	// provider) but pays a tiny fee: 250 burned pays for 25 units at 10 per unit.
+	let attack = (1_000_000_000, verified(250));
+	let (attacked_weights, _) = self_dealing_epoch(Some(attack));
+	// The reference is the median of (100, 100, 25): 100. The honest weights do not move (with
+	// the maximum as the reference they halved).
+	assert_eq!(attacked_weights[0], weights[0]);
+	assert_eq!(attacked_weights[1], weights[1]);
+	// The dealer's factor rose only by the 25 units it paid for: 50 % + 50 % · 25 / 100.
+	assert_eq!(attacked_weights[2], 3_125_000_000);
+}
+
+#[test]
+fn sybil_nodes_are_credited_unproven_capacity_once_not_for_ever() {
+	// Service 1 is used every epoch and proves its capacity; services 2 to 4 are sybils of one
+	// operator, registered to collect the unproven allowance while idle.
+	ExtBuilder::empty()
+		.services(4)
+		.validators(3)
+		.with_params(|params| {
+			params.unproven_capacity = 10;
+			params.unproven_epochs = 2;
+		})
+		.build_and_execute(|| {
+			let sybils = [service(2), service(3), service(4)];
+			for epoch in 1..=4u32 {
+				run_to_collecting();
+				assert_eq!(epoch_index(), epoch);
+				let (node, client) = (service(1), service(60));
+				ProofOfSync::record_usage(&node, &client, ServiceKind::Storage, 100, verified(0));
+				let before = free(&service(1));
+				play_epoch_with(|_| good_report());
+				let rewarded_sybils = pos_events()
+					.iter()
+					.filter(|event| {
+						matches!(
+							event,
+							Event::NodeRewarded { epoch: paid_in, node, .. }
+								if *paid_in == epoch && sybils.contains(node)
+						)
+					})
+					.count();
+				if epoch <= 2 {
+					// Their one-off credit: 10 units each at the idle factor.
+					assert_eq!(rewarded_sybils, 3, "epoch {epoch}");
+				} else {
+					// Beyond the window the idle sybils earn nothing: the node that proved its
+					// capacity gets the whole node part.
+					assert_eq!(rewarded_sybils, 0, "epoch {epoch}");
+					assert_eq!(free(&service(1)) - before, 800_000, "epoch {epoch}");
+					for sybil in &sybils {
+						let view = ProofOfSync::node_score_view(sybil).expect("registered");
+						assert_eq!(view.credited_capacity, 0);
+					}
+				}
+			}
+		});
 }

@@ -6,6 +6,7 @@ mod aggregation;
 mod attacks;
 mod epochs;
 mod invariants;
+mod migrations;
 mod ocw;
 mod parameters;
 mod penalties;

@@ -74,6 +74,11 @@ fn every_bound_at_its_edges() {
 		assert_noop!(set(|p| p.usage_per_capacity_unit = 0), Error::<Test>::InvalidParameters);
 		assert_ok!(set(|p| p.unproven_capacity = 0));
 		assert_ok!(set(|p| p.unproven_capacity = u64::MAX));
+		// Any burn cap (0: none) and any window of unproven capacity (0: none).
+		assert_ok!(set(|p| p.burn_per_usage_unit = 0));
+		assert_ok!(set(|p| p.burn_per_usage_unit = Balance::MAX));
+		assert_ok!(set(|p| p.unproven_epochs = 0));
+		assert_ok!(set(|p| p.unproven_epochs = u32::MAX));
 		// Zero deferral, zero reward, shares at 0 and 100 % are fine.
 		assert_ok!(set(|p| {
 			p.slash_defer_epochs = 0;
@@ -128,6 +133,9 @@ fn the_default_genesis_config_is_valid() {
 	let config = GenesisConfig::<Test>::default();
 	assert_eq!(config.parameters.verifiers_per_node, 3);
 	assert_eq!(config.parameters.epoch_length, 600);
+	assert_eq!(config.parameters.burn_per_usage_unit, 5_000_000_000_000);
+	assert_eq!(config.parameters.unproven_epochs, 12);
+	assert!(config.parameters.unproven_epochs > config.parameters.warmup_epochs);
 	let storage = config.build_storage().unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
 		ProofOfSync::do_try_state().unwrap();
@@ -139,6 +147,8 @@ fn the_genesis_config_reads_json() {
 	let json = serde_json::to_value(GenesisConfig::<Test> { parameters: test_params() }).unwrap();
 	assert_eq!(json["parameters"]["epoch_length"], 10);
 	assert_eq!(json["parameters"]["ema_alpha"], 500_000_000);
+	assert_eq!(json["parameters"]["burn_per_usage_unit"], 0);
+	assert_eq!(json["parameters"]["unproven_epochs"], u32::MAX);
 	let back: GenesisConfig<Test> = serde_json::from_value(json).unwrap();
 	assert_eq!(back.parameters, test_params());
 }

@@ -1,9 +1,10 @@
 //! Rewards: the budget and its parts, payment by weight and credits, conservation and dust
-//! (also over many pseudo-random cases), failed payments, usage weighting.
+//! (also over many pseudo-random cases), failed payments, usage weighting against the median
+//! reference, proven capacity and the window of unproven capacity.
 
 use crate::{
 	mock::*,
-	rewards::{credited_capacity, proven_capacity, reward_weight, share},
+	rewards::{credited_capacity, proven_capacity, reference_usage, reward_weight, share},
 	*,
 };
 use frame_support::traits::fungible::Mutate;
@@ -115,7 +116,13 @@ fn a_failed_payment_is_skipped_and_stays_at_the_source() {
 fn a_used_node_earns_more_than_an_idle_one() {
 	ExtBuilder::default().build_and_execute(|| {
 		run_to_collecting();
-		ProofOfSync::record_usage(&service(1), &service(50), ServiceKind::GpuInference, 100);
+		ProofOfSync::record_usage(
+			&service(1),
+			&service(50),
+			ServiceKind::GpuInference,
+			100,
+			verified(0),
+		);
 		play_epoch_with(|_| good_report());
 		// Usage factor 100 % against 50 %: 2/3 and 1/3 of 800_000.
 		assert_eq!(free(&service(1)), OWNER_BALANCE + 533_333);
@@ -156,7 +163,13 @@ fn declared_capacity_counts_only_as_far_as_usage_proved_it() {
 			// Service 1 delivers 200 units (10 per capacity unit): 20 units proven, credited
 			// 20; service 2 is idle. Weights 20 · 100 % and 5 · 50 % (score 75 % each).
 			run_to_collecting();
-			ProofOfSync::record_usage(&service(1), &service(50), ServiceKind::GpuInference, 200);
+			ProofOfSync::record_usage(
+				&service(1),
+				&service(50),
+				ServiceKind::GpuInference,
+				200,
+				verified(0),
+			);
 			let before = (free(&service(1)), free(&service(2)));
 			play_epoch_with(|_| good_report());
 			assert_eq!(free(&service(1)) - before.0, 711_111);
@@ -179,7 +192,13 @@ fn proof_beyond_the_declaration_is_not_credited() {
 		.with_params(|params| params.unproven_capacity = 0)
 		.build_and_execute(|| {
 			run_to_collecting();
-			ProofOfSync::record_usage(&service(1), &service(50), ServiceKind::GpuInference, 1_000);
+			ProofOfSync::record_usage(
+				&service(1),
+				&service(50),
+				ServiceKind::GpuInference,
+				1_000,
+				verified(0),
+			);
 			play_epoch_with(|_| good_report());
 			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
 			// 100 units proven, 4 declared: 4 credited.
@@ -218,14 +237,153 @@ fn the_capacity_formulas_at_their_edges() {
 	params.usage_per_capacity_unit = 1;
 	assert_eq!(proven_capacity(&params, 0, u64::MAX), u64::MAX);
 	params.unproven_capacity = 5;
-	assert_eq!(credited_capacity(&params, 30, 0), 5);
-	assert_eq!(credited_capacity(&params, 3, 0), 3);
-	assert_eq!(credited_capacity(&params, 30, 12), 12);
-	assert_eq!(credited_capacity(&params, 30, 100), 30);
+	params.unproven_epochs = 3;
+	// Within the first 3 scored epochs: `min(declared, max(unproven, proven))`.
+	assert_eq!(credited_capacity(&params, 30, 0, 1), 5);
+	assert_eq!(credited_capacity(&params, 30, 0, 3), 5);
+	assert_eq!(credited_capacity(&params, 3, 0, 1), 3);
+	assert_eq!(credited_capacity(&params, 30, 12, 2), 12);
+	assert_eq!(credited_capacity(&params, 30, 100, 3), 30);
+	// After them: `min(declared, proven)`.
+	assert_eq!(credited_capacity(&params, 30, 0, 4), 0);
+	assert_eq!(credited_capacity(&params, 30, 3, 4), 3);
+	assert_eq!(credited_capacity(&params, 30, 12, u32::MAX), 12);
+	assert_eq!(credited_capacity(&params, 30, 100, 4), 30);
+	// No window: unproven capacity is never credited (a scored epoch counts from 1).
+	params.unproven_epochs = 0;
+	assert_eq!(credited_capacity(&params, 30, 0, 1), 0);
+	assert_eq!(credited_capacity(&params, 30, 7, 1), 7);
+	// The largest window: credited in every epoch.
+	params.unproven_epochs = u32::MAX;
+	assert_eq!(credited_capacity(&params, 30, 0, u32::MAX), 5);
 	params.unproven_capacity = 0;
-	assert_eq!(credited_capacity(&params, 30, 0), 0);
+	assert_eq!(credited_capacity(&params, 30, 0, 1), 0);
 	params.unproven_capacity = u64::MAX;
-	assert_eq!(credited_capacity(&params, 30, 0), 30);
+	assert_eq!(credited_capacity(&params, 30, 0, 1), 30);
+}
+
+#[test]
+fn the_reference_usage_is_the_lower_median_of_the_used_nodes() {
+	// Nobody used: no reference (every factor is `idle`).
+	assert_eq!(reference_usage(vec![]), 0);
+	assert_eq!(reference_usage(vec![0, 0, 0]), 0);
+	// One used node: its own usage.
+	assert_eq!(reference_usage(vec![0, 5, 0]), 5);
+	// An odd count: the middle value; an even count: the lower of the two middle values.
+	assert_eq!(reference_usage(vec![3, 1, 2]), 2);
+	assert_eq!(reference_usage(vec![4, 1, 3, 2]), 2);
+	assert_eq!(reference_usage(vec![5, 100]), 5);
+	// Zeros are left out: idle nodes do not pull the reference down.
+	assert_eq!(reference_usage(vec![0, 0, 0, 0, 7, 3, 1_000_000]), 7);
+	// One outlier, or up to half of the used nodes, do not move it above the others' usages,
+	// not even beside a single honest node.
+	assert_eq!(reference_usage(vec![100, u64::MAX]), 100);
+	assert_eq!(reference_usage(vec![100, 100, u64::MAX]), 100);
+	assert_eq!(reference_usage(vec![100, 90, 110, u64::MAX, u64::MAX]), 110);
+	assert_eq!(reference_usage(vec![100, 90, 110, 95, u64::MAX, u64::MAX, u64::MAX]), 110);
+	assert_eq!(reference_usage(vec![100, 90, 110, u64::MAX, u64::MAX, u64::MAX]), 110);
+	// A majority of them can.
+	assert_eq!(reference_usage(vec![100, u64::MAX, u64::MAX]), u64::MAX);
+}
+
+#[test]
+fn the_usage_factor_formula() {
+	let half = Perbill::from_percent(50);
+	// No reference: idle.
+	assert_eq!(usage_factor(half, 0, 0), half);
+	assert_eq!(usage_factor(half, 1_000, 0), half);
+	// Unused: idle; at or above the reference: the full factor.
+	assert_eq!(usage_factor(half, 0, 100), half);
+	assert_eq!(usage_factor(half, 100, 100), Perbill::one());
+	assert_eq!(usage_factor(half, u64::MAX, 100), Perbill::one());
+	// Between: linear.
+	assert_eq!(usage_factor(half, 50, 100), Perbill::from_percent(75));
+}
+
+#[test]
+fn one_outlier_does_not_lower_the_others_usage_factor() {
+	// Services 1 and 2 deliver 100 units each; service 3, in the second run, 10^12 (verified and
+	// paid for: the test parameters have no burn cap).
+	let run = |outlier: u64| {
+		let mut weights = Vec::new();
+		ExtBuilder::empty().services(3).validators(3).build_and_execute(|| {
+			run_to_collecting();
+			for (i, units) in [(1, 100), (2, 100), (3, outlier)] {
+				ProofOfSync::record_usage(
+					&service(i),
+					&service(60),
+					ServiceKind::GpuInference,
+					units,
+					verified(0),
+				);
+			}
+			weights = reward_weights_of_epoch(&[service(1), service(2), service(3)]);
+		});
+		weights
+	};
+	let without = run(100);
+	let with = run(1_000_000_000_000);
+	// The median of (100, 100, 10^12) is 100: services 1 and 2 keep the full factor. With the
+	// maximum as the reference their factor fell to a hair above 50 %, halving their weight.
+	assert_eq!(with[0], without[0]);
+	assert_eq!(with[1], without[1]);
+	// Score 50 %, 10 capacity units, factor 100 %.
+	assert_eq!(without[0], 5_000_000_000);
+	// The outlier itself gets no more than the full factor either.
+	assert_eq!(with[2], without[2]);
+}
+
+#[test]
+fn unproven_capacity_is_credited_only_in_the_first_epochs() {
+	// Both declare 30 units; 5 count without proof, during the first 2 scored epochs.
+	ExtBuilder::empty()
+		.service_node(service(1), key_of(&service(1)), 30, NodeStatus::Active)
+		.service_node(service(2), key_of(&service(2)), 30, NodeStatus::Active)
+		.validators(3)
+		.with_params(|params| {
+			params.unproven_capacity = 5;
+			params.unproven_epochs = 2;
+		})
+		.build_and_execute(|| {
+			// Epoch 1: both credited 5 units.
+			play_epoch_with(|_| good_report());
+			for i in 1..=2 {
+				let view = ProofOfSync::node_score_view(&service(i)).unwrap();
+				let capacity = (view.epochs, view.proven_capacity, view.credited_capacity);
+				assert_eq!(capacity, (1, 0, 5));
+			}
+			assert_eq!(free(&service(1)), free(&service(2)));
+
+			// Epoch 2: service 1 delivers 100 units (10 per capacity unit): 10 proven.
+			run_to_collecting();
+			ProofOfSync::record_usage(
+				&service(1),
+				&service(60),
+				ServiceKind::GpuInference,
+				100,
+				verified(0),
+			);
+			play_epoch_with(|_| good_report());
+			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
+			assert_eq!((view.epochs, view.proven_capacity, view.credited_capacity), (2, 10, 10));
+			let view = ProofOfSync::node_score_view(&service(2)).unwrap();
+			assert_eq!((view.epochs, view.proven_capacity, view.credited_capacity), (2, 0, 5));
+
+			// Epoch 3: the window is over. Service 2 proved nothing: no weight, no reward.
+			// Service 1's proof fades to 5 (α = 50 %): credited 5.
+			let before = (free(&service(1)), free(&service(2)));
+			play_epoch_with(|_| good_report());
+			let view = ProofOfSync::node_score_view(&service(2)).unwrap();
+			assert_eq!((view.epochs, view.proven_capacity, view.credited_capacity), (3, 0, 0));
+			let view = ProofOfSync::node_score_view(&service(1)).unwrap();
+			assert_eq!((view.epochs, view.proven_capacity, view.credited_capacity), (3, 5, 5));
+			assert_eq!(free(&service(2)), before.1);
+			assert!(free(&service(1)) > before.0);
+			assert!(!pos_events().iter().any(|event| matches!(
+				event,
+				Event::NodeRewarded { epoch: 3, node, .. } if *node == service(2)
+			)));
+		});
 }
 
 #[test]
@@ -303,8 +461,8 @@ fn every_epoch_pays_its_budget_less_dust_over_random_cases() {
 					service(i),
 					NodeScore { score: Perbill::from_parts(scores[index]), ..Default::default() },
 				);
-				let usage = usages[index];
-				ProofOfSync::record_usage(&service(i), &TREASURY, ServiceKind::Storage, usage);
+				let (usage, kind) = (usages[index], ServiceKind::Storage);
+				ProofOfSync::record_usage(&service(i), &TREASURY, kind, usage, verified(0));
 			}
 			let before: Vec<Balance> = (1..=services)
 				.map(service)

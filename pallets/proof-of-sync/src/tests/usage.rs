@@ -1,4 +1,5 @@
-//! `UsageRecorder`: what is counted, for whom, and when the epoch usage is cleared.
+//! `UsageRecorder`: what is counted, for whom, what of it is rewardable (verified, as far as the
+//! burned fee pays for it), and when the epoch usage is cleared.
 
 use crate::{mock::*, *};
 
@@ -6,12 +7,11 @@ use crate::{mock::*, *};
 fn usage_of_a_service_node_is_recorded() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (provider, client) = (service(1), service(60));
-		ProofOfSync::record_usage(&provider, &client, ServiceKind::GpuInference, 700);
-		ProofOfSync::record_usage(&provider, &client, ServiceKind::GpuInference, 300);
-		ProofOfSync::record_usage(&service(2), &client, ServiceKind::Naming, 400);
+		ProofOfSync::record_usage(&provider, &client, ServiceKind::GpuInference, 700, verified(0));
+		ProofOfSync::record_usage(&provider, &client, ServiceKind::GpuInference, 300, verified(0));
+		ProofOfSync::record_usage(&service(2), &client, ServiceKind::Naming, 400, verified(0));
 		assert_eq!(EpochUsage::<Test>::get(&provider), 1_000);
 		assert_eq!(EpochUsage::<Test>::get(service(2)), 400);
-		assert_eq!(MaxEpochUsage::<Test>::get(), 1_000);
 		assert_eq!(ProviderUsage::<Test>::get(&provider), 1_000);
 		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::GpuInference), 1_000);
 		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Naming), 400);
@@ -40,7 +40,8 @@ fn usage_of_a_service_node_is_recorded() {
 				provider: service(2),
 				client,
 				kind: ServiceKind::Naming,
-				units: 400
+				units: 400,
+				rewardable: 400,
 			}
 		);
 	});
@@ -50,7 +51,7 @@ fn usage_of_a_service_node_is_recorded() {
 fn usage_of_an_unregistered_provider_is_ignored() {
 	ExtBuilder::default().build_and_execute(|| {
 		let events = pos_events().len();
-		ProofOfSync::record_usage(&service(9), &service(60), ServiceKind::Storage, 5);
+		ProofOfSync::record_usage(&service(9), &service(60), ServiceKind::Storage, 5, verified(0));
 		assert_eq!(EpochUsage::<Test>::get(service(9)), 0);
 		assert_eq!(ProviderUsage::<Test>::get(service(9)), 0);
 		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::Storage), 0);
@@ -64,23 +65,140 @@ fn only_rewardable_nodes_count_for_the_epoch() {
 		// A validator node, and a leaving service node: counted, but not for rewards.
 		MockRegistry::update(&service(2), |node| node.status = NodeStatus::Unbonding);
 		for provider in [validator(1), service(2)] {
-			ProofOfSync::record_usage(&provider, &service(60), ServiceKind::Other, 50);
+			ProofOfSync::record_usage(&provider, &service(60), ServiceKind::Other, 50, verified(0));
 			assert_eq!(ProviderUsage::<Test>::get(&provider), 50);
 			assert_eq!(EpochUsage::<Test>::get(&provider), 0);
+			assert_eq!(
+				last_event(),
+				Event::UsageRecorded {
+					provider,
+					client: service(60),
+					kind: ServiceKind::Other,
+					units: 50,
+					rewardable: 0,
+				}
+			);
 		}
-		assert_eq!(MaxEpochUsage::<Test>::get(), 0);
 		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::Other), 100);
 	});
+}
+
+#[test]
+fn unverified_usage_counts_in_the_totals_but_not_for_rewards() {
+	ExtBuilder::default().build_and_execute(|| {
+		// A job of one provider: nobody but the provider checked it, whatever it burned.
+		let (provider, client) = (service(1), service(1));
+		ProofOfSync::record_usage(
+			&provider,
+			&client,
+			ServiceKind::GpuInference,
+			500,
+			unverified(u128::MAX),
+		);
+		assert_eq!(ProviderUsage::<Test>::get(&provider), 500);
+		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::GpuInference), 500);
+		assert_eq!(EpochUsage::<Test>::get(&provider), 0);
+		assert_eq!(ProofOfSync::usage_view(&provider).delivered, 500);
+		assert_eq!(ProofOfSync::usage_view(&provider).delivered_this_epoch, 0);
+		assert_eq!(
+			last_event(),
+			Event::UsageRecorded {
+				provider: provider.clone(),
+				client,
+				kind: ServiceKind::GpuInference,
+				units: 500,
+				rewardable: 0,
+			}
+		);
+
+		// It proves no capacity either: after the tally nothing is proven.
+		play_epoch_with(|_| good_report());
+		assert_eq!(Scores::<Test>::get(&provider).unwrap().proven_capacity, 0);
+	});
+}
+
+#[test]
+fn rewardable_usage_is_capped_by_the_burned_fee() {
+	ExtBuilder::default()
+		.with_params(|params| params.burn_per_usage_unit = 10)
+		.build_and_execute(|| {
+			let (provider, client) = (service(1), service(60));
+			// 55 burned pays for 5 units of the 100 delivered.
+			ProofOfSync::record_usage(&provider, &client, ServiceKind::Storage, 100, verified(55));
+			assert_eq!(EpochUsage::<Test>::get(&provider), 5);
+			assert_eq!(ProviderUsage::<Test>::get(&provider), 100);
+			assert_eq!(
+				last_event(),
+				Event::UsageRecorded {
+					provider: provider.clone(),
+					client: client.clone(),
+					kind: ServiceKind::Storage,
+					units: 100,
+					rewardable: 5,
+				}
+			);
+			// Less than one unit's fee pays for nothing.
+			ProofOfSync::record_usage(&provider, &client, ServiceKind::Storage, 100, verified(9));
+			assert_eq!(EpochUsage::<Test>::get(&provider), 5);
+			// A fee that pays for more than was delivered counts the delivery, no more.
+			ProofOfSync::record_usage(
+				&provider,
+				&client,
+				ServiceKind::Storage,
+				100,
+				verified(10_000),
+			);
+			assert_eq!(EpochUsage::<Test>::get(&provider), 105);
+			assert_eq!(ProviderUsage::<Test>::get(&provider), 300);
+			assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Storage), 300);
+		});
+}
+
+#[test]
+fn the_rewardable_usage_formula_at_its_edges() {
+	let mut params = test_params();
+	// No cap: every verified unit, and no unverified one.
+	params.burn_per_usage_unit = 0;
+	assert_eq!(rewardable_usage(&params, 1_000, verified(0)), 1_000);
+	assert_eq!(rewardable_usage(&params, u64::MAX, verified(0)), u64::MAX);
+	assert_eq!(rewardable_usage(&params, 1_000, unverified(u128::MAX)), 0);
+	// A cap of 10 per unit: the burned fee over 10, rounded down, at most the units.
+	params.burn_per_usage_unit = 10;
+	assert_eq!(rewardable_usage(&params, 1_000, verified(0)), 0);
+	assert_eq!(rewardable_usage(&params, 1_000, verified(9)), 0);
+	assert_eq!(rewardable_usage(&params, 1_000, verified(10)), 1);
+	assert_eq!(rewardable_usage(&params, 1_000, verified(10_000)), 1_000);
+	assert_eq!(rewardable_usage(&params, 1_000, verified(u128::MAX)), 1_000);
+	assert_eq!(rewardable_usage(&params, 1_000, unverified(u128::MAX)), 0);
+	// A fee beyond what `u64` counts saturates.
+	params.burn_per_usage_unit = 1;
+	assert_eq!(rewardable_usage(&params, u64::MAX, verified(u128::MAX)), u64::MAX);
+	// The largest cap: only the largest burn pays for a unit.
+	params.burn_per_usage_unit = Balance::MAX;
+	assert_eq!(rewardable_usage(&params, 5, verified(u128::from(u64::MAX) - 1)), 0);
+	assert_eq!(rewardable_usage(&params, 5, verified(u128::from(u64::MAX))), 1);
+	// The default counts a job at the digits model's price floor in full: 10^15 per item and
+	// provider, 10 % burned, 18 units per item.
+	let defaults = ProofOfSyncParams::<u128>::default();
+	assert_eq!(defaults.burn_per_usage_unit, DEFAULT_BURN_PER_USAGE_UNIT);
+	let floor_burn = 1_000_000_000_000_000u128 / 10;
+	assert_eq!(rewardable_usage(&defaults, 18, verified(floor_burn)), 18);
+	assert_eq!(rewardable_usage(&defaults, 18, verified(floor_burn / 10)), 2);
 }
 
 #[test]
 fn usage_counters_saturate() {
 	ExtBuilder::default().build_and_execute(|| {
 		for _ in 0..2 {
-			ProofOfSync::record_usage(&service(1), &service(60), ServiceKind::Storage, u64::MAX);
+			ProofOfSync::record_usage(
+				&service(1),
+				&service(60),
+				ServiceKind::Storage,
+				u64::MAX,
+				verified(0),
+			);
 		}
 		assert_eq!(EpochUsage::<Test>::get(service(1)), u64::MAX);
-		assert_eq!(MaxEpochUsage::<Test>::get(), u64::MAX);
 		assert_eq!(ProviderUsage::<Test>::get(service(1)), u64::MAX);
 		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::Storage), u64::MAX);
 	});
@@ -89,16 +207,28 @@ fn usage_counters_saturate() {
 #[test]
 fn the_epoch_usage_is_cleared_by_the_tally() {
 	ExtBuilder::default().build_and_execute(|| {
-		ProofOfSync::record_usage(&service(1), &service(60), ServiceKind::GpuInference, 10);
+		ProofOfSync::record_usage(
+			&service(1),
+			&service(60),
+			ServiceKind::GpuInference,
+			10,
+			verified(0),
+		);
 		play_epoch_with(|_| good_report());
 		assert_eq!(EpochUsage::<Test>::get(service(1)), 0);
-		assert_eq!(MaxEpochUsage::<Test>::get(), 0);
+		assert_eq!(Totals::<Test>::get(), EpochTotals::default());
 		// The cumulative counters stay.
 		assert_eq!(ProviderUsage::<Test>::get(service(1)), 10);
 		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::GpuInference), 10);
 
 		// Usage recorded after the tally counts for the next epoch.
-		ProofOfSync::record_usage(&service(2), &service(60), ServiceKind::GpuInference, 7);
-		assert_eq!(MaxEpochUsage::<Test>::get(), 7);
+		ProofOfSync::record_usage(
+			&service(2),
+			&service(60),
+			ServiceKind::GpuInference,
+			7,
+			verified(0),
+		);
+		assert_eq!(EpochUsage::<Test>::get(service(2)), 7);
 	});
 }

@@ -1,0 +1,4 @@
+//! Storage migrations of GPU jobs, one module per storage version. The runtime lists them in its
+//! migrations (`Executive`'s `OnRuntimeUpgrade` tuple).
+
+pub mod v1;
