@@ -367,6 +367,7 @@ mod benchmarks {
 			deadline,
 		)
 		.map_err(|_| BenchmarkError::Stop("the benchmark job is refused"))?;
+		GpuJobs::<T>::process_draws(now::<T>().saturating_add(T::DrawDelay::get().into()));
 
 		let input = vec![1i8; in_len];
 		let code = ModelCode::<T>::get(model_id).ok_or(BenchmarkError::Stop("no code"))?;

@@ -534,9 +534,12 @@ impl ExtBuilder {
 	}
 }
 
-/// The externalities the benchmarks run in as tests: no provider.
+/// The externalities the benchmarks run in as tests: no provider, and the providers drawn two
+/// blocks after posting, as in the runtime (each test runs on its own thread, whose
+/// [`DrawDelay`] this sets).
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> sp_io::TestExternalities {
+	DrawDelay::set(2);
 	ExtBuilder::empty().build()
 }
 

@@ -71,10 +71,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `130`
 		//  Estimated: `1489`
-		// Minimum execution time: 14_842_000 picoseconds.
-		Weight::from_parts(15_066_010, 1489)
-			// Standard Error: 2
-			.saturating_add(Weight::from_parts(7_745, 0).saturating_mul(b.into()))
+		// Minimum execution time: 15_232_000 picoseconds.
+		Weight::from_parts(16_096_100, 1489)
+			// Standard Error: 6
+			.saturating_add(Weight::from_parts(7_902, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -84,8 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 11_828_000 picoseconds.
-		Weight::from_parts(12_899_000, 3538)
+		// Minimum execution time: 12_108_000 picoseconds.
+		Weight::from_parts(13_521_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -95,15 +95,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
 		//  Estimated: `3538`
-		// Minimum execution time: 13_510_000 picoseconds.
-		Weight::from_parts(14_752_000, 3538)
+		// Minimum execution time: 13_961_000 picoseconds.
+		Weight::from_parts(15_653_000, 3538)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::Models` (r:1 w:0)
 	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
-	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenJobCount` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenJobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::NextJobId` (r:1 w:1)
@@ -112,16 +112,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Providers` (r:1 w:0)
 	/// Proof: `NodeRegistry::Providers` (`max_values`: None, `max_size`: Some(32011), added: 34486, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::Nodes` (r:256 w:0)
+	/// Storage: `NodeRegistry::Nodes` (r:1000 w:0)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::Scores` (r:256 w:0)
+	/// Storage: `ProofOfSync::Scores` (r:1000 w:0)
 	/// Proof: `ProofOfSync::Scores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
-	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
-	/// Storage: `Babe::NextRandomness` (r:1 w:0)
-	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `Babe::EpochStart` (r:1 w:0)
-	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Draws` (r:1 w:1)
+	/// Proof: `GpuJobs::Draws` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -129,51 +125,49 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `GpuJobs::OpenEscrow` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Jobs` (r:0 w:1)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
-	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:7)
-	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// The range of component `c` is `[7, 256]`.
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
+	/// The range of component `c` is `[7, 1000]`.
 	fn post_job(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1589 + c * (313 ±0)`
+		//  Measured:  `2081 + c * (310 ±0)`
 		//  Estimated: `35476 + c * (4429 ±0)`
-		// Minimum execution time: 198_214_000 picoseconds.
-		Weight::from_parts(115_364_833, 35476)
-			// Standard Error: 23_030
-			.saturating_add(Weight::from_parts(10_442_181, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		// Minimum execution time: 174_338_000 picoseconds.
+		Weight::from_parts(178_605_000, 35476)
+			// Standard Error: 77_848
+			.saturating_add(Weight::from_parts(13_046_628, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(c.into()))
 	}
 	/// Storage: `NodeRegistry::NodeOfKey` (r:1 w:0)
 	/// Proof: `NodeRegistry::NodeOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1208`
-		//  Estimated: `8340`
-		// Minimum execution time: 25_448_000 picoseconds.
-		Weight::from_parts(27_441_000, 8340)
+		//  Estimated: `8341`
+		// Minimum execution time: 26_219_000 picoseconds.
+		Weight::from_parts(32_508_000, 8341)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `NodeRegistry::NodeOfKey` (r:1 w:0)
 	/// Proof: `NodeRegistry::NodeOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1432`
-		//  Estimated: `8340`
-		// Minimum execution time: 33_240_000 picoseconds.
-		Weight::from_parts(35_944_000, 8340)
+		//  Estimated: `8341`
+		// Minimum execution time: 34_340_000 picoseconds.
+		Weight::from_parts(39_218_000, 8341)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
 	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Models` (r:1 w:0)
@@ -188,10 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tokenomics::ServiceTotals` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:7 w:0)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::EpochUsage` (r:7 w:7)
-	/// Proof: `ProofOfSync::EpochUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::MaxEpochUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::MaxEpochUsage` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfSync::Params` (r:1 w:0)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProviderUsage` (r:7 w:7)
 	/// Proof: `ProofOfSync::ProviderUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ClientUsage` (r:1 w:1)
@@ -206,15 +198,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn settle() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4209`
+		//  Measured:  `4343`
 		//  Estimated: `31993`
-		// Minimum execution time: 667_329_000 picoseconds.
-		Weight::from_parts(686_458_000, 31993)
-			.saturating_add(T::DbWeight::get().reads(40_u64))
-			.saturating_add(T::DbWeight::get().writes(39_u64))
+		// Minimum execution time: 639_759_000 picoseconds.
+		Weight::from_parts(810_552_000, 31993)
+			.saturating_add(T::DbWeight::get().reads(33_u64))
+			.saturating_add(T::DbWeight::get().writes(31_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Models` (r:1 w:0)
 	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ModelCode` (r:1 w:0)
@@ -222,7 +214,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
 	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
-	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceRates` (r:1 w:0)
 	/// Proof: `Tokenomics::ServiceRates` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -233,16 +225,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tokenomics::ServiceTotals` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:7 w:6)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::EpochUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::EpochUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::MaxEpochUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::MaxEpochUsage` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfSync::Params` (r:1 w:0)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProviderUsage` (r:1 w:1)
 	/// Proof: `ProofOfSync::ProviderUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ClientUsage` (r:1 w:1)
 	/// Proof: `ProofOfSync::ClientUsage` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:0)
 	/// Proof: `ProofOfSync::Epoch` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Scores` (r:6 w:6)
@@ -269,61 +257,96 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn resolve_by_execution() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `70547`
+		//  Measured:  `70571`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_325_826_000 picoseconds.
-		Weight::from_parts(1_382_750_000, 69017)
-			.saturating_add(T::DbWeight::get().reads(43_u64))
-			.saturating_add(T::DbWeight::get().writes(43_u64))
+		// Minimum execution time: 1_335_279_000 picoseconds.
+		Weight::from_parts(1_465_182_000, 69017)
+			.saturating_add(T::DbWeight::get().reads(41_u64))
+			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Challenges` (r:1 w:1)
 	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
 	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
-	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Expiries` (r:1 w:1)
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7624`
+		//  Measured:  `7628`
 		//  Estimated: `11855`
-		// Minimum execution time: 58_637_000 picoseconds.
-		Weight::from_parts(62_813_000, 11855)
+		// Minimum execution time: 59_638_000 picoseconds.
+		Weight::from_parts(66_077_000, 11855)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:0)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Challenges` (r:1 w:1)
 	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	fn reveal_nodes() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5367`
 		//  Estimated: `11855`
-		// Minimum execution time: 156_151_000 picoseconds.
-		Weight::from_parts(161_119_000, 11855)
+		// Minimum execution time: 157_113_000 picoseconds.
+		Weight::from_parts(164_924_000, 11855)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `GpuJobs::Params` (r:0 w:1)
-	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn set_parameters() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_478_000 picoseconds.
-		Weight::from_parts(6_110_000, 0)
+		// Minimum execution time: 5_658_000 picoseconds.
+		Weight::from_parts(8_312_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `GpuJobs::Draws` (r:1 w:1)
+	/// Proof: `GpuJobs::Draws` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Jobs` (r:64 w:64)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::Providers` (r:1 w:0)
+	/// Proof: `NodeRegistry::Providers` (`max_values`: None, `max_size`: Some(32011), added: 34486, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::Nodes` (r:1000 w:0)
+	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfSync::Scores` (r:1000 w:0)
+	/// Proof: `ProofOfSync::Scores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::EpochStart` (r:1 w:0)
+	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:448)
+	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	fn on_initialize_draw(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `311050 + n * (59 ±0)`
+		//  Estimated: `4429990 + n * (7351 ±0)`
+		// Minimum execution time: 12_863_278_000 picoseconds.
+		Weight::from_parts(17_209_159_497, 4429990)
+			// Standard Error: 7_048_063
+			.saturating_add(Weight::from_parts(55_914_745, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2005_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 7351).saturating_mul(n.into()))
+	}
+	/// Storage: `GpuJobs::Draws` (r:1 w:0)
+	/// Proof: `GpuJobs::Draws` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ExpiryCursor` (r:1 w:1)
 	/// Proof: `GpuJobs::ExpiryCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Expiries` (r:1 w:1)
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Jobs` (r:128 w:128)
-	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4875), added: 7350, mode: `MaxEncodedLen`)
+	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::JobVerdicts` (r:128 w:128)
 	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Models` (r:1 w:0)
@@ -338,10 +361,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tokenomics::ServiceTotals` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:7 w:0)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::EpochUsage` (r:7 w:7)
-	/// Proof: `ProofOfSync::EpochUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::MaxEpochUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::MaxEpochUsage` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfSync::Params` (r:1 w:0)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProviderUsage` (r:7 w:7)
 	/// Proof: `ProofOfSync::ProviderUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ClientUsage` (r:1 w:1)
@@ -355,101 +376,98 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:896)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 128]`.
-	fn on_initialize_draw(n: u32, ) -> Weight {
-		Weight::from_parts(10_557_545_833, 35476)
-			.saturating_add(Weight::from_parts(200_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_013_u64))
-			.saturating_add(T::DbWeight::get().writes((15_u64).saturating_mul(n.into())))
-	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3494 + n * (794 ±0)`
-		//  Estimated: `31993 + n * (7350 ±0)`
-		// Minimum execution time: 7_070_000 picoseconds.
-		Weight::from_parts(1_584_151_751, 31993)
-			// Standard Error: 4_265_323
-			.saturating_add(Weight::from_parts(561_029_133, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(37_u64))
+		//  Measured:  `3683 + n * (794 ±0)`
+		//  Estimated: `31993 + n * (7351 ±0)`
+		// Minimum execution time: 17_926_000 picoseconds.
+		Weight::from_parts(19_979_000, 31993)
+			// Standard Error: 4_406_133
+			.saturating_add(Weight::from_parts(653_507_035, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(32_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(29_u64))
+			.saturating_add(T::DbWeight::get().writes(21_u64))
 			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 7350).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 7351).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_model(b: u32, ) -> Weight {
-		Weight::from_parts(15_066_010, 1489)
-			.saturating_add(Weight::from_parts(7_745, 0).saturating_mul(b.into()))
+		Weight::from_parts(16_096_100, 1489)
+			.saturating_add(Weight::from_parts(7_902, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_model_status() -> Weight {
-		Weight::from_parts(12_899_000, 3538)
+		Weight::from_parts(13_521_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_price_floor() -> Weight {
-		Weight::from_parts(14_752_000, 3538)
+		Weight::from_parts(15_653_000, 3538)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn post_job(c: u32, ) -> Weight {
-		Weight::from_parts(115_364_833, 35476)
-			.saturating_add(Weight::from_parts(10_442_181, 0).saturating_mul(c.into()))
-			.saturating_add(ParityDbWeight::get().reads(13_u64))
+		Weight::from_parts(178_605_000, 35476)
+			.saturating_add(Weight::from_parts(13_046_628, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
-			.saturating_add(ParityDbWeight::get().writes(15_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(c.into()))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(27_441_000, 8340)
+		Weight::from_parts(32_508_000, 8341)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(35_944_000, 8340)
+		Weight::from_parts(39_218_000, 8341)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(686_458_000, 31993)
-			.saturating_add(ParityDbWeight::get().reads(40_u64))
-			.saturating_add(ParityDbWeight::get().writes(39_u64))
+		Weight::from_parts(810_552_000, 31993)
+			.saturating_add(ParityDbWeight::get().reads(33_u64))
+			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_382_750_000, 69017)
-			.saturating_add(ParityDbWeight::get().reads(43_u64))
-			.saturating_add(ParityDbWeight::get().writes(43_u64))
+		Weight::from_parts(1_465_182_000, 69017)
+			.saturating_add(ParityDbWeight::get().reads(41_u64))
+			.saturating_add(ParityDbWeight::get().writes(41_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(62_813_000, 11855)
+		Weight::from_parts(66_077_000, 11855)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn reveal_nodes() -> Weight {
-		Weight::from_parts(161_119_000, 11855)
+		Weight::from_parts(164_924_000, 11855)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(6_110_000, 0)
+		Weight::from_parts(8_312_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_draw(n: u32, ) -> Weight {
-		Weight::from_parts(10_557_545_833, 35476)
-			.saturating_add(Weight::from_parts(200_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_013_u64))
-			.saturating_add(ParityDbWeight::get().writes((15_u64).saturating_mul(n.into())))
+		Weight::from_parts(17_209_159_497, 4429990)
+			.saturating_add(Weight::from_parts(55_914_745, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2005_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 7351).saturating_mul(n.into()))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		Weight::from_parts(1_584_151_751, 31993)
-			.saturating_add(Weight::from_parts(561_029_133, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(37_u64))
+		Weight::from_parts(19_979_000, 31993)
+			.saturating_add(Weight::from_parts(653_507_035, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(32_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(29_u64))
+			.saturating_add(ParityDbWeight::get().writes(21_u64))
 			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 7350).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 7351).saturating_mul(n.into()))
 	}
 }

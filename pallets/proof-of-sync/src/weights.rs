@@ -61,15 +61,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:0)
 	/// Proof: `ProofOfSync::Epoch` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Assignments` (r:1 w:1)
 	/// Proof: `ProofOfSync::Assignments` (`max_values`: None, `max_size`: Some(2301), added: 4776, mode: `MaxEncodedLen`)
 	fn commit_report() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1181`
+		//  Measured:  `1201`
 		//  Estimated: `5766`
-		// Minimum execution time: 31_607_000 picoseconds.
-		Weight::from_parts(35_162_000, 5766)
+		// Minimum execution time: 32_448_000 picoseconds.
+		Weight::from_parts(36_864_000, 5766)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -78,7 +78,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:0)
 	/// Proof: `ProofOfSync::Epoch` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Assignments` (r:1 w:1)
 	/// Proof: `ProofOfSync::Assignments` (`max_values`: None, `max_size`: Some(2301), added: 4776, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProvenWrong` (r:1 w:1)
@@ -99,21 +99,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	fn reveal_report() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1752`
+		//  Measured:  `1772`
 		//  Estimated: `35476`
-		// Minimum execution time: 287_396_000 picoseconds.
-		Weight::from_parts(315_458_000, 35476)
+		// Minimum execution time: 288_247_000 picoseconds.
+		Weight::from_parts(308_998_000, 35476)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ProofOfSync::Params` (r:0 w:1)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	fn set_parameters() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_209_000 picoseconds.
-		Weight::from_parts(7_100_000, 0)
+		// Minimum execution time: 6_210_000 picoseconds.
+		Weight::from_parts(7_061_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:1)
@@ -127,7 +127,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:0)
 	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::ServiceNodes` (r:1 w:0)
 	/// Proof: `NodeRegistry::ServiceNodes` (`max_values`: Some(1), `max_size`: Some(32002), added: 32497, mode: `MaxEncodedLen`)
 	/// Storage: `Session::Validators` (r:1 w:0)
@@ -154,14 +154,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[0, 64]`.
 	fn on_initialize_start_epoch(n: u32, v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `812 + n * (198 ±0) + v * (229 ±0)`
+		//  Measured:  `832 + n * (198 ±0) + v * (229 ±0)`
 		//  Estimated: `36687 + n * (4429 ±0) + v * (4429 ±0)`
-		// Minimum execution time: 700_919_000 picoseconds.
-		Weight::from_parts(706_938_000, 36687)
-			// Standard Error: 43_064
-			.saturating_add(Weight::from_parts(6_241_947, 0).saturating_mul(n.into()))
-			// Standard Error: 674_608
-			.saturating_add(Weight::from_parts(6_814_881, 0).saturating_mul(v.into()))
+		// Minimum execution time: 725_836_000 picoseconds.
+		Weight::from_parts(744_774_000, 36687)
+			// Standard Error: 69_569
+			.saturating_add(Weight::from_parts(7_625_701, 0).saturating_mul(n.into()))
+			// Standard Error: 1_089_815
+			.saturating_add(Weight::from_parts(2_799_236, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
@@ -176,7 +176,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ProofOfSync::Verifiers` (r:1 w:0)
 	/// Proof: `ProofOfSync::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::EpochSeed` (r:1 w:0)
 	/// Proof: `ProofOfSync::EpochSeed` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Assignments` (r:0 w:32)
@@ -185,14 +185,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 64]`.
 	fn on_initialize_assign(n: u32, v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `330 + n * (32 ±0) + v * (32 ±0)`
+		//  Measured:  `350 + n * (32 ±0) + v * (32 ±0)`
 		//  Estimated: `33487`
-		// Minimum execution time: 62_353_000 picoseconds.
-		Weight::from_parts(63_495_000, 33487)
-			// Standard Error: 248_823
-			.saturating_add(Weight::from_parts(19_700_639, 0).saturating_mul(n.into()))
-			// Standard Error: 124_268
-			.saturating_add(Weight::from_parts(7_209_590, 0).saturating_mul(v.into()))
+		// Minimum execution time: 62_472_000 picoseconds.
+		Weight::from_parts(63_885_000, 33487)
+			// Standard Error: 250_419
+			.saturating_add(Weight::from_parts(19_741_371, 0).saturating_mul(n.into()))
+			// Standard Error: 125_065
+			.saturating_add(Weight::from_parts(7_360_939, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -200,27 +200,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:0)
 	/// Proof: `ProofOfSync::Epoch` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `222`
-		//  Estimated: `1609`
-		// Minimum execution time: 4_977_000 picoseconds.
-		Weight::from_parts(5_578_000, 1609)
+		//  Measured:  `242`
+		//  Estimated: `1629`
+		// Minimum execution time: 5_007_000 picoseconds.
+		Weight::from_parts(5_608_000, 1629)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:1)
 	/// Proof: `ProofOfSync::Epoch` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
-	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::MaxEpochUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::MaxEpochUsage` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::Totals` (r:1 w:1)
-	/// Proof: `ProofOfSync::Totals` (`max_values`: Some(1), `max_size`: Some(116), added: 611, mode: `MaxEncodedLen`)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Targets` (r:1 w:0)
 	/// Proof: `ProofOfSync::Targets` (`max_values`: Some(1), `max_size`: Some(32002), added: 32497, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::EpochUsage` (r:32 w:32)
 	/// Proof: `ProofOfSync::EpochUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfSync::Totals` (r:1 w:1)
+	/// Proof: `ProofOfSync::Totals` (`max_values`: Some(1), `max_size`: Some(116), added: 611, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProvenWrong` (r:32 w:0)
 	/// Proof: `ProofOfSync::ProvenWrong` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Assignments` (r:32 w:32)
@@ -258,17 +256,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_tally(n: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + k * (1355 ±0) + n * (763 ±0)`
-		//  Estimated: `36422 + k * (9586 ±175) + n * (4776 ±0)`
-		// Minimum execution time: 351_431_000 picoseconds.
-		Weight::from_parts(354_426_000, 36422)
-			// Standard Error: 2_174_396
-			.saturating_add(Weight::from_parts(88_325_602, 0).saturating_mul(n.into()))
-			// Standard Error: 8_717_096
-			.saturating_add(Weight::from_parts(251_213_967, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(49_u64))
+		//  Estimated: `36422 + k * (9586 ±0) + n * (4776 ±14)`
+		// Minimum execution time: 354_275_000 picoseconds.
+		Weight::from_parts(357_700_000, 36422)
+			// Standard Error: 2_449_913
+			.saturating_add(Weight::from_parts(96_073_826, 0).saturating_mul(n.into()))
+			// Standard Error: 9_821_639
+			.saturating_add(Weight::from_parts(264_699_359, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(44_u64))
+			.saturating_add(T::DbWeight::get().writes(43_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 9586).saturating_mul(k.into()))
@@ -297,10 +295,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `387 + n * (116 ±0)`
 		//  Estimated: `33487 + n * (2603 ±0)`
-		// Minimum execution time: 68_301_000 picoseconds.
-		Weight::from_parts(18_504_356, 33487)
-			// Standard Error: 25_579
-			.saturating_add(Weight::from_parts(54_085_011, 0).saturating_mul(n.into()))
+		// Minimum execution time: 69_563_000 picoseconds.
+		Weight::from_parts(3_177_633, 33487)
+			// Standard Error: 340_191
+			.saturating_add(Weight::from_parts(64_019_417, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -309,45 +307,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `NodeRegistry::Nodes` (r:1 w:0)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
+	/// Storage: `ProofOfSync::Params` (r:1 w:0)
+	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::EpochUsage` (r:1 w:1)
 	/// Proof: `ProofOfSync::EpochUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::MaxEpochUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::MaxEpochUsage` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProviderUsage` (r:1 w:1)
 	/// Proof: `ProofOfSync::ProviderUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ClientUsage` (r:1 w:1)
 	/// Proof: `ProofOfSync::ClientUsage` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn record_usage() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `433`
+		//  Measured:  `567`
 		//  Estimated: `5419`
-		// Minimum execution time: 19_979_000 picoseconds.
-		Weight::from_parts(21_642_000, 5419)
+		// Minimum execution time: 21_182_000 picoseconds.
+		Weight::from_parts(23_916_000, 5419)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn commit_report() -> Weight {
-		Weight::from_parts(35_162_000, 5766)
+		Weight::from_parts(36_864_000, 5766)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_report() -> Weight {
-		Weight::from_parts(315_458_000, 35476)
+		Weight::from_parts(308_998_000, 35476)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_parameters() -> Weight {
-		Weight::from_parts(7_100_000, 0)
+		Weight::from_parts(7_061_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_start_epoch(n: u32, v: u32, ) -> Weight {
-		Weight::from_parts(706_938_000, 36687)
-			.saturating_add(Weight::from_parts(6_241_947, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(6_814_881, 0).saturating_mul(v.into()))
+		Weight::from_parts(744_774_000, 36687)
+			.saturating_add(Weight::from_parts(7_625_701, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(2_799_236, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(v.into())))
@@ -356,33 +354,33 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(v.into()))
 	}
 	fn on_initialize_assign(n: u32, v: u32, ) -> Weight {
-		Weight::from_parts(63_495_000, 33487)
-			.saturating_add(Weight::from_parts(19_700_639, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(7_209_590, 0).saturating_mul(v.into()))
+		Weight::from_parts(63_885_000, 33487)
+			.saturating_add(Weight::from_parts(19_741_371, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(7_360_939, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(5_578_000, 1609)
+		Weight::from_parts(5_608_000, 1629)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn on_initialize_tally(n: u32, k: u32, ) -> Weight {
-		Weight::from_parts(354_426_000, 36422)
-			.saturating_add(Weight::from_parts(88_325_602, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(251_213_967, 0).saturating_mul(k.into()))
-			.saturating_add(ParityDbWeight::get().reads(49_u64))
+		Weight::from_parts(357_700_000, 36422)
+			.saturating_add(Weight::from_parts(96_073_826, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(264_699_359, 0).saturating_mul(k.into()))
+			.saturating_add(ParityDbWeight::get().reads(48_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(k.into())))
-			.saturating_add(ParityDbWeight::get().writes(44_u64))
+			.saturating_add(ParityDbWeight::get().writes(43_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 9586).saturating_mul(k.into()))
 			.saturating_add(Weight::from_parts(0, 4776).saturating_mul(n.into()))
 	}
 	fn on_initialize_pay(n: u32, ) -> Weight {
-		Weight::from_parts(18_504_356, 33487)
-			.saturating_add(Weight::from_parts(54_085_011, 0).saturating_mul(n.into()))
+		Weight::from_parts(3_177_633, 33487)
+			.saturating_add(Weight::from_parts(64_019_417, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -390,8 +388,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 	fn record_usage() -> Weight {
-		Weight::from_parts(21_642_000, 5419)
+		Weight::from_parts(23_916_000, 5419)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 }

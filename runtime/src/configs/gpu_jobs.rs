@@ -58,12 +58,15 @@ impl ProviderSource<AccountId> for RegistryProviders {
 			.collect()
 	}
 
-	/// Beyond the benchmark, where every provider examined is eligible: one node record and one
-	/// score per GPU provider that serves another model or has no score, up to every service
-	/// node.
+	/// Beyond the benchmarks (`post_job(c)`, `on_initialize_draw`), which examine
+	/// `MaxCandidates` eligible providers, one node record and one score each: the providers
+	/// examined beyond them, up to every service node. None in this runtime, whose
+	/// `MaxCandidates` is `MaxServiceNodes` (a GPU provider that serves another model or has no
+	/// score costs the same two reads as an eligible one).
 	fn eligible_overhead() -> Weight {
-		<Runtime as frame_system::Config>::DbWeight::get()
-			.reads(2 * u64::from(<MaxServiceNodes as Get<u32>>::get()))
+		let beyond = <MaxServiceNodes as Get<u32>>::get()
+			.saturating_sub(<Runtime as pallet_gpu_jobs::Config>::MaxCandidates::get());
+		<Runtime as frame_system::Config>::DbWeight::get().reads(2 * u64::from(beyond))
 	}
 
 	fn owner_of_key(key: &AccountId) -> Option<AccountId> {
