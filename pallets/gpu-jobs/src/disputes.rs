@@ -85,8 +85,15 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 
-		// Each distinct revealed result's leaf at the item.
-		let roots = job.distinct_results();
+		// Each distinct revealed result's leaf at the item; a result the disputes already
+		// eliminated (proven wrong, or forfeited a walk) is judged and needs none, so the last
+		// result standing can be confirmed by whoever holds its leaves alone.
+		let mut verdicts = Self::verdicts_of(id, &job);
+		let roots: Vec<H256> = job
+			.distinct_results()
+			.into_iter()
+			.filter(|root| challenge.is_some() || job.items == 1 || verdicts.payable(*root))
+			.collect();
 		let leaves: Vec<(H256, H256)> = if let Some(challenge) = &challenge {
 			vec![
 				(challenge.result, challenge.result_node),
@@ -152,7 +159,6 @@ impl<T: Config> Pallet<T> {
 
 		// What the item proved: the matching result is confirmed, every other result compared
 		// with it is wrong. Only results compared here are judged.
-		let mut verdicts = Self::verdicts_of(id, &job);
 		let mut proven_wrong = Vec::new();
 		for (root, _) in leaves.iter() {
 			if matching.contains(root) {

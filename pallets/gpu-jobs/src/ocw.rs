@@ -755,12 +755,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether a provider whose result `revealed` is on job `id` re-executes item 0 in a
-	/// transaction landing at `landing` to prove the batch's input available, against a
-	/// majority that voted it unavailable: `revealed` is a real result (not the vote), still
-	/// payable; the job is a batch job concluded on a payable majority of [`INPUT_UNAVAILABLE`],
-	/// its dispute window open at `landing`; and, for several items, no other real result was
-	/// revealed but `revealed` (the re-execution needs a claim of every real result, and the
-	/// provider holds only its own leaves; one item's results are their own leaves).
+	/// transaction landing at `landing` to have its result confirmed: `revealed` is a real
+	/// result (not the vote), still payable and not yet confirmed; the job is a batch job, its
+	/// dispute window open at `landing`; and either it concluded on a payable majority of
+	/// [`INPUT_UNAVAILABLE`] (the re-execution proves the input available), or it is disputed
+	/// and every other result is the vote or eliminated by the disputes (proven wrong, or
+	/// forfeited a walk: colluders that stop answering cannot keep the last result standing
+	/// unpaid). For several items every other real result must be eliminated: the provider
+	/// holds only its own leaves, and the chain asks no claim of an eliminated result or of
+	/// the vote (one item's results are their own leaves).
 	pub fn disproves_unavailable(
 		id: JobId,
 		job: &Job<T>,
@@ -768,20 +771,28 @@ impl<T: Config> Pallet<T> {
 		landing: BlockNumberFor<T>,
 	) -> bool {
 		if revealed == INPUT_UNAVAILABLE
-			|| job.status != JobStatus::Concluded
 			|| !matches!(job.input, JobInput::Batch { .. })
 			|| landing >= job.dispute_end
 		{
 			return false;
 		}
 		let verdicts = JobVerdicts::<T>::get(id).unwrap_or_default();
-		verdicts.payable(revealed)
-			&& job.payable_majority(&verdicts) == Some(INPUT_UNAVAILABLE)
-			&& (job.items == 1
-				|| job
-					.distinct_results()
-					.iter()
-					.all(|result| *result == revealed || *result == INPUT_UNAVAILABLE))
+		let own = verdicts.of(revealed);
+		if !own.payable() || own.confirmed {
+			return false;
+		}
+		let results = job.distinct_results();
+		let others_out = results.iter().all(|result| {
+			*result == revealed || *result == INPUT_UNAVAILABLE || !verdicts.payable(*result)
+		});
+		match job.status {
+			JobStatus::Concluded => {
+				job.payable_majority(&verdicts) == Some(INPUT_UNAVAILABLE)
+					&& (job.items == 1 || others_out)
+			},
+			JobStatus::Disputed => results.len() > 1 && others_out,
+			_ => false,
+		}
 	}
 
 	/// The disproof of a majority of the vote [`INPUT_UNAVAILABLE`] on job `id` of several

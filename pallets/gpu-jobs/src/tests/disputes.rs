@@ -492,3 +492,71 @@ fn a_multi_item_majority_is_challenged_at_the_item_it_got_wrong() {
 		));
 	});
 }
+
+/// The colluders' stall: three distinct results of a batch, two of them garbage whose
+/// providers forfeit their walks (they stop answering). The honest provider holds only its own
+/// leaves; it can still confirm its result with one re-execution, its own claim alone (the
+/// eliminated results need none), and is paid at once; the garbage's providers take their
+/// `Unanswered` misses. Before, every revealed result needed a claim: the honest result could
+/// not be confirmed and the job was refunded.
+#[test]
+fn the_last_result_standing_is_confirmed_with_its_own_claim_alone() {
+	ExtBuilder::default().build_and_execute(|| {
+		let inputs = digit_items(3, 31);
+		let input_leaves: Vec<[u8; 32]> = inputs.chunks(64).map(input_leaf).collect();
+		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(batch_merkle_root(&leaves));
+		let id = post(
+			&ALICE,
+			batch(3, inputs_root(&inputs, 64), "https://data.example/t.bin"),
+			3,
+			1_000,
+		);
+		let drawn = providers_of(id);
+		let (garbage_1, garbage_2) = (H256::repeat_byte(0x61), H256::repeat_byte(0x62));
+		play(
+			id,
+			&[
+				(drawn[0].clone(), truth),
+				(drawn[1].clone(), garbage_1),
+				(drawn[2].clone(), garbage_2),
+			],
+		);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
+		// Both garbage results forfeited their walks against the honest one.
+		let job = Jobs::<Test>::get(id).unwrap();
+		let mut verdicts = GpuJobs::verdicts_of(id, &job);
+		for garbage in [garbage_1, garbage_2] {
+			verdicts.update(garbage, |standing| standing.forfeited = true);
+		}
+		JobVerdicts::<Test>::insert(id, verdicts);
+
+		let item = batch_item(inputs[..64].to_vec(), merkle_proof(&input_leaves, 0).unwrap());
+		let own = claim(truth, H256(leaves[0]), merkle_proof(&leaves, 0).unwrap());
+		// A claim for an eliminated result is not expected.
+		let extra = claim(garbage_1, H256::repeat_byte(1), Vec::new());
+		assert_noop!(
+			resolve(id, 0, Some(item.clone()), vec![own.clone(), extra]),
+			Error::<Test>::UnexpectedClaim
+		);
+		assert_ok!(resolve(id, 0, Some(item), vec![own]));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: id,
+				result: truth,
+				winners: vec![drawn[0].clone()],
+				paid: 1_000,
+				burned: 100,
+				refunded: 2_000,
+			}
+		);
+		assert_eq!(
+			MockSource::penalties(),
+			vec![
+				(drawn[1].clone(), PenaltyReason::Unanswered),
+				(drawn[2].clone(), PenaltyReason::Unanswered)
+			]
+		);
+	});
+}

@@ -2026,3 +2026,71 @@ fn the_vote_is_neither_challenged_nor_challenges_and_is_disproved_only_when_clai
 		assert!(!GpuJobs::disproves_unavailable(id, &revealing, truth, now() + 1));
 	});
 }
+
+/// Colluders that reveal two different garbage results and then stop answering their walks
+/// (both forfeited) cannot keep the honest result unpaid: the honest provider's worker, which
+/// holds only its own leaves, re-executes item 0 with its own claim alone, and is paid.
+#[test]
+fn the_last_result_standing_is_confirmed_by_its_provider_and_paid() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(three_providers(&key), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let pool = || pool_calls(&pool_state.read().transactions);
+		let inputs = digit_items(3, 7);
+		let leaves = dsync_aivm_core::batch_result_hashes(&digit_outputs(&inputs), 10);
+		let truth = H256(dsync_aivm_core::batch_merkle_root(&leaves));
+		let id = post(&ALICE, batch(3, inputs_root(&inputs, 64), BATCH_URL), 3, 5_000);
+		let garbage = [H256::repeat_byte(0x71), H256::repeat_byte(0x72)];
+		for (who, result) in [provider(2), provider(3)].into_iter().zip(garbage) {
+			assert_ok!(commit(&who, id, result));
+		}
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		let outputs = answer(&digit_outputs(&inputs));
+		expect_infer(&mut state.write(), &default_infer(), &inputs, outputs);
+		for _ in 0..2 {
+			let call = worker_call(&pool).expect("commit, then reveal");
+			assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		}
+		for (who, result) in [provider(2), provider(3)].into_iter().zip(garbage) {
+			assert_ok!(reveal(&who, id, result));
+		}
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.status, JobStatus::Disputed);
+		// Against a payable other result the worker walks; once both forfeited, it confirms.
+		assert!(!GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
+		let mut verdicts = GpuJobs::verdicts_of(id, &job);
+		for result in garbage {
+			verdicts.update(result, |standing| standing.forfeited = true);
+		}
+		JobVerdicts::<Test>::insert(id, verdicts);
+		assert!(GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
+
+		next_block();
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		let call = worker_call(&pool).expect("the re-execution");
+		let input_leaves: Vec<[u8; 32]> = inputs.chunks(64).map(input_leaf).collect();
+		let expected = RuntimeCall::GpuJobs(crate::Call::resolve_by_execution {
+			job: id,
+			item_index: 0,
+			batch_item: Some(batch_item(
+				inputs[..64].to_vec(),
+				dsync_aivm_core::merkle_proof(&input_leaves, 0).unwrap(),
+			)),
+			claims: BoundedVec::try_from(vec![claim(
+				truth,
+				H256(leaves[0]),
+				dsync_aivm_core::merkle_proof(&leaves, 0).unwrap(),
+			)])
+			.unwrap(),
+		});
+		assert_eq!(call, expected);
+		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		assert!(matches!(
+			last_event(),
+			Event::JobSettled { result, paid: 5_000, .. } if result == truth
+		));
+		GpuJobs::do_try_state().unwrap();
+	});
+}
