@@ -84,30 +84,23 @@ impl<T: Config> Pallet<T> {
 			Expiries::<T>::try_mutate(block, |queue| queue.try_push(id))
 				.map_err(|_| Error::<T>::ExpiryQueueFull)?;
 		}
-		let status = match drawn_now {
-			Some(_) => JobStatus::Open,
-			None => {
-				Draws::<T>::try_mutate(draw_at, |queue| queue.try_push(id))
-					.map_err(|_| Error::<T>::DrawQueueFull)?;
-				JobStatus::Drawing { k: replication }
-			},
+		if drawn_now.is_none() {
+			Draws::<T>::try_mutate(draw_at, |queue| queue.try_push(id))
+				.map_err(|_| Error::<T>::DrawQueueFull)?;
+		}
+		let job = Job::<T> {
+			client: client.clone(),
+			model,
+			input,
+			items,
+			price,
+			posted_at: now,
+			commit_deadline,
+			deadline,
+			dispute_end,
+			providers: BoundedVec::new(),
+			status: JobStatus::Drawing { k: replication },
 		};
-		Jobs::<T>::insert(
-			id,
-			Job::<T> {
-				client: client.clone(),
-				model,
-				input,
-				items,
-				price,
-				posted_at: now,
-				commit_deadline,
-				deadline,
-				dispute_end,
-				providers: BoundedVec::new(),
-				status,
-			},
-		);
 		NextJobId::<T>::put(next_id);
 		OpenJobCount::<T>::mutate(|count| *count = count.saturating_add(1));
 		OpenEscrow::<T>::mutate(|total| *total = total.saturating_add(escrow));
@@ -120,16 +113,16 @@ impl<T: Config> Pallet<T> {
 			draw_at,
 			deadline,
 		});
-		if let Some(providers) = drawn_now {
-			Self::assign(id, providers);
+		match drawn_now {
+			Some(providers) => Self::assign(id, job, providers),
+			None => Jobs::<T>::insert(id, job),
 		}
 		Ok(id)
 	}
 
-	/// Give job `id` (posted, `Drawing` or just posted without a delay) its drawn `providers`:
-	/// list it for them, open it for commitments and emit [`Event::JobAssigned`].
-	fn assign(id: JobId, providers: ProviderSlotsOf<T>) {
-		let Some(mut job) = Jobs::<T>::get(id) else { return };
+	/// Give job `id` (`Drawing`, stored or about to be) its drawn `providers`: list it for them,
+	/// open it for commitments, store it and emit [`Event::JobAssigned`].
+	fn assign(id: JobId, mut job: Job<T>, providers: ProviderSlotsOf<T>) {
 		for slot in providers.iter() {
 			ProviderJobs::<T>::insert(&slot.who, id, ());
 		}
@@ -160,7 +153,7 @@ impl<T: Config> Pallet<T> {
 				models.entry(job.model).or_insert_with(|| (Self::candidates(job.model), 0));
 			*draws = draws.saturating_add(1);
 			match Self::draw_among(candidates, u32::from(k), &job.client, id) {
-				Ok(providers) => Self::assign(id, providers),
+				Ok(providers) => Self::assign(id, job, providers),
 				Err(_) => Self::refund(id, job, RefundReason::NoProviders, &Default::default()),
 			}
 		}

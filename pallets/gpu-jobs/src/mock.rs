@@ -683,6 +683,37 @@ pub fn batch_item(input: Vec<i8>, proof: Vec<[u8; 32]>) -> BatchItem {
 	}
 }
 
+/// Item `index` of the batch of digit `inputs` (64 values an item), with its Merkle proof
+/// against the batch's inputs hash ([`crate::inputs_root`]).
+pub fn proven_item(inputs: &[i8], index: usize) -> BatchItem {
+	let leaves: Vec<[u8; 32]> = inputs.chunks(64).map(crate::input_leaf).collect();
+	let start = index * 64;
+	batch_item(
+		inputs[start..start + 64].to_vec(),
+		dsync_aivm_core::merkle_proof(&leaves, index).expect("an item of the batch"),
+	)
+}
+
+/// Bob (anyone may) re-executes item `item` of job `id` with `batch` and `claims`; a
+/// successful re-execution is free: the loser pays through its penalty.
+pub fn resolve(
+	id: JobId,
+	item: u32,
+	batch: Option<BatchItem>,
+	claims: Vec<ResultClaim>,
+) -> DispatchResult {
+	let info = GpuJobs::resolve_by_execution(
+		RuntimeOrigin::signed(BOB),
+		id,
+		item,
+		batch,
+		BoundedVec::try_from(claims).expect("at most MaxReplication claims"),
+	)
+	.map_err(|error| error.error)?;
+	assert_eq!(info.pays_fee, frame_support::dispatch::Pays::No);
+	Ok(())
+}
+
 /// The events of this pallet so far, oldest first.
 pub fn events() -> Vec<pallet_gpu_jobs::Event<Test>> {
 	System::events()

@@ -56,7 +56,7 @@
 //! - **a batch job concluded on the vote [`INPUT_UNAVAILABLE`], its own revealed result a real
 //!   one** (still payable), dispute window open, and no other real result revealed but its own
 //!   (for several items: it can claim only its own leaves; one item's results are their own
-//!   leaves): it proves the input available ([`Pallet::disproves_unavailable`]) with
+//!   leaves): it proves the input available ([`Pallet::confirms_own_result`]) with
 //!   `resolve_by_execution` at item 0, in phase 2, with the item's input and proof from the
 //!   batch downloaded again and, for several items, its own claim (leaf 0 and its proof from
 //!   the leaves it kept). It is recorded (the record's `challenge_sent_at`, or
@@ -695,7 +695,7 @@ impl<T: Config> Pallet<T> {
 				if !due {
 					return None;
 				}
-				if Self::disproves_unavailable(id, job, revealed, landing) {
+				if Self::confirms_own_result(id, job, revealed, landing) {
 					return Self::disproof(id, provider, revealed, state, block);
 				}
 				if !Self::contested(id, job, revealed) || landing >= job.dispute_end {
@@ -764,7 +764,7 @@ impl<T: Config> Pallet<T> {
 	/// unpaid). For several items every other real result must be eliminated: the provider
 	/// holds only its own leaves, and the chain asks no claim of an eliminated result or of
 	/// the vote (one item's results are their own leaves).
-	pub fn disproves_unavailable(
+	pub fn confirms_own_result(
 		id: JobId,
 		job: &Job<T>,
 		revealed: H256,
@@ -929,8 +929,7 @@ impl<T: Config> Pallet<T> {
 							});
 						}
 					}
-				} else if job.items == 1 && Self::disproves_unavailable(id, &job, revealed, landing)
-				{
+				} else if job.items == 1 && Self::confirms_own_result(id, &job, revealed, landing) {
 					// A one-item batch job concluded on the vote: item 0, its own leaf, no
 					// claim; again while the job still stands so.
 					open.insert(id);
@@ -1151,7 +1150,7 @@ impl<T: Config> Pallet<T> {
 	/// Whether a provider that revealed `revealed` on `job` challenges it in a transaction
 	/// landing at `landing`: a one-item job concluded on another result, its window still open.
 	/// Neither with the vote [`INPUT_UNAVAILABLE`] nor against a majority of it (which
-	/// [`Self::disproves_unavailable`] handles).
+	/// [`Self::confirms_own_result`] handles).
 	pub fn should_challenge(job: &Job<T>, revealed: H256, landing: BlockNumberFor<T>) -> bool {
 		job.status == JobStatus::Concluded
 			&& job.items == 1

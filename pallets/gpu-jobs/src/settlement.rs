@@ -226,26 +226,33 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		};
+		let refunded = Self::end_unpaid(id, &job, verdicts, forfeited);
+		Self::deposit_event(Event::InputUnavailable { job: id, forfeited, refunded });
+	}
+
+	/// End job `id` without paying a result: penalise its providers by what is known of their
+	/// results ([`Self::penalty`], nothing paid), release its escrow but the `charged` part and
+	/// remove it. Returns what was released.
+	fn end_unpaid(
+		id: JobId,
+		job: &Job<T>,
+		verdicts: &Verdicts<T>,
+		charged: BalanceOf<T>,
+	) -> BalanceOf<T> {
 		for slot in job.providers.iter() {
 			if let Some(penalty) = Self::penalty(slot.result, false, verdicts) {
 				Self::penalise(id, &slot.who, penalty);
 			}
 		}
-		let refunded = Self::release_rest(id, &job, forfeited);
-		Self::remove_job(id, &job);
-		Self::deposit_event(Event::InputUnavailable { job: id, forfeited, refunded });
+		let refunded = Self::release_rest(id, job, charged);
+		Self::remove_job(id, job);
+		refunded
 	}
 
 	/// Refund a job with revealed results but no winner in full, penalising its providers by
 	/// what is known of their results ([`Self::penalty`]).
 	pub(crate) fn refund(id: JobId, job: Job<T>, reason: RefundReason, verdicts: &Verdicts<T>) {
-		for slot in job.providers.iter() {
-			if let Some(penalty) = Self::penalty(slot.result, false, verdicts) {
-				Self::penalise(id, &slot.who, penalty);
-			}
-		}
-		let refunded = Self::release_rest(id, &job, Zero::zero());
-		Self::remove_job(id, &job);
+		let refunded = Self::end_unpaid(id, &job, verdicts, Zero::zero());
 		Self::deposit_event(Event::JobRefunded { job: id, reason, refunded });
 	}
 

@@ -160,13 +160,7 @@ fn post(
 	let events = run(
 		chain,
 		client,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
-			model: DIGITS,
-			input: JobInput::Inline(one().try_into().unwrap()),
-			replication: k,
-			price_per_provider: price,
-			deadline,
-		}),
+		post_call(JobInput::Inline(one().try_into().unwrap()), k, price, deadline),
 	);
 	let job = posted(&events);
 	(job, drawn(chain, job), price)
@@ -197,6 +191,23 @@ fn assigned(events: &[RuntimeEvent], job: u64) -> Option<Vec<AccountId>> {
 			Some(providers.clone())
 		},
 		_ => None,
+	})
+}
+
+/// `post_job` of the digits model with `input`, `k` providers at `price` each, due at
+/// `deadline`.
+fn post_call(
+	input: pallet_gpu_jobs::JobInputOf<Runtime>,
+	k: u8,
+	price: Balance,
+	deadline: u32,
+) -> RuntimeCall {
+	RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
+		model: DIGITS,
+		input,
+		replication: k,
+		price_per_provider: price,
+		deadline,
 	})
 }
 
@@ -510,13 +521,7 @@ fn a_wrong_batch_majority_is_walked_down_to_its_wrong_item_and_slashed() {
 	let events = run(
 		&mut chain,
 		Charlie,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
-			model: DIGITS,
-			input: JobInput::Inline(items.concat().try_into().unwrap()),
-			replication: 3,
-			price_per_provider: price,
-			deadline,
-		}),
+		post_call(JobInput::Inline(items.concat().try_into().unwrap()), 3, price, deadline),
 	);
 	let job_id = posted(&events);
 	drawn(&mut chain, job_id);
@@ -624,13 +629,7 @@ fn a_client_that_locks_its_whole_balance_still_pays_from_its_escrow() {
 	let events = run(
 		&mut chain,
 		Charlie,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
-			model: DIGITS,
-			input: JobInput::Inline(one().try_into().unwrap()),
-			replication: 1,
-			price_per_provider: price,
-			deadline,
-		}),
+		post_call(JobInput::Inline(one().try_into().unwrap()), 1, price, deadline),
 	);
 	let job_id = posted(&events);
 	drawn(&mut chain, job_id);
@@ -738,13 +737,7 @@ fn a_client_cannot_steer_the_draw_of_its_job_to_a_provider_it_controls() {
 		let events = run(
 			&mut chain,
 			Charlie,
-			RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
-				model: DIGITS,
-				input: JobInput::Inline(one().try_into().unwrap()),
-				replication: 1,
-				price_per_provider: price,
-				deadline,
-			}),
+			post_call(JobInput::Inline(one().try_into().unwrap()), 1, price, deadline),
 		);
 		assert_eq!(posted(&events), next);
 		record(&events);
@@ -792,17 +785,16 @@ fn a_client_whose_batch_url_fails_pays_a_forfeit_and_no_provider_is_penalised() 
 	let events = run(
 		&mut chain,
 		Charlie,
-		RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
-			model: DIGITS,
-			input: JobInput::Batch {
+		post_call(
+			JobInput::Batch {
 				items: 10,
 				inputs_hash: H256::repeat_byte(0x42),
 				url: b"https://nothing.example/batch.bin".to_vec().try_into().unwrap(),
 			},
-			replication: 2,
-			price_per_provider: price,
+			2,
+			price,
 			deadline,
-		}),
+		),
 	);
 	let job = posted(&events);
 	let drawn = drawn(&mut chain, job);
@@ -869,13 +861,8 @@ fn every_blocks_hooks_take_no_longer_than_they_declare() {
 			let deadline = chain.execute(System::block_number) + 1 + 8;
 			(0..4u32)
 				.map(|i| {
-					let call = RuntimeCall::GpuJobs(pallet_gpu_jobs::Call::post_job {
-						model: DIGITS,
-						input: JobInput::Inline(one().try_into().unwrap()),
-						replication: 3,
-						price_per_provider: price,
-						deadline,
-					});
+					let call =
+						post_call(JobInput::Inline(one().try_into().unwrap()), 3, price, deadline);
 					chain.execute(|| crate::chain::signed_with(Charlie, call, nonce + i, 0))
 				})
 				.collect()

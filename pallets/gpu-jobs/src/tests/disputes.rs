@@ -7,26 +7,6 @@ use dsync_primitives::traits::UsageProof;
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use sp_core::H256;
 
-/// `who` resolves job `id` at `item` with `claims`.
-fn resolve(
-	id: JobId,
-	item: u32,
-	batch: Option<BatchItem>,
-	claims: Vec<ResultClaim>,
-) -> sp_runtime::DispatchResult {
-	let info = GpuJobs::resolve_by_execution(
-		RuntimeOrigin::signed(BOB),
-		id,
-		item,
-		batch,
-		BoundedVec::try_from(claims).expect("at most MaxReplication claims"),
-	)
-	.map_err(|error| error.error)?;
-	// A successful resolution is free: the loser pays through its penalty.
-	assert_eq!(info.pays_fee, frame_support::dispatch::Pays::No);
-	Ok(())
-}
-
 /// Job `id` (3,000 held from Alice) was refunded in full because no revealed result matched:
 /// every provider of `drawn` is penalised `WrongResult`.
 fn assert_refunded_with_every_revealer_wrong(id: JobId, drawn: &[AccountId]) {
@@ -503,7 +483,6 @@ fn a_multi_item_majority_is_challenged_at_the_item_it_got_wrong() {
 fn the_last_result_standing_is_confirmed_with_its_own_claim_alone() {
 	ExtBuilder::default().build_and_execute(|| {
 		let inputs = digit_items(3, 31);
-		let input_leaves: Vec<[u8; 32]> = inputs.chunks(64).map(input_leaf).collect();
 		let leaves = batch_result_hashes(&digit_outputs(&inputs), 10);
 		let truth = H256(batch_merkle_root(&leaves));
 		let id = post(
@@ -531,7 +510,7 @@ fn the_last_result_standing_is_confirmed_with_its_own_claim_alone() {
 		}
 		JobVerdicts::<Test>::insert(id, verdicts);
 
-		let item = batch_item(inputs[..64].to_vec(), merkle_proof(&input_leaves, 0).unwrap());
+		let item = proven_item(&inputs, 0);
 		let own = claim(truth, H256(leaves[0]), merkle_proof(&leaves, 0).unwrap());
 		// A claim for an eliminated result is not expected.
 		let extra = claim(garbage_1, H256::repeat_byte(1), Vec::new());

@@ -1826,9 +1826,9 @@ fn a_provider_with_a_real_result_proves_a_batch_available_against_the_vote() {
 		outvoted_by_the_vote(&expect, &pool, &key, id, &inputs);
 		assert_eq!(stored_leaves(&provider(1), id), Some(leaves.clone()));
 		let job = Jobs::<Test>::get(id).unwrap();
-		assert!(GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
-		assert!(!GpuJobs::disproves_unavailable(id, &job, INPUT_UNAVAILABLE, now() + 1));
-		assert!(!GpuJobs::disproves_unavailable(id, &job, truth, job.dispute_end));
+		assert!(GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(id, &job, INPUT_UNAVAILABLE, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(id, &job, truth, job.dispute_end));
 
 		// Item 0, its input and proof from the batch downloaded again, and the worker's own
 		// claim (no claim for the vote); no `challenge`.
@@ -1988,8 +1988,8 @@ fn the_vote_is_neither_challenged_nor_challenges_and_is_disproved_only_when_clai
 		assert_eq!(job.status, JobStatus::Concluded);
 		// No challenge of the vote's majority: it is disproved instead.
 		assert!(!GpuJobs::should_challenge(&job, truth, now() + 1));
-		assert!(GpuJobs::disproves_unavailable(one, &job, truth, now() + 1));
-		assert!(!GpuJobs::disproves_unavailable(one, &job, vote, now() + 1));
+		assert!(GpuJobs::confirms_own_result(one, &job, truth, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(one, &job, vote, now() + 1));
 
 		// One item, a real majority: the vote never challenges it.
 		let two = post(&ALICE, batch(1, root, BATCH_URL), 3, 100);
@@ -2000,7 +2000,7 @@ fn the_vote_is_neither_challenged_nor_challenges_and_is_disproved_only_when_clai
 		);
 		let job = Jobs::<Test>::get(two).unwrap();
 		assert!(!GpuJobs::should_challenge(&job, vote, now() + 1));
-		assert!(!GpuJobs::disproves_unavailable(two, &job, vote, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(two, &job, vote, now() + 1));
 
 		// Several items, the vote the majority and another real result beside the worker's:
 		// it could not claim the other, so it does nothing; with one item it can (no claims).
@@ -2014,16 +2014,16 @@ fn the_vote_is_neither_challenged_nor_challenges_and_is_disproved_only_when_clai
 		};
 		let (id, job) = five(3);
 		assert_eq!(job.tally().majority, Some(vote));
-		assert!(!GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
 		let (id, job) = five(1);
-		assert!(GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
+		assert!(GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
 		// Neither an inline job (it never stands on the vote) nor a job not concluded.
 		let mut inline_job = job.clone();
 		inline_job.input = inline(digit_items(1, 1));
-		assert!(!GpuJobs::disproves_unavailable(id, &inline_job, truth, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(id, &inline_job, truth, now() + 1));
 		let mut revealing = job;
 		revealing.status = JobStatus::Revealing;
-		assert!(!GpuJobs::disproves_unavailable(id, &revealing, truth, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(id, &revealing, truth, now() + 1));
 	});
 }
 
@@ -2059,13 +2059,13 @@ fn the_last_result_standing_is_confirmed_by_its_provider_and_paid() {
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.status, JobStatus::Disputed);
 		// Against a payable other result the worker walks; once both forfeited, it confirms.
-		assert!(!GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
+		assert!(!GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
 		let mut verdicts = GpuJobs::verdicts_of(id, &job);
 		for result in garbage {
 			verdicts.update(result, |standing| standing.forfeited = true);
 		}
 		JobVerdicts::<Test>::insert(id, verdicts);
-		assert!(GpuJobs::disproves_unavailable(id, &job, truth, now() + 1));
+		assert!(GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
 
 		next_block();
 		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));

@@ -4,7 +4,7 @@
 
 use crate::{mock::*, *};
 use dsync_aivm_core::{batch_merkle_root, batch_result_hashes, merkle_proof};
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok};
 use sp_core::H256;
 use sp_runtime::Perbill;
 
@@ -94,8 +94,8 @@ fn a_forfeit_of_zero_or_one_that_cannot_be_charged_is_released() {
 	});
 }
 
-/// The lazy provider: one that votes "unavailable" to skip the work. The client (or anyone)
-/// re-executes one item with its input proven against the batch's hash: the vote is disproved,
+/// The lazy provider: one that votes "unavailable" to skip the work. Anyone (the client, or
+/// here Bob) re-executes one item with its input proven against the batch's hash: the vote is disproved,
 /// its provider takes a miss (not a slash: a network can fail honestly) and the client pays
 /// nothing.
 #[test]
@@ -106,27 +106,14 @@ fn a_false_vote_is_disproved_by_one_proven_item_and_is_a_miss() {
 		let lazy = providers_of(id)[0].clone();
 		play(id, &[(lazy.clone(), INPUT_UNAVAILABLE)]);
 		run_to_block(Jobs::<Test>::get(id).unwrap().deadline);
-		let input_leaves: Vec<[u8; 32]> = data.inputs.chunks(64).map(input_leaf).collect();
-		let item = batch_item(data.inputs[..64].to_vec(), merkle_proof(&input_leaves, 0).unwrap());
+		let item = proven_item(&data.inputs, 0);
 		// The vote has no leaves: a claim for it is refused.
 		let vote_claim = claim(INPUT_UNAVAILABLE, INPUT_UNAVAILABLE, Vec::new());
 		assert_noop!(
-			GpuJobs::resolve_by_execution(
-				RuntimeOrigin::signed(ALICE),
-				id,
-				0,
-				Some(item.clone()),
-				BoundedVec::truncate_from(vec![vote_claim]),
-			),
+			resolve(id, 0, Some(item.clone()), vec![vote_claim]),
 			Error::<Test>::UnexpectedClaim
 		);
-		assert_ok!(GpuJobs::resolve_by_execution(
-			RuntimeOrigin::signed(ALICE),
-			id,
-			0,
-			Some(item),
-			BoundedVec::new(),
-		));
+		assert_ok!(resolve(id, 0, Some(item), Vec::new()));
 		assert_eq!(
 			last_event(),
 			Event::JobRefunded { job: id, reason: RefundReason::NoMatchingResult, refunded: 1_000 }
@@ -163,18 +150,9 @@ fn a_provider_that_computed_the_result_overturns_a_false_majority_vote() {
 			GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, INPUT_UNAVAILABLE),
 			Error::<Test>::InputUnavailableVote
 		);
-		let input_leaves: Vec<[u8; 32]> = data.inputs.chunks(64).map(input_leaf).collect();
-		let item =
-			batch_item(data.inputs[64..128].to_vec(), merkle_proof(&input_leaves, 1).unwrap());
 		let claims =
 			vec![claim(data.truth, H256(data.leaves[1]), merkle_proof(&data.leaves, 1).unwrap())];
-		assert_ok!(GpuJobs::resolve_by_execution(
-			RuntimeOrigin::signed(BOB),
-			id,
-			1,
-			Some(item),
-			BoundedVec::truncate_from(claims),
-		));
+		assert_ok!(resolve(id, 1, Some(proven_item(&data.inputs, 1)), claims));
 		assert_eq!(
 			last_event(),
 			Event::JobSettled {
