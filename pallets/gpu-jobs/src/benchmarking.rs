@@ -347,7 +347,9 @@ mod benchmarks {
 
 	/// The largest model re-executes an item of a batch of `u32::MAX` items: the input and
 	/// each of `MaxReplication` distinct results are proven with 32 siblings; one result wins
-	/// and is paid, the others are penalised.
+	/// and is paid, the others are penalised. Before it, the call closes a challenge whose
+	/// round ended undecided (full of the defender's nodes; the challenger stalled, so every
+	/// result still needs its claim).
 	#[benchmark]
 	fn resolve_by_execution() -> Result<(), BenchmarkError> {
 		let k = T::MaxReplication::get();
@@ -392,9 +394,28 @@ mod benchmarks {
 					slot.commitment = Some(commitment_of(id, &slot.who, &claim.root, &SALT));
 					slot.result = Some(claim.root);
 				}
-				job.status = JobStatus::Disputed;
+				job.status = JobStatus::Challenged;
 			}
 		});
+		if let (Some(stalled), Some(defender)) = (claims.get(1), claims.get(2)) {
+			let full = BoundedVec::truncate_from(vec![H256::repeat_byte(4); 128]);
+			Challenges::<T>::insert(
+				id,
+				Challenge {
+					by: caller.clone(),
+					result: stalled.root,
+					defender: defender.root,
+					level: 32,
+					position: 0,
+					result_node: stalled.root,
+					defender_node: defender.root,
+					result_nodes: None,
+					defender_nodes: Some(full),
+					round_end: deadline,
+					period: 1,
+				},
+			);
+		}
 		let item = BatchItem { input: BoundedVec::truncate_from(input), proof: input_proof };
 		let claims = BoundedVec::truncate_from(claims);
 		frame_system::Pallet::<T>::set_block_number(deadline);

@@ -184,20 +184,37 @@ impl<T: Config> Pallet<T> {
 	) -> Verdicts<T> {
 		let mut verdicts = Self::verdicts_of(id, job);
 		let Some(challenge) = Challenges::<T>::take(id) else { return verdicts };
-		if challenge.challenger_stalled(now) {
-			verdicts.update(challenge.result, |standing| standing.stalled = true);
+		if Self::settle_closed(&challenge, job, &mut verdicts, now) {
 			Self::deposit_event(Event::ChallengeAbandoned { job: id });
 		} else {
-			verdicts.update(challenge.defender, |standing| standing.forfeited = true);
 			Self::deposit_event(Event::ChallengeForfeited { job: id, result: challenge.defender });
 		}
-		job.status = if job.payable_majority(&verdicts).is_some() {
+		JobVerdicts::<T>::insert(id, &verdicts);
+		verdicts
+	}
+
+	/// What closing `challenge` of `job`, its round ended at `now` undecided, establishes:
+	/// the challenger's result stalled, or the defender's forfeited, in `verdicts`; the job's
+	/// status after it in `job`. Writes nothing (the GPU worker asks it of a challenge not yet
+	/// closed). Returns whether the challenger's side stalled.
+	pub(crate) fn settle_closed(
+		challenge: &Challenge<T::AccountId, BlockNumberFor<T>>,
+		job: &mut Job<T>,
+		verdicts: &mut Verdicts<T>,
+		now: BlockNumberFor<T>,
+	) -> bool {
+		let stalled = challenge.challenger_stalled(now);
+		if stalled {
+			verdicts.update(challenge.result, |standing| standing.stalled = true);
+		} else {
+			verdicts.update(challenge.defender, |standing| standing.forfeited = true);
+		}
+		job.status = if job.payable_majority(verdicts).is_some() {
 			JobStatus::Concluded
 		} else {
 			JobStatus::Disputed
 		};
-		JobVerdicts::<T>::insert(id, &verdicts);
-		verdicts
+		stalled
 	}
 
 	/// What the disputes of job `id` established so far; before its first challenge or

@@ -27,15 +27,24 @@ impl<T: Config> Pallet<T> {
 		batch_item: Option<BatchItem>,
 		claims: BoundedVec<ResultClaim, T::MaxReplication>,
 	) -> DispatchResult {
-		let job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		let now = frame_system::Pallet::<T>::block_number();
+		if job.status == JobStatus::Challenged {
+			let current = Challenges::<T>::get(id).ok_or(Error::<T>::NoChallenge)?;
+			if now >= current.round_end {
+				// A challenge whose round ended undecided is closed first (its side that missed
+				// the round stalls or forfeits), so the last walk's forfeit counts and the
+				// result left standing can be confirmed here at once; the job is then
+				// re-executed as the concluded or disputed job it is again.
+				Self::close_challenge(id, &mut job, now);
+			}
+		}
 		let tally = job.tally();
 		// A challenge's item: the two sides' leaves are on chain.
 		let challenge = match job.status {
 			JobStatus::Challenged => {
 				let challenge = Challenges::<T>::get(id).ok_or(Error::<T>::NoChallenge)?;
 				ensure!(challenge.level == 0, Error::<T>::ChallengeNotAtItem);
-				ensure!(now < challenge.round_end, Error::<T>::ChallengeRoundClosed);
 				ensure!(index == challenge.position, Error::<T>::InvalidItemIndex);
 				ensure!(claims.is_empty(), Error::<T>::UnexpectedClaim);
 				Some(challenge)

@@ -1153,7 +1153,11 @@ pub mod pallet {
 		/// job's `inputs_hash`) and ignored for an inline job. `claims` give, for a job of more
 		/// than one item, each distinct revealed result's leaf at the item with its proof; a
 		/// one-item job needs none, nor a challenged job (both sides' leaves are on chain: the
-		/// item must be the challenge's, before its last round ends). Origin: any signed account. A successful call is free
+		/// item must be the challenge's). A challenge whose round ended undecided is closed
+		/// first ([`Event::ChallengeAbandoned`] or [`Event::ChallengeForfeited`]) and the job is
+		/// re-executed as the concluded or disputed job it is again: so the result left
+		/// standing after the last walk's defender forfeited is confirmed with its own claim
+		/// alone. Origin: any signed account. A successful call is free
 		/// (`Pays::No`): it ends the dispute, so it cannot be repeated, and its cost falls on the
 		/// loser, whose result was proven wrong and who is penalised (in the runtime: suspended
 		/// and slashed); a failing call pays its fee. Fails with [`Error::UnknownJob`],
@@ -1161,8 +1165,8 @@ pub mod pallet {
 		/// [`Error::DisputeClosed`], [`Error::InvalidItemIndex`], [`Error::MissingBatchItem`],
 		/// [`Error::InvalidItemInput`], [`Error::InvalidInputProof`], [`Error::MissingClaim`],
 		/// [`Error::UnexpectedClaim`], [`Error::InvalidClaimProof`],
-		/// [`Error::ItemNotDecisive`], and for a challenged job [`Error::ChallengeNotAtItem`] or
-		/// [`Error::ChallengeRoundClosed`]. Emits [`Event::DisputeResolved`], then
+		/// [`Error::ItemNotDecisive`], and for a challenged job [`Error::ChallengeNotAtItem`].
+		/// Emits [`Event::DisputeResolved`], then
 		/// [`Event::JobSettled`] (a result matched) or [`Event::JobRefunded`] (none did).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::resolve_by_execution())]

@@ -76,7 +76,11 @@
 //!   (downloaded again for the item's input and proof). The vote [`INPUT_UNAVAILABLE`] is never
 //!   a side of a walk: a provider that revealed it opens no challenge and answers no round,
 //!   and a result of its own never challenges the vote (the chain refuses both; a majority of
-//!   the vote is disproved by the re-execution above instead);
+//!   the vote is disproved by the re-execution above instead). Once every other real result
+//!   is eliminated (proven wrong, or forfeited a walk: also the walk whose round just ended
+//!   with the other side silent, which the re-execution closes first), it confirms its own
+//!   result the same way: `resolve_by_execution` at item 0 with its own claim alone, so
+//!   colluders that stop answering cannot keep the last result standing unpaid;
 //! - **a one-item job's result on chain otherwise, or the job gone**: it forgets the local
 //!   record, and drops the leaves of a job that is gone.
 //!
@@ -96,7 +100,7 @@
 use crate::{
 	challenge_slice, commitment_of, input_leaf, inputs_root, BatchItem, Call, Challenge,
 	Challenges, Config, Job, JobId, JobInput, JobStatus, JobVerdicts, Jobs, LocalJob, Models,
-	Pallet, ProviderJobs, ProviderSource, ResultClaim, INPUT_UNAVAILABLE, LOG_TARGET,
+	Pallet, ProviderJobs, ProviderSource, ResultClaim, Verdicts, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use alloc::{
 	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
@@ -163,14 +167,14 @@ pub const RESUBMIT_AFTER_BLOCKS: u32 = 3;
 /// Blocks after which a failed inference is tried again.
 pub const RETRY_AFTER_BLOCKS: u32 = 2;
 
-/// Failed attempts (this one included) after which a batch whose input could not be obtained,
-/// for a reason of the input's own, is voted unavailable ([`INPUT_UNAVAILABLE`]).
+/// Failed attempts to obtain a batch input, for a reason of the input's own (this one
+/// included), after which it is voted unavailable ([`INPUT_UNAVAILABLE`]).
 ///
 /// Two: one passing fault of the host or of the network (a restart, a dropped connection) is
 /// tried again [`RETRY_AFTER_BLOCKS`] blocks later rather than voted, while a host that never
 /// answers or serves wrong bytes is voted after two runs, long before the commit window of a
-/// job posted with the shortest deadline closes. Attempts count every failure of the job, its
-/// provider's own included, but only a failure of the input's own is ever voted on.
+/// job posted with the shortest deadline closes. Only failures of the input's own count: a
+/// provider whose own inference server failed first still needs two failures of the input.
 pub const UNAVAILABLE_AFTER_ATTEMPTS: u32 = 2;
 
 /// Blocks between the landing block of a transaction and the job's commit deadline within
@@ -428,7 +432,7 @@ struct Deferred<T: Config> {
 	/// The re-executions of batch jobs' items: a challenge's item, item 0 of a one-item job
 	/// challenged, item 0 against a majority of the vote [`INPUT_UNAVAILABLE`].
 	reexecutions: Vec<Reexecution<T>>,
-	/// Jobs whose result is to be computed (`(job id, job, failed attempts so far)`).
+	/// Jobs whose result is to be computed (`(job id, job, input failures so far)`).
 	inferences: Vec<(JobId, Job<T>, u32)>,
 }
 
@@ -696,7 +700,7 @@ impl<T: Config> Pallet<T> {
 					return None;
 				}
 				if Self::confirms_own_result(id, job, revealed, landing) {
-					return Self::disproof(id, provider, revealed, state, block);
+					return Self::confirmation(id, provider, revealed, state, block);
 				}
 				if !Self::contested(id, job, revealed) || landing >= job.dispute_end {
 					return None;
@@ -707,6 +711,22 @@ impl<T: Config> Pallet<T> {
 			},
 			JobStatus::Challenged => {
 				let challenge = Challenges::<T>::get(id)?;
+				if landing >= challenge.round_end {
+					// The round ended undecided: the re-execution closes the challenge first,
+					// so once the last walk's other side forfeited, the provider's result may
+					// be the last standing, confirmed with its own claim before the job ends.
+					let LocalJob::Revealed { challenge_sent_at, .. } = &*state else {
+						return None;
+					};
+					let due = challenge_sent_at
+						.is_none_or(|at| block >= at.saturating_add(RESUBMIT_AFTER_BLOCKS));
+					let mut closed = job.clone();
+					let mut verdicts = Self::verdicts_of(id, job);
+					Self::settle_closed(&challenge, &mut closed, &mut verdicts, landing);
+					if due && Self::confirms_own_result_by(&closed, &verdicts, revealed, landing) {
+						return Self::confirmation(id, provider, revealed, state, block);
+					}
+				}
 				if revealed == challenge.result || revealed == challenge.defender {
 					return Self::advance_challenge(
 						id, job, &challenge, provider, revealed, state, block, landing,
@@ -770,13 +790,20 @@ impl<T: Config> Pallet<T> {
 		revealed: H256,
 		landing: BlockNumberFor<T>,
 	) -> bool {
-		if revealed == INPUT_UNAVAILABLE
-			|| !matches!(job.input, JobInput::Batch { .. })
-			|| landing >= job.dispute_end
-		{
+		let verdicts = JobVerdicts::<T>::get(id).unwrap_or_default();
+		Self::confirms_own_result_by(job, &verdicts, revealed, landing)
+	}
+
+	/// [`Self::confirms_own_result`] by the disputes' `verdicts`, for a job in `job`'s status.
+	fn confirms_own_result_by(
+		job: &Job<T>,
+		verdicts: &Verdicts<T>,
+		revealed: H256,
+		landing: BlockNumberFor<T>,
+	) -> bool {
+		if revealed == INPUT_UNAVAILABLE || landing >= job.dispute_end {
 			return false;
 		}
-		let verdicts = JobVerdicts::<T>::get(id).unwrap_or_default();
 		let own = verdicts.of(revealed);
 		if !own.payable() || own.confirmed {
 			return false;
@@ -787,7 +814,8 @@ impl<T: Config> Pallet<T> {
 		});
 		match job.status {
 			JobStatus::Concluded => {
-				job.payable_majority(&verdicts) == Some(INPUT_UNAVAILABLE)
+				matches!(job.input, JobInput::Batch { .. })
+					&& job.payable_majority(verdicts) == Some(INPUT_UNAVAILABLE)
 					&& (job.items == 1 || others_out)
 			},
 			JobStatus::Disputed => results.len() > 1 && others_out,
@@ -795,12 +823,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The disproof of a majority of the vote [`INPUT_UNAVAILABLE`] on job `id` of several
-	/// items by a provider whose result `revealed` it computed: `resolve_by_execution` at item
-	/// 0 with the claim of `revealed` from the leaves it kept (nothing without them), the
-	/// item's input and proof downloaded in phase 2, which records `state` with
-	/// `challenge_sent_at` at `block`.
-	fn disproof(
+	/// The confirmation of the result `revealed` on job `id` of several items by a provider
+	/// that computed it ([`Self::confirms_own_result`]: a disproof of a majority of the vote
+	/// [`INPUT_UNAVAILABLE`], or the last result standing): `resolve_by_execution` at item 0
+	/// with the claim of `revealed` from the leaves it kept (nothing without them), the item's
+	/// input (and for a batch its proof, downloaded in phase 2, which records `state` with
+	/// `challenge_sent_at` at `block`).
+	fn confirmation(
 		id: JobId,
 		provider: &T::AccountId,
 		revealed: H256,
@@ -808,7 +837,7 @@ impl<T: Config> Pallet<T> {
 		block: u32,
 	) -> Option<Answer<T>> {
 		let Some(leaves) = stored_leaves(provider, id) else {
-			log::warn!(target: LOG_TARGET, "job {id}: input voted unavailable, but no leaves kept");
+			log::warn!(target: LOG_TARGET, "job {id}: a result to confirm, but no leaves kept");
 			return None;
 		};
 		let claim = claim_of(revealed, &leaves, 0)?;
@@ -820,15 +849,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether a provider whose attempt to obtain `job`'s batch input failed for a reason of
-	/// the input's own, its `attempts`-th failed attempt (this one included), votes
+	/// the input's own, its `input_failures`-th such failure (this one included), votes
 	/// [`INPUT_UNAVAILABLE`] in a transaction landing at `landing`: only for a batch input,
 	/// while the commit window is open at `landing`, once [`UNAVAILABLE_AFTER_ATTEMPTS`]
-	/// attempts failed or when the window closes within [`UNAVAILABLE_MARGIN_BLOCKS`] blocks
+	/// attempts failed so, or when the window closes within [`UNAVAILABLE_MARGIN_BLOCKS`] blocks
 	/// of `landing` (a retry would land too late).
-	pub fn votes_unavailable(job: &Job<T>, attempts: u32, landing: BlockNumberFor<T>) -> bool {
+	pub fn votes_unavailable(
+		job: &Job<T>,
+		input_failures: u32,
+		landing: BlockNumberFor<T>,
+	) -> bool {
 		matches!(job.input, JobInput::Batch { .. })
 			&& job.commit_open(landing)
-			&& (attempts >= UNAVAILABLE_AFTER_ATTEMPTS
+			&& (input_failures >= UNAVAILABLE_AFTER_ATTEMPTS
 				|| job.commit_deadline <= landing.saturating_add(UNAVAILABLE_MARGIN_BLOCKS.into()))
 	}
 
@@ -970,7 +1003,9 @@ impl<T: Config> Pallet<T> {
 						}
 					},
 					Some(LocalJob::Failed { retry_at, .. }) if block < retry_at => {},
-					Some(LocalJob::Failed { attempts, .. }) => inferences.push((id, job, attempts)),
+					Some(LocalJob::Failed { input_failures, .. }) => {
+						inferences.push((id, job, input_failures))
+					},
 					_ => inferences.push((id, job, 0)),
 				},
 				Some(commitment) if job.reveal_open(landing) => match records.get(&id).cloned() {
@@ -1064,7 +1099,7 @@ impl<T: Config> Pallet<T> {
 
 		inferences.sort_by_key(|(id, job, _)| (job.commit_deadline, *id));
 		let mut started = 0u32;
-		for (id, job, attempts) in inferences {
+		for (id, job, input_failures) in inferences {
 			if *server_down || started >= MAX_INFERENCES_PER_RUN || budget_spent(budget_end) {
 				break;
 			}
@@ -1091,9 +1126,11 @@ impl<T: Config> Pallet<T> {
 				// Not tried: the next run tries again, without waiting for a retry.
 				Err(Failure::Compute(InferenceError::OutOfTime)) => break,
 				Err(failure) => {
-					let attempts = attempts.saturating_add(1);
-					let vote = matches!(failure, Failure::Input(_))
-						&& Self::votes_unavailable(&job, attempts, landing);
+					// Only a failure of the input's own counts toward the vote: one of the
+					// provider's own inference server never makes it vote sooner.
+					let of_input = matches!(failure, Failure::Input(_));
+					let input_failures = input_failures.saturating_add(u32::from(of_input));
+					let vote = of_input && Self::votes_unavailable(&job, input_failures, landing);
 					let error = failure.error();
 					log::warn!(target: LOG_TARGET, "job {id}: inference failed: {error:?}");
 					*server_down |= error == InferenceError::Unreachable;
@@ -1117,7 +1154,7 @@ impl<T: Config> Pallet<T> {
 						changes.insert(
 							id,
 							LocalJob::Failed {
-								attempts,
+								input_failures,
 								retry_at: block.saturating_add(RETRY_AFTER_BLOCKS),
 							},
 						);

@@ -708,8 +708,10 @@ pub enum LocalJob {
 	/// block `retry_at`. A batch whose input failed again, or near the commit deadline, is voted
 	/// unavailable instead ([`INPUT_UNAVAILABLE`], recorded as `Computed`).
 	Failed {
-		/// Failed attempts so far.
-		attempts: u32,
+		/// Failed attempts to obtain the batch input, for a reason of the input's own, so far:
+		/// a failure of the provider's own (its inference server) is tried again but never
+		/// brings the vote [`INPUT_UNAVAILABLE`] closer.
+		input_failures: u32,
 		/// The first block of the next attempt.
 		retry_at: u32,
 	},

@@ -162,6 +162,73 @@ fn colluders_revealing_different_garbage_lose_and_the_honest_result_is_paid() {
 	});
 }
 
+/// Finding 4, the last walk: the honest result walks against each garbage result in turn,
+/// and the last garbage side never answers. Its forfeit was recorded only when the challenge
+/// was closed (by another challenge, and no other result was left to open one, or at the
+/// dispute end), so the job ended refunded `ChallengeUnanswered` with the honest provider
+/// unpaid, and a re-execution was refused (`ChallengeRoundClosed`). Now the re-execution
+/// closes the stalled challenge first: the honest result, the last standing, is confirmed
+/// with its own claim alone and paid at once.
+#[test]
+fn the_last_liar_going_silent_does_not_keep_the_honest_result_unpaid() {
+	ExtBuilder::default().build_and_execute(|| {
+		let t = Tournament::new(&[&[], &[10], &[20]]);
+		let truth = t.root(0);
+		assert_ok!(t.open(truth));
+		let first = t.challenge().defender;
+		t.walk_and_resolve();
+		assert_eq!(t.status(), JobStatus::Disputed);
+
+		// The second walk: the honest side answers its round, the last liar never does.
+		assert_ok!(t.open(truth));
+		let last = t.challenge().defender;
+		t.answer(truth);
+		let round_end = t.challenge().round_end;
+		let dispute_end = Jobs::<Test>::get(t.id).unwrap().dispute_end;
+		run_to_block(round_end);
+		assert!(round_end < dispute_end, "the liar stalled before the job's end");
+
+		// Bob's worker holds only its own leaves: its own claim at item 0 is enough.
+		let (_, leaves) = &t.trees[0];
+		let own = claim(truth, H256(leaves[0]), merkle_proof(leaves, 0).unwrap());
+		// A claim of the forfeited result is not expected: it is out.
+		let extra = claim(last, H256(t.trees[1].1[0]), merkle_proof(&t.trees[1].1, 0).unwrap());
+		let item = proven_item(&t.inputs, 0);
+		assert_noop!(
+			resolve(t.id, 0, Some(item.clone()), vec![own.clone(), extra]),
+			Error::<Test>::UnexpectedClaim
+		);
+		assert_ok!(resolve(t.id, 0, Some(item), vec![own]));
+		assert!(events().contains(&Event::ChallengeForfeited { job: t.id, result: last }));
+		assert_eq!(
+			last_event(),
+			Event::JobSettled {
+				job: t.id,
+				result: truth,
+				winners: vec![t.drawn[0].clone()],
+				paid: PRICE,
+				burned: PRICE / 10,
+				refunded: 2 * PRICE,
+			}
+		);
+		// The first liar was proven wrong; the silent one only forfeited: a miss.
+		let penalty = |i: usize| {
+			if t.root(i) == first {
+				PenaltyReason::WrongResult
+			} else {
+				PenaltyReason::Unanswered
+			}
+		};
+		assert_eq!(
+			MockSource::penalties(),
+			vec![(t.drawn[1].clone(), penalty(1)), (t.drawn[2].clone(), penalty(2))]
+		);
+		assert!(!Challenges::<Test>::contains_key(t.id));
+		assert!(!JobVerdicts::<Test>::contains_key(t.id));
+		assert_eq!(held(&ALICE), 0);
+	});
+}
+
 /// Finding 2: a colluding minority opened a challenge, let it stall, and opened it again,
 /// each time moving the dispute end, so the honest majority was never paid. A result whose
 /// challenge stalled can never challenge again, and no challenge moves the dispute end past

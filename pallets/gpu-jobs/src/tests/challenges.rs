@@ -487,12 +487,10 @@ fn answers_and_re_executions_are_refused_with_a_clear_error() {
 			.map_err(|error| error.error),
 			Error::<Test>::UnexpectedClaim
 		);
-		// After the last round.
+		// After the last round nobody re-executed the item: the challenge is closed (the
+		// challenger stalled) and the majority can only be challenged directly, with claims.
 		run_to_block(game.challenge().round_end);
-		assert_noop!(
-			game.resolve(42).map_err(|error| error.error),
-			Error::<Test>::ChallengeRoundClosed
-		);
+		assert_noop!(game.resolve(42).map_err(|error| error.error), Error::<Test>::MissingClaim);
 	});
 }
 

@@ -7,7 +7,8 @@
 //! commit-deadline order; nonces of runs before the previous transactions landed, and after
 //! they were dropped. The vote `INPUT_UNAVAILABLE`: cast for a batch host that never answers
 //! (after the attempts) or serves wrong bytes (at once near the commit deadline), never for an
-//! inline job, the provider's own server or a download cut short by the budget; never a side of
+//! inline job, the provider's own server (which never counts toward it) or a download cut short
+//! by the budget; never a side of
 //! a walk; disproved at item 0 by a provider with a real result.
 
 use crate::{
@@ -574,7 +575,7 @@ fn a_batch_that_does_not_match_its_hash_is_not_computed() {
 		assert!(pool_state.read().transactions.is_empty());
 		assert_eq!(
 			records(&provider(1)).get(&id),
-			Some(&LocalJob::Failed { attempts: 1, retry_at: 1 + RETRY_AFTER_BLOCKS })
+			Some(&LocalJob::Failed { input_failures: 1, retry_at: 1 + RETRY_AFTER_BLOCKS })
 		);
 		// The wrong length, two blocks later: no inference either, and the input has now
 		// failed `UNAVAILABLE_AFTER_ATTEMPTS` times, so it is voted unavailable.
@@ -601,6 +602,49 @@ fn a_batch_that_does_not_match_its_hash_is_not_computed() {
 	});
 }
 
+/// A provider whose own inference server failed once, then the batch host once, is one
+/// failure of the input's own short of the vote: before, every failure counted, so a passing
+/// fault of the host right after one of its own server made it vote the input unavailable.
+#[test]
+fn a_failure_of_the_providers_own_server_does_not_bring_the_vote_closer() {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, key) = keystore();
+	let mut ext = ext_with(builder(key), offchain.clone(), offchain, pool, keystore);
+	ext.execute_with(|| {
+		let inputs = digit_items(3, 4);
+		let id = post(&ALICE, batch(3, inputs_root(&inputs, 64), BATCH_URL), 1, 100);
+		state.write().seed = OCW_SALT;
+		// The batch downloads; the provider's own server answers garbage.
+		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
+		expect_infer(&mut state.write(), &default_infer(), &inputs, b"busy".to_vec());
+		GpuJobs::offchain_worker(1);
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Failed { input_failures: 0, retry_at: 1 + RETRY_AFTER_BLOCKS })
+		);
+		// Then the host serves wrong bytes once: tried again, not voted.
+		run_to_block(3);
+		expect_download(&mut state.write(), BATCH_URL, request_body(&digit_items(3, 5)));
+		GpuJobs::offchain_worker(3);
+		assert!(pool_state.read().transactions.is_empty());
+		assert_eq!(
+			records(&provider(1)).get(&id),
+			Some(&LocalJob::Failed { input_failures: 1, retry_at: 3 + RETRY_AFTER_BLOCKS })
+		);
+		// A second failure of the input's own is voted on.
+		run_to_block(5);
+		expect_download(&mut state.write(), BATCH_URL, request_body(&digit_items(3, 5)));
+		GpuJobs::offchain_worker(5);
+		let commitment = commitment_of(id, &provider(1), &INPUT_UNAVAILABLE, &OCW_SALT);
+		assert_eq!(
+			pool_calls(&pool_state.read().transactions)[0].function,
+			RuntimeCall::GpuJobs(crate::Call::commit_result { job: id, commitment })
+		);
+		GpuJobs::do_try_state().unwrap();
+	});
+}
+
 #[test]
 fn a_server_error_is_retried_later_without_submitting() {
 	let (offchain, state) = TestOffchainExt::new();
@@ -615,7 +659,7 @@ fn a_server_error_is_retried_later_without_submitting() {
 		assert_eq!(state.read().requests.len(), 1);
 		assert_eq!(
 			records(&provider(1)).get(&id),
-			Some(&LocalJob::Failed { attempts: 1, retry_at: 1 + RETRY_AFTER_BLOCKS })
+			Some(&LocalJob::Failed { input_failures: 0, retry_at: 1 + RETRY_AFTER_BLOCKS })
 		);
 		// Not before the retry block.
 		next_block();
@@ -626,7 +670,7 @@ fn a_server_error_is_retried_later_without_submitting() {
 		assert_eq!(state.read().requests.len(), 2);
 		assert_eq!(
 			records(&provider(1)).get(&id),
-			Some(&LocalJob::Failed { attempts: 2, retry_at: 3 + RETRY_AFTER_BLOCKS })
+			Some(&LocalJob::Failed { input_failures: 0, retry_at: 3 + RETRY_AFTER_BLOCKS })
 		);
 		assert!(pool_state.read().transactions.is_empty());
 		GpuJobs::do_try_state().unwrap();
@@ -649,7 +693,7 @@ fn a_server_that_never_answers_times_out_without_submitting() {
 		assert_eq!(state.read().requests.len(), 1);
 		let failed: Vec<JobId> = records(&provider(1))
 			.iter()
-			.filter(|(_, record)| matches!(record, LocalJob::Failed { attempts: 1, .. }))
+			.filter(|(_, record)| matches!(record, LocalJob::Failed { input_failures: 0, .. }))
 			.map(|(job, _)| *job)
 			.collect();
 		assert_eq!(failed.len(), 1);
@@ -706,7 +750,7 @@ fn malformed_or_wrongly_shaped_answers_are_not_submitted() {
 			assert_eq!(
 				records(&provider(1)).get(&id),
 				Some(&LocalJob::Failed {
-					attempts: attempt as u32 + 1,
+					input_failures: 0,
 					retry_at: block as u32 + RETRY_AFTER_BLOCKS
 				})
 			);
@@ -808,7 +852,7 @@ fn answers_go_out_before_a_stalling_batch_host_which_costs_at_most_the_budget() 
 			// An unavailable batch is a failure, tried again later.
 			assert_eq!(
 				records(&provider(1)).get(&stalled),
-				Some(&LocalJob::Failed { attempts: 1, retry_at: 2 + RETRY_AFTER_BLOCKS })
+				Some(&LocalJob::Failed { input_failures: 1, retry_at: 2 + RETRY_AFTER_BLOCKS })
 			);
 			GpuJobs::do_try_state().unwrap();
 		});
@@ -1480,7 +1524,7 @@ fn a_batch_host_that_never_answers_is_voted_unavailable_after_the_attempts() {
 			assert_eq!(
 				records(&provider(1)).get(&id),
 				Some(&LocalJob::Failed {
-					attempts: attempt,
+					input_failures: attempt,
 					retry_at: block as u32 + RETRY_AFTER_BLOCKS
 				})
 			);
@@ -1577,7 +1621,10 @@ fn wrong_batch_bytes_near_the_commit_deadline_are_voted_unavailable_at_once() {
 		);
 		assert_eq!(
 			records(&provider(1)).get(&far),
-			Some(&LocalJob::Failed { attempts: 1, retry_at: block as u32 + RETRY_AFTER_BLOCKS })
+			Some(&LocalJob::Failed {
+				input_failures: 1,
+				retry_at: block as u32 + RETRY_AFTER_BLOCKS
+			})
 		);
 		GpuJobs::do_try_state().unwrap();
 	});
@@ -1603,7 +1650,10 @@ fn an_inline_job_is_never_voted_unavailable_even_with_the_server_down() {
 			assert!(pool_state.read().transactions.is_empty());
 			assert_eq!(
 				records(&provider(1)).get(&id),
-				Some(&LocalJob::Failed { attempts, retry_at: block as u32 + RETRY_AFTER_BLOCKS })
+				Some(&LocalJob::Failed {
+					input_failures: 0,
+					retry_at: block as u32 + RETRY_AFTER_BLOCKS
+				})
 			);
 			block += u64::from(RETRY_AFTER_BLOCKS);
 		}
@@ -1647,7 +1697,10 @@ fn a_batch_is_not_voted_unavailable_when_the_providers_own_server_is_down() {
 			assert!(pool_state.read().transactions.is_empty());
 			assert_eq!(
 				records(&provider(1)).get(&id),
-				Some(&LocalJob::Failed { attempts, retry_at: block as u32 + RETRY_AFTER_BLOCKS })
+				Some(&LocalJob::Failed {
+					input_failures: 0,
+					retry_at: block as u32 + RETRY_AFTER_BLOCKS
+				})
 			);
 			block += u64::from(RETRY_AFTER_BLOCKS);
 		}
@@ -1698,9 +1751,13 @@ fn a_download_cut_short_by_the_budget_is_not_voted_on() {
 			RuntimeCall::GpuJobs(crate::Call::commit_result { job, .. }) if job == inline_job
 		));
 		assert!(log.lock().unwrap().iter().any(|seen| seen.uri == SLOW_URL));
+		// Not the input's fault: it does not count toward the vote either.
 		assert_eq!(
 			records(&provider(1)).get(&stalled),
-			Some(&LocalJob::Failed { attempts: 1, retry_at: block as u32 + RETRY_AFTER_BLOCKS })
+			Some(&LocalJob::Failed {
+				input_failures: 0,
+				retry_at: block as u32 + RETRY_AFTER_BLOCKS
+			})
 		);
 		GpuJobs::do_try_state().unwrap();
 	});
@@ -2032,6 +2089,20 @@ fn the_vote_is_neither_challenged_nor_challenges_and_is_disproved_only_when_clai
 /// holds only its own leaves, re-executes item 0 with its own claim alone, and is paid.
 #[test]
 fn the_last_result_standing_is_confirmed_by_its_provider_and_paid() {
+	confirm_the_last_result_standing(false);
+}
+
+/// The same, when the last liar goes silent in its walk against the honest result: once the
+/// round ended (the challenge is not closed yet: nobody else is left to open one), the worker
+/// confirms its result at once, the re-execution closing the challenge with the liar's forfeit.
+#[test]
+fn the_last_result_standing_is_confirmed_once_the_last_walk_stalled() {
+	confirm_the_last_result_standing(true);
+}
+
+/// Both garbage results out (the second, with `silent_last_walk`, by a walk whose round ended
+/// with the honest side's nodes in and the liar silent); the honest worker's re-execution.
+fn confirm_the_last_result_standing(silent_last_walk: bool) {
 	let (offchain, state) = TestOffchainExt::new();
 	let (pool, pool_state) = TestTransactionPoolExt::new();
 	let (keystore, key) = keystore();
@@ -2061,11 +2132,38 @@ fn the_last_result_standing_is_confirmed_by_its_provider_and_paid() {
 		// Against a payable other result the worker walks; once both forfeited, it confirms.
 		assert!(!GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
 		let mut verdicts = GpuJobs::verdicts_of(id, &job);
-		for result in garbage {
-			verdicts.update(result, |standing| standing.forfeited = true);
+		let forfeited = if silent_last_walk { &garbage[..1] } else { &garbage[..] };
+		for result in forfeited {
+			verdicts.update(*result, |standing| standing.forfeited = true);
 		}
 		JobVerdicts::<Test>::insert(id, verdicts);
-		assert!(GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
+		if silent_last_walk {
+			// The walk against the second: the honest side answered, the liar did not, and
+			// the round ends at the next block.
+			let nodes =
+				BoundedVec::try_from(leaves.iter().copied().map(H256).collect::<Vec<_>>()).unwrap();
+			Challenges::<Test>::insert(
+				id,
+				Challenge {
+					by: provider(1),
+					result: truth,
+					defender: garbage[1],
+					level: 2,
+					position: 0,
+					result_node: truth,
+					defender_node: garbage[1],
+					result_nodes: Some(nodes),
+					defender_nodes: None,
+					round_end: now() + 1,
+					period: 4,
+				},
+			);
+			Jobs::<Test>::mutate(id, |job| job.as_mut().unwrap().status = JobStatus::Challenged);
+			let job = Jobs::<Test>::get(id).unwrap();
+			assert!(!GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
+		} else {
+			assert!(GpuJobs::confirms_own_result(id, &job, truth, now() + 1));
+		}
 
 		next_block();
 		expect_download(&mut state.write(), BATCH_URL, request_body(&inputs));
@@ -2087,6 +2185,9 @@ fn the_last_result_standing_is_confirmed_by_its_provider_and_paid() {
 		});
 		assert_eq!(call, expected);
 		assert_ok!(call.dispatch(RuntimeOrigin::signed(key.clone())));
+		if silent_last_walk {
+			assert!(events().contains(&Event::ChallengeForfeited { job: id, result: garbage[1] }));
+		}
 		assert!(matches!(
 			last_event(),
 			Event::JobSettled { result, paid: 5_000, .. } if result == truth
