@@ -48,7 +48,7 @@ use dsync_primitives::currency::DSYNC;
 use dsync_primitives::time::{DAYS, MINUTES};
 use frame_support::build_struct_json_patch;
 use pallet_gpu_jobs::GpuJobsParams;
-use pallet_naming::NamingParams;
+use pallet_naming::{NamingParams, DEFAULT_COMMITMENT_DEPOSIT};
 use pallet_node_registry::NodeRegistryParams;
 use pallet_proof_of_sync::ProofOfSyncParams;
 use pallet_staking::StakerStatus;
@@ -224,9 +224,18 @@ pub fn gpu_jobs_genesis(development: bool) -> GpuJobsParams {
 
 /// Naming: commitments usable from 1 minute to 1 day, rent per year of 640, 160, 40, 10 and 5
 /// DSYNC for labels of 1, 2, 3, 4 and 5+ characters, 90 days of grace, then a premium from
-/// 1_000 DSYNC decaying over 21 days, 10 years ahead at most, 1 DSYNC per subname. On the
-/// development chain a "year" is 20 blocks (2 minutes) with 5 blocks of grace and a 10-block
-/// premium, so expiry can be watched (and tested) in minutes.
+/// 1_000 DSYNC decaying over 21 days, 10 years ahead at most, 1 DSYNC per subname, 0.1133 DSYNC
+/// per open commitment. On the development chain a "year" is 20 blocks (2 minutes) with 5
+/// blocks of grace and a 10-block premium, so expiry can be watched (and tested) in minutes.
+///
+/// The commitment deposit is [`pallet_naming::DEFAULT_COMMITMENT_DEPOSIT`]: the chain's price of
+/// storage (`dsync_primitives::currency::deposit`, as multisig and proxy charge it) for one item
+/// of 133 bytes, the most state one commitment pins (a new `Commitments` entry: its 80-byte key
+/// and a 53-byte value; each further commitment of the account adds only 52 bytes). So every
+/// commitment pays at least the chain's own price of the state it pins, while a registrant locks
+/// about 2 % of the cheapest year's rent (5 DSYNC) between commit and reveal, and gets it back
+/// at the reveal. It is smaller than the subname deposit (1 DSYNC), which pins a name of
+/// up to 239 bytes for as long as it lives.
 pub fn naming_genesis(development: bool) -> NamingParams<Balance, BlockNumber> {
 	let rent_per_year = [640 * DSYNC, 160 * DSYNC, 40 * DSYNC, 10 * DSYNC, 5 * DSYNC];
 	if development {
@@ -240,6 +249,7 @@ pub fn naming_genesis(development: bool) -> NamingParams<Balance, BlockNumber> {
 			rent_per_year,
 			max_years: 10,
 			subname_deposit: DSYNC,
+			commitment_deposit: DEFAULT_COMMITMENT_DEPOSIT,
 		}
 	} else {
 		NamingParams {
@@ -252,6 +262,7 @@ pub fn naming_genesis(development: bool) -> NamingParams<Balance, BlockNumber> {
 			rent_per_year,
 			max_years: 10,
 			subname_deposit: DSYNC,
+			commitment_deposit: DEFAULT_COMMITMENT_DEPOSIT,
 		}
 	}
 }

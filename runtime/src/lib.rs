@@ -122,7 +122,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -138,7 +138,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -270,13 +270,26 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 ///   parameters under `Params` (a no-op on chains that started at version 1).
 /// - Proof of Sync's storage version 0 to 1: its parameters gain `burn_per_usage_unit` and
 ///   `unproven_epochs` (the pallet's defaults) and `MaxEpochUsage` is removed (a no-op on
-///   chains that started at version 1).
+///   chains that started at version 1 or later).
+/// - Proof of Sync's storage version 1 to 2: the per-client usage totals (`ClientUsage`, storage
+///   any account could grow without a deposit) are removed, at most
+///   `pallet_proof_of_sync::migrations::v2::MAX_REMOVED` entries (any left over would be dead
+///   keys that nothing reads); clients' totals come from the `UsageRecorded` events. It runs
+///   after the step to version 1, so a chain at version 0 takes both (a no-op on chains that
+///   started at version 2).
 /// - GPU jobs' storage version 0 to 1: its parameters gain `unavailable_forfeit` (the pallet's
 ///   default; a no-op on chains that started at version 1).
+/// - Naming's storage version 1 to 2: every open commitment holds a deposit. The parameters gain
+///   `commitment_deposit` (`pallet_naming::DEFAULT_COMMITMENT_DEPOSIT`, 0.1133 DSYNC), the
+///   stored commitments a deposit of zero (nothing was held for them), and the empty commitment
+///   lists are removed; it reads and writes every `Commitments` entry, one per account that
+///   ever committed (a no-op on chains that started at version 2).
 type Migrations = (
 	pallet_node_registry::migrations::v1::MigrateToV1<Runtime>,
 	pallet_proof_of_sync::migrations::v1::MigrateToV1<Runtime>,
+	pallet_proof_of_sync::migrations::v2::MigrateToV2<Runtime>,
 	pallet_gpu_jobs::migrations::v1::MigrateToV1<Runtime>,
+	pallet_naming::migrations::v2::MigrateToV2<Runtime>,
 );
 
 /// Executive: dispatches calls to the pallets.

@@ -156,10 +156,10 @@ fn conclude<T: Config>(id: JobId) -> Result<BlockNumberFor<T>, BenchmarkError> {
 fn challengeable<T: Config>(
 	majority: H256,
 	minority: H256,
-) -> Result<(JobId, T::AccountId), BenchmarkError> {
+) -> Result<(JobId, T::AccountId, Vec<(T::AccountId, T::AccountId)>), BenchmarkError> {
 	let k = T::MaxReplication::get();
 	let model = register::<T>(64, 1)?;
-	providers::<T>(k, model);
+	let registered = providers::<T>(k, model);
 	let caller = client::<T>();
 	let id = post_inline::<T>(&caller, model, 1, deadline::<T>())?;
 	let winners = u32_to_usize(k / 2 + 1);
@@ -174,7 +174,29 @@ fn challengeable<T: Config>(
 		}
 	});
 	conclude::<T>(id)?;
-	Ok((id, caller))
+	Ok((id, caller, registered))
+}
+
+/// The off-chain key of the last provider of job `id` that revealed `result` (the longest
+/// search for a challenger that signs with its worker's key, which costs a key lookup).
+fn key_backing<T: Config>(
+	id: JobId,
+	result: H256,
+	registered: &[(T::AccountId, T::AccountId)],
+) -> Result<T::AccountId, BenchmarkError> {
+	let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
+	let owner = job
+		.providers
+		.iter()
+		.rev()
+		.find(|slot| slot.result == Some(result))
+		.map(|slot| slot.who.clone())
+		.ok_or(BenchmarkError::Stop("no provider revealed the result"))?;
+	registered
+		.iter()
+		.find(|(who, _)| *who == owner)
+		.map(|(_, key)| key.clone())
+		.ok_or(BenchmarkError::Stop("the drawn provider is unknown"))
 }
 
 /// The last provider of job `id` and its key.
@@ -428,12 +450,13 @@ mod benchmarks {
 	}
 
 	/// A challenge opened at the last block of the window of a concluded job of `u32::MAX`
-	/// items, replacing another minority result's stalled challenge (full of the defender's
-	/// nodes): the rounds end after the dispute end, which moves to a block whose expiry queue
-	/// has room for one more job.
+	/// items by the off-chain key of the last provider of its result, replacing another
+	/// minority result's stalled challenge (full of the defender's nodes): the rounds end after
+	/// the dispute end, which moves to a block whose expiry queue has room for one more job.
 	#[benchmark]
 	fn challenge() -> Result<(), BenchmarkError> {
-		let (id, caller) = challengeable::<T>(H256::repeat_byte(1), H256::repeat_byte(2))?;
+		let (id, caller, registered) =
+			challengeable::<T>(H256::repeat_byte(1), H256::repeat_byte(2))?;
 		let stalled = H256::repeat_byte(3);
 		let mut job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("the job is missing"))?;
 		let at = job.dispute_end.saturating_sub(1u32.into());
@@ -475,8 +498,10 @@ mod benchmarks {
 			.collect();
 		Expiries::<T>::insert(end, BoundedVec::truncate_from(others));
 
+		let challenger = key_backing::<T>(id, H256::repeat_byte(2), &registered)?;
+
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), id, H256::repeat_byte(2));
+		_(RawOrigin::Signed(challenger), id, H256::repeat_byte(2));
 
 		assert_eq!(Jobs::<T>::get(id).map(|job| job.dispute_end), Some(end));
 		let open = Challenges::<T>::get(id).ok_or(BenchmarkError::Stop("no challenge"))?;
@@ -496,8 +521,9 @@ mod benchmarks {
 		}
 		let majority_root = H256(dsync_aivm_core::batch_merkle_root(&majority));
 		let minority_root = H256(dsync_aivm_core::batch_merkle_root(&minority));
-		let (id, caller) = challengeable::<T>(majority_root, minority_root)?;
-		GpuJobs::<T>::do_challenge(caller.clone(), id, minority_root)
+		let (id, caller, registered) = challengeable::<T>(majority_root, minority_root)?;
+		let challenger = key_backing::<T>(id, minority_root, &registered)?;
+		GpuJobs::<T>::do_challenge(challenger, id, minority_root)
 			.map_err(|_| BenchmarkError::Stop("the challenge is refused"))?;
 		let nodes = |hashes: &[[u8; 32]]| {
 			BoundedVec::truncate_from(hashes.iter().copied().map(H256).collect::<Vec<_>>())

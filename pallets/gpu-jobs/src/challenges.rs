@@ -5,8 +5,8 @@
 
 use crate::{
 	challenge_rounds, challenge_slice, Challenge, Challenges, Config, Error, Event, Expiries, Job,
-	JobId, JobStatus, JobVerdicts, Jobs, MaxChallengeNodes, Pallet, Params, Verdicts,
-	INPUT_UNAVAILABLE,
+	JobId, JobStatus, JobVerdicts, Jobs, MaxChallengeNodes, Pallet, Params, ProviderSource,
+	Verdicts, INPUT_UNAVAILABLE,
 };
 use alloc::vec::Vec;
 use dsync_aivm_core::{batch_merkle_root, merkle_height};
@@ -42,6 +42,17 @@ impl<T: Config> Pallet<T> {
 		let results = job.distinct_results();
 		ensure!(results.contains(&result), Error::<T>::NotAMinorityResult);
 		ensure!(result != INPUT_UNAVAILABLE, Error::<T>::InputUnavailableVote);
+		// Only a provider of `result` speaks for it: a walk its providers miss stalls it for
+		// good, so nobody else (a colluding majority waiting for the honest minority's worker
+		// to be offline) may open one.
+		let backers = || job.providers.iter().filter(move |slot| slot.result == Some(result));
+		if !backers().any(|slot| slot.who == who) {
+			let owner = T::Providers::owner_of_key(&who);
+			ensure!(
+				backers().any(|slot| Some(&slot.who) == owner.as_ref()),
+				Error::<T>::NotAProviderOfResult
+			);
+		}
 		let period = Params::<T>::get().reveal_period;
 		let rounds = challenge_rounds(job.items);
 		let verdicts = closed.unwrap_or_else(|| Self::verdicts_of(id, &job));

@@ -974,6 +974,10 @@ pub mod pallet {
 		/// it is no side of a challenge walk. To show the input was available, re-execute one
 		/// item with its input proven against the batch's hash ([`Pallet::resolve_by_execution`]).
 		InputUnavailableVote,
+		/// Only a provider that revealed the result (its owner or its worker's off-chain key)
+		/// may open a challenge with it: nobody else may start a walk its providers could miss
+		/// and so stall their result for good.
+		NotAProviderOfResult,
 	}
 
 	#[pallet::hooks]
@@ -1201,8 +1205,11 @@ pub mod pallet {
 		/// [`Event::ChallengeForfeited`], then [`Event::ChallengeOpened`]); the call's weight is
 		/// measured on the replacing path, its worst case.
 		///
-		/// Origin: any signed account; it pays the call's fee. Fails with
-		/// [`Error::UnknownJob`], [`Error::OneItemJob`], [`Error::ChallengeInProgress`] (the
+		/// Origin: a provider that revealed `result`, its owner account or its worker's
+		/// off-chain key (anyone else could open the walk when that provider is offline and
+		/// stall its result for good); it pays the call's fee. Fails with
+		/// [`Error::NotAProviderOfResult`], [`Error::UnknownJob`], [`Error::OneItemJob`],
+		/// [`Error::ChallengeInProgress`] (the
 		/// current challenge's round has not ended), [`Error::NotChallengeable`] (not concluded
 		/// or disputed, or no other payable result), [`Error::DisputeClosed`],
 		/// [`Error::NotAMinorityResult`], [`Error::ResultEliminated`], [`Error::ResultStalled`],

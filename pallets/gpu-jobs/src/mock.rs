@@ -664,6 +664,20 @@ pub fn play(id: JobId, results: &[(AccountId, H256)]) {
 	}
 }
 
+/// The off-chain key of the first provider of job `id` that revealed `result`: only a
+/// provider of a result may challenge with it. Bob's account when none did (for the refusals
+/// that come before that check).
+pub fn backer(id: JobId, result: H256) -> AccountId {
+	crate::Jobs::<Test>::get(id)
+		.and_then(|job| {
+			job.providers
+				.iter()
+				.find(|slot| slot.result == Some(result))
+				.map(|slot| key_of(&slot.who))
+		})
+		.unwrap_or(BOB)
+}
+
 /// A resolution claim without proof (for one-item jobs) or with one.
 pub fn claim(root: H256, leaf: H256, proof: Vec<[u8; 32]>) -> ResultClaim {
 	ResultClaim {

@@ -207,14 +207,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
-	/// Storage: `GpuJobs::Models` (r:1 w:0)
-	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
-	/// Storage: `GpuJobs::ModelCode` (r:1 w:0)
-	/// Proof: `GpuJobs::ModelCode` (`max_values`: None, `max_size`: Some(65552), added: 68027, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Challenges` (r:1 w:1)
+	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
 	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
 	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::Models` (r:1 w:0)
+	/// Proof: `GpuJobs::Models` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `GpuJobs::ModelCode` (r:1 w:0)
+	/// Proof: `GpuJobs::ModelCode` (`max_values`: None, `max_size`: Some(65552), added: 68027, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceRates` (r:1 w:0)
 	/// Proof: `Tokenomics::ServiceRates` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -251,17 +253,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::OpenJobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenEscrow` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `GpuJobs::Challenges` (r:0 w:1)
-	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:7)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn resolve_by_execution() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `70571`
+		//  Measured:  `74889`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_335_279_000 picoseconds.
-		Weight::from_parts(1_465_182_000, 69017)
-			.saturating_add(T::DbWeight::get().reads(41_u64))
+		// Minimum execution time: 1_326_887_000 picoseconds.
+		Weight::from_parts(1_434_226_000, 69017)
+			.saturating_add(T::DbWeight::get().reads(42_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
@@ -270,17 +270,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `GpuJobs::Challenges` (`max_values`: None, `max_size`: Some(8390), added: 10865, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::JobVerdicts` (r:1 w:1)
 	/// Proof: `GpuJobs::JobVerdicts` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::NodeOfKey` (r:1 w:0)
+	/// Proof: `NodeRegistry::NodeOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Params` (r:1 w:0)
 	/// Proof: `GpuJobs::Params` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::Expiries` (r:1 w:1)
 	/// Proof: `GpuJobs::Expiries` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7628`
+		//  Measured:  `8080`
 		//  Estimated: `11855`
-		// Minimum execution time: 59_638_000 picoseconds.
-		Weight::from_parts(66_077_000, 11855)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 68_071_000 picoseconds.
+		Weight::from_parts(80_009_000, 11855)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:0)
@@ -434,13 +436,13 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_465_182_000, 69017)
-			.saturating_add(ParityDbWeight::get().reads(41_u64))
+		Weight::from_parts(1_434_226_000, 69017)
+			.saturating_add(ParityDbWeight::get().reads(42_u64))
 			.saturating_add(ParityDbWeight::get().writes(41_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(66_077_000, 11855)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(80_009_000, 11855)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn reveal_nodes() -> Weight {

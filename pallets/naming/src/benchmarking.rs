@@ -1,6 +1,6 @@
 //! Benchmarks of the naming pallet, every call at its worst: names at `MaxDepth` (liveness
 //! walks every ancestor), full record lists of the longest values, replaced entries that carry
-//! records and deposits, full commitment lists.
+//! records and deposits, full commitment lists (expired ones, whose deposits are released).
 
 use super::*;
 use crate::Pallet as Naming;
@@ -10,12 +10,12 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible, EnsureOrigin, Get};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::H256;
-use sp_runtime::traits::{Bounded, Saturating};
+use sp_runtime::traits::{Bounded, Saturating, Zero};
 
 const SEED: u32 = 0;
 const SECRET: [u8; 32] = [7; 32];
 
-/// Parameters for the benchmarks: cheap rent, a premium and a deposit so every path pays.
+/// Parameters for the benchmarks: cheap rent, a premium and deposits so every path pays.
 fn set_params<T: Config>() {
 	Params::<T>::put(NamingParams {
 		min_commitment_age: 1u32.into(),
@@ -27,7 +27,30 @@ fn set_params<T: Config>() {
 		rent_per_year: [1_000u32.into(); 5],
 		max_years: 10,
 		subname_deposit: 1_000u32.into(),
+		commitment_deposit: 1_000u32.into(),
 	});
+}
+
+/// Blocks after which the benchmarks' commitments are expired (`max_commitment_age` + 1).
+const EXPIRED_AFTER: u32 = 101;
+
+/// What `who` holds as commitment deposits.
+fn commitment_held<T: Config>(who: &T::AccountId) -> BalanceOf<T> {
+	<T::Currency as fungible::InspectHold<T::AccountId>>::balance_on_hold(
+		&HoldReason::CommitmentDeposit.into(),
+		who,
+	)
+}
+
+/// `who` fills its commitment list (`MaxCommitments` commitments, each holding a deposit).
+fn fill_commitments<T: Config>(who: &T::AccountId) -> Result<(), BenchmarkError> {
+	for index in 1..=T::MaxCommitments::get() {
+		Naming::<T>::do_commit(
+			who.clone(),
+			H256(sp_io::hashing::blake2_256(&index.to_le_bytes())),
+		)?;
+	}
+	Ok(())
 }
 
 /// A funded account.
@@ -110,22 +133,23 @@ fn txt_values<T: Config>(fill: u8) -> RecordValues<T> {
 mod benchmarks {
 	use super::*;
 
-	/// A full list but one of fresh commitments, all examined.
+	/// A full list of expired commitments, all removed and their deposits released, then the
+	/// new commitment's deposit held.
 	#[benchmark]
 	fn commit() -> Result<(), BenchmarkError> {
 		set_params::<T>();
 		let caller = funded::<T>("caller", 0);
-		for index in 1..T::MaxCommitments::get() {
-			Naming::<T>::do_commit(caller.clone(), H256::repeat_byte(index as u8))?;
-		}
+		fill_commitments::<T>(&caller)?;
+		advance::<T>(EXPIRED_AFTER);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), H256::zero());
-		assert_eq!(Commitments::<T>::get(&caller).len() as u32, T::MaxCommitments::get());
+		assert_eq!(Commitments::<T>::get(&caller).len(), 1);
+		assert_eq!(commitment_held::<T>(&caller), Params::<T>::get().commitment_deposit);
 		Ok(())
 	}
 
-	/// The commitment last in a full list; the name replaces an expired registration that
-	/// carries full records, paying rent and premium.
+	/// The commitment last in a full list, its deposit released; the name replaces an expired
+	/// registration that carries full records, paying rent and premium.
 	#[benchmark]
 	fn register() -> Result<(), BenchmarkError> {
 		set_params::<T>();
@@ -146,8 +170,13 @@ mod benchmarks {
 		advance::<T>(1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), label, caller.clone(), SECRET, 1);
-		assert_eq!(Names::<T>::get(id).map(|info| info.owner), Some(caller));
 		assert!(Records::<T>::get(id).is_empty());
+		let left = T::MaxCommitments::get().saturating_sub(1);
+		assert_eq!(
+			commitment_held::<T>(&caller),
+			Params::<T>::get().commitment_deposit.saturating_mul(left.into())
+		);
+		assert_eq!(Names::<T>::get(id).map(|info| info.owner), Some(caller));
 		Ok(())
 	}
 
@@ -270,6 +299,22 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), name);
 		assert!(Names::<T>::get(name).is_none());
+		Ok(())
+	}
+
+	/// `MaxCommitments` expired commitments of another account removed, their deposits
+	/// released.
+	#[benchmark]
+	fn remove_expired_commitments() -> Result<(), BenchmarkError> {
+		set_params::<T>();
+		let committer = funded::<T>("committer", 0);
+		let caller = funded::<T>("caller", 0);
+		fill_commitments::<T>(&committer)?;
+		advance::<T>(EXPIRED_AFTER);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), committer.clone());
+		assert!(!Commitments::<T>::contains_key(&committer));
+		assert!(commitment_held::<T>(&committer).is_zero());
 		Ok(())
 	}
 

@@ -30,7 +30,15 @@ mod checks {
 		/// 4. records belong to existing names, are sorted by kind, at most `MaxRecords`, each
 		///    valid for its kind, single-valued kinds once, and a CNAME stands alone among the
 		///    DNS kinds;
-		/// 5. no account has more than `MaxCommitments` commitments (the bound) and none twice.
+		/// 5. no account has more than `MaxCommitments` commitments (the bound) and none twice,
+		///    and no empty commitment list is stored;
+		/// 6. every account with commitments holds, under [`HoldReason::CommitmentDeposit`],
+		///    exactly the sum of their deposits.
+		///
+		/// The converse of 3 and 6 (no account holds a deposit without a subname or commitment
+		/// behind it) is not checked: the currency traits cannot list the accounts that hold
+		/// under a reason. The unit tests check it for every account they use, and every
+		/// release path removes the entry and releases its recorded deposit together.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			ensure!(Params::<T>::get().is_valid(), "the parameters are invalid");
 			let tld = tld_id();
@@ -87,13 +95,22 @@ mod checks {
 					"a CNAME shares its name with other DNS records"
 				);
 			}
-			for (_, commitments) in Commitments::<T>::iter() {
-				for (index, (commitment, _)) in commitments.iter().enumerate() {
+			let commitment_reason = HoldReason::CommitmentDeposit.into();
+			for (who, commitments) in Commitments::<T>::iter() {
+				ensure!(!commitments.is_empty(), "an empty commitment list is stored");
+				for (index, commitment) in commitments.iter().enumerate() {
 					ensure!(
-						!commitments.iter().skip(index + 1).any(|(c, _)| c == commitment),
+						!commitments.iter().skip(index + 1).any(|c| c.hash == commitment.hash),
 						"a commitment is stored twice"
 					);
 				}
+				let total = commitments
+					.iter()
+					.fold(BalanceOf::<T>::zero(), |sum, c| sum.saturating_add(c.deposit));
+				ensure!(
+					T::Currency::balance_on_hold(&commitment_reason, &who) == total,
+					"held commitment deposits differ from the commitments' deposits"
+				);
 			}
 			Ok(())
 		}

@@ -17,7 +17,10 @@
 //!   ([`Pallet::commitment_of`], [`dsync_primitives::commit_reveal`]); after at least
 //!   `min_commitment_age` and at most `max_commitment_age` blocks, [`Pallet::register`] reveals
 //!   it. Nobody watching the pool can see the name before the commitment is old enough, so
-//!   nobody can front-run it.
+//!   nobody can front-run it. Each open commitment holds `commitment_deposit` from the
+//!   committer ([`HoldReason::CommitmentDeposit`]); the deposit goes back when the commitment
+//!   is revealed, or once it has expired (older than `max_commitment_age`) and is removed: by
+//!   the committer's next commit, or by anyone through [`Pallet::remove_expired_commitments`].
 //! - **Rent.** A registration pays `rent_per_year[len]` per year (labels of 1, 2, 3, 4 and 5 or
 //!   more characters cost differently) through the service-payment trait, so the burn share
 //!   applies ([`Config::Payment`], provider `None`: the chain renders the service). A name
@@ -67,6 +70,7 @@
 //! | 11 | [`remove_stale`](Pallet::remove_stale) | signed (anyone) |
 //! | 12 | [`set_parameters`](Pallet::set_parameters) | [`Config::AdminOrigin`] |
 //! | 13 | [`set_reserved`](Pallet::set_reserved) | [`Config::AdminOrigin`] |
+//! | 14 | [`remove_expired_commitments`](Pallet::remove_expired_commitments) | signed (anyone) |
 //!
 //! ## Design choices
 //!
@@ -76,6 +80,15 @@
 //!   parent's owner can run a whole zone without a yearly bill per host name.
 //! - Stale entries are cleaned up by anyone rather than by a hook walking the map: the work is
 //!   paid by the caller, bounded per call, and the deposit goes back to whoever paid it.
+//! - Commitments cost a deposit too: a commitment that is never revealed stays in the state
+//!   until it is removed, so without one a farm of accounts could each commit once and grow
+//!   the state for the fees alone. At most `MaxCommitments` per account, each with its
+//!   deposit; an expired one is removed by its committer's next commit or by anyone
+//!   ([`Pallet::remove_expired_commitments`]), and the deposit always goes back to the
+//!   committer. Each commitment records the deposit held for it ([`Commitment`]), so a change
+//!   of `commitment_deposit` applies to new commitments only and every release returns exactly
+//!   what was held. The deposit is no fee: an attacker gets it back, but must lock it for as
+//!   long as the state lives, which is the rule for all user-grown state on the chain.
 //! - The DNS front-end reads [`runtime_api::NamingApi::records`] at the finalised block; the
 //!   value encodings are in [`dsync_primitives::naming`].
 //!
@@ -90,6 +103,7 @@
 extern crate alloc;
 
 mod invariants;
+pub mod migrations;
 mod records;
 mod registration;
 mod subnames;
@@ -108,8 +122,9 @@ mod tests;
 
 pub use pallet::*;
 pub use types::{
-	BalanceOf, Label, NameId, NameInfo, NameRecords, NameView, NamingParams, Record, RecordKind,
-	RecordValue, RecordValues, RecordsOf, MAX_LABEL_LEN,
+	BalanceOf, Commitment, CommitmentOf, CommitmentsOf, Label, NameId, NameInfo, NameRecords,
+	NameView, NamingParams, Record, RecordKind, RecordValue, RecordValues, RecordsOf,
+	DEFAULT_COMMITMENT_DEPOSIT, MAX_LABEL_LEN,
 };
 pub use weights::WeightInfo;
 
@@ -125,8 +140,9 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_core::H256;
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// The in-code storage version: 2 since commitments carry a deposit
+	/// ([`crate::migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -135,13 +151,14 @@ pub mod pallet {
 	/// Configuration of the naming pallet.
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The native currency: rent is paid and subname deposits are held in it.
+		/// The native currency: rent is paid and subname and commitment deposits are held in
+		/// it.
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The runtime's aggregated hold reason; deposits are held under
-		/// [`HoldReason::SubnameDeposit`].
+		/// [`HoldReason::SubnameDeposit`] and [`HoldReason::CommitmentDeposit`].
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// How rent is paid (tokenomics: the burn share is applied there).
@@ -184,6 +201,9 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The deposit of a subname, returned when it is removed.
 		SubnameDeposit,
+		/// The deposit of an open registration commitment, returned to the committer when the
+		/// commitment is revealed or, once expired, removed.
+		CommitmentDeposit,
 	}
 
 	/// The governed parameters.
@@ -206,15 +226,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Records<T: Config> = StorageMap<_, Blake2_128Concat, NameId, RecordsOf<T>, ValueQuery>;
 
-	/// The open commitments of each account: `(commitment, block committed)`.
+	/// The open commitments of each account, each with the block it was made in and the
+	/// deposit held for it. No empty list is stored: the entry goes with its last commitment.
 	#[pallet::storage]
-	pub type Commitments<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<(H256, BlockNumberFor<T>), T::MaxCommitments>,
-		ValueQuery,
-	>;
+	pub type Commitments<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, CommitmentsOf<T>, ValueQuery>;
 
 	/// Labels nobody may register.
 	#[pallet::storage]
@@ -265,6 +281,18 @@ pub mod pallet {
 			who: T::AccountId,
 			/// The commitment.
 			commitment: H256,
+			/// The deposit held from the committer until the commitment is revealed or removed.
+			deposit: BalanceOf<T>,
+		},
+		/// Expired commitments of `who` were removed (by its next commit or by
+		/// [`Pallet::remove_expired_commitments`]) and their deposits released to `who`.
+		CommitmentsExpired {
+			/// The committer.
+			who: T::AccountId,
+			/// How many commitments were removed.
+			count: u32,
+			/// The deposits released to the committer.
+			released: BalanceOf<T>,
 		},
 		/// A name was registered.
 		NameRegistered {
@@ -423,6 +451,8 @@ pub mod pallet {
 		ReservationUnchanged,
 		/// An amount overflowed.
 		Overflow,
+		/// The account has no expired commitment: nothing to remove.
+		NoExpiredCommitments,
 	}
 
 	#[pallet::hooks]
@@ -448,11 +478,15 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Commit to registering a name: `commitment = blake2_256(SCALE((tag, (label, owner,
 		/// secret))))` with `tag = b"dsync/name-registration/v1"` (a byte string), `label:
-		/// Vec<u8>`, `owner: AccountId`, `secret: [u8; 32]` ([`Pallet::commitment_of`]). Expired
-		/// commitments of the caller are dropped first.
+		/// Vec<u8>`, `owner: AccountId`, `secret: [u8; 32]` ([`Pallet::commitment_of`]). The
+		/// caller's expired commitments are removed first and their deposits released; then
+		/// `commitment_deposit` is held from the caller ([`HoldReason::CommitmentDeposit`])
+		/// until the commitment is revealed or, once expired, removed.
 		///
-		/// Fails with [`Error::DuplicateCommitment`] or [`Error::TooManyCommitments`]. Emits
-		/// [`Event::Committed`].
+		/// Fails with [`Error::DuplicateCommitment`], [`Error::TooManyCommitments`], or the
+		/// currency's error when the deposit cannot be held (e.g. `TokenError::FundsUnavailable`),
+		/// changing nothing. Emits [`Event::CommitmentsExpired`] when expired commitments were
+		/// removed, then [`Event::Committed`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::commit())]
 		pub fn commit(origin: OriginFor<T>, commitment: H256) -> DispatchResult {
@@ -461,7 +495,8 @@ pub mod pallet {
 		}
 
 		/// Register `label.dsync` for `owner` for `years`, revealing the caller's commitment.
-		/// The caller pays the rent, plus the premium of a recently expired name.
+		/// The caller pays the rent, plus the premium of a recently expired name; the
+		/// commitment's deposit is released to the caller.
 		///
 		/// Fails with [`Error::InvalidLabel`], [`Error::Reserved`], [`Error::InvalidYears`],
 		/// [`Error::NoCommitment`], [`Error::CommitmentTooNew`], [`Error::CommitmentTooOld`],
@@ -613,7 +648,8 @@ pub mod pallet {
 			Self::do_remove_stale(name)
 		}
 
-		/// Replace the parameters.
+		/// Replace the parameters. A new `commitment_deposit` applies to new commitments: open
+		/// ones keep, and get back, what was held for them.
 		///
 		/// Fails with `BadOrigin` or [`Error::InvalidParameters`]. Emits
 		/// [`Event::ParametersSet`].
@@ -655,6 +691,22 @@ pub mod pallet {
 			}
 			Self::deposit_event(Event::ReservationSet { label, reserved });
 			Ok(())
+		}
+
+		/// Remove the expired commitments of `who` (older than `max_commitment_age`: they can
+		/// no longer be revealed) and release their deposits to `who`. Open to anyone: it
+		/// shrinks the state, and the funds go back to the committer whoever calls.
+		///
+		/// Fails with [`Error::NoExpiredCommitments`] when `who` has none, changing nothing.
+		/// Emits [`Event::CommitmentsExpired`].
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::remove_expired_commitments())]
+		pub fn remove_expired_commitments(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_remove_expired_commitments(who)
 		}
 	}
 }

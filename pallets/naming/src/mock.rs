@@ -61,6 +61,8 @@ pub const PREMIUM: Balance = 1_000;
 pub const RENTS: [Balance; 5] = [5_000, 2_000, 500, 200, 100];
 /// The subname deposit.
 pub const SUBNAME_DEPOSIT: Balance = 50;
+/// The deposit per open commitment.
+pub const COMMITMENT_DEPOSIT: Balance = 20;
 /// The secret of the tests' commitments.
 pub const SECRET: [u8; 32] = [7; 32];
 
@@ -145,7 +147,7 @@ impl pallet_naming::Config for Test {
 
 /// The test parameters: commitments usable from 2 to 10 blocks, 100-block years, 20 blocks of
 /// grace, a premium of 1_000 decaying over 10 blocks, rents [`RENTS`], 5 years at most, a
-/// subname deposit of 50.
+/// subname deposit of 50 and a commitment deposit of 20.
 pub fn test_params() -> NamingParams<Balance, u64> {
 	NamingParams {
 		min_commitment_age: 2,
@@ -157,6 +159,7 @@ pub fn test_params() -> NamingParams<Balance, u64> {
 		rent_per_year: RENTS,
 		max_years: 5,
 		subname_deposit: SUBNAME_DEPOSIT,
+		commitment_deposit: COMMITMENT_DEPOSIT,
 	}
 }
 
@@ -190,11 +193,15 @@ impl ExtBuilder {
 		ext
 	}
 
-	/// Run `test`, then check the invariants.
+	/// Run `test`, then check the invariants, and that no test account holds a deposit the
+	/// state does not record (the converse `do_try_state` cannot check).
 	pub fn build_and_execute(test: impl FnOnce()) {
 		Self::build().execute_with(|| {
 			test();
 			Naming::do_try_state().expect("invariants hold");
+			for who in [ALICE, BOB, CHARLIE, POOR, TREASURY] {
+				assert_deposits_recorded(&who);
+			}
 		});
 	}
 }
@@ -239,6 +246,26 @@ pub fn held(who: &AccountId) -> Balance {
 		&RuntimeHoldReason::Naming(pallet_naming::HoldReason::SubnameDeposit),
 		who,
 	)
+}
+
+/// What `who` holds as commitment deposits.
+pub fn committed(who: &AccountId) -> Balance {
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Naming(pallet_naming::HoldReason::CommitmentDeposit),
+		who,
+	)
+}
+
+/// `who` holds exactly the deposits of the subnames it paid for and of its commitments.
+pub fn assert_deposits_recorded(who: &AccountId) {
+	let subnames: Balance = pallet_naming::Names::<Test>::iter_values()
+		.filter(|info| info.depositor == *who)
+		.map(|info| info.deposit)
+		.sum();
+	assert_eq!(held(who), subnames, "subname deposits of {who:?}");
+	let commitments: Balance =
+		pallet_naming::Commitments::<Test>::get(who).iter().map(|c| c.deposit).sum();
+	assert_eq!(committed(who), commitments, "commitment deposits of {who:?}");
 }
 
 /// The events of the naming pallet so far.

@@ -2,8 +2,8 @@
 //! standing (live, in grace, dead) every other part of the pallet relies on.
 
 use crate::{
-	BalanceOf, Commitments, Config, Error, Event, Generations, HoldReason, Label, NameId, NameInfo,
-	Names, Pallet, Params, Records, Reserved,
+	BalanceOf, Commitment, Commitments, CommitmentsOf, Config, Error, Event, Generations,
+	HoldReason, Label, NameId, NameInfo, Names, Pallet, Params, Records, Reserved,
 };
 use alloc::vec::Vec;
 use dsync_primitives::{
@@ -140,20 +140,105 @@ impl<T: Config> Pallet<T> {
 		params.year_length.checked_mul(&years.into()).ok_or(Error::<T>::Overflow)
 	}
 
+	/// Whether a commitment made at block `at` is expired at block `now`: older than
+	/// `max_age` blocks, it can no longer be revealed.
+	fn is_expired(
+		at: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+		max_age: BlockNumberFor<T>,
+	) -> bool {
+		now.saturating_sub(at) > max_age
+	}
+
+	/// Remove the commitments expired at block `now` (older than `max_age`) from
+	/// `commitments`; how many were removed and the sum of their deposits. Changes no storage.
+	fn take_expired(
+		commitments: &mut CommitmentsOf<T>,
+		now: BlockNumberFor<T>,
+		max_age: BlockNumberFor<T>,
+	) -> (u32, BalanceOf<T>) {
+		let mut count = 0u32;
+		let mut released = BalanceOf::<T>::zero();
+		commitments.retain(|c| {
+			let expired = Self::is_expired(c.at, now, max_age);
+			if expired {
+				count = count.saturating_add(1);
+				// Each deposit is held and the sum of all of an account's is held: no
+				// saturation.
+				released = released.saturating_add(c.deposit);
+			}
+			!expired
+		});
+		(count, released)
+	}
+
+	/// Store `who`'s commitments, removing the entry when none is left (the state shrinks).
+	fn put_commitments(who: &T::AccountId, commitments: CommitmentsOf<T>) {
+		if commitments.is_empty() {
+			Commitments::<T>::remove(who);
+		} else {
+			Commitments::<T>::insert(who, commitments);
+		}
+	}
+
+	/// Release `amount` of `who`'s commitment deposits. The amount is always part of what is
+	/// held for `who`'s commitments (each commitment stores the deposit held for it, and only
+	/// this pallet moves funds under [`HoldReason::CommitmentDeposit`]), so the exact release
+	/// cannot fail; should it ever, the funds stay held (not lost) and `try_state` reports the
+	/// mismatch.
+	pub(crate) fn release_commitment_deposit(who: &T::AccountId, amount: BalanceOf<T>) {
+		if amount.is_zero() {
+			return;
+		}
+		if T::Currency::release(
+			&HoldReason::CommitmentDeposit.into(),
+			who,
+			amount,
+			Precision::Exact,
+		)
+		.is_err()
+		{
+			frame_support::defensive!("a commitment deposit is held until its commitment goes");
+		}
+	}
+
 	pub(crate) fn do_commit(who: T::AccountId, commitment: H256) -> DispatchResult {
 		let now = Self::now();
+		let params = Params::<T>::get();
+		let deposit = params.commitment_deposit;
+		let mut commitments = Commitments::<T>::get(&who);
+		let (expired, released) =
+			Self::take_expired(&mut commitments, now, params.max_commitment_age);
+		ensure!(!commitments.iter().any(|c| c.hash == commitment), Error::<T>::DuplicateCommitment);
+		commitments
+			.try_push(Commitment { hash: commitment, at: now, deposit })
+			.map_err(|_| Error::<T>::TooManyCommitments)?;
+		// The expired deposits go back first, so they can pay for the new one. Should the hold
+		// fail, the dispatch reverts the release with it: nothing changes.
+		Self::release_commitment_deposit(&who, released);
+		if !deposit.is_zero() {
+			T::Currency::hold(&HoldReason::CommitmentDeposit.into(), &who, deposit)?;
+		}
+		Commitments::<T>::insert(&who, commitments);
+		if expired > 0 {
+			Self::deposit_event(Event::CommitmentsExpired {
+				who: who.clone(),
+				count: expired,
+				released,
+			});
+		}
+		Self::deposit_event(Event::Committed { who, commitment, deposit });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_expired_commitments(who: T::AccountId) -> DispatchResult {
 		let max_age = Params::<T>::get().max_commitment_age;
-		Commitments::<T>::try_mutate(&who, |commitments| {
-			commitments.retain(|(_, at)| now.saturating_sub(*at) <= max_age);
-			ensure!(
-				!commitments.iter().any(|(c, _)| *c == commitment),
-				Error::<T>::DuplicateCommitment
-			);
-			commitments
-				.try_push((commitment, now))
-				.map_err(|_| Error::<T>::TooManyCommitments)
-		})?;
-		Self::deposit_event(Event::Committed { who, commitment });
+		let mut commitments = Commitments::<T>::get(&who);
+		let (count, released) = Self::take_expired(&mut commitments, Self::now(), max_age);
+		ensure!(count > 0, Error::<T>::NoExpiredCommitments);
+		Self::put_commitments(&who, commitments);
+		Self::release_commitment_deposit(&who, released);
+		Self::deposit_event(Event::CommitmentsExpired { who, count, released });
 		Ok(())
 	}
 
@@ -172,12 +257,12 @@ impl<T: Config> Pallet<T> {
 
 		let commitment = Self::commitment_of(&label, &owner, &secret);
 		let mut commitments = Commitments::<T>::get(&who);
-		let (position, committed_at) = commitments
+		let (position, committed) = commitments
 			.iter()
 			.enumerate()
-			.find_map(|(index, (c, at))| (*c == commitment).then_some((index, *at)))
+			.find_map(|(index, c)| (c.hash == commitment).then_some((index, *c)))
 			.ok_or(Error::<T>::NoCommitment)?;
-		let age = now.saturating_sub(committed_at);
+		let age = now.saturating_sub(committed.at);
 		ensure!(age >= params.min_commitment_age, Error::<T>::CommitmentTooNew);
 		ensure!(age <= params.max_commitment_age, Error::<T>::CommitmentTooOld);
 
@@ -197,7 +282,8 @@ impl<T: Config> Pallet<T> {
 
 		T::Payment::charge(&who, None, cost, ServiceKind::Naming)?;
 		commitments.remove(position);
-		Commitments::<T>::set(&who, commitments);
+		Self::put_commitments(&who, commitments);
+		Self::release_commitment_deposit(&who, committed.deposit);
 		if let Some(old) = previous {
 			Self::remove_name(id, old);
 		}

@@ -9,7 +9,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::{ConstU32, H256};
-use sp_runtime::traits::{Bounded, Zero};
+use sp_runtime::traits::{Bounded, UniqueSaturatedFrom, Zero};
 
 pub use dsync_primitives::naming::{NameRecords, NameView, RecordKind, MAX_LABEL_LEN};
 
@@ -52,6 +52,30 @@ pub struct Record<T: Config> {
 /// The records of one name, sorted by kind (values of a kind in the order they were given).
 pub type RecordsOf<T> = BoundedVec<Record<T>, <T as Config>::MaxRecords>;
 
+/// An open commitment to a registration ([`crate::Pallet::commit`]), kept until it is revealed
+/// ([`crate::Pallet::register`]) or removed once expired.
+///
+/// It carries the deposit held for it, so that the release returns exactly what was held even
+/// after governance changed `commitment_deposit`.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Commitment<Balance, BlockNumber> {
+	/// The commitment ([`crate::Pallet::commitment_of`]).
+	pub hash: H256,
+	/// The block it was made in: its age decides whether it may be revealed and when it
+	/// expires.
+	pub at: BlockNumber,
+	/// What is held from the committer for it under
+	/// [`crate::HoldReason::CommitmentDeposit`], released when it is revealed or removed
+	/// (zero for the commitments made before storage version 2, when nothing was held).
+	pub deposit: Balance,
+}
+
+/// A commitment of the runtime.
+pub type CommitmentOf<T> = Commitment<BalanceOf<T>, BlockNumberFor<T>>;
+
+/// The open commitments of one account, at most `MaxCommitments`.
+pub type CommitmentsOf<T> = BoundedVec<CommitmentOf<T>, <T as Config>::MaxCommitments>;
+
 /// A name on chain: a top-level registration (`alice.dsync`) or a subname (`www.alice.dsync`).
 #[derive(
 	Encode,
@@ -93,8 +117,8 @@ pub struct NameInfo<T: Config> {
 /// The governed parameters of the naming service, set as a whole by [`Config::AdminOrigin`].
 ///
 /// Valid when `min_commitment_age < max_commitment_age`, `year_length >= 1`, `max_years >= 1`,
-/// `premium_period >= 1` and every rent is above zero ([`NamingParams::is_valid`]).
-/// Anything else is refused with `Error::InvalidParameters`.
+/// `premium_period >= 1`, every rent is above zero and `commitment_deposit` is above zero
+/// ([`NamingParams::is_valid`]). Anything else is refused with `Error::InvalidParameters`.
 #[derive(
 	Encode,
 	Decode,
@@ -129,14 +153,31 @@ pub struct NamingParams<Balance, BlockNumber> {
 	pub max_years: u32,
 	/// The deposit held per subname, returned when it is removed.
 	pub subname_deposit: Balance,
+	/// The deposit held per open commitment ([`crate::HoldReason::CommitmentDeposit`]),
+	/// returned to the committer when the commitment is revealed or, once expired, removed (by
+	/// the committer's next commit, or by anyone through
+	/// [`crate::Pallet::remove_expired_commitments`]). Above zero: a commitment stays in the
+	/// state until then, so without a deposit anyone could grow the state for the fee alone.
+	/// Appended in storage version 2 ([`DEFAULT_COMMITMENT_DEPOSIT`] on migrated chains).
+	pub commitment_deposit: Balance,
 }
 
-impl<Balance: Bounded + Zero, BlockNumber: From<u32>> Default
+/// The default `commitment_deposit`: 113.3 mDSYNC (1.133 × 10^17 planck with 18 decimals), the
+/// chain's price of storage ([`dsync_primitives::currency::deposit`], as multisig and proxy
+/// charge it) for one item of 133 bytes: the most state one commitment pins. An account's
+/// first commitment creates the `Commitments` entry: an 80-byte key (two 16-byte prefixes, a
+/// 16-byte `Blake2_128Concat` hash and the 32-byte account) and a 53-byte value (a one-byte
+/// length, the 32-byte hash, the 4-byte block and the 16-byte deposit); each further one adds
+/// 52 bytes to the same entry, so every commitment's deposit covers at least the state it adds.
+pub const DEFAULT_COMMITMENT_DEPOSIT: u128 = dsync_primitives::currency::deposit(1, 133);
+
+impl<Balance: Bounded + Zero + UniqueSaturatedFrom<u128>, BlockNumber: From<u32>> Default
 	for NamingParams<Balance, BlockNumber>
 {
 	/// Parameters under which nothing can be registered (the rent is the largest balance):
 	/// the runtime's genesis preset, or governance, sets real ones. Periods as at 6-second
-	/// blocks: commitments from 1 block to 1 hour, a 90-day grace and premium period.
+	/// blocks: commitments from 1 block to 1 hour, a 90-day grace and premium period; a
+	/// commitment holds [`DEFAULT_COMMITMENT_DEPOSIT`].
 	fn default() -> Self {
 		Self {
 			min_commitment_age: 1u32.into(),
@@ -154,6 +195,7 @@ impl<Balance: Bounded + Zero, BlockNumber: From<u32>> Default
 			],
 			max_years: 10,
 			subname_deposit: Zero::zero(),
+			commitment_deposit: Balance::unique_saturated_from(DEFAULT_COMMITMENT_DEPOSIT),
 		}
 	}
 }
@@ -168,5 +210,6 @@ impl<Balance: Default + PartialOrd, BlockNumber: PartialOrd + From<u32>>
 			&& self.premium_period >= BlockNumber::from(1u32)
 			&& self.max_years >= 1
 			&& self.rent_per_year.iter().all(|rent| *rent > Balance::default())
+			&& self.commitment_deposit > Balance::default()
 	}
 }

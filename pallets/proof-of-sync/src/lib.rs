@@ -200,13 +200,20 @@
 //! - **Rewardable usage.** Service pallets record every delivery through [`UsageRecorder`] with
 //!   a [`UsageProof`]: whether someone other than the provider checked it (for GPU jobs: at
 //!   least two of `k >= 2` independently drawn providers revealed the paid result, or an
-//!   on-chain re-execution confirmed it) and the fee its payment burned. The cumulative totals
-//!   ([`ProviderUsage`], [`ClientUsage`]) count every unit; the epoch usage that weighs into
+//!   on-chain re-execution confirmed it) and the fee its payment burned. The provider's
+//!   cumulative total ([`ProviderUsage`]) counts every unit; the epoch usage that weighs into
 //!   rewards ([`EpochUsage`]) counts only [`rewardable_usage`]: nothing of an unverified
 //!   delivery, and of a verified one `min(units, burned / burn_per_usage_unit)` (all of them
 //!   when `burn_per_usage_unit` is 0), for service nodes that are not leaving. A `k = 1` job
 //!   posted to one's own node is checked by nobody and counts for nothing; usage bought with a
 //!   small fee counts only as far as the burned part pays for it.
+//! - **No per-client state.** What a client consumed is not kept on chain: any account can pay
+//!   for a cheap job, so a per-client total would be storage that anyone grows, one entry per
+//!   account and service kind, without a deposit to pay for it (storage version 1 kept it as
+//!   `ClientUsage`; [`migrations::v2`] removes it). Every delivery emits
+//!   [`Event::UsageRecorded`] with the provider, the client, the service kind and the units, so
+//!   indexers sum a client's consumption from those events. The provider's total stays: only
+//!   registered, bonded node owners have one.
 //! - **Reference usage.** When the tally starts, the reference is the lower median of the
 //!   targets' non-zero rewardable usages ([`reference_usage`]: the `(n − 1) / 2`-th of the `n`
 //!   values in ascending order), not their maximum: nodes at or above the median get the full
@@ -270,7 +277,8 @@
 //! - `parameters.rs`: the parameters' bounds ([`Pallet::check_parameters`]); `invariants.rs`:
 //!   `do_try_state`; `views.rs`: the views behind the runtime API; `ocw.rs`: the verifiers'
 //!   off-chain worker; `migrations/`: the storage migrations ([`migrations::v1`]: the two
-//!   parameters of storage version 1, and `MaxEpochUsage` removed).
+//!   parameters of storage version 1, and `MaxEpochUsage` removed; [`migrations::v2`]:
+//!   `ClientUsage` removed).
 //!
 //! ## Design choices
 //!
@@ -320,7 +328,8 @@
 //!   or not, and the fee burned) and their providers' faults through
 //!   [`ServiceFaults`] (a miss, or a result proven wrong on chain), and read scores through
 //!   [`NodeScores`], all implemented by this pallet.
-//! - The runtime API [`runtime_api::ProofOfSyncApi`] returns a node's score and the epoch.
+//! - The runtime API [`runtime_api::ProofOfSyncApi`] returns a node's score, the epoch, and
+//!   what an account delivered as a provider.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -396,8 +405,10 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version. 1: the parameters gained `burn_per_usage_unit` and
-	/// `unproven_epochs`, and `MaxEpochUsage` is gone ([`migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// `unproven_epochs`, and `MaxEpochUsage` is gone ([`migrations::v1`]). 2: the per-client
+	/// totals (`ClientUsage`) are gone; [`Event::UsageRecorded`] reports them
+	/// ([`migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -553,26 +564,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type EpochUsage<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
 
-	/// Service units each node delivered since genesis (every unit, verified or not).
+	/// Service units each node delivered since genesis (every unit, verified or not). One
+	/// entry per node owner, who holds a registration bond. (Storage version 1 also kept what
+	/// each client consumed, `ClientUsage`: storage any account could grow without a deposit,
+	/// removed in version 2; [`Event::UsageRecorded`] reports it.)
 	// `Blake2_128Concat`: node owners are chosen by users.
 	#[pallet::storage]
 	pub type ProviderUsage<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
-
-	/// Service units each client consumed since genesis, per service kind (every unit, verified
-	/// or not).
-	// `Blake2_128Concat` for the client (chosen by users); `Twox64Concat` for the kind (a closed
-	// set nobody can grind).
-	#[pallet::storage]
-	pub type ClientUsage<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		ServiceKind,
-		u64,
-		ValueQuery,
-	>;
 
 	/// The initial parameters. The epoch state machine starts in [`Phase::Starting`], so the
 	/// first block starts epoch 1.
@@ -765,7 +764,9 @@ pub mod pallet {
 			/// What was paid.
 			distributed: BalanceOf<T>,
 		},
-		/// A service pallet recorded usage of a node.
+		/// A service pallet recorded usage of a node. The chain keeps no per-client total: a
+		/// client's consumption of a service is the sum of `units` over these events with its
+		/// `client` and `kind`.
 		UsageRecorded {
 			/// The node that delivered.
 			provider: T::AccountId,
@@ -773,7 +774,8 @@ pub mod pallet {
 			client: T::AccountId,
 			/// The service.
 			kind: ServiceKind,
-			/// The units delivered (all of them count in the cumulative totals).
+			/// The units delivered (all of them count in the provider's cumulative total,
+			/// [`ProviderUsage`]).
 			units: u64,
 			/// The units that weigh into this epoch's rewards ([`rewardable_usage`]): 0 when
 			/// the delivery was not verified or the provider cannot be rewarded (not a service

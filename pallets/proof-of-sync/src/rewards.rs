@@ -5,9 +5,9 @@
 
 use crate::{
 	epoch::{len_u32, to_usize},
-	BalanceOf, ClientUsage, Config, Credits, Epoch, EpochInfo, EpochTotals, EpochUsage, Event,
-	NodeScore, Pallet, Params, Phase, ProofOfSyncParams, ProviderUsage, RewardWeights, Scores,
-	ServiceKind, Targets, TotalRewardsPaid, Totals, Verifiers, WeightInfo, LOG_TARGET,
+	BalanceOf, Config, Credits, Epoch, EpochInfo, EpochTotals, EpochUsage, Event, NodeScore,
+	Pallet, Params, Phase, ProofOfSyncParams, ProviderUsage, RewardWeights, Scores, ServiceKind,
+	Targets, TotalRewardsPaid, Totals, Verifiers, WeightInfo, LOG_TARGET,
 };
 use alloc::vec::Vec;
 use dsync_primitives::traits::{NodeRegistry, NodeRole, NodeStatus, UsageProof, UsageRecorder};
@@ -292,12 +292,15 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> UsageRecorder<T::AccountId> for Pallet<T> {
 	/// Record that `provider` delivered `units` of `kind` to `client`, backed by `proof`.
 	///
-	/// Ignored unless `provider` owns a registered node. The cumulative totals
-	/// ([`ProviderUsage`], [`ClientUsage`]) count every unit of every registered node. The
-	/// epoch usage that weighs into rewards ([`EpochUsage`]) counts only the
-	/// [`rewardable_usage`] (verified deliveries, as far as their burned fees pay for them), and
-	/// only for service nodes that are not leaving, the only ones that can be rewarded. All
-	/// counters saturate. Emits [`Event::UsageRecorded`] with both numbers.
+	/// Ignored unless `provider` owns a registered node. The provider's cumulative total
+	/// ([`ProviderUsage`]) counts every unit of every registered node. The epoch usage that
+	/// weighs into rewards ([`EpochUsage`]) counts only the [`rewardable_usage`] (verified
+	/// deliveries, as far as their burned fees pay for them), and only for service nodes that
+	/// are not leaving, the only ones that can be rewarded. Both counters saturate. Nothing is
+	/// stored for `client`: any account can be one, and a per-client entry would be storage
+	/// that anyone grows without a deposit; [`Event::UsageRecorded`] carries the client, the
+	/// kind, the units and the rewardable units, and indexers sum a client's consumption from
+	/// it.
 	fn record_usage(
 		provider: &T::AccountId,
 		client: &T::AccountId,
@@ -313,7 +316,6 @@ impl<T: Config> UsageRecorder<T::AccountId> for Pallet<T> {
 			EpochUsage::<T>::mutate(provider, |usage| *usage = usage.saturating_add(rewardable));
 		}
 		ProviderUsage::<T>::mutate(provider, |usage| *usage = usage.saturating_add(units));
-		ClientUsage::<T>::mutate(client, kind, |usage| *usage = usage.saturating_add(units));
 		Self::deposit_event(Event::UsageRecorded {
 			provider: provider.clone(),
 			client: client.clone(),

@@ -23,8 +23,9 @@ sp_api::decl_runtime_apis! {
 		/// The current epoch: index, start block, phase and the governed epoch length.
 		fn epoch() -> EpochView;
 
-		/// What `account` delivered as a provider (all time and this epoch) and consumed as a
-		/// client, per service kind.
+		/// What `account` delivered as a provider, all time and this epoch. (What an account
+		/// consumed as a client is not kept in state: sum the `units` of the `UsageRecorded`
+		/// events that name it as the client.)
 		fn usage(account: AccountId) -> UsageView;
 	}
 }

@@ -483,17 +483,18 @@ pub struct NodeScoreView<Balance> {
 	pub status: Option<NodeStatus>,
 }
 
-/// What an account delivered as a provider and consumed as a client, as the runtime API
-/// returns it (units are each service's own: inferences for GPU jobs, name-years for naming...).
-#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+/// What an account delivered as a provider, as the runtime API returns it (units are each
+/// service's own: inferences for GPU jobs, name-years for naming...). What an account consumed
+/// as a client is not kept in state (storage any account could grow without a deposit): sum the
+/// `units` of the [`Event::UsageRecorded`](crate::Event::UsageRecorded) events that name it as
+/// the client.
+#[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct UsageView {
 	/// Units delivered as a provider, all time.
 	pub delivered: u64,
 	/// Rewardable units delivered in the current epoch (what weighs into this epoch's reward:
 	/// verified deliveries, as far as their burned fees pay for them).
 	pub delivered_this_epoch: u64,
-	/// Units consumed as a client, per service kind (every kind, in encoding order).
-	pub consumed: alloc::vec::Vec<(dsync_primitives::traits::ServiceKind, u64)>,
 }
 
 /// The current epoch as the runtime API returns it.

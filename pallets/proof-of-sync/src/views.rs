@@ -1,10 +1,10 @@
 //! What the pallet reports: the views behind the runtime API.
 
 use crate::{
-	BalanceOf, ClientUsage, Config, Epoch, EpochUsage, EpochView, NodeScoreView, Pallet, Params,
-	ProviderUsage, Scores, UsageView,
+	BalanceOf, Config, Epoch, EpochUsage, EpochView, NodeScoreView, Pallet, Params, ProviderUsage,
+	Scores, UsageView,
 };
-use dsync_primitives::traits::{NodeRegistry, ServiceKind};
+use dsync_primitives::traits::NodeRegistry;
 use sp_runtime::SaturatedConversion;
 
 impl<T: Config> Pallet<T> {
@@ -39,15 +39,13 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// What `account` delivered as a provider and consumed as a client.
+	/// What `account` delivered as a provider. What it consumed as a client is not kept in
+	/// state; it is the sum of the [`Event::UsageRecorded`](crate::Event::UsageRecorded) events
+	/// that name it as the client.
 	pub fn usage_view(account: &T::AccountId) -> UsageView {
 		UsageView {
 			delivered: ProviderUsage::<T>::get(account),
 			delivered_this_epoch: EpochUsage::<T>::get(account),
-			consumed: ServiceKind::ALL
-				.iter()
-				.map(|kind| (*kind, ClientUsage::<T>::get(account, kind)))
-				.collect(),
 		}
 	}
 

@@ -134,8 +134,9 @@ pub struct UsageProof {
 	pub burned: u128,
 }
 
-/// Service pallets report what each node delivered and what each client consumed; Proof of
-/// Sync weighs usage into rewards. Implemented by `pallet-proof-of-sync`; `()` ignores it.
+/// Service pallets report what each node delivered, and to which client; Proof of Sync counts
+/// it for the provider, weighs it into rewards and reports each delivery in an event (it keeps
+/// no per-client state). Implemented by `pallet-proof-of-sync`; `()` ignores it.
 pub trait UsageRecorder<AccountId> {
 	/// `provider` delivered `units` of service `kind` to `client` (for GPU inference: the
 	/// model's usage units per item times the items; for naming: queries or registrations),

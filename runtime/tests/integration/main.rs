@@ -6,6 +6,7 @@ mod chain;
 mod depin;
 mod genesis;
 mod governance;
+mod gpu_attacks;
 mod gpu_jobs;
 mod naming;
 mod pos_attacks;

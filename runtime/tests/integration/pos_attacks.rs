@@ -44,7 +44,7 @@ const BOB_KEY_SEED: [u8; 32] = [0xb0; 32];
 const CHARLIE_KEY_SEED: [u8; 32] = [0xc4; 32];
 const DAVE_KEY_SEED: [u8; 32] = [0xd4; 32];
 
-/// The salt of Alice's commitment.
+/// The salt of every commitment in these tests (a commitment also binds its verifier).
 const SALT: [u8; 32] = [0x5a; 32];
 
 /// The era points of a block's author (pallet-staking's `note_author`).
@@ -256,7 +256,7 @@ fn commit_and_reveal(chain: &mut TestChain, epoch: u32, node: &AccountId, report
 				let commitment = report.commitment(epoch, node, *verifier, &SALT);
 				let call =
 					pallet_proof_of_sync::Call::commit_report { node: node.clone(), commitment };
-				let nonce = System::account_nonce(&account_of(key));
+				let nonce = System::account_nonce(account_of(key));
 				signed_by_pair(key, nonce, RuntimeCall::ProofOfSync(call))
 			})
 			.collect::<Vec<_>>()
@@ -281,7 +281,7 @@ fn commit_and_reveal(chain: &mut TestChain, epoch: u32, node: &AccountId, report
 					report: report.clone(),
 					salt: SALT,
 				};
-				let nonce = System::account_nonce(&account_of(key));
+				let nonce = System::account_nonce(account_of(key));
 				signed_by_pair(key, nonce, RuntimeCall::ProofOfSync(call))
 			})
 			.collect::<Vec<_>>()
@@ -319,8 +319,8 @@ fn run_to_tally(
 				epoch: tallied,
 				node: target,
 				..
-			}) |
-			RuntimeEvent::ProofOfSync(PosEvent::NodeNotScored { epoch: tallied, node: target }) => {
+			})
+			| RuntimeEvent::ProofOfSync(PosEvent::NodeNotScored { epoch: tallied, node: target }) => {
 				*tallied == epoch && target == node
 			},
 			_ => false,

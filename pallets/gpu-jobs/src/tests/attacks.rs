@@ -2,7 +2,7 @@
 //! challenges and asserts that it fails. The runtime's integration tests attack the escrow
 //! through real signed extrinsics (`runtime/tests/integration/gpu_jobs.rs`).
 
-use super::challenges::{results, ITEMS, PRICE};
+use super::challenges::{results, Game, ITEMS, PRICE};
 use crate::{mock::*, *};
 use dsync_aivm_core::{batch_merkle_root, merkle_level, merkle_proof};
 use frame_support::{assert_noop, assert_ok, BoundedVec};
@@ -61,7 +61,7 @@ impl Tournament {
 
 	/// Open a challenge with `result`.
 	fn open(&self, result: H256) -> sp_runtime::DispatchResult {
-		GpuJobs::challenge(RuntimeOrigin::signed(BOB), self.id, result)
+		GpuJobs::challenge(RuntimeOrigin::signed(backer(self.id, result)), self.id, result)
 	}
 
 	/// `result`'s side answers the current round with its tree's nodes.
@@ -226,6 +226,31 @@ fn the_last_liar_going_silent_does_not_keep_the_honest_result_unpaid() {
 		assert!(!Challenges::<Test>::contains_key(t.id));
 		assert!(!JobVerdicts::<Test>::contains_key(t.id));
 		assert_eq!(held(&ALICE), 0);
+	});
+}
+
+/// Beyond the findings: anyone could open a challenge with any revealed result. A colluding
+/// wrong majority opened the walk for the honest minority's result while that provider's
+/// worker was offline, let the round pass, and so stalled the honest result for good: it could
+/// never challenge again and the wrong majority was paid. Only a provider of a result (its
+/// owner, or its worker's key) may open a challenge with it now.
+#[test]
+fn nobody_but_its_providers_can_open_a_walk_for_a_result() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Providers 0 and 2 agree on a result wrong at item 7; provider 1 is right.
+		let game = Game::new(&[7]);
+		let open_as = |who: &AccountId| {
+			GpuJobs::challenge(RuntimeOrigin::signed(who.clone()), game.id, game.truth)
+		};
+		// The wrong majority's owner, its worker's key, a bystander: refused, nothing stalls.
+		for who in [game.drawn[0].clone(), key_of(&game.drawn[2]), BOB] {
+			assert_noop!(open_as(&who), Error::<Test>::NotAProviderOfResult);
+		}
+		assert_eq!(Jobs::<Test>::get(game.id).unwrap().status, JobStatus::Concluded);
+		// The honest provider opens it itself, by its owner account or its worker's key.
+		assert_ok!(open_as(&game.drawn[1]));
+		assert_eq!(game.challenge().result, game.truth);
+		assert_eq!(game.challenge().by, game.drawn[1]);
 	});
 }
 

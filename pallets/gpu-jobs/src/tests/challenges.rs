@@ -84,7 +84,11 @@ impl Game {
 
 	/// Bob opens the challenge of the majority by the right minority.
 	pub(super) fn open(&self) {
-		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), self.id, self.truth));
+		assert_ok!(GpuJobs::challenge(
+			RuntimeOrigin::signed(backer(self.id, self.truth)),
+			self.id,
+			self.truth
+		));
 	}
 
 	pub(super) fn challenge(&self) -> Challenge<AccountId, u64> {
@@ -165,7 +169,7 @@ fn a_challenge_walks_down_to_the_wrong_item_and_overturns_the_majority() {
 				job: game.id,
 				result: game.truth,
 				defender: game.wrong,
-				by: BOB,
+				by: key_of(&game.drawn[1]),
 				round_end: 5,
 				dispute_end: 31,
 			}
@@ -291,7 +295,7 @@ fn a_challenge_the_majority_survives_proves_the_challenger_wrong() {
 		assert!(Challenges::<Test>::get(id).is_none());
 		// A result proven wrong never challenges again.
 		assert_noop!(
-			GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, bad_root),
+			GpuJobs::challenge(RuntimeOrigin::signed(backer(id, bad_root)), id, bad_root),
 			Error::<Test>::ResultEliminated
 		);
 
@@ -325,7 +329,11 @@ fn a_majority_that_misses_a_round_is_not_paid_and_takes_a_miss_not_a_slash() {
 		// The challenge's round ended: it can be closed, but nothing else stands in the way
 		// of the minority (the forfeited majority cannot be paid).
 		assert_noop!(
-			GpuJobs::challenge(RuntimeOrigin::signed(BOB), game.id, game.truth),
+			GpuJobs::challenge(
+				RuntimeOrigin::signed(backer(game.id, game.truth)),
+				game.id,
+				game.truth
+			),
 			Error::<Test>::NotChallengeable
 		);
 		run_to_dispute_end(game.id);
@@ -364,7 +372,7 @@ fn a_challenger_that_stops_answering_abandons_and_the_majority_is_paid_at_the_ne
 				job: game.id,
 				result: game.truth,
 				defender: game.wrong,
-				by: BOB,
+				by: key_of(&game.drawn[1]),
 				round_end: 29,
 				dispute_end: 37,
 			}
@@ -391,7 +399,8 @@ fn a_challenger_that_stops_answering_abandons_and_the_majority_is_paid_at_the_ne
 #[test]
 fn opening_a_challenge_is_refused_with_a_clear_error() {
 	ExtBuilder::default().build_and_execute(|| {
-		let challenge = |id, result| GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, result);
+		let challenge =
+			|id, result| GpuJobs::challenge(RuntimeOrigin::signed(backer(id, result)), id, result);
 		assert_noop!(challenge(99, H256::zero()), Error::<Test>::UnknownJob);
 
 		// A one-item job is challenged by re-execution directly.
@@ -518,7 +527,11 @@ fn a_dispute_between_two_batch_results_is_walked_down_and_the_right_one_paid() {
 	ExtBuilder::default().build_and_execute(|| {
 		let game = Game::dispute(&[150]);
 		// The right side opens it; the other result defends.
-		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), game.id, game.truth));
+		assert_ok!(GpuJobs::challenge(
+			RuntimeOrigin::signed(backer(game.id, game.truth)),
+			game.id,
+			game.truth
+		));
 		assert!(matches!(
 			last_event(),
 			Event::ChallengeOpened { result, defender, .. }
@@ -551,7 +564,11 @@ fn a_wrong_result_that_opens_a_dispute_walk_loses_at_the_item() {
 	ExtBuilder::default().build_and_execute(|| {
 		let game = Game::dispute(&[150]);
 		// The wrong side opens it: the item proves the defender right, which is paid.
-		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), game.id, game.wrong));
+		assert_ok!(GpuJobs::challenge(
+			RuntimeOrigin::signed(backer(game.id, game.wrong)),
+			game.id,
+			game.wrong
+		));
 		game.walk();
 		assert_ok!(game.resolve(150));
 		assert!(matches!(
@@ -571,11 +588,19 @@ fn a_dispute_walk_ends_by_timeout_in_a_refund() {
 	ExtBuilder::default().build_and_execute(|| {
 		// The defender does not answer: refunded, the defender penalised with a miss.
 		let silent = Game::dispute(&[150]);
-		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), silent.id, silent.truth));
+		assert_ok!(GpuJobs::challenge(
+			RuntimeOrigin::signed(backer(silent.id, silent.truth)),
+			silent.id,
+			silent.truth
+		));
 		assert_ok!(silent.answer(silent.truth));
 		// The challenger stops: back to a dispute, refunded unresolved, nobody penalised.
 		let quiet = Game::dispute(&[7]);
-		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(BOB), quiet.id, quiet.truth));
+		assert_ok!(GpuJobs::challenge(
+			RuntimeOrigin::signed(backer(quiet.id, quiet.truth)),
+			quiet.id,
+			quiet.truth
+		));
 		assert_ok!(quiet.answer(quiet.wrong));
 		run_to_dispute_end(silent.id);
 		let all = events();
@@ -619,7 +644,8 @@ fn a_stalled_challenge_gives_way_to_another_minority_result() {
 		// The colluders' fifth provider challenges with its garbage result and never answers;
 		// until its round ends, the honest minority must wait.
 		assert_ok!(GpuJobs::challenge(RuntimeOrigin::signed(drawn[4].clone()), id, garbage));
-		let challenge = |result| GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, result);
+		let challenge =
+			|result| GpuJobs::challenge(RuntimeOrigin::signed(backer(id, result)), id, result);
 		assert_noop!(challenge(truth), Error::<Test>::ChallengeInProgress);
 		run_to_block(5);
 		assert!(game.challenge().challenger_stalled(5));
@@ -633,7 +659,7 @@ fn a_stalled_challenge_gives_way_to_another_minority_result() {
 					job: id,
 					result: truth,
 					defender: wrong,
-					by: BOB,
+					by: backer(id, truth),
 					round_end: 9,
 					dispute_end: 31,
 				},
@@ -651,7 +677,7 @@ fn a_stalled_challenge_gives_way_to_another_minority_result() {
 		// and the stalled garbage cannot challenge again.
 		assert_eq!(Jobs::<Test>::get(id).unwrap().status, JobStatus::Disputed);
 		assert_noop!(
-			GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, garbage),
+			GpuJobs::challenge(RuntimeOrigin::signed(backer(id, garbage)), id, garbage),
 			Error::<Test>::ResultStalled
 		);
 		// The truth walks against it; the garbage side cannot answer (no tree behind it).

@@ -143,11 +143,15 @@ fn a_provider_that_computed_the_result_overturns_a_false_majority_vote() {
 		assert_eq!(job.status, JobStatus::Concluded);
 		// The vote is no side of a walk: neither as the challenger nor as the defender.
 		assert_noop!(
-			GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, data.truth),
+			GpuJobs::challenge(RuntimeOrigin::signed(backer(id, data.truth)), id, data.truth),
 			Error::<Test>::InputUnavailableVote
 		);
 		assert_noop!(
-			GpuJobs::challenge(RuntimeOrigin::signed(BOB), id, INPUT_UNAVAILABLE),
+			GpuJobs::challenge(
+				RuntimeOrigin::signed(backer(id, INPUT_UNAVAILABLE)),
+				id,
+				INPUT_UNAVAILABLE
+			),
 			Error::<Test>::InputUnavailableVote
 		);
 		let claims =

@@ -53,6 +53,7 @@ fn try_state_detects_every_broken_invariant() {
 		// 1. Parameters.
 		assert_detected(|| Params::<Test>::mutate(|params| params.year_length = 0));
 		assert_detected(|| Params::<Test>::mutate(|params| params.max_years = 0));
+		assert_detected(|| Params::<Test>::mutate(|params| params.commitment_deposit = 0));
 		// 2. Names: label, id, generation, registrations and subnames.
 		assert_detected(|| {
 			change_name(alice, |info| info.label = Label::truncate_from(b"A B".to_vec()))
@@ -116,11 +117,39 @@ fn try_state_detects_every_broken_invariant() {
 				]),
 			)
 		});
-		// 5. Commitments.
+		// 5. Commitments: twice, an empty list.
 		assert_detected(|| {
 			Commitments::<Test>::mutate(CHARLIE, |commitments| {
 				let first = commitments[0];
 				commitments.try_push(first).unwrap()
+			})
+		});
+		assert_detected(|| Commitments::<Test>::insert(BOB, CommitmentsOf::<Test>::default()));
+		// 6. Commitment deposits: recorded differently from what is held, or a commitment
+		// recorded with a deposit that was never held.
+		assert_detected(|| {
+			Commitments::<Test>::mutate(CHARLIE, |commitments| {
+				commitments.iter_mut().for_each(|commitment| commitment.deposit += 1)
+			})
+		});
+		assert_detected(|| {
+			<Balances as MutateHold<AccountId>>::release(
+				&HoldReason::CommitmentDeposit.into(),
+				&CHARLIE,
+				1,
+				Precision::Exact,
+			)
+			.unwrap();
+		});
+		assert_detected(|| {
+			Commitments::<Test>::mutate(CHARLIE, |commitments| {
+				commitments
+					.try_push(Commitment {
+						hash: H256::repeat_byte(8),
+						at: 1,
+						deposit: COMMITMENT_DEPOSIT,
+					})
+					.unwrap()
 			})
 		});
 	});

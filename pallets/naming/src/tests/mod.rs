@@ -1,6 +1,8 @@
 //! Unit tests of the naming pallet, by topic.
 
+mod commitments;
 mod invariants;
+mod migrations;
 mod names;
 mod parameters;
 mod records;

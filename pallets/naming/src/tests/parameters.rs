@@ -34,7 +34,10 @@ fn parameters_are_checked_at_their_edges() {
 		assert_noop!(set(|p| p.premium_period = 0), Error::<Test>::InvalidParameters);
 		assert_noop!(set(|p| p.max_years = 0), Error::<Test>::InvalidParameters);
 		assert_noop!(set(|p| p.rent_per_year[4] = 0), Error::<Test>::InvalidParameters);
-		// Zero grace, premium and deposit are allowed.
+		// A commitment must hold a deposit: it pins state until it is revealed or removed.
+		assert_noop!(set(|p| p.commitment_deposit = 0), Error::<Test>::InvalidParameters);
+		assert_ok!(set(|p| p.commitment_deposit = 1));
+		// Zero grace, premium and subname deposit are allowed.
 		assert_ok!(set(|p| {
 			p.grace_period = 0;
 			p.premium_start = 0;

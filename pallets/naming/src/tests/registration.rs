@@ -30,12 +30,18 @@ fn register_charges_the_rent_and_emits() {
 			last_event(),
 			Event::Committed {
 				who: ALICE,
-				commitment: Naming::commitment_of(b"alice", &BOB, &SECRET)
+				commitment: Naming::commitment_of(b"alice", &BOB, &SECRET),
+				deposit: COMMITMENT_DEPOSIT,
 			}
 		);
+		// The commitment's deposit is held until the reveal.
+		assert_eq!(committed(&ALICE), COMMITMENT_DEPOSIT);
+		assert_eq!(free(&ALICE), RICH - COMMITMENT_DEPOSIT);
 		run_to_block(3);
 		assert_ok!(reveal(&ALICE, "alice", &BOB, 2));
-		// Rent of a 5-letter label for 2 years, paid by the committer, burned 10 %.
+		// Rent of a 5-letter label for 2 years, paid by the committer, burned 10 %; the
+		// deposit is back.
+		assert_eq!(committed(&ALICE), 0);
 		assert_eq!(free(&ALICE), RICH - 200);
 		assert_eq!(free(&TREASURY), ED + 180);
 		assert_eq!(Balances::total_issuance(), issuance - 20);
@@ -44,7 +50,8 @@ fn register_charges_the_rent_and_emits() {
 		assert_eq!(info.expires, Some(3 + 2 * YEAR));
 		assert_eq!(info.depth, 1);
 		assert_eq!(Generations::<Test>::get(id("alice.dsync")), 1);
-		assert!(Commitments::<Test>::get(&ALICE).is_empty());
+		// The used commitment is gone, and with the last one the account's entry.
+		assert!(!Commitments::<Test>::contains_key(&ALICE));
 		assert_eq!(
 			last_event(),
 			Event::NameRegistered {
@@ -131,10 +138,17 @@ fn commitments_are_bounded_and_expire() {
 			Naming::commit(RuntimeOrigin::signed(ALICE), third),
 			Error::<Test>::TooManyCommitments
 		);
-		// Once the first two are too old, they make room.
+		assert_eq!(committed(&ALICE), 2 * COMMITMENT_DEPOSIT);
+		// Once the first two are too old, they make room and their deposits come back.
 		run_to_block(12);
 		assert_ok!(Naming::commit(RuntimeOrigin::signed(ALICE), third));
 		assert_eq!(Commitments::<Test>::get(&ALICE).len(), 1);
+		assert_eq!(committed(&ALICE), COMMITMENT_DEPOSIT);
+		assert!(naming_events().contains(&Event::CommitmentsExpired {
+			who: ALICE,
+			count: 2,
+			released: 2 * COMMITMENT_DEPOSIT,
+		}));
 	});
 }
 
@@ -149,11 +163,12 @@ fn bad_registrations_change_nothing() {
 		assert_noop!(reveal(&ALICE, "ns1", &ALICE, 1), Error::<Test>::Reserved);
 		assert_noop!(reveal(&ALICE, "alice", &ALICE, 0), Error::<Test>::InvalidYears);
 		assert_noop!(reveal(&ALICE, "alice", &ALICE, 6), Error::<Test>::InvalidYears);
-		// Cannot pay: nothing changes, the commitment stays.
+		// Cannot pay: nothing changes, the commitment and its deposit stay.
 		commit(&POOR, "p", &POOR);
 		run_to_block(3);
 		assert_noop!(reveal(&POOR, "p", &POOR, 1), TokenError::FundsUnavailable);
 		assert_eq!(Commitments::<Test>::get(&POOR).len(), 1);
+		assert_eq!(committed(&POOR), COMMITMENT_DEPOSIT);
 		// Taken.
 		register(&ALICE, "alice", &ALICE, 1);
 		commit(&BOB, "alice", &BOB);
@@ -187,7 +202,8 @@ fn an_expired_name_is_the_owners_in_grace_then_anyones_with_a_decaying_premium()
 			}]),
 		);
 		assert_ok!(reveal(&BOB, "alice", &BOB, 1));
-		assert_eq!(before - free(&BOB), 100 + 900);
+		// Rent and premium paid; the commitment's deposit (held before `before`) is back.
+		assert_eq!(before - free(&BOB), 100 + 900 - COMMITMENT_DEPOSIT);
 		assert_eq!(Names::<Test>::get(name).unwrap().owner, BOB);
 		assert_eq!(Generations::<Test>::get(name), 2);
 		// The old records are gone with the old registration.
@@ -353,6 +369,10 @@ fn unsigned_calls_are_refused() {
 		);
 		assert_noop!(
 			Naming::remove_stale(RuntimeOrigin::none(), Default::default()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Naming::remove_expired_commitments(RuntimeOrigin::none(), ALICE),
 			DispatchError::BadOrigin
 		);
 	});

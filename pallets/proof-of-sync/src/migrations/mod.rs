@@ -2,3 +2,4 @@
 //! in its migrations (`Executive`'s `OnRuntimeUpgrade` tuple).
 
 pub mod v1;
+pub mod v2;

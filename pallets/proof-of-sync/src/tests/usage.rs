@@ -1,7 +1,39 @@
 //! `UsageRecorder`: what is counted, for whom, what of it is rewardable (verified, as far as the
-//! burned fee pays for it), and when the epoch usage is cleared.
+//! burned fee pays for it), and when the epoch usage is cleared. Nothing is stored per client:
+//! a client's consumption is what the `UsageRecorded` events report.
 
 use crate::{mock::*, *};
+use frame_support::traits::PalletInfoAccess;
+
+/// The `UsageRecorded` events so far, oldest first, as
+/// `(provider, client, kind, units, rewardable)`.
+fn usage_events() -> Vec<(AccountId, AccountId, ServiceKind, u64, u64)> {
+	pos_events()
+		.into_iter()
+		.filter_map(|event| match event {
+			Event::UsageRecorded { provider, client, kind, units, rewardable } => {
+				Some((provider, client, kind, units, rewardable))
+			},
+			_ => None,
+		})
+		.collect()
+}
+
+/// What `client` consumed of `kind`, as an indexer sums it from the `UsageRecorded` events.
+fn consumed(client: &AccountId, kind: ServiceKind) -> u64 {
+	usage_events()
+		.into_iter()
+		.filter(|(_, served, served_kind, _, _)| served == client && *served_kind == kind)
+		.fold(0, |sum: u64, (_, _, _, units, _)| sum.saturating_add(units))
+}
+
+/// Whether any key is stored under the prefix of the per-client totals that storage version 1
+/// kept (`ClientUsage`, removed in version 2).
+fn client_usage_stored() -> bool {
+	let prefix =
+		frame_support::storage::storage_prefix(ProofOfSync::name().as_bytes(), b"ClientUsage");
+	frame_support::storage::unhashed::contains_prefixed_key(&prefix)
+}
 
 #[test]
 fn usage_of_a_service_node_is_recorded() {
@@ -13,26 +45,28 @@ fn usage_of_a_service_node_is_recorded() {
 		assert_eq!(EpochUsage::<Test>::get(&provider), 1_000);
 		assert_eq!(EpochUsage::<Test>::get(service(2)), 400);
 		assert_eq!(ProviderUsage::<Test>::get(&provider), 1_000);
-		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::GpuInference), 1_000);
-		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Naming), 400);
-		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Storage), 0);
-		// The runtime API's view of both sides.
+		// Each delivery reported with its client, kind and units: what the client consumed.
+		assert_eq!(
+			usage_events(),
+			vec![
+				(provider.clone(), client.clone(), ServiceKind::GpuInference, 700, 700),
+				(provider.clone(), client.clone(), ServiceKind::GpuInference, 300, 300),
+				(service(2), client.clone(), ServiceKind::Naming, 400, 400),
+			]
+		);
+		assert_eq!(consumed(&client, ServiceKind::GpuInference), 1_000);
+		assert_eq!(consumed(&client, ServiceKind::Naming), 400);
+		assert_eq!(consumed(&client, ServiceKind::Storage), 0);
+		// Nothing of it stored for the client.
+		assert!(!client_usage_stored());
+		// The runtime API's view of the providers; the client delivered nothing.
 		assert_eq!(
 			ProofOfSync::usage_view(&provider),
-			UsageView {
-				delivered: 1_000,
-				delivered_this_epoch: 1_000,
-				consumed: ServiceKind::ALL.iter().map(|kind| (*kind, 0)).collect(),
-			}
+			UsageView { delivered: 1_000, delivered_this_epoch: 1_000 }
 		);
 		assert_eq!(
-			ProofOfSync::usage_view(&client).consumed,
-			vec![
-				(ServiceKind::GpuInference, 1_000),
-				(ServiceKind::Naming, 400),
-				(ServiceKind::Storage, 0),
-				(ServiceKind::Other, 0)
-			]
+			ProofOfSync::usage_view(&client),
+			UsageView { delivered: 0, delivered_this_epoch: 0 }
 		);
 		assert_eq!(
 			last_event(),
@@ -48,14 +82,37 @@ fn usage_of_a_service_node_is_recorded() {
 }
 
 #[test]
+fn usage_stores_nothing_per_client() {
+	ExtBuilder::default().build_and_execute(|| {
+		// A farm of fresh client accounts, each paying for every kind of service: only the
+		// provider's counters change, and only the events name the clients.
+		for i in 60..70 {
+			for kind in ServiceKind::ALL {
+				ProofOfSync::record_usage(&service(1), &service(i), kind, 1, verified(0));
+			}
+		}
+		assert!(!client_usage_stored());
+		let kinds = u64::try_from(ServiceKind::ALL.len()).unwrap();
+		assert_eq!(ProviderUsage::<Test>::get(service(1)), 10 * kinds);
+		assert_eq!(usage_events().len(), 10 * ServiceKind::ALL.len());
+		for i in 60..70 {
+			for kind in ServiceKind::ALL {
+				assert_eq!(consumed(&service(i), kind), 1);
+			}
+			assert_eq!(ProviderUsage::<Test>::get(service(i)), 0);
+		}
+	});
+}
+
+#[test]
 fn usage_of_an_unregistered_provider_is_ignored() {
 	ExtBuilder::default().build_and_execute(|| {
 		let events = pos_events().len();
 		ProofOfSync::record_usage(&service(9), &service(60), ServiceKind::Storage, 5, verified(0));
 		assert_eq!(EpochUsage::<Test>::get(service(9)), 0);
 		assert_eq!(ProviderUsage::<Test>::get(service(9)), 0);
-		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::Storage), 0);
 		assert_eq!(pos_events().len(), events);
+		assert!(!client_usage_stored());
 	});
 }
 
@@ -79,7 +136,8 @@ fn only_rewardable_nodes_count_for_the_epoch() {
 				}
 			);
 		}
-		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::Other), 100);
+		assert_eq!(consumed(&service(60), ServiceKind::Other), 100);
+		assert!(!client_usage_stored());
 	});
 }
 
@@ -96,7 +154,6 @@ fn unverified_usage_counts_in_the_totals_but_not_for_rewards() {
 			unverified(u128::MAX),
 		);
 		assert_eq!(ProviderUsage::<Test>::get(&provider), 500);
-		assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::GpuInference), 500);
 		assert_eq!(EpochUsage::<Test>::get(&provider), 0);
 		assert_eq!(ProofOfSync::usage_view(&provider).delivered, 500);
 		assert_eq!(ProofOfSync::usage_view(&provider).delivered_this_epoch, 0);
@@ -150,7 +207,15 @@ fn rewardable_usage_is_capped_by_the_burned_fee() {
 			);
 			assert_eq!(EpochUsage::<Test>::get(&provider), 105);
 			assert_eq!(ProviderUsage::<Test>::get(&provider), 300);
-			assert_eq!(ClientUsage::<Test>::get(&client, ServiceKind::Storage), 300);
+			// The events report every unit delivered, and the rewardable part of each.
+			assert_eq!(
+				usage_events()
+					.into_iter()
+					.map(|(_, _, _, units, rewardable)| (units, rewardable))
+					.collect::<Vec<_>>(),
+				vec![(100, 5), (100, 0), (100, 100)]
+			);
+			assert_eq!(consumed(&client, ServiceKind::Storage), 300);
 		});
 }
 
@@ -200,7 +265,12 @@ fn usage_counters_saturate() {
 		}
 		assert_eq!(EpochUsage::<Test>::get(service(1)), u64::MAX);
 		assert_eq!(ProviderUsage::<Test>::get(service(1)), u64::MAX);
-		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::Storage), u64::MAX);
+		// Each event reports its own delivery; an indexer's sum saturates like the counters.
+		assert_eq!(
+			usage_events(),
+			vec![(service(1), service(60), ServiceKind::Storage, u64::MAX, u64::MAX); 2]
+		);
+		assert_eq!(consumed(&service(60), ServiceKind::Storage), u64::MAX);
 	});
 }
 
@@ -217,9 +287,10 @@ fn the_epoch_usage_is_cleared_by_the_tally() {
 		play_epoch_with(|_| good_report());
 		assert_eq!(EpochUsage::<Test>::get(service(1)), 0);
 		assert_eq!(Totals::<Test>::get(), EpochTotals::default());
-		// The cumulative counters stay.
+		// The provider's cumulative counter stays; nothing was stored for the client.
 		assert_eq!(ProviderUsage::<Test>::get(service(1)), 10);
-		assert_eq!(ClientUsage::<Test>::get(service(60), ServiceKind::GpuInference), 10);
+		assert_eq!(consumed(&service(60), ServiceKind::GpuInference), 10);
+		assert!(!client_usage_stored());
 
 		// Usage recorded after the tally counts for the next epoch.
 		ProofOfSync::record_usage(
