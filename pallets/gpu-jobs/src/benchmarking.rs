@@ -64,6 +64,10 @@ fn providers<T: Config>(count: u32, model: ModelId) -> Vec<(T::AccountId, T::Acc
 		.collect()
 }
 
+/// Registered providers: `(owner, off-chain key)` each.
+type Registered<T> =
+	Vec<(<T as frame_system::Config>::AccountId, <T as frame_system::Config>::AccountId)>;
+
 /// A client with plenty of funds.
 fn client<T: Config>() -> T::AccountId {
 	let client: T::AccountId = account("client", 0, SEED);
@@ -156,7 +160,7 @@ fn conclude<T: Config>(id: JobId) -> Result<BlockNumberFor<T>, BenchmarkError> {
 fn challengeable<T: Config>(
 	majority: H256,
 	minority: H256,
-) -> Result<(JobId, T::AccountId, Vec<(T::AccountId, T::AccountId)>), BenchmarkError> {
+) -> Result<(JobId, T::AccountId, Registered<T>), BenchmarkError> {
 	let k = T::MaxReplication::get();
 	let model = register::<T>(64, 1)?;
 	let registered = providers::<T>(k, model);

@@ -796,11 +796,18 @@ fn a_wrong_majority_cannot_open_and_stall_the_honest_minority_s_walk() {
 	// The colluders' worker keys are refused too.
 	let eve_key = game.provider(Eve).key.clone();
 	let xt = game.chain.execute(|| {
-		signed_by_pair(&eve_key, System::account_nonce(account_of(&eve_key)), challenge_call(job, right))
+		signed_by_pair(
+			&eve_key,
+			System::account_nonce(account_of(&eve_key)),
+			challenge_call(job, right),
+		)
 	});
 	assert_eq!(game.chain.next_block(vec![xt]), vec![Ok(Err(refused))]);
 	assert_eq!(game.record().status, JobStatus::Concluded);
-	assert!(game.chain.execute(|| pallet_gpu_jobs::JobVerdicts::<Runtime>::get(job)).is_none());
+	assert!(game
+		.chain
+		.execute(|| pallet_gpu_jobs::JobVerdicts::<Runtime>::get(job))
+		.is_none());
 
 	// Bob opens his own walk, by his worker's key as his worker does, and wins it.
 	let bob_key = game.provider(Bob).key.clone();

@@ -743,7 +743,7 @@ fn malformed_or_wrongly_shaped_answers_are_not_submitted() {
 			answer(&outputs)[..79].to_vec(),
 		];
 		let mut block = 1;
-		for (attempt, body) in bad_answers.into_iter().enumerate() {
+		for body in bad_answers {
 			expect_infer(&mut state.write(), &default_infer(), &input, body);
 			GpuJobs::offchain_worker(block);
 			assert!(pool_state.read().transactions.is_empty());
