@@ -1,12 +1,15 @@
-// End-to-end tests against a single `dsync-node --dev --tmp`.
+// End-to-end tests against a single `dsync-node --dev` (base path in the suite's temp dir).
 //
 // Run: node --test --test-concurrency=1 dev.test.mjs   (or ./run.sh dev)
 // Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
 //
 // The tests run in order and share one node. Every chain fact checked here comes from the
-// chain's specification (symbol DSYNC, 18 decimals, ss58 7373, ED 10^15, pallet list).
+// chain's specification (symbol DSYNC, 18 decimals, ss58 7373, ED 10^15, pallet list). Last, the
+// node is restarted on its base path with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR) and every
+// pallet's try_state runs on the final state (lib/try-runtime.mjs).
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
@@ -36,6 +39,7 @@ import {
   rpcRaw,
   waitForBestAbove,
 } from './lib/node.mjs';
+import { checkTryState, stepTryState, tryRuntimeOverrides, TRY_STATE_STEP_TIMEOUT_MS } from './lib/try-runtime.mjs';
 
 // ---- chain facts (fixed by the chain design) -------------------------------------------
 const SS58 = 7373;
@@ -144,7 +148,9 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
         logDir: tmpDir,
         args: [
           '--dev',
-          '--tmp',
+          // not --tmp: the last step restarts the node on its state
+          '--base-path',
+          path.join(tmpDir, 'dev'),
           // p2p only on loopback (instead of --port, which binds 0.0.0.0 and conflicts with this)
           '--listen-addr',
           `/ip4/127.0.0.1/tcp/${p2pPort}`,
@@ -450,5 +456,38 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
     });
 
     await assertNothingChanged(start, 'bad signature');
+  });
+
+  stepTryState(step, () => node, { getApis: () => [api] });
+
+  // The check above can fail: break one invariant on chain (sudo writes GpuJobs.OpenJobCount
+  // without any job) and the same check must refuse the state, naming the broken invariant.
+  step('try_state refuses a state whose invariant is broken (OpenJobCount set without jobs)', TRY_STATE_STEP_TIMEOUT_MS, async (t) => {
+    const overrides = tryRuntimeOverrides();
+    if (!overrides) {
+      t.skip('DSYNC_TRY_RUNTIME_DIR is not set (tests/e2e/run.sh sets it from scripts/build-try-runtime.sh)');
+      return;
+    }
+    // The node runs with the override since the previous step, on another RPC port.
+    const live = await connectApi(node.wsUrl);
+    try {
+      const key = live.query.gpuJobs.openJobCount.key();
+      const before = (await live.query.gpuJobs.openJobCount()).toNumber();
+      assert.equal(before, 0, 'no job is open on this chain');
+      const broken = u8aToHex(live.createType('u32', 7).toU8a()); // SCALE: little-endian
+      const res = await signSendAndWait(live, live.tx.sudo.sudo(live.tx.system.setStorage([[key, broken]])), alice);
+      assert.ok(!res.dispatchError, `sudo(system.setStorage) failed: ${res.dispatchError}`);
+      assert.equal((await live.query.gpuJobs.openJobCount()).toNumber(), 7, 'the count is broken on chain');
+    } finally {
+      await live.disconnect();
+    }
+    await assert.rejects(
+      checkTryState(node, overrides, { log: (m) => t.diagnostic(m) }),
+      (e) => {
+        t.diagnostic(`refused: ${e.message.split('\n').slice(0, 3).join(' | ')}`);
+        return /OpenJobCount differs from the jobs/.test(e.message);
+      },
+      'try_state must fail, naming the broken invariant',
+    );
   });
 });

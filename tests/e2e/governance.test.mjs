@@ -14,6 +14,11 @@
 // The upgrade follows the path Polkadot uses: the referendum enacts
 // `system.authorizeUpgrade(hash)` (a small call), then anyone submits the code itself with
 // `system.applyAuthorizedUpgrade(code)` (free when it matches).
+//
+// Last, Dave is restarted on his base path with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR,
+// which must hold the try-runtime build of the upgraded runtime too: run.sh builds it with
+// `scripts/build-try-runtime.sh --upgrade-test`): his last finalized block, on the new runtime,
+// is re-executed and every pallet's try_state runs on the final state (lib/try-runtime.mjs).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -27,6 +32,7 @@ import { blake2AsHex } from '@polkadot/util-crypto';
 
 import { connectApi, describeDispatchError, findEvent, signSendAndWait, UNIT } from './lib/chain.mjs';
 import { sequentialSteps } from './lib/steps.mjs';
+import { stepTryState } from './lib/try-runtime.mjs';
 import {
   blockHashAt,
   dumpLogs,
@@ -245,4 +251,7 @@ describe('governance: runtime upgrade by referendum on a local network without s
     const fin = await finalizedHead(nodes.alice.httpUrl);
     t.diagnostic(`finalised #${fin.number} on spec_version ${state.specVersion + 1}`);
   });
+
+  // Dave, not Alice: `api` is connected to Alice.
+  stepTryState(step, () => nodes.dave);
 });

@@ -39,6 +39,9 @@
 //      refunded = price at its deadline, ProviderPenalised { Bob, NoShow } and
 //      ProofOfSync.ServiceFailed for Bob; Dave's hold is released (free balance = before posting
 //      minus the posting fee).
+//  11. B is restarted on its base path with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR): its
+//      last finalized block is re-executed and every pallet's try_state runs on the final state
+//      (lib/service-nodes.mjs: stepFinalTryState; lib/try-runtime.mjs).
 //
 // Every process started here is stopped in `after` (and killed on exit as a last resort).
 
@@ -85,6 +88,7 @@ import {
   showScore,
   step,
   stepAliceKey,
+  stepFinalTryState,
   stepParams,
   stepRegister,
   stepStart,
@@ -704,4 +708,6 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
         `B logged ${failures.length} failed inference(s)${failures.length ? `, last: ${failures.at(-1)}` : ''}`,
     );
   });
+
+  stepFinalTryState();
 });

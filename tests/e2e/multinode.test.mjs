@@ -1,5 +1,7 @@
 // End-to-end test of a 4-validator `--chain local` network (Alice, Bob, Charlie, Dave) on
-// loopback, including stopping and restarting one validator with its database.
+// loopback, including stopping and restarting one validator with its database. Last, Dave is
+// restarted once more, with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR): his last finalized
+// block is re-executed and every pallet's try_state runs on the final state (lib/try-runtime.mjs).
 //
 // Run: node --test --test-concurrency=1 multinode.test.mjs   (or ./run.sh multinode)
 // Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
@@ -28,6 +30,7 @@ import {
   waitUntil,
 } from './lib/node.mjs';
 import { sequentialSteps } from './lib/steps.mjs';
+import { stepTryState } from './lib/try-runtime.mjs';
 
 const SUITE_TIMEOUT_MS = 8 * 60_000;
 const VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
@@ -226,4 +229,6 @@ describe('4-validator local network', { timeout: SUITE_TIMEOUT_MS }, () => {
       `block #${best.number} is no longer Dave's pre-stop best block ${best.hash}`,
     );
   });
+
+  stepTryState(step, () => nodes.dave);
 });

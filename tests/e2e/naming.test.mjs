@@ -1,4 +1,4 @@
-// End-to-end test of names and DNS against `dsync-node --dev --tmp --dns-listen-addr ...`.
+// End-to-end test of names and DNS against `dsync-node --dev --base-path <temp> --dns-listen-addr ...`.
 //
 // Run: node --test --test-concurrency=1 naming.test.mjs   (or ./run.sh naming)
 // Needs `dig` (Debian: bind9-dnsutils; scripts/setup.sh installs it).
@@ -7,11 +7,14 @@
 // records and a CNAME subname in one batch; once that block is finalised, `dig` against the
 // node's DNS server gets exactly those records (UDP and TCP), the runtime API agrees, other
 // zones are REFUSED, unknown names are NXDOMAIN, malformed packets do not stop the server, and
-// after the development preset's 20-block year the name is NXDOMAIN.
+// after the development preset's 20-block year the name is NXDOMAIN. Last, the node is restarted
+// on its base path with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR) and every pallet's
+// try_state runs on the final state (lib/try-runtime.mjs).
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -21,6 +24,7 @@ import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 
 import { connectApi, describeDispatchError, findEvent, signSendAndWait } from './lib/chain.mjs';
 import { dumpLogs, getFreePorts, makeTempDir, NodeProcess, removeTempDir, sleep } from './lib/node.mjs';
+import { stepTryState } from './lib/try-runtime.mjs';
 
 const run = promisify(execFile);
 const SS58 = 7373;
@@ -108,7 +112,9 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
         logDir: tmpDir,
         args: [
           '--dev',
-          '--tmp',
+          // not --tmp: the last step restarts the node on its state
+          '--base-path',
+          path.join(tmpDir, 'dns'),
           '--listen-addr',
           `/ip4/127.0.0.1/tcp/${p2pPort}`,
           '--no-prometheus',
@@ -253,4 +259,6 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     assert.equal((await dig('www.alice.dsync', 'A')).status, 'NXDOMAIN');
     assert.equal((await api.call.namingApi.records('alice.dsync')).isNone, true);
   });
+
+  stepTryState(step, () => node, { getApis: () => [api] });
 });

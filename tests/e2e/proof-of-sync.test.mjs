@@ -12,7 +12,7 @@
 // What happens, in order (each step depends on the ones before it; once one fails the later
 // ones are skipped and the run fails):
 //   1. aivm: `--listen 127.0.0.1:<port>` (the bundled digits model), GET /health 200.
-//      A: `--dev --tmp`; B: `--chain dev --tmp --probe-listen-addr 127.0.0.1:<port>
+//      A: `--dev --tmp`; B: `--chain dev --base-path <temp dir>/B --probe-listen-addr 127.0.0.1:<port>
 //      --offchain-worker always --aivm-url http://127.0.0.1:<aivm port>`, not a validator,
 //      bootnode A. B syncs from A. (lib/service-nodes.mjs: stepStart)
 //   2. B's probe endpoint: /dsync/health 200 "ok"; 503 while B has no `dsyn` key; after
@@ -30,6 +30,9 @@
 //   6. Within 6 minutes: Alice Active; Bob Active with a positive, rising score and rewards
 //      (NodeRewarded events == totalRewards == the rise of his free balance); Charlie Suspended
 //      with >= 2 misses and score 0. An unregistered account has no score.
+//   7. B is restarted on its base path with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR):
+//      its last finalized block is re-executed and every pallet's try_state runs on the final
+//      state (lib/service-nodes.mjs: stepFinalTryState; lib/try-runtime.mjs).
 //
 // Every process started here is stopped in `after` (and killed on exit as a last resort).
 
@@ -71,6 +74,7 @@ import {
   showScore,
   step,
   stepAliceKey,
+  stepFinalTryState,
   stepParams,
   stepRegister,
   stepStart,
@@ -441,4 +445,6 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     const none = await api.call.proofOfSyncApi.nodeScore(nobody.address);
     assert.ok(none.isNone, `nodeScore of an unregistered account: ${show(none)}`);
   });
+
+  stepFinalTryState();
 });

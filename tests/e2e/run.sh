@@ -15,6 +15,12 @@
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
 #   tests/e2e/run.sh pos gpu      # several selectors: those suites, in the order given
 #
+# Every suite ends by restarting one of its nodes with the try-runtime build of the runtime
+# (`--wasm-runtime-overrides $DSYNC_TRY_RUNTIME_DIR`) and running every pallet's try_state on the
+# final state (lib/try-runtime.mjs). Unless DSYNC_TRY_RUNTIME_DIR is set, it is built here once
+# with scripts/build-try-runtime.sh (with --upgrade-test when the governance suite runs);
+# DSYNC_E2E_TRY_STATE=0 skips the build and those steps (reported as skipped).
+#
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
 # The pos and gpu suites also need the inference server: $AIVM, else
 # ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm (cargo build --release -p dsync-aivm)
@@ -79,6 +85,24 @@ if [[ " ${files[*]} " == *" governance.test.mjs "* && -z "${DSYNC_UPGRADE_WASM:-
   DSYNC_UPGRADE_WASM="$("$here/../../scripts/build-upgrade-runtime.sh")"
   export DSYNC_UPGRADE_WASM
   echo "[e2e] using $DSYNC_UPGRADE_WASM"
+fi
+
+# --- the try-runtime Wasm (same spec_version), for every suite's final try_state step ---------
+if [[ "${DSYNC_E2E_TRY_STATE:-1}" == 0 ]]; then
+  unset DSYNC_TRY_RUNTIME_DIR
+  echo "[e2e] DSYNC_E2E_TRY_STATE=0: the suites' try_state steps are skipped"
+elif [[ -z "${DSYNC_TRY_RUNTIME_DIR:-}" ]]; then
+  try_args=()
+  if [[ " ${files[*]} " == *" governance.test.mjs "* ]]; then
+    # the governance chain ends on the upgrade runtime (spec_version + 1)
+    try_args+=(--upgrade-test)
+  fi
+  echo "[e2e] building the try-runtime Wasm (scripts/build-try-runtime.sh ${try_args[*]})"
+  DSYNC_TRY_RUNTIME_DIR="$("$here/../../scripts/build-try-runtime.sh" "${try_args[@]}")"
+  export DSYNC_TRY_RUNTIME_DIR
+  echo "[e2e] using $DSYNC_TRY_RUNTIME_DIR: $(ls "$DSYNC_TRY_RUNTIME_DIR" | tr '\n' ' ')"
+else
+  echo "[e2e] using $DSYNC_TRY_RUNTIME_DIR (DSYNC_TRY_RUNTIME_DIR)"
 fi
 
 # --- safety net: kill any node process group the tests registered but did not reap ----------

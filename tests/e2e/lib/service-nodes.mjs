@@ -5,8 +5,8 @@
 // it needs, in this order:
 //
 //   stepStart(requiredApis)  aivm (`--listen 127.0.0.1:<port>`, the bundled digits model,
-//                            GET /health 200); A: `--dev --tmp`; B: `--chain dev --tmp
-//                            --probe-listen-addr 127.0.0.1:<port> --offchain-worker always
+//                            GET /health 200); A: `--dev --tmp`; B: `--chain dev --base-path
+//                            <temp dir>/B --probe-listen-addr 127.0.0.1:<port> --offchain-worker always
 //                            --aivm-url http://127.0.0.1:<aivm port> --allow-private-fetch`,
 //                            bootnode A (both get `--allow-private-fetch`: A probes B on
 //                            loopback, B downloads batches from a loopback server). B syncs from
@@ -25,12 +25,17 @@
 //                            GpuInference for model 0 (the digits model the development
 //                            genesis registers, price floor 0.001 DSYNC); Charlie's endpoint is
 //                            a port where nothing listens.
+//   (the suite's own steps)
+//   stepFinalTryState()      the last step: B is restarted on its base path with the
+//                            try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR) and every pallet's
+//                            try_state runs on the final state (lib/try-runtime.mjs).
 //
 // The suite's state (processes, api, accounts, what the steps recorded) is exported as live
 // bindings: a suite reads `api`, `nodeA`, `bob`... once `before` / the steps have set them.
 // Every process started here is stopped in `after` (and killed on exit as a last resort).
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
@@ -63,6 +68,7 @@ import {
   waitUntil,
 } from './node.mjs';
 import { sequentialSteps } from './steps.mjs';
+import { stepTryState } from './try-runtime.mjs';
 
 // ---- constants -----------------------------------------------------------------------------
 /** How long a suite waits for Proof of Sync to activate (and suspend) the registered nodes. */
@@ -323,7 +329,9 @@ export function serviceNodeHooks(tmpPrefix) {
       args: [
         '--chain',
         'dev',
-        '--tmp',
+        // not --tmp: the last step (stepFinalTryState) restarts B on its state
+        '--base-path',
+        path.join(tmpDir, 'B'),
         '--listen-addr',
         `/ip4/127.0.0.1/tcp/${p2pB}`,
         '--node-key',
@@ -599,4 +607,13 @@ export function stepRegister() {
       t.diagnostic(`${p.name} registered as ${p.role} in #${blockNumber} (${res.blockHash})`);
     }
   });
+}
+
+/**
+ * The suite's last step: service node B (not a validator, so A keeps producing and finalising)
+ * is restarted on its base path with the try-runtime Wasm, re-executes its last finalized block
+ * and runs every pallet's try_state on the final state (lib/try-runtime.mjs).
+ */
+export function stepFinalTryState() {
+  stepTryState(step, () => nodeB);
 }
