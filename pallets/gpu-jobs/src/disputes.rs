@@ -29,6 +29,8 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		let now = frame_system::Pallet::<T>::block_number();
+		// A challenge's item: the two sides' leaves are on chain.
+		let mut challenge = None;
 		if job.status == JobStatus::Challenged {
 			let current = Challenges::<T>::get(id).ok_or(Error::<T>::NoChallenge)?;
 			if now >= current.round_end {
@@ -37,20 +39,14 @@ impl<T: Config> Pallet<T> {
 				// result left standing can be confirmed here at once; the job is then
 				// re-executed as the concluded or disputed job it is again.
 				Self::close_challenge(id, &mut job, now);
+			} else {
+				ensure!(current.level == 0, Error::<T>::ChallengeNotAtItem);
+				ensure!(index == current.position, Error::<T>::InvalidItemIndex);
+				ensure!(claims.is_empty(), Error::<T>::UnexpectedClaim);
+				challenge = Some(current);
 			}
 		}
 		let tally = job.tally();
-		// A challenge's item: the two sides' leaves are on chain.
-		let challenge = match job.status {
-			JobStatus::Challenged => {
-				let challenge = Challenges::<T>::get(id).ok_or(Error::<T>::NoChallenge)?;
-				ensure!(challenge.level == 0, Error::<T>::ChallengeNotAtItem);
-				ensure!(index == challenge.position, Error::<T>::InvalidItemIndex);
-				ensure!(claims.is_empty(), Error::<T>::UnexpectedClaim);
-				Some(challenge)
-			},
-			_ => None,
-		};
 		// The majority result a re-execution challenges (`None`: a dispute without one). A job
 		// whose deadline passed unhandled is taken as it would conclude.
 		let majority = match job.status {

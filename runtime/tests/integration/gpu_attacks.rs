@@ -242,13 +242,11 @@ impl Game {
 		run_key(&mut self.chain, &self.providers[i].key, call)
 	}
 
-	/// `who` challenges with `result`; the workers of both sides answer the round of nodes,
-	/// which finds the first item where the two results differ. Returns the defender the chain
-	/// chose and that item.
-	fn walk(&mut self, who: Sr25519Keyring, result: H256) -> (H256, u32) {
+	/// `who` challenges with `result`; the defender the chain chose.
+	fn open(&mut self, who: Sr25519Keyring, result: H256) -> H256 {
 		let job = self.job;
 		let events = self.submit(who, challenge_call(job, result));
-		let defender = events
+		events
 			.iter()
 			.find_map(|e| match e {
 				RuntimeEvent::GpuJobs(JobEvent::ChallengeOpened {
@@ -259,7 +257,15 @@ impl Game {
 				}) if *j == job && *r == result => Some(*defender),
 				_ => None,
 			})
-			.unwrap_or_else(|| panic!("the challenge opened: {events:?}"));
+			.unwrap_or_else(|| panic!("the challenge opened: {events:?}"))
+	}
+
+	/// `who` challenges with `result`; the workers of both sides answer the round of nodes,
+	/// which finds the first item where the two results differ. Returns the defender the chain
+	/// chose and that item.
+	fn walk(&mut self, who: Sr25519Keyring, result: H256) -> (H256, u32) {
+		let job = self.job;
+		let defender = self.open(who, result);
 		self.answer(result);
 		let events = self.answer(defender);
 		let item = self.first_difference(result, defender);
@@ -596,6 +602,16 @@ fn a_third_result_nobody_checked_is_not_punished_as_wrong() {
 	});
 }
 
+/// Bob right; Dave and Eve colluding with different garbage (wrong at items 1 and 3): three
+/// results, no majority.
+fn garbage_tournament() -> Game {
+	Game::new(&[
+		(Bob, Play::Right),
+		(Dave, Play::WrongAt { item: 1, byte: 0xd1 }),
+		(Eve, Play::WrongAt { item: 3, byte: 0xe3 }),
+	])
+}
+
 /// Attack (finding 4): Dave and Eve collude but reveal different garbage (wrong at items 1 and 3),
 /// so the job has three results and no majority. The walk knew only two results, so it could not
 /// decide the dispute: the honest provider went unpaid and the colluders unpunished. Now Bob walks
@@ -606,11 +622,7 @@ fn a_third_result_nobody_checked_is_not_punished_as_wrong() {
 /// and the client gets the other two prices back.
 #[test]
 fn colluders_revealing_different_garbage_lose_and_the_honest_result_is_paid() {
-	let mut game = Game::new(&[
-		(Bob, Play::Right),
-		(Dave, Play::WrongAt { item: 1, byte: 0xd1 }),
-		(Eve, Play::WrongAt { item: 3, byte: 0xe3 }),
-	]);
+	let mut game = garbage_tournament();
 	let (job, price) = (game.job, game.price);
 	let right = game.provider(Bob).result();
 	let garbage = [game.provider(Dave).result(), game.provider(Eve).result()];
@@ -692,11 +704,7 @@ fn colluders_revealing_different_garbage_lose_and_the_honest_result_is_paid() {
 /// own leaves) and paid at once; the first liar is slashed, the silent one takes a miss.
 #[test]
 fn the_last_liar_going_silent_does_not_keep_the_honest_result_unpaid() {
-	let mut game = Game::new(&[
-		(Bob, Play::Right),
-		(Dave, Play::WrongAt { item: 1, byte: 0xd1 }),
-		(Eve, Play::WrongAt { item: 3, byte: 0xe3 }),
-	]);
+	let mut game = garbage_tournament();
 	let (job, price) = (game.job, game.price);
 	let right = game.provider(Bob).result();
 	let [bob, charlie] = [Bob, Charlie].map(|k| k.to_account_id());
@@ -705,14 +713,7 @@ fn the_last_liar_going_silent_does_not_keep_the_honest_result_unpaid() {
 	assert_eq!(game.record().status, JobStatus::Disputed);
 
 	// The second walk: Bob's worker answers its round, the last liar's never does.
-	let events = game.submit(Bob, challenge_call(job, right));
-	let last = events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::GpuJobs(JobEvent::ChallengeOpened { defender, .. }) => Some(*defender),
-			_ => None,
-		})
-		.unwrap_or_else(|| panic!("the challenge opened: {events:?}"));
+	let last = game.open(Bob, right);
 	assert_ne!(last, first);
 	game.answer(right);
 	let round_end = game.challenge().round_end;

@@ -244,25 +244,36 @@ fn down_report(params: &pallet_proof_of_sync::ProofOfSyncParams<Balance>) -> Pro
 /// report it commits to and reveals.
 type Report<'a> = (&'a sr25519::Pair, &'a AccountId, ProbeReport);
 
+/// One block holding, for every report of `reports`, `call(report)` signed by its verifier's
+/// off-chain key; every transaction must succeed. The block's events.
+fn each_in_one_block(
+	chain: &mut TestChain,
+	reports: &[Report<'_>],
+	call: impl Fn(&Report<'_>) -> pallet_proof_of_sync::Call<Runtime>,
+) -> Vec<RuntimeEvent> {
+	let xts = chain.execute(|| {
+		reports
+			.iter()
+			.map(|report| {
+				let key = report.0;
+				let nonce = System::account_nonce(account_of(key));
+				signed_by_pair(key, nonce, RuntimeCall::ProofOfSync(call(report)))
+			})
+			.collect::<Vec<_>>()
+	});
+	assert_eq!(chain.next_block(xts), vec![Ok(Ok(())); reports.len()]);
+	chain.events()
+}
+
 /// Commit every report of `reports` on `node` in `epoch` in one block of the commit window, then
 /// reveal every one in one block of the reveal window, each in a transaction signed by the
 /// verifier's off-chain key. Every commitment and every reveal must succeed.
 fn commit_and_reveal(chain: &mut TestChain, epoch: u32, node: &AccountId, reports: &[Report<'_>]) {
 	assert!(commit_window_open(chain), "the assignment leaves time to commit");
-	let commits = chain.execute(|| {
-		reports
-			.iter()
-			.map(|(key, verifier, report)| {
-				let commitment = report.commitment(epoch, node, *verifier, &SALT);
-				let call =
-					pallet_proof_of_sync::Call::commit_report { node: node.clone(), commitment };
-				let nonce = System::account_nonce(account_of(key));
-				signed_by_pair(key, nonce, RuntimeCall::ProofOfSync(call))
-			})
-			.collect::<Vec<_>>()
+	let events = each_in_one_block(chain, reports, |(_, verifier, report)| {
+		let commitment = report.commitment(epoch, node, verifier, &SALT);
+		pallet_proof_of_sync::Call::commit_report { node: node.clone(), commitment }
 	});
-	assert_eq!(chain.next_block(commits), vec![Ok(Ok(())); reports.len()]);
-	let events = chain.events();
 	for (_, verifier, _) in reports {
 		assert!(events.contains(&RuntimeEvent::ProofOfSync(PosEvent::ReportCommitted {
 			epoch,
@@ -272,22 +283,13 @@ fn commit_and_reveal(chain: &mut TestChain, epoch: u32, node: &AccountId, report
 	}
 
 	run_to_reveal_window(chain);
-	let reveals = chain.execute(|| {
-		reports
-			.iter()
-			.map(|(key, _, report)| {
-				let call = pallet_proof_of_sync::Call::reveal_report {
-					node: node.clone(),
-					report: report.clone(),
-					salt: SALT,
-				};
-				let nonce = System::account_nonce(account_of(key));
-				signed_by_pair(key, nonce, RuntimeCall::ProofOfSync(call))
-			})
-			.collect::<Vec<_>>()
+	let events = each_in_one_block(chain, reports, |(_, _, report)| {
+		pallet_proof_of_sync::Call::reveal_report {
+			node: node.clone(),
+			report: report.clone(),
+			salt: SALT,
+		}
 	});
-	assert_eq!(chain.next_block(reveals), vec![Ok(Ok(())); reports.len()]);
-	let events = chain.events();
 	for (_, verifier, report) in reports {
 		assert!(events.contains(&RuntimeEvent::ProofOfSync(PosEvent::ReportRevealed {
 			epoch,

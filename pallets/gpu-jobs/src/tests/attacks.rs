@@ -59,6 +59,24 @@ impl Tournament {
 		Challenges::<Test>::get(self.id).expect("the job is challenged")
 	}
 
+	/// `result`'s leaf at `item` with its Merkle proof.
+	fn claim_at(&self, result: H256, item: usize) -> ResultClaim {
+		let (_, leaves) = self.trees.iter().find(|(root, _)| *root == result).expect("a result");
+		claim(result, H256(leaves[item]), merkle_proof(leaves, item).expect("in range"))
+	}
+
+	/// The settlement paying the first provider (the truth) alone, the other two refunded.
+	fn paid_to_the_first(&self) -> Event<Test> {
+		Event::JobSettled {
+			job: self.id,
+			result: self.root(0),
+			winners: vec![self.drawn[0].clone()],
+			paid: PRICE,
+			burned: PRICE / 10,
+			refunded: 2 * PRICE,
+		}
+	}
+
 	/// Open a challenge with `result`.
 	fn open(&self, result: H256) -> sp_runtime::DispatchResult {
 		GpuJobs::challenge(RuntimeOrigin::signed(backer(self.id, result)), self.id, result)
@@ -140,17 +158,7 @@ fn colluders_revealing_different_garbage_lose_and_the_honest_result_is_paid() {
 		let second = t.challenge().defender;
 		assert_eq!(second, t.root(1).max(t.root(2)));
 		t.walk_and_resolve();
-		assert_eq!(
-			last_event(),
-			Event::JobSettled {
-				job: t.id,
-				result: truth,
-				winners: vec![t.drawn[0].clone()],
-				paid: PRICE,
-				burned: PRICE / 10,
-				refunded: 2 * PRICE,
-			}
-		);
+		assert_eq!(last_event(), t.paid_to_the_first());
 		assert_eq!(
 			MockSource::penalties(),
 			vec![
@@ -189,10 +197,9 @@ fn the_last_liar_going_silent_does_not_keep_the_honest_result_unpaid() {
 		assert!(round_end < dispute_end, "the liar stalled before the job's end");
 
 		// Bob's worker holds only its own leaves: its own claim at item 0 is enough.
-		let (_, leaves) = &t.trees[0];
-		let own = claim(truth, H256(leaves[0]), merkle_proof(leaves, 0).unwrap());
+		let own = t.claim_at(truth, 0);
 		// A claim of the forfeited result is not expected: it is out.
-		let extra = claim(last, H256(t.trees[1].1[0]), merkle_proof(&t.trees[1].1, 0).unwrap());
+		let extra = t.claim_at(last, 0);
 		let item = proven_item(&t.inputs, 0);
 		assert_noop!(
 			resolve(t.id, 0, Some(item.clone()), vec![own.clone(), extra]),
@@ -200,17 +207,7 @@ fn the_last_liar_going_silent_does_not_keep_the_honest_result_unpaid() {
 		);
 		assert_ok!(resolve(t.id, 0, Some(item), vec![own]));
 		assert!(events().contains(&Event::ChallengeForfeited { job: t.id, result: last }));
-		assert_eq!(
-			last_event(),
-			Event::JobSettled {
-				job: t.id,
-				result: truth,
-				winners: vec![t.drawn[0].clone()],
-				paid: PRICE,
-				burned: PRICE / 10,
-				refunded: 2 * PRICE,
-			}
-		);
+		assert_eq!(last_event(), t.paid_to_the_first());
 		// The first liar was proven wrong; the silent one only forfeited: a miss.
 		let penalty = |i: usize| {
 			if t.root(i) == first {
