@@ -46,7 +46,7 @@ trap cleanup EXIT
 } | tee "$RESULTS"
 
 "$DSYNC_NODE" --dev --tmp --no-prometheus --no-telemetry --no-mdns --rpc-port "$RPC_PORT" \
-	--listen-addr /ip4/127.0.0.1/tcp/0 --dns-listen-addr "127.0.0.1:$DNS_PORT" --dns-rate-limit 0 \
+	--listen-addr /ip4/127.0.0.1/tcp/0 --dns-listen-addr "127.0.0.1:$DNS_PORT" --dns-rate-limit 0 --dns-rrl-rate 0 \
 	>"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 for _ in $(seq 1 120); do

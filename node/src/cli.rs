@@ -130,6 +130,21 @@ pub struct DnsParams {
 	#[arg(long, value_name = "COUNT", default_value_t = 200)]
 	pub dns_rate_limit: u32,
 
+	/// Response rate limiting of UDP answers, as BIND's and NSD's RRL: answers per second to one
+	/// client network (IPv4 /24, IPv6 /56) for one key (the same name and type; NODATA for the
+	/// same name; any NXDOMAIN; any error), with bursts of as many. Beyond it answers are
+	/// dropped, except every `--dns-rrl-slip`-th, sent truncated so a real client retries over
+	/// TCP. Bounds what queries spoofing a victim's address reflect onto it. 0 = off. TCP answers
+	/// are not limited by it.
+	#[arg(long, value_name = "COUNT", default_value_t = 20)]
+	pub dns_rrl_rate: u32,
+
+	/// Of the UDP answers over `--dns-rrl-rate`, every how many is sent as a minimal truncated
+	/// answer (`TC` set, the question only: never larger than the query) instead of being
+	/// dropped. 2 = every other one, 1 = all of them, 0 = none.
+	#[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+	pub dns_rrl_slip: u32,
+
 	/// Entries of each DNS cache (names' records, whole UDP responses), kept per finalised block
 	/// (a cache is dropped at each new finalised block).
 	#[arg(long, value_name = "COUNT", default_value_t = 65_536)]
@@ -224,6 +239,17 @@ mod tests {
 		assert!(!allows_private_fetch(&["--dev", "--allow-private-fetch=false"]));
 		assert!(!allows_private_fetch(&["--allow-private-fetch=false", "--dev"]));
 		assert!(Cli::try_parse_from(["dsync-node", "--allow-private-fetch=maybe"]).is_err());
+	}
+
+	#[test]
+	fn dns_response_rate_limiting_is_on_by_default() {
+		let dns = |args: &[&str]| {
+			Cli::try_parse_from(std::iter::once("dsync-node").chain(args.iter().copied()))
+				.map(|cli| (cli.sidecars.dns.dns_rrl_rate, cli.sidecars.dns.dns_rrl_slip))
+		};
+		assert_eq!(dns(&[]).unwrap(), (20, 2));
+		assert_eq!(dns(&["--dns-rrl-rate", "0", "--dns-rrl-slip", "1"]).unwrap(), (0, 1));
+		assert!(dns(&["--dns-rrl-slip", "11"]).is_err());
 	}
 
 	#[test]

@@ -238,6 +238,7 @@ where
 	crate::sidecars::start(
 		&sidecars,
 		client.clone(),
+		backend.clone(),
 		backend.offchain_storage(),
 		keystore_container.keystore(),
 		&task_manager.spawn_handle(),

@@ -21,6 +21,7 @@ use dsync_primitives::{
 	AccountId, Balance, BlockNumber,
 };
 use dsync_runtime::opaque::Block;
+use sc_client_api::{Backend, BlockchainEvents};
 use sc_service::{error::Error as ServiceError, SpawnTaskHandle};
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
@@ -34,23 +35,30 @@ const DNS_STATS_PERIOD: Duration = Duration::from_secs(600);
 /// Start the sidecars `params` turn on: write the fetch allowance and the `aivm` URL, then bind
 /// the probe endpoint and the DNS server and spawn their tasks. Fails when an endpoint cannot be
 /// bound.
-pub fn start<C, S>(
+pub fn start<C, B, S>(
 	params: &SidecarParams,
 	client: Arc<C>,
+	backend: Arc<B>,
 	offchain_storage: Option<S>,
 	keystore: KeystorePtr,
 	spawn: &SpawnTaskHandle,
 ) -> Result<(), ServiceError>
 where
-	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
+	C: HeaderBackend<Block>
+		+ BlockchainEvents<Block>
+		+ ProvideRuntimeApi<Block>
+		+ Send
+		+ Sync
+		+ 'static,
 	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>
 		+ dsync_primitives::probe_auth::ProbeKeysApi<Block>,
+	B: Backend<Block> + 'static,
 	S: OffchainStorage,
 {
 	set_private_fetch(&params.fetch, offchain_storage.clone());
 	set_aivm_url(&params.gpu, offchain_storage);
 	start_probe(&params.probe, client.clone(), keystore, spawn)?;
-	start_dns(&params.dns, client, spawn)
+	start_dns(&params.dns, client, backend, spawn)
 }
 
 /// Write `--aivm-url` where the GPU-jobs off-chain worker reads it (it applies until changed).
@@ -122,27 +130,44 @@ where
 	Ok(())
 }
 
-/// Bind the DNS server on `--dns-listen-addr`, answering from the client's finalised state, and
-/// log its counters every [`DNS_STATS_PERIOD`].
-fn start_dns<C>(
+/// Bind the DNS server on `--dns-listen-addr`, answering from the client's finalised state (with
+/// a task recording the naming changes of new blocks, see [`dns::ChainZone`]), and log its
+/// counters every [`DNS_STATS_PERIOD`].
+fn start_dns<C, B>(
 	params: &DnsParams,
 	client: Arc<C>,
+	backend: Arc<B>,
 	spawn: &SpawnTaskHandle,
 ) -> Result<(), ServiceError>
 where
-	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
+	C: HeaderBackend<Block>
+		+ BlockchainEvents<Block>
+		+ ProvideRuntimeApi<Block>
+		+ Send
+		+ Sync
+		+ 'static,
 	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>,
+	B: Backend<Block> + 'static,
 {
 	let Some(listen) = params.dns_listen_addr else { return Ok(()) };
 	let config = dns::DnsConfig {
 		listen,
 		rate_limit_per_sec: params.dns_rate_limit,
 		burst: params.dns_rate_limit.saturating_mul(2).max(1),
+		rrl_responses_per_sec: params.dns_rrl_rate,
+		rrl_slip: params.dns_rrl_slip,
 		cache_entries: params.dns_cache_entries,
 		ns_host: params.dns_ns_host.clone(),
 		..Default::default()
 	};
-	let source: Arc<dyn dns::ZoneSource> = Arc::new(dns::ChainZone::new(client));
+	let zone = Arc::new(dns::ChainZone::new(client, backend));
+	// Subscribed before the server is bound (and first scans the names): only blocks imported
+	// before now can be missing from the record (the names are then scanned again).
+	let track_changes = Arc::clone(&zone).track_changes().map_err(|error| {
+		ServiceError::Other(format!("cannot follow storage changes for DNS: {error}"))
+	})?;
+	spawn.spawn("dsync-dns-changes", None, track_changes);
+	let source: Arc<dyn dns::ZoneSource> = zone;
 	let server = futures::executor::block_on(dns::bind(config, source))
 		.map_err(|error| ServiceError::Other(format!("cannot serve DNS on {listen}: {error}")))?;
 	log::info!(

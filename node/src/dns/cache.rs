@@ -1,8 +1,8 @@
-//! The DNS server's caches: one block-scoped map ([`BlockCache`]), used for the zone cache (names'
-//! decoded records) and for the response cache (whole UDP responses); see the module docs of
-//! [`super`] for what each holds.
+//! The DNS server's block-scoped cache ([`BlockCache`]), used for the response cache (whole UDP
+//! responses); see the module docs of [`super`]. Names' records are kept by the zone index
+//! (`super::index`), across blocks.
 
-use super::{records::Cached, PLAIN_UDP_PAYLOAD};
+use super::PLAIN_UDP_PAYLOAD;
 use std::{
 	borrow::Borrow,
 	collections::HashMap,
@@ -54,6 +54,7 @@ impl<K: Eq + Hash, V> BlockCache<K, V> {
 	}
 
 	/// The entry of `key` stored at block `at`, if any.
+	#[cfg(test)]
 	pub(super) fn get<Q>(&self, at: [u8; 32], key: &Q) -> Option<V>
 	where
 		K: Borrow<Q>,
@@ -83,9 +84,6 @@ impl<K: Eq + Hash, V> BlockCache<K, V> {
 		state.entries.insert(key, value);
 	}
 }
-
-/// Names' states (decoded records, or absence) per finalised block, by lower-case name.
-pub(super) type ZoneCache = BlockCache<String, Cached>;
 
 /// Whole UDP responses per finalised block, keyed by the query's bytes after its id: a repeated
 /// query is answered by copying the stored response and setting the query's id, without parsing

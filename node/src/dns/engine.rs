@@ -1,9 +1,10 @@
 //! Answering one DNS message, whatever the transport: parsing, the zone apex (`SOA`, `NS`), names
-//! from their cached or read records, EDNS(0), and truncation to the transport's size.
+//! from the zone index or their read records, EDNS(0), and truncation to the transport's size.
 
 use super::{
-	cache::{Finalized, ResponseCache, ZoneCache},
-	records::{Cached, ZoneEntry},
+	cache::{Finalized, ResponseCache},
+	index::{Resolved, ZoneIndex},
+	records::Cached,
 	stats::{bump, DnsStats},
 	DnsConfig, ZoneSource, LOG_TARGET, MAX_PENDING_LOOKUPS, MAX_TRACKED_SOURCES, PLAIN_UDP_PAYLOAD,
 };
@@ -42,7 +43,7 @@ pub(super) enum Step {
 	Reply,
 	/// Send nothing.
 	Drop,
-	/// The name is not cached: read it from state, then answer ([`Engine::complete`]).
+	/// The name must be read from state, then answered ([`Engine::complete`]).
 	Lookup(Box<Pending>),
 }
 
@@ -106,10 +107,10 @@ pub(super) fn classify(name: &Name, key: &mut String) -> ZoneName {
 
 /// The transport-independent server: parsing, answers, caches, limits, counters.
 pub(super) struct Engine {
-	pub(super) source: Arc<dyn ZoneSource>,
-	/// Names' records, for the current finalised block.
-	zone: ZoneCache,
-	/// Whole UDP responses by query bytes, for the current finalised block.
+	/// The zone as answered: the name set and the records cache over the zone source.
+	/// `source.finalized()` is the block to answer at (it starts the index's updates).
+	pub(super) source: Arc<ZoneIndex>,
+	/// Whole UDP responses by query bytes, for the block answers are of.
 	pub(super) responses: ResponseCache,
 	limiter: RateLimiter,
 	pub(super) stats: Arc<DnsStats>,
@@ -133,9 +134,11 @@ impl Engine {
 		let mut edns = Edns::new();
 		edns.set_max_payload(max_udp_payload);
 		edns.set_version(0);
+		let source = Arc::new(ZoneIndex::new(source, config.cache_entries));
+		// Scan the names now (when bound within a Tokio runtime) rather than at the first query.
+		source.refresh();
 		Ok(Self {
 			source,
-			zone: ZoneCache::new(config.cache_entries),
 			responses: ResponseCache::new(config.cache_entries),
 			limiter: RateLimiter::new(config.rate_limit_per_sec, config.burst, MAX_TRACKED_SOURCES),
 			stats: Arc::new(DnsStats::default()),
@@ -226,15 +229,26 @@ impl Engine {
 
 		match zone_name {
 			ZoneName::Apex => self.answer_apex(request, number, out),
-			ZoneName::Name => match self.zone.get(at, key.as_str()) {
-				Some(cached) => {
-					bump(&self.stats.cache_hits);
-					self.answer_name(request, number, Ok(cached), out)
-				},
-				None => {
-					bump(&self.stats.cache_misses);
-					Step::Lookup(Box::new(Pending { request, at, number, key: key.clone() }))
-				},
+			ZoneName::Name => {
+				let mut block = (at, number);
+				let mut resolved = self.source.resolve(block, key.as_str());
+				if matches!(resolved, Resolved::Moved) {
+					// The index moved to a newer block since the caller read it: answer there,
+					// once (a name read from state only if the new block does not know it).
+					block = self.source.finalized();
+					resolved = self.source.resolve(block, key.as_str());
+				}
+				let (at, number) = block;
+				match resolved {
+					Resolved::Known(known) => {
+						bump(&self.stats.cache_hits);
+						self.answer_name(request, number, Ok(known), out)
+					},
+					Resolved::Unknown | Resolved::Moved => {
+						bump(&self.stats.cache_misses);
+						Step::Lookup(Box::new(Pending { request, at, number, key: key.clone() }))
+					},
+				}
 			},
 			ZoneName::Invalid | ZoneName::Outside => {
 				self.answer_name(request, number, Ok(None), out)
@@ -252,35 +266,11 @@ impl Engine {
 		}
 	}
 
-	/// Read a name from state (on the blocking pool), cache it and answer.
+	/// Read a name from state (on the blocking pool), keep it in the zone index and answer.
 	pub(super) async fn complete(&self, pending: Pending, out: &mut Vec<u8>) -> Step {
 		let Pending { request, at, number, key } = pending;
-		let state = self.lookup((at, number), key).await;
+		let state = self.source.read_name((at, number), key).await;
 		self.answer_name(request, number, state, out)
-	}
-
-	async fn lookup(&self, (at, number): Finalized, key: String) -> Result<Cached, ()> {
-		let source = Arc::clone(&self.source);
-		let read = tokio::task::spawn_blocking(move || {
-			let found = source.lookup(at, &key);
-			(key, found)
-		});
-		let (key, found) = match read.await {
-			Ok(read) => read,
-			Err(error) => {
-				log::warn!(target: LOG_TARGET, "state read failed: {error}");
-				return Err(());
-			},
-		};
-		let cached = match found {
-			Ok(records) => records.map(|records| Arc::new(ZoneEntry::decode(&records))),
-			Err(()) => {
-				log::debug!(target: LOG_TARGET, "cannot read `{key}` from state");
-				return Err(());
-			},
-		};
-		self.zone.insert((at, number), key, cached.clone());
-		Ok(cached)
 	}
 
 	/// The answer for the apex: `SOA`, `NS`, or NODATA.

@@ -1,10 +1,12 @@
 //! Authoritative DNS for the chain's top-level domain `dsync.`, over UDP and TCP.
 //!
 //! The server answers from finalised chain state only, through a [`ZoneSource`] (the node's
-//! implementation, [`ChainZone`], reads the naming pallet through a runtime API at the finalised
-//! block):
+//! implementation, [`ChainZone`], reads the naming pallet at finalised blocks through a runtime
+//! API and the state, and records the storage changes of new blocks). Every answer is of one
+//! finalised block, the zone index's, which follows the latest one (see "Caches and the zone
+//! index" below):
 //!
-//! - **Apex** `dsync.`: `SOA` (serial = the finalised block number, `MNAME` =
+//! - **Apex** `dsync.`: `SOA` (serial = the number of the block answers are of, `MNAME` =
 //!   [`DnsConfig::ns_host`], `RNAME` = [`DnsConfig::soa_email`], `MINIMUM` =
 //!   [`DnsConfig::negative_ttl`]) and `NS` ([`DnsConfig::ns_host`]); any other type is `NOERROR`
 //!   without answers and with the `SOA` in the authority section (NODATA).
@@ -33,47 +35,101 @@
 //! - **Strict parsing**: exactly one question and opcode `QUERY` (else `FORMERR` / `NOTIMP`); a
 //!   packet that does not parse gets `FORMERR` when its 12-byte header could be read and is dropped
 //!   otherwise. Queries larger than [`MAX_QUERY_LEN`] are not read.
-//! - **Rate-limited**: a token bucket per source address ([`DnsConfig::rate_limit_per_sec`],
-//!   [`DnsConfig::burst`]; IPv6 sources by /64) over a table of at most [`MAX_TRACKED_SOURCES`]
-//!   sources (least recently seen forgotten first, a new source never refused; see
-//!   [`crate::limits`]). Beyond it UDP queries are dropped silently and TCP queries get `REFUSED`.
-//!   TCP connections are bounded ([`MAX_TCP_CONNECTIONS`], and [`MAX_TCP_CONNECTIONS_PER_SOURCE`]
-//!   per source) and closed after [`TCP_IDLE_TIMEOUT`] without a complete query.
+//! - **Rate-limited queries**: a token bucket per source address
+//!   ([`DnsConfig::rate_limit_per_sec`], [`DnsConfig::burst`]; IPv6 sources by /64) over a table
+//!   of at most [`MAX_TRACKED_SOURCES`] sources (least recently seen forgotten first, a new source
+//!   never refused; see [`crate::limits`]). Beyond it UDP queries are dropped silently and TCP
+//!   queries get `REFUSED`. Spoofed UDP sources each get their own bucket: this bounds what one
+//!   real client costs, not what is reflected onto a spoofed one, hence:
+//! - **Response rate limiting (RRL) over UDP**, as BIND and NSD do it (TCP cannot be spoofed and
+//!   is not limited by it): every UDP response is accounted to the client's network (IPv4
+//!   /[`RRL_IPV4_PREFIX_LEN`], IPv6 /[`RRL_IPV6_PREFIX_LEN`]) and a key: an answer (`NOERROR`
+//!   with records, or truncated for size) by query name (ASCII case aside), class and type;
+//!   NODATA by query name and class; every `NXDOMAIN` by the zone (one key per network, as BIND's
+//!   `nxdomains-per-second`); every error (`REFUSED`, `FORMERR`, `NOTIMP`, `SERVFAIL`) one key per
+//!   network. Each key allows [`DnsConfig::rrl_responses_per_sec`] responses a second, with
+//!   bursts of as many; beyond it a response is dropped, except every [`DnsConfig::rrl_slip`]-th,
+//!   sent as its header with `TC` set and its question only (no record, no `OPT`): never larger
+//!   than the query, so a real client on a spoofed network retries over TCP. A flood spoofing a
+//!   victim thus reflects at most the rate in full answers per key, the rest no larger than the
+//!   queries. The keys live in a table of at most [`MAX_RRL_ENTRIES`] (least recently seen
+//!   forgotten first, a forgotten key starting again with a full burst). Counted in the stats
+//!   (`rrl_dropped`, `rrl_slipped`); 0 responses a second turns it off.
+//! - **Fair TCP slots**: at most [`MAX_TCP_CONNECTIONS`] connections at once, at most
+//!   [`MAX_TCP_CONNECTIONS_PER_SOURCE`] per source (IPv4 address or IPv6 /64). When every slot is
+//!   taken, a new connection from a source holding fewer connections than the source holding the
+//!   most closes that source's oldest connection and takes its slot; one from a source holding as
+//!   many as the most is closed. Sources holding every slot, however many, cannot keep another
+//!   source out. A connection is closed after [`TCP_IDLE_TIMEOUT`] without a complete query.
 //! - **Finalised state only**: answers never depend on unfinalised blocks, so they cannot be rolled
 //!   back by a fork.
 //!
-//! Caches: one block-scoped cache type (`cache::BlockCache`) is used twice.
+//! Caches and the zone index (`index::ZoneIndex`):
 //!
-//! - The **zone cache** keeps each name's records, decoded for DNS (or the name's absence), so
-//!   repeated queries for a name do not read state again. Failed reads (`SERVFAIL`) are not cached.
-//!   At most [`MAX_PENDING_LOOKUPS`] UDP queries wait for a state read at once; beyond it, uncached
-//!   UDP queries are dropped.
-//! - The **response cache** keeps whole UDP responses keyed by the query's bytes after its id: a
-//!   repeated query is answered by copying the stored response and setting the query's id, without
-//!   parsing or encoding. Only answers from the zone (`NOERROR`, `NXDOMAIN`) to queries of at most
-//!   512 bytes are stored. What a response depends on is all in the key (flags, question, EDNS
-//!   record) and the block.
+//! - The **name set** holds the ids ([`dsync_primitives::naming::namehash`]) of every name stored
+//!   in the naming pallet's `Names` map at the index's block, expired and stale ones included: a
+//!   32-byte id in a hash set, about 40 to 75 bytes per name (under 75 MB for a million names;
+//!   twice that while a new scan replaces the set). A query for a name whose id is not in it is `NXDOMAIN` at once, without reading state (and
+//!   counted as a cache hit). It is built by a scan of the names ([`ZoneSource::name_ids`]), then
+//!   kept up to date from the changes of each new finalised block ([`ZoneSource::changes`]).
+//! - The **records cache** keeps what was read of names ([`ZoneSource::lookup`], at the index's
+//!   block): the records decoded for DNS, or the name's absence (expired, stale subname), with the
+//!   ids of the name and its ancestors. An entry holds across blocks until (a) a `Names`,
+//!   `Records` or `Generations` entry of one of those ids changes (a parent released or
+//!   re-registered makes its subnames stale), (b) for a name that resolves, the index's block
+//!   passes the end of its registration's paid period ([`LiveName::expires`]), or (c) any other
+//!   naming key (parameters, reserved labels, ...; not the registration commitments nor the
+//!   primary names, which no answer reads) or the runtime code changes, which empties the cache;
+//!   then the name is read again. A read is kept only if the index is still at the block
+//!   it was made at when it ends. Failed reads (`SERVFAIL`) are not kept. At most
+//!   [`DnsConfig::cache_entries`] entries (0 = none); a full cache is emptied. At most
+//!   [`MAX_PENDING_LOOKUPS`] UDP queries wait for a state read at once; beyond it, UDP queries
+//!   needing one are dropped.
+//! - The **response cache** (`cache::BlockCache`) keeps whole UDP responses keyed by the query's
+//!   bytes after its id: a repeated query is answered by copying the stored response and setting
+//!   the query's id, without parsing or encoding. Only answers from the zone (`NOERROR`,
+//!   `NXDOMAIN`) to queries of at most 512 bytes are stored. What a response depends on is all in
+//!   the key (flags, question, EDNS record) and the block. It holds the entries of one block, at
+//!   most [`DnsConfig::cache_entries`] of them: an entry is only read at the block it was stored
+//!   at; storing at a newer block drops every entry of the older one; storing at an older block
+//!   than the cache's is ignored, so a task that read the block just before it moved never takes
+//!   the cache back; a full cache is emptied. Refilling it after a block reads no state for names
+//!   that are not in the set or are in the records cache.
 //!
-//! Both hold the entries of one finalised block, at most [`DnsConfig::cache_entries`] of them: an
-//! entry is only read at the block it was stored at; storing at a newer block drops every entry
-//! of the older one; storing at an older block than the cache's is ignored, so a task that read
-//! the finalised block just before it moved never takes the cache back; a full cache is emptied.
+//! Updates: when a query finds the latest finalised block past the index's, one update starts on
+//! the blocking pool (never two at once). It applies the changes of the blocks in between (ids
+//! added to or removed from the set, records entries of changed ids dropped, or the records cache
+//! emptied for another naming change) or, when those are unknown, scans the names again and
+//! empties the records cache; then it moves the index to the new block, holding the index's lock
+//! only while it applies. Queries meanwhile answer from the index at its block: none waits for an
+//! update. Before the first scan ends (it starts when the server is bound), and after a failed
+//! scan (tried again at most once a second), there is no name set: names not in the records
+//! cache are read from state at the latest finalised block, and the records cache holds the
+//! reads of one block at a time, as the response cache does.
 //!
 //! Concurrency: a few UDP workers (one per core, 2 to 8) share the socket, each looping
-//! `recv_from` / answer / `send_to`. Cached answers are produced inline, without spawning;
-//! a query whose name is not cached is handed to its own task, which reads state on the blocking
+//! `recv_from` / answer / `send_to`. Answers from memory are produced inline, without spawning;
+//! a query whose name must be read is handed to its own task, which reads state on the blocking
 //! pool and sends the answer, so a slow read never holds a worker. Each TCP connection is a
-//! task answering its queries in order. Dropping the [`DnsServer::serve`] future stops every task.
+//! task answering its queries in order. Dropping the [`DnsServer::serve`] future stops every task
+//! (an update in progress ends on its own).
 //!
-//! Layout: `engine` answers a message (parsing, the apex, names, EDNS, truncation), `records`
-//! decodes records, `cache` holds the caches, `transport` runs the UDP workers and the TCP
-//! connections, `stats` counts, `chain` reads the zone from the client.
+//! Layout: `engine` answers a message (parsing, the apex, names, EDNS, truncation), `index` holds
+//! the name set and the records cache and updates them, `records` decodes records, `cache` holds
+//! the response cache, `transport` runs the UDP workers and the TCP connections, `rrl` limits UDP
+//! responses, `tcp_slots` shares the TCP slots, `stats` counts, `chain` reads the zone from the
+//! client.
 
+#[cfg(test)]
+mod attack_tests;
 mod cache;
 mod chain;
 mod engine;
+mod index;
 mod records;
+mod rrl;
 mod stats;
+mod tcp_slots;
 #[cfg(test)]
 mod tests;
 mod transport;
@@ -83,8 +139,10 @@ pub use stats::log_stats;
 
 use dsync_primitives::naming::NameRecords;
 use engine::Engine;
+use rrl::ResponseRateLimiter;
 use stats::DnsStats;
 use std::{
+	collections::HashSet,
 	io,
 	net::{Ipv4Addr, SocketAddr},
 	sync::Arc,
@@ -107,6 +165,14 @@ pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_PENDING_LOOKUPS: usize = 256;
 /// Sources whose rate-limit buckets are tracked at once.
 pub const MAX_TRACKED_SOURCES: usize = 65_536;
+/// Response rate limiting keys (client network and response kind) tracked at once.
+pub const MAX_RRL_ENTRIES: usize = 65_536;
+/// Prefix length of the IPv4 client networks UDP responses are rate-limited by (BIND's and NSD's
+/// default).
+pub const RRL_IPV4_PREFIX_LEN: u32 = 24;
+/// Prefix length of the IPv6 client networks UDP responses are rate-limited by (BIND's default;
+/// a site commonly gets a /56 or a /48).
+pub const RRL_IPV6_PREFIX_LEN: u32 = 56;
 
 const LOG_TARGET: &str = "dsync-dns";
 /// Largest UDP answer to a query without EDNS (RFC 1035).
@@ -125,6 +191,19 @@ pub struct DnsConfig {
 	pub rate_limit_per_sec: u32,
 	/// Queries one source may send at once before the rate applies (default 400; at least 1).
 	pub burst: u32,
+	/// Response rate limiting: UDP responses a second to one client network (IPv4 /24, IPv6
+	/// /56) for one key (the same answer, NODATA for the same name, any `NXDOMAIN`, any error;
+	/// see the module docs), with bursts of as many; beyond it responses are dropped or slip
+	/// ([`DnsConfig::rrl_slip`]). 0 = off (default 20: a caching resolver asks one name and type
+	/// once per time to live, so 20 a second from one network is already generous, while a
+	/// spoofed flood reflects at most 20 full answers a second per key onto its victim; between
+	/// the 5 of BIND's documented example and NSD's default of 200).
+	pub rrl_responses_per_sec: u32,
+	/// Of the UDP responses over the rate, every how many is sent as a minimal truncated response
+	/// (`TC`, question only, never larger than the query) so that a real client on the limited
+	/// network retries over TCP; the others are dropped. 0 = drop them all, 1 = truncate them all
+	/// (default 2, as BIND and NSD).
+	pub rrl_slip: u32,
 	/// Entries of each cache (names, UDP responses) for the current finalised block (default
 	/// 65,536; 0 = no cache).
 	pub cache_entries: usize,
@@ -146,6 +225,8 @@ impl Default for DnsConfig {
 			listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 53)),
 			rate_limit_per_sec: 200,
 			burst: 400,
+			rrl_responses_per_sec: 20,
+			rrl_slip: 2,
 			cache_entries: 65_536,
 			max_udp_payload: DEFAULT_MAX_UDP_PAYLOAD,
 			ns_host: "ns1.dsync.".into(),
@@ -155,22 +236,80 @@ impl Default for DnsConfig {
 	}
 }
 
-/// Where the zone's data comes from: finalised chain state in the node, a map in tests.
+/// Where the zone's data comes from: finalised chain state in the node ([`ChainZone`]), blocks of
+/// names in memory in tests. Blocks are `(hash bytes, number)`. Every method but
+/// [`ZoneSource::finalized`] may block (the server calls them on the blocking pool).
 pub trait ZoneSource: Send + Sync + 'static {
-	/// The finalised block the answers come from: (hash bytes, number). The caches are keyed by
-	/// it.
+	/// The latest finalised block.
 	fn finalized(&self) -> ([u8; 32], u32);
 	/// The live records of `name` (lower-case, e.g. "alice.dsync" or "www.alice.dsync", no
-	/// trailing dot) at finalised block `at`: `Ok(None)` when the name does not exist or has
-	/// expired (NXDOMAIN), `Ok(Some(records))` otherwise (possibly with no record of the asked
-	/// type -> NOERROR/NODATA), `Err(())` on an internal failure (SERVFAIL).
+	/// trailing dot) at finalised block `at`: `Ok(None)` when the name does not exist, has expired
+	/// or is a stale subname (NXDOMAIN), `Ok(Some(live))` otherwise (possibly with no record of
+	/// the asked type -> NOERROR/NODATA), `Err(())` on an internal failure (SERVFAIL).
 	#[allow(clippy::result_unit_err)]
-	fn lookup(&self, at: [u8; 32], name: &str) -> Result<Option<NameRecords>, ()>;
+	fn lookup(&self, at: [u8; 32], name: &str) -> Result<Option<LiveName>, ()>;
+	/// The naming storage changes of the blocks after `from` up to `to` (a later finalised block,
+	/// on the same chain): [`Changes::Known`] when every one of them is known,
+	/// [`Changes::Unknown`] otherwise (the default).
+	fn changes(&self, _from: ([u8; 32], u32), _to: ([u8; 32], u32)) -> Changes {
+		Changes::Unknown
+	}
+	/// The ids ([`dsync_primitives::naming::namehash`]) of every name stored at block `at`,
+	/// expired and stale ones included; `Err(())` when they cannot all be read. The default is
+	/// `Err(())`: without a name set, every name is read from state.
+	#[allow(clippy::result_unit_err)]
+	fn name_ids(&self, _at: [u8; 32]) -> Result<HashSet<[u8; 32]>, ()> {
+		Err(())
+	}
+}
+
+/// A name that resolves, as [`ZoneSource::lookup`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveName {
+	/// Its records, with their time to live.
+	pub records: NameRecords,
+	/// The last block it resolves in without a storage change: the last paid block of its
+	/// registration (a subname's is its top-level ancestor's). Below the block read at (e.g. 0):
+	/// unknown, the answer is then not kept.
+	pub expires: u32,
+}
+
+/// The naming storage changes between two finalised blocks ([`ZoneSource::changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+	/// Every block on the way is known: their changes, oldest first (a key changed in several
+	/// blocks appears once per block).
+	Known(Vec<NameChange>),
+	/// Some block on the way is not known: the names must be scanned again.
+	Unknown,
+}
+
+/// A change of naming storage that can change an answer. The pallet's maps by name id (`Names`,
+/// `Records`, `Generations`) decide a name's answer, its ancestors' entries included (a subname
+/// of a released or re-registered parent is stale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameChange {
+	/// The `Names` entry of a name id was written (`exists`) or removed.
+	Name {
+		/// The name's id.
+		id: [u8; 32],
+		/// Whether the entry is there after the change.
+		exists: bool,
+	},
+	/// Another entry keyed by a name id (`Records`, `Generations`) was written or removed.
+	Data {
+		/// The name's id.
+		id: [u8; 32],
+	},
+	/// Any other key that can change an answer (the parameters, the reserved labels, the
+	/// pallet's storage version, keys it may gain) or the runtime code.
+	Other,
 }
 
 /// A bound server, not serving yet: see [`DnsServer::serve`].
 pub struct DnsServer {
 	engine: Arc<Engine>,
+	rrl: Arc<ResponseRateLimiter>,
 	udp: UdpSocket,
 	tcp: TcpListener,
 	udp_addr: SocketAddr,
@@ -196,7 +335,7 @@ impl DnsServer {
 	/// Serve UDP and TCP until the future is dropped (which stops every task of the server).
 	/// It only returns if a task of the server panicked.
 	pub async fn serve(self) -> io::Result<()> {
-		let Self { engine, udp, tcp, udp_addr, tcp_addr } = self;
+		let Self { engine, rrl, udp, tcp, udp_addr, tcp_addr } = self;
 		log::info!(
 			target: LOG_TARGET,
 			"Authoritative DNS for `dsync.` listening on udp/{udp_addr} and tcp/{tcp_addr}",
@@ -204,7 +343,11 @@ impl DnsServer {
 		let udp = Arc::new(udp);
 		let mut tasks: JoinSet<()> = JoinSet::new();
 		for _ in 0..transport::udp_worker_count() {
-			tasks.spawn(transport::udp_worker(Arc::clone(&engine), Arc::clone(&udp)));
+			tasks.spawn(transport::udp_worker(
+				Arc::clone(&engine),
+				Arc::clone(&udp),
+				Arc::clone(&rrl),
+			));
 		}
 		tasks.spawn(transport::tcp_accept_loop(engine, tcp));
 		while let Some(finished) = tasks.join_next().await {
@@ -221,6 +364,7 @@ impl DnsServer {
 /// ports from the handle.
 pub async fn bind(config: DnsConfig, source: Arc<dyn ZoneSource>) -> io::Result<DnsServer> {
 	let engine = Arc::new(Engine::new(&config, source)?);
+	let rrl = Arc::new(ResponseRateLimiter::new(config.rrl_responses_per_sec, config.rrl_slip));
 	let udp = UdpSocket::bind(config.listen).await?;
 	let udp_addr = udp.local_addr()?;
 	let tcp = match TcpListener::bind(udp_addr).await {
@@ -230,5 +374,5 @@ pub async fn bind(config: DnsConfig, source: Arc<dyn ZoneSource>) -> io::Result<
 		Err(error) => return Err(error),
 	};
 	let tcp_addr = tcp.local_addr()?;
-	Ok(DnsServer { engine, udp, tcp, udp_addr, tcp_addr })
+	Ok(DnsServer { engine, rrl, udp, tcp, udp_addr, tcp_addr })
 }

@@ -24,6 +24,8 @@ pub struct DnsStats {
 	pub(super) dropped: AtomicU64,
 	pub(super) cache_hits: AtomicU64,
 	pub(super) cache_misses: AtomicU64,
+	pub(super) rrl_dropped: AtomicU64,
+	pub(super) rrl_slipped: AtomicU64,
 }
 
 /// The counters of [`DnsStats`] at one moment.
@@ -31,7 +33,8 @@ pub struct DnsStats {
 pub struct DnsStatsSnapshot {
 	/// Messages received (UDP datagrams and TCP messages), rate-limited ones included.
 	pub queries: u64,
-	/// Responses sent, whatever their response code.
+	/// Responses made, whatever their response code; over UDP, response rate limiting may then
+	/// drop one (`rrl_dropped`) or send it truncated (`rrl_slipped`).
 	pub answered: u64,
 	/// `NXDOMAIN` responses.
 	pub nxdomain: u64,
@@ -40,7 +43,7 @@ pub struct DnsStatsSnapshot {
 	pub refused: u64,
 	/// Queries over a source's rate limit (dropped over UDP, `REFUSED` over TCP).
 	pub rate_limited: u64,
-	/// UDP responses sent truncated (`TC`).
+	/// UDP responses sent truncated (`TC`) for their size.
 	pub truncated: u64,
 	/// `FORMERR` responses.
 	pub formerr: u64,
@@ -55,6 +58,12 @@ pub struct DnsStatsSnapshot {
 	pub cache_hits: u64,
 	/// Name queries that read state.
 	pub cache_misses: u64,
+	/// UDP responses not sent: over the response rate limit of their client network and kind
+	/// (see [`super::DnsConfig::rrl_responses_per_sec`]).
+	pub rrl_dropped: u64,
+	/// UDP responses over that limit sent as a minimal truncated response instead (question
+	/// only, `TC`), every [`super::DnsConfig::rrl_slip`]-th one.
+	pub rrl_slipped: u64,
 }
 
 impl DnsStats {
@@ -74,6 +83,8 @@ impl DnsStats {
 			dropped: load(&self.dropped),
 			cache_hits: load(&self.cache_hits),
 			cache_misses: load(&self.cache_misses),
+			rrl_dropped: load(&self.rrl_dropped),
+			rrl_slipped: load(&self.rrl_slipped),
 		}
 	}
 }

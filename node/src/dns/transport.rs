@@ -1,19 +1,21 @@
-//! The DNS server's transports: UDP workers sharing one socket, and TCP connections (each a task
-//! answering its length-prefixed queries in order), within their bounds.
+//! The DNS server's transports: UDP workers sharing one socket, their responses within response
+//! rate limiting, and TCP connections (each a task answering its length-prefixed queries in
+//! order) within their fairly shared slots.
 
 use super::{
 	engine::{Engine, Step, Transport},
-	stats::bump,
+	rrl::{self, ResponseRateLimiter, Verdict},
+	stats::{bump, DnsStats},
+	tcp_slots::{Refusal, TcpSlots},
 	LOG_TARGET, MAX_QUERY_LEN, MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_SOURCE,
 	PLAIN_UDP_PAYLOAD, TCP_IDLE_TIMEOUT,
 };
-use crate::limits::ConnectionLimiter;
 use dsync_primitives::naming::MAX_NAME_LEN;
-use std::{io, net::SocketAddr, sync::Arc, time::Duration};
+use futures::future::{self, Either};
+use std::{io, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
 	net::{TcpListener, TcpStream, UdpSocket},
-	sync::Semaphore,
 	task::JoinSet,
 	time::timeout,
 };
@@ -31,8 +33,13 @@ pub(super) fn udp_worker_count() -> usize {
 		.clamp(2, MAX_UDP_WORKERS)
 }
 
-/// One UDP worker: receive, answer cached names inline, hand uncached ones to a task.
-pub(super) async fn udp_worker(engine: Arc<Engine>, socket: Arc<UdpSocket>) {
+/// One UDP worker: receive, answer cached names inline, hand uncached ones to a task; every
+/// response goes out through response rate limiting (`rrl`).
+pub(super) async fn udp_worker(
+	engine: Arc<Engine>,
+	socket: Arc<UdpSocket>,
+	rrl: Arc<ResponseRateLimiter>,
+) {
 	let mut buffer = vec![0u8; MAX_QUERY_LEN];
 	let mut out = Vec::with_capacity(usize::from(engine.max_udp_payload));
 	let mut key = String::with_capacity(MAX_NAME_LEN + 1);
@@ -59,23 +66,24 @@ pub(super) async fn udp_worker(engine: Arc<Engine>, socket: Arc<UdpSocket>) {
 		if engine.responses.reply(finalized.0, packet, &mut out) {
 			bump(&engine.stats.cache_hits);
 			bump(&engine.stats.answered);
-			send_udp(&socket, &out, peer).await;
+			send_udp(&socket, &rrl, &engine.stats, &mut out, peer).await;
 			continue;
 		}
 		match engine.handle(packet, Transport::Udp, finalized, &mut key, &mut out) {
 			Step::Reply => {
 				engine.responses.insert(finalized, packet, &out);
-				send_udp(&socket, &out, peer).await
+				send_udp(&socket, &rrl, &engine.stats, &mut out, peer).await
 			},
 			Step::Drop => {},
 			Step::Lookup(pending) => match Arc::clone(&engine.lookup_slots).try_acquire_owned() {
 				Ok(permit) => {
 					let engine = Arc::clone(&engine);
 					let socket = Arc::clone(&socket);
+					let rrl = Arc::clone(&rrl);
 					lookups.spawn(async move {
 						let mut out = Vec::with_capacity(PLAIN_UDP_PAYLOAD);
 						if matches!(engine.complete(*pending, &mut out).await, Step::Reply) {
-							send_udp(&socket, &out, peer).await;
+							send_udp(&socket, &rrl, &engine.stats, &mut out, peer).await;
 						}
 						drop(permit);
 					});
@@ -89,16 +97,35 @@ pub(super) async fn udp_worker(engine: Arc<Engine>, socket: Arc<UdpSocket>) {
 	}
 }
 
-async fn send_udp(socket: &UdpSocket, packet: &[u8], peer: SocketAddr) {
-	if let Err(error) = socket.send_to(packet, peer).await {
+/// Send `response` to `peer` within response rate limiting: as it is, rewritten as a minimal
+/// truncated response (a slip), or not at all.
+async fn send_udp(
+	socket: &UdpSocket,
+	rrl: &ResponseRateLimiter,
+	stats: &DnsStats,
+	response: &mut Vec<u8>,
+	peer: SocketAddr,
+) {
+	match rrl.check(peer.ip(), response.as_slice()) {
+		Verdict::Send => {},
+		Verdict::Slip => {
+			rrl::slip(response);
+			bump(&stats.rrl_slipped);
+		},
+		Verdict::Drop => {
+			bump(&stats.rrl_dropped);
+			return;
+		},
+	}
+	if let Err(error) = socket.send_to(response.as_slice(), peer).await {
 		log::debug!(target: LOG_TARGET, "cannot answer {peer} over UDP: {error}");
 	}
 }
 
-/// Accept TCP connections within the bounds; each is served by its own task.
+/// Accept TCP connections within their fairly shared slots ([`TcpSlots`]); each is served by
+/// its own task, until it ends or is closed to make room for another source's.
 pub(super) async fn tcp_accept_loop(engine: Arc<Engine>, listener: TcpListener) {
-	let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
-	let peers = Arc::new(ConnectionLimiter::new(MAX_TCP_CONNECTIONS_PER_SOURCE));
+	let slots = Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_SOURCE));
 	// Dropped with the loop, which aborts the connections.
 	let mut connections: JoinSet<()> = JoinSet::new();
 	loop {
@@ -111,19 +138,27 @@ pub(super) async fn tcp_accept_loop(engine: Arc<Engine>, listener: TcpListener) 
 				continue;
 			},
 		};
-		let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-			log::debug!(target: LOG_TARGET, "too many TCP connections, closed one from {peer}");
-			continue;
-		};
-		let Some(slot) = peers.open(peer.ip()) else {
-			log::debug!(target: LOG_TARGET, "too many TCP connections from {peer}, closed one");
-			continue;
+		let slot = match slots.open(peer.ip()) {
+			Ok(slot) => slot,
+			Err(Refusal::Source) => {
+				log::debug!(target: LOG_TARGET, "too many TCP connections from {peer}, closed one");
+				continue;
+			},
+			Err(Refusal::Full) => {
+				log::debug!(target: LOG_TARGET, "too many TCP connections, closed one from {peer}");
+				continue;
+			},
 		};
 		let engine = Arc::clone(&engine);
 		connections.spawn(async move {
-			serve_tcp_connection(&engine, stream, peer).await;
-			drop(slot);
-			drop(permit);
+			let serve = pin!(serve_tcp_connection(&engine, stream, peer));
+			let evicted = pin!(slot.evicted());
+			if let Either::Right(_) = future::select(serve, evicted).await {
+				log::debug!(
+					target: LOG_TARGET,
+					"closed a TCP connection from {peer} to make room for another source",
+				);
+			}
 		});
 	}
 }
