@@ -10,6 +10,8 @@ echo "== module import graphs of the runtime and the node (no cycle, one directi
 scripts/check-module-graph.py
 echo "== cargo test (release profile: the same build the node uses)"
 cargo test --release --locked --workspace
+echo "== whole-runtime fuzzer: every committed input and crash replayed (fuzz/README.md)"
+fuzz/run.sh replay
 echo "== end-to-end tests (dsync-node + @polkadot/api)"
 tests/e2e/run.sh
 # Last, since it rebuilds the aivm binary with the feature (the end-to-end tests use the

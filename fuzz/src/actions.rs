@@ -3,7 +3,7 @@
 //! off-chain keys), names among sixteen ([`name_id`]: four registrations and three subnames of
 //! each), jobs among the jobs this input posted, reports among the current assignments.
 
-use crate::{account, amount, chain::Chain, keys, signer, MAX_BLOCKS, OWNERS};
+use crate::{account, amount, chain::Chain, keys, signer, MAX_BLOCKS};
 use codec::{Decode, DecodeLimit, Encode};
 use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, result_hash, Model};
 use dsync_primitives::{
@@ -218,6 +218,9 @@ pub enum Action {
 		pallet: u8,
 		call: Vec<u8>,
 	},
+	/// The next action `n % 32 + 1` times (many calls in few blocks: the blocks, with their
+	/// checks, cost more than calls).
+	Repeat(u8),
 }
 
 /// What the harness remembers within one input.
@@ -308,7 +311,9 @@ fn next_block(chain: &mut Chain, state: &mut State, slots: u64) {
 /// Sign `call` by `pair` and apply it; a transaction the full block cannot take goes into the
 /// next block. Whether it succeeded.
 fn submit(chain: &mut Chain, state: &mut State, pair: &sr25519::Pair, call: RuntimeCall) -> bool {
+	let started = std::time::Instant::now();
 	let xt = chain.execute(|| crate::chain::signed(pair, call.clone()));
+	crate::stats::phase("sign", started.elapsed());
 	match chain.apply(xt) {
 		Ok(Ok(())) => true,
 		Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources)) => {
@@ -341,7 +346,8 @@ impl Action {
 			}
 		};
 		match self {
-			Action::NextBlock => next_block(chain, state, 1),
+			Action::NextBlock if state.blocks < MAX_BLOCKS => next_block(chain, state, 1),
+			Action::NextBlock => {},
 			Action::SkipBlocks(n) => {
 				for _ in 0..=(n % 16) {
 					if state.blocks < MAX_BLOCKS {
@@ -349,8 +355,13 @@ impl Action {
 					}
 				}
 			},
-			Action::SkipSlots(n) => next_block(chain, state, u64::from(n % 8) + 2),
-			Action::NewSession => next_block(chain, state, EPOCH_DURATION_IN_SLOTS),
+			Action::SkipSlots(n) if state.blocks < MAX_BLOCKS => {
+				next_block(chain, state, u64::from(n % 8) + 2)
+			},
+			Action::NewSession if state.blocks < MAX_BLOCKS => {
+				next_block(chain, state, EPOCH_DURATION_IN_SLOTS)
+			},
+			Action::SkipSlots(_) | Action::NewSession => {},
 			Action::Transfer { from, to, mantissa, exponent, keep_alive } => {
 				let (dest, value) = (MultiAddress::Id(account(to)), amount(mantissa, exponent));
 				let call = if keep_alive {
@@ -627,11 +638,12 @@ impl Action {
 					submit(chain, state, &signer(who), call);
 				}
 			},
+			Action::Repeat(_) => {},
 			Action::Sudo { pallet, call } => {
 				let index = SUDO_PALLETS[usize::from(pallet) % SUDO_PALLETS.len()];
 				if let Some(call) = decode_call(index, &call) {
 					let call = RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) });
-					submit(chain, state, &OWNERS[0].pair(), call);
+					submit(chain, state, &signer(0), call);
 				}
 			},
 		}
@@ -671,7 +683,7 @@ fn no_slot(chain: &mut Chain) -> (u32, AccountId, AccountId, u8) {
 pub fn setup(chain: &mut Chain) {
 	let mut state = State::default();
 	chain.open(1);
-	let alice = OWNERS[0].pair();
+	let alice = signer(0);
 	for key in keys() {
 		let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
 			dest: MultiAddress::Id(AccountId::from(key.public())),
@@ -873,7 +885,31 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
 		SkipSlots(3),
 		Transfer { from: 5, to: 0, mantissa: 255, exponent: 23, keep_alive: false },
 	];
+	// Many calls per block: every pallet's common calls, each repeated.
+	let bulk = vec![
+		Repeat(31),
+		Transfer { from: 1, to: 4, mantissa: 3, exponent: 15, keep_alive: true },
+		Repeat(15),
+		PostJob { client: 4, input: 3, replication: 1, price: 1, deadline: 30 },
+		Repeat(31),
+		NameCommit { who: 2, label: 3, owner: 2, secret: 7 },
+		NextBlock,
+		Repeat(31),
+		CommitReport { pick: 0, available: true, challenge_ok: true, latency: 5, lag: 0, salt: 1 },
+		Repeat(31),
+		DepositRevenue { who: 0, mantissa: 1, exponent: 9 },
+		Repeat(31),
+		BondExtra { owner: 1, mantissa: 1, exponent: 12 },
+		Repeat(31),
+		SetRecords { who: 1, name: 0, kind: 2, values: vec![b"text".to_vec()] },
+		SkipBlocks(2),
+		Repeat(31),
+		CommitResult { signer: 6, job: 3, honest: true, salt: 4 },
+		Repeat(31),
+		ExecuteBuyback { who: 3 },
+	];
 	vec![
+		seed("bulk", bulk),
 		seed("gpu-honest", honest),
 		seed("gpu-disputed", disputed),
 		seed("registry", registry),

@@ -110,12 +110,17 @@ impl Chain {
 	/// panic), then the block's application, timed against the weight the transaction declared.
 	pub fn apply(&mut self, xt: UncheckedExtrinsic) -> ApplyExtrinsicResult {
 		self.ext.execute_with(|| {
+			let started = Instant::now();
 			let _ = Executive::validate_transaction(
 				sp_runtime::transaction_validity::TransactionSource::External,
 				xt.clone(),
 				System::parent_hash(),
 			);
-			apply_timed(xt)
+			stats::phase("validate", started.elapsed());
+			let started = Instant::now();
+			let result = apply_timed(xt);
+			stats::phase("apply", started.elapsed());
+			result
 		})
 	}
 }

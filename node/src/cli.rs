@@ -145,8 +145,13 @@ pub struct DnsParams {
 	#[arg(long, value_name = "COUNT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
 	pub dns_rrl_slip: u32,
 
-	/// Entries of each DNS cache (names' records, whole UDP responses), kept per finalised block
-	/// (a cache is dropped at each new finalised block).
+	/// UDP worker threads of the DNS server (1 to 8); 0 = one per core. A node whose cores also
+	/// produce and import blocks may want fewer.
+	#[arg(long, value_name = "COUNT", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=8))]
+	pub dns_udp_workers: u64,
+
+	/// Entries of each DNS cache: names' records (kept across finalised blocks until a block
+	/// changes the name) and whole UDP responses (kept per finalised block).
 	#[arg(long, value_name = "COUNT", default_value_t = 65_536)]
 	pub dns_cache_entries: usize,
 

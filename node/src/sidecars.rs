@@ -158,6 +158,7 @@ where
 		rrl_slip: params.dns_rrl_slip,
 		cache_entries: params.dns_cache_entries,
 		ns_host: params.dns_ns_host.clone(),
+		udp_workers: usize::try_from(params.dns_udp_workers).unwrap_or(0),
 		..Default::default()
 	};
 	let zone = Arc::new(dns::ChainZone::new(client, backend));

@@ -87,8 +87,8 @@ impl<K: Eq + Hash, V> BlockCache<K, V> {
 
 /// Whole UDP responses per finalised block, keyed by the query's bytes after its id: a repeated
 /// query is answered by copying the stored response and setting the query's id, without parsing
-/// or encoding. Only answers from the zone (`NOERROR`, `NXDOMAIN`) to queries of at most
-/// [`PLAIN_UDP_PAYLOAD`] bytes are stored. What a response depends on is all in the key (flags,
+/// or encoding. Only `NOERROR` answers from the zone to queries of at most [`PLAIN_UDP_PAYLOAD`]
+/// bytes are stored. What a response depends on is all in the key (flags,
 /// question, EDNS record) and the block.
 pub(super) struct ResponseCache(BlockCache<Box<[u8]>, Box<[u8]>>);
 
@@ -121,10 +121,12 @@ impl ResponseCache {
 	/// Store `response` (with its id) to `packet` at block `block` (see [`BlockCache::insert`]).
 	pub(super) fn insert(&self, block: Finalized, packet: &[u8], response: &[u8]) {
 		let (Some(key), Some(body)) = (Self::key(packet), response.get(2..)) else { return };
-		// Only answers from the zone (NOERROR, NXDOMAIN): error responses to malformed or
-		// foreign queries are cheap to make and would only churn the store.
+		// Only NOERROR: error responses to malformed or foreign queries are cheap to make, and so
+		// is NXDOMAIN now that names absent from the name set are answered from memory; a flood of
+		// random names (each asked once) would only churn the store, evicting the answers of
+		// names that exist, and take its write lock on every query.
 		let rcode = response.get(3).map(|flags| flags & 0x0f);
-		if !matches!(rcode, Some(0) | Some(3)) {
+		if rcode != Some(0) {
 			return;
 		}
 		self.0.insert(block, key.into(), body.into());

@@ -108,7 +108,7 @@ pub(super) fn classify(name: &Name, key: &mut String) -> ZoneName {
 /// The transport-independent server: parsing, answers, caches, limits, counters.
 pub(super) struct Engine {
 	/// The zone as answered: the name set and the records cache over the zone source.
-	/// `source.finalized()` is the block to answer at (it starts the index's updates).
+	/// `source.finalized()` is the block to answer at.
 	pub(super) source: Arc<ZoneIndex>,
 	/// Whole UDP responses by query bytes, for the block answers are of.
 	pub(super) responses: ResponseCache,

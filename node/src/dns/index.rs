@@ -102,22 +102,31 @@ impl ZoneIndex {
 	}
 
 	/// The block to answer a query at: the index's, or without a name set the latest finalised
-	/// one. Starts an update when the latest finalised block is past the index's (or there is no
-	/// name set).
+	/// one (then starting an update). Cheap: the source is only asked without a name set; moving
+	/// to newer finalised blocks is [`ZoneIndex::follow`]'s.
 	pub(super) fn finalized(self: &Arc<Self>) -> Finalized {
+		let (at, indexed) = {
+			let state = self.read();
+			(state.at, state.ids.is_some())
+		};
+		if indexed {
+			return at;
+		}
+		self.refresh();
+		self.source.finalized()
+	}
+
+	/// Start an update when the latest finalised block is past the index's (or there is no name
+	/// set). The server calls it every [`super::INDEX_POLL`].
+	pub(super) fn follow(self: &Arc<Self>) {
 		let latest = self.source.finalized();
 		let (at, indexed) = {
 			let state = self.read();
 			(state.at, state.ids.is_some())
 		};
-		if !indexed {
-			self.refresh();
-			return latest;
-		}
-		if latest.1 > at.1 {
+		if !indexed || latest.1 > at.1 {
 			self.refresh();
 		}
-		at
 	}
 
 	/// What is known of the name `key` at block `at` without reading state:
@@ -324,12 +333,29 @@ impl ZoneIndex {
 		}
 	}
 
-	/// The id of the name `key` (a lower-case name ending in the top-level domain).
+	/// The id of the name `key` (a lower-case name ending in the top-level domain). The id of its
+	/// parent is remembered per thread from the last query: a flood of random names under one
+	/// name hashes one label a query, not the whole name.
 	fn id_of(&self, key: &str) -> [u8; 32] {
-		key.rsplit('.')
-			.skip(1)
-			.fold(self.tld, |parent, label| child_id(&parent, label.as_bytes()))
-			.0
+		thread_local! {
+			static PARENT: std::cell::RefCell<(String, H256)> =
+				const { std::cell::RefCell::new((String::new(), H256::zero())) };
+		}
+		let Some((label, parent)) = key.split_once('.') else { return self.tld.0 };
+		let parent_id = PARENT.with(|last| {
+			let mut last = last.borrow_mut();
+			if last.0 != parent || last.1.is_zero() {
+				let id = parent
+					.rsplit('.')
+					.skip(1)
+					.fold(self.tld, |id, label| child_id(&id, label.as_bytes()));
+				last.0.clear();
+				last.0.push_str(parent);
+				last.1 = id;
+			}
+			last.1
+		});
+		child_id(&parent_id, label.as_bytes()).0
 	}
 
 	/// The ids of the name `key`'s top-level ancestor, ..., `key` itself.

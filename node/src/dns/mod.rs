@@ -87,8 +87,9 @@
 //!   needing one are dropped.
 //! - The **response cache** (`cache::BlockCache`) keeps whole UDP responses keyed by the query's
 //!   bytes after its id: a repeated query is answered by copying the stored response and setting
-//!   the query's id, without parsing or encoding. Only answers from the zone (`NOERROR`,
-//!   `NXDOMAIN`) to queries of at most 512 bytes are stored. What a response depends on is all in
+//!   the query's id, without parsing or encoding. Only `NOERROR` answers from the zone to
+//!   queries of at most 512 bytes are stored (`NXDOMAIN` is cheap from the name set, and a flood
+//!   of random names would only churn the store). What a response depends on is all in
 //!   the key (flags, question, EDNS record) and the block. It holds the entries of one block, at
 //!   most [`DnsConfig::cache_entries`] of them: an entry is only read at the block it was stored
 //!   at; storing at a newer block drops every entry of the older one; storing at an older block
@@ -107,12 +108,14 @@
 //! cache are read from state at the latest finalised block, and the records cache holds the
 //! reads of one block at a time, as the response cache does.
 //!
-//! Concurrency: a few UDP workers (one per core, 2 to 8) share the socket, each looping
-//! `recv_from` / answer / `send_to`. Answers from memory are produced inline, without spawning;
-//! a query whose name must be read is handed to its own task, which reads state on the blocking
-//! pool and sends the answer, so a slow read never holds a worker. Each TCP connection is a
-//! task answering its queries in order. Dropping the [`DnsServer::serve`] future stops every task
-//! (an update in progress ends on its own).
+//! Concurrency: a few UDP workers (one per core, 2 to 8), each a thread of the blocking pool,
+//! share the socket, each looping blocking `recv_from` / answer / `send_to` (no async runtime on
+//! the hot path). Answers from memory are produced inline; a query whose name must be read is
+//! handed to its own task, which reads state on the blocking pool and sends the answer, so a slow
+//! read never holds a worker. Each TCP connection is a task answering its queries in order.
+//! Dropping the [`DnsServer::serve`] future stops every task, and the UDP workers within 100 ms
+//! (they look at a stop flag between queries and at least that often; an update in progress ends
+//! on its own).
 //!
 //! Layout: `engine` answers a message (parsing, the apex, names, EDNS, truncation), `index` holds
 //! the name set and the records cache and updates them, `records` decodes records, `cache` holds
@@ -145,7 +148,7 @@ use std::{
 	collections::HashSet,
 	io,
 	net::{Ipv4Addr, SocketAddr},
-	sync::Arc,
+	sync::{atomic::AtomicBool, Arc},
 	time::Duration,
 };
 use tokio::{
@@ -162,7 +165,7 @@ pub const MAX_TCP_CONNECTIONS_PER_SOURCE: usize = 16;
 /// Time a TCP client has to send its next query (or to read an answer) before it is closed.
 pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// UDP queries waiting for a state read at once; further uncached UDP queries are dropped.
-pub const MAX_PENDING_LOOKUPS: usize = 256;
+pub const MAX_PENDING_LOOKUPS: usize = 4096;
 /// Sources whose rate-limit buckets are tracked at once.
 pub const MAX_TRACKED_SOURCES: usize = 65_536;
 /// Response rate limiting keys (client network and response kind) tracked at once.
@@ -175,6 +178,12 @@ pub const RRL_IPV4_PREFIX_LEN: u32 = 24;
 pub const RRL_IPV6_PREFIX_LEN: u32 = 56;
 
 const LOG_TARGET: &str = "dsync-dns";
+/// Receive buffer asked for the UDP socket, in bytes (the kernel caps it at
+/// `net.core.rmem_max`; raise that sysctl on a busy server).
+const UDP_RECEIVE_BUFFER: usize = 8 << 20;
+/// How often the server looks for a newly finalised block to move its zone index to: answers
+/// trail finality by about this much plus the update's time.
+const INDEX_POLL: Duration = Duration::from_millis(20);
 /// Largest UDP answer to a query without EDNS (RFC 1035).
 const PLAIN_UDP_PAYLOAD: usize = 512;
 /// Default [`DnsConfig::max_udp_payload`]: the DNS flag day 2020 value, safe from fragmentation.
@@ -204,8 +213,8 @@ pub struct DnsConfig {
 	/// network retries over TCP; the others are dropped. 0 = drop them all, 1 = truncate them all
 	/// (default 2, as BIND and NSD).
 	pub rrl_slip: u32,
-	/// Entries of each cache (names, UDP responses) for the current finalised block (default
-	/// 65,536; 0 = no cache).
+	/// Entries of each cache: names' records (kept across finalised blocks until a change) and
+	/// UDP responses (for the current finalised block); default 65,536; 0 = no cache.
 	pub cache_entries: usize,
 	/// Largest UDP answer, whatever the client advertises over EDNS (default 1232; at least 512).
 	pub max_udp_payload: u16,
@@ -217,6 +226,9 @@ pub struct DnsConfig {
 	/// Time to live of negative answers (`NXDOMAIN`, NODATA): `SOA` `MINIMUM` and the `SOA`'s
 	/// own time to live, in seconds (default 60).
 	pub negative_ttl: u32,
+	/// UDP worker threads sharing the socket; 0 = one per core (at most 8). On a machine whose
+	/// cores are also the chain's, fewer workers leave more for everything else.
+	pub udp_workers: usize,
 }
 
 impl Default for DnsConfig {
@@ -232,6 +244,7 @@ impl Default for DnsConfig {
 			ns_host: "ns1.dsync.".into(),
 			soa_email: "hostmaster.dsync.".into(),
 			negative_ttl: 60,
+			udp_workers: 0,
 		}
 	}
 }
@@ -314,6 +327,8 @@ pub struct DnsServer {
 	tcp: TcpListener,
 	udp_addr: SocketAddr,
 	tcp_addr: SocketAddr,
+	/// [`DnsConfig::udp_workers`].
+	udp_workers: usize,
 }
 
 impl DnsServer {
@@ -335,20 +350,36 @@ impl DnsServer {
 	/// Serve UDP and TCP until the future is dropped (which stops every task of the server).
 	/// It only returns if a task of the server panicked.
 	pub async fn serve(self) -> io::Result<()> {
-		let Self { engine, rrl, udp, tcp, udp_addr, tcp_addr } = self;
+		let Self { engine, rrl, udp, tcp, udp_addr, tcp_addr, udp_workers } = self;
 		log::info!(
 			target: LOG_TARGET,
 			"Authoritative DNS for `dsync.` listening on udp/{udp_addr} and tcp/{tcp_addr}",
 		);
+		// The UDP workers block on the socket in threads of their own; they stop when this
+		// future is dropped (the guard sets the flag they look at between queries).
+		let udp = udp.into_std()?;
+		udp.set_nonblocking(false)?;
+		udp.set_read_timeout(Some(transport::UDP_STOP_POLL))?;
 		let udp = Arc::new(udp);
+		let stop = Arc::new(AtomicBool::new(false));
+		let _stop_workers = StopOnDrop(Arc::clone(&stop));
+		let runtime = tokio::runtime::Handle::current();
 		let mut tasks: JoinSet<()> = JoinSet::new();
-		for _ in 0..transport::udp_worker_count() {
-			tasks.spawn(transport::udp_worker(
-				Arc::clone(&engine),
-				Arc::clone(&udp),
-				Arc::clone(&rrl),
-			));
+		for _ in 0..transport::udp_worker_count(udp_workers) {
+			let (engine, udp, rrl) = (Arc::clone(&engine), Arc::clone(&udp), Arc::clone(&rrl));
+			let (runtime, stop) = (runtime.clone(), Arc::clone(&stop));
+			tasks.spawn_blocking(move || transport::udp_worker(engine, udp, rrl, runtime, stop));
 		}
+		// Follow finality: move the zone index to each newly finalised block.
+		let follower = Arc::clone(&engine);
+		tasks.spawn(async move {
+			let mut ticks = tokio::time::interval(INDEX_POLL);
+			ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+			loop {
+				ticks.tick().await;
+				follower.source.follow();
+			}
+		});
 		tasks.spawn(transport::tcp_accept_loop(engine, tcp));
 		while let Some(finished) = tasks.join_next().await {
 			if let Err(error) = finished {
@@ -360,12 +391,27 @@ impl DnsServer {
 	}
 }
 
+/// Sets the flag the UDP worker threads stop at when [`DnsServer::serve`] ends or is dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+	fn drop(&mut self) {
+		self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+	}
+}
+
 /// Bind UDP and TCP on `config.listen` without serving yet; tests bind port 0 and read the
 /// ports from the handle.
 pub async fn bind(config: DnsConfig, source: Arc<dyn ZoneSource>) -> io::Result<DnsServer> {
 	let engine = Arc::new(Engine::new(&config, source)?);
 	let rrl = Arc::new(ResponseRateLimiter::new(config.rrl_responses_per_sec, config.rrl_slip));
 	let udp = UdpSocket::bind(config.listen).await?;
+	// A deep receive queue rides out the moments the node's own work (block import, finality)
+	// takes both cores: with the default (~200 KiB, about 2,000 queries), a 20 ms stall at
+	// 100,000 queries a second overflows it. The kernel caps the size at `net.core.rmem_max`.
+	if let Err(error) = socket2::SockRef::from(&udp).set_recv_buffer_size(UDP_RECEIVE_BUFFER) {
+		log::debug!(target: LOG_TARGET, "cannot size the UDP receive buffer: {error}");
+	}
 	let udp_addr = udp.local_addr()?;
 	let tcp = match TcpListener::bind(udp_addr).await {
 		Ok(listener) => listener,
@@ -374,5 +420,5 @@ pub async fn bind(config: DnsConfig, source: Arc<dyn ZoneSource>) -> io::Result<
 		Err(error) => return Err(error),
 	};
 	let tcp_addr = tcp.local_addr()?;
-	Ok(DnsServer { engine, rrl, udp, tcp, udp_addr, tcp_addr })
+	Ok(DnsServer { engine, rrl, udp, tcp, udp_addr, tcp_addr, udp_workers: config.udp_workers })
 }

@@ -536,7 +536,7 @@ async fn repeated_queries_are_answered_from_stored_responses() {
 	assert_eq!(response.queries[0].name().to_ascii(), "ALICE.dsync.");
 	assert_eq!(response.answers.len(), 2);
 	assert_eq!(zone.lookups(), 1);
-	// Stored negative answers carry the serial of their block, and a new block drops them.
+	// Negative answers (not stored) carry the serial of their block.
 	for id in 10..=12 {
 		let response = udp(server.udp, &query(id, "nobody.dsync.", RecordType::A)).await;
 		assert_soa_authority(&response, 10);

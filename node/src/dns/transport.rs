@@ -1,4 +1,4 @@
-//! The DNS server's transports: UDP workers sharing one socket, their responses within response
+//! The DNS server's transports: UDP worker threads sharing one socket, their responses within response
 //! rate limiting, and TCP connections (each a task answering its length-prefixed queries in
 //! order) within their fairly shared slots.
 
@@ -12,10 +12,19 @@ use super::{
 };
 use dsync_primitives::naming::MAX_NAME_LEN;
 use futures::future::{self, Either};
-use std::{io, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
+use std::{
+	io,
+	net::SocketAddr,
+	pin::pin,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc,
+	},
+	time::Duration,
+};
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
-	net::{TcpListener, TcpStream, UdpSocket},
+	net::{TcpListener, TcpStream},
 	task::JoinSet,
 	time::timeout,
 };
@@ -26,33 +35,47 @@ const MAX_UDP_WORKERS: usize = 8;
 const RECEIVE_ERROR_BACKOFF: Duration = Duration::from_millis(10);
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
-/// UDP workers to run: one per core, 2 to [`MAX_UDP_WORKERS`].
-pub(super) fn udp_worker_count() -> usize {
-	std::thread::available_parallelism()
-		.map_or(2, |cores| cores.get())
-		.clamp(2, MAX_UDP_WORKERS)
+/// UDP workers to run: `configured` (1 to [`MAX_UDP_WORKERS`]), or with 0 one per core (2 to
+/// [`MAX_UDP_WORKERS`]).
+pub(super) fn udp_worker_count(configured: usize) -> usize {
+	match configured {
+		0 => std::thread::available_parallelism()
+			.map_or(2, |cores| cores.get())
+			.clamp(2, MAX_UDP_WORKERS),
+		count => count.min(MAX_UDP_WORKERS),
+	}
 }
 
-/// One UDP worker: receive, answer cached names inline, hand uncached ones to a task; every
-/// response goes out through response rate limiting (`rrl`).
-pub(super) async fn udp_worker(
+/// How long a UDP worker waits for a query before it looks whether the server stopped.
+pub(super) const UDP_STOP_POLL: Duration = Duration::from_millis(100);
+
+/// One UDP worker, a thread of its own blocking on the shared socket (no async runtime between
+/// the socket and the answer: a cached answer is a receive, a lookup and a send): receive,
+/// answer cached names inline, hand uncached ones to a task on `runtime`; every response goes
+/// out through response rate limiting (`rrl`). Returns once `stop` is set (within
+/// [`UDP_STOP_POLL`]).
+pub(super) fn udp_worker(
 	engine: Arc<Engine>,
-	socket: Arc<UdpSocket>,
+	socket: Arc<std::net::UdpSocket>,
 	rrl: Arc<ResponseRateLimiter>,
+	runtime: tokio::runtime::Handle,
+	stop: Arc<AtomicBool>,
 ) {
 	let mut buffer = vec![0u8; MAX_QUERY_LEN];
 	let mut out = Vec::with_capacity(usize::from(engine.max_udp_payload));
 	let mut key = String::with_capacity(MAX_NAME_LEN + 1);
-	// Dropped with the worker, which aborts the lookups in flight.
-	let mut lookups: JoinSet<()> = JoinSet::new();
-	loop {
-		while lookups.try_join_next().is_some() {}
-		let (len, peer) = match socket.recv_from(&mut buffer).await {
+	while !stop.load(Ordering::Relaxed) {
+		let (len, peer) = match socket.recv_from(&mut buffer) {
 			Ok(received) => received,
+			Err(error)
+				if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+			{
+				continue
+			},
 			Err(error) => {
 				log::debug!(target: LOG_TARGET, "UDP receive failed: {error}");
 				if error.kind() != io::ErrorKind::ConnectionReset {
-					tokio::time::sleep(RECEIVE_ERROR_BACKOFF).await;
+					std::thread::sleep(RECEIVE_ERROR_BACKOFF);
 				}
 				continue;
 			},
@@ -66,13 +89,13 @@ pub(super) async fn udp_worker(
 		if engine.responses.reply(finalized.0, packet, &mut out) {
 			bump(&engine.stats.cache_hits);
 			bump(&engine.stats.answered);
-			send_udp(&socket, &rrl, &engine.stats, &mut out, peer).await;
+			send_udp(&socket, &rrl, &engine.stats, &mut out, peer);
 			continue;
 		}
 		match engine.handle(packet, Transport::Udp, finalized, &mut key, &mut out) {
 			Step::Reply => {
 				engine.responses.insert(finalized, packet, &out);
-				send_udp(&socket, &rrl, &engine.stats, &mut out, peer).await
+				send_udp(&socket, &rrl, &engine.stats, &mut out, peer)
 			},
 			Step::Drop => {},
 			Step::Lookup(pending) => match Arc::clone(&engine.lookup_slots).try_acquire_owned() {
@@ -80,13 +103,14 @@ pub(super) async fn udp_worker(
 					let engine = Arc::clone(&engine);
 					let socket = Arc::clone(&socket);
 					let rrl = Arc::clone(&rrl);
-					lookups.spawn(async move {
+					// Bounded by the lookup slots; ends with its read.
+					drop(runtime.spawn(async move {
 						let mut out = Vec::with_capacity(PLAIN_UDP_PAYLOAD);
 						if matches!(engine.complete(*pending, &mut out).await, Step::Reply) {
-							send_udp(&socket, &rrl, &engine.stats, &mut out, peer).await;
+							send_udp(&socket, &rrl, &engine.stats, &mut out, peer);
 						}
 						drop(permit);
-					});
+					}));
 				},
 				Err(_) => {
 					bump(&engine.stats.dropped);
@@ -98,9 +122,10 @@ pub(super) async fn udp_worker(
 }
 
 /// Send `response` to `peer` within response rate limiting: as it is, rewritten as a minimal
-/// truncated response (a slip), or not at all.
-async fn send_udp(
-	socket: &UdpSocket,
+/// truncated response (a slip), or not at all. A UDP send does not wait for the peer; it only
+/// blocks while the socket's send buffer is full.
+fn send_udp(
+	socket: &std::net::UdpSocket,
 	rrl: &ResponseRateLimiter,
 	stats: &DnsStats,
 	response: &mut Vec<u8>,
@@ -117,7 +142,7 @@ async fn send_udp(
 			return;
 		},
 	}
-	if let Err(error) = socket.send_to(response.as_slice(), peer).await {
+	if let Err(error) = socket.send_to(response.as_slice(), peer) {
 		log::debug!(target: LOG_TARGET, "cannot answer {peer} over UDP: {error}");
 	}
 }

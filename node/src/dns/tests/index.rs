@@ -329,3 +329,18 @@ async fn names_are_read_from_state_until_the_first_scan_ends() {
 	assert_eq!(zone.lookups(), lookups);
 	assert_eq!(zone.scans(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_follows_finality_without_waiting_for_a_query() {
+	let zone = FakeZone::new();
+	let server = start(&zone, config()).await;
+	settle(&server, &zone, 10).await;
+	zone.block([2; 32], |names| {
+		names.insert("carol.dsync".into(), a_name([203, 0, 113, 5]));
+	});
+	// No query in between: the server moves to the new block by itself.
+	tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+	let response = udp(server.udp, &query(1, "carol.dsync.", RecordType::A)).await;
+	assert_answer(&response, 1, ResponseCode::NoError);
+	assert_eq!(addresses(&response), vec![Ipv4Addr::new(203, 0, 113, 5)]);
+}
