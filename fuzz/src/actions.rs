@@ -508,9 +508,7 @@ impl Action {
 					sync_lag: u32::from(lag),
 					evidence: None,
 				};
-				// Without an assignment: Alice's verifier key on Bob's node (refused, but a call).
-				let (epoch, target, verifier, key) =
-					chain.execute(|| slot_at(pick)).unwrap_or_else(|| no_slot(chain));
+				let (epoch, target, verifier, key) = chain.execute(|| report_slot(pick));
 				let salt = [salt; 32];
 				let commitment = report.commitment(epoch, &target, &verifier, &salt);
 				let call = RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::commit_report {
@@ -524,8 +522,7 @@ impl Action {
 				}
 			},
 			Action::RevealReport { pick } => {
-				let (epoch, target, _, key) =
-					chain.execute(|| slot_at(pick)).unwrap_or_else(|| no_slot(chain));
+				let (epoch, target, _, key) = chain.execute(|| report_slot(pick));
 				let pair = signer(key);
 				let key = AccountId::from(pair.public());
 				let (report, salt) =
@@ -652,7 +649,9 @@ impl Action {
 
 /// Proof-of-Sync slot `pick` among the current epoch's assignments (sorted by target, then slot
 /// order): its epoch, target, verifier (owner) and the pool index of the verifier node's key.
-fn slot_at(pick: u8) -> Option<(u32, AccountId, AccountId, u8)> {
+/// Without an assignment whose verifier key is in the pool: Alice's verifier key (signer 11) on
+/// Bob's node (refused, but a call).
+fn report_slot(pick: u8) -> (u32, AccountId, AccountId, u8) {
 	let epoch = pallet_proof_of_sync::Epoch::<Runtime>::get().index;
 	let mut slots: Vec<(AccountId, AccountId)> =
 		pallet_proof_of_sync::Assignments::<Runtime>::iter()
@@ -662,20 +661,15 @@ fn slot_at(pick: u8) -> Option<(u32, AccountId, AccountId, u8)> {
 			})
 			.collect();
 	slots.sort();
-	if slots.is_empty() {
-		return None;
-	}
-	let (target, verifier) = slots.swap_remove(usize::from(pick) % slots.len());
-	let key = pallet_node_registry::Nodes::<Runtime>::get(&verifier)?.offchain_key;
-	let index = (0..12u8).find(|i| account(*i) == key)?;
-	Some((epoch, target, verifier, index))
-}
-
-/// The slot reports fall back on without an assignment: Alice's verifier key (signer 11) on
-/// Bob's node in the current epoch.
-fn no_slot(chain: &mut Chain) -> (u32, AccountId, AccountId, u8) {
-	let epoch = chain.execute(|| pallet_proof_of_sync::Epoch::<Runtime>::get().index);
-	(epoch, account(1), account(0), 11)
+	let picked = (!slots.is_empty())
+		.then(|| slots.swap_remove(usize::from(pick) % slots.len()))
+		.and_then(|(target, verifier)| {
+			let key = pallet_node_registry::Nodes::<Runtime>::get(&verifier)?.offchain_key;
+			let index = (0..12u8).find(|i| account(*i) == key)?;
+			Some((target, verifier, index))
+		});
+	let (target, verifier, key) = picked.unwrap_or_else(|| (account(1), account(0), 11));
+	(epoch, target, verifier, key)
 }
 
 /// The snapshot's setup (see the crate docs), through real transactions but for the GPU nodes'
@@ -734,18 +728,23 @@ fn seed(name: &str, actions: Vec<Action>) -> (String, Vec<u8>) {
 	(name.to_string(), actions.into_iter().flat_map(|a| a.encode()).collect())
 }
 
+/// The index of `call`'s pallet in `pallets` (0 when absent) and the call's encoding after it.
+fn encoded_in(pallets: &[u8], call: RuntimeCall) -> (u8, Vec<u8>) {
+	let encoded = call.encode();
+	let pallet = pallets.iter().position(|p| Some(p) == encoded.first()).unwrap_or(0) as u8;
+	(pallet, encoded[1..].to_vec())
+}
+
 /// A `Sudo` action for `call` (of one of `SUDO_PALLETS`).
 fn sudo(call: RuntimeCall) -> Action {
-	let encoded = call.encode();
-	let pallet = SUDO_PALLETS.iter().position(|p| Some(p) == encoded.first()).unwrap_or(0) as u8;
-	Action::Sudo { pallet, call: encoded[1..].to_vec() }
+	let (pallet, call) = encoded_in(&SUDO_PALLETS, call);
+	Action::Sudo { pallet, call }
 }
 
 /// A `Raw` action for `call` (of one of `RAW_PALLETS`) signed by `signer`.
 fn raw(signer: u8, call: RuntimeCall) -> Action {
-	let encoded = call.encode();
-	let pallet = RAW_PALLETS.iter().position(|p| Some(p) == encoded.first()).unwrap_or(0) as u8;
-	Action::Raw { signer, pallet, call: encoded[1..].to_vec() }
+	let (pallet, call) = encoded_in(&RAW_PALLETS, call);
+	Action::Raw { signer, pallet, call }
 }
 
 /// The seed corpus: one input per flow the fuzzer should start from (`replay --write-seeds`

@@ -42,12 +42,16 @@ pub fn check_all(block: BlockNumber, last: bool) {
 	let select = if last || block % slow_checks_every() == 0 {
 		TryStateSelect::All
 	} else {
+		static FAST: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
 		TryStateSelect::Only(
-			<AllPalletsWithSystem as PalletsInfoAccess>::infos()
-				.into_iter()
-				.filter(|info| !SLOW_CHECKS.contains(&info.name))
-				.map(|info| info.name.as_bytes().to_vec())
-				.collect(),
+			FAST.get_or_init(|| {
+				<AllPalletsWithSystem as PalletsInfoAccess>::infos()
+					.into_iter()
+					.filter(|info| !SLOW_CHECKS.contains(&info.name))
+					.map(|info| info.name.as_bytes().to_vec())
+					.collect()
+			})
+			.clone(),
 		)
 	};
 	if let Err(error) = AllPalletsWithSystem::try_state(block, select) {

@@ -32,8 +32,8 @@ fn with<R>(f: impl FnOnce(&mut Counts) -> R) -> R {
 	f(guard.get_or_insert_with(Counts::default))
 }
 
-/// The pallet and call names of `call`, looking through `Sudo::sudo` and `Utility` batches of
-/// one pallet's calls is not attempted: a batch counts as `Utility`.
+/// The pallet and call names of `call`, looking through `Sudo::sudo` (a `Utility` batch counts
+/// as `Utility`).
 fn names(call: &RuntimeCall) -> (&'static str, String) {
 	let call = match call {
 		RuntimeCall::Sudo(pallet_sudo::Call::sudo { call }) => call,

@@ -24,6 +24,7 @@
 
 use std::{
 	collections::{HashMap, VecDeque},
+	hash::{BuildHasher, Hash},
 	net::{IpAddr, Ipv6Addr},
 	sync::{Arc, Mutex, PoisonError},
 	time::Instant,
@@ -93,14 +94,48 @@ impl TokenBucket {
 pub struct RateLimiter {
 	rate: f64,
 	burst: f64,
-	generation_len: usize,
-	buckets: Mutex<Buckets>,
+	buckets: Mutex<Generations<IpAddr, Bucket>>,
 }
 
-#[derive(Default)]
-struct Buckets {
-	current: HashMap<IpAddr, Bucket>,
-	previous: HashMap<IpAddr, Bucket>,
+/// A table bounded to `2 × generation_len` entries that forgets the least recently seen ones a
+/// generation at a time (see the module docs): used for the per-source buckets here and for the
+/// DNS server's response-rate-limiting buckets.
+pub struct Generations<K, V, S = std::collections::hash_map::RandomState> {
+	current: HashMap<K, V, S>,
+	previous: HashMap<K, V, S>,
+	generation_len: usize,
+}
+
+impl<K: Eq + Hash, V, S: BuildHasher + Default> Generations<K, V, S> {
+	/// A table of at most `2 × generation_len` entries (at least one a generation).
+	pub fn new(generation_len: usize) -> Self {
+		Self {
+			current: HashMap::default(),
+			previous: HashMap::default(),
+			generation_len: generation_len.max(1),
+		}
+	}
+
+	/// The entry of `key`: the current generation's, else the old generation's (carried over),
+	/// else `fresh()`. A full current generation becomes the old one first (the previous old one
+	/// is forgotten; its table is reused, so no allocation).
+	pub fn get_or_insert_with(&mut self, key: K, fresh: impl FnOnce() -> V) -> &mut V {
+		if !self.current.contains_key(&key) {
+			let carried = self.previous.remove(&key);
+			if self.current.len() >= self.generation_len {
+				std::mem::swap(&mut self.current, &mut self.previous);
+				self.current.clear();
+			}
+			return self.current.entry(key).or_insert_with(|| carried.unwrap_or_else(fresh));
+		}
+		self.current.entry(key).or_insert_with(fresh)
+	}
+
+	/// Entries held, in both generations.
+	#[cfg(test)]
+	pub fn len(&self) -> usize {
+		self.current.len() + self.previous.len()
+	}
 }
 
 impl RateLimiter {
@@ -110,8 +145,7 @@ impl RateLimiter {
 		Self {
 			rate: f64::from(rate_per_sec),
 			burst: f64::from(burst.max(1)),
-			generation_len: (max_sources / 2).max(1),
-			buckets: Mutex::new(Buckets::default()),
+			buckets: Mutex::new(Generations::new(max_sources / 2)),
 		}
 	}
 
@@ -125,21 +159,10 @@ impl RateLimiter {
 			return true;
 		}
 		let source = source_key(ip);
-		let mut guard = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-		let buckets = &mut *guard;
-		if let Some(bucket) = buckets.current.get_mut(&source) {
-			return bucket.take(self.rate, self.burst, now);
-		}
-		let mut bucket = buckets
-			.previous
-			.remove(&source)
-			.unwrap_or_else(|| Bucket::full(self.burst, now));
-		if buckets.current.len() >= self.generation_len {
-			buckets.previous = std::mem::take(&mut buckets.current);
-		}
-		let allowed = bucket.take(self.rate, self.burst, now);
-		buckets.current.insert(source, bucket);
-		allowed
+		let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+		buckets
+			.get_or_insert_with(source, || Bucket::full(self.burst, now))
+			.take(self.rate, self.burst, now)
 	}
 }
 
@@ -332,7 +355,7 @@ mod tests {
 			}
 		}
 		let buckets = limiter.buckets.lock().unwrap();
-		assert!(buckets.current.len() + buckets.previous.len() <= 4);
+		assert!(buckets.len() <= 4);
 	}
 
 	#[test]
@@ -359,7 +382,7 @@ mod tests {
 			assert!(limiter.allow(ip(last)));
 		}
 		let buckets = limiter.buckets.lock().unwrap();
-		assert!(buckets.current.len() + buckets.previous.len() <= 4);
+		assert!(buckets.len() <= 4);
 		drop(buckets);
 		// One IPv6 /64 is one source.
 		let v6 = |low: u16| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, low));

@@ -93,6 +93,12 @@ impl ZoneIndex {
 		}
 	}
 
+	/// The block the index is at, and whether it has a name set.
+	fn position(&self) -> (Finalized, bool) {
+		let state = self.read();
+		(state.at, state.ids.is_some())
+	}
+
 	fn read(&self) -> RwLockReadGuard<'_, IndexState> {
 		self.state.read().unwrap_or_else(PoisonError::into_inner)
 	}
@@ -105,10 +111,7 @@ impl ZoneIndex {
 	/// one (then starting an update). Cheap: the source is only asked without a name set; moving
 	/// to newer finalised blocks is [`ZoneIndex::follow`]'s.
 	pub(super) fn finalized(self: &Arc<Self>) -> Finalized {
-		let (at, indexed) = {
-			let state = self.read();
-			(state.at, state.ids.is_some())
-		};
+		let (at, indexed) = self.position();
 		if indexed {
 			return at;
 		}
@@ -120,10 +123,7 @@ impl ZoneIndex {
 	/// set). The server calls it every [`super::INDEX_POLL`].
 	pub(super) fn follow(self: &Arc<Self>) {
 		let latest = self.source.finalized();
-		let (at, indexed) = {
-			let state = self.read();
-			(state.at, state.ids.is_some())
-		};
+		let (at, indexed) = self.position();
 		if !indexed || latest.1 > at.1 {
 			self.refresh();
 		}
@@ -226,10 +226,7 @@ impl ZoneIndex {
 	/// the names when they are unknown or there is no name set.
 	fn update(&self) {
 		let target = self.source.finalized();
-		let (from, indexed) = {
-			let state = self.read();
-			(state.at, state.ids.is_some())
-		};
+		let (from, indexed) = self.position();
 		if indexed {
 			if target.1 <= from.1 {
 				return;

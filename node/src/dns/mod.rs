@@ -123,8 +123,6 @@
 //! responses, `tcp_slots` shares the TCP slots, `stats` counts, `chain` reads the zone from the
 //! client.
 
-#[cfg(test)]
-mod attack_tests;
 mod cache;
 mod chain;
 mod engine;

@@ -30,8 +30,9 @@
 //! the tables have grown, a response costs a hash, a lock and a table lookup: no allocation.
 
 use super::{MAX_RRL_ENTRIES, RRL_IPV4_PREFIX_LEN, RRL_IPV6_PREFIX_LEN};
+use crate::limits::Generations;
 use std::{
-	collections::{hash_map::RandomState, HashMap},
+	collections::hash_map::RandomState,
 	hash::{BuildHasher, BuildHasherDefault, Hasher},
 	net::IpAddr,
 	sync::{Mutex, PoisonError},
@@ -107,14 +108,8 @@ impl Hasher for KeyHasher {
 	}
 }
 
-type Buckets = HashMap<u64, Bucket, BuildHasherDefault<KeyHasher>>;
-
-/// One table: the current generation of buckets and the one before.
-#[derive(Default)]
-struct Shard {
-	current: Buckets,
-	previous: Buckets,
-}
+/// One shard's buckets, by key, in two generations.
+type Shard = Generations<u64, Bucket, BuildHasherDefault<KeyHasher>>;
 
 /// The buckets of a server's UDP responses (see the module docs).
 pub(super) struct ResponseRateLimiter {
@@ -123,8 +118,6 @@ pub(super) struct ResponseRateLimiter {
 	/// How far ahead of now a bucket's due time may be for a response to go: a burst of `rate`.
 	tolerance: u64,
 	slip: u32,
-	/// Most buckets in one generation of one shard.
-	generation_len: usize,
 	keys: RandomState,
 	epoch: Instant,
 	shards: Box<[Mutex<Shard>]>,
@@ -146,10 +139,9 @@ impl ResponseRateLimiter {
 			interval,
 			tolerance: interval.saturating_mul(u64::from(responses_per_sec.saturating_sub(1))),
 			slip,
-			generation_len: (max_entries / SHARDS / 2).max(1),
 			keys: RandomState::new(),
 			epoch: Instant::now(),
-			shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+			shards: (0..SHARDS).map(|_| Mutex::new(Shard::new(max_entries / SHARDS / 2))).collect(),
 		}
 	}
 
@@ -193,20 +185,8 @@ impl ResponseRateLimiter {
 		// Bits the tables' own hashing does not use (it takes the low and the top 7 bits).
 		let index = usize::try_from(key >> 40).unwrap_or_default() % SHARDS;
 		let Some(shard) = self.shards.get(index) else { return Verdict::Send };
-		let mut guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-		let shard = &mut *guard;
-		if let Some(bucket) = shard.current.get_mut(&key) {
-			return self.take(bucket, now);
-		}
-		let mut bucket = shard.previous.remove(&key).unwrap_or(Bucket { due: now, excess: 0 });
-		if shard.current.len() >= self.generation_len {
-			// The old generation is forgotten; its table is reused, so no allocation.
-			std::mem::swap(&mut shard.current, &mut shard.previous);
-			shard.current.clear();
-		}
-		let verdict = self.take(&mut bucket, now);
-		shard.current.insert(key, bucket);
-		verdict
+		let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+		self.take(shard.get_or_insert_with(key, || Bucket { due: now, excess: 0 }), now)
 	}
 
 	/// GCRA: within the rate when the due time is at most `tolerance` ahead; each response sent
@@ -521,14 +501,7 @@ mod tests {
 				assert_eq!(rrl.account(recent, 0), Verdict::Drop, "a recent key keeps its bucket");
 			}
 		}
-		let held: usize = rrl
-			.shards
-			.iter()
-			.map(|shard| {
-				let shard = shard.lock().unwrap();
-				shard.current.len() + shard.previous.len()
-			})
-			.sum();
+		let held: usize = rrl.shards.iter().map(|shard| shard.lock().unwrap().len()).sum();
 		assert!(held <= 256, "{held} buckets held");
 	}
 

@@ -1,7 +1,8 @@
 //! The DNS server's tests: queries over real UDP and TCP sockets against a zone in memory
-//! (`fake`), the zone index's (`index`), and unit tests of record decoding, name classification,
+//! (`fake`), the zone index's (`index`), attacks (`attacks`: response rate limiting, TCP slots), and unit tests of record decoding, name classification,
 //! the block-scoped cache and (`chain`) the chain adapter's key classification and change log.
 
+mod attacks;
 mod chain;
 mod fake;
 mod index;
@@ -43,7 +44,7 @@ fn config() -> DnsConfig {
 		listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
 		rate_limit_per_sec: 0,
 		// Response rate limiting off: these tests ask the same names many times from one address
-		// (attack_tests.rs tests it).
+		// (`attacks` tests it).
 		rrl_responses_per_sec: 0,
 		negative_ttl: NEGATIVE_TTL,
 		..DnsConfig::default()

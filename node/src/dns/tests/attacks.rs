@@ -5,18 +5,15 @@
 //! The tests that bind other loopback addresses than 127.0.0.1 (another /24, other TCP sources)
 //! run on Linux only, where the whole 127.0.0.0/8 is loopback.
 
-use super::{
-	bind, DnsConfig, DnsStats, LiveName, ZoneSource, MAX_TCP_CONNECTIONS,
-	MAX_TCP_CONNECTIONS_PER_SOURCE,
-};
+use super::{fake::FakeZone, start as start_on, with_edns, Running};
+use crate::dns::{DnsConfig, MAX_TCP_CONNECTIONS, MAX_TCP_CONNECTIONS_PER_SOURCE};
 use dsync_primitives::naming::{NameRecords, RecordKind};
 use hickory_proto::{
-	op::{Edns, Message, MessageType, OpCode, Query, ResponseCode},
-	rr::{Name, RecordType},
+	op::{Message, ResponseCode},
+	rr::RecordType,
 };
 use std::{
 	collections::HashMap,
-	io,
 	net::{Ipv4Addr, SocketAddr},
 	sync::{
 		atomic::{AtomicBool, Ordering},
@@ -38,24 +35,8 @@ const ALICE: &str = "alice.dsync.";
 /// Silence after which a flood's reader stops, once every query was sent.
 const QUIET: Duration = Duration::from_millis(300);
 
-// ZoneSource fake: keep in step with the trait.
-/// One finalised block that never changes; names that never expire (so answers are cached).
-struct Zone(HashMap<String, NameRecords>);
-
-impl ZoneSource for Zone {
-	fn finalized(&self) -> ([u8; 32], u32) {
-		([1; 32], 10)
-	}
-
-	fn lookup(&self, _at: [u8; 32], name: &str) -> Result<Option<LiveName>, ()> {
-		Ok(self
-			.0
-			.get(name)
-			.map(|records| LiveName { records: records.clone(), expires: u32::MAX }))
-	}
-}
-
-fn zone() -> Arc<dyn ZoneSource> {
+/// Names that never expire (so answers are cached): a small A name and a big TXT one.
+fn zone() -> Arc<FakeZone> {
 	let mut names = HashMap::new();
 	names.insert(
 		"alice.dsync".to_string(),
@@ -70,50 +51,22 @@ fn zone() -> Arc<dyn ZoneSource> {
 				.collect(),
 		},
 	);
-	Arc::new(Zone(names))
+	FakeZone::with_names(names)
 }
 
 /// Response rate limiting at `rate` responses a second with `slip`; the per-source query limit
 /// off, so that only RRL acts.
 fn config(rate: u32, slip: u32) -> DnsConfig {
-	DnsConfig {
-		listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-		rate_limit_per_sec: 0,
-		rrl_responses_per_sec: rate,
-		rrl_slip: slip,
-		..DnsConfig::default()
-	}
-}
-
-struct Running {
-	udp: SocketAddr,
-	tcp: SocketAddr,
-	stats: Arc<DnsStats>,
-	task: tokio::task::JoinHandle<io::Result<()>>,
-}
-
-impl Drop for Running {
-	fn drop(&mut self) {
-		self.task.abort();
-	}
+	DnsConfig { rrl_responses_per_sec: rate, rrl_slip: slip, ..super::config() }
 }
 
 async fn start(config: DnsConfig) -> Running {
-	let server = bind(config, zone()).await.expect("binds");
-	let (udp, tcp, stats) = (server.udp_addr(), server.tcp_addr(), server.stats());
-	Running { udp, tcp, stats, task: tokio::spawn(server.serve()) }
+	start_on(&zone(), config).await
 }
 
 /// A query with EDNS (1,232 bytes), as a resolver sends it.
 fn query(id: u16, name: &str, qtype: RecordType) -> Vec<u8> {
-	let mut message = Message::new(id, MessageType::Query, OpCode::Query);
-	message.metadata.recursion_desired = true;
-	message.add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
-	let mut edns = Edns::new();
-	edns.set_max_payload(1232);
-	edns.set_version(0);
-	message.set_edns(edns);
-	message.to_vec().unwrap()
+	with_edns(super::query(id, name, qtype), 1232, 0).to_vec().unwrap()
 }
 
 /// What a flood's victim received.
