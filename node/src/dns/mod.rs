@@ -109,8 +109,9 @@
 //! reads of one block at a time, as the response cache does.
 //!
 //! Concurrency: a few UDP workers (one per core, 2 to 8), each a thread of the blocking pool,
-//! share the socket, each looping blocking `recv_from` / answer / `send_to` (no async runtime on
-//! the hot path). Answers from memory are produced inline; a query whose name must be read is
+//! share the socket, each looping blocking receive / answer / send (no async runtime on the hot
+//! path; on Linux in batches, one `recvmmsg` for every queued query and one `sendmmsg` for their
+//! answers, `mmsg`). Answers from memory are produced inline; a query whose name must be read is
 //! handed to its own task, which reads state on the blocking pool and sends the answer, so a slow
 //! read never holds a worker. Each TCP connection is a task answering its queries in order.
 //! Dropping the [`DnsServer::serve`] future stops every task, and the UDP workers within 100 ms
@@ -127,6 +128,8 @@ mod cache;
 mod chain;
 mod engine;
 mod index;
+#[cfg(target_os = "linux")]
+mod mmsg;
 mod records;
 mod rrl;
 mod stats;

@@ -2,6 +2,8 @@
 //! rate limiting, and TCP connections (each a task answering its length-prefixed queries in
 //! order) within their fairly shared slots.
 
+#[cfg(target_os = "linux")]
+use super::mmsg;
 use super::{
 	engine::{Engine, Step, Transport},
 	rrl::{self, ResponseRateLimiter, Verdict},
@@ -52,8 +54,8 @@ pub(super) const UDP_STOP_POLL: Duration = Duration::from_millis(100);
 /// One UDP worker, a thread of its own blocking on the shared socket (no async runtime between
 /// the socket and the answer: a cached answer is a receive, a lookup and a send): receive,
 /// answer cached names inline, hand uncached ones to a task on `runtime`; every response goes
-/// out through response rate limiting (`rrl`). Returns once `stop` is set (within
-/// [`UDP_STOP_POLL`]).
+/// out through response rate limiting (`rrl`). On Linux the worker receives and sends in
+/// batches ([`mmsg`]). Returns once `stop` is set (within [`UDP_STOP_POLL`]).
 pub(super) fn udp_worker(
 	engine: Arc<Engine>,
 	socket: Arc<std::net::UdpSocket>,
@@ -61,69 +63,153 @@ pub(super) fn udp_worker(
 	runtime: tokio::runtime::Handle,
 	stop: Arc<AtomicBool>,
 ) {
-	let mut buffer = vec![0u8; MAX_QUERY_LEN];
-	let mut out = Vec::with_capacity(usize::from(engine.max_udp_payload));
+	let worker = UdpWorker { engine, socket, rrl, runtime };
 	let mut key = String::with_capacity(MAX_NAME_LEN + 1);
-	while !stop.load(Ordering::Relaxed) {
-		let (len, peer) = match socket.recv_from(&mut buffer) {
-			Ok(received) => received,
-			Err(error)
-				if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-			{
-				continue
-			},
-			Err(error) => {
-				log::debug!(target: LOG_TARGET, "UDP receive failed: {error}");
-				if error.kind() != io::ErrorKind::ConnectionReset {
-					std::thread::sleep(RECEIVE_ERROR_BACKOFF);
+	#[cfg(target_os = "linux")]
+	{
+		use std::os::fd::AsRawFd;
+		let fd = worker.socket.as_raw_fd();
+		let mut batch = mmsg::Batch::new(MAX_QUERY_LEN);
+		let mut responses: Vec<Vec<u8>> = (0..mmsg::BATCH)
+			.map(|_| Vec::with_capacity(usize::from(worker.engine.max_udp_payload)))
+			.collect();
+		let mut replies = Vec::with_capacity(mmsg::BATCH);
+		while !stop.load(Ordering::Relaxed) {
+			let received = match batch.receive(fd) {
+				Ok(received) => received,
+				Err(error) => {
+					receive_failed(error);
+					continue;
+				},
+			};
+			replies.clear();
+			for (i, out) in responses.iter_mut().enumerate().take(received) {
+				let Some((packet, peer)) = batch.query(i) else { continue };
+				if worker.answer(packet, peer, &mut key, out)
+					&& rate_limit(&worker.rrl, &worker.engine.stats, out, peer)
+				{
+					replies.push(i);
 				}
-				continue;
-			},
-		};
-		if !engine.admit(peer.ip()) {
-			continue;
+			}
+			batch.send(
+				fd,
+				replies.iter().map(|&i| (i, responses[i].as_slice())),
+				|peer, error| log::debug!(target: LOG_TARGET, "cannot answer {peer} over UDP: {error}"),
+			);
 		}
-		let Some(packet) = buffer.get(..len) else { continue };
+	}
+	#[cfg(not(target_os = "linux"))]
+	{
+		let mut buffer = vec![0u8; MAX_QUERY_LEN];
+		let mut out = Vec::with_capacity(usize::from(worker.engine.max_udp_payload));
+		while !stop.load(Ordering::Relaxed) {
+			let (len, peer) = match worker.socket.recv_from(&mut buffer) {
+				Ok(received) => received,
+				Err(error) => {
+					receive_failed(error);
+					continue;
+				},
+			};
+			let Some(packet) = buffer.get(..len) else { continue };
+			if worker.answer(packet, peer, &mut key, &mut out) {
+				send_udp(&worker.socket, &worker.rrl, &worker.engine.stats, &mut out, peer);
+			}
+		}
+	}
+}
+
+/// After a failed receive: nothing to do for a timeout (the stop flag is looked at) or a reset
+/// (an ICMP error from an earlier answer); other errors pause, so a persistent one does not spin.
+fn receive_failed(error: io::Error) {
+	if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+		return;
+	}
+	log::debug!(target: LOG_TARGET, "UDP receive failed: {error}");
+	if error.kind() != io::ErrorKind::ConnectionReset {
+		std::thread::sleep(RECEIVE_ERROR_BACKOFF);
+	}
+}
+
+/// What a UDP worker answers with.
+struct UdpWorker {
+	engine: Arc<Engine>,
+	socket: Arc<std::net::UdpSocket>,
+	rrl: Arc<ResponseRateLimiter>,
+	runtime: tokio::runtime::Handle,
+}
+
+impl UdpWorker {
+	/// Answer `packet` from `peer`: `true` when `out` holds the response to send now (before
+	/// response rate limiting); `false` when there is none, or when a task on the runtime
+	/// sends it once the name's records are read.
+	fn answer(&self, packet: &[u8], peer: SocketAddr, key: &mut String, out: &mut Vec<u8>) -> bool {
+		let engine = &self.engine;
+		if !engine.admit(peer.ip()) {
+			return false;
+		}
 		// The hot path: the same query bytes at the same finalised block get the same answer.
 		let finalized = engine.source.finalized();
-		if engine.responses.reply(finalized.0, packet, &mut out) {
+		if engine.responses.reply(finalized.0, packet, out) {
 			bump(&engine.stats.cache_hits);
 			bump(&engine.stats.answered);
-			send_udp(&socket, &rrl, &engine.stats, &mut out, peer);
-			continue;
+			return true;
 		}
-		match engine.handle(packet, Transport::Udp, finalized, &mut key, &mut out) {
+		match engine.handle(packet, Transport::Udp, finalized, key, out) {
 			Step::Reply => {
-				engine.responses.insert(finalized, packet, &out);
-				send_udp(&socket, &rrl, &engine.stats, &mut out, peer)
+				engine.responses.insert(finalized, packet, out);
+				true
 			},
-			Step::Drop => {},
-			Step::Lookup(pending) => match Arc::clone(&engine.lookup_slots).try_acquire_owned() {
-				Ok(permit) => {
-					let engine = Arc::clone(&engine);
-					let socket = Arc::clone(&socket);
-					let rrl = Arc::clone(&rrl);
-					// Bounded by the lookup slots; ends with its read.
-					drop(runtime.spawn(async move {
-						let mut out = Vec::with_capacity(PLAIN_UDP_PAYLOAD);
-						if matches!(engine.complete(*pending, &mut out).await, Step::Reply) {
-							send_udp(&socket, &rrl, &engine.stats, &mut out, peer);
-						}
-						drop(permit);
-					}));
-				},
-				Err(_) => {
-					bump(&engine.stats.dropped);
-					log::debug!(target: LOG_TARGET, "too many state reads in flight, dropped a query");
-				},
+			Step::Drop => false,
+			Step::Lookup(pending) => {
+				match Arc::clone(&engine.lookup_slots).try_acquire_owned() {
+					Ok(permit) => {
+						let engine = Arc::clone(engine);
+						let socket = Arc::clone(&self.socket);
+						let rrl = Arc::clone(&self.rrl);
+						// Bounded by the lookup slots; ends with its read.
+						drop(self.runtime.spawn(async move {
+							let mut out = Vec::with_capacity(PLAIN_UDP_PAYLOAD);
+							if matches!(engine.complete(*pending, &mut out).await, Step::Reply) {
+								send_udp(&socket, &rrl, &engine.stats, &mut out, peer);
+							}
+							drop(permit);
+						}));
+					},
+					Err(_) => {
+						bump(&engine.stats.dropped);
+						log::debug!(target: LOG_TARGET, "too many state reads in flight, dropped a query");
+					},
+				}
+				false
 			},
 		}
 	}
 }
 
-/// Send `response` to `peer` within response rate limiting: as it is, rewritten as a minimal
-/// truncated response (a slip), or not at all. A UDP send does not wait for the peer; it only
-/// blocks while the socket's send buffer is full.
+/// Response rate limiting of `response` to `peer`: `true` to send it, as it is or rewritten as a
+/// minimal truncated response (a slip); `false` to drop it.
+fn rate_limit(
+	rrl: &ResponseRateLimiter,
+	stats: &DnsStats,
+	response: &mut Vec<u8>,
+	peer: SocketAddr,
+) -> bool {
+	match rrl.check(peer.ip(), response.as_slice()) {
+		Verdict::Send => true,
+		Verdict::Slip => {
+			rrl::slip(response);
+			bump(&stats.rrl_slipped);
+			true
+		},
+		Verdict::Drop => {
+			bump(&stats.rrl_dropped);
+			false
+		},
+	}
+}
+
+/// Send `response` to `peer` within response rate limiting. A UDP send does not wait for the
+/// peer; it only blocks while the socket's send buffer is full.
 fn send_udp(
 	socket: &std::net::UdpSocket,
 	rrl: &ResponseRateLimiter,
@@ -131,16 +217,8 @@ fn send_udp(
 	response: &mut Vec<u8>,
 	peer: SocketAddr,
 ) {
-	match rrl.check(peer.ip(), response.as_slice()) {
-		Verdict::Send => {},
-		Verdict::Slip => {
-			rrl::slip(response);
-			bump(&stats.rrl_slipped);
-		},
-		Verdict::Drop => {
-			bump(&stats.rrl_dropped);
-			return;
-		},
+	if !rate_limit(rrl, stats, response, peer) {
+		return;
 	}
 	if let Err(error) = socket.send_to(response.as_slice(), peer) {
 		log::debug!(target: LOG_TARGET, "cannot answer {peer} over UDP: {error}");
