@@ -14,6 +14,8 @@ echo "== whole-runtime fuzzer: every committed input and crash replayed (fuzz/RE
 fuzz/run.sh replay
 echo "== end-to-end tests (dsync-node + @polkadot/api)"
 tests/e2e/run.sh
+echo "== operator units: every flag of docs/operators/systemd exists in the binaries, systemd accepts the units"
+scripts/check-operator-units.sh
 # Last, since it rebuilds the aivm binary with the feature (the end-to-end tests use the
 # default build). Without a GPU the tests run on Mesa's lavapipe, which the back-end only
 # accepts when AIVM_GPU_ALLOW_CPU=1.
