@@ -13,6 +13,7 @@ mod cli;
 mod command;
 mod dns;
 mod limits;
+mod metrics;
 mod probe;
 mod rpc;
 mod service;

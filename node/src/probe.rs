@@ -60,7 +60,10 @@
 use std::{
 	collections::{BTreeSet, HashMap},
 	net::{IpAddr, SocketAddr},
-	sync::{Arc, Mutex, MutexGuard, PoisonError},
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc, Mutex, MutexGuard, PoisonError,
+	},
 	time::{Duration, Instant},
 };
 
@@ -125,6 +128,85 @@ pub type HeadsProvider = Arc<dyn Fn() -> ChainHeads + Send + Sync>;
 /// `ProbeKeysApi::verifier_keys` at the best block. An error keeps the keys read before.
 pub type VerifierKeysProvider = Arc<dyn Fn() -> Result<Vec<[u8; 32]>, String> + Send + Sync>;
 
+/// How the endpoint answered a connection: the `outcome` label of the
+/// `dsync_probe_responses_total` metric (see [`ProbeStats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+	/// A signed answer to a verifier's authenticated probe (`200`).
+	AnsweredVerifier,
+	/// A signed answer to an anonymous probe (`200`).
+	AnsweredAnonymous,
+	/// `GET /health` (`200`).
+	Health,
+	/// Not a probe: a malformed request, another path or method (`400`, `404`, `405`).
+	BadRequest,
+	/// The request head did not arrive within [`REQUEST_TIMEOUT`] (`408`).
+	Timeout,
+	/// The request head exceeded [`MAX_REQUEST_BYTES`] (`431`).
+	TooLarge,
+	/// An anonymous probe over its source's or the node's budget (`429`).
+	RateLimited,
+	/// Refused for load: the source's connections, or the anonymous probes answered at once
+	/// (`503`).
+	Busy,
+	/// The node could not sign an answer (no or several `dsyn` keys, `503`).
+	NoKey,
+}
+
+impl Outcome {
+	/// Every outcome, in [`ProbeStats`]'s order.
+	pub const ALL: [Outcome; 9] = [
+		Outcome::AnsweredVerifier,
+		Outcome::AnsweredAnonymous,
+		Outcome::Health,
+		Outcome::BadRequest,
+		Outcome::Timeout,
+		Outcome::TooLarge,
+		Outcome::RateLimited,
+		Outcome::Busy,
+		Outcome::NoKey,
+	];
+
+	/// Its label value.
+	pub fn label(self) -> &'static str {
+		match self {
+			Outcome::AnsweredVerifier => "answered_verifier",
+			Outcome::AnsweredAnonymous => "answered_anonymous",
+			Outcome::Health => "health",
+			Outcome::BadRequest => "bad_request",
+			Outcome::Timeout => "timeout",
+			Outcome::TooLarge => "too_large",
+			Outcome::RateLimited => "rate_limited",
+			Outcome::Busy => "busy",
+			Outcome::NoKey => "no_key",
+		}
+	}
+}
+
+/// The endpoint's responses by [`Outcome`], for the node's Prometheus metrics
+/// (`crate::metrics`).
+#[derive(Debug, Default)]
+pub struct ProbeStats {
+	counts: [AtomicU64; Outcome::ALL.len()],
+}
+
+impl ProbeStats {
+	fn count(&self, outcome: Outcome) {
+		self.counts[outcome as usize].fetch_add(1, Ordering::Relaxed);
+	}
+
+	/// The responses with `outcome` so far.
+	pub fn get(&self, outcome: Outcome) -> u64 {
+		self.counts[outcome as usize].load(Ordering::Relaxed)
+	}
+
+	/// Count one response with `outcome` (for the metrics' tests).
+	#[cfg(test)]
+	pub(crate) fn count_for_tests(&self, outcome: Outcome) {
+		self.count(outcome);
+	}
+}
+
 /// Everything a request needs.
 struct Shared {
 	keystore: KeystorePtr,
@@ -140,6 +222,7 @@ struct Shared {
 	signature_checks: RateLimiter,
 	/// The verifiers' keys and the blocks each was answered at.
 	verifiers: Verifiers,
+	stats: Arc<ProbeStats>,
 }
 
 /// The verifiers' keys, read from the chain at most every [`VERIFIER_KEYS_REFRESH`], with the
@@ -224,8 +307,9 @@ pub fn bind(
 	keystore: KeystorePtr,
 	heads: HeadsProvider,
 	verifier_keys: VerifierKeysProvider,
+	stats: Arc<ProbeStats>,
 ) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
-	bind_with(params, addr, keystore, heads, verifier_keys, MAX_PENDING_CONNECTIONS)
+	bind_with(params, addr, keystore, heads, verifier_keys, stats, MAX_PENDING_CONNECTIONS)
 }
 
 /// [`bind`] with at most `max_pending` connections waiting for their request.
@@ -235,6 +319,7 @@ fn bind_with(
 	keystore: KeystorePtr,
 	heads: HeadsProvider,
 	verifier_keys: VerifierKeysProvider,
+	stats: Arc<ProbeStats>,
 	max_pending: usize,
 ) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
 	let listener = std::net::TcpListener::bind(addr)?;
@@ -258,6 +343,7 @@ fn bind_with(
 			MAX_TRACKED_PEERS,
 		),
 		verifiers: Verifiers::new(verifier_keys),
+		stats,
 	});
 	let peer_connections = Arc::new(ConnectionLimiter::new(MAX_CONNECTIONS_PER_PEER));
 	let pending = Arc::new(PendingConnections::new(max_pending));
@@ -273,8 +359,10 @@ fn bind_with(
 			};
 			let ip = peer.ip();
 			let Some(slot) = peer_connections.open(ip) else {
+				let stats = Arc::clone(&shared.stats);
 				tokio::spawn(async move {
-					let _ = respond(&mut stream, 503, "text/plain", b"busy").await;
+					let _ = respond(&stats, &mut stream, Outcome::Busy, 503, "text/plain", b"busy")
+						.await;
 				});
 				continue;
 			};
@@ -300,37 +388,64 @@ async fn handle(
 	stream: &mut TcpStream,
 	waiting: PendingSlot,
 ) -> std::io::Result<()> {
+	let stats = &shared.stats;
 	let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(stream)).await {
 		Ok(Ok(Some(head))) => head,
-		Ok(Ok(None)) => return respond(stream, 431, "text/plain", b"request too large").await,
+		Ok(Ok(None)) => {
+			return respond(
+				stats,
+				stream,
+				Outcome::TooLarge,
+				431,
+				"text/plain",
+				b"request too large",
+			)
+			.await
+		},
 		Ok(Err(error)) => return Err(error),
-		Err(_) => return respond(stream, 408, "text/plain", b"request timeout").await,
+		Err(_) => {
+			return respond(stats, stream, Outcome::Timeout, 408, "text/plain", b"request timeout")
+				.await
+		},
 	};
 	// The request is in: the connection no longer waits, nor is closed to make room.
 	drop(waiting);
 	let (seed, auth) = match route(&head) {
-		Ok(Route::Health) => return respond(stream, 200, "text/plain", b"ok").await,
+		Ok(Route::Health) => {
+			return respond(stats, stream, Outcome::Health, 200, "text/plain", b"ok").await
+		},
 		Ok(Route::Probe { seed, auth }) => (seed, auth),
 		Err((status, reason)) => {
-			return respond(stream, status, "text/plain", reason.as_bytes()).await
+			return respond(
+				stats,
+				stream,
+				Outcome::BadRequest,
+				status,
+				"text/plain",
+				reason.as_bytes(),
+			)
+			.await
 		},
 	};
 	if let Some(key) = auth.and_then(|auth| admit_verifier(shared, ip, &auth, &seed)) {
-		let (status, content_type, body) = answer(shared, Ok(key), seed);
-		return respond(stream, status, content_type, &body).await;
+		let (outcome, status, content_type, body) =
+			answer(shared, Ok(key), seed, Outcome::AnsweredVerifier);
+		return respond(stats, stream, outcome, status, content_type, &body).await;
 	}
 	// An anonymous probe.
 	let Ok(_permit) = shared.answering.try_acquire() else {
-		return respond(stream, 503, "text/plain", b"busy").await;
+		return respond(stats, stream, Outcome::Busy, 503, "text/plain", b"busy").await;
 	};
 	// The source's own budget first, so a flooder does not spend the node's.
 	let allowed = shared.peers.allow(ip)
 		&& shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
 	if !allowed {
-		return respond(stream, 429, "text/plain", b"rate limit").await;
+		return respond(stats, stream, Outcome::RateLimited, 429, "text/plain", b"rate limit")
+			.await;
 	}
-	let (status, content_type, body) = answer(shared, signing_key(shared), seed);
-	respond(stream, status, content_type, &body).await
+	let (outcome, status, content_type, body) =
+		answer(shared, signing_key(shared), seed, Outcome::AnsweredAnonymous);
+	respond(stats, stream, outcome, status, content_type, &body).await
 }
 
 /// Read until the end of the request head; `None` when it exceeds [`MAX_REQUEST_BYTES`].
@@ -446,18 +561,19 @@ fn admit_verifier(
 	shared.verifiers.take(&auth.key.0, auth.block, best).then_some(node_key)
 }
 
-/// The status, content type and body answering a probe of `seed` with `key` (this node's `dsyn`
-/// key, or why there is none to answer with: `503`).
+/// The outcome (`answered` when signed), status, content type and body answering a probe of
+/// `seed` with `key` (this node's `dsyn` key, or why there is none to answer with: `503`).
 fn answer(
 	shared: &Shared,
 	key: Result<sr25519::Public, String>,
 	seed: [u8; 32],
-) -> (u16, &'static str, Vec<u8>) {
+	answered: Outcome,
+) -> (Outcome, u16, &'static str, Vec<u8>) {
 	match key.and_then(|key| sign_answer(shared, key, seed)) {
-		Ok(signed) => (200, "application/octet-stream", signed.encode()),
+		Ok(signed) => (answered, 200, "application/octet-stream", signed.encode()),
 		Err(reason) => {
 			log::warn!(target: LOG_TARGET, "cannot answer a probe: {reason}");
-			(503, "text/plain", reason.into_bytes())
+			(Outcome::NoKey, 503, "text/plain", reason.into_bytes())
 		},
 	}
 }
@@ -500,11 +616,14 @@ fn sign_answer(
 }
 
 async fn respond(
+	stats: &ProbeStats,
 	stream: &mut TcpStream,
+	outcome: Outcome,
 	status: u16,
 	content_type: &str,
 	body: &[u8],
 ) -> std::io::Result<()> {
+	stats.count(outcome);
 	let reason = match status {
 		200 => "OK",
 		400 => "Bad Request",
@@ -587,14 +706,67 @@ mod tests {
 		verifier_keys: VerifierKeysProvider,
 		max_pending: usize,
 	) -> (tokio::runtime::Runtime, SocketAddr) {
+		let stats = Arc::new(ProbeStats::default());
+		start_counted(params, keystore, verifier_keys, max_pending, stats)
+	}
+
+	/// [`start_with`], counting the responses in `stats`.
+	fn start_counted(
+		params: ProbeParams,
+		keystore: KeystorePtr,
+		verifier_keys: VerifierKeysProvider,
+		max_pending: usize,
+		stats: Arc<ProbeStats>,
+	) -> (tokio::runtime::Runtime, SocketAddr) {
 		let runtime = tokio::runtime::Runtime::new().unwrap();
 		let (addr, serve) = {
 			let _context = runtime.enter();
 			let addr = "127.0.0.1:0".parse().unwrap();
-			bind_with(&params, addr, keystore, heads(), verifier_keys, max_pending).unwrap()
+			bind_with(&params, addr, keystore, heads(), verifier_keys, stats, max_pending).unwrap()
 		};
 		runtime.spawn(serve);
 		(runtime, addr)
+	}
+
+	/// Every response is counted under its outcome (the `dsync_probe_responses_total` metric): a
+	/// verifier's and an anonymous answer, a health check, a bad request, an answer refused for
+	/// the rate limit; nothing else.
+	#[test]
+	fn counts_responses_by_outcome() {
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let node = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
+		let verifier = sr25519::Pair::from_seed(&[7; 32]);
+		let stats = Arc::new(ProbeStats::default());
+		let (runtime, addr) = start_counted(
+			params(1, 4),
+			keystore,
+			verifiers(&[verifier.public()]),
+			MAX_PENDING_CONNECTIONS,
+			Arc::clone(&stats),
+		);
+		let seed = [3u8; 32];
+		let signed = signed_request(&verifier, &node, 42, &seed);
+		assert_eq!(runtime.block_on(get(addr, &signed)).0, 200);
+		assert_eq!(runtime.block_on(get_from("127.3.0.1", addr, &probe_request(&seed))).0, 200);
+		assert_eq!(runtime.block_on(get_from("127.3.0.2", addr, &probe_request(&seed))).0, 429);
+		assert_eq!(runtime.block_on(get(addr, b"GET /dsync/health HTTP/1.1\r\n\r\n")).0, 200);
+		assert_eq!(runtime.block_on(get(addr, b"GET /nothing HTTP/1.1\r\n\r\n")).0, 404);
+		let counts: Vec<(Outcome, u64)> =
+			Outcome::ALL.iter().map(|outcome| (*outcome, stats.get(*outcome))).collect();
+		assert_eq!(
+			counts,
+			vec![
+				(Outcome::AnsweredVerifier, 1),
+				(Outcome::AnsweredAnonymous, 1),
+				(Outcome::Health, 1),
+				(Outcome::BadRequest, 1),
+				(Outcome::Timeout, 0),
+				(Outcome::TooLarge, 0),
+				(Outcome::RateLimited, 1),
+				(Outcome::Busy, 0),
+				(Outcome::NoKey, 0),
+			]
+		);
 	}
 
 	/// The chain says the verifiers' keys are `keys`.

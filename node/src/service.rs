@@ -242,6 +242,7 @@ where
 		backend.offchain_storage(),
 		keystore_container.keystore(),
 		&task_manager.spawn_handle(),
+		prometheus_registry.as_ref(),
 	)?;
 
 	if config.offchain_worker.enabled {

@@ -5,6 +5,8 @@
 //!   answer verifiers' probes.
 //! - The authoritative DNS server for `.dsync` names ([`crate::dns`], `--dns-listen-addr`), with
 //!   its counters logged every ten minutes.
+//! - Both endpoints' counters as `dsync_*` Prometheus metrics ([`crate::metrics`]) when the node
+//!   serves Prometheus.
 //! - The base URL of the local `aivm` inference server (`--aivm-url`), written to the node's
 //!   persistent off-chain storage, where the GPU-jobs off-chain worker reads it.
 //! - Whether the off-chain workers may fetch from hosts that are not public
@@ -13,7 +15,7 @@
 
 use crate::{
 	cli::{DnsParams, FetchParams, GpuParams, ProbeParams, SidecarParams},
-	dns, probe,
+	dns, metrics, probe,
 };
 use dsync_primitives::{
 	naming::NamingApi,
@@ -28,6 +30,7 @@ use sp_blockchain::HeaderBackend;
 use sp_core::offchain::OffchainStorage;
 use sp_keystore::KeystorePtr;
 use std::{sync::Arc, time::Duration};
+use substrate_prometheus_endpoint::Registry;
 
 /// How often the DNS server's counters are logged.
 const DNS_STATS_PERIOD: Duration = Duration::from_secs(600);
@@ -42,6 +45,7 @@ pub fn start<C, B, S>(
 	offchain_storage: Option<S>,
 	keystore: KeystorePtr,
 	spawn: &SpawnTaskHandle,
+	registry: Option<&Registry>,
 ) -> Result<(), ServiceError>
 where
 	C: HeaderBackend<Block>
@@ -57,8 +61,8 @@ where
 {
 	set_private_fetch(&params.fetch, offchain_storage.clone());
 	set_aivm_url(&params.gpu, offchain_storage);
-	start_probe(&params.probe, client.clone(), keystore, spawn)?;
-	start_dns(&params.dns, client, backend, spawn)
+	start_probe(&params.probe, client.clone(), keystore, spawn, registry)?;
+	start_dns(&params.dns, client, backend, spawn, registry)
 }
 
 /// Write `--aivm-url` where the GPU-jobs off-chain worker reads it (it applies until changed).
@@ -101,6 +105,7 @@ fn start_probe<C>(
 	client: Arc<C>,
 	keystore: KeystorePtr,
 	spawn: &SpawnTaskHandle,
+	registry: Option<&Registry>,
 ) -> Result<(), ServiceError>
 where
 	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
@@ -122,10 +127,16 @@ where
 			finalized_hash: info.finalized_hash,
 		}
 	});
-	let (_, serve) =
-		probe::bind(params, addr, keystore, heads, verifier_keys).map_err(|error| {
+	let stats = Arc::new(probe::ProbeStats::default());
+	let (_, serve) = probe::bind(params, addr, keystore, heads, verifier_keys, stats.clone())
+		.map_err(|error| {
 			ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
 		})?;
+	if let Some(registry) = registry {
+		metrics::register_probe(&stats, registry).map_err(|error| {
+			ServiceError::Other(format!("cannot register the probe endpoint's metrics: {error}"))
+		})?;
+	}
 	spawn.spawn("dsync-probe", None, serve);
 	Ok(())
 }
@@ -138,6 +149,7 @@ fn start_dns<C, B>(
 	client: Arc<C>,
 	backend: Arc<B>,
 	spawn: &SpawnTaskHandle,
+	registry: Option<&Registry>,
 ) -> Result<(), ServiceError>
 where
 	C: HeaderBackend<Block>
@@ -177,6 +189,11 @@ where
 		server.tcp_addr()
 	);
 	let stats = server.stats();
+	if let Some(registry) = registry {
+		metrics::register_dns(&stats, registry).map_err(|error| {
+			ServiceError::Other(format!("cannot register the DNS server's metrics: {error}"))
+		})?;
+	}
 	spawn.spawn("dsync-dns", None, async move {
 		if let Err(error) = server.serve().await {
 			log::error!("the DNS server stopped: {error}");

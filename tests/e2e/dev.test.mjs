@@ -458,6 +458,45 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
     await assertNothingChanged(start, 'bad signature');
   });
 
+  // Joining as a validator (issue 19): since polkadot-sdk 2606 `session.setKeys` checks a proof
+  // that the keys' owner holds them (each key signs "POP_" ++ the account). The operator's flow:
+  // `author_rotateKeysWithOwner(<stash>)` returns keys and proof, the stash submits both. The
+  // attacker: someone registering another operator's public session keys as their own (the
+  // victim's later setKeys would fail with DuplicatedKey); the proof is bound to the owner's
+  // account, so copying keys and proof does not work, and neither do keys without a proof.
+  step('session keys: the proof from author_rotateKeysWithOwner is accepted, copied or missing proofs are refused', 3 * 60_000, async (t) => {
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58 });
+    const charlie = keyring.addFromUri('//Charlie');
+    const owner = u8aToHex(bob.publicKey);
+    const generated = await rpc(node.httpUrl, 'author_rotateKeysWithOwner', [owner]);
+    assert.match(generated.keys, /^0x[0-9a-f]{128}$/, 'BABE (32 bytes) + GRANDPA (32 bytes) keys');
+    assert.match(generated.proof ?? '', /^0x[0-9a-f]{256}$/, 'two 64-byte signatures');
+
+    // A copy of Bob's keys and proof, submitted by Charlie: refused, nothing stored.
+    const copied = await signSendAndWait(api, api.tx.session.setKeys(generated.keys, generated.proof), charlie);
+    assert.equal(describeDispatchError(api, copied.dispatchError), 'Session.InvalidProof');
+    assert.ok((await api.query.session.nextKeys(charlie.address)).isNone, 'Charlie has no keys');
+
+    // Keys from the parameterless author_rotateKeys have no proof to give: Bob's proof for other
+    // keys does not fit them.
+    const bare = await rpc(node.httpUrl, 'author_rotateKeys', []);
+    assert.match(bare, /^0x[0-9a-f]{128}$/);
+    const unproven = await signSendAndWait(api, api.tx.session.setKeys(bare, generated.proof), bob);
+    assert.equal(describeDispatchError(api, unproven.dispatchError), 'Session.InvalidProof');
+    assert.ok((await api.query.session.nextKeys(bob.address)).isNone, 'Bob has no keys yet');
+
+    // The owner's own submission: accepted, the keys are queued for Bob's next session.
+    const res = await signSendAndWait(api, api.tx.session.setKeys(generated.keys, generated.proof), bob);
+    assert.equal(res.dispatchError, undefined, describeDispatchError(api, res.dispatchError) ?? '');
+    const next = await api.query.session.nextKeys.at(res.blockHash, bob.address);
+    assert.ok(next.isSome, 'Bob has queued keys');
+    assert.equal(next.unwrap().toHex(), generated.keys);
+    // The node holds the private halves (it generated them in its keystore).
+    const babe = `0x${generated.keys.slice(2, 66)}`;
+    assert.equal(await rpc(node.httpUrl, 'author_hasKey', [babe, 'babe']), true);
+    t.diagnostic(`Bob's session keys ${generated.keys.slice(0, 18)}... registered`);
+  });
+
   stepTryState(step, () => node, { getApis: () => [api] });
 
   // The check above can fail: break one invariant on chain (sudo writes GpuJobs.OpenJobCount

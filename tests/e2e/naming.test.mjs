@@ -23,7 +23,8 @@ import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 
 import { connectApi, describeDispatchError, findEvent, signSendAndWait } from './lib/chain.mjs';
-import { dumpLogs, getFreePorts, makeTempDir, NodeProcess, removeTempDir, sleep } from './lib/node.mjs';
+import { monitoredMetrics } from './lib/monitoring.mjs';
+import { dumpLogs, getFreePorts, makeTempDir, NodeProcess, removeTempDir, scrapeMetrics, sleep } from './lib/node.mjs';
 import { stepTryState } from './lib/try-runtime.mjs';
 
 const run = promisify(execFile);
@@ -35,6 +36,7 @@ let node;
 let api;
 let alice;
 let dnsPort;
+let metricsUrl;
 let anyFailed = false;
 let expires;
 
@@ -104,8 +106,9 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     async () => {
       await cryptoWaitReady();
       tmpDir = makeTempDir('dsync-e2e-naming-');
-      const [p2pPort, rpcPort, dns] = await getFreePorts(3);
+      const [p2pPort, rpcPort, dns, prometheus] = await getFreePorts(4);
       dnsPort = dns;
+      metricsUrl = `http://127.0.0.1:${prometheus}/metrics`;
       node = new NodeProcess({
         name: 'dns',
         rpcPort,
@@ -117,7 +120,9 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
           path.join(tmpDir, 'dns'),
           '--listen-addr',
           `/ip4/127.0.0.1/tcp/${p2pPort}`,
-          '--no-prometheus',
+          // Prometheus on loopback: the DNS server's dsync_* metrics are checked.
+          '--prometheus-port',
+          `${prometheus}`,
           '--no-telemetry',
           '--no-mdns',
           '--dns-listen-addr',
@@ -244,6 +249,31 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     node.assertRunning();
     const a = await dig('alice.dsync', 'A');
     assert.equal(answers(a, 'A').length, 2);
+  });
+
+  step('the DNS metrics on the Prometheus endpoint count the queries by response code', 60_000, async () => {
+    const before = await scrapeMetrics(metricsUrl);
+    const count = (read, name, labels) => read(name, labels) ?? 0;
+    for (let i = 0; i < 3; i++) assert.equal((await dig(`missing-${i}.dsync`, 'A')).status, 'NXDOMAIN');
+    assert.equal((await dig('example.com', 'A')).status, 'REFUSED');
+    assert.equal(answers(await dig('alice.dsync', 'A'), 'A').length, 2);
+    const after = await scrapeMetrics(metricsUrl);
+    const delta = (name, labels) => count(after, name, labels) - count(before, name, labels);
+    // dig retries only on a timeout, which loopback does not have: exact counts.
+    assert.equal(delta('dsync_dns_queries_total'), 5);
+    assert.equal(delta('dsync_dns_responses_total', { rcode: 'NXDOMAIN' }), 3);
+    assert.equal(delta('dsync_dns_responses_total', { rcode: 'REFUSED' }), 1);
+    assert.equal(delta('dsync_dns_responses_total', { rcode: 'NOERROR' }), 1);
+    assert.equal(delta('dsync_dns_rate_limited_total', { limit: 'source' }), 0);
+    assert.ok(after('dsync_dns_cache_total', { result: 'hit' }) !== undefined, 'cache counters are served');
+    // The shipped dashboard and alert rules (docs/operators/monitoring) use only served metrics.
+    for (const name of [...monitoredMetrics('substrate_'), ...monitoredMetrics('dsync_dns_')]) {
+      assert.ok(after.names.has(name), `${name} (docs/operators/monitoring) is not served`);
+    }
+    // The probe's are checked by the proof-of-sync suite; any other family needs its own check.
+    for (const name of monitoredMetrics('dsync_')) {
+      assert.match(name, /^dsync_(dns|probe)_/, `${name}: no suite checks it`);
+    }
   });
 
   step('after its year, the name is NXDOMAIN', 5 * 60_000, async (t) => {

@@ -44,7 +44,8 @@ import { blake2AsU8a, randomAsU8a, sr25519Verify } from '@polkadot/util-crypto';
 
 import { accountAt, describeDispatchError } from './lib/chain.mjs';
 import { big, countOf, field, num, show, ShapeError, softField, variant } from './lib/decode.mjs';
-import { blockHashAt, finalizedHead, rpc, sleep, waitUntil } from './lib/node.mjs';
+import { monitoredMetrics } from './lib/monitoring.mjs';
+import { blockHashAt, finalizedHead, rpc, scrapeMetrics, sleep, waitUntil } from './lib/node.mjs';
 import {
   aivm,
   alice,
@@ -58,6 +59,7 @@ import {
   epochOf,
   httpGet,
   KEY_TYPE,
+  metricsUrlB,
   nameOf,
   nobody,
   nodeA,
@@ -189,6 +191,20 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     for (const bad of ['zz'.repeat(32), 'ab'.repeat(31), 'ab'.repeat(33), '']) {
       const r = await httpGet(probeUrl(bad));
       assert.equal(r.status, 400, `seed "${bad}" answered ${r.status}: ${r.text}`);
+    }
+
+    // The same responses, counted by outcome in B's Prometheus metrics (nothing else has probed
+    // B yet: it registers later).
+    const metric = await scrapeMetrics(metricsUrlB());
+    const probes = (outcome) => metric('dsync_probe_responses_total', { outcome });
+    assert.ok(probes('health') >= 1, `health: ${probes('health')}`);
+    assert.equal(probes('no_key'), 1);
+    assert.equal(probes('answered_anonymous'), 1);
+    assert.equal(probes('bad_request'), 4);
+    assert.equal(probes('rate_limited'), 0);
+    assert.ok(metric('substrate_block_height') > 0, "the node's own Substrate metrics are served beside them");
+    for (const name of monitoredMetrics('dsync_probe_')) {
+      assert.ok(metric.names.has(name), `${name} (docs/operators/monitoring) is not served`);
     }
   });
 

@@ -139,12 +139,11 @@ mod tests;
 mod transport;
 
 pub use chain::ChainZone;
-pub use stats::log_stats;
+pub use stats::{log_stats, DnsStats};
 
 use dsync_primitives::naming::NameRecords;
 use engine::Engine;
 use rrl::ResponseRateLimiter;
-use stats::DnsStats;
 use std::{
 	collections::HashSet,
 	io,

@@ -280,6 +280,37 @@ export async function rpcRaw(url, method, params = [], timeoutMs = 15000) {
   }
 }
 
+/**
+ * The samples of a Prometheus text exposition at `url`, as a function
+ * `(name, labels = {}) => value`: the sum of the samples of metric `name` whose labels include
+ * `labels` (other labels, such as the node's `chain`, are ignored); undefined when none does.
+ * Its `names` property is the set of metric names served.
+ */
+export async function scrapeMetrics(url, timeoutMs = 15000) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+  const samples = [];
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)/.exec(line);
+    if (!match) continue;
+    const labels = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[pair[1]] = pair[2];
+    }
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  const lookup = (name, labels = {}) => {
+    const matching = samples.filter(
+      (sample) => sample.name === name && Object.entries(labels).every(([k, v]) => sample.labels[k] === v),
+    );
+    return matching.length ? matching.reduce((sum, sample) => sum + sample.value, 0) : undefined;
+  };
+  /** The metric names served. */
+  lookup.names = new Set(samples.map((sample) => sample.name));
+  return lookup;
+}
+
 /** JSON-RPC call returning `result`, throwing JsonRpcError on an error response. */
 export async function rpc(url, method, params = [], timeoutMs) {
   const body = await rpcRaw(url, method, params, timeoutMs);

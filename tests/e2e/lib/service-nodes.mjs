@@ -285,6 +285,9 @@ export async function httpGet(url) {
 
 export const probeBase = () => `http://127.0.0.1:${ports.probe}`;
 
+/** B's Prometheus metrics. */
+export const metricsUrlB = () => `http://127.0.0.1:${ports.promB}/metrics`;
+
 // ---- hooks and setup steps -------------------------------------------------------------------
 
 /**
@@ -296,14 +299,14 @@ export function serviceNodeHooks(tmpPrefix) {
   before(async () => {
     await cryptoWaitReady();
     tmpDir = makeTempDir(tmpPrefix);
-    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort] = await getFreePorts(7);
-    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort });
+    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort, promB] = await getFreePorts(8);
+    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort, promB });
     peerIdA = await peerIdFromNodeKey(NODE_KEY_A);
 
     // B's inference server: the bundled digits model (the development genesis's model 0).
     aivm = new AivmProcess({ name: 'aivm', port: aivmPort, logDir: tmpDir });
 
-    const common = ['--no-prometheus', '--no-telemetry', '--no-mdns', '--rpc-cors', 'all'];
+    const common = ['--no-telemetry', '--no-mdns', '--rpc-cors', 'all'];
     nodeA = new NodeProcess({
       name: 'A-validator',
       rpcPort: rpcA,
@@ -319,6 +322,7 @@ export function serviceNodeHooks(tmpPrefix) {
         // author_insertKey is an unsafe RPC ("auto" allows it on localhost anyway; be explicit)
         '--rpc-methods',
         'unsafe',
+        '--no-prometheus',
         ...common,
       ],
     });
@@ -351,6 +355,9 @@ export function serviceNodeHooks(tmpPrefix) {
         // off-chain worker refuses to fetch them (`--chain dev` does not imply it as `--dev`
         // does; NodeProcess adds it to every node anyway).
         '--allow-private-fetch',
+        // B's Prometheus endpoint (loopback): the suites read its dsync_* metrics.
+        '--prometheus-port',
+        `${promB}`,
         ...common,
       ],
     });

@@ -1,0 +1,191 @@
+//! The node's own Prometheus metrics (`dsync_*`), served with Substrate's on the node's
+//! Prometheus endpoint (`--prometheus-port`, 9615 by default; off with `--no-prometheus`).
+//!
+//! Each subsystem keeps plain atomic counters on its hot path (the DNS server's [`DnsStats`],
+//! the probe endpoint's [`ProbeStats`]); the collectors here read them when Prometheus scrapes,
+//! so serving metrics costs the hot paths nothing.
+//!
+//! | metric | labels | what |
+//! | --- | --- | --- |
+//! | `dsync_dns_queries_total` | | DNS messages received (UDP and TCP), rate-limited ones included |
+//! | `dsync_dns_responses_total` | `rcode` | responses made, by response code (`NOERROR`, `NXDOMAIN`, `REFUSED`, `FORMERR`, `SERVFAIL`, `NOTIMP`) |
+//! | `dsync_dns_rate_limited_total` | `limit` | queries over a source's limit (`source`); UDP responses dropped (`rrl_dropped`) or sent truncated (`rrl_slipped`) by response rate limiting |
+//! | `dsync_dns_cache_total` | `result` | name queries answered from memory (`hit`) or after a state read (`miss`) |
+//! | `dsync_dns_dropped_total` | | queries dropped for load (state reads in flight) or malformed beyond an answer |
+//! | `dsync_dns_truncated_total` | | UDP responses sent truncated (`TC`) for their size |
+//! | `dsync_probe_responses_total` | `outcome` | the probe endpoint's responses: `answered_verifier`, `answered_anonymous`, `health`, and the refusals `bad_request`, `timeout`, `too_large`, `rate_limited`, `busy`, `no_key` |
+
+use crate::{
+	dns::DnsStats,
+	probe::{Outcome, ProbeStats},
+};
+use std::sync::Arc;
+use substrate_prometheus_endpoint::{
+	register, MetricSource, Opts, PrometheusError, Registry, SourcedCounter,
+};
+
+/// What one DNS metric family reads from the server's counters.
+#[derive(Clone, Copy)]
+enum DnsFamily {
+	Queries,
+	Responses,
+	RateLimited,
+	Cache,
+	Dropped,
+	Truncated,
+}
+
+/// A DNS metric family, read from the server's counters at each scrape.
+#[derive(Clone)]
+struct DnsSource {
+	stats: Arc<DnsStats>,
+	family: DnsFamily,
+}
+
+impl MetricSource for DnsSource {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
+		let s = self.stats.snapshot();
+		match self.family {
+			DnsFamily::Queries => set(&[], s.queries),
+			DnsFamily::Responses => {
+				let errors = s.nxdomain + s.refused + s.formerr + s.servfail + s.notimp;
+				set(&["NOERROR"], s.answered.saturating_sub(errors));
+				set(&["NXDOMAIN"], s.nxdomain);
+				set(&["REFUSED"], s.refused);
+				set(&["FORMERR"], s.formerr);
+				set(&["SERVFAIL"], s.servfail);
+				set(&["NOTIMP"], s.notimp);
+			},
+			DnsFamily::RateLimited => {
+				set(&["source"], s.rate_limited);
+				set(&["rrl_dropped"], s.rrl_dropped);
+				set(&["rrl_slipped"], s.rrl_slipped);
+			},
+			DnsFamily::Cache => {
+				set(&["hit"], s.cache_hits);
+				set(&["miss"], s.cache_misses);
+			},
+			DnsFamily::Dropped => set(&[], s.dropped),
+			DnsFamily::Truncated => set(&[], s.truncated),
+		}
+	}
+}
+
+/// Register the DNS server's metrics (see the module docs) in `registry`.
+pub fn register_dns(stats: &Arc<DnsStats>, registry: &Registry) -> Result<(), PrometheusError> {
+	let families: [(&str, &str, Option<&str>, DnsFamily); 6] = [
+		(
+			"dsync_dns_queries_total",
+			"DNS messages received (UDP and TCP), rate-limited ones included",
+			None,
+			DnsFamily::Queries,
+		),
+		(
+			"dsync_dns_responses_total",
+			"DNS responses made, by response code",
+			Some("rcode"),
+			DnsFamily::Responses,
+		),
+		(
+			"dsync_dns_rate_limited_total",
+			"DNS queries over a source's limit, and UDP responses dropped or slipped by response rate limiting",
+			Some("limit"),
+			DnsFamily::RateLimited,
+		),
+		(
+			"dsync_dns_cache_total",
+			"DNS name queries answered from memory (hit) or after a state read (miss)",
+			Some("result"),
+			DnsFamily::Cache,
+		),
+		(
+			"dsync_dns_dropped_total",
+			"DNS queries dropped unanswered (too many state reads in flight, undecodable messages)",
+			None,
+			DnsFamily::Dropped,
+		),
+		(
+			"dsync_dns_truncated_total",
+			"DNS UDP responses sent truncated for their size",
+			None,
+			DnsFamily::Truncated,
+		),
+	];
+	for (name, help, label, family) in families {
+		let mut opts = Opts::new(name, help);
+		if let Some(label) = label {
+			opts = opts.variable_label(label);
+		}
+		let source = DnsSource { stats: Arc::clone(stats), family };
+		register(SourcedCounter::new(&opts, source)?, registry)?;
+	}
+	Ok(())
+}
+
+/// The probe endpoint's responses by outcome, read at each scrape.
+#[derive(Clone)]
+struct ProbeSource(Arc<ProbeStats>);
+
+impl MetricSource for ProbeSource {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
+		for outcome in Outcome::ALL {
+			set(&[outcome.label()], self.0.get(outcome));
+		}
+	}
+}
+
+/// Register the probe endpoint's metric (see the module docs) in `registry`.
+pub fn register_probe(stats: &Arc<ProbeStats>, registry: &Registry) -> Result<(), PrometheusError> {
+	let opts = Opts::new(
+		"dsync_probe_responses_total",
+		"Responses of the Proof-of-Sync probe endpoint, by outcome",
+	)
+	.variable_label("outcome");
+	register(SourcedCounter::new(&opts, ProbeSource(Arc::clone(stats)))?, registry)?;
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use substrate_prometheus_endpoint::prometheus::{Encoder, TextEncoder};
+
+	fn text(registry: &Registry) -> String {
+		let mut out = Vec::new();
+		TextEncoder::new().encode(&registry.gather(), &mut out).unwrap();
+		String::from_utf8(out).unwrap()
+	}
+
+	/// The exposition reads the counters at scrape time: a count made after registration shows.
+	#[test]
+	fn metrics_follow_the_counters() {
+		let registry = Registry::new();
+		let dns = Arc::new(DnsStats::default());
+		let probe = Arc::new(ProbeStats::default());
+		register_dns(&dns, &registry).unwrap();
+		register_probe(&probe, &registry).unwrap();
+		// Registering twice is refused (the same names), as Prometheus requires.
+		assert!(register_probe(&probe, &registry).is_err());
+
+		let before = text(&registry);
+		assert!(before.contains("dsync_dns_queries_total 0"), "{before}");
+		assert!(before.contains("dsync_probe_responses_total{outcome=\"health\"} 0"), "{before}");
+
+		dns.count_for_tests();
+		probe.count_for_tests(Outcome::RateLimited);
+		let after = text(&registry);
+		assert!(after.contains("dsync_dns_queries_total 1"), "{after}");
+		assert!(after.contains("dsync_dns_responses_total{rcode=\"NXDOMAIN\"} 1"), "{after}");
+		assert!(after.contains("dsync_dns_responses_total{rcode=\"NOERROR\"} 0"), "{after}");
+		assert!(after.contains("dsync_dns_cache_total{result=\"hit\"} 1"), "{after}");
+		assert!(
+			after.contains("dsync_probe_responses_total{outcome=\"rate_limited\"} 1"),
+			"{after}"
+		);
+		assert!(after.contains("# TYPE dsync_dns_responses_total counter"), "{after}");
+	}
+}
