@@ -10,6 +10,7 @@
 #   fuzz/run.sh build               only build
 #
 # Environment: DSYNC_FUZZ_SLOW_CHECKS_EVERY (see src/invariants.rs; the campaign's default 16),
+# DSYNC_FUZZ_MAX_BLOCKS (blocks per input, 1 to 48, default 48; see src/lib.rs),
 # DSYNC_FUZZ_TIME_FACTOR (weights scale for the time check, see src/lib.rs),
 # DSYNC_FUZZ_TIME=record (record calls over their weight instead of failing), DSYNC_FUZZ_STATS
 # (counters file), DSYNC_FUZZ_CORPUS (campaign corpus, default a copy of corpus/runtime under

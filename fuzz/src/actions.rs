@@ -3,7 +3,7 @@
 //! off-chain keys), names among sixteen ([`name_id`]: four registrations and three subnames of
 //! each), jobs among the jobs this input posted, reports among the current assignments.
 
-use crate::{account, amount, chain::Chain, keys, signer, MAX_BLOCKS};
+use crate::{account, amount, chain::Chain, keys, max_blocks, signer};
 use codec::{Decode, DecodeLimit, Encode};
 use dsync_aivm_core::{bundled::DIGITS_64_128_64_10, result_hash, Model};
 use dsync_primitives::{
@@ -346,19 +346,19 @@ impl Action {
 			}
 		};
 		match self {
-			Action::NextBlock if state.blocks < MAX_BLOCKS => next_block(chain, state, 1),
+			Action::NextBlock if state.blocks < max_blocks() => next_block(chain, state, 1),
 			Action::NextBlock => {},
 			Action::SkipBlocks(n) => {
 				for _ in 0..=(n % 16) {
-					if state.blocks < MAX_BLOCKS {
+					if state.blocks < max_blocks() {
 						next_block(chain, state, 1);
 					}
 				}
 			},
-			Action::SkipSlots(n) if state.blocks < MAX_BLOCKS => {
+			Action::SkipSlots(n) if state.blocks < max_blocks() => {
 				next_block(chain, state, u64::from(n % 8) + 2)
 			},
-			Action::NewSession if state.blocks < MAX_BLOCKS => {
+			Action::NewSession if state.blocks < max_blocks() => {
 				next_block(chain, state, EPOCH_DURATION_IN_SLOTS)
 			},
 			Action::SkipSlots(_) | Action::NewSession => {},
@@ -508,42 +508,47 @@ impl Action {
 					sync_lag: u32::from(lag),
 					evidence: None,
 				};
-				let (epoch, target, verifier, key) = chain.execute(|| report_slot(pick));
-				let salt = [salt; 32];
-				let commitment = report.commitment(epoch, &target, &verifier, &salt);
-				let call = RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::commit_report {
-					node: target.clone(),
-					commitment,
-				});
-				let pair = signer(key);
-				if submit(chain, state, &pair, call) {
-					let key = AccountId::from(pair.public());
-					state.reports.insert((key, target, epoch), (report, salt));
+				// As a verifier's off-chain worker does: a report on every node it is drawn for.
+				for (epoch, target, verifier, key) in chain.execute(|| report_slots(pick)) {
+					let salt = [salt; 32];
+					let commitment = report.commitment(epoch, &target, &verifier, &salt);
+					let call =
+						RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::commit_report {
+							node: target.clone(),
+							commitment,
+						});
+					let pair = signer(key);
+					if submit(chain, state, &pair, call) {
+						let key = AccountId::from(pair.public());
+						state.reports.insert((key, target, epoch), (report.clone(), salt));
+					}
 				}
 			},
 			Action::RevealReport { pick } => {
-				let (epoch, target, _, key) = chain.execute(|| report_slot(pick));
-				let pair = signer(key);
-				let key = AccountId::from(pair.public());
-				let (report, salt) =
-					state.reports.get(&(key, target.clone(), epoch)).cloned().unwrap_or_else(
-						|| {
-							let report = ProbeReport {
-								available: false,
-								challenge_ok: false,
-								latency_ms: 0,
-								sync_lag: 0,
-								evidence: None,
-							};
-							(report, [0; 32])
-						},
-					);
-				let call = RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::reveal_report {
-					node: target,
-					report,
-					salt,
-				});
-				submit(chain, state, &pair, call);
+				for (epoch, target, _, key) in chain.execute(|| report_slots(pick)) {
+					let pair = signer(key);
+					let key = AccountId::from(pair.public());
+					let (report, salt) =
+						state.reports.get(&(key, target.clone(), epoch)).cloned().unwrap_or_else(
+							|| {
+								let report = ProbeReport {
+									available: false,
+									challenge_ok: false,
+									latency_ms: 0,
+									sync_lag: 0,
+									evidence: None,
+								};
+								(report, [0; 32])
+							},
+						);
+					let call =
+						RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::reveal_report {
+							node: target,
+							report,
+							salt,
+						});
+					submit(chain, state, &pair, call);
+				}
 			},
 			Action::NameCommit { who, label, owner, secret } => {
 				let label = LABELS[usize::from(label) % 4];
@@ -647,11 +652,11 @@ impl Action {
 	}
 }
 
-/// Proof-of-Sync slot `pick` among the current epoch's assignments (sorted by target, then slot
-/// order): its epoch, target, verifier (owner) and the pool index of the verifier node's key.
-/// Without an assignment whose verifier key is in the pool: Alice's verifier key (signer 11) on
-/// Bob's node (refused, but a call).
-fn report_slot(pick: u8) -> (u32, AccountId, AccountId, u8) {
+/// The Proof-of-Sync slots of the current epoch's assignments whose verifier node's key is in
+/// the pool (sorted by target, then slot order, rotated to start at slot `pick`), each as its
+/// epoch, target, verifier (owner) and the pool index of the verifier node's key. Without any:
+/// Alice's verifier key (signer 11) on Bob's node (refused, but a call).
+fn report_slots(pick: u8) -> Vec<(u32, AccountId, AccountId, u8)> {
 	let epoch = pallet_proof_of_sync::Epoch::<Runtime>::get().index;
 	let mut slots: Vec<(AccountId, AccountId)> =
 		pallet_proof_of_sync::Assignments::<Runtime>::iter()
@@ -661,15 +666,22 @@ fn report_slot(pick: u8) -> (u32, AccountId, AccountId, u8) {
 			})
 			.collect();
 	slots.sort();
-	let picked = (!slots.is_empty())
-		.then(|| slots.swap_remove(usize::from(pick) % slots.len()))
-		.and_then(|(target, verifier)| {
+	if !slots.is_empty() {
+		let len = slots.len();
+		slots.rotate_left(usize::from(pick) % len);
+	}
+	let picked: Vec<_> = slots
+		.into_iter()
+		.filter_map(|(target, verifier)| {
 			let key = pallet_node_registry::Nodes::<Runtime>::get(&verifier)?.offchain_key;
 			let index = (0..12u8).find(|i| account(*i) == key)?;
-			Some((target, verifier, index))
-		});
-	let (target, verifier, key) = picked.unwrap_or_else(|| (account(1), account(0), 11));
-	(epoch, target, verifier, key)
+			Some((epoch, target, verifier, index))
+		})
+		.collect();
+	if picked.is_empty() {
+		return vec![(epoch, account(1), account(0), 11)];
+	}
+	picked
 }
 
 /// The snapshot's setup (see the crate docs), through real transactions but for the GPU nodes'

@@ -39,7 +39,7 @@ fn slow_checks_every() -> u32 {
 /// Check every invariant on the current state; panic with the first violation. `last`: the
 /// input's last block, where every `try_state` runs whatever [`SLOW_CHECKS`] says.
 pub fn check_all(block: BlockNumber, last: bool) {
-	let select = if last || block % slow_checks_every() == 0 {
+	let select = if last || block.is_multiple_of(slow_checks_every()) {
 		TryStateSelect::All
 	} else {
 		static FAST: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();

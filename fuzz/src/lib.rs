@@ -39,6 +39,21 @@ use std::sync::OnceLock;
 pub const MAX_ACTIONS: usize = 192;
 pub const MAX_BLOCKS: u32 = 48;
 
+/// The blocks an input may produce: `DSYNC_FUZZ_MAX_BLOCKS` (1 to [`MAX_BLOCKS`], default
+/// [`MAX_BLOCKS`]). A block costs about eight calls' time (its hooks and every invariant), so a
+/// campaign that must dispatch many calls may lower it; the committed corpus, replayed at the
+/// default, keeps the inputs that run whole job lives.
+pub fn max_blocks() -> u32 {
+	static BLOCKS: OnceLock<u32> = OnceLock::new();
+	*BLOCKS.get_or_init(|| {
+		std::env::var("DSYNC_FUZZ_MAX_BLOCKS")
+			.ok()
+			.and_then(|v| v.parse().ok())
+			.unwrap_or(MAX_BLOCKS)
+			.clamp(1, MAX_BLOCKS)
+	})
+}
+
 /// The owner accounts: the development keyring (Alice is sudo and the validator).
 pub const OWNERS: [Sr25519Keyring; 6] = [
 	Sr25519Keyring::Alice,
@@ -114,9 +129,13 @@ fn development_genesis() -> sp_io::TestExternalities {
 	sp_io::TestExternalities::new(config.build_storage().expect("genesis builds"))
 }
 
+/// A raw trie snapshot's nodes: (key, (value, reference count)), as
+/// `TestExternalities::into_raw_snapshot` gives them.
+type RawTrie = Vec<(Vec<u8>, (Vec<u8>, i32))>;
+
 /// The state every input starts from, as a raw trie snapshot, with its head block and slot.
 struct Snapshot {
-	raw: Vec<(Vec<u8>, (Vec<u8>, i32))>,
+	raw: RawTrie,
 	root: Hash,
 	head: (Hash, u64),
 }
@@ -179,7 +198,7 @@ pub fn run(data: &[u8]) {
 			continue;
 		}
 		for _ in 0..std::mem::replace(&mut times, 1) {
-			if state.blocks >= MAX_BLOCKS {
+			if state.blocks >= max_blocks() {
 				break;
 			}
 			action.clone().apply(&mut chain, &mut state);
