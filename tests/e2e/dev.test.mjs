@@ -9,7 +9,9 @@
 // pallet's try_state runs on the final state (lib/try-runtime.mjs).
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
 import { Keyring } from '@polkadot/keyring';
@@ -33,6 +35,7 @@ import {
   dumpLogs,
   getFreePorts,
   makeTempDir,
+  nodeBinaryPath,
   NodeProcess,
   removeTempDir,
   rpc,
@@ -40,6 +43,8 @@ import {
   waitForBestAbove,
 } from './lib/node.mjs';
 import { checkTryState, stepTryState, tryRuntimeOverrides, TRY_STATE_STEP_TIMEOUT_MS } from './lib/try-runtime.mjs';
+
+const runFile = promisify(execFile);
 
 // ---- chain facts (fixed by the chain design) -------------------------------------------
 const SS58 = 7373;
@@ -495,6 +500,29 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
     const babe = `0x${generated.keys.slice(2, 66)}`;
     assert.equal(await rpc(node.httpUrl, 'author_hasKey', [babe, 'babe']), true);
     t.diagnostic(`Bob's session keys ${generated.keys.slice(0, 18)}... registered`);
+  });
+
+  // The other route of the README: keys kept outside the node's RPC (e.g. `key insert`), their
+  // proof made with the node's own `sign` sub-command over "POP_" ++ the owner's account.
+  step('session keys: a proof made with `dsync-node sign` is accepted for keys from their secrets', 3 * 60_000, async () => {
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58 });
+    const charlie = keyring.addFromUri('//Charlie');
+    const bin = nodeBinaryPath();
+    const cli = async (...args) => (await runFile(bin, args)).stdout.trim();
+    const publicKey = async (scheme, suri) =>
+      JSON.parse(await cli('key', 'inspect', '--scheme', scheme, '--output-type', 'json', suri)).publicKey;
+    const statement = `0x${Buffer.from('POP_').toString('hex')}${u8aToHex(charlie.publicKey).slice(2)}`;
+    const babe = await publicKey('sr25519', '//CharlieSessionBabe');
+    const gran = await publicKey('ed25519', '//CharlieSessionGran');
+    const babeSig = await cli('sign', '--suri', '//CharlieSessionBabe', '--hex', '--message', statement);
+    const granSig = await cli('sign', '--scheme', 'ed25519', '--suri', '//CharlieSessionGran', '--hex', '--message', statement);
+    const keys = babe + gran.slice(2);
+    // BABE's signature first, as the keys are declared; the other order is refused.
+    const swapped = await signSendAndWait(api, api.tx.session.setKeys(keys, granSig + babeSig.slice(2)), charlie);
+    assert.equal(describeDispatchError(api, swapped.dispatchError), 'Session.InvalidProof');
+    const res = await signSendAndWait(api, api.tx.session.setKeys(keys, babeSig + granSig.slice(2)), charlie);
+    assert.equal(res.dispatchError, undefined, describeDispatchError(api, res.dispatchError) ?? '');
+    assert.equal((await api.query.session.nextKeys.at(res.blockHash, charlie.address)).unwrap().toHex(), keys);
   });
 
   stepTryState(step, () => node, { getApis: () => [api] });
