@@ -346,8 +346,9 @@ impl Action {
 			}
 		};
 		match self {
-			Action::NextBlock if state.blocks < max_blocks() => next_block(chain, state, 1),
-			Action::NextBlock => {},
+			// `run` applies an action only while the input has blocks left (`max_blocks`);
+			// only `SkipBlocks`, which makes several, looks again.
+			Action::NextBlock => next_block(chain, state, 1),
 			Action::SkipBlocks(n) => {
 				for _ in 0..=(n % 16) {
 					if state.blocks < max_blocks() {
@@ -355,13 +356,8 @@ impl Action {
 					}
 				}
 			},
-			Action::SkipSlots(n) if state.blocks < max_blocks() => {
-				next_block(chain, state, u64::from(n % 8) + 2)
-			},
-			Action::NewSession if state.blocks < max_blocks() => {
-				next_block(chain, state, EPOCH_DURATION_IN_SLOTS)
-			},
-			Action::SkipSlots(_) | Action::NewSession => {},
+			Action::SkipSlots(n) => next_block(chain, state, u64::from(n % 8) + 2),
+			Action::NewSession => next_block(chain, state, EPOCH_DURATION_IN_SLOTS),
 			Action::Transfer { from, to, mantissa, exponent, keep_alive } => {
 				let (dest, value) = (MultiAddress::Id(account(to)), amount(mantissa, exponent));
 				let call = if keep_alive {
@@ -528,19 +524,18 @@ impl Action {
 				for (epoch, target, _, key) in chain.execute(|| report_slots(pick)) {
 					let pair = signer(key);
 					let key = AccountId::from(pair.public());
+					// Nothing committed: an empty report with a zero salt (refused, but a call).
 					let (report, salt) =
-						state.reports.get(&(key, target.clone(), epoch)).cloned().unwrap_or_else(
-							|| {
-								let report = ProbeReport {
-									available: false,
-									challenge_ok: false,
-									latency_ms: 0,
-									sync_lag: 0,
-									evidence: None,
-								};
-								(report, [0; 32])
+						state.reports.get(&(key, target.clone(), epoch)).cloned().unwrap_or((
+							ProbeReport {
+								available: false,
+								challenge_ok: false,
+								latency_ms: 0,
+								sync_lag: 0,
+								evidence: None,
 							},
-						);
+							[0; 32],
+						));
 					let call =
 						RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::reveal_report {
 							node: target,

@@ -176,7 +176,7 @@ mod tests {
 		assert!(before.contains("dsync_probe_responses_total{outcome=\"health\"} 0"), "{before}");
 
 		dns.count_for_tests();
-		probe.count_for_tests(Outcome::RateLimited);
+		probe.count(Outcome::RateLimited);
 		let after = text(&registry);
 		assert!(after.contains("dsync_dns_queries_total 1"), "{after}");
 		assert!(after.contains("dsync_dns_responses_total{rcode=\"NXDOMAIN\"} 1"), "{after}");

@@ -191,19 +191,14 @@ pub struct ProbeStats {
 }
 
 impl ProbeStats {
-	fn count(&self, outcome: Outcome) {
+	/// Count one response with `outcome`.
+	pub(crate) fn count(&self, outcome: Outcome) {
 		self.counts[outcome as usize].fetch_add(1, Ordering::Relaxed);
 	}
 
 	/// The responses with `outcome` so far.
 	pub fn get(&self, outcome: Outcome) -> u64 {
 		self.counts[outcome as usize].load(Ordering::Relaxed)
-	}
-
-	/// Count one response with `outcome` (for the metrics' tests).
-	#[cfg(test)]
-	pub(crate) fn count_for_tests(&self, outcome: Outcome) {
-		self.count(outcome);
 	}
 }
 

@@ -93,6 +93,7 @@ let node;
 let api;
 let alice;
 let bob;
+let charlie;
 let anyFailed = false;
 
 /** `it` that prints the node log tail when the test body throws. */
@@ -178,6 +179,7 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
       const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58 });
       alice = keyring.addFromUri('//Alice');
       bob = keyring.addFromUri('//Bob');
+      charlie = keyring.addFromUri('//Charlie');
     },
     { timeout: 5 * 60_000 },
   );
@@ -470,8 +472,6 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
   // victim's later setKeys would fail with DuplicatedKey); the proof is bound to the owner's
   // account, so copying keys and proof does not work, and neither do keys without a proof.
   step('session keys: the proof from author_rotateKeysWithOwner is accepted, copied or missing proofs are refused', 3 * 60_000, async (t) => {
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58 });
-    const charlie = keyring.addFromUri('//Charlie');
     const owner = u8aToHex(bob.publicKey);
     const generated = await rpc(node.httpUrl, 'author_rotateKeysWithOwner', [owner]);
     assert.match(generated.keys, /^0x[0-9a-f]{128}$/, 'BABE (32 bytes) + GRANDPA (32 bytes) keys');
@@ -505,8 +505,6 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
   // The other route of the README: keys kept outside the node's RPC (e.g. `key insert`), their
   // proof made with the node's own `sign` sub-command over "POP_" ++ the owner's account.
   step('session keys: a proof made with `dsync-node sign` is accepted for keys from their secrets', 3 * 60_000, async () => {
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58 });
-    const charlie = keyring.addFromUri('//Charlie');
     const bin = nodeBinaryPath();
     const cli = async (...args) => (await runFile(bin, args)).stdout.trim();
     const publicKey = async (scheme, suri) =>

@@ -1,6 +1,6 @@
-//! The DNS server's transports: UDP worker threads sharing one socket, their responses within response
-//! rate limiting, and TCP connections (each a task answering its length-prefixed queries in
-//! order) within their fairly shared slots.
+//! The DNS server's transports: UDP worker threads sharing one socket, their responses within
+//! response rate limiting, and TCP connections (each a task answering its length-prefixed
+//! queries in order) within their fairly shared slots.
 
 #[cfg(target_os = "linux")]
 use super::mmsg;
