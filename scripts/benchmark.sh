@@ -6,6 +6,9 @@
 #   scripts/benchmark.sh [pallet ...]     default: every DSYNC pallet (pallet_tokenomics,
 #                                          pallet_node_registry, pallet_proof_of_sync,
 #                                          pallet_gpu_jobs, pallet_naming)
+#   scripts/benchmark.sh pallet=call,call  only those calls, spliced into the pallet's
+#                                          weights.rs by scripts/splice-weights.py (the other
+#                                          functions stay; the header notes the partial run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -15,18 +18,27 @@ export CARGO_TARGET_DIR="${BENCH_CARGO_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
 pallets=("$@")
 [ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync pallet_gpu_jobs pallet_naming)
 cargo build --release --locked -p dsync-node --features runtime-benchmarks
-for pallet in "${pallets[@]}"; do
+for arg in "${pallets[@]}"; do
+	pallet="${arg%%=*}"
+	calls="*"
+	[[ "$arg" == *=* ]] && calls="${arg#*=}"
 	name="${pallet#pallet_}"
 	dir="pallets/${name//_/-}"
+	output="$dir/src/weights.rs"
+	[ "$calls" != "*" ] && output="$(mktemp --suffix=.rs)"
 	"$CARGO_TARGET_DIR/release/dsync-node" benchmark pallet \
 		--chain dev \
 		--pallet "$pallet" \
-		--extrinsic '*' \
+		--extrinsic "$calls" \
 		--steps 50 \
 		--repeat 20 \
 		--heap-pages 4096 \
 		--template scripts/weight-template.hbs \
 		--header scripts/weight-header.txt \
-		--output "$dir/src/weights.rs"
+		--output "$output"
+	if [ "$calls" != "*" ]; then
+		scripts/splice-weights.py "$output" "$dir/src/weights.rs" ${calls//,/ }
+		rm -f "$output"
+	fi
 	echo "wrote $dir/src/weights.rs"
 done

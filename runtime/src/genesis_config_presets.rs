@@ -160,7 +160,10 @@ pub fn registry_genesis(development: bool) -> NodeRegistryParams<Balance, BlockN
 /// 3 verifiers per node (1 on the single-validator development chain), EMA weight 50 %, one
 /// warm-up epoch, active from a score of 30 %, an epoch below 50 % quality is a miss, suspension
 /// after 2 misses in a row and a 1 % slash after 3 more, 10 % for a provably wrong answer,
-/// slashes deferred 2 epochs (the appeal window); full marks up to 500 ms and 3 blocks behind,
+/// slashes deferred 7 days (1,008 epochs; 4 epochs, 40 blocks, on the development chain): the
+/// appeal window, longer than the slowest `network_admin` referendum that can cancel a slash
+/// (6 d 2 h 10 min; 24 blocks with the development chain's fast timing, see
+/// [`SlashAppealWindow`](crate::governance::tracks::SlashAppealWindow)); full marks up to 500 ms and 3 blocks behind,
 /// none from 2 s and 30 blocks; 100 DSYNC per epoch from the treasury (10 on the development
 /// chain), 10 % of it to verifiers; idle capacity weighs half of used capacity. Usage weighs
 /// into rewards only when verified, and as far as 5 µDSYNC burned per unit pays for it: a job of
@@ -182,7 +185,7 @@ pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParams<Balance> {
 		slash_after_misses: 3,
 		miss_slash: percent(1),
 		wrong_answer_slash: percent(10),
-		slash_defer_epochs: 2,
+		slash_defer_epochs: if development { 4 } else { 7 * 24 * 6 },
 		target_latency_ms: 500,
 		max_latency_ms: 2_000,
 		tolerated_lag: 3,

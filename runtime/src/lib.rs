@@ -266,6 +266,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on the next runtime upgrade, besides those of the pallets' own versions.
 ///
+/// - The node registry's storage version 1 to 2: at most one pending slash per node and reason
+///   (pending ones of the same node and reason merged, fractions compounded), due slashes
+///   indexed by epoch without a per-epoch bound, so that scheduling a slash is never refused
+///   for room (a no-op on chains that started at version 2).
+/// - [`configs::depin::RaiseSlashDeferral`]: Proof of Sync's `slash_defer_epochs` raised to
+///   cover the slowest `network_admin` referendum where it was shorter (2 epochs in the former
+///   genesis presets), so appeals land before slashes apply.
 /// - The node registry's storage version 0 to 1: the per-service-kind provider index and the
 ///   parameters under `Params` (a no-op on chains that started at version 1).
 /// - Proof of Sync's storage version 0 to 1: its parameters gain `burn_per_usage_unit` and
@@ -286,10 +293,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 ///   ever committed (a no-op on chains that started at version 2).
 type Migrations = (
 	pallet_node_registry::migrations::v1::MigrateToV1<Runtime>,
+	pallet_node_registry::migrations::v2::MigrateToV2<Runtime>,
 	pallet_proof_of_sync::migrations::v1::MigrateToV1<Runtime>,
 	pallet_proof_of_sync::migrations::v2::MigrateToV2<Runtime>,
 	pallet_gpu_jobs::migrations::v1::MigrateToV1<Runtime>,
 	pallet_naming::migrations::v2::MigrateToV2<Runtime>,
+	// After Proof of Sync's own steps: it reads the parameters in their current layout.
+	configs::depin::RaiseSlashDeferral,
 );
 
 /// Executive: dispatches calls to the pallets.

@@ -3,15 +3,12 @@
 #[cfg(any(feature = "try-runtime", test))]
 mod checks {
 	use crate::{
-		Config, CurrentEpoch, DeclarationUpdates, HoldReason, NodeOfKey, NodeRole, NodeStatus,
-		Nodes, Pallet, Params, PendingSlashCount, PendingSlashes, Providers, ServiceKind,
-		ServiceNodes, SlashesDue, ValidatorNodes,
+		Config, CurrentEpoch, DeclarationUpdates, DueCursor, DueSlashes, HoldReason, NodeOfKey,
+		NodeRole, NodeSlashes, NodeStatus, Nodes, Pallet, Params, PendingSlashCount,
+		PendingSlashes, Providers, ServiceKind, ServiceNodes, ValidatorNodes,
 	};
 	use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
-	use frame_support::{
-		ensure,
-		traits::{fungible::InspectHold, Get},
-	};
+	use frame_support::{ensure, traits::fungible::InspectHold};
 	use sp_runtime::{traits::Zero, TryRuntimeError};
 
 	impl<T: Config> Pallet<T> {
@@ -27,9 +24,11 @@ mod checks {
 		/// 5. [`DeclarationUpdates`] holds exactly the nodes with a pending declaration, without
 		///    duplicates;
 		/// 6. every node's `pending_slashes` is the number of [`PendingSlashes`] entries against
-		///    it, [`PendingSlashCount`] is the number of entries (at most `MaxPendingSlashes`),
-		///    every entry is due after the current epoch and listed once in [`SlashesDue`] at its
-		///    epoch, and every id in [`SlashesDue`] is pending (no empty lists are stored);
+		///    it, [`PendingSlashCount`] is the number of entries, [`NodeSlashes`] maps each
+		///    entry's node and reason to it and holds nothing else (one pending slash per node and
+		///    reason), every entry is listed in [`DueSlashes`] exactly at its `apply_at`, which is
+		///    not before [`DueCursor`], every entry of [`DueSlashes`] is pending, and the cursor
+		///    is at most one past the current epoch;
 		/// 7. for every [`ServiceKind`], [`Providers`] holds exactly the `Active` service nodes
 		///    whose declaration in force offers it, without duplicates.
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
@@ -109,24 +108,35 @@ mod checks {
 			}
 
 			let current_epoch = CurrentEpoch::<T>::get();
+			let cursor = DueCursor::<T>::get();
+			ensure!(
+				cursor <= current_epoch.saturating_add(1),
+				"the due cursor is ahead of the next epoch"
+			);
 			let mut per_node: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 			let mut pending_count = 0u32;
 			for (id, slash) in PendingSlashes::<T>::iter() {
 				pending_count = pending_count.saturating_add(1);
 				let count = per_node.entry(slash.node.clone()).or_insert(0);
 				*count = count.saturating_add(1);
-				ensure!(slash.apply_at > current_epoch, "a pending slash is overdue");
-				let listed =
-					SlashesDue::<T>::get(slash.apply_at).iter().filter(|due| **due == id).count();
-				ensure!(listed == 1, "a pending slash is not listed once at its epoch");
+				ensure!(slash.apply_at >= cursor, "a pending slash is due before the cursor");
+				ensure!(
+					DueSlashes::<T>::contains_key(slash.apply_at, id),
+					"a pending slash is not listed at its epoch"
+				);
+				ensure!(
+					NodeSlashes::<T>::get(&slash.node, slash.reason) == Some(id),
+					"a pending slash is not indexed under its node and reason"
+				);
 			}
 			ensure!(
 				PendingSlashCount::<T>::get() == pending_count,
 				"the pending slash count differs from the pending slashes"
 			);
+			let indexed = NodeSlashes::<T>::iter().count();
 			ensure!(
-				pending_count <= T::MaxPendingSlashes::get(),
-				"more slashes are pending than MaxPendingSlashes"
+				u32::try_from(indexed).ok() == Some(pending_count),
+				"the node slash index has entries that are not pending"
 			);
 			for (owner, node) in Nodes::<T>::iter() {
 				let expected = per_node.remove(&owner).unwrap_or(0);
@@ -136,14 +146,11 @@ mod checks {
 				);
 			}
 			ensure!(per_node.is_empty(), "a pending slash is against an unregistered node");
-			for (epoch, due) in SlashesDue::<T>::iter() {
-				ensure!(!due.is_empty(), "an empty list of due slashes is stored");
-				for id in due.iter() {
-					ensure!(
-						PendingSlashes::<T>::get(id).is_some_and(|slash| slash.apply_at == epoch),
-						"a due slash is not pending at that epoch"
-					);
-				}
+			for (epoch, id, ()) in DueSlashes::<T>::iter() {
+				ensure!(
+					PendingSlashes::<T>::get(id).is_some_and(|slash| slash.apply_at == epoch),
+					"a due slash is not pending at that epoch"
+				);
 			}
 			Ok(())
 		}

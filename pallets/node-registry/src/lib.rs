@@ -111,6 +111,20 @@
 //! the current epoch applies at once. While a node has a slash pending it cannot withdraw, so a
 //! slash always finds the funds it was scheduled against, even when the node is exiting.
 //!
+//! Scheduling never fails for lack of room, so no offender escapes a slash by filling a queue:
+//!
+//! - **One pending slash per node and reason** ([`NodeSlashes`]). A later slash for the same
+//!   reason is added to the pending one: the fractions compound (`1 - (1 - a)(1 - b)`, what
+//!   applying both one after the other would take) and it applies at the later of both epochs,
+//!   so the newest offence keeps its whole appeal window ([`Event::SlashIncreased`]). Pending
+//!   slashes are thus at most four per registered node, and every node holds a bond.
+//! - **Late, never early.** An epoch start applies at most [`Config::MaxSlashesPerEpoch`] due
+//!   slashes, oldest epoch first ([`DueSlashes`], [`DueCursor`]); the rest stay pending (and
+//!   cancellable) until the next epoch starts.
+//!
+//! The appeal window is the caller's `apply_at`: Proof of Sync uses `slash_defer_epochs`, which
+//! the runtime keeps at least as long as the slowest appeal referendum.
+//!
 //! ## Invariants
 //!
 //! `try_state` (`Pallet::do_try_state`) checks, besides valid parameters:
@@ -121,9 +135,10 @@
 //! - [`ServiceNodes`] and [`ValidatorNodes`] hold exactly the nodes of their role, once each;
 //! - [`DeclarationUpdates`] holds exactly the nodes with a pending declaration, once each;
 //! - each node's `pending_slashes` is the number of [`PendingSlashes`] against it,
-//!   [`PendingSlashCount`] is the number of pending slashes (at most `MaxPendingSlashes`), each
-//!   pending slash is due after the current epoch and listed once in [`SlashesDue`] at its epoch,
-//!   and every id in [`SlashesDue`] is pending;
+//!   [`PendingSlashCount`] is the number of pending slashes, [`NodeSlashes`] indexes each of
+//!   them under its node and reason (so at most one per node and reason), each is listed in
+//!   [`DueSlashes`] exactly at its `apply_at`, which is not before [`DueCursor`], and every entry
+//!   of [`DueSlashes`] is pending; the cursor is at most one past the current epoch;
 //! - for every [`ServiceKind`], [`Providers`] holds exactly the `Active` service nodes whose
 //!   declaration in force offers it, once each.
 //!
@@ -144,8 +159,8 @@
 //!   until its record is removed. Epoch-start work is bounded by those lists and by
 //!   [`Config::MaxSlashesPerEpoch`].
 //! - **Sequential slash ids.** Ids are assigned by the registry, so their storage uses the
-//!   cheaper `Twox64Concat` hasher; the total of pending slashes is bounded by
-//!   [`Config::MaxPendingSlashes`].
+//!   cheaper `Twox64Concat` hasher; the pending slashes are bounded by the registered nodes
+//!   (one per node and reason).
 //! - **The registry does not score.** All judgement lives in Proof of Sync, which depends only on
 //!   the [`NodeRegistry`] trait of `dsync-primitives`, not on this crate.
 //!
@@ -156,8 +171,10 @@
 //! - [`Config::Slashed`]: e.g. `ResolveTo<TreasuryAccount, Balances>`, or `()` to burn.
 //! - Proof of Sync's `Registry` is this pallet; service pallets (GPU jobs) reach their providers
 //!   through the runtime's glue over [`NodeRegistry::providers`].
-//! - Migrations: [`migrations::v1::MigrateToV1`] in the runtime's migrations (storage version 0
-//!   to 1: the provider index and [`Params`]).
+//! - Migrations: [`migrations::v1::MigrateToV1`] (storage version 0 to 1: the provider index
+//!   and [`Params`]) and [`migrations::v2::MigrateToV2`] (1 to 2: pending slashes merged per
+//!   node and reason, [`DueSlashes`] and [`DueCursor`] instead of per-epoch lists) in the
+//!   runtime's migrations.
 //! - Genesis: [`GenesisConfig::parameters`] must be valid ([`NodeRegistryParams::is_valid`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -225,7 +242,7 @@ pub mod pallet {
 
 	/// The in-code storage version: 1 since the provider index ([`Providers`]) replaced the
 	/// GPU-only provider list and the parameters moved to [`Params`] ([`migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -278,12 +295,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxEndpointLen: Get<u32>;
 
-		/// The most slashes pending (scheduled and not applied or cancelled) at once, over all
-		/// nodes.
-		#[pallet::constant]
-		type MaxPendingSlashes: Get<u32>;
-
-		/// The most slashes scheduled for the start of one epoch.
+		/// The most slashes applied at one epoch start. Slashes due beyond it wait for the next
+		/// epoch starts (later, never earlier, than scheduled), so scheduling is never refused
+		/// for room and the epoch-start work stays bounded.
 		#[pallet::constant]
 		type MaxSlashesPerEpoch: Get<u32>;
 
@@ -364,15 +378,33 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextSlashId<T: Config> = StorageValue<_, SlashId, ValueQuery>;
 
-	/// The slashes due at the start of each epoch.
-	// `Twox64Concat`: epochs are indices given by Proof of Sync, not chosen by users.
+	/// The pending slashes by the epoch they are due at: `(apply_at, id)` for every entry of
+	/// [`PendingSlashes`]. At most [`PendingSlashes`] entries, so at most four per node.
+	// `Twox64Concat`: epochs are indices given by Proof of Sync and ids are assigned by the
+	// pallet; nobody can grind either.
 	#[pallet::storage]
-	pub type SlashesDue<T: Config> = StorageMap<
+	pub type DueSlashes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, EpochIndex, Twox64Concat, SlashId, (), OptionQuery>;
+
+	/// The earliest epoch that may still hold due slashes not applied yet: the epoch starts
+	/// apply [`DueSlashes`] from here on, at most `MaxSlashesPerEpoch` each.
+	#[pallet::storage]
+	pub type DueCursor<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
+
+	/// The pending slash of each node for each reason. A node has at most one pending slash per
+	/// [`SlashReason`]: a later slash for the same reason is added to it
+	/// ([`Event::SlashIncreased`]), so pending slashes are bounded by the registered nodes (each
+	/// holding a bond), not by a global queue that offenders could fill.
+	// `Twox64Concat` for the reason: a closed set of four values.
+	#[pallet::storage]
+	pub type NodeSlashes<T: Config> = StorageDoubleMap<
 		_,
+		Blake2_128Concat,
+		T::AccountId,
 		Twox64Concat,
-		EpochIndex,
-		BoundedVec<SlashId, T::MaxSlashesPerEpoch>,
-		ValueQuery,
+		SlashReason,
+		SlashId,
+		OptionQuery,
 	>;
 
 	/// The number of entries of [`PendingSlashes`].
@@ -540,6 +572,24 @@ pub mod pallet {
 			/// The owner of the node it was against.
 			node: T::AccountId,
 		},
+		/// A slash was scheduled against a node that already had a pending slash for the same
+		/// reason: it was added to that one (compounded: `1 - (1 - old)(1 - added)`, as if
+		/// applied one after the other), which now applies at the later of both epochs, so the
+		/// new offence keeps its whole appeal window. Cancelling the slash cancels both.
+		SlashIncreased {
+			/// The id of the pending slash that grew.
+			slash: SlashId,
+			/// The owner of the slashed node.
+			node: T::AccountId,
+			/// The share added.
+			added: Perbill,
+			/// The combined share now pending.
+			fraction: Perbill,
+			/// Why.
+			reason: SlashReason,
+			/// The epoch at whose start it now applies.
+			apply_at: EpochIndex,
+		},
 	}
 
 	/// The errors of the pallet.
@@ -602,9 +652,11 @@ pub mod pallet {
 		UnknownSlash,
 		/// The status change is not allowed: `Unbonding` is reached only through `exit`.
 		InvalidTransition,
-		/// The total of pending slashes is at `MaxPendingSlashes`.
+		/// The next slash id is still in use: 2^32 slashes were scheduled while one stayed
+		/// pending. Cannot happen in practice (kept for the error indices).
 		TooManyPendingSlashes,
-		/// The epoch already has `MaxSlashesPerEpoch` slashes due; schedule for another epoch.
+		/// No longer returned: slashes due beyond `MaxSlashesPerEpoch` wait for the next epoch
+		/// start (kept for the error indices).
 		SlashQueueFull,
 	}
 
@@ -619,7 +671,6 @@ pub mod pallet {
 				T::MaxEndpointLen::get() >= 8,
 				"MaxEndpointLen must fit at least `http://h` (8 bytes)"
 			);
-			assert!(T::MaxPendingSlashes::get() > 0, "MaxPendingSlashes must not be zero");
 			assert!(T::MaxSlashesPerEpoch::get() > 0, "MaxSlashesPerEpoch must not be zero");
 		}
 

@@ -71,8 +71,6 @@ pub const VALIDATOR_MIN_BOND: u64 = BASE_BOND + BOND_PER_UNIT * VALIDATOR_UNITS;
 pub const MAX_SERVICE_NODES: u32 = 5;
 /// The most validator nodes of the test runtime.
 pub const MAX_VALIDATOR_NODES: u32 = 3;
-/// The most pending slashes of the test runtime.
-pub const MAX_PENDING_SLASHES: u32 = 6;
 /// The most slashes due per epoch of the test runtime.
 pub const MAX_SLASHES_PER_EPOCH: u32 = 3;
 
@@ -111,7 +109,6 @@ impl pallet_node_registry::Config for Test {
 	type MaxGpuModelLen = ConstU32<64>;
 	type MaxModels = ConstU32<32>;
 	type MaxEndpointLen = ConstU32<128>;
-	type MaxPendingSlashes = ConstU32<MAX_PENDING_SLASHES>;
 	type MaxSlashesPerEpoch = ConstU32<MAX_SLASHES_PER_EPOCH>;
 	type WeightInfo = ();
 	type KeyProof = sp_runtime::MultiSignature;
@@ -326,7 +323,11 @@ pub fn gpu_providers(model: crate::ModelId, max: u32) -> Vec<AccountId> {
 
 /// Start Proof-of-Sync epoch `epoch` (what Proof of Sync does at its epoch start).
 pub fn start_epoch(epoch: u32) {
-	let _ = <Registry as NodeRegistry<AccountId, u64>>::on_epoch_start(epoch);
+	// Proof of Sync starts every epoch in turn; so do the tests.
+	let first = crate::CurrentEpoch::<Test>::get().saturating_add(1).min(epoch);
+	for index in first..=epoch {
+		let _ = <Registry as NodeRegistry<AccountId, u64>>::on_epoch_start(index);
+	}
 }
 
 /// Move to block `n`.

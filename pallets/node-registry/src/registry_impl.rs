@@ -14,9 +14,9 @@ impl<T: Config> Pallet<T> {
 	/// declarations, promote `Pending` validator nodes to `Active` and apply the slashes due.
 	///
 	/// The work is bounded by the list bounds: at most `MaxServiceNodes + MaxValidatorNodes`
-	/// declarations, `MaxValidatorNodes` validators and `MaxSlashesPerEpoch` slashes. Epochs are
-	/// expected to be consecutive (Proof of Sync counts them one by one): the slashes due at an
-	/// epoch that is never started stay pending (and cancellable).
+	/// declarations, `MaxValidatorNodes` validators and `MaxSlashesPerEpoch` slashes (or epochs
+	/// read). Slashes due at an epoch that is skipped, or beyond an epoch start's bound, apply
+	/// at a later epoch start; until then they stay pending (and cancellable).
 	pub fn do_on_epoch_start(epoch: EpochIndex) -> Weight {
 		CurrentEpoch::<T>::put(epoch);
 		let declarations = Self::apply_pending_declarations();

@@ -31,10 +31,14 @@ mod checks {
 		///    `distributed + failed <= budget`; before the tally they are empty and no credits or
 		///    reward weights exist; while tallying, credits and weights add up to the totals;
 		///    while paying, what is left adds up to at most the totals;
-		/// 9. no node is marked proven wrong in a future epoch.
+		/// 9. no node is marked proven wrong in a future epoch;
+		/// 10. slashes wait at least `MinAppealWindow` blocks (`slash_defer_epochs *
+		///     epoch_length`).
 		pub fn do_try_state() -> Result<(), TryRuntimeError> {
 			Self::check_parameters(&Params::<T>::get())
 				.map_err(|_| "stored parameters are invalid")?;
+			Self::check_appeal_window(&Params::<T>::get())
+				.map_err(|_| "slashes apply before an appeal can be decided")?;
 
 			let info = Epoch::<T>::get();
 			ensure!(

@@ -182,7 +182,11 @@
 //!
 //! Slashes go through [`NodeRegistry::schedule_slash`]: the registry holds them until their
 //! epoch, so governance can cancel a wrong one (appeal), and applies them at once when the
-//! deferral is zero.
+//! deferral is zero. The deferral is an appeal window of `slash_defer_epochs * epoch_length`
+//! blocks, which may not be shorter than [`Config::MinAppealWindow`] (the runtime's slowest
+//! appeal referendum): `set_parameters` refuses such parameters with
+//! [`Error::AppealWindowTooShort`] and `try_state` reports them. A node has one pending slash
+//! per reason in the registry; repeated offences add to it.
 //!
 //! ## Rewards
 //!
@@ -467,6 +471,13 @@ pub mod pallet {
 		/// open at least one block).
 		#[pallet::constant]
 		type MinEpochLength: Get<u32>;
+
+		/// The shortest appeal window governance may set, in blocks: `slash_defer_epochs *
+		/// epoch_length` must be at least this ([`Error::AppealWindowTooShort`]). The runtime sets
+		/// it to the longest referendum of the track that judges slash appeals, so that an appeal
+		/// lodged when a slash is scheduled can be decided and enacted before the slash applies.
+		/// Not a metadata constant: it may follow stored settings (the governance timing).
+		type MinAppealWindow: Get<u32>;
 
 		/// Weights of the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
@@ -820,6 +831,10 @@ pub mod pallet {
 		CommitmentMismatch,
 		/// This verifier already revealed its report for this node this epoch.
 		AlreadyRevealed,
+		/// `slash_defer_epochs * epoch_length` is shorter than `MinAppealWindow`: a slash would
+		/// apply before an appeal referendum could be decided. Defer slashes longer (or keep
+		/// longer epochs); nothing changed.
+		AppealWindowTooShort,
 	}
 
 	#[pallet::hooks]

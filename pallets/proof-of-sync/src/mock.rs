@@ -399,6 +399,8 @@ parameter_types! {
 	pub const MaxVerifierCandidates: u32 = 64;
 	pub const MaxVerifiers: u32 = 8;
 	pub const MinEpochLength: u32 = 6;
+	/// The shortest appeal window; tests raise it to see short deferrals refused.
+	pub static MinAppealWindow: u32 = 0;
 	/// Targets (or recipients) handled per block; tests lower it to see cursors span blocks.
 	pub static NodesPerBlock: u32 = 50;
 }
@@ -417,6 +419,7 @@ impl pallet_proof_of_sync::Config for Test {
 	type MaxVerifiers = MaxVerifiers;
 	type NodesPerBlock = NodesPerBlock;
 	type MinEpochLength = MinEpochLength;
+	type MinAppealWindow = MinAppealWindow;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -43,9 +43,22 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Check that slashes wait at least `MinAppealWindow` blocks, so that an appeal can land
+	/// before one applies. Separate from [`Self::check_parameters`] because the bound may follow
+	/// other pallets' stored settings, which genesis may not have built yet when this pallet's
+	/// genesis is checked; governance changes and `try_state` check it.
+	pub fn check_appeal_window(
+		parameters: &ProofOfSyncParams<BalanceOf<T>>,
+	) -> Result<(), Error<T>> {
+		let window = parameters.slash_defer_epochs.saturating_mul(parameters.epoch_length);
+		ensure!(window >= T::MinAppealWindow::get(), Error::<T>::AppealWindowTooShort);
+		Ok(())
+	}
+
 	/// Set the parameters after checking them.
 	pub(crate) fn do_set_parameters(parameters: ProofOfSyncParams<BalanceOf<T>>) -> DispatchResult {
 		Self::check_parameters(&parameters)?;
+		Self::check_appeal_window(&parameters)?;
 		Params::<T>::put(parameters);
 		Self::deposit_event(Event::ParametersSet { parameters });
 		Ok(())

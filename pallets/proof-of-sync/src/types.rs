@@ -75,7 +75,8 @@ pub struct ProofOfSyncParams<Balance> {
 	/// Share of the bond slashed for a provably wrong probe answer.
 	pub wrong_answer_slash: Perbill,
 	/// Epochs between a slash being scheduled and applied (the appeal window); 0 applies it at
-	/// once.
+	/// once. Times `epoch_length`, at least [`Config::MinAppealWindow`](crate::Config) blocks
+	/// ([`Error::AppealWindowTooShort`](crate::Error) otherwise).
 	pub slash_defer_epochs: u32,
 	/// Round-trip latency (ms) up to which a probe counts as fully fast.
 	pub target_latency_ms: u32,

@@ -10,12 +10,18 @@
 //!
 //! Both pallets' economic and security knobs are parameters in storage, set by root or a passed
 //! `parameter_admin` referendum; slash appeals (`cancel_slash`) go through root or the
-//! `network_admin` track. The presets set the genesis values.
+//! `network_admin` track, and Proof of Sync refuses a slash deferral shorter than that track's
+//! longest referendum ([`SlashAppealWindow`](crate::governance::tracks::SlashAppealWindow)), so
+//! an appeal can always land before a slash applies. The presets set the genesis values.
+//!
+//! Pending slashes are bounded by the registered nodes (one per node and reason; a later one
+//! for the same reason is added to it), and each epoch start applies at most 64 of them (the
+//! rest later, never earlier), so no offender escapes a slash by filling a queue.
 
 use crate::{
 	configs::randomness::ChallengeRandomness,
 	constants::{MaxServiceNodes, TreasuryAccount},
-	governance::{NetworkAdminOrigin, ParameterAdminOrigin},
+	governance::{tracks::SlashAppealWindow, NetworkAdminOrigin, ParameterAdminOrigin},
 	AccountId, Balances, Runtime, RuntimeHoldReason, Session,
 };
 use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32, Contains, ValidatorSet};
@@ -32,13 +38,41 @@ impl pallet_node_registry::Config for Runtime {
 	type MaxGpuModelLen = ConstU32<64>;
 	type MaxModels = ConstU32<32>;
 	type MaxEndpointLen = ConstU32<128>;
-	type MaxPendingSlashes = ConstU32<256>;
 	type MaxSlashesPerEpoch = ConstU32<64>;
 	type WeightInfo = pallet_node_registry::weights::SubstrateWeight<Runtime>;
 	/// The off-chain key's signature, as any account's.
 	type KeyProof = dsync_primitives::Signature;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = super::benchmark_helpers::RegistryBenchmarkHelper;
+}
+
+/// A runtime-upgrade step (in the runtime's `Migrations`): when the stored Proof-of-Sync
+/// parameters defer slashes less than [`SlashAppealWindow`] (chains whose genesis deferred 2
+/// epochs), raise `slash_defer_epochs` to the fewest epochs that cover the window; otherwise do
+/// nothing. Two reads (the parameters, the governance timing) and at most one write; running it
+/// again changes nothing. Slashes already pending keep their epoch; an appeal for one of them
+/// can still go through root.
+pub struct RaiseSlashDeferral;
+
+impl frame_support::traits::OnRuntimeUpgrade for RaiseSlashDeferral {
+	fn on_runtime_upgrade() -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		let db = <Runtime as frame_system::Config>::DbWeight::get();
+		let mut params = pallet_proof_of_sync::Params::<Runtime>::get();
+		if pallet_proof_of_sync::Pallet::<Runtime>::check_appeal_window(&params).is_ok() {
+			return db.reads(2);
+		}
+		let window = SlashAppealWindow::get();
+		let before = params.slash_defer_epochs;
+		params.slash_defer_epochs = window.div_ceil(params.epoch_length.max(1));
+		pallet_proof_of_sync::Params::<Runtime>::put(params);
+		log::info!(
+			target: "runtime::dsync",
+			"slash deferral raised from {before} to {} epochs (appeal window {window} blocks)",
+			params.slash_defer_epochs,
+		);
+		db.reads_writes(2, 1)
+	}
 }
 
 /// Verifiers must be in the current session's validator set, not only registered as validators.
@@ -73,6 +107,7 @@ impl pallet_proof_of_sync::Config for Runtime {
 	type MaxVerifiers = ConstU32<8>;
 	type NodesPerBlock = ConstU32<32>;
 	type MinEpochLength = ConstU32<6>;
+	type MinAppealWindow = SlashAppealWindow;
 	type WeightInfo = pallet_proof_of_sync::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = super::benchmark_helpers::ProofOfSyncBenchmarkHelper;

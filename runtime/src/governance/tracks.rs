@@ -7,8 +7,8 @@
 //! | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 //! | 0 | `root` | Root | 1 | 100,000 DSYNC | 2 h | 14 d | 1 d | 1 d | 100 % → 50 % | 50 % → 5 % |
 //! | 10 | `parameter_admin` | `ParameterAdmin` | 10 | 10,000 DSYNC | 1 h | 14 d | 3 h | 10 min | 100 % → 50 % | 25 % → 2 % |
-//! | 11 | `network_admin` | `NetworkAdmin` | 10 | 10,000 DSYNC | 1 h | 7 d | 1 h | 10 min | 100 % → 50 % | 25 % → 2 % |
-//! | 20 | `referendum_canceller` | `ReferendumCanceller` | 100 | 10,000 DSYNC | 1 h | 7 d | 1 h | 10 min | 100 % → 50 % | 10 % → 1 % |
+//! | 11 | `network_admin` | `NetworkAdmin` | 10 | 10,000 DSYNC | 1 h | 6 d | 1 h | 10 min | 100 % → 50 % | 25 % → 2 % |
+//! | 20 | `referendum_canceller` | `ReferendumCanceller` | 100 | 10,000 DSYNC | 1 h | 5 d | 1 h | 10 min | 100 % → 50 % | 10 % → 1 % |
 //! | 21 | `referendum_killer` | `ReferendumKiller` | 100 | 50,000 DSYNC | 1 h | 14 d | 3 h | 10 min | 100 % → 50 % | 10 % → 1 % |
 //! | 30 | `small_spender` | `SmallSpender` (≤ 100,000 DSYNC) | 50 | 1,000 DSYNC | 1 h | 7 d | 6 h | 1 d | 100 % → 50 % | 10 % → 1 % |
 //! | 31 | `medium_spender` | `MediumSpender` (≤ 1,000,000 DSYNC) | 50 | 5,000 DSYNC | 2 h | 14 d | 12 h | 1 d | 100 % → 50 % | 15 % → 2 % |
@@ -26,8 +26,13 @@
 //!   enactment delay lets operators see an upgrade coming.
 //! - **Parameter admin** and **network admin** change one bounded knob or judge one appeal;
 //!   every parameter setter refuses values outside its bounds, so a mistake costs less and a
-//!   quarter of the issuance (falling to 2 %) is enough. Network admin decides in 7 days because
-//!   slash appeals must land inside the registry's deferral window.
+//!   quarter of the issuance (falling to 2 %) is enough. Network admin judges slash appeals,
+//!   so its longest referendum ([`longest_referendum`]: prepare, decision, confirm and
+//!   enactment, 6 d 2 h 10 min) must end before a slash applies: staking defers slashes 27 eras
+//!   (6 d 18 h) and Proof of Sync at least as long as [`SlashAppealWindow`] (checked by
+//!   `proofOfSync.setParameters`; its presets defer 7 days). A 7-day decision period did not
+//!   fit staking's 27 eras, so it is 6 days (and the canceller's 5, to stay quicker than every
+//!   track it may stop).
 //! - **Cancel / kill** stop a bad referendum before it enacts: they must be quicker than the
 //!   referenda they stop (shorter decision and confirm periods) but still need real support;
 //!   killing slashes the deposits of the killed referendum, so it asks for more.
@@ -147,7 +152,7 @@ const fn table(timing: Timing) -> [DsyncTrack; TRACK_COUNT] {
 			"network_admin",
 			10,
 			10_000 * DSYNC,
-			(HOURS, 7 * DAYS, HOURS, 10 * MINUTES),
+			(HOURS, 6 * DAYS, HOURS, 10 * MINUTES),
 			(25, 2),
 			timing,
 		),
@@ -156,7 +161,7 @@ const fn table(timing: Timing) -> [DsyncTrack; TRACK_COUNT] {
 			"referendum_canceller",
 			100,
 			10_000 * DSYNC,
-			(HOURS, 7 * DAYS, HOURS, 10 * MINUTES),
+			(HOURS, 5 * DAYS, HOURS, 10 * MINUTES),
 			(10, 1),
 			timing,
 		),
@@ -201,6 +206,36 @@ const fn table(timing: Timing) -> [DsyncTrack; TRACK_COUNT] {
 
 static STANDARD_TRACKS: [DsyncTrack; TRACK_COUNT] = table(Timing::Standard);
 static FAST_TRACKS: [DsyncTrack; TRACK_COUNT] = table(Timing::Fast);
+
+/// The longest a referendum on track `id` can take with `timing`, in blocks, from submission
+/// to enactment: prepare, the whole decision period, confirm and the minimum enactment delay.
+/// `None` for an unknown track.
+pub fn longest_referendum(id: u16, timing: Timing) -> Option<BlockNumber> {
+	let table = match timing {
+		Timing::Standard => &STANDARD_TRACKS,
+		Timing::Fast => &FAST_TRACKS,
+	};
+	let track = table.iter().find(|track| track.id == id)?;
+	let info = &track.info;
+	Some(
+		info.prepare_period
+			.saturating_add(info.decision_period)
+			.saturating_add(info.confirm_period)
+			.saturating_add(info.min_enactment_period),
+	)
+}
+
+/// The shortest appeal window for slashes (blocks): the longest `network_admin` referendum with
+/// this chain's governance timing (6 d 2 h 10 min standard, 24 blocks fast). Proof of Sync
+/// refuses parameters whose `slash_defer_epochs * epoch_length` is shorter.
+pub struct SlashAppealWindow;
+
+impl frame_support::traits::Get<u32> for SlashAppealWindow {
+	fn get() -> u32 {
+		let timing = origins::GovernanceTiming::<crate::Runtime>::get();
+		longest_referendum(NETWORK_ADMIN, timing).unwrap_or(BlockNumber::MAX)
+	}
+}
 
 /// The tracks of this chain (the table of its genesis timing), for `pallet-referenda`.
 pub struct TracksInfo;

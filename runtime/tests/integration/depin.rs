@@ -142,6 +142,19 @@ fn sudo(chain: &mut TestChain, call: RuntimeCall) -> Vec<RuntimeEvent> {
 	events
 }
 
+/// Dispatch `call` as root through Alice's sudo key; the root call's own result.
+fn sudo_result(chain: &mut TestChain, call: RuntimeCall) -> Result<(), DispatchError> {
+	let events =
+		run(chain, Alice, RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) }));
+	events
+		.into_iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Sudo(pallet_sudo::Event::Sudid { sudo_result }) => Some(sudo_result),
+			_ => None,
+		})
+		.expect("sudo reports the root call's result")
+}
+
 /// `owner` registers a node of `role` with off-chain key `key` and the minimum bond of its
 /// declaration; returns the bond and the block's events.
 fn register(
@@ -753,7 +766,153 @@ fn appeal_cancels_a_slash() {
 	net.chain.execute(|| {
 		assert_eq!(node(&bob).bond, bond, "the bond is intact");
 		assert_eq!(bond_held(&bob), bond);
-		assert!(pallet_node_registry::SlashesDue::<Runtime>::get(wrong.apply_at).is_empty());
+		assert!(!pallet_node_registry::DueSlashes::<Runtime>::contains_key(
+			wrong.apply_at,
+			wrong.slash
+		));
+	});
+}
+
+/// The honest operator's case: Bob's node was slashed and he appeals through a `network_admin`
+/// referendum (no sudo involved) that is decided as late as its track allows: nobody votes
+/// until the last block of the decision period, then it confirms and enacts. The slash is still
+/// pending when the referendum enacts, so the appeal cancels it and Bob loses nothing. With the
+/// former 2-epoch deferral the slash applied long before such a referendum could end.
+#[test]
+fn an_appeal_decided_at_the_last_moment_still_lands_before_the_slash() {
+	use crate::governance::{decide, propose, vote_through};
+	use dsync_runtime::governance::{origins::Origin, tracks};
+	use pallet_referenda::{ReferendumInfo, ReferendumInfoFor};
+
+	let mut net = network();
+	let (bob, bond) = (net.bob.clone(), net.bob_bond);
+	let wrong = prove_wrong_answer(&mut net);
+
+	let cancel = RuntimeCall::NodeRegistry(pallet_node_registry::Call::cancel_slash {
+		slash_id: wrong.slash,
+	});
+	let index =
+		propose(&mut net.chain, dsync_runtime::OriginCaller::Origins(Origin::NetworkAdmin), cancel);
+	// Wait, without a vote, until the referendum is deciding and in its last block.
+	let (decision_period, deciding_since) = loop {
+		net.chain.next_block(vec![]);
+		let since = net.chain.execute(|| match ReferendumInfoFor::<Runtime>::get(index) {
+			Some(ReferendumInfo::Ongoing(status)) => status.deciding.map(|d| d.since),
+			other => panic!("the appeal is not ongoing: {other:?}"),
+		});
+		if let Some(since) = since {
+			let period = net.chain.execute(|| {
+				<dsync_runtime::governance::tracks::TracksInfo as pallet_referenda::TracksInfo<
+					_,
+					_,
+				>>::info(tracks::NETWORK_ADMIN)
+				.map(|info| info.decision_period)
+			});
+			break (period.expect("the network_admin track exists"), since);
+		}
+	};
+	// The votes go into the block before the one at which the referendum would time out.
+	while net.chain.execute(System::block_number) + 2 < deciding_since + decision_period {
+		net.chain.next_block(vec![]);
+	}
+	vote_through(&mut net.chain, index);
+	let events = decide(&mut net.chain, index);
+
+	assert!(
+		events.iter().any(|e| matches!(
+			e,
+			RuntimeEvent::NodeRegistry(RegistryEvent::SlashCancelled { slash, node })
+				if *slash == wrong.slash && *node == bob
+		)),
+		"the appeal enacted and cancelled the slash: {events:?}"
+	);
+	assert!(net.chain.execute(epoch_index) <= wrong.apply_at, "enacted inside the window");
+	let start = run_to_epoch(&mut net.chain, wrong.apply_at);
+	let bob_slashed = |events: &[RuntimeEvent]| {
+		events.iter().any(
+			|e| matches!(e, RuntimeEvent::NodeRegistry(RegistryEvent::Slashed { node, .. }) if *node == bob),
+		)
+	};
+	assert!(!bob_slashed(&events) && !bob_slashed(&start.earlier) && !bob_slashed(&start.events));
+	net.chain.execute(|| {
+		assert_eq!(node(&bob).bond, bond, "the bond is intact");
+		assert_eq!(bond_held(&bob), bond);
+	});
+}
+
+/// Every preset defers Proof-of-Sync slashes at least as long as the slowest `network_admin`
+/// referendum (the appeal) with the preset's governance timing; staking's deferral outlasts it
+/// with standard timing; and governance cannot shorten the window below it.
+#[test]
+fn slashes_wait_longer_than_the_slowest_appeal() {
+	use dsync_runtime::{
+		configs::{
+			consensus::EPOCH_DURATION_IN_BLOCKS,
+			staking::{SessionsPerEra, SlashDeferDuration},
+		},
+		governance::{origins::Timing, tracks},
+	};
+	let standard = tracks::longest_referendum(tracks::NETWORK_ADMIN, Timing::Standard).unwrap();
+	let fast = tracks::longest_referendum(tracks::NETWORK_ADMIN, Timing::Fast).unwrap();
+	// 1 h + 6 d + 1 h + 10 min; 1 + 20 + 2 + 1 blocks.
+	assert_eq!(standard, 87_700);
+	assert_eq!(fast, 24);
+	let staking_window =
+		SlashDeferDuration::get() * SessionsPerEra::get() * EPOCH_DURATION_IN_BLOCKS;
+	assert!(staking_window >= standard, "staking defers {staking_window} blocks");
+
+	for (preset, window) in
+		[(DEVELOPMENT, fast), (dsync_runtime::genesis_config_presets::LOCAL_TESTNET, standard)]
+	{
+		let mut chain = TestChain::new(preset);
+		let params = chain.execute(Params::<Runtime>::get);
+		let deferred = params.slash_defer_epochs * params.epoch_length;
+		assert!(
+			deferred >= window,
+			"{preset:?} defers {deferred} blocks, an appeal takes {window}"
+		);
+		let bound =
+			chain.execute(<tracks::SlashAppealWindow as frame_support::traits::Get<u32>>::get);
+		assert_eq!(bound, window);
+	}
+
+	// Root itself cannot set a shorter window on the development chain: one epoch less is
+	// refused, the edge is accepted.
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let preset = chain.execute(Params::<Runtime>::get);
+	let set = |chain: &mut TestChain, epoch_length: u32, defer: u32| {
+		let parameters = pallet_proof_of_sync::ProofOfSyncParams {
+			epoch_length,
+			slash_defer_epochs: defer,
+			..preset
+		};
+		sudo_result(
+			chain,
+			RuntimeCall::ProofOfSync(pallet_proof_of_sync::Call::set_parameters { parameters }),
+		)
+	};
+	assert_eq!(
+		set(&mut chain, 6, 3),
+		Err(pallet_proof_of_sync::Error::<Runtime>::AppealWindowTooShort.into())
+	);
+	assert_eq!(chain.execute(Params::<Runtime>::get), preset);
+	assert_eq!(set(&mut chain, 6, 4), Ok(()));
+	assert_eq!(set(&mut chain, 24, 1), Ok(()));
+
+	// A running standard chain whose genesis deferred 2 ten-minute epochs: the upgrade raises
+	// the deferral to the 877 epochs that cover the slowest appeal, once.
+	use frame_support::traits::OnRuntimeUpgrade;
+	let mut chain = TestChain::new(dsync_runtime::genesis_config_presets::LOCAL_TESTNET);
+	chain.execute(|| {
+		Params::<Runtime>::mutate(|params| params.slash_defer_epochs = 2);
+		assert!(ProofOfSync::check_appeal_window(&Params::<Runtime>::get()).is_err());
+		dsync_runtime::configs::depin::RaiseSlashDeferral::on_runtime_upgrade();
+		let params = Params::<Runtime>::get();
+		assert_eq!(params.epoch_length, 100);
+		assert_eq!(params.slash_defer_epochs, 877);
+		assert!(ProofOfSync::check_appeal_window(&params).is_ok());
+		dsync_runtime::configs::depin::RaiseSlashDeferral::on_runtime_upgrade();
+		assert_eq!(Params::<Runtime>::get(), params);
 	});
 }
 

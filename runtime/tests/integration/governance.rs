@@ -57,7 +57,7 @@ fn run(chain: &mut TestChain, who: Sr25519Keyring, call: RuntimeCall) {
 
 /// Alice notes `call` as a preimage (as Polkadot.js apps does) and submits it as a referendum
 /// with `origin`, then places its decision deposit; the referendum's index.
-fn propose(chain: &mut TestChain, origin: OriginCaller, call: RuntimeCall) -> u32 {
+pub(crate) fn propose(chain: &mut TestChain, origin: OriginCaller, call: RuntimeCall) -> u32 {
 	let encoded = call.encode();
 	let hash = <Runtime as frame_system::Config>::Hashing::hash(&encoded);
 	run(
@@ -104,7 +104,7 @@ fn vote(
 
 /// All four validators' owners vote aye with 98,000,000 DSYNC each, without conviction, in one
 /// block (on tracks with low support thresholds two votes would already decide).
-fn vote_through(chain: &mut TestChain, index: u32) {
+pub(crate) fn vote_through(chain: &mut TestChain, index: u32) {
 	let votes = chain.execute(|| {
 		VOTERS
 			.iter()
@@ -128,7 +128,7 @@ fn vote_through(chain: &mut TestChain, index: u32) {
 /// Produce blocks until referendum `index` is no longer ongoing, then the blocks its enactment
 /// needs (the fast timing's minimum enactment period is 1 block); the events of all those blocks.
 /// Panics if it is still ongoing after [`DECIDE_WITHIN`] blocks.
-fn decide(chain: &mut TestChain, index: u32) -> Vec<RuntimeEvent> {
+pub(crate) fn decide(chain: &mut TestChain, index: u32) -> Vec<RuntimeEvent> {
 	let mut events = Vec::new();
 	for _ in 0..DECIDE_WITHIN {
 		chain.next_block(vec![]);

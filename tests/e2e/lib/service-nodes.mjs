@@ -93,7 +93,7 @@ export const POS_PARAMS = {
   missQuality: pct(50),
   suspendAfterMisses: 2,
   slashAfterMisses: 3,
-  slashDeferEpochs: 2,
+  slashDeferEpochs: 4,
   epochReward: 1000n * UNIT,
   verifierShare: pct(10),
 };

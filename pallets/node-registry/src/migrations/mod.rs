@@ -2,3 +2,4 @@
 //! them in its migrations (`Executive`'s `OnRuntimeUpgrade` tuple).
 
 pub mod v1;
+pub mod v2;

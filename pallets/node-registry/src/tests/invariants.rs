@@ -10,11 +10,6 @@ use frame_support::{
 };
 use sp_runtime::{DispatchError, Perbill, TransactionOutcome};
 
-/// A list of slashes due at one epoch.
-fn due(ids: Vec<SlashId>) -> BoundedVec<SlashId, <Test as Config>::MaxSlashesPerEpoch> {
-	bounded(ids)
-}
-
 /// A provider list.
 fn provider_list(
 	owners: Vec<AccountId>,
@@ -102,10 +97,14 @@ fn try_state_detects_every_broken_invariant() {
 		// 6. Slashes.
 		assert_detected(|| Nodes::<Test>::mutate_extant(&ALICE, |node| node.pending_slashes = 0));
 		assert_detected(|| PendingSlashCount::<Test>::put(2u32));
-		assert_detected(|| SlashesDue::<Test>::remove(2u32));
-		assert_detected(|| SlashesDue::<Test>::insert(3u32, due(vec![0])));
-		assert_detected(|| SlashesDue::<Test>::insert(4u32, due(vec![])));
-		assert_detected(|| CurrentEpoch::<Test>::put(2u32));
+		assert_detected(|| DueSlashes::<Test>::remove(2u32, 0u32));
+		assert_detected(|| DueSlashes::<Test>::insert(3u32, 0u32, ()));
+		assert_detected(|| DueSlashes::<Test>::insert(4u32, 7u32, ()));
+		assert_detected(|| DueCursor::<Test>::put(3u32));
+		assert_detected(|| DueCursor::<Test>::put(CurrentEpoch::<Test>::get() + 2));
+		assert_detected(|| NodeSlashes::<Test>::remove(ALICE, SlashReason::RepeatedMisses));
+		assert_detected(|| NodeSlashes::<Test>::insert(ALICE, SlashReason::WrongAnswer, 0u32));
+		assert_detected(|| NodeSlashes::<Test>::insert(BOB, SlashReason::RepeatedMisses, 0u32));
 		assert_detected(|| {
 			PendingSlashes::<Test>::mutate(0u32, |slash| {
 				if let Some(slash) = slash {
@@ -211,11 +210,14 @@ fn a_random_run_keeps_the_invariants_and_never_strands_funds() {
 				8 => {
 					let fraction = Perbill::from_percent(rng.below(30) as u32);
 					let apply_at = epoch + rng.below(3) as u32;
-					<Registry as NodeRegistry<AccountId, u64>>::schedule_slash(
-						&who,
-						fraction,
+					let reason = [
 						SlashReason::RepeatedMisses,
-						apply_at,
+						SlashReason::WrongAnswer,
+						SlashReason::AbsentVerifier,
+						SlashReason::WrongResult,
+					][rng.below(4) as usize];
+					<Registry as NodeRegistry<AccountId, u64>>::schedule_slash(
+						&who, fraction, reason, apply_at,
 					)
 					.map(|_| ())
 				},
@@ -240,11 +242,17 @@ fn a_random_run_keeps_the_invariants_and_never_strands_funds() {
 			Registry::do_try_state().expect("the invariants hold after every step");
 		}
 
-		// Wind down: cancel nothing, apply every pending slash, and let everyone exit.
-		epoch += 3;
-		start_epoch(epoch - 2);
-		start_epoch(epoch - 1);
-		start_epoch(epoch);
+		// Wind down: cancel nothing, apply every pending slash (at most `MAX_SLASHES_PER_EPOCH`
+		// per epoch start, so it may take more epochs than the latest is due at), and let
+		// everyone exit.
+		for _ in 0..100 {
+			if PendingSlashCount::<Test>::get() == 0 {
+				break;
+			}
+			epoch += 1;
+			start_epoch(epoch);
+			Registry::do_try_state().expect("the invariants hold while slashes drain");
+		}
 		for who in &operators {
 			let _ = Registry::exit(RuntimeOrigin::signed(who.clone()));
 		}

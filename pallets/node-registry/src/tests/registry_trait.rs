@@ -154,17 +154,17 @@ fn on_epoch_start_records_the_epoch_and_returns_the_weight_of_its_work() {
 		register_service(&ALICE, 1, 3_000);
 		register_validator(&BOB, 2, VALIDATOR_MIN_BOND);
 		register_validator(&CHARLIE, 3, VALIDATOR_MIN_BOND);
-		assert_ok!(Registry::update_declaration(
-			RuntimeOrigin::signed(ALICE),
-			small_declaration(2)
-		));
 		assert_ok!(<Nr as NodeRegistry<AccountId, u64>>::schedule_slash(
 			&ALICE,
 			Perbill::from_percent(1),
 			SlashReason::RepeatedMisses,
 			7
 		));
-
+		start_epoch(6);
+		assert_ok!(Registry::update_declaration(
+			RuntimeOrigin::signed(ALICE),
+			small_declaration(2)
+		));
 		let weight = <Nr as NodeRegistry<AccountId, u64>>::on_epoch_start(7);
 
 		assert_eq!(CurrentEpoch::<Test>::get(), 7);

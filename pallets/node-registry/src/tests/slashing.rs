@@ -1,5 +1,6 @@
 //! Slashes: scheduled, applied at their epoch (bond first, then the unbonding chunk), applied at
-//! once when due, cancelled on appeal, the queue bounds, and withdrawals blocked while one is
+//! once when due, one pending per node and reason (later ones added to it), never refused for
+//! room (applied late instead), cancelled on appeal, and withdrawals blocked while one is
 //! pending.
 
 use crate::{mock::*, *};
@@ -41,7 +42,8 @@ fn a_scheduled_slash_is_queued_with_its_bookkeeping() {
 				apply_at: 3,
 			})
 		);
-		assert_eq!(SlashesDue::<Test>::get(3u32).into_inner(), vec![0]);
+		assert!(DueSlashes::<Test>::contains_key(3u32, 0u32));
+		assert_eq!(NodeSlashes::<Test>::get(ALICE, SlashReason::RepeatedMisses), Some(0));
 		assert_eq!(PendingSlashCount::<Test>::get(), 1);
 		assert_eq!(NextSlashId::<Test>::get(), 1);
 		assert_eq!(node(&ALICE).pending_slashes, 1);
@@ -83,7 +85,8 @@ fn a_slash_applies_at_the_start_of_its_epoch() {
 		assert_eq!(free(&TREASURY), treasury + 300);
 		assert_eq!(issuance(), issued);
 		assert_eq!(PendingSlashes::<Test>::get(0u32), None);
-		assert!(!SlashesDue::<Test>::contains_key(2u32));
+		assert!(!DueSlashes::<Test>::contains_key(2u32, 0u32));
+		assert_eq!(NodeSlashes::<Test>::get(ALICE, SlashReason::RepeatedMisses), None);
 		assert_eq!(PendingSlashCount::<Test>::get(), 0);
 		assert_eq!(
 			registry_events(),
@@ -127,25 +130,164 @@ fn slashes_round_down_and_apply_one_after_the_other() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_service(&ALICE, 1, 3_001);
 		assert_ok!(schedule(&ALICE, 50, SlashReason::RepeatedMisses, 1));
-		assert_ok!(schedule(&ALICE, 50, SlashReason::RepeatedMisses, 1));
+		assert_ok!(schedule(&ALICE, 50, SlashReason::WrongAnswer, 1));
 		assert_ok!(<Registry as NodeRegistry<AccountId, u64>>::schedule_slash(
 			&ALICE,
 			Perbill::from_parts(1),
-			SlashReason::RepeatedMisses,
+			SlashReason::AbsentVerifier,
 			1
 		));
 		start_epoch(1);
 
-		// 50 % of 3_001 is 1_500 (rounded down), then 50 % of 1_501 is 750, then nothing.
+		// 50 % of 3_001 is 1_500 (rounded down), then 50 % of 1_501 is 750, and one part per
+		// billion of either is nothing, in whichever order they apply.
 		assert_eq!(node(&ALICE).bond, 751);
-		let amounts: Vec<_> = registry_events()
+		let mut amounts: Vec<_> = registry_events()
 			.into_iter()
 			.filter_map(|event| match event {
 				Event::Slashed { amount, .. } => Some(amount),
 				_ => None,
 			})
 			.collect();
-		assert_eq!(amounts, vec![1_500, 750, 0]);
+		amounts.sort();
+		assert_eq!(amounts, vec![0, 750, 1_500]);
+	});
+}
+
+#[test]
+fn a_later_slash_for_the_same_reason_is_added_to_the_pending_one() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_service(&ALICE, 1, 3_000);
+		assert_eq!(schedule(&ALICE, 10, SlashReason::RepeatedMisses, 3), Ok(0));
+		clear_events();
+
+		// Due later: added (10 %, then 50 % of the other 90 %: 55 %) and moved to epoch 5, so the
+		// newer offence keeps its whole appeal window.
+		assert_eq!(schedule(&ALICE, 50, SlashReason::RepeatedMisses, 5), Ok(0));
+		assert_eq!(
+			registry_events(),
+			vec![Event::SlashIncreased {
+				slash: 0,
+				node: ALICE,
+				added: Perbill::from_percent(50),
+				fraction: Perbill::from_percent(55),
+				reason: SlashReason::RepeatedMisses,
+				apply_at: 5,
+			}]
+		);
+		assert_eq!(PendingSlashes::<Test>::get(0u32).map(|slash| slash.apply_at), Some(5));
+		assert!(!DueSlashes::<Test>::contains_key(3u32, 0u32));
+		assert!(DueSlashes::<Test>::contains_key(5u32, 0u32));
+		assert_eq!(PendingSlashCount::<Test>::get(), 1);
+		assert_eq!(node(&ALICE).pending_slashes, 1);
+		assert_eq!(NextSlashId::<Test>::get(), 1);
+
+		// Due earlier: added, the later epoch kept.
+		assert_eq!(schedule(&ALICE, 20, SlashReason::RepeatedMisses, 4), Ok(0));
+		// 55 % and then 20 % of the other 45 % is 64 %.
+		assert_eq!(
+			PendingSlashes::<Test>::get(0u32),
+			Some(PendingSlash {
+				node: ALICE,
+				fraction: Perbill::from_percent(64),
+				reason: SlashReason::RepeatedMisses,
+				apply_at: 5,
+			})
+		);
+		// Another reason is a slash of its own.
+		assert_eq!(schedule(&ALICE, 10, SlashReason::WrongAnswer, 4), Ok(1));
+		assert_eq!(node(&ALICE).pending_slashes, 2);
+
+		start_epoch(4);
+		assert_eq!(node(&ALICE).bond, 2_700);
+		start_epoch(5);
+		// 64 % of 2_700 is 1_728.
+		assert_eq!(node(&ALICE).bond, 972);
+		assert_eq!(node(&ALICE).pending_slashes, 0);
+		assert_eq!(PendingSlashCount::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn a_node_has_at_most_one_pending_slash_per_reason() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_service(&ALICE, 1, 3_000);
+		let reasons = [
+			SlashReason::RepeatedMisses,
+			SlashReason::WrongAnswer,
+			SlashReason::AbsentVerifier,
+			SlashReason::WrongResult,
+		];
+		// An offline node slashed 1 % every epoch for a long appeal window.
+		for epoch in 1..=200u32 {
+			for reason in reasons {
+				assert_ok!(schedule(&ALICE, 1, reason, epoch + 1_000));
+			}
+		}
+		assert_eq!(PendingSlashCount::<Test>::get(), 4);
+		assert_eq!(node(&ALICE).pending_slashes, 4);
+		assert_eq!(NodeSlashes::<Test>::iter_prefix(ALICE).count(), 4);
+		// 200 slashes of 1 % compounded: 1 - 0.99^200 = 86.6 %.
+		let fraction = PendingSlashes::<Test>::get(0u32).map(|slash| slash.fraction);
+		assert!(fraction
+			.is_some_and(|f| f > Perbill::from_percent(86) && f < Perbill::from_percent(87)));
+	});
+}
+
+#[test]
+fn no_offender_escapes_a_slash_by_filling_the_queue() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The attacker's accomplices get more slashes due at epoch 2 than one epoch start
+		// applies; before, the queue was full and the attacker's own slash was refused.
+		for (who, key) in [(&ALICE, 1), (&BOB, 2), (&CHARLIE, 3)] {
+			register_service(who, key, 3_000);
+		}
+		register_service(&DAVE, 4, 2_500);
+		let reasons = [SlashReason::RepeatedMisses, SlashReason::WrongResult];
+		for who in [&ALICE, &BOB, &CHARLIE] {
+			for reason in reasons {
+				assert_ok!(schedule(who, 1, reason, 2));
+			}
+		}
+		assert!(6 > MAX_SLASHES_PER_EPOCH);
+		let attacker = schedule(&DAVE, 50, SlashReason::WrongAnswer, 2);
+		assert_eq!(attacker, Ok(6));
+
+		start_epoch(1);
+		clear_events();
+		start_epoch(2);
+		let slashed = |events: &[Event<Test>]| {
+			events.iter().filter(|event| matches!(event, Event::Slashed { .. })).count()
+		};
+		assert_eq!(slashed(&registry_events()), MAX_SLASHES_PER_EPOCH as usize);
+		assert_eq!(PendingSlashCount::<Test>::get(), 7 - MAX_SLASHES_PER_EPOCH);
+		// The rest applies at the next epoch starts: late, never early, and never dropped.
+		start_epoch(3);
+		start_epoch(4);
+		assert_eq!(PendingSlashCount::<Test>::get(), 0);
+		assert_eq!(node(&DAVE).bond, 1_250);
+		assert_eq!(DueCursor::<Test>::get(), 5);
+	});
+}
+
+#[test]
+fn a_slash_past_its_epoch_can_still_be_cancelled() {
+	ExtBuilder::default().build_and_execute(|| {
+		for (who, key) in [(&ALICE, 1), (&BOB, 2), (&CHARLIE, 3), (&DAVE, 4)] {
+			register_service(who, key, 2_500);
+			assert_ok!(schedule(who, 10, SlashReason::RepeatedMisses, 1));
+		}
+		start_epoch(1);
+		// One of the four waits for the next epoch start; an appeal still reaches it.
+		let left: Vec<SlashId> = PendingSlashes::<Test>::iter_keys().collect();
+		assert_eq!(left.len(), 1);
+		assert_ok!(Registry::cancel_slash(RuntimeOrigin::signed(APPEALS), left[0]));
+		assert_eq!(PendingSlashCount::<Test>::get(), 0);
+		start_epoch(2);
+		let bonds: Vec<u64> =
+			[&ALICE, &BOB, &CHARLIE, &DAVE].iter().map(|who| node(who).bond).collect();
+		assert_eq!(bonds.iter().filter(|bond| **bond == 2_500).count(), 1);
+		assert_eq!(bonds.iter().filter(|bond| **bond == 2_250).count(), 3);
 	});
 }
 
@@ -162,7 +304,7 @@ fn a_slash_due_now_or_earlier_applies_at_once() {
 		assert_eq!(node(&ALICE).pending_slashes, 0);
 		assert_eq!(PendingSlashCount::<Test>::get(), 0);
 		assert_eq!(PendingSlashes::<Test>::get(0u32), None);
-		assert!(!SlashesDue::<Test>::contains_key(5u32));
+		assert_eq!(DueSlashes::<Test>::iter().count(), 0);
 		assert_eq!(
 			registry_events(),
 			vec![
@@ -186,46 +328,6 @@ fn a_slash_due_now_or_earlier_applies_at_once() {
 		assert_eq!(schedule(&ALICE, 100, SlashReason::AbsentVerifier, 2), Ok(1));
 		assert_eq!(node(&ALICE).bond, 0);
 		assert_eq!(held(&ALICE), 0);
-	});
-}
-
-#[test]
-fn a_slash_applied_at_once_is_not_refused_for_a_full_queue() {
-	ExtBuilder::default().build_and_execute(|| {
-		register_service(&ALICE, 1, 3_000);
-		for epoch in [1, 2] {
-			for _ in 0..MAX_SLASHES_PER_EPOCH {
-				assert_ok!(schedule(&ALICE, 1, SlashReason::RepeatedMisses, epoch));
-			}
-		}
-		assert_eq!(PendingSlashCount::<Test>::get(), MAX_PENDING_SLASHES);
-		assert_ok!(schedule(&ALICE, 1, SlashReason::WrongAnswer, 0));
-		assert_eq!(PendingSlashCount::<Test>::get(), MAX_PENDING_SLASHES);
-	});
-}
-
-#[test]
-fn the_slash_queues_are_bounded() {
-	ExtBuilder::default().build_and_execute(|| {
-		register_service(&ALICE, 1, 3_000);
-		for _ in 0..MAX_SLASHES_PER_EPOCH {
-			assert_ok!(schedule(&ALICE, 1, SlashReason::RepeatedMisses, 5));
-		}
-		assert_noop!(
-			schedule(&ALICE, 1, SlashReason::RepeatedMisses, 5),
-			Error::<Test>::SlashQueueFull
-		);
-		for _ in 0..MAX_PENDING_SLASHES - MAX_SLASHES_PER_EPOCH {
-			assert_ok!(schedule(&ALICE, 1, SlashReason::RepeatedMisses, 6));
-		}
-		assert_eq!(PendingSlashCount::<Test>::get(), MAX_PENDING_SLASHES);
-		assert_noop!(
-			schedule(&ALICE, 1, SlashReason::RepeatedMisses, 7),
-			Error::<Test>::TooManyPendingSlashes
-		);
-		// A cancellation makes room again.
-		assert_ok!(Registry::cancel_slash(RuntimeOrigin::signed(APPEALS), 0));
-		assert_ok!(schedule(&ALICE, 1, SlashReason::RepeatedMisses, 7));
 	});
 }
 
@@ -255,9 +357,14 @@ fn cancelling_on_appeal_leaves_the_bond_intact() {
 
 		assert_eq!(last_event(), Event::SlashCancelled { slash: 0, node: ALICE });
 		assert_eq!(PendingSlashes::<Test>::get(0u32), None);
-		assert_eq!(SlashesDue::<Test>::get(2u32).into_inner(), vec![1]);
+		assert!(!DueSlashes::<Test>::contains_key(2u32, 0u32));
+		assert!(DueSlashes::<Test>::contains_key(2u32, 1u32));
 		assert_eq!(PendingSlashCount::<Test>::get(), 1);
 		assert_eq!(node(&ALICE).pending_slashes, 0);
+		// The next slash for the reason is a new one.
+		assert_eq!(NodeSlashes::<Test>::get(ALICE, SlashReason::WrongAnswer), None);
+		assert_eq!(schedule(&ALICE, 1, SlashReason::WrongAnswer, 9), Ok(2));
+		assert_ok!(Registry::cancel_slash(RuntimeOrigin::signed(APPEALS), 2));
 
 		start_epoch(1);
 		start_epoch(2);
@@ -269,12 +376,13 @@ fn cancelling_on_appeal_leaves_the_bond_intact() {
 }
 
 #[test]
-fn cancelling_the_last_slash_of_an_epoch_clears_its_list() {
+fn cancelling_a_slash_clears_its_entries() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_service(&ALICE, 1, 3_000);
 		assert_ok!(schedule(&ALICE, 50, SlashReason::WrongAnswer, 2));
 		assert_ok!(Registry::cancel_slash(RuntimeOrigin::signed(APPEALS), 0));
-		assert!(!SlashesDue::<Test>::contains_key(2u32));
+		assert_eq!(DueSlashes::<Test>::iter().count(), 0);
+		assert_eq!(NodeSlashes::<Test>::iter().count(), 0);
 		assert_eq!(PendingSlashCount::<Test>::get(), 0);
 	});
 }

@@ -91,6 +91,38 @@ fn every_bound_at_its_edges() {
 }
 
 #[test]
+fn slashes_wait_at_least_the_appeal_window() {
+	ExtBuilder::default().build_and_execute(|| {
+		// An appeal referendum takes up to 120 blocks: with 20-block epochs slashes must wait 6.
+		MinAppealWindow::set(120);
+		let window = |epoch_length: u32, defer: u32| {
+			set(|p| {
+				p.epoch_length = epoch_length;
+				p.slash_defer_epochs = defer;
+			})
+		};
+		assert_ok!(window(20, 6));
+		let before = Params::<Test>::get();
+		assert_noop!(window(20, 5), Error::<Test>::AppealWindowTooShort);
+		// Shorter epochs shorten the window too.
+		assert_noop!(window(19, 6), Error::<Test>::AppealWindowTooShort);
+		assert_noop!(window(20, 0), Error::<Test>::AppealWindowTooShort);
+		assert_eq!(Params::<Test>::get(), before);
+		assert_ok!(window(10, 12));
+		// The product saturates instead of wrapping round to a short window.
+		assert_ok!(window(MAX_EPOCH_LENGTH, u32::MAX));
+		assert_ne!(Params::<Test>::get(), before);
+
+		// try_state notices a window the bound has outgrown (e.g. a slower governance timing).
+		assert_ok!(window(20, 6));
+		assert_ok!(Pallet::<Test>::do_try_state());
+		MinAppealWindow::set(121);
+		assert!(Pallet::<Test>::do_try_state().is_err());
+		MinAppealWindow::set(0);
+	});
+}
+
+#[test]
 fn shares_above_one_hundred_percent_are_refused() {
 	ExtBuilder::default().build_and_execute(|| {
 		// Only JSON can hold such a share.
