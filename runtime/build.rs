@@ -13,6 +13,13 @@ fn main() {
 			let workspace = std::path::Path::new(&manifest_dir).join("..");
 			std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
 		}
+		// With the metadata hash: the token symbol and decimals are part of what the hash
+		// commits to (RFC-78), so signers show amounts as the chain means them.
+		#[cfg(feature = "metadata-hash")]
+		substrate_wasm_builder::WasmBuilder::init_with_defaults()
+			.enable_metadata_hash("DSYNC", 18)
+			.build();
+		#[cfg(not(feature = "metadata-hash"))]
 		substrate_wasm_builder::WasmBuilder::build_using_defaults();
 	}
 }

@@ -59,14 +59,16 @@ build_variant() {
   local project="$wbuild/dsync-runtime-$suffix"
   local lib="dsync_runtime_${suffix//-/_}"
   mkdir -p "$project/src"
-  sed -e "s/^features = \[\]$/features = [$features]/" \
+  # The node's project lists the runtime features the node turned on (`metadata-hash`, which
+  # only matters to the Wasm builder); the variant has its own.
+  sed -e "s/^features = \[.*\]$/features = [$features]/" \
     -e "s/^name = \"dsync_runtime\"$/name = \"$lib\"/" \
     -e "s/^name = \"dsync-runtime-blob\"$/name = \"dsync-runtime-$suffix-blob\"/" \
     -e "s|^path = .*|path = \"$PWD/runtime\"|" \
     "$main/Cargo.toml" >"$project/Cargo.toml"
   if ! grep -qxF "features = [$features]" "$project/Cargo.toml" ||
     ! grep -qxF "name = \"$lib\"" "$project/Cargo.toml"; then
-    echo "unexpected Wasm project manifest $main/Cargo.toml (features not empty? library not dsync_runtime?)" >&2
+    echo "unexpected Wasm project manifest $main/Cargo.toml (no features line? library not dsync_runtime?)" >&2
     return 1
   fi
   cp "$main/Cargo.lock" "$project/Cargo.lock" || return 1

@@ -23,8 +23,11 @@ fi
 project="$wbuild/dsync-runtime-upgrade-test"
 mkdir -p "$project/src"
 # The node's Wasm project, with the feature on and another library name (so its output never
-# replaces the node's blob), pointing at this checkout's runtime.
-sed -e 's/^features = \[\]$/features = ["upgrade-test"]/' \
+# replaces the node's blob), pointing at this checkout's runtime. The node's project lists the
+# runtime's features the node turned on (`metadata-hash`, which only matters to the Wasm
+# builder): this blob is built once, without the metadata hash, so mode-1 transactions
+# (`CheckMetadataHash`) are refused once a chain runs it; it serves the upgrade test only.
+sed -e 's/^features = \[.*\]$/features = ["upgrade-test"]/' \
   -e 's/^name = "dsync_runtime"$/name = "dsync_runtime_upgrade_test"/' \
   -e 's/^name = "dsync-runtime-blob"$/name = "dsync-runtime-upgrade-test-blob"/' \
   -e "s|^path = .*|path = \"$PWD/runtime\"|" \

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 if [ "${1:-}" != "--no-build" ]; then
-	cargo build --release --locked -p dsync-node
+	# The whole workspace, as scripts/dev.sh and scripts/test.sh build it (one shared build).
+	cargo build --release --locked --workspace
 fi
 "$DSYNC_NODE" export-chain-spec --chain local > chain-specs/local.json
 "$DSYNC_NODE" export-chain-spec --chain local --raw > chain-specs/local-raw.json

@@ -8,12 +8,16 @@ scripts/setup.sh
 start=$(date +%s)
 echo "== module import graphs of the runtime and the node (no cycle, one direction)"
 scripts/check-module-graph.py
+echo "== one build for scripts/dev.sh and the tests (dev-dependencies change no feature of the node's crates)"
+scripts/check-shared-build.sh
 echo "== cargo test (release profile: the same build the node uses)"
 cargo test --release --locked --workspace
 echo "== whole-runtime fuzzer: every committed input and crash replayed (fuzz/README.md)"
 fuzz/run.sh replay
 echo "== end-to-end tests (dsync-node + @polkadot/api)"
 tests/e2e/run.sh
+echo "== the local network under faults (zombienet, native provider: validators paused, resumed, restarted)"
+zombienet/run.sh
 echo "== operator units: every flag of docs/operators/systemd exists in the binaries, systemd accepts the units"
 scripts/check-operator-units.sh
 # Last, since it rebuilds the aivm binary with the feature (the end-to-end tests use the

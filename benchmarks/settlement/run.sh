@@ -13,7 +13,7 @@
 #   DSYNC_BENCH_JOBS_PER_BLOCK=24 DSYNC_BENCH_BLOCKS=30 benchmarks/settlement/run.sh
 #
 # Needs what the end-to-end tests need: the release dsync-node and aivm (scripts/test.sh or
-# `cargo build --release -p dsync-node -p dsync-aivm`) and Node.js.
+# `cargo build --release --locked --workspace`) and Node.js.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh

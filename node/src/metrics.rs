@@ -14,11 +14,24 @@
 //! | `dsync_dns_dropped_total` | | queries dropped for load (state reads in flight) or malformed beyond an answer |
 //! | `dsync_dns_truncated_total` | | UDP responses sent truncated (`TC`) for their size |
 //! | `dsync_probe_responses_total` | `outcome` | the probe endpoint's responses: `answered_verifier`, `answered_anonymous`, `health`, and the refusals `bad_request`, `timeout`, `too_large`, `rate_limited`, `busy`, `no_key` |
+//! | `dsync_gpu_jobs_total` | `stage` | the GPU-jobs off-chain worker: jobs `seen` (first inference attempt), inputs `fetched`, outputs `inferred` by `aivm`, commitments `committed` and reveals `revealed` (sent to the pool) |
+//! | `dsync_gpu_failures_total` | `reason` | its failed inferences: `aivm_unreachable`, `batch_unreachable`, `out_of_time`, `status`, `too_large`, `wrong_shape`, `input_mismatch`, `invalid_url`, `unknown_model` |
+//! | `dsync_gpu_stage_milliseconds_total` | `stage` | its time obtaining inputs (`fetch`) and inferring (`infer`) |
+//! | `dsync_pos_probes_total` | | probe requests the Proof-of-Sync off-chain worker made (a verifier) |
+//! | `dsync_pos_reports_total` | `phase` | its report commitments (`commit`) and reveals (`reveal`) sent to the pool |
+//!
+//! The off-chain workers run in the runtime, where there is no registry: they add to counters in
+//! the node's persistent off-chain storage ([`dsync_primitives::worker_metrics`]), and the
+//! collectors here read those keys at each scrape.
 
 use crate::{
 	dns::DnsStats,
 	probe::{Outcome, ProbeStats},
 };
+use dsync_primitives::worker_metrics::{
+	Counter, GPU_FAILURES, GPU_STAGES, GPU_STAGE_MILLIS, POS_PROBES, POS_REPORTS,
+};
+use sp_core::offchain::OffchainStorage;
 use std::sync::Arc;
 use substrate_prometheus_endpoint::{
 	register, MetricSource, Opts, PrometheusError, Registry, SourcedCounter,
@@ -149,6 +162,86 @@ pub fn register_probe(stats: &Arc<ProbeStats>, registry: &Registry) -> Result<()
 	Ok(())
 }
 
+/// One family of the off-chain workers' counters, read from the node's persistent off-chain
+/// storage at each scrape: `(label value, counter)` pairs, or one counter without a label.
+#[derive(Clone)]
+struct WorkerSource<S> {
+	storage: S,
+	counters: &'static [(&'static str, Counter)],
+	labelled: bool,
+}
+
+impl<S: OffchainStorage + 'static> MetricSource for WorkerSource<S> {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
+		for (label, counter) in self.counters {
+			let value = self
+				.storage
+				.get(sp_core::offchain::STORAGE_PREFIX, &counter.key())
+				.and_then(|bytes| <u64 as codec::Decode>::decode(&mut &bytes[..]).ok())
+				.unwrap_or(0);
+			if self.labelled {
+				set(&[*label], value);
+			} else {
+				set(&[], value);
+			}
+		}
+	}
+}
+
+/// `dsync_pos_probes_total` has no label: its one counter.
+static POS_PROBES_ONLY: [(&str, Counter); 1] = [("", POS_PROBES)];
+
+/// Register the off-chain workers' metrics (see the module docs) in `registry`, read from
+/// `storage`, the node's persistent off-chain storage.
+pub fn register_workers<S: OffchainStorage + 'static>(
+	storage: S,
+	registry: &Registry,
+) -> Result<(), PrometheusError> {
+	let families: [(&str, &str, Option<&str>, &'static [(&'static str, Counter)]); 5] = [
+		(
+			"dsync_gpu_jobs_total",
+			"GPU jobs through the off-chain worker's stages: seen, input fetched, inferred, commitment and reveal sent",
+			Some("stage"),
+			&GPU_STAGES,
+		),
+		(
+			"dsync_gpu_failures_total",
+			"Failed inferences of the GPU-jobs off-chain worker, by reason",
+			Some("reason"),
+			&GPU_FAILURES,
+		),
+		(
+			"dsync_gpu_stage_milliseconds_total",
+			"Milliseconds the GPU-jobs off-chain worker spent obtaining inputs (fetch) and inferring (infer)",
+			Some("stage"),
+			&GPU_STAGE_MILLIS,
+		),
+		(
+			"dsync_pos_probes_total",
+			"Probe requests made by the Proof-of-Sync off-chain worker",
+			None,
+			&POS_PROBES_ONLY,
+		),
+		(
+			"dsync_pos_reports_total",
+			"Proof-of-Sync report commitments and reveals sent by the off-chain worker",
+			Some("phase"),
+			&POS_REPORTS,
+		),
+	];
+	for (name, help, label, counters) in families {
+		let mut opts = Opts::new(name, help);
+		if let Some(label) = label {
+			opts = opts.variable_label(label);
+		}
+		let source = WorkerSource { storage: storage.clone(), counters, labelled: label.is_some() };
+		register(SourcedCounter::new(&opts, source)?, registry)?;
+	}
+	Ok(())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -187,5 +280,68 @@ mod tests {
 			"{after}"
 		);
 		assert!(after.contains("# TYPE dsync_dns_responses_total counter"), "{after}");
+	}
+
+	/// Off-chain storage shared by its clones, as the node's database is.
+	#[derive(Clone, Default)]
+	struct SharedStorage(Arc<std::sync::Mutex<sp_core::offchain::storage::InMemOffchainStorage>>);
+
+	impl OffchainStorage for SharedStorage {
+		fn set(&mut self, prefix: &[u8], key: &[u8], value: &[u8]) {
+			self.0.lock().unwrap().set(prefix, key, value)
+		}
+		fn remove(&mut self, prefix: &[u8], key: &[u8]) {
+			self.0.lock().unwrap().remove(prefix, key)
+		}
+		fn get(&self, prefix: &[u8], key: &[u8]) -> Option<Vec<u8>> {
+			self.0.lock().unwrap().get(prefix, key)
+		}
+		fn compare_and_set(
+			&mut self,
+			prefix: &[u8],
+			key: &[u8],
+			old_value: Option<&[u8]>,
+			new_value: &[u8],
+		) -> bool {
+			self.0.lock().unwrap().compare_and_set(prefix, key, old_value, new_value)
+		}
+	}
+
+	/// The workers' counters are read from off-chain storage at each scrape; missing ones read 0.
+	#[test]
+	fn worker_metrics_read_the_off_chain_counters() {
+		use dsync_primitives::worker_metrics::{GPU_FETCH_MILLIS, GPU_INFERRED, POS_COMMITTED};
+		use sp_core::offchain::STORAGE_PREFIX;
+		let registry = Registry::new();
+		let mut storage = SharedStorage::default();
+		register_workers(storage.clone(), &registry).unwrap();
+		let before = text(&registry);
+		assert!(before.contains("dsync_gpu_jobs_total{stage=\"inferred\"} 0"), "{before}");
+		assert!(before.contains("dsync_pos_probes_total 0"), "{before}");
+		assert!(
+			before.contains("dsync_gpu_failures_total{reason=\"aivm_unreachable\"} 0"),
+			"{before}"
+		);
+
+		let put = |storage: &mut SharedStorage, counter: Counter, value: u64| {
+			storage.set(STORAGE_PREFIX, &counter.key(), &codec::Encode::encode(&value));
+		};
+		put(&mut storage, GPU_INFERRED, 3);
+		put(&mut storage, GPU_FETCH_MILLIS, 1_250);
+		put(&mut storage, POS_PROBES, 7);
+		put(&mut storage, POS_COMMITTED, 2);
+		let after = text(&registry);
+		assert!(after.contains("dsync_gpu_jobs_total{stage=\"inferred\"} 3"), "{after}");
+		assert!(after.contains("dsync_gpu_jobs_total{stage=\"seen\"} 0"), "{after}");
+		assert!(
+			after.contains("dsync_gpu_stage_milliseconds_total{stage=\"fetch\"} 1250"),
+			"{after}"
+		);
+		assert!(after.contains("dsync_pos_probes_total 7"), "{after}");
+		assert!(after.contains("dsync_pos_reports_total{phase=\"commit\"} 2"), "{after}");
+		assert!(after.contains("dsync_pos_reports_total{phase=\"reveal\"} 0"), "{after}");
+		// Another value than a u64 reads as 0 rather than failing the scrape.
+		storage.set(STORAGE_PREFIX, &POS_PROBES.key(), b"x");
+		assert!(text(&registry).contains("dsync_pos_probes_total 0"));
 	}
 }

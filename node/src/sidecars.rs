@@ -5,8 +5,9 @@
 //!   answer verifiers' probes.
 //! - The authoritative DNS server for `.dsync` names ([`crate::dns`], `--dns-listen-addr`), with
 //!   its counters logged every ten minutes.
-//! - Both endpoints' counters as `dsync_*` Prometheus metrics ([`crate::metrics`]) when the node
-//!   serves Prometheus.
+//! - Both endpoints' counters, and those the off-chain workers keep in the node's off-chain
+//!   storage, as `dsync_*` Prometheus metrics ([`crate::metrics`]) when the node serves
+//!   Prometheus.
 //! - The base URL of the local `aivm` inference server (`--aivm-url`), written to the node's
 //!   persistent off-chain storage, where the GPU-jobs off-chain worker reads it.
 //! - Whether the off-chain workers may fetch from hosts that are not public
@@ -57,8 +58,13 @@ where
 	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>
 		+ dsync_primitives::probe_auth::ProbeKeysApi<Block>,
 	B: Backend<Block> + 'static,
-	S: OffchainStorage,
+	S: OffchainStorage + 'static,
 {
+	if let (Some(registry), Some(storage)) = (registry, offchain_storage.clone()) {
+		metrics::register_workers(storage, registry).map_err(|error| {
+			ServiceError::Other(format!("cannot register the off-chain workers' metrics: {error}"))
+		})?;
+	}
 	set_private_fetch(&params.fetch, offchain_storage.clone());
 	set_aivm_url(&params.gpu, offchain_storage);
 	start_probe(&params.probe, client.clone(), keystore, spawn, registry)?;

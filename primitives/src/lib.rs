@@ -24,6 +24,8 @@
 //!   loopback, private, link-local or metadata hosts unless the operator allows them).
 //! - [`commit_reveal`]: the one commitment function (with a domain per use) of GPU jobs, Proof of
 //!   Sync and naming, and the shared names of their window, key and assignment errors.
+//! - [`worker_metrics`]: the counters the off-chain workers keep in the node's local storage
+//!   for its Prometheus endpoint (the node reads them at each scrape).
 //! - [`hex`]: lower-case hexadecimal; [`convert`]: saturating integer conversions.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -40,6 +42,7 @@ pub mod offchain;
 pub mod probe;
 pub mod probe_auth;
 pub mod traits;
+pub mod worker_metrics;
 
 use sp_runtime::{
 	generic,

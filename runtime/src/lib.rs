@@ -122,10 +122,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -138,10 +138,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -246,6 +246,12 @@ pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 pub type SignedBlock = generic::SignedBlock<Block>;
 
 /// The transaction extensions: what every signed transaction carries besides its call.
+///
+/// `CheckMetadataHash` (RFC-78, `transaction_version` 2) lets hardware wallets and offline
+/// signers sign against the runtime's metadata: mode 0 (every client's default) signs no hash;
+/// mode 1 adds the metadata hash the Wasm builder computed (feature `metadata-hash`, enabled by
+/// the node) to the signed data, so a signer holding other metadata makes a signature the chain
+/// refuses.
 pub type TxExtension = (
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
@@ -255,6 +261,7 @@ pub type TxExtension = (
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
 

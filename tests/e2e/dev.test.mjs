@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
+import { merkleizeMetadata } from '@polkadot-api/merkleize-metadata';
 import { Keyring } from '@polkadot/keyring';
 import { compactAddLength, compactFromU8a, hexToU8a, u8aEq, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
@@ -463,6 +464,68 @@ describe('dsync-node --dev', { timeout: 12 * 60_000 }, () => {
     });
 
     await assertNothingChanged(start, 'bad signature');
+  });
+
+  // Hardware wallets and offline signers (issue 19): the `CheckMetadataHash` extension (RFC-78).
+  // A signer that holds the runtime's metadata computes its hash (here with
+  // `@polkadot-api/merkleize-metadata`, the RFC-78 implementation wallets use) and signs in
+  // mode 1: the runtime adds the hash its Wasm builder computed to the signed data, so the
+  // signature verifies only when both agree. The attacker: whoever feeds a wallet other
+  // metadata (a lying RPC node, an outdated or forged file) so that the user approves a call or
+  // an amount that is not what the chain will execute; any other hash, even one over the right
+  // metadata with the wrong decimals, makes a signature the chain refuses.
+  step('CheckMetadataHash: a transfer signed with the metadata hash is accepted, a wrong hash is refused', 3 * 60_000, async (t) => {
+    assert.ok(
+      api.registry.signedExtensions.includes('CheckMetadataHash'),
+      `transaction extensions: ${api.registry.signedExtensions}`,
+    );
+    assert.equal(api.runtimeVersion.transactionVersion.toNumber(), 2, 'the new extension bumped transaction_version');
+    // `Metadata_metadata_at_version(15)` returns SCALE `Option<Vec<u8>>`: 1, a compact
+    // length, then the metadata (the bytes signers hash).
+    const raw = hexToU8a(await rpc(node.httpUrl, 'state_call', ['Metadata_metadata_at_version', '0x0f000000']));
+    assert.equal(raw[0], 1, 'the runtime serves metadata v15');
+    const [offset, length] = compactFromU8a(raw.subarray(1));
+    const metadata = raw.subarray(1 + offset, 1 + offset + length.toNumber());
+    assert.equal(metadata.length, length.toNumber(), 'the whole metadata was returned');
+    assert.equal(u8aToHex(metadata.slice(0, 5)), '0x6d6574610f', 'metadata starts with "meta" and version 15');
+    const hashWith = (info) => u8aToHex(merkleizeMetadata(metadata, info).digest());
+    const hash = hashWith({ decimals: DECIMALS, tokenSymbol: SYMBOL });
+    t.diagnostic(`metadata hash ${hash}`);
+
+    // Mode 1 with the right hash: included, and the extrinsic in the block carries mode 1.
+    const good = api.tx.balances.transferKeepAlive(bob.address, AMOUNT);
+    const res = await signSendAndWait(api, good, alice, { options: { tip: 0, mode: 1, metadataHash: hash } });
+    assert.equal(res.dispatchError, undefined, `dispatch failed: ${describeDispatchError(api, res.dispatchError)}`);
+    const transfer = findEvent(res.events, api.events.balances.Transfer);
+    assert.ok(transfer, 'no Balances.Transfer event');
+    assert.equal(transfer.event.data.amount.toBigInt(), AMOUNT);
+    const block = await api.rpc.chain.getBlock(res.inBlockHash ?? res.blockHash);
+    const included = block.block.extrinsics.find((xt) => xt.hash.toHex() === good.hash.toHex());
+    assert.ok(included, 'the signed transfer is in its block');
+    assert.equal(included.mode.toNumber(), 1, 'the transfer was signed with the metadata hash');
+
+    // A wrong hash (one bit flipped), and a hash of the right metadata with other decimals:
+    // refused as a bad signature, nothing changes.
+    const flipped = hexToU8a(hash);
+    flipped[31] ^= 1;
+    const wrongs = [
+      ['one bit flipped', u8aToHex(flipped)],
+      ['12 decimals', hashWith({ decimals: 12, tokenSymbol: SYMBOL })],
+    ];
+    for (const [what, wrong] of wrongs) {
+      assert.notEqual(wrong, hash);
+      const start = await snapshotBest();
+      const nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
+      const tx = api.tx.balances.transferKeepAlive(bob.address, AMOUNT);
+      await tx.signAsync(alice, { nonce, tip: 0, mode: 1, metadataHash: wrong });
+      await assert.rejects(api.rpc.author.submitExtrinsic(tx.toHex()), (err) => {
+        t.diagnostic(`${what}: ${err.message}`);
+        assert.equal(err.code, 1010, `expected 1010 Invalid Transaction, got ${err.code}: ${err.message}`);
+        assert.match(err.message, /bad signature/i);
+        return true;
+      });
+      await assertNothingChanged(start, `metadata hash with ${what}`);
+    }
   });
 
   // Joining as a validator (issue 19): since polkadot-sdk 2606 `session.setKeys` checks a proof

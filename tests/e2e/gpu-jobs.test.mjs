@@ -62,7 +62,8 @@ import {
   UNIT,
 } from './lib/chain.mjs';
 import { big, bigintJson, field, num, show, ShapeError, softField, unwrapOption, variant } from './lib/decode.mjs';
-import { bestHead, blockHashAt, finalizedHead, rpc, sleep, waitUntil } from './lib/node.mjs';
+import { monitoredMetrics } from './lib/monitoring.mjs';
+import { bestHead, blockHashAt, finalizedHead, rpc, scrapeMetrics, sleep, waitUntil } from './lib/node.mjs';
 import {
   aivm,
   alice,
@@ -75,6 +76,7 @@ import {
   GPU_MODEL,
   httpGet,
   KEY_TYPE,
+  metricsUrlB,
   nameOf,
   nodeA,
   nodeB,
@@ -624,6 +626,23 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.equal(daveUsage.delivered, daveUsageBefore.delivered, 'Dave, a client, delivered nothing');
     assert.equal(apiAfter.query.proofOfSync?.clientUsage, undefined, 'no ProofOfSync.ClientUsage storage');
     t.diagnostic(`usage(Bob) ${JSON.stringify(bobUsage, bigintJson)}; usage(Dave) ${JSON.stringify(daveUsage, bigintJson)}`);
+
+    // B's GPU worker counted the job through every stage in B's metrics (issue 19).
+    const metric = await scrapeMetrics(metricsUrlB());
+    const stage = (name) => metric('dsync_gpu_jobs_total', { stage: name });
+    for (const name of ['seen', 'fetched', 'inferred', 'committed', 'revealed']) {
+      assert.ok(stage(name) >= 1, `dsync_gpu_jobs_total{stage="${name}"} is ${stage(name)}`);
+    }
+    assert.ok(stage('fetched') >= stage('inferred'), 'inferred without an input');
+    assert.ok(metric.names.has('dsync_gpu_stage_milliseconds_total'), 'stage durations are served');
+    for (const name of monitoredMetrics('dsync_gpu_')) {
+      assert.ok(metric.names.has(name), `${name} (docs/operators/monitoring) is not served`);
+    }
+    t.diagnostic(
+      `B's worker: ${['seen', 'fetched', 'inferred', 'committed', 'revealed'].map((n) => `${n} ${stage(n)}`).join(', ')}; ` +
+        `fetch ${metric('dsync_gpu_stage_milliseconds_total', { stage: 'fetch' })} ms, ` +
+        `infer ${metric('dsync_gpu_stage_milliseconds_total', { stage: 'infer' })} ms`,
+    );
   });
 
   // Only for benchmarks/settlement/run.sh (DSYNC_BENCH_SETTLE=1): settled throughput with
@@ -656,6 +675,9 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
   const expireStep =
     'aivm stopped: a second job gets no result and expires at its deadline, refunded; Bob penalised NoShow';
   step(expireStep, 4 * 60_000 + 30_000, async (t) => {
+    const unreachable = async () =>
+      (await scrapeMetrics(metricsUrlB()))('dsync_gpu_failures_total', { reason: 'aivm_unreachable' });
+    const unreachableBefore = await unreachable();
     const stopped = await aivm.stop({ timeoutMs: 10_000 });
     t.diagnostic(`aivm stopped: ${JSON.stringify(stopped)}`);
     await assert.rejects(aivm.health(2000), 'aivm still answers /health after being stopped');
@@ -703,6 +725,12 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.equal(await jobView(apiEnd, job.id), null, 'the expired job must be gone from GpuJobsApi.job');
 
     const failures = logLines.filter((l) => l.includes('inference failed'));
+    // The worker's failures with aivm down are counted by reason in B's metrics.
+    const unreachableAfter = await unreachable();
+    assert.ok(
+      unreachableAfter > unreachableBefore,
+      `dsync_gpu_failures_total{reason="aivm_unreachable"} stayed at ${unreachableBefore}`,
+    );
     t.diagnostic(
       `job ${job.id} expired in #${seen.blockNumber}; Bob after: ${showScore(await scoreOf(apiEnd, bob))}; ` +
         `B logged ${failures.length} failed inference(s)${failures.length ? `, last: ${failures.at(-1)}` : ''}`,

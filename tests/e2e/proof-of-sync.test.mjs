@@ -59,6 +59,7 @@ import {
   epochOf,
   httpGet,
   KEY_TYPE,
+  metricsUrlA,
   metricsUrlB,
   nameOf,
   nobody,
@@ -413,6 +414,26 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     // Alice: verifier node, promoted at an epoch start.
     assert.equal(aInfo.status, 'Active');
     t.diagnostic(`Alice: ${showScore(aScore)}`);
+
+    // A's verifier worker counted what it did in A's metrics: every commitment and reveal on
+    // chain is Alice's (the only verifier), sent by that worker after a probe (resubmissions
+    // may count more, never fewer).
+    const aMetrics = await scrapeMetrics(metricsUrlA());
+    const onChain = (key) => obs.counts[key] ?? 0;
+    const committed = onChain('proofOfSync.ReportCommitted');
+    const revealed = onChain('proofOfSync.ReportRevealed');
+    const sent = (phase) => aMetrics('dsync_pos_reports_total', { phase });
+    assert.ok(committed > 0 && revealed > 0, `reports on chain: ${committed} committed, ${revealed} revealed`);
+    assert.ok(sent('commit') >= committed, `commitments sent ${sent('commit')} < on chain ${committed}`);
+    assert.ok(sent('reveal') >= revealed, `reveals sent ${sent('reveal')} < on chain ${revealed}`);
+    assert.ok(aMetrics('dsync_pos_probes_total') >= committed, 'a commitment without a probe');
+    for (const name of monitoredMetrics('dsync_pos_')) {
+      assert.ok(aMetrics.names.has(name), `${name} (docs/operators/monitoring) is not served`);
+    }
+    t.diagnostic(
+      `A's worker: ${aMetrics('dsync_pos_probes_total')} probes, ${sent('commit')} commitments and ` +
+        `${sent('reveal')} reveals sent; on chain ${committed} and ${revealed}`,
+    );
 
     // Bob: active, positive and rising score, the runtime API agrees with the last event.
     assert.equal(bInfo.status, 'Active');

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs the dsync-node end-to-end tests (dev node first, then names over DNS, then Proof of Sync,
-# then GPU jobs, then a runtime upgrade by referendum, then the 4-validator network).
+# Runs the dsync-node end-to-end tests (dev node first, then the polkadot-api client, then names
+# over DNS, then Proof of Sync, then GPU jobs, then a runtime upgrade by referendum, then the
+# 4-validator network).
 #
-#   tests/e2e/run.sh              # all six (same as `all`)
+#   tests/e2e/run.sh              # all seven (same as `all`)
 #   tests/e2e/run.sh dev          # only dev.test.mjs
+#   tests/e2e/run.sh papi         # only papi.test.mjs (polkadot-api: descriptors generated from
+#                                 # the runtime Wasm with `papi add --wasm` into a temp dir, typed
+#                                 # storage, every DSYNC runtime API and a transfer over the new
+#                                 # JSON-RPC spec, chainHead_v1 / transaction_v1)
 #   tests/e2e/run.sh naming       # only naming.test.mjs (names served over DNS; needs dig)
 #   tests/e2e/run.sh pos          # only proof-of-sync.test.mjs (a validator probes, scores,
 #                                 # rewards and suspends service nodes)
@@ -24,6 +29,8 @@
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
 # The pos and gpu suites also need the inference server: $AIVM, else
 # ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm (cargo build --release -p dsync-aivm)
+# The papi suite reads the runtime Wasm the node embeds: $DSYNC_RUNTIME_WASM, else
+# ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/wbuild/dsync-runtime/dsync_runtime.compact.compressed.wasm
 # DSYNC_E2E_KEEP=1 keeps the temp dirs (logs, base paths) even when the tests pass.
 # Exits non-zero if anything fails.
 set -euo pipefail
@@ -44,7 +51,7 @@ fi
 bin="${DSYNC_NODE:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node}"
 if [[ ! -x "$bin" ]]; then
   echo "[e2e] dsync-node binary not found or not executable: $bin" >&2
-  echo "[e2e] build it (cargo build --release -p dsync-node) or set DSYNC_NODE" >&2
+  echo "[e2e] build it (cargo build --release --locked --workspace) or set DSYNC_NODE" >&2
   exit 1
 fi
 echo "[e2e] using $bin"
@@ -54,15 +61,16 @@ echo "[e2e] using $bin"
 files=()
 for selector in "${@:-all}"; do
   case "$selector" in
-    all) files+=(dev.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs) ;;
+    all) files+=(dev.test.mjs papi.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs) ;;
     dev) files+=(dev.test.mjs) ;;
+    papi) files+=(papi.test.mjs) ;;
     naming) files+=(naming.test.mjs) ;;
     pos) files+=(proof-of-sync.test.mjs) ;;
     gpu | gpu-jobs) files+=(gpu-jobs.test.mjs) ;;
     governance) files+=(governance.test.mjs) ;;
     multinode) files+=(multinode.test.mjs) ;;
     *)
-      echo "usage: $0 [all|dev|naming|pos|gpu|governance|multinode ...]" >&2
+      echo "usage: $0 [all|dev|papi|naming|pos|gpu|governance|multinode ...]" >&2
       exit 2
       ;;
   esac
@@ -77,6 +85,17 @@ if [[ " ${files[*]} " == *" proof-of-sync.test.mjs "* || " ${files[*]} " == *" g
     exit 1
   fi
   echo "[e2e] using $aivm_bin"
+fi
+
+# --- the runtime Wasm the node embeds, for the papi suite's descriptors ----------------------
+if [[ " ${files[*]} " == *" papi.test.mjs "* ]]; then
+  wasm="${DSYNC_RUNTIME_WASM:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/wbuild/dsync-runtime/dsync_runtime.compact.compressed.wasm}"
+  if [[ ! -f "$wasm" ]]; then
+    echo "[e2e] runtime Wasm not found: $wasm" >&2
+    echo "[e2e] build the node (cargo build --release --locked --workspace) or set DSYNC_RUNTIME_WASM" >&2
+    exit 1
+  fi
+  echo "[e2e] papi descriptors from $wasm"
 fi
 
 # --- the upgraded runtime (spec_version + 1), for the governance suite ------------------------

@@ -90,6 +90,10 @@
 //! phase 1 left; each submits its transactions only if its write succeeded, so two overlapping
 //! runs never submit the same transaction twice.
 //!
+//! The worker counts what it does in the node's metrics ([`dsync_primitives::worker_metrics`]:
+//! jobs seen, inputs fetched, inferences, commitments and reveals sent, failures by reason, the
+//! milliseconds of the fetch and inference stages).
+//!
 //! The HTTP exchanges, the signed submission and the local-storage keys are the shared ones of
 //! [`dsync_primitives::offchain`]. Its [`submit_signed`] takes each transaction's nonce from the
 //! account's nonce in state and the nonces this node already used, so a run whose block does
@@ -114,6 +118,7 @@ use dsync_primitives::{
 	offchain::{
 		http_get_until, http_post_binary_until, local_storage_key, submit_signed, SubmitError,
 	},
+	worker_metrics,
 };
 use frame_support::BoundedVec;
 use frame_system::{
@@ -271,6 +276,36 @@ pub enum InferenceError {
 	WrongShape,
 	/// A batch whose length or hash does not match the job.
 	InputMismatch,
+}
+
+impl InferenceError {
+	/// The error's `reason` label in the node's `dsync_gpu_failures_total`
+	/// ([`worker_metrics::GPU_FAILURES`]).
+	pub fn metric_label(&self) -> &'static str {
+		match self {
+			Self::UnknownModel => "unknown_model",
+			Self::InvalidUrl => "invalid_url",
+			Self::Unreachable => "aivm_unreachable",
+			Self::BatchUnreachable => "batch_unreachable",
+			Self::OutOfTime => "out_of_time",
+			Self::Status(_) => "status",
+			Self::TooLarge => "too_large",
+			Self::WrongShape => "wrong_shape",
+			Self::InputMismatch => "input_mismatch",
+		}
+	}
+
+	/// Count the failure in the worker's metrics.
+	fn count(&self) {
+		if let Some(counter) = worker_metrics::gpu_failure(self.metric_label()) {
+			counter.inc();
+		}
+	}
+}
+
+/// Milliseconds from `start` to now on the off-chain clock.
+fn millis_since(start: Timestamp) -> u64 {
+	sp_io::offchain::timestamp().diff(&start).millis()
 }
 
 /// The inference endpoint of the server at `base` for the model with id `model_hash`: `base`
@@ -525,6 +560,7 @@ impl<T: Config> Pallet<T> {
 			infer_url(base, &model.hash).ok_or(Failure::Compute(InferenceError::InvalidUrl))?;
 		let given = exchange_deadline(budget_end).diff(&sp_io::offchain::timestamp()).millis();
 		let input_len = u32_to_usize(model.input_len);
+		let fetch_start = sp_io::offchain::timestamp();
 		let inputs = Self::job_inputs(job, input_len, budget_end).map_err(|error| match error {
 			// Cut short by the budget: the provider's lack of time, not the host's silence.
 			InferenceError::BatchUnreachable if given < MIN_FAIR_DOWNLOAD_MS => {
@@ -532,16 +568,22 @@ impl<T: Config> Pallet<T> {
 			},
 			error => Failure::Input(error),
 		})?;
+		worker_metrics::GPU_FETCHED.inc();
+		worker_metrics::GPU_FETCH_MILLIS.add(millis_since(fetch_start));
 		if budget_spent(budget_end) {
 			return Err(Failure::Compute(InferenceError::OutOfTime));
 		}
 		let deadline = exchange_deadline(budget_end);
-		evaluate_leaves(
+		let infer_start = sp_io::offchain::timestamp();
+		let leaves = evaluate_leaves(
 			http_post_binary_until(&url, request_body(&inputs), MAX_RESPONSE_BYTES, deadline),
 			u32_to_usize(job.items),
 			u32_to_usize(model.output_len),
 		)
-		.map_err(Failure::Compute)
+		.map_err(Failure::Compute)?;
+		worker_metrics::GPU_INFERRED.inc();
+		worker_metrics::GPU_INFER_MILLIS.add(millis_since(infer_start));
+		Ok(leaves)
 	}
 
 	/// `job`'s inputs (`input_len` values per item): inline, or the batch downloaded (ending by
@@ -1104,6 +1146,10 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			started = started.saturating_add(1);
+			if !records.contains_key(&id) {
+				// No record yet: the job's first attempt on this node.
+				worker_metrics::GPU_SEEN.inc();
+			}
 			match Self::try_infer(&job, base, budget_end) {
 				Ok(leaves) => {
 					let result = H256(batch_merkle_root(&leaves));
@@ -1124,7 +1170,10 @@ impl<T: Config> Pallet<T> {
 					calls.push(Call::commit_result { job: id, commitment });
 				},
 				// Not tried: the next run tries again, without waiting for a retry.
-				Err(Failure::Compute(InferenceError::OutOfTime)) => break,
+				Err(Failure::Compute(InferenceError::OutOfTime)) => {
+					InferenceError::OutOfTime.count();
+					break;
+				},
 				Err(failure) => {
 					// Only a failure of the input's own counts toward the vote: one of the
 					// provider's own inference server never makes it vote sooner.
@@ -1132,6 +1181,7 @@ impl<T: Config> Pallet<T> {
 					let input_failures = input_failures.saturating_add(u32::from(of_input));
 					let vote = of_input && Self::votes_unavailable(&job, input_failures, landing);
 					let error = failure.error();
+					error.count();
 					log::warn!(target: LOG_TARGET, "job {id}: inference failed: {error:?}");
 					*server_down |= error == InferenceError::Unreachable;
 					if vote {
@@ -1238,10 +1288,16 @@ impl<T: Config> Pallet<T> {
 			.is_ok()
 	}
 
-	/// Submit `call` signed by `account`'s key ([`submit_signed`]).
+	/// Submit `call` signed by `account`'s key ([`submit_signed`]); commitments and reveals the
+	/// pool accepts are counted in the worker's metrics.
 	fn submit(account: &Account<T>, call: Call<T>) {
+		let counter = match &call {
+			Call::commit_result { .. } => Some(worker_metrics::GPU_COMMITTED),
+			Call::reveal_result { .. } => Some(worker_metrics::GPU_REVEALED),
+			_ => None,
+		};
 		match submit_signed::<T, T::AuthorityId, _>(account, call) {
-			Ok(()) => {},
+			Ok(()) => counter.into_iter().for_each(worker_metrics::Counter::inc),
 			Err(SubmitError::Refused) => {
 				log::warn!(target: LOG_TARGET, "the transaction pool refused a job result")
 			},

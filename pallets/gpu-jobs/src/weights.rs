@@ -7,6 +7,8 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: 1024
 //!
+//! PARTIAL RE-RUN: 2026-12-07 on `vm`: resolve_by_execution (`scripts/benchmark.sh <pallet>=resolve_by_execution`).
+//!
 //! Do not edit by hand: run `scripts/benchmark.sh pallet_gpu_jobs` on the reference machine.
 
 // Executed command:
@@ -220,7 +222,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tokenomics::ServiceRates` (r:1 w:0)
 	/// Proof: `Tokenomics::ServiceRates` (`max_values`: None, `max_size`: Some(17), added: 2492, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tokenomics::ServiceTotals` (r:1 w:1)
@@ -231,8 +233,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::ProviderUsage` (r:1 w:1)
 	/// Proof: `ProofOfSync::ProviderUsage` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `ProofOfSync::ClientUsage` (r:1 w:1)
-	/// Proof: `ProofOfSync::ClientUsage` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:0)
 	/// Proof: `ProofOfSync::Epoch` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Scores` (r:6 w:6)
@@ -241,28 +241,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::Providers` (`max_values`: None, `max_size`: Some(32011), added: 34486, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::CurrentEpoch` (r:1 w:0)
 	/// Proof: `NodeRegistry::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
-	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::NodeSlashes` (r:6 w:6)
+	/// Proof: `NodeRegistry::NodeSlashes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::NextSlashId` (r:1 w:1)
 	/// Proof: `NodeRegistry::NextSlashId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::PendingSlashes` (r:6 w:6)
 	/// Proof: `NodeRegistry::PendingSlashes` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:1)
-	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
+	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenJobCount` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenJobCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::OpenEscrow` (r:1 w:1)
 	/// Proof: `GpuJobs::OpenEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueSlashes` (r:0 w:6)
+	/// Proof: `NodeRegistry::DueSlashes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `GpuJobs::ProviderJobs` (r:0 w:7)
 	/// Proof: `GpuJobs::ProviderJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn resolve_by_execution() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `74889`
+		//  Measured:  `74870`
 		//  Estimated: `69017`
-		// Minimum execution time: 1_326_887_000 picoseconds.
-		Weight::from_parts(1_434_226_000, 69017)
-			.saturating_add(T::DbWeight::get().reads(42_u64))
-			.saturating_add(T::DbWeight::get().writes(41_u64))
+		// Minimum execution time: 1_350_231_000 picoseconds.
+		Weight::from_parts(1_394_176_000, 69017)
+			.saturating_add(T::DbWeight::get().reads(46_u64))
+			.saturating_add(T::DbWeight::get().writes(51_u64))
 	}
 	/// Storage: `GpuJobs::Jobs` (r:1 w:1)
 	/// Proof: `GpuJobs::Jobs` (`max_values`: None, `max_size`: Some(4876), added: 7351, mode: `MaxEncodedLen`)
@@ -436,9 +438,9 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
 	fn resolve_by_execution() -> Weight {
-		Weight::from_parts(1_434_226_000, 69017)
-			.saturating_add(ParityDbWeight::get().reads(42_u64))
-			.saturating_add(ParityDbWeight::get().writes(41_u64))
+		Weight::from_parts(1_394_176_000, 69017)
+			.saturating_add(ParityDbWeight::get().reads(46_u64))
+			.saturating_add(ParityDbWeight::get().writes(51_u64))
 	}
 	fn challenge() -> Weight {
 		Weight::from_parts(80_009_000, 11855)

@@ -158,8 +158,8 @@ impl<T: Config> Pallet<T> {
 	///
 	/// `queued`: the slash was pending and has just been removed from [`PendingSlashes`] and
 	/// [`DueSlashes`]; its counts (the total and the node's) and its [`NodeSlashes`] entry are
-	/// updated here. A slash of a node whose record is
-	/// gone is dropped: it cannot happen, since a node with a pending slash cannot withdraw.
+	/// updated here. A slash of a node whose record is gone is dropped: it cannot happen, since
+	/// a node with a pending slash cannot withdraw.
 	fn apply_slash(id: SlashId, slash: &PendingSlash<T::AccountId>, queued: bool) {
 		if queued {
 			PendingSlashCount::<T>::mutate(|count| *count = count.saturating_sub(1));

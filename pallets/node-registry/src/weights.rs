@@ -7,6 +7,8 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: 1024
 //!
+//! PARTIAL RE-RUN: 2026-12-07 on `vm`: cancel_slash, on_epoch_start (`scripts/benchmark.sh <pallet>=cancel_slash,on_epoch_start`).
+//!
 //! Do not edit by hand: run `scripts/benchmark.sh pallet_node_registry` on the reference machine.
 
 // Executed command:
@@ -206,16 +208,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:1 w:1)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:1)
-	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueSlashes` (r:0 w:1)
+	/// Proof: `NodeRegistry::DueSlashes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::NodeSlashes` (r:0 w:1)
+	/// Proof: `NodeRegistry::NodeSlashes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn cancel_slash() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2322`
+		//  Measured:  `1353`
 		//  Estimated: `5419`
-		// Minimum execution time: 36_244_000 picoseconds.
-		Weight::from_parts(39_278_000, 5419)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 27_681_000 picoseconds.
+		Weight::from_parts(29_694_000, 5419)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `NodeRegistry::DeclarationUpdates` (r:1 w:1)
 	/// Proof: `NodeRegistry::DeclarationUpdates` (`max_values`: Some(1), `max_size`: Some(35202), added: 35697, mode: `MaxEncodedLen`)
@@ -225,16 +229,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::Providers` (`max_values`: None, `max_size`: Some(32011), added: 34486, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::ValidatorNodes` (r:1 w:0)
 	/// Proof: `NodeRegistry::ValidatorNodes` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:1)
-	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::PendingSlashes` (r:64 w:64)
-	/// Proof: `NodeRegistry::PendingSlashes` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueCursor` (r:1 w:1)
+	/// Proof: `NodeRegistry::DueCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
 	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueSlashes` (r:65 w:64)
+	/// Proof: `NodeRegistry::DueSlashes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::PendingSlashes` (r:64 w:64)
+	/// Proof: `NodeRegistry::PendingSlashes` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:64 w:64)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::NodeSlashes` (r:0 w:64)
+	/// Proof: `NodeRegistry::NodeSlashes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::CurrentEpoch` (r:0 w:1)
 	/// Proof: `NodeRegistry::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[0, 936]`.
@@ -242,22 +250,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[0, 64]`.
 	fn on_epoch_start(d: u32, v: u32, s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + d * (1994 ±0) + s * (1574 ±0) + v * (1069 ±0)`
-		//  Estimated: `138934 + d * (4429 ±0) + s * (4429 ±0) + v * (4429 ±0)`
-		// Minimum execution time: 4_946_863_000 picoseconds.
-		Weight::from_parts(5_018_099_000, 138934)
-			// Standard Error: 153_660
-			.saturating_add(Weight::from_parts(58_932_106, 0).saturating_mul(d.into()))
-			// Standard Error: 2_238_122
-			.saturating_add(Weight::from_parts(3_266_407, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		//  Measured:  `0 + d * (1994 ±0) + s * (1586 ±0) + v * (1069 ±0)`
+		//  Estimated: `138934 + d * (4429 ±0) + s * (4429 ±0) + v * (4429 ±1)`
+		// Minimum execution time: 5_154_711_000 picoseconds.
+		Weight::from_parts(5_211_355_000, 138934)
+			// Standard Error: 185_067
+			.saturating_add(Weight::from_parts(63_143_947, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(s.into()))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(v.into()))
@@ -311,22 +317,21 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel_slash() -> Weight {
-		Weight::from_parts(39_278_000, 5419)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(29_694_000, 5419)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn on_epoch_start(d: u32, v: u32, s: u32, ) -> Weight {
-		Weight::from_parts(5_018_099_000, 138934)
-			.saturating_add(Weight::from_parts(58_932_106, 0).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(3_266_407, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(5_211_355_000, 138934)
+			.saturating_add(Weight::from_parts(63_143_947, 0).saturating_mul(d.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(s.into()))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(v.into()))

@@ -25,7 +25,8 @@
 //! Every write of the local record is a compare-and-set of the record read before, so two
 //! overlapping runs of the worker never submit the same transaction twice. The HTTP exchange,
 //! the signed submission and the local-storage key are the shared ones of
-//! [`dsync_primitives::offchain`].
+//! [`dsync_primitives::offchain`]. Probes made and reports sent are counted in the node's metrics
+//! ([`dsync_primitives::worker_metrics`]).
 
 use crate::{
 	Assignments, BalanceOf, Call, Config, Epoch, LocalReport, Pallet, Params, Phase, ProbeReport,
@@ -39,6 +40,7 @@ use dsync_primitives::{
 		is_valid_endpoint, probe_url, ProbeAnswer, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES,
 	},
 	traits::NodeRegistry,
+	worker_metrics,
 };
 use frame_system::{
 	offchain::{Account, Signer},
@@ -274,6 +276,7 @@ impl<T: Config> Pallet<T> {
 			_ => None,
 		};
 		let observation = fetch(&endpoint, seed, auth.as_ref());
+		worker_metrics::POS_PROBES.inc();
 		if is_busy(&observation) && Self::busy_retry_open(params) {
 			return None;
 		}
@@ -386,10 +389,16 @@ impl<T: Config> Pallet<T> {
 			.is_ok()
 	}
 
-	/// Submit `call` signed by `account`'s key ([`submit_signed`]).
+	/// Submit `call` signed by `account`'s key ([`submit_signed`]); commitments and reveals the
+	/// pool accepts are counted in the worker's metrics.
 	fn submit(account: &Account<T>, call: Call<T>) {
+		let counter = match &call {
+			Call::commit_report { .. } => Some(worker_metrics::POS_COMMITTED),
+			Call::reveal_report { .. } => Some(worker_metrics::POS_REVEALED),
+			_ => None,
+		};
 		match submit_signed::<T, T::AuthorityId, _>(account, call) {
-			Ok(()) => {},
+			Ok(()) => counter.into_iter().for_each(worker_metrics::Counter::inc),
 			Err(SubmitError::Refused) => {
 				log::warn!(target: LOG_TARGET, "the transaction pool refused a report")
 			},

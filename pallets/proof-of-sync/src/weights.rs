@@ -7,6 +7,8 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `Some("dev")`, DB CACHE: 1024
 //!
+//! PARTIAL RE-RUN: 2026-12-07 on `vm`: reveal_report, on_initialize_start_epoch, on_initialize_tally (`scripts/benchmark.sh <pallet>=reveal_report,on_initialize_start_epoch,on_initialize_tally`).
+//!
 //! Do not edit by hand: run `scripts/benchmark.sh pallet_proof_of_sync` on the reference machine.
 
 // Executed command:
@@ -89,22 +91,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::Providers` (`max_values`: None, `max_size`: Some(32011), added: 34486, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::CurrentEpoch` (r:1 w:0)
 	/// Proof: `NodeRegistry::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
-	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::NodeSlashes` (r:1 w:1)
+	/// Proof: `NodeRegistry::NodeSlashes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::NextSlashId` (r:1 w:1)
 	/// Proof: `NodeRegistry::NextSlashId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::PendingSlashes` (r:1 w:1)
 	/// Proof: `NodeRegistry::PendingSlashes` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:1)
-	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
+	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueSlashes` (r:0 w:1)
+	/// Proof: `NodeRegistry::DueSlashes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn reveal_report() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1772`
+		//  Measured:  `1776`
 		//  Estimated: `35476`
-		// Minimum execution time: 295_778_000 picoseconds.
-		Weight::from_parts(417_399_000, 35476)
+		// Minimum execution time: 291_211_000 picoseconds.
+		Weight::from_parts(303_260_000, 35476)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ProofOfSync::Params` (r:0 w:1)
 	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
@@ -124,8 +128,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::ValidatorNodes` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Nodes` (r:1064 w:0)
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:0)
-	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueCursor` (r:1 w:1)
+	/// Proof: `NodeRegistry::DueCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:0)
+	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Params` (r:1 w:0)
 	/// Proof: `ProofOfSync::Params` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::ServiceNodes` (r:1 w:0)
@@ -154,18 +160,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[0, 64]`.
 	fn on_initialize_start_epoch(n: u32, v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `832 + n * (198 ±0) + v * (229 ±0)`
+		//  Measured:  `841 + n * (198 ±0) + v * (229 ±0)`
 		//  Estimated: `36687 + n * (4429 ±0) + v * (4429 ±0)`
-		// Minimum execution time: 739_336_000 picoseconds.
-		Weight::from_parts(142_384_455, 36687)
-			// Standard Error: 52_877
-			.saturating_add(Weight::from_parts(6_286_163, 0).saturating_mul(n.into()))
-			// Standard Error: 819_157
-			.saturating_add(Weight::from_parts(12_976_984, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 699_647_000 picoseconds.
+		Weight::from_parts(707_058_000, 36687)
+			// Standard Error: 59_171
+			.saturating_add(Weight::from_parts(6_906_238, 0).saturating_mul(n.into()))
+			// Standard Error: 926_924
+			.saturating_add(Weight::from_parts(1_405_287, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(v.into()))
 	}
@@ -231,14 +237,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NodeRegistry::Nodes` (`max_values`: None, `max_size`: Some(1954), added: 4429, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::CurrentEpoch` (r:1 w:0)
 	/// Proof: `NodeRegistry::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
-	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::NodeSlashes` (r:7 w:7)
+	/// Proof: `NodeRegistry::NodeSlashes` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::NextSlashId` (r:1 w:1)
 	/// Proof: `NodeRegistry::NextSlashId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::PendingSlashes` (r:65 w:64)
+	/// Storage: `NodeRegistry::PendingSlashes` (r:7 w:7)
 	/// Proof: `NodeRegistry::PendingSlashes` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `NodeRegistry::SlashesDue` (r:1 w:1)
-	/// Proof: `NodeRegistry::SlashesDue` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::PendingSlashCount` (r:1 w:1)
+	/// Proof: `NodeRegistry::PendingSlashCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::Credits` (r:1 w:1)
 	/// Proof: `ProofOfSync::Credits` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `NodeRegistry::Providers` (r:1 w:1)
@@ -251,25 +257,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ProofOfSync::RewardWeights` (r:0 w:32)
 	/// Proof: `ProofOfSync::RewardWeights` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `NodeRegistry::DueSlashes` (r:0 w:7)
+	/// Proof: `NodeRegistry::DueSlashes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 32]`.
 	/// The range of component `k` is `[1, 8]`.
 	fn on_initialize_tally(n: u32, k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + k * (1355 ±0) + n * (763 ±0)`
-		//  Estimated: `36422 + k * (9586 ±175) + n * (4776 ±0)`
-		// Minimum execution time: 348_667_000 picoseconds.
-		Weight::from_parts(355_177_000, 36422)
-			// Standard Error: 2_165_539
-			.saturating_add(Weight::from_parts(88_737_282, 0).saturating_mul(n.into()))
-			// Standard Error: 8_681_588
-			.saturating_add(Weight::from_parts(262_966_020, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(48_u64))
+		//  Estimated: `36422 + k * (2571 ±0) + n * (4776 ±0)`
+		// Minimum execution time: 387_505_000 picoseconds.
+		Weight::from_parts(397_249_000, 36422)
+			// Standard Error: 1_809_856
+			.saturating_add(Weight::from_parts(86_925_971, 0).saturating_mul(n.into()))
+			// Standard Error: 7_255_667
+			.saturating_add(Weight::from_parts(206_162_529, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(43_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 9586).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2571).saturating_mul(k.into()))
 			.saturating_add(Weight::from_parts(0, 4776).saturating_mul(n.into()))
 	}
 	/// Storage: `ProofOfSync::Epoch` (r:1 w:1)
@@ -332,22 +340,22 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_report() -> Weight {
-		Weight::from_parts(417_399_000, 35476)
+		Weight::from_parts(303_260_000, 35476)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn set_parameters() -> Weight {
 		Weight::from_parts(11_978_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_start_epoch(n: u32, v: u32, ) -> Weight {
-		Weight::from_parts(142_384_455, 36687)
-			.saturating_add(Weight::from_parts(6_286_163, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(12_976_984, 0).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(707_058_000, 36687)
+			.saturating_add(Weight::from_parts(6_906_238, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(1_405_287, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 4429).saturating_mul(v.into()))
 	}
@@ -364,16 +372,16 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn on_initialize_tally(n: u32, k: u32, ) -> Weight {
-		Weight::from_parts(355_177_000, 36422)
-			.saturating_add(Weight::from_parts(88_737_282, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(262_966_020, 0).saturating_mul(k.into()))
-			.saturating_add(ParityDbWeight::get().reads(48_u64))
+		Weight::from_parts(397_249_000, 36422)
+			.saturating_add(Weight::from_parts(86_925_971, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(206_162_529, 0).saturating_mul(k.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(k.into())))
-			.saturating_add(ParityDbWeight::get().writes(43_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 9586).saturating_mul(k.into()))
+			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2571).saturating_mul(k.into()))
 			.saturating_add(Weight::from_parts(0, 4776).saturating_mul(n.into()))
 	}
 	fn on_initialize_pay(n: u32, ) -> Weight {

@@ -44,7 +44,7 @@ export function requireNodeBinary() {
   } catch {
     throw new Error(
       `dsync-node binary not found or not executable at ${bin}. ` +
-        'Build it first (cargo build --release -p dsync-node) or set DSYNC_NODE to its path.',
+        'Build it first (cargo build --release --locked --workspace) or set DSYNC_NODE to its path.',
     );
   }
   return bin;

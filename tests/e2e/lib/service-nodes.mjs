@@ -287,6 +287,8 @@ export const probeBase = () => `http://127.0.0.1:${ports.probe}`;
 
 /** B's Prometheus metrics. */
 export const metricsUrlB = () => `http://127.0.0.1:${ports.promB}/metrics`;
+/** A's Prometheus endpoint: its Proof-of-Sync worker's dsync_pos_* metrics. */
+export const metricsUrlA = () => `http://127.0.0.1:${ports.promA}/metrics`;
 
 // ---- hooks and setup steps -------------------------------------------------------------------
 
@@ -299,8 +301,8 @@ export function serviceNodeHooks(tmpPrefix) {
   before(async () => {
     await cryptoWaitReady();
     tmpDir = makeTempDir(tmpPrefix);
-    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort, promB] = await getFreePorts(8);
-    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort, promB });
+    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort, promB, promA] = await getFreePorts(9);
+    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort, promB, promA });
     peerIdA = await peerIdFromNodeKey(NODE_KEY_A);
 
     // B's inference server: the bundled digits model (the development genesis's model 0).
@@ -322,7 +324,9 @@ export function serviceNodeHooks(tmpPrefix) {
         // author_insertKey is an unsafe RPC ("auto" allows it on localhost anyway; be explicit)
         '--rpc-methods',
         'unsafe',
-        '--no-prometheus',
+        // A's Prometheus endpoint (loopback): the pos suite reads its verifier worker's metrics.
+        '--prometheus-port',
+        `${promA}`,
         ...common,
       ],
     });
