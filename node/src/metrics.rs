@@ -167,7 +167,7 @@ pub fn register_probe(stats: &Arc<ProbeStats>, registry: &Registry) -> Result<()
 #[derive(Clone)]
 struct WorkerSource<S> {
 	storage: S,
-	counters: &'static [(&'static str, Counter)],
+	counters: Counters,
 	labelled: bool,
 }
 
@@ -190,6 +190,9 @@ impl<S: OffchainStorage + 'static> MetricSource for WorkerSource<S> {
 	}
 }
 
+/// A family's counters: `(label value, counter)` pairs.
+type Counters = &'static [(&'static str, Counter)];
+
 /// `dsync_pos_probes_total` has no label: its one counter.
 static POS_PROBES_ONLY: [(&str, Counter); 1] = [("", POS_PROBES)];
 
@@ -199,7 +202,7 @@ pub fn register_workers<S: OffchainStorage + 'static>(
 	storage: S,
 	registry: &Registry,
 ) -> Result<(), PrometheusError> {
-	let families: [(&str, &str, Option<&str>, &'static [(&'static str, Counter)]); 5] = [
+	let families: [(&str, &str, Option<&str>, Counters); 5] = [
 		(
 			"dsync_gpu_jobs_total",
 			"GPU jobs through the off-chain worker's stages: seen, input fetched, inferred, commitment and reveal sent",

@@ -72,7 +72,8 @@ pub const GPU_COMMITTED: Counter = Counter("gpu/committed");
 pub const GPU_REVEALED: Counter = Counter("gpu/revealed");
 
 /// Milliseconds spent per stage, by the `stage` label of `dsync_gpu_stage_milliseconds_total`.
-pub const GPU_STAGE_MILLIS: [(&str, Counter); 2] = [("fetch", GPU_FETCH_MILLIS), ("infer", GPU_INFER_MILLIS)];
+pub const GPU_STAGE_MILLIS: [(&str, Counter); 2] =
+	[("fetch", GPU_FETCH_MILLIS), ("infer", GPU_INFER_MILLIS)];
 /// Milliseconds spent obtaining inputs.
 pub const GPU_FETCH_MILLIS: Counter = Counter("gpu/ms/fetch");
 /// Milliseconds spent in inference requests to the `aivm` server.
@@ -94,7 +95,10 @@ pub const GPU_FAILURES: [(&str, Counter); 9] = [
 
 /// The counter of the failure labelled `reason` ([`GPU_FAILURES`]).
 pub fn gpu_failure(reason: &str) -> Option<Counter> {
-	GPU_FAILURES.iter().find(|(label, _)| *label == reason).map(|(_, counter)| *counter)
+	GPU_FAILURES
+		.iter()
+		.find(|(label, _)| *label == reason)
+		.map(|(_, counter)| *counter)
 }
 
 /// Probe requests a Proof-of-Sync verifier made (`dsync_pos_probes_total`).

@@ -270,9 +270,10 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     for (const name of [...monitoredMetrics('substrate_'), ...monitoredMetrics('dsync_dns_')]) {
       assert.ok(after.names.has(name), `${name} (docs/operators/monitoring) is not served`);
     }
-    // The probe's are checked by the proof-of-sync suite; any other family needs its own check.
+    // The probe's and the verifier worker's are checked by the proof-of-sync suite, the GPU
+    // worker's by the gpu suite; any other family needs its own check.
     for (const name of monitoredMetrics('dsync_')) {
-      assert.match(name, /^dsync_(dns|probe)_/, `${name}: no suite checks it`);
+      assert.match(name, /^dsync_(dns|probe|pos|gpu)_/, `${name}: no suite checks it`);
     }
   });
 
