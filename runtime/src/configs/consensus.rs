@@ -14,7 +14,12 @@ use sp_core::crypto::KeyTypeId;
 use sp_runtime::traits::OpaqueKeys;
 
 /// Length of a BABE epoch and of a session: one hour.
+#[cfg(not(feature = "fast-runtime"))]
 pub const EPOCH_DURATION_IN_BLOCKS: BlockNumber = time::HOURS;
+/// With the `fast-runtime` feature (test networks only, built as an override Wasm): one-minute
+/// epochs, so sessions and eras turn within a test.
+#[cfg(feature = "fast-runtime")]
+pub const EPOCH_DURATION_IN_BLOCKS: BlockNumber = time::MINUTES;
 /// The same, in BABE slots (one slot per block).
 pub const EPOCH_DURATION_IN_SLOTS: u64 = EPOCH_DURATION_IN_BLOCKS as u64;
 
