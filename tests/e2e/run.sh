@@ -3,7 +3,7 @@
 # over DNS, then Proof of Sync, then GPU jobs, then a runtime upgrade by referendum, then the
 # 4-validator network).
 #
-#   tests/e2e/run.sh              # all seven (same as `all`)
+#   tests/e2e/run.sh              # all eight (same as `all`)
 #   tests/e2e/run.sh dev          # only dev.test.mjs
 #   tests/e2e/run.sh papi         # only papi.test.mjs (polkadot-api: descriptors generated from
 #                                 # the runtime Wasm with `papi add --wasm` into a temp dir, typed
@@ -18,6 +18,9 @@
 #                                 # upgrade by preimage + referendum; builds the upgrade blob
 #                                 # with scripts/build-upgrade-runtime.sh)
 #   tests/e2e/run.sh multinode    # only multinode.test.mjs
+#   tests/e2e/run.sh join         # only validator-join.test.mjs (a fifth validator joins `local`,
+#                                 # is elected at the next era, authors and votes; every node runs
+#                                 # the fast-runtime build, scripts/build-fast-runtime.sh)
 #   tests/e2e/run.sh pos gpu      # several selectors: those suites, in the order given
 #
 # Every suite ends by restarting one of its nodes with the try-runtime build of the runtime
@@ -61,7 +64,7 @@ echo "[e2e] using $bin"
 files=()
 for selector in "${@:-all}"; do
   case "$selector" in
-    all) files+=(dev.test.mjs papi.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs) ;;
+    all) files+=(dev.test.mjs papi.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs validator-join.test.mjs) ;;
     dev) files+=(dev.test.mjs) ;;
     papi) files+=(papi.test.mjs) ;;
     naming) files+=(naming.test.mjs) ;;
@@ -69,8 +72,9 @@ for selector in "${@:-all}"; do
     gpu | gpu-jobs) files+=(gpu-jobs.test.mjs) ;;
     governance) files+=(governance.test.mjs) ;;
     multinode) files+=(multinode.test.mjs) ;;
+    join) files+=(validator-join.test.mjs) ;;
     *)
-      echo "usage: $0 [all|dev|papi|naming|pos|gpu|governance|multinode ...]" >&2
+      echo "usage: $0 [all|dev|papi|naming|pos|gpu|governance|multinode|join ...]" >&2
       exit 2
       ;;
   esac
@@ -96,6 +100,14 @@ if [[ " ${files[*]} " == *" papi.test.mjs "* ]]; then
     exit 1
   fi
   echo "[e2e] papi descriptors from $wasm"
+fi
+
+# --- the fast runtime (one-minute sessions, same spec_version), for the validator-join suite --
+if [[ " ${files[*]} " == *" validator-join.test.mjs "* && -z "${DSYNC_FAST_RUNTIME_DIR:-}" ]]; then
+  echo "[e2e] building the fast runtime (scripts/build-fast-runtime.sh)"
+  DSYNC_FAST_RUNTIME_DIR="$("$here/../../scripts/build-fast-runtime.sh")"
+  export DSYNC_FAST_RUNTIME_DIR
+  echo "[e2e] using $DSYNC_FAST_RUNTIME_DIR"
 fi
 
 # --- the upgraded runtime (spec_version + 1), for the governance suite ------------------------

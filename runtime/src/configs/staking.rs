@@ -1,6 +1,7 @@
 //! Nominated Proof-of-Stake.
 //!
-//! - Eras of [`SessionsPerEra`] sessions (6 × 1 h); the validator set is elected once per era by
+//! - Eras of [`SessionsPerEra`] sessions (6 × 1 h; 2 × 1 min in the `fast-runtime` build that
+//!   the validator-join end-to-end test runs); the validator set is elected once per era by
 //!   sequential Phragmén computed on chain ([`OnChainSeqPhragmen`]) over a snapshot bounded by
 //!   [`ElectionBoundsOnChain`] (at most [`MAX_ELECTING_VOTERS`] voters, taken from the bags-list
 //!   in stake order, and [`MAX_ELECTABLE_TARGETS`] candidates). Seq-Phragmén costs about
@@ -55,7 +56,7 @@ pallet_staking_reward_curve::build! {
 
 parameter_types! {
 	/// Sessions per era: 6 hours.
-	pub const SessionsPerEra: SessionIndex = 6;
+	pub const SessionsPerEra: SessionIndex = if cfg!(feature = "fast-runtime") { 2 } else { 6 };
 	/// Eras a bond stays locked after `unbond`: 28 eras = 7 days.
 	pub const BondingDuration: EraIndex = 28;
 	/// Eras a slash waits before it is applied; the admin origin may cancel it meanwhile.
