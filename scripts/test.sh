@@ -20,6 +20,8 @@ echo "== the local network under faults (zombienet, native provider: validators 
 zombienet/run.sh
 echo "== operator units: every flag of docs/operators/systemd exists in the binaries, systemd accepts the units"
 scripts/check-operator-units.sh
+echo "== operator units run under systemd with their hardening (systemd as PID 1 of its own namespaces)"
+scripts/test-operator-units.sh
 # Last, since it rebuilds the aivm binary with the feature (the end-to-end tests use the
 # default build). Without a GPU the tests run on Mesa's lavapipe, which the back-end only
 # accepts when AIVM_GPU_ALLOW_CPU=1.
