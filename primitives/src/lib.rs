@@ -26,6 +26,8 @@
 //!   Sync and naming, and the shared names of their window, key and assignment errors.
 //! - [`worker_metrics`]: the counters the off-chain workers keep in the node's local storage
 //!   for its Prometheus endpoint (the node reads them at each scrape).
+//! - [`storage`]: the storage service's content identifiers (IPFS CIDs and UnixFS DAGs) and the
+//!   piece proofs the runtime checks ([`storage::pieces::verify_piece`]).
 //! - [`hex`]: lower-case hexadecimal; [`convert`]: saturating integer conversions.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -41,6 +43,7 @@ pub mod naming;
 pub mod offchain;
 pub mod probe;
 pub mod probe_auth;
+pub mod storage;
 pub mod traits;
 pub mod worker_metrics;
 

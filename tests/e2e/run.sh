@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs the dsync-node end-to-end tests (dev node first, then the polkadot-api client, then names
-# over DNS, then Proof of Sync, then GPU jobs, then a runtime upgrade by referendum, then the
-# 4-validator network).
+# Runs the dsync-node end-to-end tests (the client's CIDs first, then the dev node, then the
+# polkadot-api client, then names over DNS, then Proof of Sync, then GPU jobs, then a runtime
+# upgrade by referendum, then the 4-validator network, then a fifth validator joining it).
 #
-#   tests/e2e/run.sh              # all eight (same as `all`)
+#   tests/e2e/run.sh              # all nine (same as `all`)
+#   tests/e2e/run.sh cid          # only cid.test.mjs (the CIDs of `dsync store cid` against the
+#                                 # JavaScript IPFS importer, profile unixfs-v1-2025; no node,
+#                                 # no try-runtime build when it runs alone)
 #   tests/e2e/run.sh dev          # only dev.test.mjs
 #   tests/e2e/run.sh papi         # only papi.test.mjs (polkadot-api: descriptors generated from
 #                                 # the runtime Wasm with `papi add --wasm` into a temp dir, typed
@@ -23,13 +26,15 @@
 #                                 # the fast-runtime build, scripts/build-fast-runtime.sh)
 #   tests/e2e/run.sh pos gpu      # several selectors: those suites, in the order given
 #
-# Every suite ends by restarting one of its nodes with the try-runtime build of the runtime
+# Every suite but cid ends by restarting one of its nodes with the try-runtime build of the runtime
 # (`--wasm-runtime-overrides $DSYNC_TRY_RUNTIME_DIR`) and running every pallet's try_state on the
 # final state (lib/try-runtime.mjs). Unless DSYNC_TRY_RUNTIME_DIR is set, it is built here once
 # with scripts/build-try-runtime.sh (with --upgrade-test when the governance suite runs);
 # DSYNC_E2E_TRY_STATE=0 skips the build and those steps (reported as skipped).
 #
 # Binary: $DSYNC_NODE, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node
+# (not needed when only cid runs). The cid suite runs the client instead: $DSYNC_CLIENT, else
+# ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync
 # The pos and gpu suites also need the inference server: $AIVM, else
 # ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm (cargo build --release -p dsync-aivm)
 # The papi suite reads the runtime Wasm the node embeds: $DSYNC_RUNTIME_WASM, else
@@ -50,21 +55,12 @@ if [[ ! -d node_modules || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; the
   echo "$want" >"$stamp"
 fi
 
-# --- binary ---------------------------------------------------------------------------------
-bin="${DSYNC_NODE:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node}"
-if [[ ! -x "$bin" ]]; then
-  echo "[e2e] dsync-node binary not found or not executable: $bin" >&2
-  echo "[e2e] build it (cargo build --release --locked --workspace) or set DSYNC_NODE" >&2
-  exit 1
-fi
-echo "[e2e] using $bin"
-"$bin" --version || true
-
 # --- tests ----------------------------------------------------------------------------------
 files=()
 for selector in "${@:-all}"; do
   case "$selector" in
-    all) files+=(dev.test.mjs papi.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs validator-join.test.mjs) ;;
+    all) files+=(cid.test.mjs dev.test.mjs papi.test.mjs naming.test.mjs proof-of-sync.test.mjs gpu-jobs.test.mjs governance.test.mjs multinode.test.mjs validator-join.test.mjs) ;;
+    cid) files+=(cid.test.mjs) ;;
     dev) files+=(dev.test.mjs) ;;
     papi) files+=(papi.test.mjs) ;;
     naming) files+=(naming.test.mjs) ;;
@@ -74,11 +70,38 @@ for selector in "${@:-all}"; do
     multinode) files+=(multinode.test.mjs) ;;
     join) files+=(validator-join.test.mjs) ;;
     *)
-      echo "usage: $0 [all|dev|papi|naming|pos|gpu|governance|multinode|join ...]" >&2
+      echo "usage: $0 [all|cid|dev|papi|naming|pos|gpu|governance|multinode|join ...]" >&2
       exit 2
       ;;
   esac
 done
+
+# Every suite but cid starts dsync-node (and ends with a try_state step on it).
+node_suites=0
+for f in "${files[@]}"; do
+  [[ "$f" == cid.test.mjs ]] || node_suites=$((node_suites + 1))
+done
+
+# --- binaries: dsync-node for the node suites, the dsync client for the cid suite -------------
+bin="${DSYNC_NODE:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync-node}"
+if ((node_suites > 0)); then
+  if [[ ! -x "$bin" ]]; then
+    echo "[e2e] dsync-node binary not found or not executable: $bin" >&2
+    echo "[e2e] build it (cargo build --release --locked --workspace) or set DSYNC_NODE" >&2
+    exit 1
+  fi
+  echo "[e2e] using $bin"
+  "$bin" --version || true
+fi
+if [[ " ${files[*]} " == *" cid.test.mjs "* ]]; then
+  client_bin="${DSYNC_CLIENT:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync}"
+  if [[ ! -x "$client_bin" ]]; then
+    echo "[e2e] dsync client binary not found or not executable: $client_bin" >&2
+    echo "[e2e] build it (cargo build --release --locked --workspace) or set DSYNC_CLIENT" >&2
+    exit 1
+  fi
+  echo "[e2e] using $client_bin"
+fi
 
 # --- aivm (inference server), for the Proof-of-Sync and GPU-jobs suites ----------------------
 aivm_bin="${AIVM:-${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm}"
@@ -119,7 +142,9 @@ if [[ " ${files[*]} " == *" governance.test.mjs "* && -z "${DSYNC_UPGRADE_WASM:-
 fi
 
 # --- the try-runtime Wasm (same spec_version), for every suite's final try_state step ---------
-if [[ "${DSYNC_E2E_TRY_STATE:-1}" == 0 ]]; then
+if ((node_suites == 0)); then
+  echo "[e2e] no suite runs a node: no try-runtime build"
+elif [[ "${DSYNC_E2E_TRY_STATE:-1}" == 0 ]]; then
   unset DSYNC_TRY_RUNTIME_DIR
   echo "[e2e] DSYNC_E2E_TRY_STATE=0: the suites' try_state steps are skipped"
 elif [[ -z "${DSYNC_TRY_RUNTIME_DIR:-}" ]]; then
@@ -158,5 +183,5 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One file at a time, in the order given (dev first); node exits non-zero on any failure.
+# One file at a time, in the order given (`all`: cid first, then dev); node exits non-zero on any failure.
 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

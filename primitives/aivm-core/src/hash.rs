@@ -144,8 +144,19 @@ pub fn verify_merkle_proof(
 	count: usize,
 	proof: &[[u8; 32]],
 ) -> bool {
+	merkle_root_from_proof(leaf, index, count, proof).is_some_and(|computed| computed == *root)
+}
+
+/// The root that `proof` leads to from `leaf` as item `index` of `count` items; `None` if
+/// `index` is out of range or the proof has not exactly the length the position requires.
+pub fn merkle_root_from_proof(
+	leaf: &[u8; 32],
+	index: usize,
+	count: usize,
+	proof: &[[u8; 32]],
+) -> Option<[u8; 32]> {
 	if index >= count {
-		return false;
+		return None;
 	}
 	let mut node = *leaf;
 	let mut position = index;
@@ -154,9 +165,7 @@ pub fn verify_merkle_proof(
 	while width > 1 {
 		// The sibling exists unless this is the odd last node, which is promoted.
 		if position ^ 1 < width {
-			let Some(sibling) = siblings.next() else {
-				return false;
-			};
+			let sibling = siblings.next()?;
 			node = if position.is_multiple_of(2) {
 				merkle_node(&node, sibling)
 			} else {
@@ -166,5 +175,5 @@ pub fn verify_merkle_proof(
 		position /= 2;
 		width = width.div_ceil(2);
 	}
-	siblings.next().is_none() && node == *root
+	siblings.next().is_none().then_some(node)
 }
