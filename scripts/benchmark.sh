@@ -5,7 +5,8 @@
 # benchmarks/weights.md after running it.
 #   scripts/benchmark.sh [pallet ...]     default: every DSYNC pallet (pallet_tokenomics,
 #                                          pallet_node_registry, pallet_proof_of_sync,
-#                                          pallet_gpu_jobs, pallet_naming)
+#                                          pallet_gpu_jobs, pallet_naming,
+#                                          pallet_storage)
 #   scripts/benchmark.sh pallet=call,call  only those calls, spliced into the pallet's
 #                                          weights.rs by scripts/splice-weights.py (the other
 #                                          functions stay; the header notes the partial run)
@@ -16,7 +17,7 @@ source scripts/env.sh
 # overwrite the one the normal node embeds (both live under <target>/release/wbuild).
 export CARGO_TARGET_DIR="${BENCH_CARGO_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
 pallets=("$@")
-[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync pallet_gpu_jobs pallet_naming)
+[ ${#pallets[@]} -eq 0 ] && pallets=(pallet_tokenomics pallet_node_registry pallet_proof_of_sync pallet_gpu_jobs pallet_naming pallet_storage)
 cargo build --release --locked -p dsync-node --features runtime-benchmarks
 for arg in "${pallets[@]}"; do
 	pallet="${arg%%=*}"

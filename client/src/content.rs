@@ -1,11 +1,11 @@
 //! Files and directories as UnixFS DAGs: a path on disk to its root link, every block handed to
 //! a sink (to store or upload it).
 
+pub use dsync_primitives::storage::Profile;
 use dsync_primitives::storage::{
 	unixfs::{directory, BlockSink},
 	FileBuilder, Link, UnixFsError,
 };
-pub use dsync_primitives::storage::Profile;
 use std::{
 	fmt, fs,
 	io::{self, Read},
@@ -57,7 +57,8 @@ pub fn import(path: &Path, profile: Profile, sink: BlockSink) -> Result<Link, Im
 fn import_file(path: &Path, profile: Profile, sink: BlockSink) -> Result<Link, ImportError> {
 	let io_error = |e| ImportError::Io(path.to_path_buf(), e);
 	let mut file = fs::File::open(path).map_err(io_error)?;
-	let mut builder = FileBuilder::new(profile).map_err(|e| ImportError::UnixFs(path.to_path_buf(), e))?;
+	let mut builder =
+		FileBuilder::new(profile).map_err(|e| ImportError::UnixFs(path.to_path_buf(), e))?;
 	let mut buffer = vec![0u8; 1 << 20];
 	loop {
 		let read = match file.read(&mut buffer) {

@@ -9,7 +9,7 @@ use crate::{
 use alloc::vec::Vec;
 // The benchmark list (`benchmarks.rs`) names the pallets as they are in scope here.
 #[cfg(feature = "runtime-benchmarks")]
-use crate::NodeRegistry;
+use crate::{NodeRegistry, Storage};
 use codec::Encode;
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},

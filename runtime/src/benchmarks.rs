@@ -10,4 +10,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_proof_of_sync, ProofOfSync]
 	[pallet_gpu_jobs, GpuJobs]
 	[pallet_naming, Naming]
+	[pallet_storage, Storage]
 );

@@ -40,7 +40,7 @@ use crate::{
 	governance::origins::Timing,
 	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, BlockNumber, GpuJobsConfig,
 	NamingConfig, NodeRegistryConfig, OriginsConfig, ProofOfSyncConfig, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, StakingConfig, SudoConfig, TokenomicsConfig,
+	SessionConfig, SessionKeys, StakingConfig, StorageConfig, SudoConfig, TokenomicsConfig,
 	BABE_GENESIS_EPOCH_CONFIG,
 };
 use alloc::{vec, vec::Vec};
@@ -52,6 +52,7 @@ use pallet_naming::{NamingParams, DEFAULT_COMMITMENT_DEPOSIT};
 use pallet_node_registry::NodeRegistryParams;
 use pallet_proof_of_sync::ProofOfSyncParams;
 use pallet_staking::StakerStatus;
+use pallet_storage::StorageParams;
 use pallet_tokenomics::{BuybackParams, ServiceRatesGenesis, SplitRates};
 use serde_json::Value;
 use sp_genesis_builder::{self, PresetId};
@@ -206,6 +207,11 @@ pub fn proof_of_sync_genesis(development: bool) -> ProofOfSyncParams<Balance> {
 	}
 }
 
+/// Storage: [`crate::configs::storage::storage_params`].
+pub fn storage_genesis(development: bool) -> StorageParams<Balance, BlockNumber> {
+	crate::configs::storage::storage_params(development)
+}
+
 /// The GPU-jobs timing: deadlines from 2 minutes to 1 day ahead, results revealed in the last
 /// minute, disputes resolvable for 10 minutes; on the development chain deadlines from 8 blocks
 /// (48 s: the providers are drawn 2 blocks after posting and keep 3 commit blocks), 3 reveal
@@ -343,6 +349,7 @@ fn genesis(
 				DIGITS_PRICE_FLOOR
 			)],
 		},
+		storage: StorageConfig { parameters: Some(storage_genesis(development)) },
 		naming: NamingConfig {
 			parameters: Some(naming_genesis(development)),
 			reserved: RESERVED_LABELS

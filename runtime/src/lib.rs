@@ -122,7 +122,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -138,7 +138,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("dsync"),
 	impl_name: alloc::borrow::Cow::Borrowed("dsync-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -220,6 +220,8 @@ mod runtime {
 	pub type GpuJobs = pallet_gpu_jobs;
 	#[runtime::pallet_index(23)]
 	pub type Naming = pallet_naming;
+	#[runtime::pallet_index(24)]
+	pub type Storage = pallet_storage;
 
 	// Governance.
 	#[runtime::pallet_index(30)]
@@ -280,6 +282,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// - [`configs::depin::RaiseSlashDeferral`]: Proof of Sync's `slash_defer_epochs` raised to
 ///   cover the slowest `network_admin` referendum where it was shorter (2 epochs in the former
 ///   genesis presets), so appeals land before slashes apply.
+/// - [`configs::storage::InitStorageParams`]: the storage pallet's parameters on a chain that ran
+///   without it (the production values; a no-op where they are set, e.g. at genesis).
 /// - The node registry's storage version 0 to 1: the per-service-kind provider index and the
 ///   parameters under `Params` (a no-op on chains that started at version 1).
 /// - Proof of Sync's storage version 0 to 1: its parameters gain `burn_per_usage_unit` and
@@ -307,6 +311,7 @@ type Migrations = (
 	pallet_naming::migrations::v2::MigrateToV2<Runtime>,
 	// After Proof of Sync's own steps: it reads the parameters in their current layout.
 	configs::depin::RaiseSlashDeferral,
+	configs::storage::InitStorageParams,
 );
 
 /// Executive: dispatches calls to the pallets.

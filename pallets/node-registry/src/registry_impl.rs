@@ -50,6 +50,7 @@ impl<T: Config> NodeRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			role: node.role,
 			status: node.status,
 			capacity_units: node.declaration.capacity_units(),
+			storage_gib: node.declaration.resources.storage_gib,
 			endpoint: node.declaration.endpoint.into_inner(),
 			offchain_key: node.offchain_key,
 			bond: node.bond,

@@ -257,6 +257,7 @@ impl NodeRegistry<AccountId, Balance> for MockRegistry {
 			offchain_key: node.offchain_key,
 			endpoint: node.endpoint,
 			capacity_units: node.capacity_units,
+			storage_gib: 0,
 			bond: node.bond,
 		})
 	}

@@ -1,12 +1,13 @@
 //! The epoch clock and the agenda: the work later blocks do in `on_initialize`.
 
 use crate::{
-	AgendaCount, AgendaCursor, Agenda, Clock, Config, EpochSeeds, Pallet, Params, AgendaTask, WeightInfo,
+	Agenda, AgendaCount, AgendaCursor, AgendaTask, Clock, Config, EpochSeeds, Pallet, Params,
+	WeightInfo,
 };
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, traits::Get};
-use sp_runtime::traits::Saturating;
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::Saturating;
 
 /// The randomness subject of an epoch's challenge seed.
 const SEED_SUBJECT: &[u8] = b"dsync/storage/epoch-seed";
@@ -55,10 +56,10 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Does the tasks due by `now`, oldest block first, at most `MaxTasksPerBlock` (empty
-	/// blocks count too, so the loop is bounded whatever the cursor's lag; with nothing on the
-	/// agenda the cursor jumps to `now`). A task left over is done in a later block, never
-	/// dropped.
+	/// Does the tasks due by `now`, oldest block first, at most `MaxTasksPerBlock` and no task
+	/// started once `AgendaWeight` is spent (empty blocks count as steps too, so the loop is
+	/// bounded whatever the cursor's lag; with nothing on the agenda the cursor jumps to `now`).
+	/// A task left over is done in a later block, never dropped.
 	pub(crate) fn run_agenda(now: BlockNumberFor<T>) -> Weight {
 		let mut weight = T::DbWeight::get().reads_writes(2, 1);
 		if AgendaCount::<T>::get() == 0 {
@@ -69,13 +70,20 @@ impl<T: Config> Pallet<T> {
 		let mut cursor = AgendaCursor::<T>::get();
 		let mut done = 0u32;
 		let mut steps = 0u32;
+		let limit = T::AgendaWeight::get();
 		while cursor <= now && done < budget && steps < budget {
 			steps.saturating_inc();
 			let remaining = dsync_primitives::convert::u32_to_usize(budget.saturating_sub(done));
-			let tasks: Vec<AgendaTask> = Agenda::<T>::iter_key_prefix(cursor).take(remaining).collect();
-			let exhausted = tasks.len() < remaining;
+			let tasks: Vec<AgendaTask> =
+				Agenda::<T>::iter_key_prefix(cursor).take(remaining).collect();
+			let mut exhausted = tasks.len() < remaining;
 			weight.saturating_accrue(T::DbWeight::get().reads(1));
 			for task in tasks {
+				if done > 0 && weight.any_gte(limit) {
+					// The weight is spent: this task and the rest of the block's wait.
+					exhausted = false;
+					break;
+				}
 				Self::unschedule(cursor, task);
 				weight.saturating_accrue(Self::run_task(task, cursor, now));
 				done.saturating_inc();

@@ -17,8 +17,8 @@
 //! 6. Parameters: when set, they are valid.
 
 use crate::{
-	Agenda, AgendaCount, BalanceOf, Config, HoldReason, NextOrderId, OpenOrders, OpenSlots,
-	OrderStatus, Orders, Pallet, Params, Reserved, SlotState, AgendaTask,
+	Agenda, AgendaCount, AgendaTask, BalanceOf, Config, HoldReason, NextOrderId, OpenOrders,
+	OpenSlots, OrderStatus, Orders, Pallet, Params, Reserved, SlotState,
 };
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::traits::{fungible::InspectHold, Get};
@@ -82,7 +82,9 @@ impl<T: Config> Pallet<T> {
 									at,
 									AgendaTask::ProofDue(id, index, slot.next_epoch),
 								) {
-									return Err("a held slot's deadline is not on the agenda".into());
+									return Err(
+										"a held slot's deadline is not on the agenda".into()
+									);
 								}
 							}
 						}

@@ -189,6 +189,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxTasksPerBlock: Get<u32>;
 
+		/// The weight the agenda may use in one block: no task starts once it is spent (one task
+		/// always runs, so the agenda never stalls).
+		#[pallet::constant]
+		type AgendaWeight: Get<Weight>;
+
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -224,8 +229,7 @@ pub mod pallet {
 
 	/// Bytes of each provider's declared capacity reserved by offered and held slots.
 	#[pallet::storage]
-	pub type Reserved<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
+	pub type Reserved<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
 
 	/// The work of later blocks: by block, the tasks due then (done at that block or, when more
 	/// are due than a block does, in the following ones).
@@ -460,7 +464,8 @@ pub mod pallet {
 		/// than `max_slots`.
 		InvalidRedundancy,
 		/// A slot's length is not the shard length of the content
-		/// ([`dsync_primitives::storage::layout::shard_len`]).
+		/// ([`dsync_primitives::storage::layout::shard_len`]), or that length is above the
+		/// largest slot a proof covers (512 GiB).
 		InvalidSlotLength,
 		/// The duration is outside `min_duration..=max_duration`.
 		InvalidDuration,
@@ -517,11 +522,14 @@ pub mod pallet {
 				"MaxOffersPerSlot must be in 1..=255"
 			);
 			assert!(
-				T::MaxProvidersPerOrder::get() >=
-					T::MaxSlots::get().saturating_mul(T::MaxOffersPerSlot::get()),
+				T::MaxProvidersPerOrder::get()
+					>= T::MaxSlots::get().saturating_mul(T::MaxOffersPerSlot::get()),
 				"MaxProvidersPerOrder must be at least MaxSlots * MaxOffersPerSlot"
 			);
-			assert!((1..=255).contains(&T::MaxChallenges::get()), "MaxChallenges must be in 1..=255");
+			assert!(
+				(1..=255).contains(&T::MaxChallenges::get()),
+				"MaxChallenges must be in 1..=255"
+			);
 			assert!(T::MaxOpenOrders::get() >= 1, "MaxOpenOrders must be >= 1");
 			assert!(T::MaxDrawAttempts::get() >= 1, "MaxDrawAttempts must be >= 1");
 			assert!(T::MaxTasksPerBlock::get() >= 1, "MaxTasksPerBlock must be >= 1");
@@ -603,8 +611,8 @@ pub mod pallet {
 		pub fn set_parameters(origin: OriginFor<T>, parameters: ParamsOf<T>) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(
-				Self::params_valid(&parameters) &&
-					OpenSlots::<T>::get() <= Self::slot_capacity(&parameters),
+				Self::params_valid(&parameters)
+					&& OpenSlots::<T>::get() <= Self::slot_capacity(&parameters),
 				Error::<T>::InvalidParameters
 			);
 			Params::<T>::put(&parameters);
@@ -626,10 +634,9 @@ pub mod pallet {
 		/// The most slots open at once under `parameters`: the proof deadlines of one epoch
 		/// take at most half of the epoch's agenda.
 		pub fn slot_capacity(parameters: &ParamsOf<T>) -> u32 {
-			let per_epoch = parameters
-				.epoch_length
-				.saturating_mul(T::MaxTasksPerBlock::get().into()) /
-				2u32.into();
+			let per_epoch =
+				parameters.epoch_length.saturating_mul(T::MaxTasksPerBlock::get().into())
+					/ 2u32.into();
 			per_epoch.try_into().unwrap_or(u32::MAX)
 		}
 

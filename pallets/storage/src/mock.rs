@@ -4,8 +4,8 @@
 //! transactions), and helpers that build real slots and proofs.
 
 use crate::{
-	self as pallet_storage, EpochIndex, OrderId, SlotIndex, SlotSpec, StoragePenalty,
-	StorageParams, StorageProviders,
+	self as pallet_storage, EpochIndex, OrderId, SlotIndex, SlotSpec, StorageParams,
+	StoragePenalty, StorageProviders,
 };
 use codec::Encode;
 use dsync_primitives::{
@@ -127,13 +127,10 @@ impl StorageProviders<AccountId> for MockProviders {
 			.map(|p| (p.capacity, p.score))
 	}
 	fn owner_of_key(key: &AccountId) -> Option<AccountId> {
-		ProviderList::get()
-			.into_iter()
-			.map(|p| p.owner)
-			.find(|owner| {
-				let bytes: &[u8] = owner.as_ref();
-				key_of(bytes[0]) == *key
-			})
+		ProviderList::get().into_iter().map(|p| p.owner).find(|owner| {
+			let bytes: &[u8] = owner.as_ref();
+			key_of(bytes[0]) == *key
+		})
 	}
 	fn penalise(provider: &AccountId, penalty: StoragePenalty) {
 		let mut all = Penalties::get();
@@ -236,6 +233,7 @@ parameter_types! {
 	pub static MaxOpenOrders: u32 = 20;
 	pub const MaxDrawAttempts: u32 = 16;
 	pub static MaxTasksPerBlock: u32 = 64;
+	pub const AgendaWeight: frame_support::weights::Weight = frame_support::weights::Weight::from_parts(1_000_000_000_000, u64::MAX);
 }
 
 impl pallet_storage::Config for Test {
@@ -254,6 +252,7 @@ impl pallet_storage::Config for Test {
 	type MaxOpenOrders = MaxOpenOrders;
 	type MaxDrawAttempts = MaxDrawAttempts;
 	type MaxTasksPerBlock = MaxTasksPerBlock;
+	type AgendaWeight = AgendaWeight;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -327,7 +326,11 @@ impl ExtBuilder {
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let mut balances: Vec<(AccountId, Balance)> =
 			(1..=self.providers).map(|n| (provider(n), PROVIDER_BALANCE)).collect();
-		balances.extend([(ALICE, CLIENT_BALANCE), (BOB, CLIENT_BALANCE), (TREASURY, PROVIDER_BALANCE)]);
+		balances.extend([
+			(ALICE, CLIENT_BALANCE),
+			(BOB, CLIENT_BALANCE),
+			(TREASURY, PROVIDER_BALANCE),
+		]);
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut storage)
 			.unwrap();

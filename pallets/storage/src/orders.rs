@@ -2,9 +2,9 @@
 //! end of an order.
 
 use crate::{
-	BalanceOf, CancelReason, Config, Error, Event, FreedReason, HoldReason, OpenOrders,
-	OpenSlots, Order, OrderId, OrderStatus, Orders, Pallet, Params, Reserved, SlotIndex,
-	SlotSpec, SlotState, StorageProviders, AgendaTask, WeightInfo,
+	AgendaTask, BalanceOf, CancelReason, Config, Error, Event, FreedReason, HoldReason, OpenOrders,
+	OpenSlots, Order, OrderId, OrderStatus, Orders, Pallet, Params, Reserved, SlotIndex, SlotSpec,
+	SlotState, StorageProviders, WeightInfo,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -59,13 +59,15 @@ impl<T: Config> Pallet<T> {
 		let count = slots.len();
 		let parity = count.saturating_sub(usize::from(data_shards));
 		ensure!(
-			data_shards >= params.min_data_shards &&
-				usize::from(data_shards) <= count &&
-				parity >= usize::from(params.min_parity_shards) &&
-				count <= usize::from(params.max_slots),
+			data_shards >= params.min_data_shards
+				&& usize::from(data_shards) <= count
+				&& parity >= usize::from(params.min_parity_shards)
+				&& count <= usize::from(params.max_slots),
 			Error::<T>::InvalidRedundancy
 		);
-		let len = shard_len(size, u64::from(data_shards)).ok_or(Error::<T>::InvalidSlotLength)?;
+		let len = shard_len(size, u64::from(data_shards))
+			.filter(|len| *len <= dsync_primitives::storage::pieces::MAX_SLOT_BYTES)
+			.ok_or(Error::<T>::InvalidSlotLength)?;
 		ensure!(slots.iter().all(|slot| slot.len == len), Error::<T>::InvalidSlotLength);
 		ensure!(
 			(params.min_duration..=params.max_duration).contains(&duration),
@@ -148,7 +150,10 @@ impl<T: Config> Pallet<T> {
 			let index = slot_index(index);
 			match &slot.state {
 				SlotState::Offered { provider, deadline, .. } => {
-					Self::unschedule(deadline.saturating_add(1u32.into()), AgendaTask::OfferExpiry(id, index));
+					Self::unschedule(
+						deadline.saturating_add(1u32.into()),
+						AgendaTask::OfferExpiry(id, index),
+					);
 					Self::release_capacity(provider, slot.spec.len);
 				},
 				SlotState::Held { provider, due_at, .. } => {
@@ -177,8 +182,8 @@ impl<T: Config> Pallet<T> {
 	/// Stores an order, or completes it when every slot of an active order is done or lost:
 	/// what is still held (nothing, unless a payment failed) goes back to the client.
 	pub(crate) fn store(id: OrderId, mut order: Order<T>) {
-		let finished = matches!(order.status, OrderStatus::Active { .. }) &&
-			order
+		let finished = matches!(order.status, OrderStatus::Active { .. })
+			&& order
 				.slots
 				.iter()
 				.all(|slot| matches!(slot.state, SlotState::Done | SlotState::Lost));
@@ -322,12 +327,16 @@ impl<T: Config> Pallet<T> {
 					defensive!("an order's providers exceed MaxProvidersPerOrder");
 					return false;
 				}
-				Reserved::<T>::mutate(&provider, |reserved| *reserved = reserved.saturating_add(len));
+				Reserved::<T>::mutate(&provider, |reserved| {
+					*reserved = reserved.saturating_add(len)
+				});
 				let deadline = now.saturating_add(params.accept_window);
 				let challenge = challenged_piece(&seed, &(id, index).encode(), 0, len);
-				slot.state =
-					SlotState::Offered { provider: provider.clone(), deadline, challenge };
-				Self::schedule(deadline.saturating_add(1u32.into()), AgendaTask::OfferExpiry(id, index));
+				slot.state = SlotState::Offered { provider: provider.clone(), deadline, challenge };
+				Self::schedule(
+					deadline.saturating_add(1u32.into()),
+					AgendaTask::OfferExpiry(id, index),
+				);
 				Self::deposit_event(Event::SlotOffered {
 					order: id,
 					slot: index,
@@ -512,8 +521,9 @@ impl<T: Config> Pallet<T> {
 	/// The slot's term is over: its provider's capacity is released.
 	pub(crate) fn finish_slot(slot: &mut crate::Slot<T::AccountId, BlockNumberFor<T>>) {
 		match &slot.state {
-			SlotState::Held { provider, .. } | SlotState::Offered { provider, .. } =>
-				Self::release_capacity(provider, slot.spec.len),
+			SlotState::Held { provider, .. } | SlotState::Offered { provider, .. } => {
+				Self::release_capacity(provider, slot.spec.len)
+			},
 			_ => {},
 		}
 		slot.state = SlotState::Done;
@@ -521,7 +531,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Takes a held slot from its provider (capacity released) and puts it up for repair: it is
 	/// drawn again `DrawDelay` blocks later, with randomness nobody knows now.
-	pub(crate) fn free_slot(id: OrderId, order: &mut Order<T>, index: SlotIndex, reason: FreedReason) {
+	pub(crate) fn free_slot(
+		id: OrderId,
+		order: &mut Order<T>,
+		index: SlotIndex,
+		reason: FreedReason,
+	) {
 		let Some(slot) = order.slots.get_mut(usize::from(index)) else { return };
 		let SlotState::Held { provider, .. } = &slot.state else { return };
 		let provider = provider.clone();

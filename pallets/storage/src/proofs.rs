@@ -2,9 +2,9 @@
 //! misses of unproven ones.
 
 use crate::{
-	Config, EpochIndex, EpochSeeds, Error, Event, FreedReason, HoldReason, Order, OrderId,
-	OrderStatus, Orders, Pallet, Params, SlotIndex, SlotState, StoragePenalty, StorageProviders,
-	AgendaTask, WeightInfo,
+	AgendaTask, Config, EpochIndex, EpochSeeds, Error, Event, FreedReason, HoldReason, Order,
+	OrderId, OrderStatus, Orders, Pallet, Params, SlotIndex, SlotState, StoragePenalty,
+	StorageProviders, WeightInfo,
 };
 use codec::Encode;
 use dsync_primitives::{
@@ -20,13 +20,21 @@ const USAGE_UNIT_BYTES: u64 = 1 << 20;
 impl<T: Config> Pallet<T> {
 	/// The pieces of slot `index` of order `id` challenged in `epoch` (seeded by the epoch's
 	/// seed), `None` before the epoch's first block. What the provider's node answers.
-	pub fn challenges(id: OrderId, index: SlotIndex, epoch: EpochIndex) -> Option<alloc::vec::Vec<u64>> {
+	pub fn challenges(
+		id: OrderId,
+		index: SlotIndex,
+		epoch: EpochIndex,
+	) -> Option<alloc::vec::Vec<u64>> {
 		let seed = EpochSeeds::<T>::get(epoch)?;
 		let order = Orders::<T>::get(id)?;
 		let len = order.slots.get(usize::from(index))?.spec.len;
 		let count = Params::<T>::get()?.challenges;
 		let key = (id, index).encode();
-		Some((0..u32::from(count)).map(|round| challenged_piece(&seed, &key, round, len)).collect())
+		Some(
+			(0..u32::from(count))
+				.map(|round| challenged_piece(&seed, &key, round, len))
+				.collect(),
+		)
 	}
 
 	/// [`Pallet::prove_slot`]'s logic. `Ok(true)`: proven and paid; `Ok(false)`: a proof did
@@ -48,11 +56,9 @@ impl<T: Config> Pallet<T> {
 		// Epochs before this one that the agenda has not judged yet (it runs late only when more
 		// tasks are due than blocks do) were not proven: they are misses, judged now, so an
 		// honest provider can always prove the current epoch.
-		while order
-			.slots
-			.get(usize::from(index))
-			.is_some_and(|slot| slot.next_epoch < epoch && matches!(slot.state, SlotState::Held { .. }))
-		{
+		while order.slots.get(usize::from(index)).is_some_and(|slot| {
+			slot.next_epoch < epoch && matches!(slot.state, SlotState::Held { .. })
+		}) {
 			Self::miss(id, &mut order, index);
 		}
 		let slot = order.slots.get(usize::from(index)).ok_or(Error::<T>::UnknownSlot)?;
@@ -78,7 +84,12 @@ impl<T: Config> Pallet<T> {
 		if valid {
 			Self::pay(id, &mut order, index, epoch, &provider);
 		} else {
-			Self::deposit_event(Event::ProofRejected { order: id, slot: index, epoch, provider: provider.clone() });
+			Self::deposit_event(Event::ProofRejected {
+				order: id,
+				slot: index,
+				epoch,
+				provider: provider.clone(),
+			});
 			T::Providers::penalise(&provider, StoragePenalty::WrongProof);
 			Self::refund(&mut order, 1);
 			if let Some(slot) = order.slots.get_mut(usize::from(index)) {
@@ -94,7 +105,13 @@ impl<T: Config> Pallet<T> {
 	/// service payment: the burn share applied), records the usage, and puts the slot's next
 	/// deadline on the agenda (or ends its term). A payment the currency refuses is refunded to
 	/// the client instead.
-	fn pay(id: OrderId, order: &mut Order<T>, index: SlotIndex, epoch: EpochIndex, provider: &T::AccountId) {
+	fn pay(
+		id: OrderId,
+		order: &mut Order<T>,
+		index: SlotIndex,
+		epoch: EpochIndex,
+		provider: &T::AccountId,
+	) {
 		let price = order.price;
 		match T::Payment::charge_held(
 			&HoldReason::Order.into(),
@@ -106,7 +123,8 @@ impl<T: Config> Pallet<T> {
 			Ok(split) => {
 				order.unsettled = order.unsettled.saturating_sub(1);
 				order.paid = order.paid.saturating_add(price);
-				let len = order.slots.get(usize::from(index)).map(|slot| slot.spec.len).unwrap_or(0);
+				let len =
+					order.slots.get(usize::from(index)).map(|slot| slot.spec.len).unwrap_or(0);
 				T::Usage::record_usage(
 					provider,
 					&order.client,
@@ -142,7 +160,10 @@ impl<T: Config> Pallet<T> {
 			Self::finish_slot(slot);
 			return;
 		}
-		let at = Self::schedule(Self::epoch_start(next.saturating_add(1)), AgendaTask::ProofDue(id, index, next));
+		let at = Self::schedule(
+			Self::epoch_start(next.saturating_add(1)),
+			AgendaTask::ProofDue(id, index, next),
+		);
 		if let SlotState::Held { misses: held_misses, due_at, .. } = &mut slot.state {
 			*held_misses = misses;
 			*due_at = Some(at);
@@ -163,7 +184,8 @@ impl<T: Config> Pallet<T> {
 			return T::DbWeight::get().reads(1);
 		}
 		if Self::current_epoch() <= epoch {
-			let at = Self::schedule(Self::next_epoch_start(), AgendaTask::ProofDue(id, index, epoch));
+			let at =
+				Self::schedule(Self::next_epoch_start(), AgendaTask::ProofDue(id, index, epoch));
 			if let Some(SlotState::Held { due_at, .. }) =
 				order.slots.get_mut(usize::from(index)).map(|slot| &mut slot.state)
 			{

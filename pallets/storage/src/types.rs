@@ -18,7 +18,16 @@ pub type EpochIndex = u32;
 /// ([`dsync_primitives::storage::pieces::slot_root`], which binds the length) and their length
 /// ([`dsync_primitives::storage::layout::shard_len`] of the content).
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct SlotSpec {
 	/// The slot's root.
@@ -78,7 +87,16 @@ pub struct Slot<AccountId, BlockNumber> {
 
 /// Where an order is in its life (a cancelled or completed order is removed).
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum OrderStatus {
 	/// Placed; its providers are drawn at the order's `draw_at`.
@@ -147,7 +165,16 @@ impl<T: Config> Order<T> {
 
 /// Work the pallet does in a later block's `on_initialize`, in [`crate::Agenda`].
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum AgendaTask {
 	/// Draw the providers of the order's unassigned slots.
@@ -160,7 +187,16 @@ pub enum AgendaTask {
 
 /// The epoch clock: the current epoch and its first block.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
 	MaxEncodedLen,
 )]
 pub struct EpochClock<BlockNumber> {
@@ -172,7 +208,16 @@ pub struct EpochClock<BlockNumber> {
 
 /// Why an order ended before its term.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum CancelReason {
 	/// The client cancelled it before it became active.
@@ -184,7 +229,16 @@ pub enum CancelReason {
 
 /// How a slot left its provider.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum FreedReason {
 	/// `max_missed_epochs` epochs in a row without a proof.
@@ -196,8 +250,17 @@ pub enum FreedReason {
 /// The governed parameters ([`crate::Params`], `set_parameters`). Valid when
 /// [`StorageParams::is_valid`].
 #[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
-	serde::Serialize, serde::Deserialize,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct StorageParams<Balance, BlockNumber> {
 	/// Blocks per epoch (a change takes effect at the next epoch).
@@ -234,21 +297,26 @@ impl<Balance: Copy + PartialOrd + Default, BlockNumber: Copy + PartialOrd + From
 	/// `max_slots <= max_slots_bound`, a non-empty duration range, a non-zero price floor, an
 	/// accept window of at least 2 blocks, `1..=max_offers_bound` offers, `1..=max_challenges`
 	/// challenges and at least one miss tolerated.
-	pub fn is_valid(&self, max_slots_bound: u32, max_offers_bound: u32, max_challenges: u32) -> bool {
-		self.epoch_length >= BlockNumber::from(2u32) &&
-			self.min_data_shards >= 1 &&
-			u32::from(self.min_data_shards) + u32::from(self.min_parity_shards) <=
-				u32::from(self.max_slots) &&
-			u32::from(self.max_slots) <= max_slots_bound &&
-			self.max_order_bytes >= 1 &&
-			self.min_duration >= 1 &&
-			self.min_duration <= self.max_duration &&
-			self.min_price > Balance::default() &&
-			self.accept_window >= BlockNumber::from(2u32) &&
-			self.max_offers >= 1 &&
-			u32::from(self.max_offers) <= max_offers_bound &&
-			self.challenges >= 1 &&
-			u32::from(self.challenges) <= max_challenges &&
-			self.max_missed_epochs >= 1
+	pub fn is_valid(
+		&self,
+		max_slots_bound: u32,
+		max_offers_bound: u32,
+		max_challenges: u32,
+	) -> bool {
+		self.epoch_length >= BlockNumber::from(2u32)
+			&& self.min_data_shards >= 1
+			&& u32::from(self.min_data_shards) + u32::from(self.min_parity_shards)
+				<= u32::from(self.max_slots)
+			&& u32::from(self.max_slots) <= max_slots_bound
+			&& self.max_order_bytes >= 1
+			&& self.min_duration >= 1
+			&& self.min_duration <= self.max_duration
+			&& self.min_price > Balance::default()
+			&& self.accept_window >= BlockNumber::from(2u32)
+			&& self.max_offers >= 1
+			&& u32::from(self.max_offers) <= max_offers_bound
+			&& self.challenges >= 1
+			&& u32::from(self.challenges) <= max_challenges
+			&& self.max_missed_epochs >= 1
 	}
 }

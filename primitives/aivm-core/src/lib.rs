@@ -155,8 +155,9 @@ pub use exec::{
 	Kernel, ScalarKernel, Scratch,
 };
 pub use hash::{
-	batch_merkle_root, batch_result_hashes, merkle_height, merkle_level, merkle_node, merkle_proof, merkle_root_from_proof,
-	result_hash, verify_merkle_proof, EMPTY_MERKLE_ROOT, MERKLE_NODE_PREFIX,
+	batch_merkle_root, batch_result_hashes, merkle_height, merkle_level, merkle_node, merkle_proof,
+	merkle_root_from_proof, result_hash, verify_merkle_proof, EMPTY_MERKLE_ROOT,
+	MERKLE_NODE_PREFIX,
 };
 pub use model::{Activation, Dense, HiddenLayer, Model, ModelInfo, ParseError, Requant};
 

@@ -168,8 +168,8 @@ impl Cid {
 			MULTICODEC_DAG_PB => Codec::DagPb,
 			_ => return Err(CidError::UnsupportedCodec),
 		};
-		if read_varint(&mut rest)? != MULTIHASH_SHA2_256 ||
-			read_varint(&mut rest)? != DIGEST_LEN as u64
+		if read_varint(&mut rest)? != MULTIHASH_SHA2_256
+			|| read_varint(&mut rest)? != DIGEST_LEN as u64
 		{
 			return Err(CidError::UnsupportedHash);
 		}
@@ -402,7 +402,10 @@ mod tests {
 		assert_eq!(Cid::parse(&good[..good.len() - 1]), Err(CidError::InvalidLength));
 		assert_eq!(Cid::parse(&alloc::format!("{good}a")), Err(CidError::InvalidLength));
 		assert_eq!(Cid::parse(&good.replace('a', "1")), Err(CidError::InvalidCharacter));
-		assert_eq!(Cid::parse(&alloc::format!("f{}", &good[1..])), Err(CidError::UnsupportedMultibase));
+		assert_eq!(
+			Cid::parse(&alloc::format!("f{}", &good[1..])),
+			Err(CidError::UnsupportedMultibase)
+		);
 		assert_eq!(Cid::parse(&alloc::format!(" {good}")), Err(CidError::UnsupportedMultibase));
 		// Other versions, codecs, hashes.
 		let mut bytes = Cid::raw(b"a").to_bytes();
@@ -422,8 +425,14 @@ mod tests {
 		bytes.extend_from_slice(&Cid::raw(b"a").to_bytes()[1..]);
 		assert_eq!(Cid::from_bytes(&bytes), Err(CidError::InvalidVarint));
 		// A CIDv0 that is not a SHA2-256 multihash, and a too long base58 string.
-		assert_eq!(Cid::parse(&alloc::format!("Qm{}", "1".repeat(44))), Err(CidError::UnsupportedHash));
-		assert_eq!(Cid::parse(&alloc::format!("z{}", "2".repeat(200))), Err(CidError::InvalidLength));
+		assert_eq!(
+			Cid::parse(&alloc::format!("Qm{}", "1".repeat(44))),
+			Err(CidError::UnsupportedHash)
+		);
+		assert_eq!(
+			Cid::parse(&alloc::format!("z{}", "2".repeat(200))),
+			Err(CidError::InvalidLength)
+		);
 	}
 
 	#[test]
@@ -449,7 +458,11 @@ mod tests {
 					state ^= state << 13;
 					state ^= state >> 7;
 					state ^= state << 17;
-					if i < 2 && len % 3 == 0 { 0 } else { state as u8 }
+					if i < 2 && len % 3 == 0 {
+						0
+					} else {
+						state as u8
+					}
 				})
 				.collect();
 			let b32 = base32_encode(&bytes);

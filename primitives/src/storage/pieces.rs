@@ -16,6 +16,8 @@
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+/// An inner node of the piece tree: `blake2_256(0x01 ++ left ++ right)`.
+pub use dsync_aivm_core::merkle_node;
 use dsync_aivm_core::{batch_merkle_root, merkle_proof, merkle_root_from_proof};
 use scale_info::TypeInfo;
 use sp_core::ConstU32;
@@ -26,10 +28,11 @@ use sp_runtime::BoundedVec;
 pub const PIECE_SIZE: usize = 256;
 /// The first byte of a leaf's preimage (an inner node's is `0x01`).
 pub const PIECE_LEAF_PREFIX: u8 = 0x00;
-/// The largest slot a proof can cover: 1 TiB (2^32 pieces).
-pub const MAX_SLOT_BYTES: u64 = 1 << 40;
+/// The largest slot a proof can cover: 512 GiB (2^31 pieces, so a piece index fits the
+/// runtime's 32-bit `usize`).
+pub const MAX_SLOT_BYTES: u64 = 1 << 39;
 /// The most siblings a proof holds: the height of the tree of [`MAX_SLOT_BYTES`].
-pub const MAX_PROOF_DEPTH: u32 = 32;
+pub const MAX_PROOF_DEPTH: u32 = 31;
 
 /// The answer to one challenge: the piece's bytes and its siblings from the leaf up.
 #[derive(
@@ -136,7 +139,8 @@ pub fn verify_piece(
 	if proof.piece.len() != expected {
 		return Err(PieceProofError::WrongPieceLength);
 	}
-	let count = usize::try_from(piece_count(len)).map_err(|_| PieceProofError::InvalidSlotLength)?;
+	let count =
+		usize::try_from(piece_count(len)).map_err(|_| PieceProofError::InvalidSlotLength)?;
 	let position = usize::try_from(index).map_err(|_| PieceProofError::IndexOutOfRange)?;
 	let leaf = piece_leaf(&proof.piece);
 	// The tree root the path leads to, then the length bound in: the root must match both.

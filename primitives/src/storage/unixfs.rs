@@ -217,10 +217,7 @@ pub fn valid_entry_name(name: &[u8]) -> bool {
 
 /// A directory node over `entries` (name, link), in any order: sorted by name bytes, encoded,
 /// sunk; returns its link.
-pub fn directory(
-	entries: &mut [(Vec<u8>, Link)],
-	sink: BlockSink,
-) -> Result<Link, UnixFsError> {
+pub fn directory(entries: &mut [(Vec<u8>, Link)], sink: BlockSink) -> Result<Link, UnixFsError> {
 	if entries.iter().any(|(name, _)| !valid_entry_name(name)) {
 		return Err(UnixFsError::InvalidName);
 	}
@@ -274,15 +271,20 @@ mod tests {
 		let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
 		let mut whole_blocks = Vec::new();
 		let mut builder = FileBuilder::new(small()).unwrap();
-		builder.write(&data, &mut |cid: &Cid, bytes: &[u8]| whole_blocks.push((*cid, bytes.to_vec())));
-		let whole = builder.finish(&mut |cid: &Cid, bytes: &[u8]| whole_blocks.push((*cid, bytes.to_vec())));
+		builder
+			.write(&data, &mut |cid: &Cid, bytes: &[u8]| whole_blocks.push((*cid, bytes.to_vec())));
+		let whole = builder
+			.finish(&mut |cid: &Cid, bytes: &[u8]| whole_blocks.push((*cid, bytes.to_vec())));
 		for step in [1usize, 7, 1023, 1025, 4096] {
 			let mut blocks = Vec::new();
 			let mut builder = FileBuilder::new(small()).unwrap();
 			for piece in data.chunks(step) {
-				builder.write(piece, &mut |cid: &Cid, bytes: &[u8]| blocks.push((*cid, bytes.to_vec())));
+				builder.write(piece, &mut |cid: &Cid, bytes: &[u8]| {
+					blocks.push((*cid, bytes.to_vec()))
+				});
 			}
-			let root = builder.finish(&mut |cid: &Cid, bytes: &[u8]| blocks.push((*cid, bytes.to_vec())));
+			let root =
+				builder.finish(&mut |cid: &Cid, bytes: &[u8]| blocks.push((*cid, bytes.to_vec())));
 			assert_eq!(root, whole);
 			assert_eq!(blocks, whole_blocks);
 		}
@@ -298,16 +300,25 @@ mod tests {
 
 	#[test]
 	fn bad_profiles_and_directories_are_refused() {
-		assert_eq!(FileBuilder::new(Profile { chunk_size: 0, max_links: 4 }).err(), Some(UnixFsError::InvalidChunkSize));
+		assert_eq!(
+			FileBuilder::new(Profile { chunk_size: 0, max_links: 4 }).err(),
+			Some(UnixFsError::InvalidChunkSize)
+		);
 		assert_eq!(
 			FileBuilder::new(Profile { chunk_size: (1 << 20) + 1, max_links: 4 }).err(),
 			Some(UnixFsError::InvalidChunkSize)
 		);
-		assert_eq!(FileBuilder::new(Profile { chunk_size: 1, max_links: 1 }).err(), Some(UnixFsError::InvalidMaxLinks));
+		assert_eq!(
+			FileBuilder::new(Profile { chunk_size: 1, max_links: 1 }).err(),
+			Some(UnixFsError::InvalidMaxLinks)
+		);
 		let link = file_cid(b"x", small()).unwrap();
 		let mut sink = |_: &Cid, _: &[u8]| {};
 		for bad in [&b""[..], b".", b"..", b"a/b", b"a\0"] {
-			assert_eq!(directory(&mut [(bad.to_vec(), link)], &mut sink), Err(UnixFsError::InvalidName));
+			assert_eq!(
+				directory(&mut [(bad.to_vec(), link)], &mut sink),
+				Err(UnixFsError::InvalidName)
+			);
 		}
 		assert_eq!(
 			directory(&mut [(b"a".to_vec(), link), (b"a".to_vec(), link)], &mut sink),
@@ -321,7 +332,8 @@ mod tests {
 			(name, link)
 		};
 		let node_len = |entries: &mut Vec<(Vec<u8>, Link)>| {
-			directory(entries, &mut |_: &Cid, _: &[u8]| {}).map(|dir| dir.tsize - entries.len() as u64)
+			directory(entries, &mut |_: &Cid, _: &[u8]| {})
+				.map(|dir| dir.tsize - entries.len() as u64)
 		};
 		let mut entries: Vec<_> = (0..250).map(|i| entry(i, 1000)).collect();
 		let mut last = 1;
@@ -335,7 +347,10 @@ mod tests {
 		}
 		entries.push(entry(999_999, last));
 		let at = node_len(&mut entries.clone()).unwrap();
-		assert!(at <= DIRECTORY_SHARD_THRESHOLD as u64 && at + 4 > DIRECTORY_SHARD_THRESHOLD as u64, "{at}");
+		assert!(
+			at <= DIRECTORY_SHARD_THRESHOLD as u64 && at + 4 > DIRECTORY_SHARD_THRESHOLD as u64,
+			"{at}"
+		);
 		entries.pop();
 		entries.push(entry(999_999, last + 1));
 		assert_eq!(directory(&mut entries, &mut sink), Err(UnixFsError::DirectoryTooLarge));
@@ -344,7 +359,10 @@ mod tests {
 	#[test]
 	fn the_empty_directory_is_the_well_known_one() {
 		let link = directory(&mut [], &mut |_: &Cid, _: &[u8]| {}).unwrap();
-		assert_eq!(link.cid.to_string(), "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354");
+		assert_eq!(
+			link.cid.to_string(),
+			"bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"
+		);
 		assert_eq!(link.tsize, 4);
 	}
 }

@@ -93,6 +93,8 @@ pub struct NodeSummary<AccountId, Balance> {
 	pub endpoint: alloc::vec::Vec<u8>,
 	/// Capacity units of the declaration in force (see the registry's docs); at least 1.
 	pub capacity_units: u64,
+	/// The storage the declaration in force offers, in GiB (what storage orders may reserve).
+	pub storage_gib: u64,
 	/// The bond currently held (excluding any part being unbonded).
 	pub bond: Balance,
 }

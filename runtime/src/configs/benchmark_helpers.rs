@@ -28,11 +28,32 @@ impl ProofOfSyncBenchmarkHelper {
 		services: alloc::vec::Vec<dsync_primitives::traits::ServiceKind>,
 		models: alloc::vec::Vec<dsync_primitives::traits::ModelId>,
 	) {
+		Self::register_full(owner, key, role, services, models, 100);
+	}
+
+	fn register_with_storage(
+		owner: &AccountId,
+		key: &AccountId,
+		services: alloc::vec::Vec<dsync_primitives::traits::ServiceKind>,
+		storage_gib: u64,
+	) {
+		let role = dsync_primitives::traits::NodeRole::Service;
+		Self::register_full(owner, key, role, services, alloc::vec![], storage_gib);
+	}
+
+	fn register_full(
+		owner: &AccountId,
+		key: &AccountId,
+		role: dsync_primitives::traits::NodeRole,
+		services: alloc::vec::Vec<dsync_primitives::traits::ServiceKind>,
+		models: alloc::vec::Vec<dsync_primitives::traits::ModelId>,
+		storage_gib: u64,
+	) {
 		let declaration = pallet_node_registry::DeclarationOf::<crate::Runtime> {
 			resources: pallet_node_registry::Resources {
 				cpu_cores: 4,
 				memory_mib: 8 * 1024,
-				storage_gib: 100,
+				storage_gib,
 				bandwidth_mbps: 100,
 				// GPU inference needs a declared GPU.
 				gpus: if services.contains(&dsync_primitives::traits::ServiceKind::GpuInference) {
@@ -114,6 +135,29 @@ impl pallet_gpu_jobs::BenchmarkHelper<AccountId> for GpuJobsBenchmarkHelper {
 			NodeRole::Service,
 			alloc::vec![ServiceKind::GpuInference],
 			alloc::vec![model],
+		);
+		let _ = crate::NodeRegistry::set_status(owner, NodeStatus::Active);
+		pallet_proof_of_sync::Scores::<crate::Runtime>::insert(
+			owner,
+			pallet_proof_of_sync::NodeScore {
+				score: sp_runtime::Perbill::from_percent(80),
+				..Default::default()
+			},
+		);
+	}
+}
+
+/// Makes storage providers through the real registry and Proof of Sync for the storage
+/// benchmarks, with the capacity asked for (rounded up to whole GiB).
+pub struct StorageBenchmarkHelper;
+impl pallet_storage::traits::BenchmarkHelper<AccountId> for StorageBenchmarkHelper {
+	fn register_provider(owner: &AccountId, key: &AccountId, capacity: u64) {
+		use dsync_primitives::traits::{NodeRegistry as _, NodeStatus, ServiceKind};
+		ProofOfSyncBenchmarkHelper::register_with_storage(
+			owner,
+			key,
+			alloc::vec![ServiceKind::Storage],
+			capacity.div_ceil(1 << 30).max(1),
 		);
 		let _ = crate::NodeRegistry::set_status(owner, NodeStatus::Active);
 		pallet_proof_of_sync::Scores::<crate::Runtime>::insert(

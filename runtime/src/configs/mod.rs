@@ -8,6 +8,7 @@
 //! - [`depin`]: the node registry and Proof of Sync.
 //! - [`gpu_jobs`]: escrowed GPU inference jobs served by the registry's providers.
 //! - [`naming`]: names under `.dsync` with DNS records.
+//! - [`storage`]: content kept by the registry's storage providers, proven every epoch.
 //! - [`randomness`]: the randomness Proof of Sync and GPU jobs draw from.
 //! - [`offchain`]: how transactions from the node are built, among them the signed transactions
 //!   of both off-chain workers (Proof of Sync and GPU jobs).
@@ -29,5 +30,6 @@ pub mod naming;
 pub mod offchain;
 pub mod randomness;
 pub mod staking;
+pub mod storage;
 pub mod system;
 pub mod tokenomics;

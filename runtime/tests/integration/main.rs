@@ -11,5 +11,6 @@ mod gpu_jobs;
 mod naming;
 mod pos_attacks;
 mod staking;
+mod storage;
 mod tokenomics;
 mod transfers;

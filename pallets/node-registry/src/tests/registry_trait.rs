@@ -42,6 +42,8 @@ fn node_summarises_the_declaration_in_force_and_the_active_bond() {
 				offchain_key: key(1),
 				endpoint: b"https://node.example.org:9955/".to_vec(),
 				capacity_units: SERVICE_UNITS,
+				// The declaration in force (the update waits for the next epoch).
+				storage_gib: 500,
 				bond: SERVICE_MIN_BOND,
 			})
 		);

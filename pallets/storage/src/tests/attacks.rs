@@ -18,10 +18,18 @@ fn a_provider_that_deleted_its_data_cannot_prove_it() {
 		let proofs: Vec<_> = Storage::challenges(id, 0, start)
 			.unwrap()
 			.into_iter()
-			.map(|index| dsync_primitives::storage::pieces::prove_piece(&made_up, &leaves, index).unwrap())
+			.map(|index| {
+				dsync_primitives::storage::pieces::prove_piece(&made_up, &leaves, index).unwrap()
+			})
 			.collect();
 		let before = Balances::free_balance(&cheat);
-		assert_ok!(Storage::prove_slot(RuntimeOrigin::signed(cheat.clone()), id, 0, start, proofs.try_into().unwrap()));
+		assert_ok!(Storage::prove_slot(
+			RuntimeOrigin::signed(cheat.clone()),
+			id,
+			0,
+			start,
+			proofs.try_into().unwrap()
+		));
 		assert_eq!(Balances::free_balance(&cheat), before, "not paid");
 		assert_eq!(Penalties::get(), vec![(cheat.clone(), StoragePenalty::WrongProof)]);
 		assert_eq!(holder(id, 0), None);
@@ -42,7 +50,11 @@ fn a_client_that_never_uploads_gets_a_refund_and_providers_lose_nothing() {
 		}
 		assert!(Orders::<Test>::get(id).is_none(), "never stuck");
 		let total = PRICE * SLOTS as u64 * u64::from(DURATION);
-		assert!(has_event(Event::OrderCancelled { order: id, reason: CancelReason::NoProviders, refunded: total }));
+		assert!(has_event(Event::OrderCancelled {
+			order: id,
+			reason: CancelReason::NoProviders,
+			refunded: total
+		}));
 		assert_eq!(Balances::free_balance(&ALICE), CLIENT_BALANCE);
 		assert!(Penalties::get().is_empty());
 		assert_eq!(Reserved::<Test>::iter().count(), 0);
@@ -56,16 +68,33 @@ fn nobody_accepts_or_proves_a_slot_for_another_provider() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = place_and_draw();
 		let (j, _, challenge, _) = offers(id)[0].clone();
-		let outsider = (1..=5).map(provider).find(|p| !offers(id).iter().any(|(_, o, _, _)| o == p)).unwrap();
+		let outsider = (1..=5)
+			.map(provider)
+			.find(|p| !offers(id).iter().any(|(_, o, _, _)| o == p))
+			.unwrap();
 		assert_noop!(
-			Storage::accept_slot(RuntimeOrigin::signed(outsider.clone()), id, j, piece_proof(SIZE, DATA, usize::from(j), challenge)),
+			Storage::accept_slot(
+				RuntimeOrigin::signed(outsider.clone()),
+				id,
+				j,
+				piece_proof(SIZE, DATA, usize::from(j), challenge)
+			),
 			Error::<Test>::NotOffered
 		);
 		accept_all(id);
-		let start = match Orders::<Test>::get(id).unwrap().status { OrderStatus::Active { start } => start, _ => unreachable!() };
+		let start = match Orders::<Test>::get(id).unwrap().status {
+			OrderStatus::Active { start } => start,
+			_ => unreachable!(),
+		};
 		run_to_epoch(start);
 		assert_noop!(
-			Storage::prove_slot(RuntimeOrigin::signed(outsider), id, 0, start, epoch_proofs(id, 0, start, SIZE, DATA)),
+			Storage::prove_slot(
+				RuntimeOrigin::signed(outsider),
+				id,
+				0,
+				start,
+				epoch_proofs(id, 0, start, SIZE, DATA)
+			),
 			Error::<Test>::NotHolder
 		);
 	});
@@ -80,16 +109,36 @@ fn last_epochs_proof_does_not_answer_this_epoch() {
 		run_to_epoch(start);
 		let who = holder(id, 0).unwrap();
 		let old = epoch_proofs(id, 0, start, SIZE, DATA);
-		assert_ok!(Storage::prove_slot(RuntimeOrigin::signed(who.clone()), id, 0, start, old.clone()));
+		assert_ok!(Storage::prove_slot(
+			RuntimeOrigin::signed(who.clone()),
+			id,
+			0,
+			start,
+			old.clone()
+		));
 		run_to_epoch(start + 1);
-		assert_noop!(Storage::prove_slot(RuntimeOrigin::signed(who.clone()), id, 0, start, old.clone()), Error::<Test>::WrongEpoch);
+		assert_noop!(
+			Storage::prove_slot(RuntimeOrigin::signed(who.clone()), id, 0, start, old.clone()),
+			Error::<Test>::WrongEpoch
+		);
 		// Presented as this epoch's: the challenged pieces differ, so it fails as a wrong proof
 		// (unless every challenge happened to fall on the same pieces).
 		let now = Storage::challenges(id, 0, start + 1).unwrap();
 		let then = Storage::challenges(id, 0, start).unwrap();
 		if now != then {
-			assert_ok!(Storage::prove_slot(RuntimeOrigin::signed(who.clone()), id, 0, start + 1, old));
-			assert!(has_event(Event::ProofRejected { order: id, slot: 0, epoch: start + 1, provider: who }));
+			assert_ok!(Storage::prove_slot(
+				RuntimeOrigin::signed(who.clone()),
+				id,
+				0,
+				start + 1,
+				old
+			));
+			assert!(has_event(Event::ProofRejected {
+				order: id,
+				slot: 0,
+				epoch: start + 1,
+				provider: who
+			}));
 		}
 	});
 }
@@ -101,7 +150,10 @@ fn the_client_and_repeat_providers_are_never_drawn() {
 	ExtBuilder::default().providers(4).build_and_execute(|| {
 		// Provider 1 places an order: three slots among providers 2, 3 and 4.
 		let client = provider(1);
-		let _ = <Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(&client, CLIENT_BALANCE);
+		let _ = <Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
+			&client,
+			CLIENT_BALANCE,
+		);
 		for round in 0..10u8 {
 			MockVrf::set(&[round; 32]);
 			let id = place_by(&client);
@@ -129,7 +181,10 @@ fn full_zero_score_and_inactive_providers_are_not_drawn() {
 			run_to_block(System::block_number() + 2);
 			let drawn: Vec<_> = offers(id).into_iter().map(|(_, who, _, _)| who).collect();
 			// Only providers 4 and 5 can take slots: two offered, the third found nobody.
-			assert!(drawn.iter().all(|who| *who == provider(4) || *who == provider(5)), "{drawn:?}");
+			assert!(
+				drawn.iter().all(|who| *who == provider(4) || *who == provider(5)),
+				"{drawn:?}"
+			);
 			assert_ok!(Storage::cancel_order(RuntimeOrigin::signed(ALICE), id));
 		}
 		assert_eq!(Balances::balance_on_hold(&HoldReason::Order.into(), &ALICE), 0);

@@ -3,8 +3,7 @@
 
 use super::*;
 use crate::{
-	AgendaTask, CancelReason, Error, HoldReason, OpenOrders, OpenSlots, Params, Reserved,
-	SlotSpec,
+	AgendaTask, CancelReason, Error, HoldReason, OpenOrders, OpenSlots, Params, Reserved, SlotSpec,
 };
 use frame_support::{
 	assert_noop,
@@ -46,7 +45,13 @@ fn placing_holds_the_whole_price_and_draws_distinct_providers_later() {
 			assert_eq!(deadline, 3 + 5);
 			assert_eq!(Reserved::<Test>::get(&who), len);
 			assert!(challenge < len.div_ceil(256));
-			assert!(has_event(Event::SlotOffered { order: id, slot: j, provider: who, deadline, challenge }));
+			assert!(has_event(Event::SlotOffered {
+				order: id,
+				slot: j,
+				provider: who,
+				deadline,
+				challenge
+			}));
 		}
 	});
 }
@@ -110,7 +115,8 @@ fn a_whole_term_proven_pays_every_slot_epoch_and_completes_the_order() {
 		assert!(has_event(Event::OrderCompleted { order: id, paid: total, refunded: 0 }));
 		assert_eq!(Balances::balance_on_hold(&HoldReason::Order.into(), &ALICE), 0);
 		assert_eq!(Balances::balance(&ALICE), CLIENT_BALANCE - total);
-		let per_provider = (PRICE - burn_share(PRICE) - treasury_share(PRICE)) * u64::from(DURATION);
+		let per_provider =
+			(PRICE - burn_share(PRICE) - treasury_share(PRICE)) * u64::from(DURATION);
 		for who in &providers {
 			assert_eq!(Balances::balance(who), PROVIDER_BALANCE + per_provider);
 			assert_eq!(Reserved::<Test>::get(who), 0);
@@ -126,8 +132,9 @@ fn a_whole_term_proven_pays_every_slot_epoch_and_completes_the_order() {
 		// Usage: every proven slot-epoch, in MiB (one, rounded up), with its burn.
 		let usage = Usage::get();
 		assert_eq!(usage.len(), SLOTS * DURATION as usize);
-		assert!(usage.iter().all(|(_, client, units, burned)| *client == ALICE &&
-			*units == 1 && *burned == u128::from(burn_share(PRICE))));
+		assert!(usage.iter().all(|(_, client, units, burned)| *client == ALICE
+			&& *units == 1
+			&& *burned == u128::from(burn_share(PRICE))));
 		assert_eq!((OpenOrders::<Test>::get(), OpenSlots::<Test>::get()), (0, 0));
 		assert!(Penalties::get().is_empty());
 	});
@@ -171,11 +178,21 @@ fn the_client_cancels_before_activation_and_gets_everything_back() {
 	ExtBuilder::default().build_and_execute(|| {
 		// While drawing.
 		let id = place_by(&ALICE);
-		assert_noop!(Storage::cancel_order(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotClient);
-		assert_noop!(Storage::cancel_order(RuntimeOrigin::signed(ALICE), 99), Error::<Test>::UnknownOrder);
+		assert_noop!(
+			Storage::cancel_order(RuntimeOrigin::signed(BOB), id),
+			Error::<Test>::NotClient
+		);
+		assert_noop!(
+			Storage::cancel_order(RuntimeOrigin::signed(ALICE), 99),
+			Error::<Test>::UnknownOrder
+		);
 		assert_ok!(Storage::cancel_order(RuntimeOrigin::signed(ALICE), id));
 		let total = PRICE * SLOTS as u64 * u64::from(DURATION);
-		assert!(has_event(Event::OrderCancelled { order: id, reason: CancelReason::ByClient, refunded: total }));
+		assert!(has_event(Event::OrderCancelled {
+			order: id,
+			reason: CancelReason::ByClient,
+			refunded: total
+		}));
 		assert_eq!(Balances::balance(&ALICE), CLIENT_BALANCE);
 		assert!(crate::Agenda::<Test>::iter().next().is_none(), "the draw is off the agenda");
 		// While filling, one slot accepted.
@@ -193,40 +210,88 @@ fn the_client_cancels_before_activation_and_gets_everything_back() {
 		assert!(crate::Agenda::<Test>::iter().next().is_none());
 		// Once active, the term runs.
 		let (id, _) = active_order();
-		assert_noop!(Storage::cancel_order(RuntimeOrigin::signed(ALICE), id), Error::<Test>::OrderActive);
+		assert_noop!(
+			Storage::cancel_order(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::OrderActive
+		);
 	});
 }
 
 #[test]
 fn bad_orders_are_refused_and_change_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
-		let place = |size: u64, data: u8, slots: frame_support::BoundedVec<SlotSpec, MaxSlots>, duration: u32, price: Balance| {
-			Storage::place_order(RuntimeOrigin::signed(ALICE), cid_of(SIZE), size, data, slots, duration, price)
+		let place = |size: u64,
+		             data: u8,
+		             slots: frame_support::BoundedVec<SlotSpec, MaxSlots>,
+		             duration: u32,
+		             price: Balance| {
+			Storage::place_order(
+				RuntimeOrigin::signed(ALICE),
+				cid_of(SIZE),
+				size,
+				data,
+				slots,
+				duration,
+				price,
+			)
 		};
 		let good = specs(SIZE, DATA, SLOTS);
 		assert_noop!(place(0, DATA, good.clone(), DURATION, PRICE), Error::<Test>::InvalidSize);
-		assert_noop!(place((1 << 20) + 1, DATA, good.clone(), DURATION, PRICE), Error::<Test>::InvalidSize);
-		assert_noop!(place(SIZE as u64, 0, good.clone(), DURATION, PRICE), Error::<Test>::InvalidRedundancy);
-		assert_noop!(place(SIZE as u64, 4, good.clone(), DURATION, PRICE), Error::<Test>::InvalidRedundancy);
+		assert_noop!(
+			place((1 << 20) + 1, DATA, good.clone(), DURATION, PRICE),
+			Error::<Test>::InvalidSize
+		);
+		assert_noop!(
+			place(SIZE as u64, 0, good.clone(), DURATION, PRICE),
+			Error::<Test>::InvalidRedundancy
+		);
+		assert_noop!(
+			place(SIZE as u64, 4, good.clone(), DURATION, PRICE),
+			Error::<Test>::InvalidRedundancy
+		);
 		// No parity slot (min_parity_shards is 1).
-		assert_noop!(place(SIZE as u64, 3, specs(SIZE, 3, 3), DURATION, PRICE), Error::<Test>::InvalidRedundancy);
+		assert_noop!(
+			place(SIZE as u64, 3, specs(SIZE, 3, 3), DURATION, PRICE),
+			Error::<Test>::InvalidRedundancy
+		);
 		// A slot of the wrong length.
 		let mut wrong = good.clone();
 		wrong[1].len += 64;
-		assert_noop!(place(SIZE as u64, DATA, wrong, DURATION, PRICE), Error::<Test>::InvalidSlotLength);
+		assert_noop!(
+			place(SIZE as u64, DATA, wrong, DURATION, PRICE),
+			Error::<Test>::InvalidSlotLength
+		);
 		// Lengths of another size.
-		assert_noop!(place(SIZE as u64 + 5000, DATA, good.clone(), DURATION, PRICE), Error::<Test>::InvalidSlotLength);
-		assert_noop!(place(SIZE as u64, DATA, good.clone(), 0, PRICE), Error::<Test>::InvalidDuration);
-		assert_noop!(place(SIZE as u64, DATA, good.clone(), 101, PRICE), Error::<Test>::InvalidDuration);
-		assert_noop!(place(SIZE as u64, DATA, good.clone(), DURATION, 9), Error::<Test>::PriceTooLow);
-		assert_noop!(place(SIZE as u64, DATA, good.clone(), DURATION, Balance::MAX / 2), Error::<Test>::Overflow);
+		assert_noop!(
+			place(SIZE as u64 + 5000, DATA, good.clone(), DURATION, PRICE),
+			Error::<Test>::InvalidSlotLength
+		);
+		assert_noop!(
+			place(SIZE as u64, DATA, good.clone(), 0, PRICE),
+			Error::<Test>::InvalidDuration
+		);
+		assert_noop!(
+			place(SIZE as u64, DATA, good.clone(), 101, PRICE),
+			Error::<Test>::InvalidDuration
+		);
+		assert_noop!(
+			place(SIZE as u64, DATA, good.clone(), DURATION, 9),
+			Error::<Test>::PriceTooLow
+		);
+		assert_noop!(
+			place(SIZE as u64, DATA, good.clone(), DURATION, Balance::MAX / 2),
+			Error::<Test>::Overflow
+		);
 		// More than the client has.
 		assert_noop!(
 			place(SIZE as u64, DATA, good.clone(), 100, CLIENT_BALANCE / 100),
 			DispatchError::Token(TokenError::FundsUnavailable)
 		);
 		// Six slots, five providers, one of them... none is the client, but six > five.
-		assert_noop!(place(SIZE as u64, DATA, specs(SIZE, DATA, 6), DURATION, PRICE), Error::<Test>::NotEnoughProviders);
+		assert_noop!(
+			place(SIZE as u64, DATA, specs(SIZE, DATA, 6), DURATION, PRICE),
+			Error::<Test>::NotEnoughProviders
+		);
 		assert_eq!(Balances::balance(&ALICE), CLIENT_BALANCE);
 	});
 }
@@ -235,7 +300,15 @@ fn bad_orders_are_refused_and_change_nothing() {
 fn placing_needs_parameters_and_room() {
 	ExtBuilder::default().unconfigured().build_and_execute(|| {
 		assert_noop!(
-			Storage::place_order(RuntimeOrigin::signed(ALICE), cid_of(SIZE), SIZE as u64, DATA, specs(SIZE, DATA, SLOTS), DURATION, PRICE),
+			Storage::place_order(
+				RuntimeOrigin::signed(ALICE),
+				cid_of(SIZE),
+				SIZE as u64,
+				DATA,
+				specs(SIZE, DATA, SLOTS),
+				DURATION,
+				PRICE
+			),
 			Error::<Test>::NotConfigured
 		);
 	});
@@ -244,7 +317,15 @@ fn placing_needs_parameters_and_room() {
 		place_by(&ALICE);
 		place_by(&BOB);
 		assert_noop!(
-			Storage::place_order(RuntimeOrigin::signed(ALICE), cid_of(SIZE), SIZE as u64, DATA, specs(SIZE, DATA, SLOTS), DURATION, PRICE),
+			Storage::place_order(
+				RuntimeOrigin::signed(ALICE),
+				cid_of(SIZE),
+				SIZE as u64,
+				DATA,
+				specs(SIZE, DATA, SLOTS),
+				DURATION,
+				PRICE
+			),
 			Error::<Test>::TooManyOrders
 		);
 	});
@@ -256,7 +337,15 @@ fn placing_needs_parameters_and_room() {
 		}
 		assert_eq!(OpenSlots::<Test>::get(), 18);
 		assert_noop!(
-			Storage::place_order(RuntimeOrigin::signed(ALICE), cid_of(SIZE), SIZE as u64, DATA, specs(SIZE, DATA, SLOTS), DURATION, PRICE),
+			Storage::place_order(
+				RuntimeOrigin::signed(ALICE),
+				cid_of(SIZE),
+				SIZE as u64,
+				DATA,
+				specs(SIZE, DATA, SLOTS),
+				DURATION,
+				PRICE
+			),
 			Error::<Test>::TooManyOrders
 		);
 		assert!(Params::<Test>::get().is_some());
@@ -270,21 +359,45 @@ fn accepting_needs_the_offer_the_deadline_and_a_valid_proof() {
 		let (j, who, challenge, deadline) = offers(id)[0].clone();
 		let good = piece_proof(SIZE, DATA, usize::from(j), challenge);
 		let other = offers(id)[1].1.clone();
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(who.clone()), 99, j, good.clone()), Error::<Test>::UnknownOrder);
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, 7, good.clone()), Error::<Test>::UnknownSlot);
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(other), id, j, good.clone()), Error::<Test>::NotOffered);
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(ALICE), id, j, good.clone()), Error::<Test>::NotOffered);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(who.clone()), 99, j, good.clone()),
+			Error::<Test>::UnknownOrder
+		);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, 7, good.clone()),
+			Error::<Test>::UnknownSlot
+		);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(other), id, j, good.clone()),
+			Error::<Test>::NotOffered
+		);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(ALICE), id, j, good.clone()),
+			Error::<Test>::NotOffered
+		);
 		// Another piece than the challenged one, and the right piece of another slot.
 		let wrong_index = piece_proof(SIZE, DATA, usize::from(j), (challenge + 1) % 10);
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, wrong_index), Error::<Test>::InvalidProof);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, wrong_index),
+			Error::<Test>::InvalidProof
+		);
 		let other_slot = piece_proof(SIZE, DATA, (usize::from(j) + 1) % SLOTS, challenge);
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, other_slot), Error::<Test>::InvalidProof);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, other_slot),
+			Error::<Test>::InvalidProof
+		);
 		// After the deadline (before the expiry ran): refused.
 		System::set_block_number(deadline + 1);
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, good.clone()), Error::<Test>::OfferExpired);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, good.clone()),
+			Error::<Test>::OfferExpired
+		);
 		System::set_block_number(deadline);
 		assert_ok!(Storage::accept_slot(RuntimeOrigin::signed(who.clone()), id, j, good.clone()));
-		assert_noop!(Storage::accept_slot(RuntimeOrigin::signed(who), id, j, good), Error::<Test>::NotOffered);
+		assert_noop!(
+			Storage::accept_slot(RuntimeOrigin::signed(who), id, j, good),
+			Error::<Test>::NotOffered
+		);
 		// Its expiry is off the agenda.
 		assert!(!crate::Agenda::<Test>::contains_key(deadline + 1, AgendaTask::OfferExpiry(id, j)));
 	});

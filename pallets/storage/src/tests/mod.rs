@@ -49,8 +49,9 @@ pub fn offers(id: OrderId) -> Vec<(SlotIndex, AccountId, u64, u64)> {
 		.iter()
 		.enumerate()
 		.filter_map(|(j, slot)| match &slot.state {
-			SlotState::Offered { provider, challenge, deadline } =>
-				Some((j as SlotIndex, provider.clone(), *challenge, *deadline)),
+			SlotState::Offered { provider, challenge, deadline } => {
+				Some((j as SlotIndex, provider.clone(), *challenge, *deadline))
+			},
 			_ => None,
 		})
 		.collect()

@@ -9,7 +9,10 @@ use sp_runtime::{BuildStorage, DispatchError};
 fn root_sets_valid_parameters_only() {
 	ExtBuilder::default().build_and_execute(|| {
 		let good = test_params();
-		assert_noop!(Storage::set_parameters(RuntimeOrigin::signed(ALICE), good.clone()), DispatchError::BadOrigin);
+		assert_noop!(
+			Storage::set_parameters(RuntimeOrigin::signed(ALICE), good.clone()),
+			DispatchError::BadOrigin
+		);
 		let mut changed = good.clone();
 		changed.challenges = 4;
 		assert_ok!(Storage::set_parameters(RuntimeOrigin::root(), changed.clone()));
@@ -35,7 +38,10 @@ fn root_sets_valid_parameters_only() {
 		for (what, edit) in bad {
 			let mut params = good.clone();
 			edit(&mut params);
-			assert_noop!(Storage::set_parameters(RuntimeOrigin::root(), params), Error::<Test>::InvalidParameters);
+			assert_noop!(
+				Storage::set_parameters(RuntimeOrigin::root(), params),
+				Error::<Test>::InvalidParameters
+			);
 			let _ = what;
 		}
 		// The edges themselves are valid.
@@ -62,7 +68,10 @@ fn epochs_cannot_shrink_below_what_open_slots_need() {
 		MaxTasksPerBlock::set(4);
 		let mut params = test_params();
 		params.epoch_length = 10; // 10 * 4 / 2 = 20 < 21
-		assert_noop!(Storage::set_parameters(RuntimeOrigin::root(), params.clone()), Error::<Test>::InvalidParameters);
+		assert_noop!(
+			Storage::set_parameters(RuntimeOrigin::root(), params.clone()),
+			Error::<Test>::InvalidParameters
+		);
 		params.epoch_length = 11; // 22
 		assert_ok!(Storage::set_parameters(RuntimeOrigin::root(), params));
 		MaxTasksPerBlock::set(64);

@@ -42,8 +42,18 @@ fn valid_proofs_are_free_and_wrong_ones_pay_their_fee() {
 			wrong.try_into().unwrap(),
 		);
 		assert_eq!(result, Ok(PostDispatchInfo { actual_weight: None, pays_fee: Pays::Yes }));
-		assert!(has_event(Event::ProofRejected { order: id, slot: 1, epoch: start, provider: who1.clone() }));
-		assert!(has_event(Event::SlotFreed { order: id, slot: 1, provider: who1.clone(), reason: FreedReason::WrongProof }));
+		assert!(has_event(Event::ProofRejected {
+			order: id,
+			slot: 1,
+			epoch: start,
+			provider: who1.clone()
+		}));
+		assert!(has_event(Event::SlotFreed {
+			order: id,
+			slot: 1,
+			provider: who1.clone(),
+			reason: FreedReason::WrongProof
+		}));
 		assert_eq!(Penalties::get(), vec![(who1.clone(), crate::StoragePenalty::WrongProof)]);
 		assert_eq!(Reserved::<Test>::get(&who1), 0);
 		assert_eq!(holder(id, 1), None);
@@ -60,18 +70,41 @@ fn an_unproven_epoch_is_refunded_and_a_miss_and_repeated_misses_free_the_slot() 
 		run_to_epoch(start);
 		for j in 0..2 {
 			let who = holder(id, j).unwrap();
-			assert_ok!(Storage::prove_slot(RuntimeOrigin::signed(who), id, j, start, epoch_proofs(id, j, start, SIZE, DATA)));
+			assert_ok!(Storage::prove_slot(
+				RuntimeOrigin::signed(who),
+				id,
+				j,
+				start,
+				epoch_proofs(id, j, start, SIZE, DATA)
+			));
 		}
 		run_to_epoch(start + 1);
-		assert!(has_event(Event::SlotMissed { order: id, slot: 2, epoch: start, provider: lazy.clone(), misses: 1 }));
+		assert!(has_event(Event::SlotMissed {
+			order: id,
+			slot: 2,
+			epoch: start,
+			provider: lazy.clone(),
+			misses: 1
+		}));
 		// Two paid, one refunded.
 		assert_eq!(held(), before - 3 * PRICE);
 		assert_eq!(Balances::free_balance(&ALICE), CLIENT_BALANCE - before + PRICE);
 		assert_eq!(Penalties::get(), vec![(lazy.clone(), crate::StoragePenalty::Missed)]);
 		// A second miss in a row (max_missed_epochs = 2) frees the slot for repair.
 		run_to_epoch(start + 2);
-		assert!(has_event(Event::SlotMissed { order: id, slot: 2, epoch: start + 1, provider: lazy.clone(), misses: 2 }));
-		assert!(has_event(Event::SlotFreed { order: id, slot: 2, provider: lazy.clone(), reason: FreedReason::Missed }));
+		assert!(has_event(Event::SlotMissed {
+			order: id,
+			slot: 2,
+			epoch: start + 1,
+			provider: lazy.clone(),
+			misses: 2
+		}));
+		assert!(has_event(Event::SlotFreed {
+			order: id,
+			slot: 2,
+			provider: lazy.clone(),
+			reason: FreedReason::Missed
+		}));
 		assert_eq!(Reserved::<Test>::get(&lazy), 0);
 		// Drawn again two blocks later, never to the same provider.
 		next_block();
@@ -80,9 +113,19 @@ fn an_unproven_epoch_is_refunded_and_a_miss_and_repeated_misses_free_the_slot() 
 		assert_eq!(j, 2);
 		assert_ne!(repairer, lazy);
 		assert!(!(0..2).any(|k| holder(id, k) == Some(repairer.clone())));
-		assert_ok!(Storage::accept_slot(RuntimeOrigin::signed(repairer.clone()), id, 2, piece_proof(SIZE, DATA, 2, challenge)));
+		assert_ok!(Storage::accept_slot(
+			RuntimeOrigin::signed(repairer.clone()),
+			id,
+			2,
+			piece_proof(SIZE, DATA, 2, challenge)
+		));
 		// The epoch of the repair (start + 2) stood vacant: refunded; proofs resume next epoch.
-		assert!(has_event(Event::VacantEpochsRefunded { order: id, slot: 2, epochs: 1, refunded: PRICE }));
+		assert!(has_event(Event::VacantEpochsRefunded {
+			order: id,
+			slot: 2,
+			epochs: 1,
+			refunded: PRICE
+		}));
 		run_to_epoch(start + 3);
 		assert_ok!(Storage::prove_slot(
 			RuntimeOrigin::signed(repairer.clone()),
@@ -112,7 +155,13 @@ fn a_slot_nobody_repairs_is_lost_and_its_remaining_epochs_refunded() {
 			.into_iter()
 			.map(|index| piece_proof(SIZE, DATA, 1, index))
 			.collect();
-		assert_ok!(Storage::prove_slot(RuntimeOrigin::signed(who), id, 0, start, wrong.try_into().unwrap()));
+		assert_ok!(Storage::prove_slot(
+			RuntimeOrigin::signed(who),
+			id,
+			0,
+			start,
+			wrong.try_into().unwrap()
+		));
 		for _ in 0..40 {
 			next_block();
 			if storage_events().iter().any(|e| matches!(e, Event::SlotLost { .. })) {
@@ -120,9 +169,16 @@ fn a_slot_nobody_repairs_is_lost_and_its_remaining_epochs_refunded() {
 			}
 		}
 		// Epochs start (refunded with the wrong proof) and start+1..end: three refunded at once.
-		assert!(has_event(Event::SlotLost { order: id, slot: 0, refunded: PRICE * u64::from(DURATION - 1) }));
+		assert!(has_event(Event::SlotLost {
+			order: id,
+			slot: 0,
+			refunded: PRICE * u64::from(DURATION - 1)
+		}));
 		assert_eq!(
-			storage_events().iter().filter(|e| matches!(e, Event::NoProviderDrawn { order, slot: 0 } if *order == id)).count(),
+			storage_events()
+				.iter()
+				.filter(|e| matches!(e, Event::NoProviderDrawn { order, slot: 0 } if *order == id))
+				.count(),
 			2,
 			"max_offers (3) counts the first offer"
 		);
@@ -138,29 +194,68 @@ fn proving_needs_the_slot_the_current_epoch_and_every_challenge() {
 		let signed = |who: &AccountId| RuntimeOrigin::signed(who.clone());
 		// Before the term starts: not due.
 		let epoch = Storage::current_epoch();
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, epoch, epoch_proofs(id, 0, epoch, SIZE, DATA)), Error::<Test>::NotDue);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, epoch, epoch_proofs(id, 0, epoch, SIZE, DATA)),
+			Error::<Test>::NotDue
+		);
 		run_to_epoch(start);
 		let proofs = epoch_proofs(id, 0, start, SIZE, DATA);
-		assert_noop!(Storage::prove_slot(signed(&who), 99, 0, start, proofs.clone()), Error::<Test>::UnknownOrder);
-		assert_noop!(Storage::prove_slot(signed(&who), id, 9, start, proofs.clone()), Error::<Test>::UnknownSlot);
-		assert_noop!(Storage::prove_slot(signed(&other), id, 0, start, proofs.clone()), Error::<Test>::NotHolder);
-		assert_noop!(Storage::prove_slot(signed(&ALICE), id, 0, start, proofs.clone()), Error::<Test>::NotHolder);
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, start + 1, proofs.clone()), Error::<Test>::WrongEpoch);
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, start - 1, proofs.clone()), Error::<Test>::WrongEpoch);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), 99, 0, start, proofs.clone()),
+			Error::<Test>::UnknownOrder
+		);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 9, start, proofs.clone()),
+			Error::<Test>::UnknownSlot
+		);
+		assert_noop!(
+			Storage::prove_slot(signed(&other), id, 0, start, proofs.clone()),
+			Error::<Test>::NotHolder
+		);
+		assert_noop!(
+			Storage::prove_slot(signed(&ALICE), id, 0, start, proofs.clone()),
+			Error::<Test>::NotHolder
+		);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, start + 1, proofs.clone()),
+			Error::<Test>::WrongEpoch
+		);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, start - 1, proofs.clone()),
+			Error::<Test>::WrongEpoch
+		);
 		let mut short = proofs.clone();
 		short.pop();
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, start, short), Error::<Test>::WrongProofCount);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, start, short),
+			Error::<Test>::WrongProofCount
+		);
 		let seed = EpochSeeds::<Test>::take(start).unwrap();
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, start, proofs.clone()), Error::<Test>::NoSeed);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, start, proofs.clone()),
+			Error::<Test>::NoSeed
+		);
 		EpochSeeds::<Test>::insert(start, seed);
 		// Through the node's key.
 		let bytes: &[u8] = who.as_ref();
-		assert_ok!(Storage::prove_slot(RuntimeOrigin::signed(key_of(bytes[0])), id, 0, start, proofs.clone()));
+		assert_ok!(Storage::prove_slot(
+			RuntimeOrigin::signed(key_of(bytes[0])),
+			id,
+			0,
+			start,
+			proofs.clone()
+		));
 		// Once per epoch.
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, start, proofs.clone()), Error::<Test>::NotDue);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, start, proofs.clone()),
+			Error::<Test>::NotDue
+		);
 		// Last epoch's proofs in the next epoch: refused, not judged.
 		run_to_epoch(start + 1);
-		assert_noop!(Storage::prove_slot(signed(&who), id, 0, start, proofs), Error::<Test>::WrongEpoch);
+		assert_noop!(
+			Storage::prove_slot(signed(&who), id, 0, start, proofs),
+			Error::<Test>::WrongEpoch
+		);
 		assert!(Penalties::get().iter().all(|(p, _)| *p != who));
 	});
 }
@@ -186,7 +281,13 @@ fn a_late_agenda_never_costs_an_honest_provider_its_epoch() {
 			start + 1,
 			epoch_proofs(id, 0, start + 1, SIZE, DATA)
 		));
-		assert!(has_event(Event::SlotMissed { order: id, slot: 0, epoch: start, provider: who.clone(), misses: 1 }));
+		assert!(has_event(Event::SlotMissed {
+			order: id,
+			slot: 0,
+			epoch: start,
+			provider: who.clone(),
+			misses: 1
+		}));
 		assert!(has_event(Event::SlotProven {
 			order: id,
 			slot: 0,

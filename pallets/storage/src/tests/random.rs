@@ -57,8 +57,14 @@ fn every_order_ends_settled_whatever_providers_and_clients_do() {
 				}
 				for &id in &placed {
 					let Some(order) = Orders::<Test>::get(id) else { continue };
-					if order.status != OrderStatus::Drawing && !matches!(order.status, OrderStatus::Active { .. }) && rng.chance(1) {
-						frame_support::assert_ok!(Storage::cancel_order(RuntimeOrigin::signed(order.client.clone()), id));
+					if order.status != OrderStatus::Drawing
+						&& !matches!(order.status, OrderStatus::Active { .. })
+						&& rng.chance(1)
+					{
+						frame_support::assert_ok!(Storage::cancel_order(
+							RuntimeOrigin::signed(order.client.clone()),
+							id
+						));
 						continue;
 					}
 					for (j, who, challenge, _) in offers(id) {
@@ -84,13 +90,16 @@ fn every_order_ends_settled_whatever_providers_and_clients_do() {
 							Kind::Cheat => Storage::challenges(id, j, epoch)
 								.unwrap()
 								.into_iter()
-								.map(|index| piece_proof(SIZE, DATA, (usize::from(j) + 1) % SLOTS, index))
+								.map(|index| {
+									piece_proof(SIZE, DATA, (usize::from(j) + 1) % SLOTS, index)
+								})
 								.collect::<Vec<_>>()
 								.try_into()
 								.unwrap(),
 							_ => continue,
 						};
-						let _ = Storage::prove_slot(RuntimeOrigin::signed(who), id, j, epoch, proofs);
+						let _ =
+							Storage::prove_slot(RuntimeOrigin::signed(who), id, j, epoch, proofs);
 					}
 				}
 				next_block();
@@ -119,16 +128,30 @@ fn every_order_ends_settled_whatever_providers_and_clients_do() {
 				.sum();
 			assert_eq!(settled, total, "seed {seed}");
 			// Cheats were caught at least once when they held a slot that was challenged.
-			let caught = storage_events().iter().filter(|e| matches!(e, Event::ProofRejected { .. })).count();
+			let caught = storage_events()
+				.iter()
+				.filter(|e| matches!(e, Event::ProofRejected { .. }))
+				.count();
 			let paid_cheats = storage_events()
 				.iter()
-				.filter(|e| matches!(e, Event::SlotProven { provider, .. } if kind_of(provider) == Kind::Cheat))
+				.filter(
+					|e| matches!(e, Event::SlotProven { provider, .. } if kind_of(provider) == Kind::Cheat),
+				)
 				.count();
 			assert_eq!(paid_cheats, 0, "a cheat was paid (seed {seed})");
 			// The run went through every path: proofs paid, proofs refused, completions.
-			let completed = storage_events().iter().filter(|e| matches!(e, Event::OrderCompleted { .. })).count();
-			let proven = storage_events().iter().filter(|e| matches!(e, Event::SlotProven { .. })).count();
-			assert!(caught > 0 && completed > 0 && proven > 0, "seed {seed}: {caught} {completed} {proven}");
+			let completed = storage_events()
+				.iter()
+				.filter(|e| matches!(e, Event::OrderCompleted { .. }))
+				.count();
+			let proven = storage_events()
+				.iter()
+				.filter(|e| matches!(e, Event::SlotProven { .. }))
+				.count();
+			assert!(
+				caught > 0 && completed > 0 && proven > 0,
+				"seed {seed}: {caught} {completed} {proven}"
+			);
 		});
 	}
 }
