@@ -31,12 +31,12 @@ const DIGITS: u32 = 0;
 const LABELS: [&[u8]; 4] = [b"alpha", b"beta", b"gamma", b"d3lta-x"];
 const SUBLABELS: [&[u8]; 3] = [b"www", b"api", b"m"];
 /// Pallets whose calls `Raw` decodes, signed by a pool account: Balances, Utility, Multisig,
-/// Proxy, and the five custom pallets.
-const RAW_PALLETS: [u8; 9] = [5, 12, 13, 14, 19, 20, 21, 22, 23];
-/// Pallets whose calls `Sudo` decodes under Alice's sudo: the five custom pallets and Staking.
+/// Proxy, and the six custom pallets (storage last, so older inputs keep their pallets).
+const RAW_PALLETS: [u8; 10] = [5, 12, 13, 14, 19, 20, 21, 22, 23, 24];
+/// Pallets whose calls `Sudo` decodes under Alice's sudo: the six custom pallets and Staking.
 /// Not System (storage writes break every invariant by design) nor Balances
 /// (`force_adjust_total_issuance` detaches the issuance from the accounts by design).
-const SUDO_PALLETS: [u8; 6] = [19, 20, 21, 22, 23, 9];
+const SUDO_PALLETS: [u8; 7] = [19, 20, 21, 22, 23, 9, 24];
 /// Nesting limit of decoded calls (`Utility::batch` of batches...).
 const DECODE_DEPTH: u32 = 8;
 
@@ -221,6 +221,36 @@ pub enum Action {
 	/// The next action `n % 32 + 1` times (many calls in few blocks: the blocks, with their
 	/// checks, cost more than calls).
 	Repeat(u8),
+	/// A storage order of `size * 97 + 1` bytes in `slots % 4 + 1` slots, `data % slots + 1` of
+	/// them data, for `duration % 4 + 1` epochs at `price % 3 + 1` millidsync per slot-epoch.
+	PlaceOrder {
+		client: u8,
+		size: u16,
+		slots: u8,
+		data: u8,
+		duration: u8,
+		price: u8,
+	},
+	/// The signer accepts slot `slot` of order `order` (of this input's orders) with a proof of
+	/// the offer's challenged piece, or of another piece.
+	AcceptSlot {
+		signer: u8,
+		order: u8,
+		slot: u8,
+		valid: bool,
+	},
+	/// The signer proves slot `slot` of order `order` for the current epoch, with the real
+	/// pieces or made-up ones.
+	ProveSlot {
+		signer: u8,
+		order: u8,
+		slot: u8,
+		valid: bool,
+	},
+	CancelOrder {
+		client: u8,
+		order: u8,
+	},
 }
 
 /// What the harness remembers within one input.
@@ -236,6 +266,28 @@ pub struct State {
 	revealed: BTreeMap<u64, Vec<H256>>,
 	/// Report commitments made: (verifier key, target, epoch) -> (report, salt).
 	reports: BTreeMap<(AccountId, AccountId, u32), (ProbeReport, [u8; 32])>,
+	/// Storage orders placed: (id, size, data shards).
+	orders: Vec<(u64, u64, u8)>,
+}
+
+/// The bytes slot `j` of an order of `size` bytes with `data` data shards keeps (a stand-in
+/// for the coder: the chain checks lengths and roots).
+fn slot_bytes(size: u64, data: u8, j: u8) -> Vec<u8> {
+	let len = dsync_primitives::storage::layout::shard_len(size, u64::from(data)).unwrap_or(0);
+	(0..len).map(|i| ((i * 7 + u64::from(j) * 13) % 251) as u8).collect()
+}
+
+/// The proof of piece `index` of slot `j`'s bytes (piece 0 when out of range).
+fn piece_proof(size: u64, data: u8, j: u8, index: u64) -> dsync_primitives::storage::PieceProof {
+	use dsync_primitives::storage::pieces::{prove_piece, slot_leaves};
+	let bytes = slot_bytes(size, data, j);
+	let leaves = slot_leaves(&bytes);
+	prove_piece(&bytes, &leaves, index)
+		.or_else(|| prove_piece(&bytes, &leaves, 0))
+		.unwrap_or(dsync_primitives::storage::PieceProof {
+			piece: Default::default(),
+			path: Default::default(),
+		})
 }
 
 /// Name `index` of the pool: registrations `LABELS[i % 4]` for `i % 16 < 4`, else subname
@@ -276,7 +328,8 @@ fn owner_of(who: &AccountId) -> AccountId {
 fn declaration(gpu: bool, cores: u32) -> pallet_node_registry::DeclarationOf<Runtime> {
 	let (services, models, gpus) = if gpu {
 		(
-			vec![ServiceKind::GpuInference],
+			// GPU nodes also offer storage: the snapshot's three providers serve both.
+			vec![ServiceKind::GpuInference, ServiceKind::Storage],
 			vec![DIGITS],
 			vec![pallet_node_registry::GpuSpec {
 				model: b"RTX 4090".to_vec().try_into().expect("short"),
@@ -285,7 +338,7 @@ fn declaration(gpu: bool, cores: u32) -> pallet_node_registry::DeclarationOf<Run
 			}],
 		)
 	} else {
-		(vec![ServiceKind::Naming], vec![], vec![])
+		(vec![ServiceKind::Naming, ServiceKind::Storage], vec![], vec![])
 	};
 	pallet_node_registry::Declaration {
 		resources: pallet_node_registry::Resources {
@@ -629,6 +682,80 @@ impl Action {
 				let call = RuntimeCall::Tokenomics(pallet_tokenomics::Call::execute_buyback {});
 				submit(chain, state, &signer(who), call);
 			},
+			Action::PlaceOrder { client, size, slots, data, duration, price } => {
+				use dsync_primitives::storage::{pieces::slot_root, Cid};
+				let size = u64::from(size) * 97 + 1;
+				let slots = slots % 4 + 1;
+				let data = data % slots + 1;
+				let specs: Vec<pallet_storage::SlotSpec> = (0..slots)
+					.map(|j| {
+						let bytes = slot_bytes(size, data, j);
+						pallet_storage::SlotSpec {
+							root: slot_root(&bytes),
+							len: bytes.len() as u64,
+						}
+					})
+					.collect();
+				let call = pallet_storage::Call::place_order {
+					cid: Cid::raw(&size.to_le_bytes()),
+					size,
+					data_shards: data,
+					slots: specs.try_into().expect("at most 4 slots"),
+					duration: u32::from(duration % 4) + 1,
+					price: DSYNC / 1000 * Balance::from(price % 3 + 1),
+				};
+				let id = chain.execute(pallet_storage::NextOrderId::<Runtime>::get);
+				if submit(chain, state, &signer(client), RuntimeCall::Storage(call)) {
+					state.orders.push((id, size, data));
+				}
+			},
+			Action::AcceptSlot { signer: who, order, slot, valid } => {
+				let Some(&(id, size, data)) = pick(&state.orders, order) else { return };
+				let challenge = chain
+					.execute(|| pallet_storage::Orders::<Runtime>::get(id))
+					.and_then(|o| {
+						match o.slots.get(usize::from(slot % 4)).map(|s| s.state.clone()) {
+							Some(pallet_storage::SlotState::Offered { challenge, .. }) => {
+								Some(challenge)
+							},
+							_ => None,
+						}
+					})
+					.unwrap_or(0);
+				let index = if valid { challenge } else { challenge + 1 };
+				let call = pallet_storage::Call::accept_slot {
+					order: id,
+					slot: slot % 4,
+					proof: piece_proof(size, data, slot % 4, index),
+				};
+				submit(chain, state, &signer(who), RuntimeCall::Storage(call));
+			},
+			Action::ProveSlot { signer: who, order, slot, valid } => {
+				let Some(&(id, size, data)) = pick(&state.orders, order) else { return };
+				let epoch = chain.execute(pallet_storage::Pallet::<Runtime>::current_epoch);
+				let challenges = chain
+					.execute(|| pallet_storage::Pallet::<Runtime>::challenges(id, slot % 4, epoch))
+					.unwrap_or_default();
+				let proofs: Vec<_> = challenges
+					.into_iter()
+					.map(|index| {
+						let j = if valid { slot % 4 } else { (slot + 1) % 4 };
+						piece_proof(size, data, j, index)
+					})
+					.collect();
+				let call = pallet_storage::Call::prove_slot {
+					order: id,
+					slot: slot % 4,
+					epoch,
+					proofs: proofs.try_into().unwrap_or_default(),
+				};
+				submit(chain, state, &signer(who), RuntimeCall::Storage(call));
+			},
+			Action::CancelOrder { client, order } => {
+				let Some(&(id, _, _)) = pick(&state.orders, order) else { return };
+				let call = pallet_storage::Call::cancel_order { order: id };
+				submit(chain, state, &signer(client), RuntimeCall::Storage(call));
+			},
 			Action::Raw { signer: who, pallet, call } => {
 				let index = RAW_PALLETS[usize::from(pallet) % RAW_PALLETS.len()];
 				if let Some(call) = decode_call(index, &call) {
@@ -644,6 +771,14 @@ impl Action {
 				}
 			},
 		}
+	}
+}
+
+/// Item `index` of `items`, modulo their number; `None` when there are none.
+fn pick<T>(items: &[T], index: u8) -> Option<&T> {
+	match items.len() {
+		0 => None,
+		n => items.get(usize::from(index) % n),
 	}
 }
 
@@ -914,6 +1049,33 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
 		Repeat(31),
 		ExecuteBuyback { who: 3 },
 	];
+	// Bob (1) and Charlie (2) order two slots each (one data shard, one copy) from the other
+	// providers; every worker key (6, 7, 8) tries every slot, honestly; then the workers prove,
+	// one of them with the wrong bytes.
+	let mut storage = vec![
+		RegisterNode { owner: 4, key: 3, validator: false, gpu: false, extra: 1 },
+		PlaceOrder { client: 1, size: 300, slots: 1, data: 0, duration: 2, price: 0 },
+		PlaceOrder { client: 2, size: 40_000, slots: 1, data: 0, duration: 3, price: 2 },
+		PlaceOrder { client: 3, size: 7, slots: 3, data: 1, duration: 1, price: 1 },
+		SkipBlocks(1),
+	];
+	for order in 0..2u8 {
+		for slot in 0..2u8 {
+			for signer in 6..9u8 {
+				storage.push(AcceptSlot { signer, order, slot, valid: true });
+			}
+		}
+	}
+	storage.push(AcceptSlot { signer: 6, order: 2, slot: 0, valid: false });
+	storage.push(SkipBlocks(10));
+	for order in 0..2u8 {
+		for slot in 0..2u8 {
+			for signer in 6..9u8 {
+				storage.push(ProveSlot { signer, order, slot, valid: signer != 8 });
+			}
+		}
+	}
+	storage.extend([SkipBlocks(15), CancelOrder { client: 3, order: 2 }, SkipBlocks(15)]);
 	vec![
 		seed("bulk", bulk),
 		seed("gpu-honest", honest),
@@ -923,5 +1085,6 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
 		seed("naming", naming),
 		seed("tokenomics", tokenomics),
 		seed("raw-calls", raw_calls),
+		seed("storage", storage),
 	]
 }

@@ -233,7 +233,7 @@ parameter_types! {
 	pub static MaxOpenOrders: u32 = 20;
 	pub const MaxDrawAttempts: u32 = 16;
 	pub static MaxTasksPerBlock: u32 = 64;
-	pub const AgendaWeight: frame_support::weights::Weight = frame_support::weights::Weight::from_parts(1_000_000_000_000, u64::MAX);
+	pub static AgendaWeight: frame_support::weights::Weight = frame_support::weights::Weight::from_parts(1_000_000_000_000, u64::MAX);
 }
 
 impl pallet_storage::Config for Test {
@@ -323,6 +323,7 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		MaxOpenOrders::set(20);
 		MaxTasksPerBlock::set(64);
+		AgendaWeight::set(frame_support::weights::Weight::from_parts(1_000_000_000_000, u64::MAX));
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let mut balances: Vec<(AccountId, Balance)> =
 			(1..=self.providers).map(|n| (provider(n), PROVIDER_BALANCE)).collect();

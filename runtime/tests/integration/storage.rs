@@ -377,3 +377,24 @@ fn an_order_nobody_accepts_is_refunded_in_full_and_nobody_is_penalised() {
 	}
 	chain.execute(|| Storage::do_try_state()).unwrap();
 }
+
+#[test]
+fn a_running_chain_gets_storage_parameters_at_the_upgrade() {
+	use frame_support::traits::OnRuntimeUpgrade;
+	let mut chain = TestChain::new(DEVELOPMENT);
+	chain.execute(|| {
+		let genesis = pallet_storage::Params::<Runtime>::get().expect("set at genesis");
+		// Set: left alone.
+		dsync_runtime::configs::storage::InitStorageParams::on_runtime_upgrade();
+		assert_eq!(pallet_storage::Params::<Runtime>::get(), Some(genesis));
+		// A chain that ran without the pallet: the production parameters.
+		pallet_storage::Params::<Runtime>::kill();
+		dsync_runtime::configs::storage::InitStorageParams::on_runtime_upgrade();
+		let params = pallet_storage::Params::<Runtime>::get().expect("initialised");
+		assert_eq!(params, dsync_runtime::configs::storage::storage_params(false));
+		assert!(Storage::params_valid(&params));
+		assert_eq!(params.epoch_length, 600);
+		// Their epochs hold every slot the runtime's bounds allow.
+		assert!(Storage::slot_capacity(&params) >= 4096 * 16);
+	});
+}

@@ -336,3 +336,23 @@ fn a_payment_the_currency_refuses_is_refunded() {
 		PaymentFails::set(&false);
 	});
 }
+
+#[test]
+fn a_spent_agenda_weight_defers_tasks_and_loses_none() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Almost no weight: one task a block (the first always runs).
+		AgendaWeight::set(frame_support::weights::Weight::from_parts(1, 1));
+		let first = place_by(&ALICE);
+		let second = place_by(&BOB);
+		// Both draws are due at the same block: one runs there, the other the block after.
+		let at = Orders::<Test>::get(first).unwrap().draw_at.unwrap();
+		assert_eq!(Orders::<Test>::get(second).unwrap().draw_at, Some(at));
+		run_to_block(at);
+		let drawn = |id| Orders::<Test>::get(id).unwrap().status != OrderStatus::Drawing;
+		assert!(drawn(first) ^ drawn(second), "one draw this block");
+		next_block();
+		assert!(drawn(first) && drawn(second), "the other the next block");
+		// Caught up: the cursor is past this block.
+		assert_eq!(crate::AgendaCursor::<Test>::get(), at + 2);
+	});
+}
