@@ -52,7 +52,7 @@ mod tests {
 		for size in [1u64, 100, 4095, 4096, 5 * MIB + 3, 123_456_789] {
 			for k in 1..=8 {
 				let len = shard_len(size, k).unwrap();
-				assert!(len * k >= size && len % 64 == 0);
+				assert!(len * k >= size && len.is_multiple_of(64));
 			}
 		}
 	}

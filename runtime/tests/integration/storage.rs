@@ -104,7 +104,7 @@ fn by_key(
 	let who = account_of(key);
 	let xt = chain.execute(|| signed_by_pair(key, System::account_nonce(&who), call));
 	let results = chain.next_block(vec![xt]);
-	let result = results[0].clone().expect("the transaction is valid");
+	let result = results[0].expect("the transaction is valid");
 	(result, chain.events())
 }
 
@@ -326,7 +326,7 @@ fn an_order_is_drawn_accepted_proven_and_paid_through_the_real_pallets() {
 		assert!(guard < 300, "the order never ended");
 	}
 	assert_eq!(chain.execute(|| escrow(&client)), 0);
-	chain.execute(|| Storage::do_try_state()).unwrap();
+	chain.execute(Storage::do_try_state).unwrap();
 }
 
 #[test]
@@ -375,7 +375,7 @@ fn an_order_nobody_accepts_is_refunded_in_full_and_nobody_is_penalised() {
 			"nobody is penalised for data never sent"
 		);
 	}
-	chain.execute(|| Storage::do_try_state()).unwrap();
+	chain.execute(Storage::do_try_state).unwrap();
 }
 
 #[test]
