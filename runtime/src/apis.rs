@@ -286,6 +286,20 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl dsync_primitives::storage::api::StorageApi<Block, AccountId> for Runtime {
+		fn provider_work(provider: AccountId) -> Vec<dsync_primitives::storage::SlotWork> {
+			pallet_storage::Pallet::<Runtime>::provider_work(&provider)
+		}
+
+		fn challenges(order: u64, slot: u8, epoch: u32) -> Option<Vec<u64>> {
+			pallet_storage::Pallet::<Runtime>::challenges(order, slot, epoch)
+		}
+
+		fn current_epoch() -> u32 {
+			pallet_storage::Pallet::<Runtime>::current_epoch()
+		}
+	}
+
 	impl dsync_primitives::naming::NamingApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn records(name: Vec<u8>) -> Option<dsync_primitives::naming::NameRecords> {
 			Naming::records_view(&name)

@@ -90,6 +90,7 @@ const DSYNC_APIS = {
   NamingApi: ['name', 'price', 'records', 'resolve', 'reverse'],
   ProbeKeysApi: ['verifier_keys'],
   ProofOfSyncApi: ['epoch', 'node_score', 'usage'],
+  StorageApi: ['challenges', 'current_epoch', 'provider_work'],
   TokenomicsApi: ['totals'],
 };
 
@@ -393,6 +394,12 @@ describe('polkadot-api (PAPI): typed descriptors from the runtime Wasm, the new 
     );
     assert.equal(await call('NamingApi', 'reverse', [alice.address]), undefined, 'Alice has no primary name');
     assert.equal(await call('NamingApi', 'name', [text('alice.dsync')], ['alice.dsync']), undefined);
+
+    // StorageApi: no order on a fresh chain; the epoch is the Storage pallet's clock.
+    const storageEpoch = await call('StorageApi', 'current_epoch', []);
+    assert.equal(storageEpoch, (await typedApi.query.Storage.Clock.getValue({ at })).epoch);
+    assert.deepEqual(await call('StorageApi', 'provider_work', [alice.address]), [], 'nobody has storage work on a fresh chain');
+    assert.equal(await call('StorageApi', 'challenges', [0n, 0, storageEpoch]), undefined, 'no order 0');
 
     // ProbeKeysApi
     const keys = await call('ProbeKeysApi', 'verifier_keys', []);

@@ -8,7 +8,10 @@ use crate::{
 };
 use codec::Encode;
 use dsync_primitives::{
-	storage::pieces::{challenged_piece, verify_piece, PieceProof},
+	storage::{
+		pieces::{challenged_piece, verify_piece, PieceProof},
+		SlotTask, SlotWork,
+	},
 	traits::{ServiceKind, ServicePayment, UsageProof, UsageRecorder},
 };
 use frame_support::{pallet_prelude::*, traits::Get};
@@ -35,6 +38,46 @@ impl<T: Config> Pallet<T> {
 				.map(|round| challenged_piece(&seed, &key, round, len))
 				.collect(),
 		)
+	}
+
+	/// The slots offered to or held by `provider`, with what its node has to do now (the
+	/// runtime API `StorageApi::provider_work`). Reads every open order: for nodes and clients,
+	/// never called on chain.
+	pub fn provider_work(provider: &T::AccountId) -> alloc::vec::Vec<SlotWork> {
+		use sp_runtime::SaturatedConversion;
+		let epoch = Self::current_epoch();
+		let mut work = alloc::vec::Vec::new();
+		for (id, order) in Orders::<T>::iter() {
+			for (index, slot) in order.slots.iter().enumerate() {
+				let index = crate::orders::slot_index(index);
+				let task = match &slot.state {
+					SlotState::Offered { provider: p, deadline, challenge } if p == provider => {
+						SlotTask::Accept {
+							deadline: (*deadline).saturated_into::<u32>(),
+							challenge: *challenge,
+						}
+					},
+					SlotState::Held { provider: p, .. } if p == provider => {
+						let due =
+							order.end().is_some_and(|end| slot.next_epoch == epoch && epoch < end);
+						match Self::challenges(id, index, epoch).filter(|_| due) {
+							Some(challenges) => SlotTask::Prove { epoch, challenges },
+							None => SlotTask::Keep,
+						}
+					},
+					_ => continue,
+				};
+				work.push(SlotWork {
+					order: id,
+					slot: index,
+					cid: order.cid,
+					root: slot.spec.root,
+					len: slot.spec.len,
+					task,
+				});
+			}
+		}
+		work
 	}
 
 	/// [`Pallet::prove_slot`]'s logic. `Ok(true)`: proven and paid; `Ok(false)`: a proof did

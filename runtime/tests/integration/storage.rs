@@ -209,6 +209,17 @@ fn an_order_is_drawn_accepted_proven_and_paid_through_the_real_pallets() {
 	offers.sort_by_key(|(slot, _, _)| *slot);
 	let holders: Vec<AccountId> = offers.iter().map(|(_, who, _)| who.clone()).collect();
 	assert!(!holders.contains(&client));
+	// The runtime API tells each provider's node what to accept.
+	for (j, who, challenge) in &offers {
+		use dsync_primitives::storage::api::runtime_decl_for_storage_api::StorageApiV1;
+		let work = chain.execute(|| {
+			<Runtime as StorageApiV1<dsync_runtime::Block, AccountId>>::provider_work(who.clone())
+		});
+		assert_eq!(work.len(), 1);
+		assert_eq!((work[0].order, work[0].slot), (id, *j));
+		assert!(matches!(work[0].task,
+			dsync_primitives::storage::SlotTask::Accept { challenge: c, .. } if c == *challenge));
+	}
 	let keys = keys_of(&holders, &providers);
 
 	// Each accepts through its node's key, for free.

@@ -402,3 +402,33 @@ fn accepting_needs_the_offer_the_deadline_and_a_valid_proof() {
 		assert!(!crate::Agenda::<Test>::contains_key(deadline + 1, AgendaTask::OfferExpiry(id, j)));
 	});
 }
+
+#[test]
+fn a_provider_reads_its_work_offers_then_proofs_due() {
+	use dsync_primitives::storage::SlotTask;
+	ExtBuilder::default().build_and_execute(|| {
+		let id = place_and_draw();
+		let (j, who, challenge, deadline) = offers(id)[0].clone();
+		let work = Storage::provider_work(&who);
+		assert_eq!(work.len(), 1);
+		assert_eq!((work[0].order, work[0].slot, work[0].cid), (id, j, cid_of(SIZE)));
+		assert_eq!(work[0].root, specs(SIZE, DATA, SLOTS)[usize::from(j)].root);
+		assert_eq!(work[0].task, SlotTask::Accept { deadline: deadline as u32, challenge });
+		assert!(Storage::provider_work(&ALICE).is_empty());
+		accept_all(id);
+		// Held, its term not started: keep.
+		assert_eq!(Storage::provider_work(&who)[0].task, SlotTask::Keep);
+		let start = match Orders::<Test>::get(id).unwrap().status {
+			OrderStatus::Active { start } => start,
+			_ => unreachable!(),
+		};
+		run_to_epoch(start);
+		let challenges = Storage::challenges(id, j, start).unwrap();
+		assert_eq!(
+			Storage::provider_work(&who)[0].task,
+			SlotTask::Prove { epoch: start, challenges }
+		);
+		prove_all(id);
+		assert_eq!(Storage::provider_work(&who)[0].task, SlotTask::Keep);
+	});
+}
