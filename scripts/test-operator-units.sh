@@ -136,8 +136,8 @@ wait_active() { # unit
 	fail "$1 is not active: $(sb systemctl status --no-pager "$1" 2>&1 | head -n 20)"
 }
 main_pid() { sb systemctl show -P MainPID "$1"; }
-user_of() { # unit: the user name its main process runs as (PID seen from the host)
-	local pid host_pid uid
+user_of() { # unit: the user name its main process runs as
+	local pid uid
 	pid="$(main_pid "$1")"
 	[ "$pid" != 0 ] || fail "$1 has no main process"
 	uid="$(sb awk '/^Uid:/ {print $2}' "/proc/$pid/status")"

@@ -44,7 +44,14 @@ impl<T: Config> Pallet<T> {
 		let at = at.max(next);
 		if !Agenda::<T>::contains_key(at, task) {
 			Agenda::<T>::insert(at, task, ());
-			AgendaCount::<T>::mutate(|count| *count = count.saturating_add(1));
+			AgendaCount::<T>::mutate(|count| {
+				if *count == 0 {
+					// The agenda was empty: the cursor may be far behind; nothing lies between
+					// it and the next block.
+					AgendaCursor::<T>::put(next);
+				}
+				*count = count.saturating_add(1);
+			});
 		}
 		at
 	}
@@ -58,14 +65,14 @@ impl<T: Config> Pallet<T> {
 
 	/// Does the tasks due by `now`, oldest block first, at most `MaxTasksPerBlock` and no task
 	/// started once `AgendaWeight` is spent (empty blocks count as steps too, so the loop is
-	/// bounded whatever the cursor's lag; with nothing on the agenda the cursor jumps to `now`).
+	/// bounded whatever the cursor's lag; with nothing on the agenda nothing is read further and
+	/// nothing written: [`Pallet::schedule`] moves the cursor when the first task comes).
 	/// A task left over is done in a later block, never dropped.
 	pub(crate) fn run_agenda(now: BlockNumberFor<T>) -> Weight {
-		let mut weight = T::DbWeight::get().reads_writes(2, 1);
 		if AgendaCount::<T>::get() == 0 {
-			AgendaCursor::<T>::put(now.saturating_add(1u32.into()));
-			return weight;
+			return T::DbWeight::get().reads(1);
 		}
+		let mut weight = T::DbWeight::get().reads_writes(2, 1);
 		let budget = T::MaxTasksPerBlock::get();
 		let mut cursor = AgendaCursor::<T>::get();
 		let mut done = 0u32;

@@ -157,7 +157,7 @@ fn active<T: Config>() -> Result<(OrderId, EpochIndex), BenchmarkError> {
 /// Moves to the first block of `epoch` (its seed drawn).
 fn enter_epoch<T: Config>(epoch: EpochIndex) {
 	while Storage::<T>::current_epoch() < epoch {
-		let next = Storage::<T>::next_epoch_start();
+		let next = Storage::<T>::epoch_start(Storage::<T>::current_epoch() + 1);
 		frame_system::Pallet::<T>::set_block_number(next);
 		Storage::<T>::tick_clock(next);
 	}
@@ -268,7 +268,7 @@ mod benchmarks {
 	fn on_initialize_epoch() -> Result<(), BenchmarkError> {
 		setup::<T>();
 		enter_epoch::<T>(3);
-		let next = Storage::<T>::next_epoch_start();
+		let next = Storage::<T>::epoch_start(Storage::<T>::current_epoch() + 1);
 		frame_system::Pallet::<T>::set_block_number(next);
 		#[block]
 		{

@@ -645,14 +645,6 @@ pub mod pallet {
 			Clock::<T>::get().epoch
 		}
 
-		/// The first block of the epoch after the current one, as the parameters now say (a
-		/// task due then that finds the epoch still running is moved to its real end).
-		pub fn next_epoch_start() -> BlockNumberFor<T> {
-			let clock = Clock::<T>::get();
-			let length = Params::<T>::get().map(|p| p.epoch_length).unwrap_or(2u32.into());
-			clock.start.saturating_add(length)
-		}
-
 		/// The first block of `epoch` (the current one or later), as the parameters now say.
 		pub fn epoch_start(epoch: EpochIndex) -> BlockNumberFor<T> {
 			let clock = Clock::<T>::get();

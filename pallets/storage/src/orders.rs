@@ -16,18 +16,11 @@ use dsync_primitives::storage::{
 use frame_support::{
 	defensive,
 	pallet_prelude::*,
-	traits::{
-		fungible::{InspectHold, MutateHold},
-		tokens::Precision,
-		Get,
-	},
+	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_io::hashing::blake2_256;
-use sp_runtime::{
-	traits::{CheckedMul, Saturating, Zero},
-	Perbill,
-};
+use sp_runtime::traits::{CheckedMul, Saturating, Zero};
 
 /// The randomness subject of provider draws.
 const DRAW_SUBJECT: &[u8] = b"dsync/storage/draw";
@@ -246,13 +239,15 @@ impl<T: Config> Pallet<T> {
 		if order.status == OrderStatus::Drawing {
 			order.status = OrderStatus::Filling;
 		}
+		// The provider index is read once for every slot drawn here.
+		let candidates = T::Providers::candidates();
 		let mut offered = 0u32;
 		for index in 0..order.slots.len() {
 			if order.slots.get(index).map(|slot| &slot.state) != Some(&SlotState::Unassigned) {
 				continue;
 			}
 			offered.saturating_inc();
-			if !Self::offer_slot(id, &mut order, slot_index(index), now) {
+			if !Self::offer_slot(id, &mut order, slot_index(index), now, &candidates) {
 				return Self::out_of_offers(id, order, slot_index(index))
 					.saturating_add(T::WeightInfo::on_initialize_draw(offered));
 			}
@@ -297,6 +292,7 @@ impl<T: Config> Pallet<T> {
 		order: &mut Order<T>,
 		index: SlotIndex,
 		now: BlockNumberFor<T>,
+		candidates: &[T::AccountId],
 	) -> bool {
 		let Some(params) = Params::<T>::get() else {
 			return false;
@@ -316,7 +312,7 @@ impl<T: Config> Pallet<T> {
 		let offers = slot.offers.saturating_add(1);
 		let len = slot.spec.len;
 		let seed = blake2_256(&(Self::random(DRAW_SUBJECT), id, index, offers).encode());
-		let drawn = Self::draw_provider(order, len, &seed);
+		let drawn = Self::draw_provider(order, len, &seed, candidates);
 		let Some(slot) = order.slots.get_mut(usize::from(index)) else {
 			return true;
 		};
@@ -354,12 +350,16 @@ impl<T: Config> Pallet<T> {
 		true
 	}
 
-	/// Draws a provider for a slot of `len` bytes: from a random position of the provider
-	/// index, up to `MaxDrawAttempts` consecutive candidates are examined; the eligible ones
+	/// Draws a provider for a slot of `len` bytes: from a random position of `candidates` (the
+	/// provider index), up to `MaxDrawAttempts` consecutive candidates are examined; the eligible ones
 	/// (not the client, never offered this order, an active storage provider with a non-zero
 	/// score and `len` bytes of unreserved capacity) are weighed by score and one is picked.
-	fn draw_provider(order: &Order<T>, len: u64, seed: &[u8; 32]) -> Option<T::AccountId> {
-		let candidates = T::Providers::candidates();
+	fn draw_provider(
+		order: &Order<T>,
+		len: u64,
+		seed: &[u8; 32],
+		candidates: &[T::AccountId],
+	) -> Option<T::AccountId> {
 		let count = candidates.len();
 		if count == 0 {
 			return None;
@@ -409,7 +409,7 @@ impl<T: Config> Pallet<T> {
 		slot.state = SlotState::Unassigned;
 		Self::release_capacity(&provider, slot.spec.len);
 		Self::deposit_event(Event::OfferExpired { order: id, slot: index, provider });
-		if Self::offer_slot(id, &mut order, index, now) {
+		if Self::offer_slot(id, &mut order, index, now, &T::Providers::candidates()) {
 			Self::store(id, order);
 			T::WeightInfo::on_initialize_offer_expiry()
 		} else {
@@ -559,16 +559,6 @@ impl<T: Config> Pallet<T> {
 				order.draw_at = Some(Self::schedule(at, AgendaTask::Draw(id)));
 			},
 		}
-	}
-
-	/// The client's funds held for orders (all of its orders together).
-	pub fn held_by(client: &T::AccountId) -> BalanceOf<T> {
-		T::Currency::balance_on_hold(&HoldReason::Order.into(), client)
-	}
-
-	/// A provider's score as the draw weighs it (for views and tests).
-	pub fn draw_weight(who: &T::AccountId) -> Option<Perbill> {
-		T::Providers::offer(who).map(|(_, score)| score)
 	}
 }
 

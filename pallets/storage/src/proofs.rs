@@ -227,8 +227,10 @@ impl<T: Config> Pallet<T> {
 			return T::DbWeight::get().reads(1);
 		}
 		if Self::current_epoch() <= epoch {
-			let at =
-				Self::schedule(Self::next_epoch_start(), AgendaTask::ProofDue(id, index, epoch));
+			let at = Self::schedule(
+				Self::epoch_start(epoch.saturating_add(1)),
+				AgendaTask::ProofDue(id, index, epoch),
+			);
 			if let Some(SlotState::Held { due_at, .. }) =
 				order.slots.get_mut(usize::from(index)).map(|slot| &mut slot.state)
 			{

@@ -243,12 +243,6 @@ pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
 	}
 }
 
-/// The number of bytes [`write_varint`] writes for `value`.
-pub fn varint_len(value: u64) -> usize {
-	let bits = 64 - value.leading_zeros() as usize;
-	bits.div_ceil(7).max(1)
-}
-
 /// Reads an unsigned varint from the front of `input`, advancing it. At most nine bytes
 /// (multiformats' limit: 63 bits), minimally encoded.
 pub fn read_varint(input: &mut &[u8]) -> Result<u64, CidError> {
@@ -440,7 +434,6 @@ mod tests {
 		for value in [0u64, 1, 127, 128, 255, 300, 16_383, 16_384, 1 << 40, (1 << 63) - 1] {
 			let mut out = Vec::new();
 			write_varint(&mut out, value);
-			assert_eq!(out.len(), varint_len(value));
 			let mut input = &out[..];
 			assert_eq!(read_varint(&mut input), Ok(value));
 			assert!(input.is_empty());

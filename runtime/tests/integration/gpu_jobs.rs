@@ -86,14 +86,6 @@ fn reveal(
 /// Proof of Sync has activated and scored (set directly: the probing itself is covered by the
 /// Proof-of-Sync tests).
 pub(crate) fn gpu_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &sr25519::Pair) {
-	run(
-		chain,
-		owner,
-		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-			dest: MultiAddress::Id(account_of(key)),
-			value: KEY_FUNDS,
-		}),
-	);
 	let declaration = pallet_node_registry::Declaration {
 		resources: pallet_node_registry::Resources {
 			cpu_cores: 8,
@@ -112,6 +104,27 @@ pub(crate) fn gpu_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &s
 		models: vec![DIGITS].try_into().unwrap(),
 		endpoint: b"http://127.0.0.1:9955".to_vec().try_into().unwrap(),
 	};
+	scored_service_node(chain, owner, key, declaration);
+}
+
+/// `owner` funds its off-chain `key` with [`KEY_FUNDS`], registers a service node with
+/// `declaration` and that key (with its real key proof), and the node is made `Active` with a
+/// Proof-of-Sync score of 80 % (set directly: the probing itself is covered by the
+/// Proof-of-Sync tests).
+pub(crate) fn scored_service_node(
+	chain: &mut TestChain,
+	owner: Sr25519Keyring,
+	key: &sr25519::Pair,
+	declaration: pallet_node_registry::DeclarationOf<Runtime>,
+) {
+	run(
+		chain,
+		owner,
+		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+			dest: MultiAddress::Id(account_of(key)),
+			value: KEY_FUNDS,
+		}),
+	);
 	let bond = chain.execute(|| NodeRegistry::minimum_bond(&declaration));
 	let message = chain.execute(|| NodeRegistry::key_proof_message(&owner.to_account_id()));
 	run(

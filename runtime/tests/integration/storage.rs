@@ -8,7 +8,7 @@
 
 use crate::{
 	chain::{account_of, free, signed, signed_by_pair, total_issuance, TestChain},
-	gpu_jobs::run,
+	gpu_jobs::{run, scored_service_node},
 };
 use dsync_primitives::{
 	storage::{
@@ -16,18 +16,18 @@ use dsync_primitives::{
 		pieces::{prove_piece, slot_leaves, slot_root, PieceProof},
 		Cid,
 	},
-	traits::{NodeRegistry as _, NodeRole, NodeStatus, ServiceKind, SlashReason},
+	traits::{NodeRegistry as _, NodeStatus, ServiceKind, SlashReason},
 	AccountId, Balance,
 };
 use dsync_runtime::{
-	constants::TreasuryAccount, genesis_config_presets::DEVELOPMENT, BalancesCall, NodeRegistry,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, Storage, System,
+	constants::TreasuryAccount, genesis_config_presets::DEVELOPMENT, NodeRegistry, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeHoldReason, Storage, System,
 };
 use frame_support::traits::fungible::InspectHold;
 use pallet_storage::{Event as StorageEvent, OrderId, SlotSpec};
 use sp_core::{sr25519, Pair as _};
 use sp_keyring::Sr25519Keyring::{self, *};
-use sp_runtime::{MultiAddress, Perbill};
+use sp_runtime::Perbill;
 
 /// Content bytes, data shards and slots of the test order (plain copies are allowed on dev).
 const SIZE: usize = 10_000;
@@ -49,14 +49,6 @@ fn proof(j: usize, index: u64) -> PieceProof {
 
 /// `owner` registers a storage node with 10 GiB and off-chain `key`, activated and scored.
 fn storage_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &sr25519::Pair) {
-	run(
-		chain,
-		owner,
-		RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-			dest: MultiAddress::Id(account_of(key)),
-			value: 10 * dsync_primitives::currency::DSYNC,
-		}),
-	);
 	let declaration = pallet_node_registry::Declaration {
 		resources: pallet_node_registry::Resources {
 			cpu_cores: 4,
@@ -69,30 +61,7 @@ fn storage_provider(chain: &mut TestChain, owner: Sr25519Keyring, key: &sr25519:
 		models: Default::default(),
 		endpoint: b"http://127.0.0.1:9955".to_vec().try_into().unwrap(),
 	};
-	let bond = chain.execute(|| NodeRegistry::minimum_bond(&declaration));
-	let message = chain.execute(|| NodeRegistry::key_proof_message(&owner.to_account_id()));
-	run(
-		chain,
-		owner,
-		RuntimeCall::NodeRegistry(pallet_node_registry::Call::register {
-			role: NodeRole::Service,
-			declaration,
-			offchain_key: account_of(key),
-			key_proof: key.sign(&message).into(),
-			bond,
-		}),
-	);
-	let owner = owner.to_account_id();
-	chain.execute(|| {
-		NodeRegistry::set_status(&owner, NodeStatus::Active).unwrap();
-		pallet_proof_of_sync::Scores::<Runtime>::insert(
-			&owner,
-			pallet_proof_of_sync::NodeScore {
-				score: Perbill::from_percent(80),
-				..Default::default()
-			},
-		);
-	});
+	scored_service_node(chain, owner, key, declaration);
 }
 
 /// Submit `call` signed by `key`; the dispatch result and the block's events.

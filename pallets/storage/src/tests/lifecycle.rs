@@ -299,35 +299,13 @@ fn bad_orders_are_refused_and_change_nothing() {
 #[test]
 fn placing_needs_parameters_and_room() {
 	ExtBuilder::default().unconfigured().build_and_execute(|| {
-		assert_noop!(
-			Storage::place_order(
-				RuntimeOrigin::signed(ALICE),
-				cid_of(SIZE),
-				SIZE as u64,
-				DATA,
-				specs(SIZE, DATA, SLOTS),
-				DURATION,
-				PRICE
-			),
-			Error::<Test>::NotConfigured
-		);
+		assert_noop!(place_usual(&ALICE), Error::<Test>::NotConfigured);
 	});
 	ExtBuilder::default().build_and_execute(|| {
 		MaxOpenOrders::set(2);
 		place_by(&ALICE);
 		place_by(&BOB);
-		assert_noop!(
-			Storage::place_order(
-				RuntimeOrigin::signed(ALICE),
-				cid_of(SIZE),
-				SIZE as u64,
-				DATA,
-				specs(SIZE, DATA, SLOTS),
-				DURATION,
-				PRICE
-			),
-			Error::<Test>::TooManyOrders
-		);
+		assert_noop!(place_usual(&ALICE), Error::<Test>::TooManyOrders);
 	});
 	ExtBuilder::default().build_and_execute(|| {
 		// Ten-block epochs and 4 tasks a block: 20 open slots at most.
@@ -336,18 +314,7 @@ fn placing_needs_parameters_and_room() {
 			place_by(&ALICE);
 		}
 		assert_eq!(OpenSlots::<Test>::get(), 18);
-		assert_noop!(
-			Storage::place_order(
-				RuntimeOrigin::signed(ALICE),
-				cid_of(SIZE),
-				SIZE as u64,
-				DATA,
-				specs(SIZE, DATA, SLOTS),
-				DURATION,
-				PRICE
-			),
-			Error::<Test>::TooManyOrders
-		);
+		assert_noop!(place_usual(&ALICE), Error::<Test>::TooManyOrders);
 		assert!(Params::<Test>::get().is_some());
 	});
 }

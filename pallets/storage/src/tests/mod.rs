@@ -16,10 +16,9 @@ pub const SLOTS: usize = 3;
 pub const DURATION: u32 = 4;
 pub const PRICE: Balance = 100;
 
-/// Places the usual order by `client`; returns its id.
-pub fn place_by(client: &AccountId) -> OrderId {
-	let id = crate::NextOrderId::<Test>::get();
-	assert_ok!(Storage::place_order(
+/// `client` places the usual order.
+pub fn place_usual(client: &AccountId) -> sp_runtime::DispatchResult {
+	Storage::place_order(
 		RuntimeOrigin::signed(client.clone()),
 		cid_of(SIZE),
 		SIZE as u64,
@@ -27,7 +26,13 @@ pub fn place_by(client: &AccountId) -> OrderId {
 		specs(SIZE, DATA, SLOTS),
 		DURATION,
 		PRICE,
-	));
+	)
+}
+
+/// Places the usual order by `client`; returns its id.
+pub fn place_by(client: &AccountId) -> OrderId {
+	let id = crate::NextOrderId::<Test>::get();
+	assert_ok!(place_usual(client));
 	id
 }
 
