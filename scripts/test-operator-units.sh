@@ -226,7 +226,7 @@ result="$(sb systemctl show -P Result dsync-validator)"
 [ "$result" = success ] || fail "the validator did not stop cleanly (Result=$result)"
 echo "   systemctl stop: clean exit"
 
-echo "== dsync-service-node.service (DNS on port 53, probe endpoint, GPU worker against aivm)"
+echo "== dsync-service-node.service (DNS on port 53, probe endpoint, GPU worker against aivm, storage)"
 install_unit dsync-service-node
 sb install -d -o dsync -g dsync -m 0700 /var/lib/dsync-service-node
 # The operator's edits: this host's address for DNS (port 53 stays), its own name server host.
@@ -247,6 +247,13 @@ rpc system_health | grep -q '"result"' || fail "the service node does not answer
 probe_code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9955/ || true)"
 [ -n "$probe_code" ] && [ "$probe_code" != 000 ] || fail "the probe endpoint does not answer"
 echo "   probe endpoint answers (HTTP $probe_code), RPC answers"
+# Storage (DSYNC_STORAGE_ARGS as the env file sets it): the slot directory exists under the state
+# directory, and the slot endpoints answer on the probe port (no order 0 on a fresh chain: 404).
+sb test -d /var/lib/dsync-service-node/storage/slots || fail "the storage directory was not made"
+storage_code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT --data-binary x \
+	http://127.0.0.1:9955/dsync/storage/v1/slots/0/0 || true)"
+[ "$storage_code" = 404 ] || fail "the slot endpoint answered HTTP $storage_code to an upload for no order (404 expected)"
+echo "   storage kept in /var/lib/dsync-service-node/storage; the slot endpoint answers (HTTP 404 for no order)"
 [ "$(user_of dsync-service-node)" = dsync ] || fail "the service node does not run as dsync"
 # CAP_NET_BIND_SERVICE (bit 10) and nothing else.
 [ "$(caps_of dsync-service-node)" = 0000000000000400 ] \

@@ -1,11 +1,15 @@
 //! `dsync`: the DSYNC network's command-line client.
 //!
-//! Today: `dsync store cid <path>`, the IPFS CID of a file or directory as the network names
-//! it (the "unixfs-v1-2025" profile), computed locally, the same as `ipfs add --only-hash
-//! --cid-version 1 --raw-leaves --chunker size-1048576` with balanced layout. The storage
-//! commands that place orders and upload (`store put/get/status`) come with the storage pallet.
+//! - `dsync store cid <path>`: the IPFS CID of a file or directory as the network names it (the
+//!   "unixfs-v1-2025" profile), computed locally, the same as `ipfs add --only-hash
+//!   --cid-version 1 --raw-leaves --chunker size-1048576` with balanced layout.
+//! - `dsync store put <path>`: keep a file or directory on the network: pack, code, order,
+//!   upload to the providers drawn, wait until they accepted ([`store`]).
+//! - `dsync store status <order>`: an open order and its slots.
 
+mod chain;
 mod content;
+mod store;
 
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -38,6 +42,46 @@ enum StoreCommand {
 		#[arg(long, default_value_t = content::STANDARD.max_links)]
 		max_links: u32,
 	},
+	/// Keep a file or directory on the network: places a storage order paid by `--suri`,
+	/// uploads each slot to its provider and waits until the order is active.
+	Put {
+		/// The file or directory.
+		path: PathBuf,
+		/// The node's RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The paying account's secret URI (`//Alice` on a development chain, a mnemonic, a
+		/// hex seed). Read from the `DSYNC_SURI` environment variable when not given.
+		#[arg(long, env = "DSYNC_SURI", hide_env_values = true)]
+		suri: String,
+		/// Data shards of each segment (default: the chain's minimum).
+		#[arg(long)]
+		data_shards: Option<u8>,
+		/// Slots in all, data and parity (default: data shards plus the chain's minimum parity).
+		#[arg(long)]
+		slots: Option<u8>,
+		/// The term, in storage epochs (default: the chain's shortest).
+		#[arg(long)]
+		epochs: Option<u32>,
+		/// The price of one slot for one epoch, in plancks (default: the chain's floor).
+		#[arg(long)]
+		price: Option<u128>,
+		/// Where the packed and coded files are made (default: the temporary directory); they
+		/// are removed at the end.
+		#[arg(long)]
+		work_dir: Option<PathBuf>,
+		/// Seconds to wait for every slot to be accepted.
+		#[arg(long, default_value_t = 600)]
+		timeout: u64,
+	},
+	/// Show an open storage order and its slots.
+	Status {
+		/// The order.
+		order: u64,
+		/// The node's RPC endpoint.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+	},
 }
 
 fn main() -> ExitCode {
@@ -45,8 +89,32 @@ fn main() -> ExitCode {
 	let result = match cli.command {
 		Command::Store(StoreCommand::Cid { path, chunk_size, max_links }) => {
 			let profile = content::Profile { chunk_size, max_links };
-			content::import(&path, profile, &mut |_, _| {}).map(|link| println!("{}", link.cid))
+			content::import(&path, profile, &mut |_, _| {})
+				.map(|link| println!("{}", link.cid))
+				.map_err(|e| e.to_string())
 		},
+		Command::Store(StoreCommand::Put {
+			path,
+			rpc,
+			suri,
+			data_shards,
+			slots,
+			epochs,
+			price,
+			work_dir,
+			timeout,
+		}) => store::put(store::PutOptions {
+			path,
+			rpc,
+			suri,
+			data_shards,
+			slots,
+			epochs,
+			price,
+			work_dir,
+			timeout: std::time::Duration::from_secs(timeout),
+		}),
+		Command::Store(StoreCommand::Status { order, rpc }) => store::status(&rpc, order),
 	};
 	match result {
 		Ok(()) => ExitCode::SUCCESS,

@@ -83,6 +83,27 @@ pub struct SidecarParams {
 	/// Which hosts the off-chain workers may fetch from (GPU providers, verifiers).
 	#[clap(flatten)]
 	pub fetch: FetchParams,
+
+	/// Options of storage providers.
+	#[clap(flatten)]
+	pub storage: StorageParams,
+}
+
+/// Options of a storage provider's node ([`crate::storage`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct StorageParams {
+	/// Keep storage slots in this directory: take clients' uploads of the slots offered to this
+	/// node's provider, and accept and prove them every epoch (the off-chain worker signs with
+	/// the node's `dsyn` key). The slot endpoints are served on the probe endpoint's address
+	/// (`--probe-listen-addr`, required), under `/dsync/storage/v1/`. Off by default.
+	#[arg(long, value_name = "PATH", requires_all = ["probe_listen_addr", "storage_capacity"])]
+	pub storage_dir: Option<std::path::PathBuf>,
+
+	/// The most storage this node keeps in `--storage-dir`, in GiB (slots and their proof
+	/// trees, 1.6 % more than the slots): uploads beyond it get `507`. Declare at most this as the
+	/// node's storage on chain.
+	#[arg(long, value_name = "GIB", requires = "storage_dir", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+	pub storage_capacity: Option<u64>,
 }
 
 /// Options of the Proof-of-Sync probe endpoint ([`crate::probe`]).

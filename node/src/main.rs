@@ -18,6 +18,7 @@ mod probe;
 mod rpc;
 mod service;
 mod sidecars;
+mod storage;
 
 fn main() -> sc_cli::Result<()> {
 	command::run()

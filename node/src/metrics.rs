@@ -17,6 +17,13 @@
 //! | `dsync_gpu_jobs_total` | `stage` | the GPU-jobs off-chain worker: jobs `seen` (first inference attempt), inputs `fetched`, outputs `inferred` by `aivm`, commitments `committed` and reveals `revealed` (sent to the pool) |
 //! | `dsync_gpu_failures_total` | `reason` | its failed inferences: `aivm_unreachable`, `batch_unreachable`, `out_of_time`, `status`, `too_large`, `wrong_shape`, `input_mismatch`, `invalid_url`, `unknown_model` |
 //! | `dsync_gpu_stage_milliseconds_total` | `stage` | its time obtaining inputs (`fetch`) and inferring (`infer`) |
+//! | `dsync_storage_uploads_total` | `result` | slot uploads `kept` (their root is the chain's) and `refused` (not offered to this node, wrong length or root, no room, busy, stalled) |
+//! | `dsync_storage_bytes_total` | `direction` | slot bytes `received` in kept uploads and `served` in downloads |
+//! | `dsync_storage_proofs_served_total` | | piece proofs served (to the node's own worker and to others) |
+//! | `dsync_storage_slots_deleted_total` | | slots deleted because the finalised chain no longer gives them to this node |
+//! | `dsync_storage_used_bytes` | | bytes kept (slots, their trees and uploads in progress) |
+//! | `dsync_storage_capacity_bytes` | | `--storage-capacity` |
+//! | `dsync_storage_slots` | | slots kept |
 //! | `dsync_pos_probes_total` | | probe requests the Proof-of-Sync off-chain worker made (a verifier) |
 //! | `dsync_pos_reports_total` | `phase` | its report commitments (`commit`) and reveals (`reveal`) sent to the pool |
 //!
@@ -27,6 +34,7 @@
 use crate::{
 	dns::DnsStats,
 	probe::{Outcome, ProbeStats},
+	storage::StorageService,
 };
 use dsync_primitives::worker_metrics::{
 	Counter, GPU_FAILURES, GPU_STAGES, GPU_STAGE_MILLIS, POS_PROBES, POS_REPORTS,
@@ -34,7 +42,7 @@ use dsync_primitives::worker_metrics::{
 use sp_core::offchain::OffchainStorage;
 use std::sync::Arc;
 use substrate_prometheus_endpoint::{
-	register, MetricSource, Opts, PrometheusError, Registry, SourcedCounter,
+	register, MetricSource, Opts, PrometheusError, Registry, SourcedCounter, SourcedGauge,
 };
 
 /// What one DNS metric family reads from the server's counters.
@@ -133,6 +141,79 @@ pub fn register_dns(stats: &Arc<DnsStats>, registry: &Registry) -> Result<(), Pr
 		}
 		let source = DnsSource { stats: Arc::clone(stats), family };
 		register(SourcedCounter::new(&opts, source)?, registry)?;
+	}
+	Ok(())
+}
+
+/// What one storage metric family reads from the node's storage.
+#[derive(Clone, Copy)]
+enum StorageFamily {
+	Uploads,
+	Bytes,
+	Proofs,
+	Deleted,
+	Used,
+	Capacity,
+	Slots,
+}
+
+/// A storage metric family, read at each scrape.
+#[derive(Clone)]
+struct StorageSource {
+	service: Arc<StorageService>,
+	family: StorageFamily,
+}
+
+impl MetricSource for StorageSource {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
+		use std::sync::atomic::Ordering::Relaxed;
+		let stats = &self.service.stats;
+		match self.family {
+			StorageFamily::Uploads => {
+				set(&["kept"], stats.uploads_kept.load(Relaxed));
+				set(&["refused"], stats.uploads_refused.load(Relaxed));
+			},
+			StorageFamily::Bytes => {
+				set(&["received"], stats.bytes_received.load(Relaxed));
+				set(&["served"], stats.bytes_served.load(Relaxed));
+			},
+			StorageFamily::Proofs => set(&[], stats.proofs_served.load(Relaxed)),
+			StorageFamily::Deleted => set(&[], stats.slots_deleted.load(Relaxed)),
+			StorageFamily::Used => set(&[], self.service.used()),
+			StorageFamily::Capacity => set(&[], self.service.capacity()),
+			StorageFamily::Slots => set(&[], self.service.slots_kept() as u64),
+		}
+	}
+}
+
+/// Register the storage metrics (see the module docs) in `registry`.
+pub fn register_storage(
+	service: &Arc<StorageService>,
+	registry: &Registry,
+) -> Result<(), PrometheusError> {
+	let source = |family| StorageSource { service: Arc::clone(service), family };
+	let counters: [(&str, &str, Option<&str>, StorageFamily); 4] = [
+		("dsync_storage_uploads_total", "Slot uploads kept and refused", Some("result"), StorageFamily::Uploads),
+		("dsync_storage_bytes_total", "Slot bytes received in kept uploads and served in downloads", Some("direction"), StorageFamily::Bytes),
+		("dsync_storage_proofs_served_total", "Piece proofs served", None, StorageFamily::Proofs),
+		("dsync_storage_slots_deleted_total", "Slots deleted because the finalised chain no longer gives them to this node", None, StorageFamily::Deleted),
+	];
+	for (name, help, label, family) in counters {
+		let mut opts = Opts::new(name, help);
+		if let Some(label) = label {
+			opts = opts.variable_label(label);
+		}
+		register(SourcedCounter::new(&opts, source(family))?, registry)?;
+	}
+	let gauges: [(&str, &str, StorageFamily); 3] = [
+		("dsync_storage_used_bytes", "Bytes kept: slots, their trees and uploads in progress", StorageFamily::Used),
+		("dsync_storage_capacity_bytes", "The storage capacity (--storage-capacity)", StorageFamily::Capacity),
+		("dsync_storage_slots", "Slots kept", StorageFamily::Slots),
+	];
+	for (name, help, family) in gauges {
+		register(SourcedGauge::new(&Opts::new(name, help), source(family))?, registry)?;
 	}
 	Ok(())
 }

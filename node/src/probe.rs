@@ -41,7 +41,8 @@
 //! # Anonymous limits
 //!
 //! - Every source (an IPv4 address or an IPv6 /64) has its own budget, checked first: at most
-//!   [`MAX_CONNECTIONS_PER_PEER`] connections at once (beyond: `503`) and `--probe-peer-rate-limit`
+//!   [`MAX_CONNECTIONS_PER_PEER`] connections at once
+//!   ([`MAX_CONNECTIONS_PER_PEER_WITH_STORAGE`] on a node serving storage; beyond: `503`) and `--probe-peer-rate-limit`
 //!   answers per second, with bursts of the same size (beyond: `429`). The budgets of at most
 //!   [`MAX_TRACKED_PEERS`] sources are tracked; the least recently seen are forgotten first, and
 //!   a new source is never refused for want of room (see [`crate::limits`]).
@@ -92,6 +93,10 @@ pub const MAX_REQUEST_BYTES: usize = 2048;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Connections one source (IPv4 address or IPv6 /64) may hold open at once.
 pub const MAX_CONNECTIONS_PER_PEER: usize = 2;
+/// The same on a node that also serves storage and the gateway on this address: a browser
+/// loading a site opens several connections, a client uploads while a gateway downloads.
+/// Probe answers keep their own per-source rate limits.
+pub const MAX_CONNECTIONS_PER_PEER_WITH_STORAGE: usize = 16;
 /// Sources whose rate budgets are tracked at once (the least recently seen are forgotten first).
 pub const MAX_TRACKED_PEERS: usize = 4096;
 /// Connections that have not sent their request yet, at most; when full, the oldest is closed
@@ -204,6 +209,8 @@ impl ProbeStats {
 
 /// Everything a request needs.
 struct Shared {
+	/// The storage endpoints served on the same address, when the node keeps storage.
+	storage: Option<Arc<crate::storage::StorageService>>,
 	keystore: KeystorePtr,
 	key: Option<sr25519::Public>,
 	heads: HeadsProvider,
@@ -303,8 +310,9 @@ pub fn bind(
 	heads: HeadsProvider,
 	verifier_keys: VerifierKeysProvider,
 	stats: Arc<ProbeStats>,
+	storage: Option<Arc<crate::storage::StorageService>>,
 ) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
-	bind_with(params, addr, keystore, heads, verifier_keys, stats, MAX_PENDING_CONNECTIONS)
+	bind_with(params, addr, keystore, heads, verifier_keys, stats, MAX_PENDING_CONNECTIONS, storage)
 }
 
 /// [`bind`] with at most `max_pending` connections waiting for their request.
@@ -316,12 +324,19 @@ fn bind_with(
 	verifier_keys: VerifierKeysProvider,
 	stats: Arc<ProbeStats>,
 	max_pending: usize,
+	storage: Option<Arc<crate::storage::StorageService>>,
 ) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
 	let listener = std::net::TcpListener::bind(addr)?;
 	listener.set_nonblocking(true)?;
 	let listener = TcpListener::from_std(listener)?;
 	let local = listener.local_addr()?;
+	let per_peer = if storage.is_some() {
+		MAX_CONNECTIONS_PER_PEER_WITH_STORAGE
+	} else {
+		MAX_CONNECTIONS_PER_PEER
+	};
 	let shared = Arc::new(Shared {
+		storage,
 		keystore,
 		key: params.probe_key,
 		heads,
@@ -340,7 +355,7 @@ fn bind_with(
 		verifiers: Verifiers::new(verifier_keys),
 		stats,
 	});
-	let peer_connections = Arc::new(ConnectionLimiter::new(MAX_CONNECTIONS_PER_PEER));
+	let peer_connections = Arc::new(ConnectionLimiter::new(per_peer));
 	let pending = Arc::new(PendingConnections::new(max_pending));
 	let serve = async move {
 		loop {
@@ -366,7 +381,7 @@ fn bind_with(
 			let shared = shared.clone();
 			let task = tokio::spawn(async move {
 				let _slot = slot;
-				if let Err(error) = handle(&shared, ip, &mut stream, waiting).await {
+				if let Err(error) = handle(&shared, ip, stream, waiting).await {
 					log::debug!(target: LOG_TARGET, "probe from {peer}: {error}");
 				}
 			});
@@ -380,16 +395,16 @@ fn bind_with(
 async fn handle(
 	shared: &Shared,
 	ip: IpAddr,
-	stream: &mut TcpStream,
+	mut stream: TcpStream,
 	waiting: PendingSlot,
 ) -> std::io::Result<()> {
 	let stats = &shared.stats;
-	let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(stream)).await {
+	let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut stream)).await {
 		Ok(Ok(Some(head))) => head,
 		Ok(Ok(None)) => {
 			return respond(
 				stats,
-				stream,
+				&mut stream,
 				Outcome::TooLarge,
 				431,
 				"text/plain",
@@ -399,21 +414,29 @@ async fn handle(
 		},
 		Ok(Err(error)) => return Err(error),
 		Err(_) => {
-			return respond(stats, stream, Outcome::Timeout, 408, "text/plain", b"request timeout")
+			return respond(stats, &mut stream, Outcome::Timeout, 408, "text/plain", b"request timeout")
 				.await
 		},
 	};
 	// The request is in: the connection no longer waits, nor is closed to make room.
 	drop(waiting);
+	// The storage endpoints, when the node keeps storage, are served on the same address.
+	if let Some(storage) = &shared.storage {
+		let target = head.split(|byte| *byte == b' ').nth(1).unwrap_or_default();
+		if crate::storage::is_storage_target(target) {
+			Arc::clone(storage).serve(stream, head).await;
+			return Ok(());
+		}
+	}
 	let (seed, auth) = match route(&head) {
 		Ok(Route::Health) => {
-			return respond(stats, stream, Outcome::Health, 200, "text/plain", b"ok").await
+			return respond(stats, &mut stream, Outcome::Health, 200, "text/plain", b"ok").await
 		},
 		Ok(Route::Probe { seed, auth }) => (seed, auth),
 		Err((status, reason)) => {
 			return respond(
 				stats,
-				stream,
+				&mut stream,
 				Outcome::BadRequest,
 				status,
 				"text/plain",
@@ -425,22 +448,22 @@ async fn handle(
 	if let Some(key) = auth.and_then(|auth| admit_verifier(shared, ip, &auth, &seed)) {
 		let (outcome, status, content_type, body) =
 			answer(shared, Ok(key), seed, Outcome::AnsweredVerifier);
-		return respond(stats, stream, outcome, status, content_type, &body).await;
+		return respond(stats, &mut stream, outcome, status, content_type, &body).await;
 	}
 	// An anonymous probe.
 	let Ok(_permit) = shared.answering.try_acquire() else {
-		return respond(stats, stream, Outcome::Busy, 503, "text/plain", b"busy").await;
+		return respond(stats, &mut stream, Outcome::Busy, 503, "text/plain", b"busy").await;
 	};
 	// The source's own budget first, so a flooder does not spend the node's.
 	let allowed = shared.peers.allow(ip)
 		&& shared.bucket.lock().map(|mut bucket| bucket.take()).unwrap_or(false);
 	if !allowed {
-		return respond(stats, stream, Outcome::RateLimited, 429, "text/plain", b"rate limit")
+		return respond(stats, &mut stream, Outcome::RateLimited, 429, "text/plain", b"rate limit")
 			.await;
 	}
 	let (outcome, status, content_type, body) =
 		answer(shared, signing_key(shared), seed, Outcome::AnsweredAnonymous);
-	respond(stats, stream, outcome, status, content_type, &body).await
+	respond(stats, &mut stream, outcome, status, content_type, &body).await
 }
 
 /// Read until the end of the request head; `None` when it exceeds [`MAX_REQUEST_BYTES`].
@@ -717,7 +740,8 @@ mod tests {
 		let (addr, serve) = {
 			let _context = runtime.enter();
 			let addr = "127.0.0.1:0".parse().unwrap();
-			bind_with(&params, addr, keystore, heads(), verifier_keys, stats, max_pending).unwrap()
+			bind_with(&params, addr, keystore, heads(), verifier_keys, stats, max_pending, None)
+				.unwrap()
 		};
 		runtime.spawn(serve);
 		(runtime, addr)

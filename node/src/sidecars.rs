@@ -15,12 +15,13 @@
 //!   workers' HTTP helper (`dsync_primitives::offchain::http_get`).
 
 use crate::{
-	cli::{DnsParams, FetchParams, GpuParams, ProbeParams, SidecarParams},
-	dns, metrics, probe,
+	cli::{DnsParams, FetchParams, GpuParams, ProbeParams, SidecarParams, StorageParams},
+	dns, metrics, probe, storage,
 };
 use dsync_primitives::{
 	naming::NamingApi,
-	offchain::{AIVM_URL_KEY, ALLOW_PRIVATE_FETCH_KEY},
+	offchain::{AIVM_URL_KEY, ALLOW_PRIVATE_FETCH_KEY, STORAGE_URL_KEY},
+	storage::api::StorageApi,
 	AccountId, Balance, BlockNumber,
 };
 use dsync_runtime::opaque::Block;
@@ -56,7 +57,8 @@ where
 		+ Sync
 		+ 'static,
 	C::Api: NamingApi<Block, AccountId, Balance, BlockNumber>
-		+ dsync_primitives::probe_auth::ProbeKeysApi<Block>,
+		+ dsync_primitives::probe_auth::ProbeKeysApi<Block>
+		+ StorageApi<Block, AccountId>,
 	B: Backend<Block> + 'static,
 	S: OffchainStorage + 'static,
 {
@@ -66,8 +68,15 @@ where
 		})?;
 	}
 	set_private_fetch(&params.fetch, offchain_storage.clone());
-	set_aivm_url(&params.gpu, offchain_storage);
-	start_probe(&params.probe, client.clone(), keystore, spawn, registry)?;
+	set_aivm_url(&params.gpu, offchain_storage.clone());
+	let storage = start_storage(&params.storage, client.clone(), keystore.clone(), spawn)?;
+	if let (Some(registry), Some(service)) = (registry, &storage) {
+		metrics::register_storage(service, registry).map_err(|error| {
+			ServiceError::Other(format!("cannot register the storage metrics: {error}"))
+		})?;
+	}
+	set_storage_url(params.probe.probe_listen_addr.filter(|_| storage.is_some()), offchain_storage);
+	start_probe(&params.probe, client.clone(), keystore, spawn, registry, storage)?;
 	start_dns(&params.dns, client, backend, spawn, registry)
 }
 
@@ -80,6 +89,85 @@ fn set_aivm_url<S: OffchainStorage>(params: &GpuParams, offchain_storage: Option
 			log::info!("GPU jobs go to the aivm server at {url}");
 		},
 		None => log::warn!("no off-chain storage: --aivm-url is ignored"),
+	}
+}
+
+/// Open the storage directory (`--storage-dir`) and spawn its garbage collection; `None` when
+/// the node keeps no storage.
+fn start_storage<C>(
+	params: &StorageParams,
+	client: Arc<C>,
+	keystore: KeystorePtr,
+	spawn: &SpawnTaskHandle,
+) -> Result<Option<Arc<storage::StorageService>>, ServiceError>
+where
+	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
+	C::Api: StorageApi<Block, AccountId>,
+{
+	let (Some(dir), Some(gib)) = (&params.storage_dir, params.storage_capacity) else {
+		return Ok(None);
+	};
+	let slot_client = client.clone();
+	let cid_client = client.clone();
+	let order_client = client.clone();
+	let chain = storage::SlotChain {
+		orders_of_cid: Box::new(move |cid| {
+			let best = HeaderBackend::info(&*cid_client).best_hash;
+			cid_client.runtime_api().orders_of_cid(best, cid).map_err(|error| error.to_string())
+		}),
+		order: Box::new(move |order| {
+			let best = HeaderBackend::info(&*order_client).best_hash;
+			order_client.runtime_api().order(best, order).map_err(|error| error.to_string())
+		}),
+		slot: Box::new(move |order, slot, finalized| {
+			let info = HeaderBackend::info(&*slot_client);
+			let at = if finalized { info.finalized_hash } else { info.best_hash };
+			slot_client.runtime_api().slot(at, order, slot).map_err(|error| error.to_string())
+		}),
+		owner_of_key: Box::new(move |key| {
+			let best = HeaderBackend::info(&*client).best_hash;
+			client.runtime_api().owner_of_key(best, key).map_err(|error| error.to_string())
+		}),
+	};
+	let service = storage::StorageService::open(dir, gib.saturating_mul(1 << 30), keystore, chain)
+		.map_err(|error| {
+			ServiceError::Other(format!("cannot open the storage directory {}: {error}", dir.display()))
+		})?;
+	log::info!(
+		"keeping storage in {} ({gib} GiB, {} bytes used by {} slots)",
+		dir.display(),
+		service.used(),
+		service.slots_kept()
+	);
+	let collector = Arc::clone(&service);
+	spawn.spawn("dsync-storage-gc", None, async move {
+		loop {
+			tokio::time::sleep(storage::GC_PERIOD).await;
+			let collector = Arc::clone(&collector);
+			let _ = tokio::task::spawn_blocking(move || collector.collect_garbage()).await;
+		}
+	});
+	Ok(Some(service))
+}
+
+/// Write the node's own storage endpoint (`http://{probe address}`, loopback when it listens on
+/// every address) where the storage off-chain worker reads its proofs, or clear it when the node
+/// keeps no storage (so a restart without `--storage-dir` stops the worker).
+fn set_storage_url<S: OffchainStorage>(listen: Option<std::net::SocketAddr>, offchain_storage: Option<S>) {
+	let Some(mut storage) = offchain_storage else { return };
+	match listen {
+		Some(mut addr) => {
+			if addr.ip().is_unspecified() {
+				addr.set_ip(if addr.is_ipv4() {
+					std::net::Ipv4Addr::LOCALHOST.into()
+				} else {
+					std::net::Ipv6Addr::LOCALHOST.into()
+				});
+			}
+			let url = format!("http://{addr}");
+			storage.set(sc_offchain::STORAGE_PREFIX, STORAGE_URL_KEY, url.as_bytes());
+		},
+		None => storage.remove(sc_offchain::STORAGE_PREFIX, STORAGE_URL_KEY),
 	}
 }
 
@@ -112,6 +200,7 @@ fn start_probe<C>(
 	keystore: KeystorePtr,
 	spawn: &SpawnTaskHandle,
 	registry: Option<&Registry>,
+	storage: Option<Arc<storage::StorageService>>,
 ) -> Result<(), ServiceError>
 where
 	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
@@ -134,7 +223,7 @@ where
 		}
 	});
 	let stats = Arc::new(probe::ProbeStats::default());
-	let (_, serve) = probe::bind(params, addr, keystore, heads, verifier_keys, stats.clone())
+	let (_, serve) = probe::bind(params, addr, keystore, heads, verifier_keys, stats.clone(), storage)
 		.map_err(|error| {
 			ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
 		})?;

@@ -48,6 +48,12 @@ use sp_runtime::{
 /// node writes it from `--aivm-url`, the GPU-jobs worker reads it.
 pub const AIVM_URL_KEY: &[u8] = b"dsync/aivm-url";
 
+/// The persistent local-storage key of the base URL of the node's own storage endpoint, as raw
+/// UTF-8 bytes (`http://127.0.0.1:{port}`): the node writes it at every start when it keeps
+/// storage (`--storage-dir`) and clears it otherwise; the storage worker reads its proofs from
+/// there, and does nothing when it is not set.
+pub const STORAGE_URL_KEY: &[u8] = b"dsync/storage-url";
+
 /// The persistent local-storage key of the operator's allowance of fetches from hosts that are
 /// not public (loopback, private, link-local, metadata addresses, local names: see
 /// [`fetch_policy`](crate::fetch_policy)): one byte, `1` when the node runs with
@@ -118,6 +124,18 @@ pub fn http_get(url: &str, limit: usize, timeout_ms: u64) -> Observation {
 /// already passed makes no request ([`Observation::Unreachable`]).
 pub fn http_get_until(url: &str, limit: usize, deadline: Timestamp) -> Observation {
 	get_until(url, &[], limit, deadline)
+}
+
+/// `GET url` ending at `deadline`, for a URL the node's operator configured (the node's own
+/// storage endpoint, [`STORAGE_URL_KEY`]), which is loopback by design: not checked by the fetch
+/// policy, unlike [`http_get_until`], whose URLs come from others.
+pub fn http_get_local_until(url: &str, limit: usize, deadline: Timestamp) -> Observation {
+	let started = sp_io::offchain::timestamp();
+	if started >= deadline {
+		return Observation::Unreachable;
+	}
+	let pending = http::Request::get(url).deadline(deadline).send();
+	read_response(pending, started, deadline, limit)
 }
 
 /// [`http_get`] with request `headers` (name, value). A verifier's worker sends its probes with

@@ -298,6 +298,24 @@ impl_runtime_apis! {
 		fn current_epoch() -> u32 {
 			pallet_storage::Pallet::<Runtime>::current_epoch()
 		}
+
+		fn order(order: u64) -> Option<dsync_primitives::storage::OrderView<AccountId>> {
+			pallet_storage::Pallet::<Runtime>::order_view(order)
+		}
+
+		fn slot(order: u64, slot: u8) -> Option<dsync_primitives::storage::SlotView<AccountId>> {
+			pallet_storage::Pallet::<Runtime>::slot_view(order, slot)
+		}
+
+		fn orders_of_cid(cid: dsync_primitives::storage::Cid) -> Vec<u64> {
+			pallet_storage::Pallet::<Runtime>::orders_of_cid(&cid)
+		}
+
+		fn owner_of_key(key: AccountId) -> Option<AccountId> {
+			<crate::configs::storage::RegistryStorageProviders as pallet_storage::StorageProviders<
+				AccountId,
+			>>::owner_of_key(&key)
+		}
 	}
 
 	impl dsync_primitives::naming::NamingApi<Block, AccountId, Balance, BlockNumber> for Runtime {

@@ -39,6 +39,7 @@ import {
   SHARD_SPLIT_THRESHOLD_BYTES,
   writePrngFile,
 } from './lib/unixfs.mjs';
+import { clientBinaryPath } from './lib/node.mjs';
 
 const runFile = promisify(execFile);
 
@@ -47,12 +48,6 @@ const MIB = 1024 * 1024;
 const SMALL = { chunkSize: 1024, maxLinks: 4 };
 const SMALL_ARGS = ['--chunk-size', String(SMALL.chunkSize), '--max-links', String(SMALL.maxLinks)];
 
-/** Path of the Rust client: $DSYNC_CLIENT, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync. */
-function clientBinaryPath() {
-  if (process.env.DSYNC_CLIENT) return path.resolve(process.env.DSYNC_CLIENT);
-  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'dsync-target');
-  return path.resolve(target, 'release', 'dsync');
-}
 
 // A missing binary fails the file at once with this message (not a skip).
 const bin = clientBinaryPath();

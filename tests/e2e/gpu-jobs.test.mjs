@@ -35,6 +35,9 @@
 //      GpuInference ledger by the split, ProofOfSyncApi::usage shows Bob's delivered units;
 //      Dave's consumed units are those of the UsageRecorded event (the chain keeps no
 //      per-client totals: no ProofOfSync.ClientUsage storage).
+//  S1-S3. Storage (lib/storage-steps.mjs): the real `dsync store put` keeps a 3 MiB file with
+//      Bob (B: --storage-dir), B's worker accepts and proves it, the order is paid, settled and
+//      the slot deleted by B.
 //  10. aivm is stopped; a second job (deadline 10 blocks ahead) gets no result: JobExpired with
 //      refunded = price at its deadline, ProviderPenalised { Bob, NoShow } and
 //      ProofOfSync.ServiceFailed for Bob; Dave's hold is released (free balance = before posting
@@ -63,6 +66,7 @@ import {
 } from './lib/chain.mjs';
 import { big, bigintJson, field, num, show, ShapeError, softField, unwrapOption, variant } from './lib/decode.mjs';
 import { monitoredMetrics } from './lib/monitoring.mjs';
+import { storageSteps } from './lib/storage-steps.mjs';
 import { bestHead, blockHashAt, finalizedHead, rpc, scrapeMetrics, sleep, waitUntil } from './lib/node.mjs';
 import {
   aivm,
@@ -84,6 +88,8 @@ import {
   OUTCOME_TIMEOUT_MS,
   pct,
   POLL_MS,
+  ports,
+  probeBase,
   sameAccount,
   scoreOf,
   serviceNodeHooks,
@@ -94,6 +100,7 @@ import {
   stepParams,
   stepRegister,
   stepStart,
+  tmpDir,
 } from './lib/service-nodes.mjs';
 
 // ---- constants -----------------------------------------------------------------------------
@@ -671,6 +678,20 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
       assert.equal(results.totals['gpuJobs.ProviderPaymentFailed'], 0, 'a payment failed');
     });
   }
+
+  // Storage on the same network (lib/storage-steps.mjs): Bob is Active and scored, B keeps
+  // storage; a file is stored with the real client, proven by B's worker and settled.
+  storageSteps(step, () => ({
+    api,
+    alice,
+    bob,
+    dave,
+    tmpDir,
+    rpcUrl: `http://127.0.0.1:${ports.rpcA}`,
+    probeBase,
+    metricsUrlB,
+    sameAccount,
+  }));
 
   const expireStep =
     'aivm stopped: a second job gets no result and expires at its deadline, refunded; Bob penalised NoShow';

@@ -271,9 +271,9 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
       assert.ok(after.names.has(name), `${name} (docs/operators/monitoring) is not served`);
     }
     // The probe's and the verifier worker's are checked by the proof-of-sync suite, the GPU
-    // worker's by the gpu suite; any other family needs its own check.
+    // worker's and the storage node's by the gpu suite; any other family needs its own check.
     for (const name of monitoredMetrics('dsync_')) {
-      assert.match(name, /^dsync_(dns|probe|pos|gpu)_/, `${name}: no suite checks it`);
+      assert.match(name, /^dsync_(dns|probe|pos|gpu|storage)_/, `${name}: no suite checks it`);
     }
   });
 

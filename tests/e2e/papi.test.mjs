@@ -22,7 +22,7 @@ import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CompatibilityLevel, Enum, getTypedCodecs, InvalidTxError, Binary } from 'polkadot-api';
+import { CompatibilityLevel, Enum, getTypedCodecs, InvalidTxError, Binary, FixedSizeBinary } from 'polkadot-api';
 import { withMetadataHash } from 'polkadot-api/signer';
 import { Keyring } from '@polkadot/keyring';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
@@ -90,7 +90,7 @@ const DSYNC_APIS = {
   NamingApi: ['name', 'price', 'records', 'resolve', 'reverse'],
   ProbeKeysApi: ['verifier_keys'],
   ProofOfSyncApi: ['epoch', 'node_score', 'usage'],
-  StorageApi: ['challenges', 'current_epoch', 'provider_work'],
+  StorageApi: ['challenges', 'current_epoch', 'order', 'orders_of_cid', 'owner_of_key', 'provider_work', 'slot'],
   TokenomicsApi: ['totals'],
 };
 
@@ -400,6 +400,15 @@ describe('polkadot-api (PAPI): typed descriptors from the runtime Wasm, the new 
     assert.equal(storageEpoch, (await typedApi.query.Storage.Clock.getValue({ at })).epoch);
     assert.deepEqual(await call('StorageApi', 'provider_work', [alice.address]), [], 'nobody has storage work on a fresh chain');
     assert.equal(await call('StorageApi', 'challenges', [0n, 0, storageEpoch]), undefined, 'no order 0');
+    assert.equal(await call('StorageApi', 'order', [0n]), undefined, 'no order 0');
+    assert.equal(await call('StorageApi', 'slot', [0n, 0]), undefined, 'no slot of order 0');
+    assert.equal(await call('StorageApi', 'owner_of_key', [alice.address]), undefined, 'no node has a key yet');
+    const someCid = { codec: Enum('Raw'), digest: FixedSizeBinary.fromHex(`0x${'ab'.repeat(32)}`) };
+    assert.deepEqual(
+      await call('StorageApi', 'orders_of_cid', [someCid], [{ codec: 'Raw', digest: `0x${'ab'.repeat(32)}` }]),
+      [],
+      'no order keeps anything',
+    );
 
     // ProbeKeysApi
     const keys = await call('ProbeKeysApi', 'verifier_keys', []);

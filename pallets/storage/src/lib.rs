@@ -84,6 +84,7 @@ mod benchmarking;
 mod invariants;
 #[cfg(test)]
 mod mock;
+pub mod ocw;
 mod orders;
 mod proofs;
 #[cfg(test)]
@@ -99,6 +100,9 @@ pub use weights::WeightInfo;
 
 use dsync_primitives::traits::{ServicePayment, UsageRecorder};
 use frame_support::traits::fungible;
+
+/// The log target of the pallet (its off-chain worker logs there).
+pub const LOG_TARGET: &str = "runtime::storage";
 
 /// The balance type of the pallet's currency.
 pub type BalanceOf<T> =
@@ -116,7 +120,10 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::Randomness,
 	};
-	use frame_system::pallet_prelude::*;
+	use frame_system::{
+		offchain::{AppCrypto, CreateSignedTransaction},
+		pallet_prelude::*,
+	};
 	use sp_runtime::traits::Saturating;
 
 	/// The in-code storage version.
@@ -126,9 +133,10 @@ pub mod pallet {
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
-	/// Configuration of the pallet.
+	/// Configuration of the pallet. The off-chain worker signs its acceptances and proofs
+	/// through the runtime's `CreateSignedTransaction`.
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config: CreateSignedTransaction<Call<Self>> + frame_system::Config {
 		/// The native currency escrows are held in.
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
@@ -152,6 +160,10 @@ pub mod pallet {
 
 		/// The randomness of draws and challenges (the runtime: the block's VRF output).
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// The key the off-chain worker signs with:
+		/// [`DsyncAuthId`](dsync_primitives::offchain::DsyncAuthId), the node's `dsyn` key.
+		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
 
 		/// Who may set the parameters.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -509,6 +521,11 @@ pub mod pallet {
 		/// due tasks.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::tick_clock(now).saturating_add(Self::run_agenda(now))
+		}
+
+		/// A storage provider's node accepts its offers and proves its slots ([`ocw`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now);
 		}
 
 		fn integrity_test() {

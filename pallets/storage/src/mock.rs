@@ -28,9 +28,17 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use sp_core::H256;
-use sp_runtime::{AccountId32, BuildStorage, DispatchError, Perbill};
+use frame_system::offchain::AppCrypto;
+use sp_runtime::{
+	generic::UncheckedExtrinsic, AccountId32, BuildStorage, DispatchError, MultiSignature,
+	MultiSigner, Perbill,
+};
 
 type Block = frame_system::mocking::MockBlock<Test>;
+
+/// The extrinsics the off-chain worker puts into the test pool: signed by the key account with
+/// a real signature of `(call, nonce)`.
+pub type Extrinsic = UncheckedExtrinsic<AccountId, RuntimeCall, MultiSignature, ()>;
 
 /// Account ids of the test runtime.
 pub type AccountId = AccountId32;
@@ -88,6 +96,34 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = MultiSigner;
+	type Signature = MultiSignature;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<C: AppCrypto<Self::Public, Self::Signature>>(
+		call: RuntimeCall,
+		public: MultiSigner,
+		account: AccountId,
+		nonce: <Test as frame_system::Config>::Nonce,
+	) -> Option<Extrinsic> {
+		let signature = C::sign(&(&call, nonce).encode(), public)?;
+		Some(Extrinsic::new_signed(call, account, signature, ()))
+	}
+}
+
 /// One mock storage provider.
 #[derive(Clone, Encode, codec::Decode, PartialEq, Eq, Debug)]
 pub struct MockProvider {
@@ -104,6 +140,8 @@ pub struct MockProvider {
 parameter_types! {
 	/// The providers, in registration order.
 	pub storage ProviderList: Vec<MockProvider> = Vec::new();
+	/// Node keys besides [`key_of`]: (key, owner), for the off-chain worker's keystore key.
+	pub storage ExtraKeys: Vec<(AccountId, AccountId)> = Vec::new();
 	/// Every penalty given, in order.
 	pub storage Penalties: Vec<(AccountId, StoragePenalty)> = Vec::new();
 	/// Every usage recorded: (provider, client, units, burned).
@@ -127,10 +165,17 @@ impl StorageProviders<AccountId> for MockProviders {
 			.map(|p| (p.capacity, p.score))
 	}
 	fn owner_of_key(key: &AccountId) -> Option<AccountId> {
+		if let Some((_, owner)) = ExtraKeys::get().into_iter().find(|(k, _)| k == key) {
+			return Some(owner);
+		}
 		ProviderList::get().into_iter().map(|p| p.owner).find(|owner| {
 			let bytes: &[u8] = owner.as_ref();
 			key_of(bytes[0]) == *key
 		})
+	}
+	fn endpoint(provider: &AccountId) -> Vec<u8> {
+		let bytes: &[u8] = provider.as_ref();
+		alloc::format!("http://provider-{}.test", bytes[0]).into_bytes()
 	}
 	fn penalise(provider: &AccountId, penalty: StoragePenalty) {
 		let mut all = Penalties::get();
@@ -243,6 +288,7 @@ impl pallet_storage::Config for Test {
 	type Providers = MockProviders;
 	type Usage = MockUsage;
 	type Randomness = MockRandomness;
+	type AuthorityId = dsync_primitives::offchain::DsyncAuthId;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type DrawDelay = DrawDelay;
 	type MaxSlots = MaxSlots;

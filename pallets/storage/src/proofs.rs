@@ -10,7 +10,7 @@ use codec::Encode;
 use dsync_primitives::{
 	storage::{
 		pieces::{challenged_piece, verify_piece, PieceProof},
-		SlotTask, SlotWork,
+		OrderPhase, OrderView, SlotPhase, SlotTask, SlotView, SlotWork,
 	},
 	traits::{ServiceKind, ServicePayment, UsageProof, UsageRecorder},
 };
@@ -38,6 +38,66 @@ impl<T: Config> Pallet<T> {
 				.map(|round| challenged_piece(&seed, &key, round, len))
 				.collect(),
 		)
+	}
+
+	/// Open order `id` as clients read it (the runtime API `StorageApi::order`).
+	pub fn order_view(id: OrderId) -> Option<OrderView<T::AccountId>> {
+		let order = Orders::<T>::get(id)?;
+		let phase = match order.status {
+			OrderStatus::Drawing => OrderPhase::Drawing {
+				draw_at: order.draw_at.map(|b| b.saturated_into::<u32>()).unwrap_or_default(),
+			},
+			OrderStatus::Filling => OrderPhase::Filling,
+			OrderStatus::Active { start } => {
+				OrderPhase::Active { start, end: start.saturating_add(order.duration) }
+			},
+		};
+		let slots = order.slots.iter().map(Self::slot_of).collect();
+		Some(OrderView {
+			client: order.client,
+			cid: order.cid,
+			size: order.size,
+			data_shards: order.data_shards,
+			duration: order.duration,
+			phase,
+			slots,
+		})
+	}
+
+	/// The open orders keeping `cid`, by id (the runtime API `StorageApi::orders_of_cid`). Reads
+	/// every open order: for nodes and clients, never called on chain.
+	pub fn orders_of_cid(cid: &dsync_primitives::storage::Cid) -> alloc::vec::Vec<OrderId> {
+		let mut ids: alloc::vec::Vec<OrderId> =
+			Orders::<T>::iter().filter(|(_, order)| order.cid == *cid).map(|(id, _)| id).collect();
+		ids.sort_unstable();
+		ids
+	}
+
+	/// Slot `index` of open order `id` (the runtime API `StorageApi::slot`).
+	pub fn slot_view(id: OrderId, index: SlotIndex) -> Option<SlotView<T::AccountId>> {
+		let order = Orders::<T>::get(id)?;
+		order.slots.get(usize::from(index)).map(Self::slot_of)
+	}
+
+	fn slot_of(
+		slot: &crate::Slot<T::AccountId, frame_system::pallet_prelude::BlockNumberFor<T>>,
+	) -> SlotView<T::AccountId> {
+		let phase = match &slot.state {
+			SlotState::Unassigned => SlotPhase::Unassigned,
+			SlotState::Offered { provider, deadline, .. } => SlotPhase::Offered {
+				endpoint: T::Providers::endpoint(provider),
+				provider: provider.clone(),
+				deadline: (*deadline).saturated_into::<u32>(),
+			},
+			SlotState::Held { provider, misses, .. } => SlotPhase::Held {
+				endpoint: T::Providers::endpoint(provider),
+				provider: provider.clone(),
+				misses: *misses,
+			},
+			SlotState::Lost => SlotPhase::Lost,
+			SlotState::Done => SlotPhase::Done,
+		};
+		SlotView { root: slot.spec.root, len: slot.spec.len, phase }
 	}
 
 	/// The slots offered to or held by `provider`, with what its node has to do now (the

@@ -30,6 +30,10 @@ pub trait StorageProviders<AccountId> {
 	/// accepts and proves through that key.
 	fn owner_of_key(key: &AccountId) -> Option<AccountId>;
 
+	/// The service endpoint `provider`'s node declared (`http(s)://host[:port]`), where clients
+	/// upload its slots; empty when it has none.
+	fn endpoint(provider: &AccountId) -> Vec<u8>;
+
 	/// `provider` committed `penalty`. Must not fail.
 	fn penalise(provider: &AccountId, penalty: StoragePenalty);
 }

@@ -13,7 +13,7 @@ pub mod layout;
 pub mod pieces;
 pub mod unixfs;
 
-pub use api::{SlotTask, SlotWork};
+pub use api::{OrderPhase, OrderView, SlotPhase, SlotTask, SlotView, SlotWork};
 pub use cid::{Cid, CidError, Codec};
 pub use pieces::{verify_piece, PieceProof, PieceProofError, PIECE_SIZE};
 pub use unixfs::{FileBuilder, Link, Profile, UnixFsError};

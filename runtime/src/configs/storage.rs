@@ -50,6 +50,12 @@ impl StorageProviders<AccountId> for RegistryStorageProviders {
 		<NodeRegistry as Registry<AccountId, Balance>>::node_of_key(key)
 	}
 
+	fn endpoint(provider: &AccountId) -> alloc::vec::Vec<u8> {
+		<NodeRegistry as Registry<AccountId, Balance>>::node(provider)
+			.map(|node| node.endpoint)
+			.unwrap_or_default()
+	}
+
 	fn penalise(provider: &AccountId, penalty: StoragePenalty) {
 		let kind = ServiceKind::Storage;
 		match penalty {
@@ -78,6 +84,7 @@ impl pallet_storage::Config for Runtime {
 	type Providers = RegistryStorageProviders;
 	type Usage = ProofOfSync;
 	type Randomness = ChallengeRandomness;
+	type AuthorityId = dsync_primitives::offchain::DsyncAuthId;
 	type AdminOrigin = ParameterAdminOrigin;
 	type DrawDelay = ConstU32<2>;
 	type MaxSlots = ConstU32<16>;

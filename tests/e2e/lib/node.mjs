@@ -50,6 +50,13 @@ export function requireNodeBinary() {
   return bin;
 }
 
+/** Path of the Rust client: $DSYNC_CLIENT, else ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/dsync. */
+export function clientBinaryPath() {
+  if (process.env.DSYNC_CLIENT) return path.resolve(process.env.DSYNC_CLIENT);
+  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'dsync-target');
+  return path.resolve(target, 'release', 'dsync');
+}
+
 /**
  * Path of the aivm inference server binary: $AIVM if set, else
  * ${CARGO_TARGET_DIR:-$HOME/.cache/dsync-target}/release/aivm.

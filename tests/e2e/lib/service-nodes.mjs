@@ -22,7 +22,7 @@
 //                            epochs), 1,000 DSYNC per epoch, 10 % of it to verifiers.
 //   stepRegister()           Alice registers as Validator, Bob and Charlie as Service nodes
 //                            (bond = minimum + 1 DSYNC). Bob also declares one GPU and offers
-//                            GpuInference for model 0 (the digits model the development
+//                            Storage (B: --storage-dir, 1 GiB) and GpuInference for model 0 (the digits model the development
 //                            genesis registers, price floor 0.001 DSYNC); Charlie's endpoint is
 //                            a port where nothing listens.
 //   (the suite's own steps)
@@ -355,6 +355,12 @@ export function serviceNodeHooks(tmpPrefix) {
         'always',
         '--aivm-url',
         aivm.baseUrl,
+        // B keeps storage (1 GiB): its slot endpoints share the probe endpoint's address, and
+        // its off-chain worker accepts and proves the slots offered to Bob.
+        '--storage-dir',
+        path.join(tmpDir, 'B-storage'),
+        '--storage-capacity',
+        '1',
         // Batch URLs (and the other probe endpoints) are on 127.0.0.1: without this B's
         // off-chain worker refuses to fetch them (`--chain dev` does not imply it as `--dev`
         // does; NodeProcess adds it to every node anyway).
@@ -545,8 +551,9 @@ export function stepRegister() {
         key: bobProbe,
         endpoint: probeBase(),
         // GpuInference needs a declared GPU; model 0 is the digits model B's aivm serves.
+        // Storage: B keeps slots (--storage-dir); the gpu suite stores a file there.
         resources: GPU_RESOURCES,
-        services: ['Naming', 'GpuInference'],
+        services: ['Naming', 'GpuInference', 'Storage'],
         models: [GPU_MODEL],
       },
       {

@@ -2,6 +2,7 @@
 
 mod attacks;
 mod lifecycle;
+mod ocw;
 mod parameters;
 mod proofs;
 mod random;

@@ -1,0 +1,178 @@
+// Storage on the two-node network of lib/service-nodes.mjs: Bob's node B keeps storage
+// (`--storage-dir`, 1 GiB) and Bob offers Storage; the gpu suite runs these steps once Proof of
+// Sync made Bob Active with a positive score (a storage draw needs both).
+//
+//   S1. sudo: Storage.setParameters with no parity slot required (this network has one storage
+//       provider, and a slot is never offered twice to one provider).
+//   S2. Dave runs the real client: `dsync store put <file> --data-shards 1 --slots 1 --epochs 1`
+//       on a 3 MiB + 5 B file. It packs the file into a CAR, places the order (the escrow held),
+//       waits for the draw (Bob), uploads the slot to B (PUT on B's service endpoint) and waits
+//       until B's off-chain worker accepted it. Checked: the client's exit status and output,
+//       the CID (`dsync store cid` of the same file), StorageApi.order (Active, held by Bob at
+//       B's endpoint), the slot file in B's storage directory with the slot's length, Dave's
+//       `Storage::Order` hold = price x slots x epochs.
+//   S3. B's worker proves the slot in the term's epoch (SlotProven: Bob paid the price, 10 %
+//       burned) and the order completes (OrderCompleted: paid = the price, refunded 0); Dave's
+//       hold is released; within 2 min B deletes the slot (its order is over in finalised state).
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { describeDispatchError, findEvent, signSendAndWait } from './chain.mjs';
+import { big, field, num, show, unwrapOption } from './decode.mjs';
+import { monitoredMetrics } from './monitoring.mjs';
+import { clientBinaryPath, scrapeMetrics, waitUntil } from './node.mjs';
+
+const runFile = promisify(execFile);
+
+/** The stored file: 3 MiB and 5 bytes (four 1 MiB leaves, the last of 5 bytes). */
+const FILE_BYTES = 3 * 1024 * 1024 + 5;
+
+/** Deterministic content (xorshift32). */
+function content(len) {
+  const out = Buffer.alloc(len);
+  let x = 0x2545f491;
+  for (let i = 0; i < len; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Sum of `address`'s holds for `{ Storage: 'Order' }` at `apiLike`. */
+async function storageHeld(apiLike, address) {
+  let total = 0n;
+  for (const hold of await apiLike.query.balances.holds(address)) {
+    const id = field(hold, 'id').toHuman();
+    if (id && typeof id === 'object' && id.Storage === 'Order') total += big(field(hold, 'amount'));
+  }
+  return total;
+}
+
+/** The storage events of blocks `from..=to` of `api`'s chain, with their block numbers. */
+async function storageEvents(api, from, to) {
+  const out = [];
+  for (let n = from; n <= to; n++) {
+    const hash = await api.rpc.chain.getBlockHash(n);
+    for (const { event } of await (await api.at(hash)).query.system.events()) {
+      if (event.section === 'storage') out.push({ block: n, method: event.method, data: event.data });
+    }
+  }
+  return out;
+}
+
+/**
+ * The storage steps; `ctx()` gives the suite's live state: { api, alice, bob, dave, tmpDir,
+ * rpcUrl (A's HTTP RPC), probeBase, metricsUrlB, sameAccount }.
+ */
+export function storageSteps(step, ctx) {
+  const s = {};
+
+  step('sudo: Storage.setParameters with no parity slot required (one storage provider here)', 2 * 60_000, async (t) => {
+    const { api, alice } = ctx();
+    const current = await api.query.storage.params();
+    const params = unwrapOption(current);
+    assert.ok(params, 'the development chain has storage parameters');
+    const next = { ...params.toJSON(), minParityShards: 0 };
+    const res = await signSendAndWait(api, api.tx.sudo.sudo(api.tx.storage.setParameters(next)), alice);
+    assert.equal(res.dispatchError, undefined, describeDispatchError(api, res.dispatchError));
+    const sudid = findEvent(res.events, api.events.sudo.Sudid);
+    assert.ok(sudid && sudid.event.data[0].isOk, `setParameters under sudo: ${sudid && show(sudid.event.data[0])}`);
+    assert.ok(findEvent(res.events, api.events.storage.ParametersSet), 'no Storage.ParametersSet');
+    s.params = unwrapOption(await (await api.at(res.blockHash)).query.storage.params()).toJSON();
+    assert.equal(s.params.minParityShards, 0);
+    t.diagnostic(`storage parameters: ${JSON.stringify(s.params)}`);
+  });
+
+  step('dsync store put: Dave keeps a 3 MiB file with Bob (packed, placed, uploaded to B, accepted)', 4 * 60_000, async (t) => {
+    const { api, dave, bob, tmpDir, probeBase, sameAccount } = ctx();
+    const file = path.join(tmpDir, 'stored.bin');
+    fs.writeFileSync(file, content(FILE_BYTES));
+    const bin = clientBinaryPath();
+    const cid = (await runFile(bin, ['store', 'cid', file])).stdout.trim();
+    const heldBefore = await storageHeld(api, dave.address);
+    const started = Date.now();
+    const { stdout, stderr } = await runFile(
+      bin,
+      ['store', 'put', file, '--rpc', ctx().rpcUrl, '--data-shards', '1', '--slots', '1', '--epochs', '1', '--timeout', '180'],
+      { env: { ...process.env, DSYNC_SURI: '//Dave' }, timeout: 200_000 },
+    ).catch((e) => {
+      throw new Error(`dsync store put failed (${e.code}): ${e.stderr || e.message}`);
+    });
+    t.diagnostic(`dsync store put in ${Date.now() - started} ms:\n${stderr}${stdout}`);
+    const match = stdout.match(/^order (\d+) active: (\S+) kept over epochs (\d+)\.\.(\d+)/m);
+    assert.ok(match, `unexpected output: ${stdout}`);
+    s.order = BigInt(match[1]);
+    assert.equal(match[2], cid, 'the order keeps the CID `dsync store cid` gives');
+    const view = unwrapOption(await api.call.storageApi.order(s.order));
+    assert.ok(view, `StorageApi.order(${s.order}) is None`);
+    const phase = view.toJSON().phase;
+    assert.ok(phase.active, `order phase ${JSON.stringify(phase)}`);
+    s.start = num(phase.active.start);
+    s.end = num(phase.active.end);
+    assert.equal(s.end - s.start, 1);
+    const slots = [...field(view, 'slots')];
+    assert.equal(slots.length, 1);
+    const slot = slots[0].toJSON();
+    assert.ok(slot.phase.held, `slot 0 ${JSON.stringify(slot.phase)}`);
+    assert.ok(sameAccount(api.createType('AccountId', slot.phase.held.provider), bob), 'slot 0 is held by Bob');
+    assert.equal(Buffer.from(slot.phase.held.endpoint.slice(2), 'hex').toString(), probeBase(), "Bob's declared endpoint");
+    s.size = big(field(view, 'size'));
+    s.slotLen = Number(slot.len);
+    // CAR of a 4-leaf file: the bytes, the leaves' and root's CIDs and framing; one copy, padded.
+    assert.ok(s.size > BigInt(FILE_BYTES) && s.size < BigInt(FILE_BYTES + 1024), `CAR size ${s.size}`);
+    assert.equal(BigInt(s.slotLen), ((s.size + 63n) / 64n) * 64n, 'one data shard: the slot is the CAR padded to 64 bytes');
+    const kept = path.join(tmpDir, 'B-storage', 'slots', `${s.order}-0.bin`);
+    assert.equal(fs.statSync(kept).size, s.slotLen, `B keeps ${kept}`);
+    s.kept = kept;
+    s.price = BigInt(s.params.minPrice);
+    s.held = (await storageHeld(api, dave.address)) - heldBefore;
+    assert.equal(s.held, s.price, "Dave's Storage::Order hold is price x 1 slot x 1 epoch");
+  });
+
+  step('B proves the slot in its epoch (Bob paid, 10 % burned), the order completes, Dave is settled, B deletes the slot', 5 * 60_000, async (t) => {
+    const { api, dave, bob, sameAccount } = ctx();
+    const from = num((await api.rpc.chain.getHeader()).number) - 30;
+    await waitUntil('the order to end', async () => !unwrapOption(await api.call.storageApi.order(s.order)), {
+      timeoutMs: 4 * 60_000,
+      intervalMs: 3000,
+    });
+    const to = num((await api.rpc.chain.getHeader()).number);
+    const events = (await storageEvents(api, Math.max(from, 1), to)).filter((e) => BigInt(e.data[0].toString()) === s.order);
+    t.diagnostic(events.map((e) => `#${e.block} ${e.method} ${show(e.data)}`).join('\n'));
+    const proven = events.filter((e) => e.method === 'SlotProven');
+    assert.equal(proven.length, 1, 'one proven slot-epoch');
+    const p = proven[0].data.toJSON();
+    assert.equal(num(p.epoch ?? p[2]), s.start);
+    assert.ok(sameAccount(api.createType('AccountId', p.provider ?? p[3]), bob), 'paid to Bob');
+    assert.equal(BigInt(p.paid ?? p[4]), s.price);
+    assert.equal(BigInt(p.burned ?? p[5]), s.price / 10n, 'the storage burn share is 10 %');
+    assert.equal(events.filter((e) => e.method === 'SlotMissed').length, 0, 'no missed epoch');
+    const completed = events.find((e) => e.method === 'OrderCompleted');
+    assert.ok(completed, 'OrderCompleted');
+    const c = completed.data.toJSON();
+    assert.equal(BigInt(c.paid ?? c[1]), s.price);
+    assert.equal(BigInt(c.refunded ?? c[2]), 0n);
+    assert.equal(await storageHeld(api, dave.address), 0n, "Dave's hold is released");
+    // B's garbage collection (every 60 s, on finalised state) deletes the slot.
+    await waitUntil('B to delete the slot', async () => !fs.existsSync(s.kept), { timeoutMs: 150_000, intervalMs: 2000 });
+    // B's storage metrics: one upload kept, the acceptance's and the epoch's proofs served, the
+    // slot deleted and nothing kept now; every dsync_storage_* metric the shipped monitoring
+    // uses is served.
+    const metric = await scrapeMetrics(ctx().metricsUrlB());
+    t.diagnostic(`B's storage metrics: ${[...metric.names].filter((n) => n.startsWith('dsync_storage_')).map((n) => `${n} ${metric(n) ?? ''}`).join(', ')}`);
+    assert.equal(metric('dsync_storage_uploads_total', { result: 'kept' }), 1);
+    assert.ok(metric('dsync_storage_proofs_served_total') >= 1 + Number(s.params.challenges), 'proofs served');
+    assert.equal(metric('dsync_storage_slots_deleted_total'), 1);
+    assert.equal(metric('dsync_storage_slots'), 0);
+    assert.equal(metric('dsync_storage_capacity_bytes'), 2 ** 30);
+    for (const name of monitoredMetrics('dsync_storage_')) {
+      assert.ok(metric.names.has(name), `${name} (docs/operators/monitoring) is not served`);
+    }
+  });
+}
