@@ -5,11 +5,11 @@
 //! The client is built with the runtime it talks to: a node whose runtime has another
 //! `transaction_version` (its calls may have changed) is refused before anything is signed.
 
-use dsync_store::http::{self, Url};
 use codec::{Decode, Encode};
 use dsync_runtime::{
 	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic, VERSION,
 };
+use dsync_store::http::{self, Url};
 use serde_json::{json, Value};
 use sp_core::{bytes::from_hex, crypto::Ss58Codec, sr25519, Pair, H256};
 use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
@@ -46,8 +46,8 @@ impl Node {
 	pub fn call(&self, method: &str, params: Value) -> Result<Value, String> {
 		let id = self.next_id.get();
 		self.next_id.set(id + 1);
-		let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
-			.to_string();
+		let body =
+			json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
 		let answer = http::request(
 			&self.url,
 			"POST",
@@ -163,12 +163,19 @@ impl Node {
 
 	/// A storage value at the best block, raw.
 	pub fn storage(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-		self.hex_result("state_getStorage", json!([format!("0x{}", dsync_primitives::hex::encode(key))]))
+		self.hex_result(
+			"state_getStorage",
+			json!([format!("0x{}", dsync_primitives::hex::encode(key))]),
+		)
 	}
 
 	/// Signs `call` with `signer`, submits it and waits until it is in a block; returns the
 	/// block and the transaction's events. A transaction that failed is an error naming why.
-	pub fn submit_and_wait(&self, signer: &sr25519::Pair, call: RuntimeCall) -> Result<Included, String> {
+	pub fn submit_and_wait(
+		&self,
+		signer: &sr25519::Pair,
+		call: RuntimeCall,
+	) -> Result<Included, String> {
 		let spec_version = self.check_runtime()?;
 		let genesis = self.block_hash(Some(0))?;
 		let account = AccountId::from(signer.public());
@@ -185,18 +192,8 @@ impl Node {
 			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 			frame_system::WeightReclaim::<Runtime>::new(),
 		);
-		let implicit = (
-			(),
-			spec_version,
-			VERSION.transaction_version,
-			genesis,
-			genesis,
-			(),
-			(),
-			(),
-			None,
-			(),
-		);
+		let implicit =
+			((), spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), None, ());
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 		let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 		let xt = UncheckedExtrinsic::new_signed(
@@ -222,7 +219,9 @@ impl Node {
 		let mut seen = std::collections::HashSet::new();
 		loop {
 			if started.elapsed() > INCLUSION_TIMEOUT {
-				return Err(format!("transaction {hash:?} not in a block after {INCLUSION_TIMEOUT:?}"));
+				return Err(format!(
+					"transaction {hash:?} not in a block after {INCLUSION_TIMEOUT:?}"
+				));
 			}
 			// Walk back from the best block over blocks not looked at yet (at most 16).
 			let mut block = self.block_hash(None)?;
@@ -246,7 +245,10 @@ impl Node {
 							..
 						}) = event
 						{
-							return Err(format!("the transaction failed: {}", describe(dispatch_error)));
+							return Err(format!(
+								"the transaction failed: {}",
+								describe(dispatch_error)
+							));
 						}
 					}
 					return Ok(Included { block, events });

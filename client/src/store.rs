@@ -12,9 +12,7 @@ use crate::{
 	chain::{self, AccountId, Node},
 	content,
 };
-use dsync_primitives::storage::{
-	api::slot_path, Cid, OrderPhase, OrderView, SlotPhase,
-};
+use dsync_primitives::storage::{api::slot_path, Cid, OrderPhase, OrderView, SlotPhase};
 use dsync_runtime::{Balance, RuntimeCall, RuntimeEvent};
 use dsync_store::{
 	car::CarWriter,
@@ -84,9 +82,14 @@ pub fn pack(path: &Path, out: &Path) -> Result<(Cid, u64), String> {
 }
 
 /// Codes the CAR at `car` into `layout.slots` files in `dir`; returns their paths and specs.
-pub fn code_slots(car: &Path, layout: &Layout, dir: &Path) -> Result<Vec<(PathBuf, SlotSpec)>, String> {
+pub fn code_slots(
+	car: &Path,
+	layout: &Layout,
+	dir: &Path,
+) -> Result<Vec<(PathBuf, SlotSpec)>, String> {
 	let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
-	let paths: Vec<PathBuf> = (0..layout.slots).map(|j| dir.join(format!("slot-{j}.bin"))).collect();
+	let paths: Vec<PathBuf> =
+		(0..layout.slots).map(|j| dir.join(format!("slot-{j}.bin"))).collect();
 	let mut writers = paths
 		.iter()
 		.map(|p| File::create(p).map(BufWriter::new).map_err(|e| io(p, e)))
@@ -120,7 +123,9 @@ fn upload(endpoint: &[u8], order: u64, slot: u8, path: &Path) -> Result<(), Stri
 	let endpoint = String::from_utf8_lossy(endpoint).into_owned();
 	let url = Url::parse(&endpoint).map_err(|e| format!("the provider's endpoint: {e}"))?;
 	let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-	let len = file.seek(SeekFrom::End(0)).and_then(|len| file.seek(SeekFrom::Start(0)).map(|_| len))
+	let len = file
+		.seek(SeekFrom::End(0))
+		.and_then(|len| file.seek(SeekFrom::Start(0)).map(|_| len))
 		.map_err(|e| format!("{}: {e}", path.display()))?;
 	let answer = http::request(
 		&url,
@@ -156,7 +161,10 @@ pub fn put(options: PutOptions) -> Result<(), String> {
 	let (cid, size) = pack(&options.path, &car)?;
 	eprintln!("packed {} as {cid}: {size} bytes", options.path.display());
 	if size > params.max_order_bytes {
-		return Err(format!("{size} bytes: the chain keeps at most {} bytes per order", params.max_order_bytes));
+		return Err(format!(
+			"{size} bytes: the chain keeps at most {} bytes per order",
+			params.max_order_bytes
+		));
 	}
 	let layout = Layout::new(size, usize::from(data_shards), usize::from(slots))
 		.map_err(|e| e.to_string())?;
@@ -192,7 +200,9 @@ pub fn put(options: PutOptions) -> Result<(), String> {
 			));
 		};
 		if let OrderPhase::Active { start, end } = view.phase {
-			println!("order {order} active: {cid} kept over epochs {start}..{end} by {slots} providers");
+			println!(
+				"order {order} active: {cid} kept over epochs {start}..{end} by {slots} providers"
+			);
 			return Ok(());
 		}
 		for (j, slot) in view.slots.iter().enumerate() {
@@ -229,10 +239,15 @@ pub fn status(rpc: &str, order: u64) -> Result<(), String> {
 		println!("order {order}: not open (settled, cancelled, or never placed)");
 		return Ok(());
 	};
-	println!("order {order}: {} ({} bytes), {} data shards, {} epochs", view.cid, view.size, view.data_shards, view.duration);
+	println!(
+		"order {order}: {} ({} bytes), {} data shards, {} epochs",
+		view.cid, view.size, view.data_shards, view.duration
+	);
 	println!("client: {}", sp_core::crypto::Ss58Codec::to_ss58check(&view.client));
 	match view.phase {
-		OrderPhase::Drawing { draw_at } => println!("status: placed, providers drawn at block {draw_at}"),
+		OrderPhase::Drawing { draw_at } => {
+			println!("status: placed, providers drawn at block {draw_at}")
+		},
 		OrderPhase::Filling => println!("status: filling (waiting for providers to accept)"),
 		OrderPhase::Active { start, end } => println!("status: active over epochs {start}..{end}"),
 	}

@@ -72,11 +72,27 @@ fn store_put_refuses_what_it_cannot_do_before_spending_anything() {
 	fs::write(dir.join("f"), b"x").unwrap();
 	let f = dir.join("f");
 	// No node there: the RPC error names the endpoint; nothing was packed or signed.
-	let (ok, out, err) = dsync(&["store", "put", f.to_str().unwrap(), "--rpc", "http://127.0.0.1:1", "--suri", "//Dave"]);
+	let (ok, out, err) = dsync(&[
+		"store",
+		"put",
+		f.to_str().unwrap(),
+		"--rpc",
+		"http://127.0.0.1:1",
+		"--suri",
+		"//Dave",
+	]);
 	assert!(!ok && out.is_empty());
 	assert!(err.contains("the node's RPC") && err.contains("127.0.0.1:1"), "{err}");
 	// An https endpoint (the client speaks plain HTTP only) and a malformed secret URI.
-	let (ok, _, err) = dsync(&["store", "put", f.to_str().unwrap(), "--rpc", "https://node.example", "--suri", "//Dave"]);
+	let (ok, _, err) = dsync(&[
+		"store",
+		"put",
+		f.to_str().unwrap(),
+		"--rpc",
+		"https://node.example",
+		"--suri",
+		"//Dave",
+	]);
 	assert!(!ok && err.contains("only http://"), "{err}");
 	let (ok, _, err) = dsync(&["store", "status", "1", "--rpc", "ftp://x"]);
 	assert!(!ok && err.contains("only http://"), "{err}");

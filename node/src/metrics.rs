@@ -20,6 +20,7 @@
 //! | `dsync_storage_uploads_total` | `result` | slot uploads `kept` (their root is the chain's) and `refused` (not offered to this node, wrong length or root, no room, busy, stalled) |
 //! | `dsync_storage_bytes_total` | `direction` | slot bytes `received` in kept uploads and `served` in downloads |
 //! | `dsync_storage_proofs_served_total` | | piece proofs served (to the node's own worker and to others) |
+//! | `dsync_storage_slots_repaired_total` | | slots offered to this node that it rebuilt from the other providers' slots |
 //! | `dsync_storage_slots_deleted_total` | | slots deleted because the finalised chain no longer gives them to this node |
 //! | `dsync_storage_used_bytes` | | bytes kept (slots, their trees and uploads in progress) |
 //! | `dsync_storage_capacity_bytes` | | `--storage-capacity` |
@@ -151,6 +152,7 @@ enum StorageFamily {
 	Uploads,
 	Bytes,
 	Proofs,
+	Repaired,
 	Deleted,
 	Used,
 	Capacity,
@@ -180,6 +182,7 @@ impl MetricSource for StorageSource {
 				set(&["served"], stats.bytes_served.load(Relaxed));
 			},
 			StorageFamily::Proofs => set(&[], stats.proofs_served.load(Relaxed)),
+			StorageFamily::Repaired => set(&[], stats.slots_repaired.load(Relaxed)),
 			StorageFamily::Deleted => set(&[], stats.slots_deleted.load(Relaxed)),
 			StorageFamily::Used => set(&[], self.service.used()),
 			StorageFamily::Capacity => set(&[], self.service.capacity()),
@@ -194,11 +197,32 @@ pub fn register_storage(
 	registry: &Registry,
 ) -> Result<(), PrometheusError> {
 	let source = |family| StorageSource { service: Arc::clone(service), family };
-	let counters: [(&str, &str, Option<&str>, StorageFamily); 4] = [
-		("dsync_storage_uploads_total", "Slot uploads kept and refused", Some("result"), StorageFamily::Uploads),
-		("dsync_storage_bytes_total", "Slot bytes received in kept uploads and served in downloads", Some("direction"), StorageFamily::Bytes),
+	let counters: [(&str, &str, Option<&str>, StorageFamily); 5] = [
+		(
+			"dsync_storage_uploads_total",
+			"Slot uploads kept and refused",
+			Some("result"),
+			StorageFamily::Uploads,
+		),
+		(
+			"dsync_storage_bytes_total",
+			"Slot bytes received in kept uploads and served in downloads",
+			Some("direction"),
+			StorageFamily::Bytes,
+		),
 		("dsync_storage_proofs_served_total", "Piece proofs served", None, StorageFamily::Proofs),
-		("dsync_storage_slots_deleted_total", "Slots deleted because the finalised chain no longer gives them to this node", None, StorageFamily::Deleted),
+		(
+			"dsync_storage_slots_repaired_total",
+			"Slots rebuilt from the other providers' slots",
+			None,
+			StorageFamily::Repaired,
+		),
+		(
+			"dsync_storage_slots_deleted_total",
+			"Slots deleted because the finalised chain no longer gives them to this node",
+			None,
+			StorageFamily::Deleted,
+		),
 	];
 	for (name, help, label, family) in counters {
 		let mut opts = Opts::new(name, help);
@@ -208,8 +232,16 @@ pub fn register_storage(
 		register(SourcedCounter::new(&opts, source(family))?, registry)?;
 	}
 	let gauges: [(&str, &str, StorageFamily); 3] = [
-		("dsync_storage_used_bytes", "Bytes kept: slots, their trees and uploads in progress", StorageFamily::Used),
-		("dsync_storage_capacity_bytes", "The storage capacity (--storage-capacity)", StorageFamily::Capacity),
+		(
+			"dsync_storage_used_bytes",
+			"Bytes kept: slots, their trees and uploads in progress",
+			StorageFamily::Used,
+		),
+		(
+			"dsync_storage_capacity_bytes",
+			"The storage capacity (--storage-capacity)",
+			StorageFamily::Capacity,
+		),
 		("dsync_storage_slots", "Slots kept", StorageFamily::Slots),
 	];
 	for (name, help, family) in gauges {

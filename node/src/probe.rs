@@ -414,8 +414,15 @@ async fn handle(
 		},
 		Ok(Err(error)) => return Err(error),
 		Err(_) => {
-			return respond(stats, &mut stream, Outcome::Timeout, 408, "text/plain", b"request timeout")
-				.await
+			return respond(
+				stats,
+				&mut stream,
+				Outcome::Timeout,
+				408,
+				"text/plain",
+				b"request timeout",
+			)
+			.await
 		},
 	};
 	// The request is in: the connection no longer waits, nor is closed to make room.

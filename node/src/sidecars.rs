@@ -110,10 +110,21 @@ where
 	let slot_client = client.clone();
 	let cid_client = client.clone();
 	let order_client = client.clone();
+	let work_client = client.clone();
 	let chain = storage::SlotChain {
+		provider_work: Box::new(move |provider| {
+			let best = HeaderBackend::info(&*work_client).best_hash;
+			work_client
+				.runtime_api()
+				.provider_work(best, provider)
+				.map_err(|error| error.to_string())
+		}),
 		orders_of_cid: Box::new(move |cid| {
 			let best = HeaderBackend::info(&*cid_client).best_hash;
-			cid_client.runtime_api().orders_of_cid(best, cid).map_err(|error| error.to_string())
+			cid_client
+				.runtime_api()
+				.orders_of_cid(best, cid)
+				.map_err(|error| error.to_string())
 		}),
 		order: Box::new(move |order| {
 			let best = HeaderBackend::info(&*order_client).best_hash;
@@ -122,7 +133,10 @@ where
 		slot: Box::new(move |order, slot, finalized| {
 			let info = HeaderBackend::info(&*slot_client);
 			let at = if finalized { info.finalized_hash } else { info.best_hash };
-			slot_client.runtime_api().slot(at, order, slot).map_err(|error| error.to_string())
+			slot_client
+				.runtime_api()
+				.slot(at, order, slot)
+				.map_err(|error| error.to_string())
 		}),
 		owner_of_key: Box::new(move |key| {
 			let best = HeaderBackend::info(&*client).best_hash;
@@ -131,7 +145,10 @@ where
 	};
 	let service = storage::StorageService::open(dir, gib.saturating_mul(1 << 30), keystore, chain)
 		.map_err(|error| {
-			ServiceError::Other(format!("cannot open the storage directory {}: {error}", dir.display()))
+			ServiceError::Other(format!(
+				"cannot open the storage directory {}: {error}",
+				dir.display()
+			))
 		})?;
 	log::info!(
 		"keeping storage in {} ({gib} GiB, {} bytes used by {} slots)",
@@ -139,6 +156,14 @@ where
 		service.used(),
 		service.slots_kept()
 	);
+	let repairer = Arc::clone(&service);
+	spawn.spawn("dsync-storage-repair", None, async move {
+		loop {
+			tokio::time::sleep(storage::REPAIR_PERIOD).await;
+			let repairer = Arc::clone(&repairer);
+			let _ = tokio::task::spawn_blocking(move || repairer.repair()).await;
+		}
+	});
 	let collector = Arc::clone(&service);
 	spawn.spawn("dsync-storage-gc", None, async move {
 		loop {
@@ -153,7 +178,10 @@ where
 /// Write the node's own storage endpoint (`http://{probe address}`, loopback when it listens on
 /// every address) where the storage off-chain worker reads its proofs, or clear it when the node
 /// keeps no storage (so a restart without `--storage-dir` stops the worker).
-fn set_storage_url<S: OffchainStorage>(listen: Option<std::net::SocketAddr>, offchain_storage: Option<S>) {
+fn set_storage_url<S: OffchainStorage>(
+	listen: Option<std::net::SocketAddr>,
+	offchain_storage: Option<S>,
+) {
 	let Some(mut storage) = offchain_storage else { return };
 	match listen {
 		Some(mut addr) => {
@@ -223,10 +251,12 @@ where
 		}
 	});
 	let stats = Arc::new(probe::ProbeStats::default());
-	let (_, serve) = probe::bind(params, addr, keystore, heads, verifier_keys, stats.clone(), storage)
-		.map_err(|error| {
-			ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
-		})?;
+	let (_, serve) =
+		probe::bind(params, addr, keystore, heads, verifier_keys, stats.clone(), storage).map_err(
+			|error| {
+				ServiceError::Other(format!("cannot serve the probe endpoint on {addr}: {error}"))
+			},
+		)?;
 	if let Some(registry) = registry {
 		metrics::register_probe(&stats, registry).map_err(|error| {
 			ServiceError::Other(format!("cannot register the probe endpoint's metrics: {error}"))

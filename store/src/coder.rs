@@ -114,7 +114,11 @@ impl Layout {
 	}
 }
 
-fn read_exact_or(reader: &mut impl Read, buf: &mut [u8], what: &'static str) -> Result<(), CodeError> {
+fn read_exact_or(
+	reader: &mut impl Read,
+	buf: &mut [u8],
+	what: &'static str,
+) -> Result<(), CodeError> {
 	reader.read_exact(buf).map_err(|e| {
 		if e.kind() == io::ErrorKind::UnexpectedEof {
 			CodeError::Short(what)
@@ -159,7 +163,9 @@ pub fn encode<W: Write>(
 				encoder.reset(k, parity, shard).map_err(CodeError::Coder)?;
 				encoder
 			},
-			None => encoder.insert(ReedSolomonEncoder::new(k, parity, shard).map_err(CodeError::Coder)?),
+			None => {
+				encoder.insert(ReedSolomonEncoder::new(k, parity, shard).map_err(CodeError::Coder)?)
+			},
 		};
 		for data in buffer.chunks_exact(shard) {
 			encoder.add_original_shard(data).map_err(CodeError::Coder)?;
@@ -233,10 +239,9 @@ pub fn decode<R: Read>(
 			for j in 0..k {
 				let data = match chosen.iter().position(|(index, _)| *index == j) {
 					Some(at) => shards[at].as_slice(),
-					None => result.restored_original(j).ok_or(CodeError::NotEnoughSlots {
-						given: chosen.len(),
-						needed: k,
-					})?,
+					None => result
+						.restored_original(j)
+						.ok_or(CodeError::NotEnoughSlots { given: chosen.len(), needed: k })?,
 				};
 				segment_bytes.extend_from_slice(data);
 			}
@@ -270,7 +275,11 @@ mod tests {
 		slots
 	}
 
-	fn decode_from(layout: &Layout, slots: &[Vec<u8>], which: &[usize]) -> Result<Vec<u8>, CodeError> {
+	fn decode_from(
+		layout: &Layout,
+		slots: &[Vec<u8>],
+		which: &[usize],
+	) -> Result<Vec<u8>, CodeError> {
 		let mut out = Vec::new();
 		let readers = which.iter().map(|&j| (j, Cursor::new(slots[j].as_slice()))).collect();
 		decode(layout, readers, &mut out)?;
@@ -280,7 +289,9 @@ mod tests {
 	#[test]
 	fn every_slot_has_the_length_the_chain_checks() {
 		const MIB: usize = 1 << 20;
-		for (size, k, n) in [(1, 1, 2), (100, 2, 3), (MIB, 4, 6), (4 * MIB + 5, 4, 6), (9 * MIB + 77, 3, 5)] {
+		for (size, k, n) in
+			[(1, 1, 2), (100, 2, 3), (MIB, 4, 6), (4 * MIB + 5, 4, 6), (9 * MIB + 77, 3, 5)]
+		{
 			let layout = Layout::new(size as u64, k, n).unwrap();
 			let slots = encode_all(&layout, &content(size));
 			for slot in &slots {
@@ -312,7 +323,10 @@ mod tests {
 		// A slot index the layout does not have.
 		let readers: Vec<(usize, Cursor<&[u8]>)> =
 			vec![(0, Cursor::new(&slots[0])), (9, Cursor::new(&slots[1]))];
-		assert!(matches!(decode(&layout, readers, Vec::new()), Err(CodeError::NotEnoughSlots { .. })));
+		assert!(matches!(
+			decode(&layout, readers, Vec::new()),
+			Err(CodeError::NotEnoughSlots { .. })
+		));
 	}
 
 	#[test]

@@ -155,7 +155,8 @@ pub fn decode_pb(cid: &Cid, bytes: &[u8]) -> Result<PbNode, DagError> {
 					}
 				}
 				let hash = hash.ok_or(bad("a link without a hash"))?;
-				let child = Cid::from_bytes(hash).map_err(|_| bad("a link to an unsupported CID"))?;
+				let child =
+					Cid::from_bytes(hash).map_err(|_| bad("a link to an unsupported CID"))?;
 				node.links.push(PbLink { cid: child, name, tsize });
 			},
 			(1, 2) => node.data = Some(reader.bytes().ok_or(bad("bad data"))?.to_vec()),
@@ -313,7 +314,8 @@ impl<'a, B: Blocks> Dag<'a, B> {
 		}
 		if cid.codec == Codec::Raw {
 			let bytes = self.block(cid)?;
-			let (s, e) = (start.min(bytes.len() as u64) as usize, end.min(bytes.len() as u64) as usize);
+			let (s, e) =
+				(start.min(bytes.len() as u64) as usize, end.min(bytes.len() as u64) as usize);
 			out.write_all(&bytes[s..e])?;
 			return Ok(());
 		}
@@ -436,7 +438,11 @@ mod tests {
 		};
 		let img = directory(&mut [(b"logo.png".to_vec(), logo_link)], &mut sink).unwrap();
 		let root = directory(
-			&mut [(b"index.html".to_vec(), index_link), (b"img".to_vec(), img), (b"empty".to_vec(), empty_link)],
+			&mut [
+				(b"index.html".to_vec(), index_link),
+				(b"img".to_vec(), img),
+				(b"empty".to_vec(), empty_link),
+			],
 			&mut sink,
 		)
 		.unwrap();
@@ -453,7 +459,9 @@ mod tests {
 		let mut out = Vec::new();
 		dag.read_file(&logo_cid, 0, logo.len() as u64, &mut out).unwrap();
 		assert_eq!(out, logo);
-		for (start, end) in [(0u64, 1u64), (1000, 1030), (1023, 1025), (4095, 9000), (19_999, 20_000), (5, 5)] {
+		for (start, end) in
+			[(0u64, 1u64), (1000, 1030), (1023, 1025), (4095, 9000), (19_999, 20_000), (5, 5)]
+		{
 			let mut out = Vec::new();
 			dag.read_file(&logo_cid, start, end, &mut out).unwrap();
 			assert_eq!(out, logo[start as usize..end as usize], "{start}..{end}");
@@ -462,10 +470,19 @@ mod tests {
 		let mut out = Vec::new();
 		dag.read_file(&index_cid, 0, 100, &mut out).unwrap();
 		assert_eq!(out, index);
-		assert!(matches!(dag.entry(&root.cid).unwrap(), Entry::Directory { entries } if entries.len() == 3));
-		assert_eq!(dag.entry(&dag.resolve(&root.cid, "empty").unwrap()).unwrap(), Entry::File { size: 0 });
-		assert!(matches!(dag.resolve(&root.cid, "img/nope.png"), Err(DagError::NotFound(p)) if p == "/img/nope.png"));
-		assert!(matches!(dag.resolve(&root.cid, "index.html/x"), Err(DagError::NotADirectory(p)) if p == "/index.html/"));
+		assert!(
+			matches!(dag.entry(&root.cid).unwrap(), Entry::Directory { entries } if entries.len() == 3)
+		);
+		assert_eq!(
+			dag.entry(&dag.resolve(&root.cid, "empty").unwrap()).unwrap(),
+			Entry::File { size: 0 }
+		);
+		assert!(
+			matches!(dag.resolve(&root.cid, "img/nope.png"), Err(DagError::NotFound(p)) if p == "/img/nope.png")
+		);
+		assert!(
+			matches!(dag.resolve(&root.cid, "index.html/x"), Err(DagError::NotADirectory(p)) if p == "/index.html/")
+		);
 	}
 
 	#[test]
@@ -502,7 +519,9 @@ mod tests {
 		broken.0.remove(&logo_leaf);
 		let dag = Dag::new(&broken);
 		let logo = dag.resolve(&root.cid, "img/logo.png").unwrap();
-		assert!(matches!(dag.read_file(&logo, 0, 10, &mut Vec::new()), Err(DagError::Missing(c)) if c == logo_leaf));
+		assert!(
+			matches!(dag.read_file(&logo, 0, 10, &mut Vec::new()), Err(DagError::Missing(c)) if c == logo_leaf)
+		);
 		assert!(matches!(dag.write_car(&root.cid, &mut Vec::new()), Err(DagError::Missing(_))));
 		// A block whose bytes were swapped is refused.
 		let mut swapped = Memory(blocks.0.clone());
@@ -510,7 +529,9 @@ mod tests {
 		assert!(matches!(Dag::new(&swapped).entry(&root.cid), Err(DagError::Malformed(..))));
 		// Garbage as dag-pb and as UnixFS.
 		let cid = Cid::dag_pb(b"x");
-		for garbage in [&[0x12u8, 0x05][..], &[0x0a, 0x01][..], &[0xff][..], &[0x12, 0x02, 0x18, 0x01][..]] {
+		for garbage in
+			[&[0x12u8, 0x05][..], &[0x0a, 0x01][..], &[0xff][..], &[0x12, 0x02, 0x18, 0x01][..]]
+		{
 			assert!(decode_pb(&cid, garbage).is_err(), "{garbage:?}");
 		}
 		assert!(decode_unixfs(&cid, &[0x10, 0x01]).is_err());

@@ -116,9 +116,11 @@ pub fn request(
 	let shown = format!("http://{}{}{}", url.host, url.path, path);
 	let io = |e| HttpError::Io(shown.clone(), e);
 	let mut stream = connect(url, &shown)?;
+	let target = format!("{}{path}", url.path);
+	let target = if target.is_empty() { "/" } else { target.as_str() };
 	let head = format!(
-		"{method} {}{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n",
-		url.path, url.host
+		"{method} {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n",
+		url.host
 	);
 	stream.write_all(head.as_bytes()).map_err(io)?;
 	let mut buffer = vec![0u8; 1 << 16];
@@ -263,7 +265,10 @@ mod tests {
 		let url = Url::parse("http://127.0.0.1:9944").unwrap();
 		assert_eq!((url.authority.as_str(), url.path.as_str()), ("127.0.0.1:9944", ""));
 		let url = Url::parse("ws://node.example/rpc/").unwrap();
-		assert_eq!((url.authority.as_str(), url.host.as_str(), url.path.as_str()), ("node.example:80", "node.example", "/rpc"));
+		assert_eq!(
+			(url.authority.as_str(), url.host.as_str(), url.path.as_str()),
+			("node.example:80", "node.example", "/rpc")
+		);
 		let url = Url::parse("http://[::1]:9955").unwrap();
 		assert_eq!(url.authority, "[::1]:9955");
 		assert_eq!(Url::parse("http://[::1]").unwrap().authority, "[::1]:80");
@@ -272,9 +277,76 @@ mod tests {
 		assert!(Url::parse("http://user@host").is_err());
 	}
 
+	/// A one-shot server on loopback: answers `answer` and returns the request it read.
+	fn serve_once(
+		answer: &'static [u8],
+	) -> (std::net::SocketAddr, std::thread::JoinHandle<Vec<u8>>) {
+		let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+		let addr = listener.local_addr().unwrap();
+		let handle = std::thread::spawn(move || {
+			let (mut stream, _) = listener.accept().unwrap();
+			let mut request = Vec::new();
+			let mut buffer = [0u8; 4096];
+			loop {
+				let n = stream.read(&mut buffer).unwrap();
+				request.extend_from_slice(&buffer[..n]);
+				let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+				let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+				let len = head
+					.lines()
+					.find_map(|l| {
+						l.strip_prefix("content-length: ").map(|v| v.parse::<usize>().unwrap())
+					})
+					.unwrap_or(0);
+				if request.len() >= end + 4 + len || n == 0 {
+					break;
+				}
+			}
+			stream.write_all(answer).unwrap();
+			request
+		});
+		(addr, handle)
+	}
+
+	#[test]
+	fn requests_name_a_target_and_carry_their_body() {
+		let (addr, server) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+		let url = Url::parse(&format!("http://{addr}")).unwrap();
+		let answer =
+			request(&url, "POST", "", "application/json", 4, &b"{}{}"[..], &mut |_| {}).unwrap();
+		assert_eq!((answer.status, answer.body.as_slice()), (200, &b"ok"[..]));
+		let sent = String::from_utf8(server.join().unwrap()).unwrap();
+		assert!(sent.starts_with("POST / HTTP/1.1\r\n"), "{sent}");
+		assert!(sent.ends_with("\r\n\r\n{}{}"), "{sent}");
+	}
+
+	#[test]
+	fn downloads_stream_exactly_the_expected_length() {
+		let (addr, server) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+		let url = Url::parse(&format!("http://{addr}/base")).unwrap();
+		let mut got = Vec::new();
+		download(&url, "/x", 5, &mut |chunk| {
+			got.extend_from_slice(chunk);
+			Ok(())
+		})
+		.unwrap();
+		assert_eq!(got, b"hello");
+		assert!(String::from_utf8(server.join().unwrap())
+			.unwrap()
+			.starts_with("GET /base/x HTTP/1.1"));
+		// Another length than expected, or another status: refused.
+		let (addr, _) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhell");
+		let url = Url::parse(&format!("http://{addr}")).unwrap();
+		assert!(download(&url, "/x", 5, &mut |_| Ok(())).is_err());
+		let (addr, _) = serve_once(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+		let url = Url::parse(&format!("http://{addr}")).unwrap();
+		assert!(download(&url, "/x", 5, &mut |_| Ok(())).is_err());
+	}
+
 	#[test]
 	fn answers() {
-		let plain = parse_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more").unwrap();
+		let plain =
+			parse_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more").unwrap();
 		assert_eq!((plain.status, plain.body.as_slice()), (200, &b"hello"[..]));
 		let chunked = parse_answer(
 			b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1;x=y\r\n!\r\n0\r\n\r\n",
@@ -285,6 +357,8 @@ mod tests {
 		assert_eq!((to_close.status, to_close.text().as_str()), (404, "gone"));
 		assert!(parse_answer(b"SPDY 200\r\n\r\n").is_none());
 		assert!(parse_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort").is_none());
-		assert!(parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_none());
+		assert!(
+			parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_none()
+		);
 	}
 }

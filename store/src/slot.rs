@@ -11,7 +11,7 @@
 //! [`TreeWriter`] builds the tree file while the slot's bytes stream through it (an upload is
 //! checked against the chain's root as it lands, without a second read).
 
-use dsync_aivm_core::{batch_merkle_root, merkle_proof, merkle_node};
+use dsync_aivm_core::{batch_merkle_root, merkle_node, merkle_proof};
 use dsync_primitives::storage::{
 	pieces::{piece_count, piece_leaf, piece_len, slot_root_of, MAX_SLOT_BYTES},
 	PieceProof, PIECE_SIZE,
@@ -261,13 +261,20 @@ mod tests {
 		let dir = std::env::temp_dir().join(format!("dsync-store-slot-{}", std::process::id()));
 		std::fs::create_dir_all(&dir).unwrap();
 		let path = dir.join(name);
-		let file =
-			File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+		let file = File::options()
+			.read(true)
+			.write(true)
+			.create(true)
+			.truncate(true)
+			.open(&path)
+			.unwrap();
 		(path, file)
 	}
 
 	fn bytes(len: usize, seed: u8) -> Vec<u8> {
-		(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 9) as u8).collect()
+		(0..len)
+			.map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 9) as u8)
+			.collect()
 	}
 
 	fn slot_of(len: usize, name: &str) -> (Vec<u8>, SlotFile, [u8; 32]) {
@@ -298,7 +305,11 @@ mod tests {
 			let step = (pieces / 40).max(1);
 			for index in (0..pieces).step_by(step as usize).chain([pieces - 1]) {
 				let proof = slot.prove(index).unwrap().unwrap();
-				assert_eq!(verify_piece(&root, len as u64, index, &proof), Ok(()), "len {len} piece {index}");
+				assert_eq!(
+					verify_piece(&root, len as u64, index, &proof),
+					Ok(()),
+					"len {len} piece {index}"
+				);
 				assert_eq!(slot.piece(index).unwrap().unwrap(), proof.piece.to_vec());
 			}
 			assert!(slot.prove(pieces).unwrap().is_none());

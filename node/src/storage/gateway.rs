@@ -69,9 +69,11 @@ impl ContentCache {
 		}
 		self.entries.insert(root, cached);
 		// Drop the least recently used until the rest fits.
-		while self.entries.values().map(|c| c.len).sum::<u64>() > CACHE_BYTES && self.entries.len() > 1
+		while self.entries.values().map(|c| c.len).sum::<u64>() > CACHE_BYTES
+			&& self.entries.len() > 1
 		{
-			let Some(oldest) = self.entries.iter().min_by_key(|(_, c)| c.used).map(|(r, _)| *r) else {
+			let Some(oldest) = self.entries.iter().min_by_key(|(_, c)| c.used).map(|(r, _)| *r)
+			else {
 				break;
 			};
 			if let Some(gone) = self.entries.remove(&oldest) {
@@ -166,7 +168,10 @@ fn content_type(name: &str) -> &'static str {
 }
 
 fn html_escape(text: &str) -> String {
-	text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+	text.replace('&', "&amp;")
+		.replace('<', "&lt;")
+		.replace('>', "&gt;")
+		.replace('"', "&quot;")
 }
 
 /// Percent-decodes a path (`%20` and the like); `None` for a bad escape or invalid UTF-8.
@@ -217,7 +222,10 @@ impl StorageService {
 				},
 				Err(RebuildError::Unavailable(why)) => {
 					log::warn!(target: LOG_TARGET, "cannot rebuild {cid}: {why}");
-					return Some(Response::text(502, &format!("the content cannot be rebuilt now: {why}")));
+					return Some(Response::text(
+						502,
+						&format!("the content cannot be rebuilt now: {why}"),
+					));
 				},
 			}
 		}
@@ -357,7 +365,9 @@ impl StorageService {
 			dag.read_file(&target, start, end, &mut out)?;
 			out.flush()?;
 		}
-		self.stats.bytes_served.fetch_add(end - start, std::sync::atomic::Ordering::Relaxed);
+		self.stats
+			.bytes_served
+			.fetch_add(end - start, std::sync::atomic::Ordering::Relaxed);
 		Ok(None)
 	}
 
@@ -442,7 +452,20 @@ impl StorageService {
 		Err(RebuildError::Unavailable(last))
 	}
 
-	fn rebuild_order(&self, root: &Cid, order: u64, view: &OrderView<AccountId>) -> Result<(), String> {
+	/// The CAR of `root` when it was rebuilt and is still cached.
+	pub(super) fn cached_car(&self, root: &Cid) -> Option<PathBuf> {
+		let cache = self.cache.lock().ok()?;
+		let cached = cache.entries.get(root)?;
+		cached.path.exists().then(|| cached.path.clone())
+	}
+
+	/// Rebuilds order `order`'s content (root `root`) from its slots into the cache.
+	pub(super) fn rebuild_order(
+		&self,
+		root: &Cid,
+		order: u64,
+		view: &OrderView<AccountId>,
+	) -> Result<(), String> {
 		let content = self.dir.join("content");
 		fs::create_dir_all(&content).map_err(|e| e.to_string())?;
 		let layout = Layout::new(view.size, usize::from(view.data_shards), view.slots.len())
@@ -494,8 +517,11 @@ impl StorageService {
 				.map_err(|e| e.to_string())?;
 			let out = File::create(&partial).map_err(|e| e.to_string())?;
 			decode(&layout, readers, BufWriter::new(out)).map_err(|e| e.to_string())?;
-			let index = read_car(BufReader::new(File::open(&partial).map_err(|e| e.to_string())?), Some(root))
-				.map_err(|e| format!("the rebuilt content is not the order's: {e}"))?;
+			let index = read_car(
+				BufReader::new(File::open(&partial).map_err(|e| e.to_string())?),
+				Some(root),
+			)
+			.map_err(|e| format!("the rebuilt content is not the order's: {e}"))?;
 			fs::rename(&partial, &car_path).map_err(|e| e.to_string())?;
 			Ok(index.blocks)
 		})();

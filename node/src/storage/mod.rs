@@ -22,10 +22,10 @@
 //! `{order}-{slot}.tree` (the piece tree's upper levels, 1.6 % more). Uploads land in
 //! `{storage-dir}/incoming/` and are moved into place once checked; what a crash leaves there
 //! is removed at the next start. The space used (slots and incoming uploads together) never
-//! exceeds `--storage-capacity`. Every [`GC_PERIOD`] the node deletes the slots that the chain's
-//! finalised state no longer offers to or keeps with it (an order settled or cancelled, an
-//! offer expired, a slot freed), so the disk holds only what it is paid to hold: a slot is
-//! never deleted on a best block that could still be reverted.
+//! exceeds `--storage-capacity`. Every [`GC_PERIOD`] the node deletes the slots that neither the
+//! chain's finalised state nor its best state offers to or keeps with it (an order settled or
+//! cancelled, an offer expired, a slot freed), so the disk holds only what it is paid to hold:
+//! never on a best block that could still be reverted, never for an offer not finalised yet.
 //!
 //! Each request runs on a blocking thread (file I/O), at most [`MAX_REQUESTS`] at once and
 //! [`MAX_UPLOADS`] uploads at once (`503` beyond); an upload that stalls for
@@ -33,7 +33,9 @@
 
 use dsync_primitives::{
 	probe::KEY_TYPE,
-	storage::{api::SLOTS_PATH, pieces::MAX_SLOT_BYTES, Cid, OrderView, SlotPhase, SlotView},
+	storage::{
+		api::SLOTS_PATH, pieces::MAX_SLOT_BYTES, Cid, OrderView, SlotPhase, SlotView, SlotWork,
+	},
 	AccountId,
 };
 use dsync_store::slot::{SlotFile, TreeWriter, GROUP_BYTES};
@@ -62,6 +64,9 @@ pub const GC_PERIOD: Duration = Duration::from_secs(60);
 const LOG_TARGET: &str = "dsync::storage";
 
 mod gateway;
+mod repair;
+
+pub use repair::REPAIR_PERIOD;
 
 /// What the node reads from the chain for its slots (the runtime API `StorageApi`, in the node).
 pub struct SlotChain {
@@ -69,8 +74,11 @@ pub struct SlotChain {
 	pub orders_of_cid: Box<dyn Fn(Cid) -> Result<Vec<u64>, String> + Send + Sync>,
 	/// An open order, at the best block.
 	pub order: Box<dyn Fn(u64) -> Result<Option<OrderView<AccountId>>, String> + Send + Sync>,
+	/// A provider's slots and what to do for each, at the best block.
+	pub provider_work: Box<dyn Fn(AccountId) -> Result<Vec<SlotWork>, String> + Send + Sync>,
 	/// Slot `(order, slot)` at the best block (`false`) or the finalised one (`true`).
-	pub slot: Box<dyn Fn(u64, u8, bool) -> Result<Option<SlotView<AccountId>>, String> + Send + Sync>,
+	pub slot:
+		Box<dyn Fn(u64, u8, bool) -> Result<Option<SlotView<AccountId>>, String> + Send + Sync>,
 	/// The storage provider whose node key is `key`, at the best block.
 	pub owner_of_key: Box<dyn Fn(AccountId) -> Result<Option<AccountId>, String> + Send + Sync>,
 }
@@ -90,6 +98,8 @@ pub struct StorageStats {
 	pub bytes_served: AtomicU64,
 	/// Slots deleted because the chain no longer keeps them here.
 	pub slots_deleted: AtomicU64,
+	/// Slots rebuilt from other providers' slots and kept (repairs).
+	pub slots_repaired: AtomicU64,
 }
 
 /// The storage of a provider's node.
@@ -104,6 +114,14 @@ pub struct StorageService {
 	cache: Mutex<gateway::ContentCache>,
 	/// The counters.
 	pub stats: StorageStats,
+}
+
+/// Why a slot was not kept.
+enum KeepError {
+	/// Not within the capacity.
+	NoRoom,
+	/// Reading or writing failed.
+	Io(io::Error),
 }
 
 /// A request as the probe endpoint read it: its head and the body bytes read with it.
@@ -548,22 +566,14 @@ impl StorageService {
 		let Some(_upload) = take_place(&self.uploads, MAX_UPLOADS) else {
 			return self.refuse(503, "too many uploads at once: try again shortly");
 		};
-		let needed = view.len + tree_len(view.len);
-		{
-			let Ok(mut used) = self.used.lock() else {
-				return self.refuse(500, "internal error");
-			};
-			if used.saturating_add(needed) > self.capacity {
-				return self.refuse(507, "the node has no room for this slot");
-			}
-			*used += needed;
-		}
-		let result = self.receive(stream, request, order, slot, &view);
-		if !matches!(result, Ok(true)) {
-			if let Ok(mut used) = self.used.lock() {
-				*used = used.saturating_sub(needed);
-			}
-		}
+		let mut source = (&request.body_start[..]).chain(&mut *stream);
+		let result = match self.keep_slot(order, slot, &view, &mut source) {
+			Err(KeepError::NoRoom) => {
+				return self.refuse(507, "the node has no room for this slot")
+			},
+			Err(KeepError::Io(error)) => Err(error),
+			Ok(kept) => Ok(kept),
+		};
 		match result {
 			Ok(true) => {
 				self.stats.uploads_kept.fetch_add(1, Ordering::Relaxed);
@@ -587,11 +597,38 @@ impl StorageService {
 		}
 	}
 
-	/// Receives the body into `incoming/` and moves it into place if its root is the chain's.
+	/// Keeps slot `slot` of `order` from `source` (exactly the slot's length read) if it has the
+	/// chain's root (`Ok(false)` otherwise), within the capacity (reserved while it lands).
+	fn keep_slot(
+		&self,
+		order: u64,
+		slot: u8,
+		view: &SlotView<AccountId>,
+		source: &mut dyn Read,
+	) -> Result<bool, KeepError> {
+		let needed = view.len + tree_len(view.len);
+		{
+			let Ok(mut used) = self.used.lock() else {
+				return Err(KeepError::Io(io::Error::other("the space lock is poisoned")));
+			};
+			if used.saturating_add(needed) > self.capacity {
+				return Err(KeepError::NoRoom);
+			}
+			*used += needed;
+		}
+		let result = self.receive(source, order, slot, view);
+		if !matches!(result, Ok(true)) {
+			if let Ok(mut used) = self.used.lock() {
+				*used = used.saturating_sub(needed);
+			}
+		}
+		result.map_err(KeepError::Io)
+	}
+
+	/// Receives a slot into `incoming/` and moves it into place if its root is the chain's.
 	fn receive(
 		&self,
-		stream: &mut TcpStream,
-		request: &Request,
+		source: &mut dyn Read,
 		order: u64,
 		slot: u8,
 		view: &SlotView<AccountId>,
@@ -610,14 +647,10 @@ impl StorageService {
 			let tree = File::options().read(true).write(true).create_new(true).open(&tree_path)?;
 			let mut writer = TreeWriter::new(&tree)?;
 			let mut remaining = view.len;
-			let first = &request.body_start[..request.body_start.len().min(remaining as usize)];
-			data.write_all(first)?;
-			writer.write_all(first)?;
-			remaining -= first.len() as u64;
 			let mut buffer = vec![0u8; 1 << 16];
 			while remaining > 0 {
 				let want = (buffer.len() as u64).min(remaining) as usize;
-				let n = stream.read(&mut buffer[..want])?;
+				let n = source.read(&mut buffer[..want])?;
 				if n == 0 {
 					return Err(io::ErrorKind::UnexpectedEof.into());
 				}
@@ -640,18 +673,20 @@ impl StorageService {
 		outcome
 	}
 
-	/// Deletes the slots the finalised state does not offer to or keep with this node's
-	/// providers; returns how many. A slot whose state cannot be read is kept.
+	/// Deletes the slots that neither the finalised state nor the best one offers to or keeps
+	/// with this node's providers; returns how many. The finalised state alone could delete a
+	/// slot just uploaded for an offer not finalised yet; the best state alone could delete a slot
+	/// on a block that is then reverted. A slot whose state cannot be read is kept.
 	pub fn collect_garbage(&self) -> usize {
 		let ours = self.our_providers();
 		let mut deleted = 0;
 		for (order, slot) in self.slot_files() {
-			let keep = match (self.chain.slot)(order, slot, true) {
+			let ours_at = |finalized| match (self.chain.slot)(order, slot, finalized) {
 				Ok(Some(view)) => Self::is_ours(&view, &ours),
 				Ok(None) => false,
 				Err(_) => true,
 			};
-			if keep {
+			if ours_at(true) || ours_at(false) {
 				continue;
 			}
 			let (data, tree) = self.slot_paths(order, slot);
@@ -691,7 +726,10 @@ fn close(mut stream: TcpStream) {
 
 fn rand_suffix() -> u64 {
 	use std::time::{SystemTime, UNIX_EPOCH};
-	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+	SystemTime::now()
+		.duration_since(UNIX_EPOCH)
+		.map(|d| d.as_nanos() as u64)
+		.unwrap_or(0)
 }
 
 /// A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range of `len` bytes as `start..end`.

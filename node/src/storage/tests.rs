@@ -4,7 +4,10 @@
 use super::*;
 use crate::{cli::ProbeParams, probe};
 use codec::Decode;
-use dsync_primitives::storage::{pieces::{slot_root, verify_piece}, PieceProof};
+use dsync_primitives::storage::{
+	pieces::{slot_root, verify_piece},
+	PieceProof,
+};
 use sp_keystore::{testing::MemoryKeystore, Keystore};
 use std::collections::HashMap;
 
@@ -17,6 +20,7 @@ struct FakeChain {
 	best: HashMap<(u64, u8), SlotView<AccountId>>,
 	finalized: HashMap<(u64, u8), SlotView<AccountId>>,
 	orders: HashMap<u64, OrderView<AccountId>>,
+	work: HashMap<AccountId, Vec<SlotWork>>,
 }
 
 struct Node {
@@ -34,13 +38,14 @@ impl Drop for Node {
 }
 
 fn node(name: &str, capacity: u64) -> Node {
-	let dir = std::env::temp_dir().join(format!("dsync-node-storage-{name}-{}", std::process::id()));
+	let dir =
+		std::env::temp_dir().join(format!("dsync-node-storage-{name}-{}", std::process::id()));
 	let _ = fs::remove_dir_all(&dir);
 	let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
 	let key = keystore.sr25519_generate_new(KEY_TYPE, None).unwrap();
 	let chain = Arc::new(Mutex::new(FakeChain::default()));
 	let reader = Arc::clone(&chain);
-	let (by_cid, by_id) = (Arc::clone(&chain), Arc::clone(&chain));
+	let (by_cid, by_id, by_work) = (Arc::clone(&chain), Arc::clone(&chain), Arc::clone(&chain));
 	let slot_chain = SlotChain {
 		orders_of_cid: Box::new(move |cid| {
 			let chain = by_cid.lock().unwrap();
@@ -50,6 +55,9 @@ fn node(name: &str, capacity: u64) -> Node {
 			Ok(ids)
 		}),
 		order: Box::new(move |id| Ok(by_id.lock().unwrap().orders.get(&id).cloned())),
+		provider_work: Box::new(move |provider| {
+			Ok(by_work.lock().unwrap().work.get(&provider).cloned().unwrap_or_default())
+		}),
 		slot: Box::new(move |order, slot, finalized| {
 			let chain = reader.lock().unwrap();
 			let map = if finalized { &chain.finalized } else { &chain.best };
@@ -174,7 +182,8 @@ fn uploads_that_are_not_the_slot_or_not_for_this_node_are_refused_and_leave_noth
 	let mut wrong = slot.clone();
 	wrong[5_000] ^= 1;
 	assert_eq!(put(node.addr, 1, 0, &wrong).0, 422);
-	let mut short = format!("PUT {SLOTS_PATH}1/0 HTTP/1.1\r\nContent-Length: 10000\r\n\r\n").into_bytes();
+	let mut short =
+		format!("PUT {SLOTS_PATH}1/0 HTTP/1.1\r\nContent-Length: 10000\r\n\r\n").into_bytes();
 	short.extend_from_slice(&slot[..4_000]);
 	{
 		let mut stream = TcpStream::connect(node.addr).unwrap();
@@ -204,6 +213,10 @@ fn a_full_node_refuses_uploads_and_slots_no_longer_ours_are_deleted() {
 	assert_eq!(node.service.used(), 8_000 + tree_len(8_000));
 	// 8,192 more bytes do not fit in 12,000.
 	assert_eq!(put(node.addr, 1, 1, &other).0, 507);
+	// A fresh offer, not finalised yet, whose slot was just uploaded: kept.
+	node.chain.lock().unwrap().finalized.remove(&(1, 0));
+	assert_eq!(node.service.collect_garbage(), 0);
+	offer(&node, 1, 0, &small, OWNER);
 	// The order ends at the best block only: kept (a best block can be reverted).
 	node.chain.lock().unwrap().best.clear();
 	assert_eq!(node.service.collect_garbage(), 0);
@@ -227,6 +240,7 @@ fn a_full_node_refuses_uploads_and_slots_no_longer_ours_are_deleted() {
 		SlotChain {
 			orders_of_cid: Box::new(|_| Ok(Vec::new())),
 			order: Box::new(|_| Ok(None)),
+			provider_work: Box::new(|_| Ok(Vec::new())),
 			slot: Box::new(|_, _, _| Ok(None)),
 			owner_of_key: Box::new(|_| Ok(None)),
 		},
@@ -240,17 +254,20 @@ fn a_full_node_refuses_uploads_and_slots_no_longer_ours_are_deleted() {
 fn routes_are_parsed_strictly() {
 	assert_eq!(route("PUT", "/dsync/storage/v1/slots/7/2"), Ok(Route::Upload(7, 2)));
 	assert_eq!(route("GET", "/dsync/storage/v1/slots/7/2"), Ok(Route::Download(7, 2)));
+	assert_eq!(route("GET", "/dsync/storage/v1/slots/7/2/proofs/99"), Ok(Route::Proof(7, 2, 99)));
 	assert_eq!(
-		route("GET", "/dsync/storage/v1/slots/7/2/proofs/99"),
-		Ok(Route::Proof(7, 2, 99))
+		route("GET", "/dsync/storage/v1/slots/7/256"),
+		Err((400, "the slot is a decimal number below 256"))
 	);
-	assert_eq!(route("GET", "/dsync/storage/v1/slots/7/256"), Err((400, "the slot is a decimal number below 256")));
 	assert_eq!(route("GET", "/dsync/storage/v1/slots/x/1").unwrap_err().0, 400);
 	assert_eq!(route("GET", "/dsync/storage/v1/slots/+1/1").unwrap_err().0, 400);
 	assert_eq!(route("DELETE", "/dsync/storage/v1/slots/1/1").unwrap_err().0, 405);
 	assert_eq!(route("PUT", "/dsync/storage/v1/slots/1/1/proofs/3").unwrap_err().0, 405);
 	assert_eq!(route("GET", "/dsync/storage/v1/slots/1").unwrap_err().0, 404);
-	assert_eq!(route("GET", "/dsync/storage/v1/slots/99999999999999999999999/1").unwrap_err().0, 400);
+	assert_eq!(
+		route("GET", "/dsync/storage/v1/slots/99999999999999999999999/1").unwrap_err().0,
+		400
+	);
 }
 
 #[test]
@@ -268,9 +285,16 @@ fn ranges() {
 #[test]
 fn tree_files_have_the_length_the_writer_gives() {
 	for len in [1u64, 4096, 4097, 100_000, 1 << 20] {
-		let dir = std::env::temp_dir().join(format!("dsync-node-tree-{}-{len}", std::process::id()));
+		let dir =
+			std::env::temp_dir().join(format!("dsync-node-tree-{}-{len}", std::process::id()));
 		fs::create_dir_all(&dir).unwrap();
-		let tree = File::options().read(true).write(true).create(true).truncate(true).open(dir.join("t")).unwrap();
+		let tree = File::options()
+			.read(true)
+			.write(true)
+			.create(true)
+			.truncate(true)
+			.open(dir.join("t"))
+			.unwrap();
 		let mut writer = TreeWriter::new(&tree).unwrap();
 		writer.write_all(&vec![1u8; len as usize]).unwrap();
 		writer.finish().unwrap();
@@ -281,7 +305,8 @@ fn tree_files_have_the_length_the_writer_gives() {
 
 #[test]
 fn requests_are_parsed_with_their_body_start() {
-	let request = Request::parse(b"PUT /x HTTP/1.1\r\nContent-Length: 5\r\nHost: a\r\n\r\nhello").unwrap();
+	let request =
+		Request::parse(b"PUT /x HTTP/1.1\r\nContent-Length: 5\r\nHost: a\r\n\r\nhello").unwrap();
 	assert_eq!(request.method, "PUT");
 	assert_eq!(request.header("content-length"), Some("5"));
 	assert_eq!(request.body_start, b"hello");
@@ -309,7 +334,8 @@ fn site_car() -> (Cid, Vec<u8>, Vec<u8>, Vec<u8>) {
 	};
 	let index_link = file(&index, &mut writer);
 	let logo_link = file(&logo, &mut writer);
-	let img = directory(&mut [(b"logo.png".to_vec(), logo_link)], &mut |c, b| writer.block(c, b)).unwrap();
+	let img = directory(&mut [(b"logo.png".to_vec(), logo_link)], &mut |c, b| writer.block(c, b))
+		.unwrap();
 	let root = directory(
 		&mut [(b"index.html".to_vec(), index_link), (b"img".to_vec(), img)],
 		&mut |c, b| writer.block(c, b),
@@ -346,7 +372,9 @@ fn keep_order(node: &Node, holder: std::net::SocketAddr, root: Cid, car: &[u8]) 
 }
 
 fn header_of(response: &[u8], name: &str) -> Option<String> {
-	let head = std::str::from_utf8(&response[..response.windows(4).position(|w| w == b"\r\n\r\n")?]).ok()?;
+	let head =
+		std::str::from_utf8(&response[..response.windows(4).position(|w| w == b"\r\n\r\n")?])
+			.ok()?;
 	head.lines().find_map(|line| {
 		let (n, v) = line.split_once(':')?;
 		n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
@@ -355,7 +383,9 @@ fn header_of(response: &[u8], name: &str) -> Option<String> {
 
 fn raw_get(addr: std::net::SocketAddr, target: &str, extra: &str) -> Vec<u8> {
 	let mut stream = TcpStream::connect(addr).unwrap();
-	stream.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes()).unwrap();
+	stream
+		.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes())
+		.unwrap();
 	let mut response = Vec::new();
 	stream.read_to_end(&mut response).unwrap();
 	response
@@ -363,7 +393,10 @@ fn raw_get(addr: std::net::SocketAddr, target: &str, extra: &str) -> Vec<u8> {
 
 fn body_of(response: &[u8]) -> (u16, Vec<u8>) {
 	let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-	(std::str::from_utf8(&response[9..12]).unwrap().parse().unwrap(), response[split + 4..].to_vec())
+	(
+		std::str::from_utf8(&response[9..12]).unwrap().parse().unwrap(),
+		response[split + 4..].to_vec(),
+	)
 }
 
 #[test]
@@ -388,8 +421,12 @@ fn the_gateway_serves_files_ranges_blocks_cars_listings_and_routing_from_a_kept_
 	assert_eq!(status, 200);
 	assert!(String::from_utf8_lossy(&listing).contains("logo.png"));
 	// A file, whole and in a range.
-	assert_eq!(body_of(&raw_get(node.addr, &format!("{base}/img/logo.png"), "")), (200, logo.clone()));
-	let response = raw_get(node.addr, &format!("{base}/img/logo.png"), "Range: bytes=1000-5999\r\n");
+	assert_eq!(
+		body_of(&raw_get(node.addr, &format!("{base}/img/logo.png"), "")),
+		(200, logo.clone())
+	);
+	let response =
+		raw_get(node.addr, &format!("{base}/img/logo.png"), "Range: bytes=1000-5999\r\n");
 	assert_eq!(body_of(&response), (206, logo[1000..6000].to_vec()));
 	assert_eq!(header_of(&response, "content-range").as_deref(), Some("bytes 1000-5999/20000"));
 	// The root block itself, checked against its CID.
@@ -399,7 +436,11 @@ fn the_gateway_serves_files_ranges_blocks_cars_listings_and_routing_from_a_kept_
 	assert!(root.matches(&block));
 	assert_eq!(header_of(&response, "content-type").as_deref(), Some("application/vnd.ipld.raw"));
 	// A CAR of the path and the logo's DAG, every block checked by the reader.
-	let (status, sub) = body_of(&raw_get(node.addr, &format!("{base}/img/logo.png"), "Accept: application/vnd.ipld.car\r\n"));
+	let (status, sub) = body_of(&raw_get(
+		node.addr,
+		&format!("{base}/img/logo.png"),
+		"Accept: application/vnd.ipld.car\r\n",
+	));
 	assert_eq!(status, 200);
 	let index = read_car(std::io::Cursor::new(&sub), Some(&root)).unwrap();
 	assert_eq!(index.blocks.len(), 2 + 20 + 8, "the root, img, 20 leaves and 8 file nodes");
@@ -414,7 +455,10 @@ fn the_gateway_serves_files_ranges_blocks_cars_listings_and_routing_from_a_kept_
 	let json = String::from_utf8(json).unwrap();
 	assert!(json.contains("transport-ipfs-gateway-http"), "{json}");
 	assert!(json.contains(&format!("/ip4/127.0.0.1/tcp/{}/http", node.addr.port())), "{json}");
-	assert_eq!(body_of(&raw_get(node.addr, &format!("/routing/v1/providers/{unknown}"), "")).0, 404);
+	assert_eq!(
+		body_of(&raw_get(node.addr, &format!("/routing/v1/providers/{unknown}"), "")).0,
+		404
+	);
 }
 
 #[test]
@@ -427,7 +471,10 @@ fn a_node_without_the_slot_fetches_it_from_its_provider_and_refuses_wrong_bytes(
 	// Another node, which keeps nothing: it downloads the slot, checks it and serves the site.
 	let other = node("gw-other", 1 << 30);
 	keep_order(&other, holder.addr, root, &car);
-	assert_eq!(body_of(&raw_get(other.addr, &format!("/ipfs/{root}/index.html"), "")), (200, index));
+	assert_eq!(
+		body_of(&raw_get(other.addr, &format!("/ipfs/{root}/index.html"), "")),
+		(200, index)
+	);
 	// A provider whose bytes changed (same length): a third node refuses them, serves nothing.
 	let (data, _) = holder.service.slot_paths(5, 0);
 	let mut wrong = slot.clone();
@@ -438,4 +485,90 @@ fn a_node_without_the_slot_fetches_it_from_its_provider_and_refuses_wrong_bytes(
 	let (status, body) = body_of(&raw_get(third.addr, &format!("/ipfs/{root}/index.html"), ""));
 	assert_eq!(status, 502, "{}", String::from_utf8_lossy(&body));
 	assert_eq!(fs::read_dir(third.dir.join("content")).map(|d| d.count()).unwrap_or(0), 0);
+}
+
+#[test]
+fn an_offered_slot_nobody_uploads_is_rebuilt_from_the_other_providers() {
+	use dsync_primitives::storage::{SlotTask, SlotWork};
+	use dsync_store::coder::{encode, Layout};
+	// Content coded 2 + 1: slots 0 and 1 kept by the holder, slot 2 offered to the repairer.
+	let (root, car, index, _) = site_car();
+	let layout = Layout::new(car.len() as u64, 2, 3).unwrap();
+	let mut slots = vec![Vec::new(); 3];
+	encode(&layout, std::io::Cursor::new(&car), &mut slots).unwrap();
+	let holder = node("repair-holder", 1 << 30);
+	for j in 0..2u8 {
+		offer(&holder, 5, j, &slots[usize::from(j)], OWNER);
+		assert_eq!(put(holder.addr, 5, j, &slots[usize::from(j)]).0, 201);
+	}
+	let endpoint = format!("http://{}", holder.addr).into_bytes();
+	let view = |j: usize, phase: SlotPhase<AccountId>| SlotView {
+		root: slot_root(&slots[j]),
+		len: slots[j].len() as u64,
+		phase,
+	};
+	let held = |j| {
+		view(
+			j,
+			SlotPhase::Held { provider: [7u8; 32].into(), endpoint: endpoint.clone(), misses: 0 },
+		)
+	};
+	let order = OrderView {
+		client: [1u8; 32].into(),
+		cid: root,
+		size: car.len() as u64,
+		data_shards: 2,
+		duration: 4,
+		phase: OrderPhase::Active { start: 0, end: 4 },
+		slots: vec![
+			held(0),
+			held(1),
+			view(
+				2,
+				SlotPhase::Offered { provider: OWNER.into(), endpoint: Vec::new(), deadline: 99 },
+			),
+		],
+	};
+	let repairer = node("repair-new", 1 << 30);
+	{
+		let mut chain = repairer.chain.lock().unwrap();
+		chain.orders.insert(5, order.clone());
+		chain.work.insert(
+			OWNER.into(),
+			vec![SlotWork {
+				order: 5,
+				slot: 2,
+				cid: root,
+				root: order.slots[2].root,
+				len: order.slots[2].len,
+				task: SlotTask::Accept { deadline: 99, challenge: 3 },
+			}],
+		);
+	}
+	assert_eq!(repairer.service.repair(), 1);
+	// The rebuilt slot is kept and proven against its root; the repair is not done twice.
+	let (status, body) = get(repairer.addr, "5/2/proofs/3", "");
+	assert_eq!(status, 200);
+	let proof = PieceProof::decode(&mut body.as_slice()).unwrap();
+	assert_eq!(verify_piece(&order.slots[2].root, order.slots[2].len, 3, &proof), Ok(()));
+	assert_eq!(repairer.service.repair(), 0);
+	assert_eq!(repairer.service.stats.slots_repaired.load(Ordering::Relaxed), 1);
+	// It also serves the site (rebuilt on the way).
+	assert_eq!(
+		body_of(&raw_get(repairer.addr, &format!("/ipfs/{root}/index.html"), "")),
+		(200, index)
+	);
+
+	// With fewer than two other slots held (a filling order whose client uploads), nothing.
+	let waiting = node("repair-wait", 1 << 30);
+	{
+		let mut chain = waiting.chain.lock().unwrap();
+		let mut filling = order.clone();
+		filling.slots[1].phase = SlotPhase::Unassigned;
+		filling.phase = OrderPhase::Filling;
+		chain.orders.insert(5, filling);
+		chain.work = repairer.chain.lock().unwrap().work.clone();
+	}
+	assert_eq!(waiting.service.repair(), 0);
+	assert_eq!(get(waiting.addr, "5/2/proofs/3", "").0, 404);
 }

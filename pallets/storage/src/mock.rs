@@ -26,9 +26,9 @@ use frame_support::{
 	},
 	BoundedVec,
 };
+use frame_system::offchain::AppCrypto;
 use frame_system::EnsureRoot;
 use sp_core::H256;
-use frame_system::offchain::AppCrypto;
 use sp_runtime::{
 	generic::UncheckedExtrinsic, AccountId32, BuildStorage, DispatchError, MultiSignature,
 	MultiSigner, Perbill,

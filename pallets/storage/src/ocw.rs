@@ -91,7 +91,12 @@ pub enum ProofError {
 }
 
 /// The proof of `piece` of slot `slot` of order `order` from the node's endpoint at `base`.
-pub fn fetch_proof(base: &[u8], order: u64, slot: u8, piece: u64) -> Result<PieceProof, ProofError> {
+pub fn fetch_proof(
+	base: &[u8],
+	order: u64,
+	slot: u8,
+	piece: u64,
+) -> Result<PieceProof, ProofError> {
 	let mut url = alloc::string::String::from_utf8_lossy(base).into_owned();
 	while url.ends_with('/') {
 		url.pop();

@@ -67,8 +67,10 @@ impl<T: Config> Pallet<T> {
 	/// The open orders keeping `cid`, by id (the runtime API `StorageApi::orders_of_cid`). Reads
 	/// every open order: for nodes and clients, never called on chain.
 	pub fn orders_of_cid(cid: &dsync_primitives::storage::Cid) -> alloc::vec::Vec<OrderId> {
-		let mut ids: alloc::vec::Vec<OrderId> =
-			Orders::<T>::iter().filter(|(_, order)| order.cid == *cid).map(|(id, _)| id).collect();
+		let mut ids: alloc::vec::Vec<OrderId> = Orders::<T>::iter()
+			.filter(|(_, order)| order.cid == *cid)
+			.map(|(id, _)| id)
+			.collect();
 		ids.sort_unstable();
 		ids
 	}

@@ -189,6 +189,56 @@ fn an_order_is_drawn_accepted_proven_and_paid_through_the_real_pallets() {
 		assert!(matches!(work[0].task,
 			dsync_primitives::storage::SlotTask::Accept { challenge: c, .. } if c == *challenge));
 	}
+	// What clients and providers' nodes read: the order with each slot's provider and the
+	// endpoint its node declared, the slot alone, the order by its CID, a key's provider.
+	{
+		use dsync_primitives::storage::{
+			api::runtime_decl_for_storage_api::StorageApiV1, OrderPhase, SlotPhase,
+		};
+		let view = chain
+			.execute(|| <Runtime as StorageApiV1<dsync_runtime::Block, AccountId>>::order(id))
+			.expect("the order is open");
+		assert_eq!(
+			(view.client.clone(), view.size, view.data_shards),
+			(client.clone(), SIZE as u64, DATA)
+		);
+		assert_eq!(view.phase, OrderPhase::Filling);
+		for (j, who, _) in &offers {
+			let slot = &view.slots[usize::from(*j)];
+			let expected = chain.execute(|| {
+				pallet_node_registry::Nodes::<Runtime>::get(who)
+					.map(|n| n.declaration.endpoint.to_vec())
+			});
+			assert!(matches!(&slot.phase,
+				SlotPhase::Offered { provider, endpoint, .. }
+					if provider == who && Some(endpoint.clone()) == expected));
+			let alone = chain.execute(|| {
+				<Runtime as StorageApiV1<dsync_runtime::Block, AccountId>>::slot(id, *j)
+			});
+			assert_eq!(alone.as_ref(), Some(slot));
+		}
+		assert_eq!(
+			chain.execute(|| {
+				<Runtime as StorageApiV1<dsync_runtime::Block, AccountId>>::orders_of_cid(Cid::raw(
+					b"the content",
+				))
+			}),
+			vec![id]
+		);
+		assert!(chain
+			.execute(|| <Runtime as StorageApiV1<dsync_runtime::Block, AccountId>>::orders_of_cid(
+				Cid::raw(b"other")
+			))
+			.is_empty());
+		for (owner, key) in &providers {
+			let found = chain.execute(|| {
+				<Runtime as StorageApiV1<dsync_runtime::Block, AccountId>>::owner_of_key(
+					account_of(key),
+				)
+			});
+			assert_eq!(found.as_ref(), Some(owner));
+		}
+	}
 	let keys = keys_of(&holders, &providers);
 
 	// Each accepts through its node's key, for free.

@@ -4,16 +4,24 @@
 //
 //   S1. sudo: Storage.setParameters with no parity slot required (this network has one storage
 //       provider, and a slot is never offered twice to one provider).
-//   S2. Dave runs the real client: `dsync store put <file> --data-shards 1 --slots 1 --epochs 1`
+//   S2. Dave runs the real client: `dsync store put <file> --data-shards 1 --slots 1 --epochs 2`
 //       on a 3 MiB + 5 B file. It packs the file into a CAR, places the order (the escrow held),
 //       waits for the draw (Bob), uploads the slot to B (PUT on B's service endpoint) and waits
 //       until B's off-chain worker accepted it. Checked: the client's exit status and output,
 //       the CID (`dsync store cid` of the same file), StorageApi.order (Active, held by Bob at
 //       B's endpoint), the slot file in B's storage directory with the slot's length, Dave's
 //       `Storage::Order` hold = price x slots x epochs.
-//   S3. B's worker proves the slot in the term's epoch (SlotProven: Bob paid the price, 10 %
-//       burned) and the order completes (OrderCompleted: paid = the price, refunded 0); Dave's
-//       hold is released; within 2 min B deletes the slot (its order is over in finalised state).
+//   S2b. Retrieval with standard IPFS libraries, from A's view of the chain only: the delegated
+//       routing client (@helia/delegated-routing-v1-http-api-client) asks B's
+//       /routing/v1/providers for the CID and gets B as an HTTP gateway provider; a CAR of the
+//       whole DAG from that gateway (?format=car) is read with @ipld/car, every block's SHA-256
+//       checked against its CID here, and the file exported with ipfs-unixfs-exporter equals
+//       the stored file; the root block alone (?format=raw) hashes to the CID; a byte range of
+//       the file (Range) is the same range of the stored file; a CID nobody keeps is 404.
+//   S3. B's worker proves the slot in both epochs of the term (SlotProven: Bob paid the price
+//       each time, 10 % burned) and the order completes (OrderCompleted: paid = 2 x the price,
+//       refunded 0); Dave's hold is released; within 2.5 min B deletes the slot (its order is
+//       over in finalised state); B's dsync_storage_* metrics say so.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,12 +29,34 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { delegatedRoutingV1HttpApiClient } from '@helia/delegated-routing-v1-http-api-client';
+import { defaultLogger } from '@libp2p/logger';
+import { CarBlockIterator } from '@ipld/car';
+import { MemoryBlockstore } from 'blockstore-core/memory';
+import { exporter } from 'ipfs-unixfs-exporter';
+import { CID } from 'multiformats/cid';
+import { sha256 } from 'multiformats/hashes/sha2';
+
 import { describeDispatchError, findEvent, signSendAndWait } from './chain.mjs';
 import { big, field, num, show, unwrapOption } from './decode.mjs';
 import { monitoredMetrics } from './monitoring.mjs';
 import { clientBinaryPath, scrapeMetrics, waitUntil } from './node.mjs';
 
 const runFile = promisify(execFile);
+
+// The routing client uses Promise.withResolvers (Node.js 22); the machines run Node.js 20.
+Promise.withResolvers ??= function withResolvers() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+/** The term in epochs (dev: 10 blocks each): long enough for retrieval while it runs. */
+const EPOCHS = 2;
 
 /** The stored file: 3 MiB and 5 bytes (four 1 MiB leaves, the last of 5 bytes). */
 const FILE_BYTES = 3 * 1024 * 1024 + 5;
@@ -99,7 +129,7 @@ export function storageSteps(step, ctx) {
     const started = Date.now();
     const { stdout, stderr } = await runFile(
       bin,
-      ['store', 'put', file, '--rpc', ctx().rpcUrl, '--data-shards', '1', '--slots', '1', '--epochs', '1', '--timeout', '180'],
+      ['store', 'put', file, '--rpc', ctx().rpcUrl, '--data-shards', '1', '--slots', '1', '--epochs', String(EPOCHS), '--timeout', '180'],
       { env: { ...process.env, DSYNC_SURI: '//Dave' }, timeout: 200_000 },
     ).catch((e) => {
       throw new Error(`dsync store put failed (${e.code}): ${e.stderr || e.message}`);
@@ -109,20 +139,22 @@ export function storageSteps(step, ctx) {
     assert.ok(match, `unexpected output: ${stdout}`);
     s.order = BigInt(match[1]);
     assert.equal(match[2], cid, 'the order keeps the CID `dsync store cid` gives');
+    s.cid = cid;
     const view = unwrapOption(await api.call.storageApi.order(s.order));
     assert.ok(view, `StorageApi.order(${s.order}) is None`);
     const phase = view.toJSON().phase;
     assert.ok(phase.active, `order phase ${JSON.stringify(phase)}`);
     s.start = num(phase.active.start);
     s.end = num(phase.active.end);
-    assert.equal(s.end - s.start, 1);
+    assert.equal(s.end - s.start, EPOCHS);
     const slots = [...field(view, 'slots')];
     assert.equal(slots.length, 1);
     const slot = slots[0].toJSON();
     assert.ok(slot.phase.held, `slot 0 ${JSON.stringify(slot.phase)}`);
     assert.ok(sameAccount(api.createType('AccountId', slot.phase.held.provider), bob), 'slot 0 is held by Bob');
     assert.equal(Buffer.from(slot.phase.held.endpoint.slice(2), 'hex').toString(), probeBase(), "Bob's declared endpoint");
-    s.size = big(field(view, 'size'));
+    // Not field(view, 'size'): a codec struct's own `size` (its number of fields) shadows it.
+    s.size = BigInt(view.toJSON().size);
     s.slotLen = Number(slot.len);
     // CAR of a 4-leaf file: the bytes, the leaves' and root's CIDs and framing; one copy, padded.
     assert.ok(s.size > BigInt(FILE_BYTES) && s.size < BigInt(FILE_BYTES + 1024), `CAR size ${s.size}`);
@@ -132,12 +164,57 @@ export function storageSteps(step, ctx) {
     s.kept = kept;
     s.price = BigInt(s.params.minPrice);
     s.held = (await storageHeld(api, dave.address)) - heldBefore;
-    assert.equal(s.held, s.price, "Dave's Storage::Order hold is price x 1 slot x 1 epoch");
+    assert.equal(s.held, s.price * BigInt(EPOCHS), "Dave's Storage::Order hold is price x 1 slot x the epochs");
+  });
+
+  step('retrieval: delegated routing finds B, its trustless gateway serves a CAR, raw blocks and ranges that verify', 2 * 60_000, async (t) => {
+    const { probeBase } = ctx();
+    const cid = CID.parse(s.cid);
+    const routing = delegatedRoutingV1HttpApiClient({ url: probeBase(), cacheTTL: 0 })({ logger: defaultLogger() });
+    const providers = [];
+    for await (const provider of routing.getProviders(cid, { signal: AbortSignal.timeout(30_000) })) providers.push(provider);
+    t.diagnostic(`providers: ${JSON.stringify(providers.map((p) => ({ ...p, ID: p.ID?.toString() })))}`);
+    assert.equal(providers.length, 1, 'one provider keeps it');
+    assert.ok(providers[0].Protocols.includes('transport-ipfs-gateway-http'));
+    const addr = String(providers[0].Addrs[0]);
+    const port = new URL(probeBase()).port;
+    assert.equal(addr, `/ip4/127.0.0.1/tcp/${port}/http`);
+    const gateway = `http://127.0.0.1:${addr.split('/')[4]}`;
+
+    const car = await fetch(`${gateway}/ipfs/${s.cid}`, { headers: { Accept: 'application/vnd.ipld.car' } });
+    assert.equal(car.status, 200);
+    assert.match(car.headers.get('content-type'), /^application\/vnd\.ipld\.car/);
+    const blocks = await CarBlockIterator.fromBytes(new Uint8Array(await car.arrayBuffer()));
+    assert.equal(blocks.getRoots()[0].toString(), s.cid);
+    const store = new MemoryBlockstore();
+    let count = 0;
+    for await (const { cid: blockCid, bytes } of blocks) {
+      const digest = await sha256.digest(bytes);
+      assert.deepEqual(digest.bytes, blockCid.multihash.bytes, `block ${blockCid} does not hash to its CID`);
+      await store.put(blockCid, bytes);
+      count += 1;
+    }
+    const entry = await exporter(cid, store);
+    const chunks = [];
+    for await (const chunk of entry.content()) chunks.push(chunk);
+    const exported = Buffer.concat(chunks);
+    assert.ok(exported.equals(content(FILE_BYTES)), 'the exported file is the stored file');
+    t.diagnostic(`CAR of ${count} blocks verified; the exported file (${exported.length} B) is the stored one`);
+
+    const raw = await fetch(`${gateway}/ipfs/${s.cid}?format=raw`);
+    assert.equal(raw.status, 200);
+    const rawBytes = new Uint8Array(await raw.arrayBuffer());
+    assert.deepEqual((await sha256.digest(rawBytes)).bytes, cid.multihash.bytes, 'the raw root block hashes to the CID');
+    const range = await fetch(`${gateway}/ipfs/${s.cid}`, { headers: { Range: 'bytes=1048570-1048590' } });
+    assert.equal(range.status, 206);
+    assert.ok(Buffer.from(await range.arrayBuffer()).equals(content(FILE_BYTES).subarray(1048570, 1048591)));
+    const unknown = await fetch(`${gateway}/ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm`);
+    assert.equal(unknown.status, 404);
   });
 
   step('B proves the slot in its epoch (Bob paid, 10 % burned), the order completes, Dave is settled, B deletes the slot', 5 * 60_000, async (t) => {
     const { api, dave, bob, sameAccount } = ctx();
-    const from = num((await api.rpc.chain.getHeader()).number) - 30;
+    const from = num((await api.rpc.chain.getHeader()).number) - 60;
     await waitUntil('the order to end', async () => !unwrapOption(await api.call.storageApi.order(s.order)), {
       timeoutMs: 4 * 60_000,
       intervalMs: 3000,
@@ -146,17 +223,19 @@ export function storageSteps(step, ctx) {
     const events = (await storageEvents(api, Math.max(from, 1), to)).filter((e) => BigInt(e.data[0].toString()) === s.order);
     t.diagnostic(events.map((e) => `#${e.block} ${e.method} ${show(e.data)}`).join('\n'));
     const proven = events.filter((e) => e.method === 'SlotProven');
-    assert.equal(proven.length, 1, 'one proven slot-epoch');
-    const p = proven[0].data.toJSON();
-    assert.equal(num(p.epoch ?? p[2]), s.start);
-    assert.ok(sameAccount(api.createType('AccountId', p.provider ?? p[3]), bob), 'paid to Bob');
-    assert.equal(BigInt(p.paid ?? p[4]), s.price);
-    assert.equal(BigInt(p.burned ?? p[5]), s.price / 10n, 'the storage burn share is 10 %');
+    assert.equal(proven.length, EPOCHS, 'every epoch of the term proven');
+    for (const [i, e] of proven.entries()) {
+      const p = e.data.toJSON();
+      assert.equal(num(p.epoch ?? p[2]), s.start + i);
+      assert.ok(sameAccount(api.createType('AccountId', p.provider ?? p[3]), bob), 'paid to Bob');
+      assert.equal(BigInt(p.paid ?? p[4]), s.price);
+      assert.equal(BigInt(p.burned ?? p[5]), s.price / 10n, 'the storage burn share is 10 %');
+    }
     assert.equal(events.filter((e) => e.method === 'SlotMissed').length, 0, 'no missed epoch');
     const completed = events.find((e) => e.method === 'OrderCompleted');
     assert.ok(completed, 'OrderCompleted');
     const c = completed.data.toJSON();
-    assert.equal(BigInt(c.paid ?? c[1]), s.price);
+    assert.equal(BigInt(c.paid ?? c[1]), s.price * BigInt(EPOCHS));
     assert.equal(BigInt(c.refunded ?? c[2]), 0n);
     assert.equal(await storageHeld(api, dave.address), 0n, "Dave's hold is released");
     // B's garbage collection (every 60 s, on finalised state) deletes the slot.
@@ -167,7 +246,7 @@ export function storageSteps(step, ctx) {
     const metric = await scrapeMetrics(ctx().metricsUrlB());
     t.diagnostic(`B's storage metrics: ${[...metric.names].filter((n) => n.startsWith('dsync_storage_')).map((n) => `${n} ${metric(n) ?? ''}`).join(', ')}`);
     assert.equal(metric('dsync_storage_uploads_total', { result: 'kept' }), 1);
-    assert.ok(metric('dsync_storage_proofs_served_total') >= 1 + Number(s.params.challenges), 'proofs served');
+    assert.ok(metric('dsync_storage_proofs_served_total') >= 1 + EPOCHS * Number(s.params.challenges), 'proofs served');
     assert.equal(metric('dsync_storage_slots_deleted_total'), 1);
     assert.equal(metric('dsync_storage_slots'), 0);
     assert.equal(metric('dsync_storage_capacity_bytes'), 2 ** 30);

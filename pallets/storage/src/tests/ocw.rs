@@ -102,7 +102,11 @@ fn offered_to_the_key(world: &mut World) -> (OrderId, u64, AccountId) {
 fn the_worker_accepts_an_offer_with_the_proof_its_node_serves() {
 	let mut world = world(Some(BASE));
 	let (id, challenge, provider) = offered_to_the_key(&mut world);
-	expect_proof(&world, proof_url(id, 0, challenge), piece_proof(SIZE, DATA, 0, challenge).encode());
+	expect_proof(
+		&world,
+		proof_url(id, 0, challenge),
+		piece_proof(SIZE, DATA, 0, challenge).encode(),
+	);
 	world.ext.execute_with(|| Storage::offchain_worker(System::block_number()));
 	let calls = submitted(&world);
 	assert_eq!(calls.len(), 1);
@@ -170,7 +174,10 @@ fn nothing_is_sent_twice_within_the_resubmission_window() {
 	// The record says what was sent and when.
 	let key = local_storage_key(LOCAL_PREFIX, &(&world.key, id, 0u8));
 	let record = world.http.read().persistent_storage.get(&key).unwrap();
-	assert_eq!(Sent::decode(&mut record.as_slice()).unwrap(), Sent { task: 0, epoch: 0, block: block as u32 });
+	assert_eq!(
+		Sent::decode(&mut record.as_slice()).unwrap(),
+		Sent { task: 0, epoch: 0, block: block as u32 }
+	);
 	// The next runs within the window send nothing (no request is scripted: one would fail).
 	for _ in 1..RESUBMIT_AFTER_BLOCKS {
 		world.ext.execute_with(|| {
@@ -209,7 +216,11 @@ fn a_node_without_storage_or_without_the_upload_sends_nothing() {
 	// bytes of another slot). Nothing is sent: an epoch missed at worst, never a wrong proof.
 	let mut world4 = world(Some(BASE));
 	let (id, challenge, _) = offered_to_the_key(&mut world4);
-	expect_proof(&world4, proof_url(id, 0, challenge), piece_proof(SIZE, DATA, 1, challenge).encode());
+	expect_proof(
+		&world4,
+		proof_url(id, 0, challenge),
+		piece_proof(SIZE, DATA, 1, challenge).encode(),
+	);
 	world4.ext.execute_with(|| Storage::offchain_worker(System::block_number()));
 	assert!(submitted(&world4).is_empty());
 
