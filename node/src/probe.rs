@@ -316,6 +316,7 @@ pub fn bind(
 }
 
 /// [`bind`] with at most `max_pending` connections waiting for their request.
+#[allow(clippy::too_many_arguments)] // `bind`'s arguments and the tests' pending bound
 fn bind_with(
 	params: &ProbeParams,
 	addr: SocketAddr,

@@ -223,8 +223,7 @@ pub fn read_car(mut reader: impl Read, expected: Option<&Cid>) -> Result<CarInde
 	let mut blocks = HashMap::new();
 	let mut at = HEADER_LEN as u64;
 	let mut buffer = Vec::new();
-	loop {
-		let Some((len, varint_len)) = read_varint_from(&mut reader, at)? else { break };
+	while let Some((len, varint_len)) = read_varint_from(&mut reader, at)? {
 		if len == 0 {
 			// Padding: every remaining byte must be zero.
 			let mut rest = [0u8; 4096];

@@ -68,17 +68,23 @@ mod repair;
 
 pub use repair::REPAIR_PERIOD;
 
+/// Reads an open order from the chain.
+pub type OrderReader =
+	Box<dyn Fn(u64) -> Result<Option<OrderView<AccountId>>, String> + Send + Sync>;
+/// Reads slot `(order, slot)` at the best block (`false`) or the finalised one (`true`).
+pub type SlotReader =
+	Box<dyn Fn(u64, u8, bool) -> Result<Option<SlotView<AccountId>>, String> + Send + Sync>;
+
 /// What the node reads from the chain for its slots (the runtime API `StorageApi`, in the node).
 pub struct SlotChain {
 	/// The open orders keeping a CID, at the best block.
 	pub orders_of_cid: Box<dyn Fn(Cid) -> Result<Vec<u64>, String> + Send + Sync>,
 	/// An open order, at the best block.
-	pub order: Box<dyn Fn(u64) -> Result<Option<OrderView<AccountId>>, String> + Send + Sync>,
+	pub order: OrderReader,
 	/// A provider's slots and what to do for each, at the best block.
 	pub provider_work: Box<dyn Fn(AccountId) -> Result<Vec<SlotWork>, String> + Send + Sync>,
 	/// Slot `(order, slot)` at the best block (`false`) or the finalised one (`true`).
-	pub slot:
-		Box<dyn Fn(u64, u8, bool) -> Result<Option<SlotView<AccountId>>, String> + Send + Sync>,
+	pub slot: SlotReader,
 	/// The storage provider whose node key is `key`, at the best block.
 	pub owner_of_key: Box<dyn Fn(AccountId) -> Result<Option<AccountId>, String> + Send + Sync>,
 }

@@ -46,8 +46,11 @@ const TRY_STATE_ALL = 1;
 const UPGRADE_CHECK_ALL = 1;
 /** `DigestItem::Seal` (Other 0, Consensus 4, Seal 5, PreRuntime 6, RuntimeEnvironmentUpdated 8). */
 const DIGEST_SEAL = 5;
-/** Flags with a value that bind ports the restarted node does not need (and might find taken). */
-const DROPPED_FLAGS = ['--probe-listen-addr', '--dns-listen-addr', '--prometheus-port'];
+/**
+ * Flags with a value that bind ports the restarted node does not need (and might find taken),
+ * and the storage flags, which need the probe endpoint's address.
+ */
+const DROPPED_FLAGS = ['--probe-listen-addr', '--dns-listen-addr', '--prometheus-port', '--storage-dir', '--storage-capacity'];
 const OVERRIDES_FLAG = '--wasm-runtime-overrides';
 
 /**
