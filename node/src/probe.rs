@@ -755,6 +755,39 @@ mod tests {
 		(runtime, addr)
 	}
 
+	/// A node keeping storage serves its storage endpoints on the probe endpoint's address,
+	/// and the probe endpoint goes on answering there.
+	#[test]
+	fn storage_requests_are_handed_to_the_storage_service() {
+		use crate::storage::{SlotChain, StorageService};
+		let dir = std::env::temp_dir().join(format!("dsync-probe-storage-{}", std::process::id()));
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		let chain = SlotChain {
+			orders_of_cid: Box::new(|_| Ok(Vec::new())),
+			order: Box::new(|_| Ok(None)),
+			provider_work: Box::new(|_| Ok(Vec::new())),
+			slot: Box::new(|_, _, _| Ok(None)),
+			owner_of_key: Box::new(|_| Ok(None)),
+		};
+		let service = StorageService::open(&dir, 1 << 20, keystore.clone(), chain).unwrap();
+		let runtime = tokio::runtime::Runtime::new().unwrap();
+		let (addr, serve) = {
+			let _context = runtime.enter();
+			let stats = Arc::new(ProbeStats::default());
+			let addr = "127.0.0.1:0".parse().unwrap();
+			bind(&params(10, 4), addr, keystore, heads(), verifiers(&[]), stats, Some(service))
+				.unwrap()
+		};
+		runtime.spawn(serve);
+		let upload = b"PUT /dsync/storage/v1/slots/0/0 HTTP/1.1\r\nContent-Length: 1\r\n\r\nx";
+		let (status, body) = runtime.block_on(get(addr, upload));
+		assert_eq!((status, body.as_slice()), (404, &b"no such slot of an open order"[..]));
+		let gateway = b"GET /ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm HTTP/1.1\r\n\r\n";
+		assert_eq!(runtime.block_on(get(addr, gateway)).0, 404);
+		assert_eq!(runtime.block_on(get(addr, b"GET /dsync/health HTTP/1.1\r\n\r\n")).0, 200);
+		let _ = std::fs::remove_dir_all(dir);
+	}
+
 	/// Every response is counted under its outcome (the `dsync_probe_responses_total` metric): a
 	/// verifier's and an anonymous answer, a health check, a bad request, an answer refused for
 	/// the rate limit; nothing else.

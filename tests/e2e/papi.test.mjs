@@ -22,7 +22,7 @@ import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CompatibilityLevel, Enum, getTypedCodecs, InvalidTxError, Binary, FixedSizeBinary } from 'polkadot-api';
+import { CompatibilityLevel, Enum, getTypedCodecs, InvalidTxError, Binary } from 'polkadot-api';
 import { withMetadataHash } from 'polkadot-api/signer';
 import { Keyring } from '@polkadot/keyring';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
@@ -403,7 +403,8 @@ describe('polkadot-api (PAPI): typed descriptors from the runtime Wasm, the new 
     assert.equal(await call('StorageApi', 'order', [0n]), undefined, 'no order 0');
     assert.equal(await call('StorageApi', 'slot', [0n, 0]), undefined, 'no slot of order 0');
     assert.equal(await call('StorageApi', 'owner_of_key', [alice.address]), undefined, 'no node has a key yet');
-    const someCid = { codec: Enum('Raw'), digest: FixedSizeBinary.fromHex(`0x${'ab'.repeat(32)}`) };
+    // A fixed-size byte array is a hex string (`SizedHex<32>`) in PAPI 2.
+    const someCid = { codec: Enum('Raw'), digest: `0x${'ab'.repeat(32)}` };
     assert.deepEqual(
       await call('StorageApi', 'orders_of_cid', [someCid], [{ codec: 'Raw', digest: `0x${'ab'.repeat(32)}` }]),
       [],
