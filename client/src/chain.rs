@@ -7,12 +7,12 @@
 
 use codec::{Decode, Encode};
 use dsync_runtime::{
-	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic, VERSION,
+	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, UncheckedExtrinsic, VERSION,
 };
 use dsync_store::http::{self, Url};
 use serde_json::{json, Value};
 use sp_core::{bytes::from_hex, crypto::Ss58Codec, sr25519, Pair, H256};
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
+use sp_runtime::{MultiAddress, MultiSignature};
 use std::{cell::Cell, time::Duration};
 
 /// The account ids of the chain.
@@ -180,18 +180,7 @@ impl Node {
 		let genesis = self.block_hash(Some(0))?;
 		let account = AccountId::from(signer.public());
 		let nonce = self.next_nonce(&account)?;
-		let extension: TxExtension = (
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let extension = dsync_runtime::tx_extension(nonce, 0);
 		let implicit =
 			((), spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), None, ());
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);

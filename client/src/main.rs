@@ -47,9 +47,8 @@ enum StoreCommand {
 	Put {
 		/// The file or directory.
 		path: PathBuf,
-		/// The node's RPC endpoint.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
+		#[command(flatten)]
+		node: NodeArg,
 		/// The paying account's secret URI (`//Alice` on a development chain, a mnemonic, a
 		/// hex seed). Read from the `DSYNC_SURI` environment variable when not given.
 		#[arg(long, env = "DSYNC_SURI", hide_env_values = true)]
@@ -78,10 +77,17 @@ enum StoreCommand {
 	Status {
 		/// The order.
 		order: u64,
-		/// The node's RPC endpoint.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
+		#[command(flatten)]
+		node: NodeArg,
 	},
+}
+
+/// The node a command talks to.
+#[derive(clap::Args)]
+struct NodeArg {
+	/// The node's RPC endpoint.
+	#[arg(long, default_value = "http://127.0.0.1:9944")]
+	rpc: String,
 }
 
 fn main() -> ExitCode {
@@ -95,7 +101,7 @@ fn main() -> ExitCode {
 		},
 		Command::Store(StoreCommand::Put {
 			path,
-			rpc,
+			node: NodeArg { rpc },
 			suri,
 			data_shards,
 			slots,
@@ -114,7 +120,7 @@ fn main() -> ExitCode {
 			work_dir,
 			timeout: std::time::Duration::from_secs(timeout),
 		}),
-		Command::Store(StoreCommand::Status { order, rpc }) => store::status(&rpc, order),
+		Command::Store(StoreCommand::Status { order, node }) => store::status(&node.rpc, order),
 	};
 	match result {
 		Ok(()) => ExitCode::SUCCESS,

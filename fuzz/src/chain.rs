@@ -16,7 +16,7 @@ use sp_consensus_babe::{
 };
 use sp_core::{sr25519, Pair as _};
 use sp_runtime::{
-	generic::{Digest, DigestItem, Era},
+	generic::{Digest, DigestItem},
 	traits::Header as _,
 	ApplyExtrinsicResult, MultiAddress, MultiSignature,
 };
@@ -168,19 +168,7 @@ fn apply_timed(xt: UncheckedExtrinsic) -> ApplyExtrinsicResult {
 
 /// The transaction extensions of a transaction with `nonce`, no tip.
 fn tx_extension(nonce: Nonce) -> TxExtension {
-	(
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		// Mode 0: no metadata hash in the signed data (the default of every client).
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	)
+	dsync_runtime::tx_extension(nonce, 0)
 }
 
 /// A transaction of `call` signed by `pair` with its current nonce. Call inside `execute`.

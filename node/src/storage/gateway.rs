@@ -274,12 +274,26 @@ impl StorageService {
 	) -> Result<Option<Response>, DagError> {
 		let target = dag.resolve(cid, path)?;
 		let bytes = dag.block(&target)?;
+		Self::send_verifiable(stream, "application/vnd.ipld.raw", cid, path, &bytes, head_only)?;
+		Ok(None)
+	}
+
+	/// Sends `bytes` a client verifies itself (a block, a CAR) with the immutable headers.
+	fn send_verifiable(
+		stream: &mut TcpStream,
+		content_type: &str,
+		cid: &Cid,
+		path: &str,
+		bytes: &[u8],
+		head_only: bool,
+	) -> io::Result<()> {
 		let mut headers = Self::immutable_headers(cid, path);
 		headers.push(("X-Content-Type-Options", "nosniff".into()));
-		let body = if head_only { Vec::new() } else { bytes.clone() };
-		write_head(stream, 200, "application/vnd.ipld.raw", &headers, bytes.len() as u64)?;
-		stream.write_all(&body)?;
-		Ok(None)
+		write_head(stream, 200, content_type, &headers, bytes.len() as u64)?;
+		if !head_only {
+			stream.write_all(bytes)?;
+		}
+		Ok(())
 	}
 
 	fn serve_car(
@@ -303,18 +317,14 @@ impl StorageService {
 		let mut car = dsync_store::car::header(cid).to_vec();
 		car.extend_from_slice(&body);
 		car.extend_from_slice(&rest[dsync_store::car::HEADER_LEN..]);
-		let mut headers = Self::immutable_headers(cid, path);
-		headers.push(("X-Content-Type-Options", "nosniff".into()));
-		write_head(
+		Self::send_verifiable(
 			stream,
-			200,
 			"application/vnd.ipld.car; version=1; order=dfs; dups=n",
-			&headers,
-			car.len() as u64,
+			cid,
+			path,
+			&car,
+			head_only,
 		)?;
-		if !head_only {
-			stream.write_all(&car)?;
-		}
 		Ok(None)
 	}
 

@@ -14,7 +14,7 @@ use sp_consensus_babe::{
 };
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
-	generic::{Digest, DigestItem, Era},
+	generic::{Digest, DigestItem},
 	traits::Header as _,
 	ApplyExtrinsicResult, BuildStorage, MultiAddress, MultiSignature,
 };
@@ -187,19 +187,7 @@ pub fn total_issuance() -> Balance {
 
 /// The transaction extensions of a transaction with `nonce` and `tip`.
 pub fn tx_extension(nonce: Nonce, tip: Balance) -> TxExtension {
-	(
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
-		// Mode 0: no metadata hash in the signed data (the default of every client).
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	)
+	dsync_runtime::tx_extension(nonce, tip)
 }
 
 /// A transaction of `call` signed by `signer` with its current nonce. Call inside `execute`.
