@@ -12,6 +12,8 @@ dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # dig, for the DNS end-to-end tests.
 command -v dig >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
+# Headless Chromium loads a `.dsync` website in the end-to-end tests (driven by playwright-core).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # The end-to-end runtime-upgrade test compresses the upgraded runtime as the node expects.
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 # aivm's GPU back-end (cargo feature `gpu`) runs on Vulkan; Mesa's lavapipe is a software

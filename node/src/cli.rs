@@ -104,6 +104,25 @@ pub struct StorageParams {
 	/// node's storage on chain.
 	#[arg(long, value_name = "GIB", requires = "storage_dir", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
 	pub storage_capacity: Option<u64>,
+
+	/// Serve the IPFS gateway (`/ipfs/`), delegated routing (`/routing/v1/`) and `.dsync`
+	/// websites on the probe endpoint's address (`--probe-listen-addr`, required) without keeping
+	/// storage slots: content is rebuilt from its providers, checked, and cached in this
+	/// directory (at most 4 GiB). A node with `--storage-dir` is a gateway already (its cache is
+	/// `{storage-dir}/content`). Off by default.
+	#[arg(
+		long,
+		value_name = "PATH",
+		requires = "probe_listen_addr",
+		conflicts_with = "storage_dir"
+	)]
+	pub gateway_cache_dir: Option<std::path::PathBuf>,
+
+	/// Also serve the gateway's public part (websites by `Host`, `/ipfs/`, `/routing/v1/`; no
+	/// probe, no uploads) on this address, e.g. `0.0.0.0:80`, so that browsers reach
+	/// `http://<name>.dsync/`. Needs `--storage-dir` or `--gateway-cache-dir`. Off by default.
+	#[arg(long, value_name = "ADDR")]
+	pub gateway_listen_addr: Option<SocketAddr>,
 }
 
 /// Options of the Proof-of-Sync probe endpoint ([`crate::probe`]).
@@ -180,6 +199,14 @@ pub struct DnsParams {
 	/// this server.
 	#[arg(long, value_name = "HOST", default_value = "ns1.dsync.")]
 	pub dns_ns_host: String,
+
+	/// The address (IPv4 or IPv6; repeat the flag for several) of a website gateway: a node
+	/// serving `.dsync` websites on port 80 (`--gateway-listen-addr`). A name with a content hash
+	/// and no A (AAAA) records is answered with these IPv4 (IPv6) addresses, so a browser that
+	/// resolves it reaches a gateway that serves its site. None by default: such names then have
+	/// no address.
+	#[arg(long, value_name = "IP")]
+	pub dns_website_addr: Vec<std::net::IpAddr>,
 }
 
 /// Options of a GPU provider's node.

@@ -27,6 +27,7 @@
 //! | `dsync_storage_slots` | | slots kept |
 //! | `dsync_pos_probes_total` | | probe requests the Proof-of-Sync off-chain worker made (a verifier) |
 //! | `dsync_pos_reports_total` | `phase` | its report commitments (`commit`) and reveals (`reveal`) sent to the pool |
+//! | `dsync_pos_retrievals_total` | `result` | pieces it fetched from storage providers that verified against the chain (`passed`) or not (`failed`) |
 //!
 //! The off-chain workers run in the runtime, where there is no registry: they add to counters in
 //! the node's persistent off-chain storage ([`dsync_primitives::worker_metrics`]), and the
@@ -38,7 +39,7 @@ use crate::{
 	storage::StorageService,
 };
 use dsync_primitives::worker_metrics::{
-	Counter, GPU_FAILURES, GPU_STAGES, GPU_STAGE_MILLIS, POS_PROBES, POS_REPORTS,
+	Counter, GPU_FAILURES, GPU_STAGES, GPU_STAGE_MILLIS, POS_PROBES, POS_REPORTS, POS_RETRIEVALS,
 };
 use sp_core::offchain::OffchainStorage;
 use std::sync::Arc;
@@ -315,7 +316,7 @@ pub fn register_workers<S: OffchainStorage + 'static>(
 	storage: S,
 	registry: &Registry,
 ) -> Result<(), PrometheusError> {
-	let families: [(&str, &str, Option<&str>, Counters); 5] = [
+	let families: [(&str, &str, Option<&str>, Counters); 6] = [
 		(
 			"dsync_gpu_jobs_total",
 			"GPU jobs through the off-chain worker's stages: seen, input fetched, inferred, commitment and reveal sent",
@@ -345,6 +346,12 @@ pub fn register_workers<S: OffchainStorage + 'static>(
 			"Proof-of-Sync report commitments and reveals sent by the off-chain worker",
 			Some("phase"),
 			&POS_REPORTS,
+		),
+		(
+			"dsync_pos_retrievals_total",
+			"Pieces the Proof-of-Sync off-chain worker fetched from storage providers, by result",
+			Some("result"),
+			&POS_RETRIEVALS,
 		),
 	];
 	for (name, help, label, counters) in families {
@@ -426,7 +433,9 @@ mod tests {
 	/// The workers' counters are read from off-chain storage at each scrape; missing ones read 0.
 	#[test]
 	fn worker_metrics_read_the_off_chain_counters() {
-		use dsync_primitives::worker_metrics::{GPU_FETCH_MILLIS, GPU_INFERRED, POS_COMMITTED};
+		use dsync_primitives::worker_metrics::{
+			GPU_FETCH_MILLIS, GPU_INFERRED, POS_COMMITTED, POS_RETRIEVAL_FAILED,
+		};
 		use sp_core::offchain::STORAGE_PREFIX;
 		let registry = Registry::new();
 		let mut storage = SharedStorage::default();
@@ -446,6 +455,7 @@ mod tests {
 		put(&mut storage, GPU_FETCH_MILLIS, 1_250);
 		put(&mut storage, POS_PROBES, 7);
 		put(&mut storage, POS_COMMITTED, 2);
+		put(&mut storage, POS_RETRIEVAL_FAILED, 4);
 		let after = text(&registry);
 		assert!(after.contains("dsync_gpu_jobs_total{stage=\"inferred\"} 3"), "{after}");
 		assert!(after.contains("dsync_gpu_jobs_total{stage=\"seen\"} 0"), "{after}");
@@ -456,6 +466,8 @@ mod tests {
 		assert!(after.contains("dsync_pos_probes_total 7"), "{after}");
 		assert!(after.contains("dsync_pos_reports_total{phase=\"commit\"} 2"), "{after}");
 		assert!(after.contains("dsync_pos_reports_total{phase=\"reveal\"} 0"), "{after}");
+		assert!(after.contains("dsync_pos_retrievals_total{result=\"failed\"} 4"), "{after}");
+		assert!(after.contains("dsync_pos_retrievals_total{result=\"passed\"} 0"), "{after}");
 		// Another value than a u64 reads as 0 rather than failing the scrape.
 		storage.set(STORAGE_PREFIX, &POS_PROBES.key(), b"x");
 		assert!(text(&registry).contains("dsync_pos_probes_total 0"));

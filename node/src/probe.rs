@@ -393,6 +393,90 @@ fn bind_with(
 	Ok((local, serve))
 }
 
+/// Bind the website gateway (`--gateway-listen-addr`, e.g. `0.0.0.0:80`): an address serving only
+/// what `storage` serves to the public, `.dsync` websites by `Host`, the IPFS gateway
+/// (`/ipfs/`) and delegated routing (`/routing/v1/`), with the probe endpoint's connection limits
+/// (per source, pending connections, the request deadline); anything else gets `404`. The
+/// returned future serves it until dropped.
+pub fn bind_gateway(
+	addr: SocketAddr,
+	storage: Arc<crate::storage::StorageService>,
+) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
+	let listener = std::net::TcpListener::bind(addr)?;
+	listener.set_nonblocking(true)?;
+	let listener = TcpListener::from_std(listener)?;
+	let local = listener.local_addr()?;
+	let peer_connections = Arc::new(ConnectionLimiter::new(MAX_CONNECTIONS_PER_PEER_WITH_STORAGE));
+	let pending = Arc::new(PendingConnections::new(MAX_PENDING_CONNECTIONS));
+	let serve = async move {
+		loop {
+			let (mut stream, peer) = match listener.accept().await {
+				Ok(accepted) => accepted,
+				Err(error) => {
+					log::debug!(target: LOG_TARGET, "accept failed: {error}");
+					tokio::time::sleep(Duration::from_millis(50)).await;
+					continue;
+				},
+			};
+			let Some(slot) = peer_connections.open(peer.ip()) else {
+				tokio::spawn(async move {
+					let _ = write_plain(&mut stream, 503, b"busy").await;
+				});
+				continue;
+			};
+			let waiting = pending.admit();
+			let id = waiting.id();
+			let storage = Arc::clone(&storage);
+			let task = tokio::spawn(async move {
+				let _slot = slot;
+				let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut stream)).await
+				{
+					Ok(Ok(Some(head))) => head,
+					Ok(Ok(None)) => {
+						let _ = write_plain(&mut stream, 431, b"request too large").await;
+						return;
+					},
+					Ok(Err(_)) => return,
+					Err(_) => {
+						let _ = write_plain(&mut stream, 408, b"request timeout").await;
+						return;
+					},
+				};
+				drop(waiting);
+				let target = head.split(|byte| *byte == b' ').nth(1).unwrap_or_default();
+				let public = (crate::storage::is_storage_target(target)
+					&& !target.starts_with(b"/dsync/"))
+					|| crate::storage::website_name(&head).is_some();
+				if public {
+					storage.serve(stream, head).await;
+				} else {
+					let _ = write_plain(&mut stream, 404, b"not found").await;
+				}
+			});
+			pending.attach(id, task.abort_handle());
+		}
+	};
+	log::info!(target: LOG_TARGET, "website gateway listening on http://{local}");
+	Ok((local, serve))
+}
+
+/// Write a plain-text answer with `status` and close.
+async fn write_plain(stream: &mut TcpStream, status: u16, body: &[u8]) -> std::io::Result<()> {
+	let head = format!(
+		"HTTP/1.1 {status} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+		match status {
+			404 => "Not Found",
+			408 => "Request Timeout",
+			431 => "Request Header Fields Too Large",
+			_ => "Service Unavailable",
+		},
+		body.len()
+	);
+	stream.write_all(head.as_bytes()).await?;
+	stream.write_all(body).await?;
+	stream.shutdown().await
+}
+
 async fn handle(
 	shared: &Shared,
 	ip: IpAddr,
@@ -431,7 +515,9 @@ async fn handle(
 	// The storage endpoints, when the node keeps storage, are served on the same address.
 	if let Some(storage) = &shared.storage {
 		let target = head.split(|byte| *byte == b' ').nth(1).unwrap_or_default();
-		if crate::storage::is_storage_target(target) {
+		if crate::storage::is_storage_target(target)
+			|| crate::storage::website_name(&head).is_some()
+		{
 			Arc::clone(storage).serve(stream, head).await;
 			return Ok(());
 		}
@@ -768,6 +854,7 @@ mod tests {
 			provider_work: Box::new(|_| Ok(Vec::new())),
 			slot: Box::new(|_, _, _| Ok(None)),
 			owner_of_key: Box::new(|_| Ok(None)),
+			content_hash: Box::new(|_| Ok(Vec::new())),
 		};
 		let service = StorageService::open(&dir, 1 << 20, keystore.clone(), chain).unwrap();
 		let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -785,7 +872,47 @@ mod tests {
 		let gateway = b"GET /ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm HTTP/1.1\r\n\r\n";
 		assert_eq!(runtime.block_on(get(addr, gateway)).0, 404);
 		assert_eq!(runtime.block_on(get(addr, b"GET /dsync/health HTTP/1.1\r\n\r\n")).0, 200);
+		// A website request (a `.dsync` Host) goes to the storage service too: this name has none.
+		let site = b"GET / HTTP/1.1\r\nHost: alice.dsync\r\n\r\n";
+		let (status, body) = runtime.block_on(get(addr, site));
+		assert_eq!((status, body.as_slice()), (404, &b"alice.dsync has no website"[..]));
+		// A probe with a `.dsync` Host is still a probe.
+		let health = b"GET /dsync/health HTTP/1.1\r\nHost: alice.dsync\r\n\r\n";
+		assert_eq!(runtime.block_on(get(addr, health)), (200, b"ok".to_vec()));
+
+		// The website gateway's own address serves the public part only.
+		let (gateway, serve) = {
+			let _context = runtime.enter();
+			bind_gateway("127.0.0.1:0".parse().unwrap(), service_again(&dir)).unwrap()
+		};
+		runtime.spawn(serve);
+		let (status, body) = runtime.block_on(get(gateway, site));
+		assert_eq!((status, body.as_slice()), (404, &b"alice.dsync has no website"[..]));
+		let cid = b"GET /ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm HTTP/1.1\r\n\r\n";
+		assert_eq!(
+			runtime.block_on(get(gateway, cid)),
+			(404, b"no open order keeps this CID".to_vec())
+		);
+		let probe = probe_request(&[1; 32]);
+		for refused in [&b"GET /dsync/health HTTP/1.1\r\n\r\n"[..], &upload[..], &probe[..]] {
+			assert_eq!(runtime.block_on(get(gateway, refused)), (404, b"not found".to_vec()));
+		}
 		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	/// Another storage service over `dir`, knowing nothing.
+	fn service_again(dir: &std::path::Path) -> Arc<crate::storage::StorageService> {
+		use crate::storage::{SlotChain, StorageService};
+		let chain = SlotChain {
+			orders_of_cid: Box::new(|_| Ok(Vec::new())),
+			order: Box::new(|_| Ok(None)),
+			provider_work: Box::new(|_| Ok(Vec::new())),
+			slot: Box::new(|_, _, _| Ok(None)),
+			owner_of_key: Box::new(|_| Ok(None)),
+			content_hash: Box::new(|_| Ok(Vec::new())),
+		};
+		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
+		StorageService::open(dir, 0, keystore, chain).unwrap()
 	}
 
 	/// Every response is counted under its outcome (the `dsync_probe_responses_total` metric): a

@@ -19,7 +19,7 @@ use crate::{
 	dns, metrics, probe, storage,
 };
 use dsync_primitives::{
-	naming::NamingApi,
+	naming::{NamingApi, RecordKind},
 	offchain::{AIVM_URL_KEY, ALLOW_PRIVATE_FETCH_KEY, STORAGE_URL_KEY},
 	storage::api::StorageApi,
 	AccountId, Balance, BlockNumber,
@@ -75,7 +75,19 @@ where
 			ServiceError::Other(format!("cannot register the storage metrics: {error}"))
 		})?;
 	}
-	set_storage_url(params.probe.probe_listen_addr.filter(|_| storage.is_some()), offchain_storage);
+	let keeps_slots = params.storage.storage_dir.is_some();
+	set_storage_url(params.probe.probe_listen_addr.filter(|_| keeps_slots), offchain_storage);
+	if let Some(addr) = params.storage.gateway_listen_addr {
+		let Some(service) = storage.clone() else {
+			return Err(ServiceError::Other(
+				"--gateway-listen-addr needs --storage-dir or --gateway-cache-dir".into(),
+			));
+		};
+		let (_, serve) = probe::bind_gateway(addr, service).map_err(|error| {
+			ServiceError::Other(format!("cannot serve the website gateway on {addr}: {error}"))
+		})?;
+		spawn.spawn("dsync-gateway", None, serve);
+	}
 	start_probe(&params.probe, client.clone(), keystore, spawn, registry, storage)?;
 	start_dns(&params.dns, client, backend, spawn, registry)
 }
@@ -102,11 +114,17 @@ fn start_storage<C>(
 ) -> Result<Option<Arc<storage::StorageService>>, ServiceError>
 where
 	C: HeaderBackend<Block> + ProvideRuntimeApi<Block> + Send + Sync + 'static,
-	C::Api: StorageApi<Block, AccountId>,
+	C::Api: StorageApi<Block, AccountId> + NamingApi<Block, AccountId, Balance, BlockNumber>,
 {
-	let (Some(dir), Some(gib)) = (&params.storage_dir, params.storage_capacity) else {
-		return Ok(None);
+	// Slots and their capacity, or only the gateway's cache (no capacity for slots).
+	let (dir, gib, keeps_slots) = match (&params.storage_dir, params.storage_capacity) {
+		(Some(dir), Some(gib)) => (dir, gib, true),
+		_ => match &params.gateway_cache_dir {
+			Some(dir) => (dir, 0, false),
+			None => return Ok(None),
+		},
 	};
+	let name_client = client.clone();
 	let slot_client = client.clone();
 	let cid_client = client.clone();
 	let order_client = client.clone();
@@ -142,6 +160,13 @@ where
 			let best = HeaderBackend::info(&*client).best_hash;
 			client.runtime_api().owner_of_key(best, key).map_err(|error| error.to_string())
 		}),
+		content_hash: Box::new(move |name| {
+			let best = HeaderBackend::info(&*name_client).best_hash;
+			name_client
+				.runtime_api()
+				.resolve(best, name.into_bytes(), RecordKind::ContentHash)
+				.map_err(|error| error.to_string())
+		}),
 	};
 	let service = storage::StorageService::open(dir, gib.saturating_mul(1 << 30), keystore, chain)
 		.map_err(|error| {
@@ -150,6 +175,10 @@ where
 				dir.display()
 			))
 		})?;
+	if !keeps_slots {
+		log::info!("serving the gateway, its content cached in {}", dir.display());
+		return Ok(Some(service));
+	}
 	log::info!(
 		"keeping storage in {} ({gib} GiB, {} bytes used by {} slots)",
 		dir.display(),
@@ -296,6 +325,7 @@ where
 		cache_entries: params.dns_cache_entries,
 		ns_host: params.dns_ns_host.clone(),
 		udp_workers: usize::try_from(params.dns_udp_workers).unwrap_or(0),
+		website_addrs: params.dns_website_addr.clone(),
 		..Default::default()
 	};
 	let zone = Arc::new(dns::ChainZone::new(client, backend));

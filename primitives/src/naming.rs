@@ -6,6 +6,8 @@
 //!   punycode form of an internationalised name (`xn--…`). Anything else (upper case, Unicode,
 //!   zero-width characters, dots, empty labels) is refused, so two different byte strings never
 //!   show as the same name.
+//!   Subnames may also take service labels ([`is_service_label`]: `_dmarc`, `_tcp`,
+//!   `_domainkey`), so SRV, DMARC, DKIM and ACME records can be published.
 //! - **Name ids** ([`namehash`]): `id(tld) = blake2_256(0³² ‖ blake2_256("dsync"))`,
 //!   `id(label.parent) = blake2_256(id(parent) ‖ blake2_256(label))`: a subname's id follows from
 //!   its parent's id and its label, so the chain never stores full names as keys.
@@ -54,6 +56,24 @@ pub fn is_valid_label(label: &[u8]) -> bool {
 	true
 }
 
+/// Whether `label` is a service label, allowed for subnames only (`_dmarc`, `_tcp`, `_sip`,
+/// `_acme-challenge`, `_domainkey`: the underscore names of RFC 8552): `_` then 1 to 62 bytes
+/// of `a-z0-9-`, neither starting nor ending with a hyphen.
+pub fn is_service_label(label: &[u8]) -> bool {
+	let Some(rest) = label.strip_prefix(b"_") else { return false };
+	!rest.is_empty()
+		&& label.len() <= MAX_LABEL_LEN
+		&& rest.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+		&& rest.first() != Some(&b'-')
+		&& rest.last() != Some(&b'-')
+}
+
+/// Whether `label` may name a subname: a valid label ([`is_valid_label`]) or a service label
+/// ([`is_service_label`]). Registered (top-level) names take valid labels only.
+pub fn is_valid_subname_label(label: &[u8]) -> bool {
+	is_valid_label(label) || is_service_label(label)
+}
+
 /// The id of the top-level domain.
 pub fn tld_id() -> H256 {
 	child_id(&H256::zero(), TLD)
@@ -79,7 +99,13 @@ pub fn labels_of(name: &[u8]) -> Option<Vec<Vec<u8>>> {
 	if labels.pop().as_deref() != Some(TLD) {
 		return None;
 	}
-	labels.iter().all(|label| is_valid_label(label)).then_some(labels)
+	let valid = match labels.split_last() {
+		None => true,
+		Some((registered, subnames)) => {
+			is_valid_label(registered) && subnames.iter().all(|label| is_valid_subname_label(label))
+		},
+	};
+	valid.then_some(labels)
 }
 
 /// The id of a full name ([`labels_of`]); `None` when the name is not valid under the
@@ -261,6 +287,38 @@ mod tests {
 		] {
 			assert!(!is_valid_label(bad), "{bad:?}");
 		}
+	}
+
+	#[test]
+	fn service_labels_are_for_subnames_only() {
+		for good in [&b"_dmarc"[..], b"_tcp", b"_acme-challenge", b"_domainkey", b"_a1", b"_0"] {
+			assert!(is_service_label(good) && is_valid_subname_label(good), "{good:?}");
+			assert!(!is_valid_label(good), "{good:?}");
+		}
+		for bad in [
+			&b"_"[..],
+			b"__a",
+			b"_-a",
+			b"_a-",
+			b"_A",
+			b"a_",
+			b"_a_b",
+			b"_a.b",
+			&[b'_'; 1][..],
+			&[&b"_"[..], &[b'a'; 63][..]].concat()[..],
+		] {
+			assert!(!is_service_label(bad), "{bad:?}");
+		}
+		assert!(is_service_label(&[&b"_"[..], &[b'a'; 62][..]].concat()));
+		// Under a registered name, at any depth; never as the registered name itself.
+		assert!(labels_of(b"_sip._tcp.alice.dsync").is_some());
+		assert!(labels_of(b"selector._domainkey.alice.dsync").is_some());
+		assert!(labels_of(b"_dmarc.dsync").is_none());
+		assert!(labels_of(b"_x_.alice.dsync").is_none());
+		assert_eq!(
+			namehash(b"_DMARC.alice.dsync"),
+			Some(child_id(&child_id(&tld_id(), b"alice"), b"_dmarc"))
+		);
 	}
 
 	#[test]

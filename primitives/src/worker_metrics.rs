@@ -13,6 +13,7 @@
 //! | `dsync_gpu_stage_milliseconds_total` | `stage` | [`GPU_STAGE_MILLIS`]: time spent obtaining inputs (`fetch`) and inferring (`infer`); divide by the `fetched` / `inferred` counts for the mean |
 //! | `dsync_pos_probes_total` | | [`POS_PROBES`]: probe requests a verifier made |
 //! | `dsync_pos_reports_total` | `phase` | [`POS_REPORTS`]: report commitments and reveals the pool accepted |
+//! | `dsync_pos_retrievals_total` | `result` | [`POS_RETRIEVALS`]: pieces a verifier fetched from storage providers, by whether they verified (`passed`) or not (`failed`) |
 //!
 //! Counting is a compare-and-set of the counter's key: when two worker runs add to the same
 //! counter at the same instant one count is lost. These counters are for operators'
@@ -110,6 +111,14 @@ pub const POS_COMMITTED: Counter = Counter("pos/committed");
 /// A `reveal_report` the transaction pool accepted.
 pub const POS_REVEALED: Counter = Counter("pos/revealed");
 
+/// Retrieval checks by the `result` label of `dsync_pos_retrievals_total`.
+pub const POS_RETRIEVALS: [(&str, Counter); 2] =
+	[("passed", POS_RETRIEVAL_PASSED), ("failed", POS_RETRIEVAL_FAILED)];
+/// A piece fetched from a storage provider that verified against its slot's root.
+pub const POS_RETRIEVAL_PASSED: Counter = Counter("pos/retrieval/passed");
+/// A piece fetch from a storage provider that failed, or whose answer did not verify.
+pub const POS_RETRIEVAL_FAILED: Counter = Counter("pos/retrieval/failed");
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -147,6 +156,7 @@ mod tests {
 			.chain(&GPU_STAGE_MILLIS)
 			.chain(&GPU_FAILURES)
 			.chain(&POS_REPORTS)
+			.chain(&POS_RETRIEVALS)
 			.map(|(_, counter)| counter.key())
 			.collect();
 		keys.push(POS_PROBES.key());

@@ -354,6 +354,12 @@ impl<'a, B: Blocks> Dag<'a, B> {
 	/// Writes the sub-DAG of `root` as a CAR (root first, depth first, each block once).
 	pub fn write_car(&self, root: &Cid, out: &mut dyn io::Write) -> Result<(), DagError> {
 		out.write_all(&header(root))?;
+		self.write_car_blocks(root, out)
+	}
+
+	/// Writes the block sections of the sub-DAG of `root` (root first, depth first, each block
+	/// once), without a CAR header: streamed, one block in memory at a time.
+	pub fn write_car_blocks(&self, root: &Cid, out: &mut dyn io::Write) -> Result<(), DagError> {
 		let mut seen = HashSet::new();
 		let mut stack = vec![(*root, 0usize)];
 		while let Some((cid, depth)) = stack.pop() {

@@ -35,9 +35,11 @@
 //      GpuInference ledger by the split, ProofOfSyncApi::usage shows Bob's delivered units;
 //      Dave's consumed units are those of the UsageRecorded event (the chain keeps no
 //      per-client totals: no ProofOfSync.ClientUsage storage).
-//  S1-S3. Storage (lib/storage-steps.mjs): the real `dsync store put` keeps a 3 MiB file with
-//      Bob (B: --storage-dir), B's worker accepts and proves it, the order is paid, settled and
-//      the slot deleted by B.
+//  S1-S3. Storage (lib/storage-steps.mjs): the real `dsync store put` keeps a small website
+//      with a 3 MiB file with Bob (B: --storage-dir), standard IPFS clients retrieve it, a name
+//      points at it and headless Chromium loads it through B's website gateway, B's worker
+//      accepts and proves it, A's verifier checks that a piece of it is retrievable, the order
+//      is paid, settled and the slot deleted by B.
 //  10. aivm is stopped; a second job (deadline 10 blocks ahead) gets no result: JobExpired with
 //      refunded = price at its deadline, ProviderPenalised { Bob, NoShow } and
 //      ProofOfSync.ServiceFailed for Bob; Dave's hold is released (free balance = before posting
@@ -77,9 +79,12 @@ import {
   bob,
   bobProbe,
   dave,
+  dnsPortB,
+  gatewayPortB,
   GPU_MODEL,
   httpGet,
   KEY_TYPE,
+  metricsUrlA,
   metricsUrlB,
   nameOf,
   nodeA,
@@ -680,7 +685,8 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
   }
 
   // Storage on the same network (lib/storage-steps.mjs): Bob is Active and scored, B keeps
-  // storage; a file is stored with the real client, proven by B's worker and settled.
+  // storage; a website is stored with the real client, served to a browser, proven by B's
+  // worker and settled.
   storageSteps(step, () => ({
     api,
     alice,
@@ -689,7 +695,10 @@ describe(SUITE, { timeout: SUITE_TIMEOUT_MS }, () => {
     tmpDir,
     rpcUrl: `http://127.0.0.1:${ports.rpcA}`,
     probeBase,
+    metricsUrlA,
     metricsUrlB,
+    gatewayPort: gatewayPortB(),
+    dnsPort: dnsPortB(),
     sameAccount,
   }));
 

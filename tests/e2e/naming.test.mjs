@@ -4,7 +4,7 @@
 // Needs `dig` (Debian: bind9-dnsutils; scripts/setup.sh installs it).
 //
 // A name is registered by commit and reveal with @polkadot/api and given A, AAAA, TXT and MX
-// records and a CNAME subname in one batch; once that block is finalised, `dig` against the
+// records, a CNAME subname and a `_dmarc` TXT subname (a service label) in one batch; once that block is finalised, `dig` against the
 // node's DNS server gets exactly those records (UDP and TCP), the runtime API agrees, other
 // zones are REFUSED, unknown names are NXDOMAIN, malformed packets do not stop the server, and
 // after the development preset's 20-block year the name is NXDOMAIN. Last, the node is restarted
@@ -193,6 +193,9 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
       api.tx.naming.setTtl(name, 120),
       api.tx.naming.setSubname(name, 'www', owner),
       api.tx.naming.setRecords(www, 'Cname', ['alice.dsync']),
+      // A service label (underscore): a DMARC policy, as mail hosts publish it.
+      api.tx.naming.setSubname(name, '_dmarc', owner),
+      api.tx.naming.setRecords(namehash('_dmarc.alice.dsync'), 'Txt', ['v=DMARC1; p=none']),
     ]);
     const result = await tx(batch);
     const registered = findEvent(result.events, api.events.naming.NameRegistered);
@@ -212,6 +215,8 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     assert.deepEqual(answers(txt, 'TXT').map((r) => r.data), ['"hello from dsync"']);
     const mx = await dig('alice.dsync', 'MX');
     assert.deepEqual(answers(mx, 'MX').map((r) => r.data), ['10 mail.alice.dsync.']);
+    const dmarc = await dig('_DMARC.alice.dsync', 'TXT');
+    assert.deepEqual(answers(dmarc, 'TXT').map((r) => r.data), ['"v=DMARC1; p=none"']);
     const cname = await dig('www.alice.dsync', 'CNAME');
     assert.deepEqual(answers(cname, 'CNAME').map((r) => r.data), ['alice.dsync.']);
     // An A query for the alias gets the CNAME.

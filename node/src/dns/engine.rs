@@ -9,7 +9,7 @@ use super::{
 	DnsConfig, ZoneSource, LOG_TARGET, MAX_PENDING_LOOKUPS, MAX_TRACKED_SOURCES, PLAIN_UDP_PAYLOAD,
 };
 use crate::limits::RateLimiter;
-use dsync_primitives::naming::{is_valid_label, TLD};
+use dsync_primitives::naming::{is_valid_label, is_valid_subname_label, TLD};
 use hickory_proto::{
 	op::{Edns, Header, Message, MessageType, Metadata, OpCode, Query, ResponseCode},
 	rr::{
@@ -90,13 +90,18 @@ pub(super) fn classify(name: &Name, key: &mut String) -> ZoneName {
 		return ZoneName::Apex;
 	}
 	key.clear();
-	for label in labels {
+	while let Some(label) = labels.next() {
 		if !label.is_ascii() {
 			return ZoneName::Invalid;
 		}
 		let start = key.len();
 		key.extend(label.iter().map(|byte| char::from(byte.to_ascii_lowercase())));
-		if !is_valid_label(key.as_bytes().get(start..).unwrap_or_default()) {
+		let label = key.as_bytes().get(start..).unwrap_or_default();
+		// The label next to the top-level domain is a registered name's; the ones before it
+		// may also be service labels (`_dmarc`).
+		let valid =
+			if labels.len() == 0 { is_valid_label(label) } else { is_valid_subname_label(label) };
+		if !valid {
 			return ZoneName::Invalid;
 		}
 		key.push('.');
@@ -134,7 +139,8 @@ impl Engine {
 		let mut edns = Edns::new();
 		edns.set_max_payload(max_udp_payload);
 		edns.set_version(0);
-		let source = Arc::new(ZoneIndex::new(source, config.cache_entries));
+		let source =
+			Arc::new(ZoneIndex::new(source, config.cache_entries, config.website_addrs.clone()));
 		// Scan the names now (when bound within a Tokio runtime) rather than at the first query.
 		source.refresh();
 		Ok(Self {

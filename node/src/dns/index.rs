@@ -37,6 +37,8 @@ pub(super) struct ZoneIndex {
 	capacity: usize,
 	/// The id of the top-level domain, the root of every name's id.
 	tld: H256,
+	/// The website gateways' addresses ([`ZoneEntry::decode`]).
+	website_addrs: Vec<std::net::IpAddr>,
 }
 
 struct IndexState {
@@ -81,9 +83,14 @@ impl Drop for UpdateGuard {
 impl ZoneIndex {
 	/// An index without a name set yet, keeping at most `capacity` records entries; its first
 	/// scan starts when [`ZoneIndex::refresh`] is first called.
-	pub(super) fn new(source: Arc<dyn ZoneSource>, capacity: usize) -> Self {
+	pub(super) fn new(
+		source: Arc<dyn ZoneSource>,
+		capacity: usize,
+		website_addrs: Vec<std::net::IpAddr>,
+	) -> Self {
 		Self {
 			source,
+			website_addrs,
 			state: RwLock::new(IndexState { at: ([0; 32], 0), ids: None, records: HashMap::new() }),
 			updating: AtomicBool::new(false),
 			retry_at: Mutex::new(None),
@@ -165,7 +172,10 @@ impl ZoneIndex {
 			},
 		};
 		let (cached, valid_through) = match found {
-			Ok(Some(live)) => (Some(Arc::new(ZoneEntry::decode(&live.records))), live.expires),
+			Ok(Some(live)) => {
+				let entry = ZoneEntry::decode(&live.records, &self.website_addrs);
+				(Some(Arc::new(entry)), live.expires)
+			},
 			// An absent name stays absent until one of its ids changes.
 			Ok(None) => (None, u32::MAX),
 			Err(()) => {

@@ -147,7 +147,7 @@ use rrl::ResponseRateLimiter;
 use std::{
 	collections::HashSet,
 	io,
-	net::{Ipv4Addr, SocketAddr},
+	net::{IpAddr, Ipv4Addr, SocketAddr},
 	sync::{atomic::AtomicBool, Arc},
 	time::Duration,
 };
@@ -229,6 +229,9 @@ pub struct DnsConfig {
 	/// UDP worker threads sharing the socket; 0 = one per core (at most 8). On a machine whose
 	/// cores are also the chain's, fewer workers leave more for everything else.
 	pub udp_workers: usize,
+	/// The addresses of website gateways: a name with a content hash and no A (AAAA) records is
+	/// answered with the IPv4 (IPv6) ones (default none).
+	pub website_addrs: Vec<IpAddr>,
 }
 
 impl Default for DnsConfig {
@@ -245,6 +248,7 @@ impl Default for DnsConfig {
 			soa_email: "hostmaster.dsync.".into(),
 			negative_ttl: 60,
 			udp_workers: 0,
+			website_addrs: Vec::new(),
 		}
 	}
 }

@@ -7,7 +7,7 @@ use hickory_proto::rr::{
 	Name, RData,
 };
 use std::{
-	net::{Ipv4Addr, Ipv6Addr},
+	net::{IpAddr, Ipv4Addr, Ipv6Addr},
 	sync::Arc,
 };
 
@@ -21,16 +21,29 @@ pub(super) struct ZoneEntry {
 }
 
 impl ZoneEntry {
-	/// Decode the DNS records; values that do not decode and non-DNS kinds are skipped.
-	pub(super) fn decode(records: &NameRecords) -> Self {
-		Self {
-			ttl: records.ttl,
-			records: records
-				.records
-				.iter()
-				.filter_map(|(kind, value)| decode_record(kind, value))
-				.collect(),
+	/// Decode the DNS records; values that do not decode and non-DNS kinds are skipped. A
+	/// website (a name with a content hash) without A (AAAA) records and without a CNAME gets
+	/// the IPv4 (IPv6) addresses of `website_addrs`, the gateways that serve it.
+	pub(super) fn decode(records: &NameRecords, website_addrs: &[IpAddr]) -> Self {
+		let mut decoded: Vec<RData> = records
+			.records
+			.iter()
+			.filter_map(|(kind, value)| decode_record(kind, value))
+			.collect();
+		let website = records.records.iter().any(|(kind, _)| *kind == RecordKind::ContentHash);
+		let has = |test: fn(&RData) -> bool, decoded: &[RData]| decoded.iter().any(test);
+		if website && !has(|data| matches!(data, RData::CNAME(_)), &decoded) {
+			let v4 = !has(|data| matches!(data, RData::A(_)), &decoded);
+			let v6 = !has(|data| matches!(data, RData::AAAA(_)), &decoded);
+			for addr in website_addrs {
+				match addr {
+					IpAddr::V4(ip) if v4 => decoded.push(RData::A(A::from(*ip))),
+					IpAddr::V6(ip) if v6 => decoded.push(RData::AAAA(AAAA::from(*ip))),
+					_ => {},
+				}
+			}
 		}
+		Self { ttl: records.ttl, records: decoded }
 	}
 }
 

@@ -221,6 +221,40 @@ async fn answers_each_record_kind_with_its_ttl() {
 	assert_soa_authority(&response, 10);
 }
 
+/// A website (a name with a content hash) without addresses of its own is answered with the
+/// configured gateways' addresses; a name with its own addresses keeps them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websites_without_addresses_get_the_gateways_addresses() {
+	let zone = FakeZone::new();
+	let gateway_v4 = Ipv4Addr::new(203, 0, 113, 7);
+	let gateway_v6 = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7);
+	let website_addrs = vec![gateway_v4.into(), gateway_v6.into()];
+	let server = start(&zone, DnsConfig { website_addrs, ..config() }).await;
+
+	let response = udp(server.udp, &query(1, "bare.dsync.", RecordType::A)).await;
+	assert_answer(&response, 1, ResponseCode::NoError);
+	let [record] = &response.answers[..] else { panic!("one A: {response}") };
+	assert_eq!(record.data, RData::A(gateway_v4.into()));
+	assert_eq!(record.ttl, TTL);
+	let response = udp(server.udp, &query(2, "bare.dsync.", RecordType::AAAA)).await;
+	let [record] = &response.answers[..] else { panic!("one AAAA: {response}") };
+	assert_eq!(record.data, RData::AAAA(gateway_v6.into()));
+
+	// `alice` has a content hash and addresses of its own: only those.
+	let response = udp(server.udp, &query(3, "alice.dsync.", RecordType::A)).await;
+	assert_eq!(response.answers.len(), 2);
+	assert!(response.answers.iter().all(|record| record.data != RData::A(gateway_v4.into())));
+	let response = udp(server.udp, &query(4, "alice.dsync.", RecordType::AAAA)).await;
+	let [record] = &response.answers[..] else { panic!("one AAAA: {response}") };
+	assert_ne!(record.data, RData::AAAA(gateway_v6.into()));
+	// A name without a content hash gets nothing; an alias stays an alias.
+	let response = udp(server.udp, &query(5, "broken.dsync.", RecordType::A)).await;
+	assert!(response.answers.is_empty());
+	let response = udp(server.udp, &query(6, "www.alice.dsync.", RecordType::A)).await;
+	let [record] = &response.answers[..] else { panic!("one CNAME: {response}") };
+	assert!(matches!(record.data, RData::CNAME(_)));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cname_answers_every_other_type() {
 	let zone = FakeZone::new();
@@ -584,6 +618,12 @@ fn names_are_classified() {
 	assert!(matches!(classify(&name("dsync.com."), &mut key), ZoneName::Outside));
 	assert!(matches!(classify(&Name::root(), &mut key), ZoneName::Outside));
 	assert!(matches!(classify(&name("a_b.dsync."), &mut key), ZoneName::Invalid));
+	// Service labels name subnames, never a registered name.
+	assert!(matches!(classify(&name("_Sip._tcp.alice.dsync."), &mut key), ZoneName::Name));
+	assert_eq!(key, "_sip._tcp.alice.dsync");
+	assert!(matches!(classify(&name("s1._domainkey.alice.dsync."), &mut key), ZoneName::Name));
+	assert!(matches!(classify(&name("_dmarc.dsync."), &mut key), ZoneName::Invalid));
+	assert!(matches!(classify(&name("_a_.alice.dsync."), &mut key), ZoneName::Invalid));
 	// A label holding a dot must not alias two labels.
 	let dotted = Name::from_labels(vec![&b"www.alice"[..], &b"dsync"[..]]).unwrap();
 	assert!(matches!(classify(&dotted, &mut key), ZoneName::Invalid));

@@ -192,6 +192,20 @@ fn percent_decode(path: &str) -> Option<String> {
 	String::from_utf8(out).ok()
 }
 
+/// A writer that only counts the bytes written to it.
+struct Counted(u64);
+
+impl Write for Counted {
+	fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+		self.0 = self.0.saturating_add(bytes.len() as u64);
+		Ok(bytes.len())
+	}
+
+	fn flush(&mut self) -> io::Result<()> {
+		Ok(())
+	}
+}
+
 impl StorageService {
 	/// Serves `GET`/`HEAD /ipfs/...` and `GET /routing/v1/providers/...`.
 	pub(super) fn gateway(&self, stream: &mut TcpStream, request: &Request) -> Option<Response> {
@@ -304,27 +318,31 @@ impl StorageService {
 		path: &str,
 		head_only: bool,
 	) -> Result<Option<Response>, DagError> {
-		// The blocks along the path first (so a client can verify the path), then the target's DAG.
+		// The blocks along the path first (so a client can verify the path), then the target's
+		// DAG. Written twice: counted first (every block read and checked, so a missing one is an
+		// error answer, not a cut CAR), then streamed: one block in memory at a time, whatever the
+		// content's size.
 		let target = dag.resolve(cid, path)?;
-		let mut body = Vec::new();
-		let mut at = *cid;
-		for segment in path.split('/').filter(|s| !s.is_empty()) {
-			write_block(&mut body, &at, &dag.block(&at)?)?;
-			at = dag.resolve(&at, segment)?;
+		let write = |out: &mut dyn Write| -> Result<(), DagError> {
+			out.write_all(&dsync_store::car::header(cid))?;
+			let mut at = *cid;
+			for segment in path.split('/').filter(|s| !s.is_empty()) {
+				write_block(out, &at, &dag.block(&at)?)?;
+				at = dag.resolve(&at, segment)?;
+			}
+			dag.write_car_blocks(&target, out)
+		};
+		let mut counted = Counted(0);
+		write(&mut counted)?;
+		let mut headers = Self::immutable_headers(cid, path);
+		headers.push(("X-Content-Type-Options", "nosniff".into()));
+		let content_type = "application/vnd.ipld.car; version=1; order=dfs; dups=n";
+		write_head(stream, 200, content_type, &headers, counted.0)?;
+		if !head_only {
+			let mut out = io::BufWriter::with_capacity(1 << 16, &mut *stream);
+			write(&mut out)?;
+			out.flush()?;
 		}
-		let mut rest = Vec::new();
-		dag.write_car(&target, &mut rest)?;
-		let mut car = dsync_store::car::header(cid).to_vec();
-		car.extend_from_slice(&body);
-		car.extend_from_slice(&rest[dsync_store::car::HEADER_LEN..]);
-		Self::send_verifiable(
-			stream,
-			"application/vnd.ipld.car; version=1; order=dfs; dups=n",
-			cid,
-			path,
-			&car,
-			head_only,
-		)?;
 		Ok(None)
 	}
 

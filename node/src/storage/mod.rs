@@ -65,8 +65,10 @@ const LOG_TARGET: &str = "dsync::storage";
 
 mod gateway;
 mod repair;
+mod website;
 
 pub use repair::REPAIR_PERIOD;
+pub use website::website_name;
 
 /// Reads an open order from the chain.
 pub type OrderReader =
@@ -87,6 +89,9 @@ pub struct SlotChain {
 	pub slot: SlotReader,
 	/// The storage provider whose node key is `key`, at the best block.
 	pub owner_of_key: Box<dyn Fn(AccountId) -> Result<Option<AccountId>, String> + Send + Sync>,
+	/// The content-hash record of a name (`alice.dsync`), at the best block: none when the name
+	/// has none or does not exist.
+	pub content_hash: Box<dyn Fn(String) -> Result<Vec<Vec<u8>>, String> + Send + Sync>,
 }
 
 /// The node's counters (the `dsync_storage_*` metrics).
@@ -437,31 +442,45 @@ impl StorageService {
 			let _ = send(&mut stream, Response::text(503, "busy"));
 			return;
 		};
-		let response = match Request::parse(head) {
-			None => Response::text(400, "malformed request"),
-			Some(request) if !request.target.starts_with(SLOTS_PATH) => {
-				match self.gateway(&mut stream, &request) {
-					Some(response) => response,
-					None => {
-						let _ = stream.flush();
-						close(stream);
-						return;
-					},
-				}
+		let request = Request::parse(head);
+		let website = request.as_ref().and_then(website::website_of);
+		let response = match (request, website) {
+			(Some(request), Some(name)) => match self.website(&mut stream, &request, &name) {
+				Some(response) => response,
+				None => {
+					let _ = stream.flush();
+					close(stream);
+					return;
+				},
 			},
-			Some(request) => match route(&request.method, &request.target) {
-				Err((status, reason)) => Response::text(status, reason),
-				Ok(Route::Upload(order, slot)) => self.upload(&mut stream, &request, order, slot),
-				Ok(Route::Proof(order, slot, piece)) => self.proof(order, slot, piece),
-				Ok(Route::Download(order, slot)) => {
-					match self.download(&mut stream, &request, order, slot) {
-						Ok(None) => return,
-						Ok(Some(response)) => response,
-						Err(error) => {
-							log::debug!(target: LOG_TARGET, "download of {order}/{slot}: {error}");
+			(request, _) => match request {
+				None => Response::text(400, "malformed request"),
+				Some(request) if !request.target.starts_with(SLOTS_PATH) => {
+					match self.gateway(&mut stream, &request) {
+						Some(response) => response,
+						None => {
+							let _ = stream.flush();
+							close(stream);
 							return;
 						},
 					}
+				},
+				Some(request) => match route(&request.method, &request.target) {
+					Err((status, reason)) => Response::text(status, reason),
+					Ok(Route::Upload(order, slot)) => {
+						self.upload(&mut stream, &request, order, slot)
+					},
+					Ok(Route::Proof(order, slot, piece)) => self.proof(order, slot, piece),
+					Ok(Route::Download(order, slot)) => {
+						match self.download(&mut stream, &request, order, slot) {
+							Ok(None) => return,
+							Ok(Some(response)) => response,
+							Err(error) => {
+								log::debug!(target: LOG_TARGET, "download of {order}/{slot}: {error}");
+								return;
+							},
+						}
+					},
 				},
 			},
 		};

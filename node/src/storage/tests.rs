@@ -21,6 +21,8 @@ struct FakeChain {
 	finalized: HashMap<(u64, u8), SlotView<AccountId>>,
 	orders: HashMap<u64, OrderView<AccountId>>,
 	work: HashMap<AccountId, Vec<SlotWork>>,
+	/// Content-hash records by name.
+	names: HashMap<String, Vec<u8>>,
 }
 
 struct Node {
@@ -46,6 +48,7 @@ fn node(name: &str, capacity: u64) -> Node {
 	let chain = Arc::new(Mutex::new(FakeChain::default()));
 	let reader = Arc::clone(&chain);
 	let (by_cid, by_id, by_work) = (Arc::clone(&chain), Arc::clone(&chain), Arc::clone(&chain));
+	let by_name = Arc::clone(&chain);
 	let slot_chain = SlotChain {
 		orders_of_cid: Box::new(move |cid| {
 			let chain = by_cid.lock().unwrap();
@@ -64,6 +67,9 @@ fn node(name: &str, capacity: u64) -> Node {
 			Ok(map.get(&(order, slot)).cloned())
 		}),
 		owner_of_key: Box::new(move |k| Ok((k == AccountId::from(key.0)).then(|| OWNER.into()))),
+		content_hash: Box::new(move |name| {
+			Ok(by_name.lock().unwrap().names.get(&name).cloned().into_iter().collect())
+		}),
 	};
 	let service = StorageService::open(&dir, capacity, keystore.clone(), slot_chain).unwrap();
 	let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -236,6 +242,7 @@ fn a_full_node_refuses_uploads_and_slots_no_longer_ours_are_deleted() {
 			provider_work: Box::new(|_| Ok(Vec::new())),
 			slot: Box::new(|_, _, _| Ok(None)),
 			owner_of_key: Box::new(|_| Ok(None)),
+			content_hash: Box::new(|_| Ok(Vec::new())),
 		},
 	)
 	.unwrap();
@@ -564,4 +571,98 @@ fn an_offered_slot_nobody_uploads_is_rebuilt_from_the_other_providers() {
 	}
 	assert_eq!(waiting.service.repair(), 0);
 	assert_eq!(get(waiting.addr, "5/2/proofs/3", "").0, 404);
+}
+
+// ---- websites -------------------------------------------------------------------------------
+
+fn site_get(addr: std::net::SocketAddr, host: &str, target: &str) -> Vec<u8> {
+	let mut stream = TcpStream::connect(addr).unwrap();
+	stream
+		.write_all(
+			format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\n\r\n")
+				.as_bytes(),
+		)
+		.unwrap();
+	let mut response = Vec::new();
+	stream.read_to_end(&mut response).unwrap();
+	response
+}
+
+#[test]
+fn a_name_with_a_content_hash_is_served_as_a_website() {
+	let node = node("website", 1 << 30);
+	let (root, car, index, logo) = site_car();
+	let slot = keep_order(&node, node.addr, root, &car);
+	offer(&node, 5, 0, &slot, OWNER);
+	assert_eq!(put(node.addr, 5, 0, &slot).0, 201);
+	{
+		let mut chain = node.chain.lock().unwrap();
+		chain.names.insert("site.dsync".into(), root.to_bytes());
+		// ENS's contenthash form, as wallets write it.
+		chain
+			.names
+			.insert("www.ens.dsync".into(), [&[0xe3, 0x01][..], &root.to_bytes()].concat());
+		chain.names.insert("junk.dsync".into(), b"not a cid".to_vec());
+		chain
+			.names
+			.insert("gone.dsync".into(), Cid::raw(b"no order keeps it").to_bytes());
+	}
+
+	let response = site_get(node.addr, "site.dsync", "/");
+	assert_eq!(body_of(&response), (200, index.clone()));
+	assert_eq!(header_of(&response, "content-type").as_deref(), Some("text/html; charset=utf-8"));
+	// Any case, a port, a trailing dot; paths and content types as the gateway's.
+	let response = site_get(node.addr, "SITE.dsync.:8080", "/img/logo.png");
+	assert_eq!(body_of(&response), (200, logo));
+	assert_eq!(header_of(&response, "content-type").as_deref(), Some("image/png"));
+	assert_eq!(body_of(&site_get(node.addr, "www.ens.dsync", "/index.html")), (200, index));
+	assert_eq!(body_of(&site_get(node.addr, "site.dsync", "/missing.html")).0, 404);
+	// Names without a site: no record, not a CID, content nobody keeps.
+	for host in ["nobody.dsync", "junk.dsync", "gone.dsync"] {
+		assert_eq!(body_of(&site_get(node.addr, host, "/")).0, 404, "{host}");
+	}
+	// The node's own paths keep their meaning on a site's host.
+	let (status, listing) =
+		body_of(&site_get(node.addr, "site.dsync", &format!("/ipfs/{root}/img")));
+	assert_eq!(status, 200);
+	assert!(String::from_utf8_lossy(&listing).contains("logo.png"));
+}
+
+#[test]
+fn website_requests_are_recognised_by_host_and_path() {
+	let request = |host: &str, target: &str| {
+		Request::parse(format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes()).unwrap()
+	};
+	let name = |host: &str, target: &str| website::website_of(&request(host, target));
+	assert_eq!(name("alice.dsync", "/").as_deref(), Some("alice.dsync"));
+	assert_eq!(name("WWW.Alice.DSYNC.:80", "/a/b?c").as_deref(), Some("www.alice.dsync"));
+	for (host, target) in [
+		("dsync", "/"),
+		("alice.dsync", "/dsync/probe/00"),
+		("alice.dsync", "/ipfs/x"),
+		("alice.dsync", "/routing/v1/providers/x"),
+		("alice.dsync", "*"),
+		("alice.dsync:", "/"),
+		("alice.dsync:x", "/"),
+		("al_ice.dsync", "/"),
+		("example.com", "/"),
+		("[::1]:80", "/"),
+		("127.0.0.1:9955", "/"),
+	] {
+		assert_eq!(name(host, target), None, "{host} {target}");
+	}
+	// No Host, or two.
+	let none = Request::parse(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+	assert_eq!(website::website_of(&none), None);
+	let two = Request::parse(b"GET / HTTP/1.1\r\nHost: a.dsync\r\nHost: b.dsync\r\n\r\n").unwrap();
+	assert_eq!(website::website_of(&two), None);
+
+	let cid = Cid::raw(b"x");
+	assert_eq!(website::cid_of_content_hash(&cid.to_bytes()), Some(cid));
+	assert_eq!(
+		website::cid_of_content_hash(&[&[0xe3, 0x01][..], &cid.to_bytes()].concat()),
+		Some(cid)
+	);
+	assert_eq!(website::cid_of_content_hash(b""), None);
+	assert_eq!(website::cid_of_content_hash(&[0xe3, 0x01]), None);
 }

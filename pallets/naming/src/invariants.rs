@@ -7,7 +7,9 @@ mod checks {
 		Records,
 	};
 	use alloc::collections::btree_map::BTreeMap;
-	use dsync_primitives::naming::{child_id, is_valid_label, is_valid_record, tld_id};
+	use dsync_primitives::naming::{
+		child_id, is_valid_label, is_valid_record, is_valid_subname_label, tld_id,
+	};
 	use frame_support::{
 		ensure,
 		traits::{fungible::InspectHold, Get},
@@ -44,7 +46,13 @@ mod checks {
 			let tld = tld_id();
 			let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 			for (id, info) in Names::<T>::iter() {
-				ensure!(is_valid_label(&info.label), "a stored label is invalid");
+				// Registered names take valid labels; subnames may also take service labels.
+				let valid = if info.parent == tld {
+					is_valid_label(&info.label)
+				} else {
+					is_valid_subname_label(&info.label)
+				};
+				ensure!(valid, "a stored label is invalid");
 				ensure!(id == child_id(&info.parent, &info.label), "a name is under a wrong id");
 				ensure!(Generations::<T>::get(id) >= 1, "a name has no generation");
 				match info.expires {

@@ -10,7 +10,9 @@
 //!   checked on chain ([`dsync_primitives::naming::is_valid_label`]): lower-case ASCII letters,
 //!   digits and hyphens, 1 to 63 bytes, no leading or trailing hyphen, internationalised names
 //!   only in their punycode form (`xn--…`). Upper case, Unicode look-alikes and zero-width
-//!   characters are refused, so one name has exactly one spelling. Names are stored under their
+//!   characters are refused, so one name has exactly one spelling. Subnames may also take
+//!   service labels (`_dmarc`, `_tcp`, `_domainkey`:
+//!   [`dsync_primitives::naming::is_service_label`]), for SRV, DMARC, DKIM and ACME records. Names are stored under their
 //!   *id*, a namehash: `id(label.parent) = blake2_256(id(parent) ‖ blake2_256(label))`.
 //! - **Registration by commit-reveal.** [`Pallet::commit`] stores the commitment to `(label,
 //!   owner, secret)` in the name-registration domain of the shared commit-reveal primitive

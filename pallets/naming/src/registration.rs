@@ -8,7 +8,7 @@ use crate::{
 use alloc::vec::Vec;
 use dsync_primitives::{
 	commit_reveal::{commitment, Domain},
-	naming::{child_id, is_valid_label, tld_id},
+	naming::{child_id, is_valid_label, is_valid_subname_label, tld_id},
 	traits::{ServiceKind, ServicePayment},
 };
 use frame_support::{
@@ -35,6 +35,15 @@ pub enum Standing {
 }
 
 impl<T: Config> Pallet<T> {
+	/// `label` as a [`Label`] of a subname when it is valid ([`is_valid_subname_label`]: a
+	/// valid label or a service label such as `_dmarc`).
+	pub fn checked_subname_label(label: &[u8]) -> Option<Label> {
+		if !is_valid_subname_label(label) {
+			return None;
+		}
+		Label::try_from(label.to_vec()).ok()
+	}
+
 	/// `label` as a [`Label`] when it is valid ([`is_valid_label`]).
 	pub fn checked_label(label: &[u8]) -> Option<Label> {
 		if !is_valid_label(label) {

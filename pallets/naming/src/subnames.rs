@@ -20,7 +20,7 @@ impl<T: Config> Pallet<T> {
 		label: Vec<u8>,
 		owner: T::AccountId,
 	) -> DispatchResult {
-		let checked = Self::checked_label(&label).ok_or(Error::<T>::InvalidLabel)?;
+		let checked = Self::checked_subname_label(&label).ok_or(Error::<T>::InvalidLabel)?;
 		let parent_info = Self::owned_live(parent, &who)?;
 		let depth = parent_info.depth.saturating_add(1);
 		ensure!(u32::from(depth) <= T::MaxDepth::get(), Error::<T>::TooDeep);

@@ -374,8 +374,8 @@ pub mod types;
 pub mod weights;
 
 pub use dsync_primitives::traits::{
-	NodeRegistry, NodeRole, NodeScores, NodeStatus, NodeSummary, ServiceFaults, ServiceKind,
-	SlashReason, UsageProof, UsageRecorder,
+	NodeRegistry, NodeRole, NodeScores, NodeStatus, NodeSummary, RetrievalCheck, ServiceFaults,
+	ServiceKind, SlashReason, StorageRetrieval, UsageProof, UsageRecorder,
 };
 pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
@@ -435,6 +435,10 @@ pub mod pallet {
 		/// Whether a validator node's owner is in the active validator set (the session
 		/// validators); only those are drawn as verifiers.
 		type IsActiveValidator: Contains<Self::AccountId>;
+
+		/// Which piece of a storage provider's slots its verifiers fetch and check
+		/// ([`ocw::retrieval_seed`]); the storage pallet in the runtime, `()` for none.
+		type Storage: StorageRetrieval<Self::AccountId>;
 
 		/// The source of the epoch seed (BABE randomness in the runtime).
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;

@@ -117,6 +117,50 @@ where
 }
 
 // ---------------------------------------------------------------------------------------------
+// The mock storage service: the retrieval check each provider gets, set by a test.
+
+std::thread_local! {
+	static RETRIEVAL_CHECKS: core::cell::RefCell<Vec<(AccountId, crate::RetrievalCheck)>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+	static RETRIEVAL_SEEDS: core::cell::RefCell<Vec<[u8; 32]>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// The storage service of the mock: a provider holds what [`MockStorage::hold`] gave it.
+pub struct MockStorage;
+
+impl MockStorage {
+	/// From now on `provider` is asked for `check`.
+	pub fn hold(provider: AccountId, check: crate::RetrievalCheck) {
+		RETRIEVAL_CHECKS.with(|checks| checks.borrow_mut().push((provider, check)));
+	}
+
+	/// Nobody holds anything, no seed was asked with.
+	pub fn reset() {
+		RETRIEVAL_CHECKS.with(|checks| checks.borrow_mut().clear());
+		RETRIEVAL_SEEDS.with(|seeds| seeds.borrow_mut().clear());
+	}
+
+	/// The seeds the pallet asked with so far.
+	pub fn seeds() -> Vec<[u8; 32]> {
+		RETRIEVAL_SEEDS.with(|seeds| seeds.borrow().clone())
+	}
+}
+
+impl crate::StorageRetrieval<AccountId> for MockStorage {
+	fn retrieval_check(provider: &AccountId, seed: &[u8; 32]) -> Option<crate::RetrievalCheck> {
+		RETRIEVAL_SEEDS.with(|seeds| seeds.borrow_mut().push(*seed));
+		RETRIEVAL_CHECKS.with(|checks| {
+			checks
+				.borrow()
+				.iter()
+				.find(|(holder, _)| holder == provider)
+				.map(|(_, check)| *check)
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
 // The mock node registry.
 
 /// A node of the mock registry.
@@ -411,6 +455,7 @@ impl pallet_proof_of_sync::Config for Test {
 	type Registry = MockRegistry;
 	type RewardSource = RewardSourceAccount;
 	type IsActiveValidator = MockActiveValidators;
+	type Storage = MockStorage;
 	type Randomness = MockRandomness;
 	type EraPoints = MockEraPointsRecorder;
 	type AuthorityId = DsyncAuthId;

@@ -15,6 +15,11 @@
 //!   the local record (again after [`RESUBMIT_AFTER_BLOCKS`] blocks if needed); once the report
 //!   is on chain the local record is cleared.
 //!
+//! A target that holds storage slots must also serve a piece of one of them, fetched from its
+//! endpoint and checked against the slot's root on chain ([`fetch_piece`],
+//! [`evaluate_retrieval`]): storage that the chain sees proven but nobody can download fails
+//! the challenge ([`Pallet::probe`]).
+//!
 //! Every probe is signed with the verifier's key ([`sign_probe`], the headers of
 //! [`ProbeAuth`]), so the node's endpoint answers it from the verifiers' own budget, whatever
 //! floods its anonymous limits. A busy answer (`429`, `503`: [`is_busy`]) is no report at first:
@@ -30,7 +35,7 @@
 
 use crate::{
 	Assignments, BalanceOf, Call, Config, Epoch, LocalReport, Pallet, Params, Phase, ProbeReport,
-	ProofOfSyncParams, Targets, LOG_TARGET,
+	ProofOfSyncParams, RetrievalCheck, StorageRetrieval, Targets, LOG_TARGET,
 };
 use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
@@ -38,6 +43,10 @@ use dsync_primitives::{
 	offchain::{http_get_with_headers, local_storage_key, submit_signed, SubmitError},
 	probe::{
 		is_valid_endpoint, probe_url, ProbeAnswer, SignedProbeAnswer, MAX_PROBE_RESPONSE_BYTES,
+	},
+	storage::{
+		api::proof_path,
+		pieces::{verify_piece, PieceProof},
 	},
 	traits::NodeRegistry,
 	worker_metrics,
@@ -191,6 +200,54 @@ pub fn sign_probe(
 	Some(ProbeAuth { key: *verifier, block, signature })
 }
 
+/// The seed of the retrieval check of a target whose challenge seed this epoch is `seed`:
+/// `blake2_256("dsync/pos/retrieval" ++ seed)`. Every verifier of the target checks the same
+/// piece, so their verdicts agree on what the target served.
+pub fn retrieval_seed(seed: &[u8; 32]) -> [u8; 32] {
+	let mut preimage = b"dsync/pos/retrieval".to_vec();
+	preimage.extend_from_slice(seed);
+	sp_io::hashing::blake2_256(&preimage)
+}
+
+/// The most bytes a piece proof takes in SCALE: the piece (256 bytes and its length) and 31
+/// siblings (and their count).
+pub const MAX_PIECE_PROOF_BYTES: usize = 2 + 256 + 1 + 31 * 32;
+
+/// Fetch the piece of `check` from `endpoint`: `GET {endpoint}{proof_path(order, slot, piece)}`
+/// (the provider's storage endpoints share its probe endpoint), anonymous, with the probe's
+/// deadline, at most [`MAX_PIECE_PROOF_BYTES`] + 1 bytes of body.
+pub fn fetch_piece(endpoint: &[u8], check: &RetrievalCheck) -> Observation {
+	if !is_valid_endpoint(endpoint) {
+		return Observation::Unreachable;
+	}
+	let Ok(base) = core::str::from_utf8(endpoint) else { return Observation::Unreachable };
+	let url = alloc::format!(
+		"{}{}",
+		base.trim_end_matches('/'),
+		proof_path(check.order, check.slot, check.piece)
+	);
+	http_get_with_headers(&url, &[], MAX_PIECE_PROOF_BYTES, PROBE_TIMEOUT_MS)
+}
+
+/// Whether what a piece fetch observed is the piece of `check`, and how long it took (in
+/// milliseconds, `max_latency_ms` without an answer). Pure, like [`evaluate`]. It passes only
+/// for a `200 OK` whose body is exactly one SCALE [`PieceProof`] that verifies against the
+/// slot's root and length on chain ([`verify_piece`]): a provider that lost the piece, serves
+/// other bytes, or does not answer fails.
+pub fn evaluate_retrieval(
+	observation: Observation,
+	check: &RetrievalCheck,
+	max_latency_ms: u32,
+) -> (bool, u32) {
+	let Observation::Response { status: 200, latency_ms, body } = observation else {
+		return (false, max_latency_ms);
+	};
+	let passed = body.len() <= MAX_PIECE_PROOF_BYTES
+		&& PieceProof::decode_all(&mut &body[..])
+			.is_ok_and(|proof| verify_piece(&check.root, check.len, check.piece, &proof).is_ok());
+	(passed, latency_ms)
+}
+
 /// The statuses of an endpoint too busy to answer now: `429 Too Many Requests` (a rate limit)
 /// and `503 Service Unavailable` (no connection, or no key, to answer with).
 pub const BUSY_STATUSES: [u16; 2] = [429, 503];
@@ -260,6 +317,14 @@ impl<T: Config> Pallet<T> {
 	///   still report in time (were it no report, a node could register a private endpoint to
 	///   have its verifiers penalised as absent);
 	/// - anything else: [`evaluate`].
+	///
+	/// A storage provider (one that holds a slot, [`StorageRetrieval::retrieval_check`] with
+	/// [`retrieval_seed`]) whose probe passed must then serve one piece of it: [`fetch_piece`],
+	/// judged by [`evaluate_retrieval`]. A busy answer is retried like the probe's; a piece that
+	/// is missing or does not verify fails the challenge (`challenge_ok` false), and the report's
+	/// latency is the slower of the two requests. Retrievability thus weighs in the target's
+	/// pass rate and latency like the probe itself, through the same majority verdict (every
+	/// verifier of the target checks the same piece).
 	pub fn probe(
 		node: &T::AccountId,
 		seed: &[u8; 32],
@@ -292,7 +357,27 @@ impl<T: Config> Pallet<T> {
 			max_lag: params.max_lag,
 			is_canonical: &is_canonical,
 		};
-		Some(evaluate(observation, &ctx))
+		let mut report = evaluate(observation, &ctx);
+		// A storage provider that passed the probe must also serve a piece of what it holds.
+		if report.challenge_ok {
+			if let Some(check) = T::Storage::retrieval_check(node, &retrieval_seed(seed)) {
+				let observation = fetch_piece(&endpoint, &check);
+				if is_busy(&observation) && Self::busy_retry_open(params) {
+					return None;
+				}
+				let (passed, latency_ms) =
+					evaluate_retrieval(observation, &check, params.max_latency_ms);
+				let counter = if passed {
+					worker_metrics::POS_RETRIEVAL_PASSED
+				} else {
+					worker_metrics::POS_RETRIEVAL_FAILED
+				};
+				counter.inc();
+				report.challenge_ok = passed;
+				report.latency_ms = report.latency_ms.max(latency_ms);
+			}
+		}
+		Some(report)
 	}
 
 	/// Whether a busy answer is still retried rather than reported: before

@@ -302,9 +302,11 @@ pub struct ProbeReport {
 	/// The node answered `200 OK` in time.
 	pub available: bool,
 	/// The answer was properly signed by the node's key, echoed the seed, carried the right
-	/// compute result and a block hash of this chain.
+	/// compute result and a block hash of this chain; for a storage provider, the piece it was
+	/// asked for also verified against its slot's root (`ocw::evaluate_retrieval`).
 	pub challenge_ok: bool,
-	/// The measured round trip, in milliseconds (`max_latency_ms` when the node did not answer).
+	/// The measured round trip, in milliseconds (`max_latency_ms` when the node did not answer);
+	/// for a storage provider, the slower of the probe and the piece fetch.
 	pub latency_ms: u32,
 	/// How many blocks the node's best block is behind the verifier's (`max_lag` when the
 	/// answer was missing or malformed).

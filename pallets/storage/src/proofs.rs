@@ -12,7 +12,9 @@ use dsync_primitives::{
 		pieces::{challenged_piece, verify_piece, PieceProof},
 		OrderPhase, OrderView, SlotPhase, SlotTask, SlotView, SlotWork,
 	},
-	traits::{ServiceKind, ServicePayment, UsageProof, UsageRecorder},
+	traits::{
+		RetrievalCheck, ServiceKind, ServicePayment, StorageRetrieval, UsageProof, UsageRecorder,
+	},
 };
 use frame_support::{pallet_prelude::*, traits::Get};
 use sp_runtime::{traits::Saturating, SaturatedConversion};
@@ -328,3 +330,44 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 }
+
+/// The pieces Proof of Sync's verifiers fetch from a provider ([`StorageRetrieval`]): one held
+/// slot chosen by the verifier's seed among the slots of active orders that run at least one
+/// more whole epoch (so the provider's node, whose view may be a block ahead of the verifier's,
+/// has not deleted a slot whose term just ended), then one piece of it, [`challenged_piece`]
+/// with a round no epoch challenge uses. Read off chain only: it walks every order, like
+/// [`Pallet::provider_work`].
+impl<T: Config> StorageRetrieval<T::AccountId> for Pallet<T> {
+	fn retrieval_check(provider: &T::AccountId, seed: &[u8; 32]) -> Option<RetrievalCheck> {
+		let epoch = Self::current_epoch();
+		let mut held = alloc::vec::Vec::new();
+		for (id, order) in Orders::<T>::iter() {
+			if !order.end().is_some_and(|end| end > epoch.saturating_add(1)) {
+				continue;
+			}
+			for (index, slot) in order.slots.iter().enumerate() {
+				if matches!(&slot.state, SlotState::Held { provider: p, .. } if p == provider) {
+					held.push((
+						id,
+						crate::orders::slot_index(index),
+						slot.spec.root,
+						slot.spec.len,
+					));
+				}
+			}
+		}
+		let count = u64::try_from(held.len()).ok().filter(|count| *count > 0)?;
+		let mut preimage = b"dsync/storage/retrieval".to_vec();
+		preimage.extend_from_slice(seed);
+		let hash = sp_io::hashing::blake2_256(&preimage);
+		let mut pick = [0u8; 8];
+		pick.copy_from_slice(&hash[..8]);
+		let pick = usize::try_from(u64::from_le_bytes(pick) % count).ok()?;
+		let (order, slot, root, len) = *held.get(pick)?;
+		let piece = challenged_piece(seed, &(order, slot).encode(), RETRIEVAL_ROUND, len);
+		Some(RetrievalCheck { order, slot, piece, root, len })
+	}
+}
+
+/// The [`challenged_piece`] round of retrieval checks: above any epoch challenge's round.
+pub const RETRIEVAL_ROUND: u32 = u32::MAX;

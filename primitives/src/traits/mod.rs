@@ -15,6 +15,8 @@
 //!     burned.
 //!   - [`ServiceFaults`]: how services report a provider's fault (missed, proven wrong).
 //!   - [`ModelId`]: the identifier of an inference model.
+//!   - [`StorageRetrieval`]: which piece of a storage provider's slots a verifier fetches
+//!     ([`RetrievalCheck`]).
 //! - [`nodes`]: what the node registry and Proof of Sync share.
 //!   - [`NodeRole`], [`NodeStatus`], [`NodeSummary`]: one registered node.
 //!   - [`NodeRegistry`]: the registry interface (nodes, keys, probe targets, verifier candidates,
@@ -27,7 +29,8 @@ pub mod services;
 
 pub use nodes::{NodeRegistry, NodeRole, NodeScores, NodeStatus, NodeSummary, SlashReason};
 pub use services::{
-	ModelId, PaymentSplit, ServiceFaults, ServiceKind, ServicePayment, UsageProof, UsageRecorder,
+	ModelId, PaymentSplit, RetrievalCheck, ServiceFaults, ServiceKind, ServicePayment,
+	StorageRetrieval, UsageProof, UsageRecorder,
 };
 
 #[cfg(test)]
@@ -41,5 +44,6 @@ mod tests {
 		<() as ServiceFaults<u64>>::proven_wrong(&1, ServiceKind::Naming);
 		let proof = UsageProof { verified: true, burned: 4 };
 		<() as UsageRecorder<u64>>::record_usage(&1, &2, ServiceKind::Storage, 3, proof);
+		assert_eq!(<() as StorageRetrieval<u64>>::retrieval_check(&1, &[0; 32]), None);
 	}
 }

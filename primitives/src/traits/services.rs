@@ -170,3 +170,38 @@ impl<AccountId> ServiceFaults<AccountId> for () {
 	fn missed(_: &AccountId, _: ServiceKind) {}
 	fn proven_wrong(_: &AccountId, _: ServiceKind) {}
 }
+
+/// One piece a verifier fetches from a storage provider's endpoint, to check that what the
+/// provider holds can be retrieved (not merely proven to the chain): the piece's proof at
+/// [`proof_path`](crate::storage::api::proof_path)`(order, slot, piece)` must verify against
+/// `root` and `len` ([`verify_piece`](crate::storage::pieces::verify_piece)).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RetrievalCheck {
+	/// The order.
+	pub order: u64,
+	/// The slot of the order the provider holds.
+	pub slot: u8,
+	/// The piece asked for.
+	pub piece: u64,
+	/// The slot's root on chain.
+	pub root: [u8; 32],
+	/// The slot's length in bytes.
+	pub len: u64,
+}
+
+/// What Proof of Sync's verifiers ask the storage service for: a piece of something `provider`
+/// holds, chosen by `seed`. Implemented by pallet_storage::Pallet<T>; read by the verifiers'
+/// off-chain workers only (never in a transaction).
+///
+/// `()` knows no storage (every check is `None`: nothing to fetch).
+pub trait StorageRetrieval<AccountId> {
+	/// A piece of one slot `provider` holds and must keep for at least the rest of the current
+	/// storage epoch, chosen by `seed` among them; `None` when it holds none.
+	fn retrieval_check(provider: &AccountId, seed: &[u8; 32]) -> Option<RetrievalCheck>;
+}
+
+impl<AccountId> StorageRetrieval<AccountId> for () {
+	fn retrieval_check(_: &AccountId, _: &[u8; 32]) -> Option<RetrievalCheck> {
+		None
+	}
+}

@@ -98,6 +98,7 @@ impl pallet_proof_of_sync::Config for Runtime {
 	type Registry = crate::NodeRegistry;
 	type RewardSource = TreasuryAccount;
 	type IsActiveValidator = SessionValidators;
+	type Storage = crate::Storage;
 	type Randomness = ChallengeRandomness;
 	type EraPoints = VerificationEraPoints;
 	type AuthorityId = dsync_primitives::offchain::DsyncAuthId;

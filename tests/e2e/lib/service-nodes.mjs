@@ -285,6 +285,10 @@ export async function httpGet(url) {
 
 export const probeBase = () => `http://127.0.0.1:${ports.probe}`;
 
+/** B's website gateway (--gateway-listen-addr) and DNS server (--dns-listen-addr) ports. */
+export const gatewayPortB = () => ports.gatewayB;
+export const dnsPortB = () => ports.dnsB;
+
 /** B's Prometheus metrics. */
 export const metricsUrlB = () => `http://127.0.0.1:${ports.promB}/metrics`;
 /** A's Prometheus endpoint: its Proof-of-Sync worker's dsync_pos_* metrics. */
@@ -301,8 +305,8 @@ export function serviceNodeHooks(tmpPrefix) {
   before(async () => {
     await cryptoWaitReady();
     tmpDir = makeTempDir(tmpPrefix);
-    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort, promB, promA] = await getFreePorts(9);
-    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort, promB, promA });
+    const [p2pA, rpcA, p2pB, rpcB, probe, dead, aivmPort, promB, promA, gatewayB, dnsB] = await getFreePorts(11);
+    Object.assign(ports, { p2pA, rpcA, p2pB, rpcB, probe, dead, aivm: aivmPort, promB, promA, gatewayB, dnsB });
     peerIdA = await peerIdFromNodeKey(NODE_KEY_A);
 
     // B's inference server: the bundled digits model (the development genesis's model 0).
@@ -361,6 +365,14 @@ export function serviceNodeHooks(tmpPrefix) {
         path.join(tmpDir, 'B-storage'),
         '--storage-capacity',
         '1',
+        // B is also a website gateway (websites by Host, /ipfs/, no probe) on an address of its
+        // own, and serves DNS whose content-hash names resolve to that gateway (127.0.0.1).
+        '--gateway-listen-addr',
+        `127.0.0.1:${gatewayB}`,
+        '--dns-listen-addr',
+        `127.0.0.1:${dnsB}`,
+        '--dns-website-addr',
+        '127.0.0.1',
         // Batch URLs (and the other probe endpoints) are on 127.0.0.1: without this B's
         // off-chain worker refuses to fetch them (`--chain dev` does not imply it as `--dev`
         // does; NodeProcess adds it to every node anyway).

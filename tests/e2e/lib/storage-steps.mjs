@@ -4,8 +4,9 @@
 //
 //   S1. sudo: Storage.setParameters with no parity slot required (this network has one storage
 //       provider, and a slot is never offered twice to one provider).
-//   S2. Dave runs the real client: `dsync store put <file> --data-shards 1 --slots 1 --epochs 2`
-//       on a 3 MiB + 5 B file. It packs the file into a CAR, places the order (the escrow held),
+//   S2. Dave runs the real client: `dsync store put <dir> --data-shards 1 --slots 1 --epochs 2`
+//       on a small website: `index.html`, `logo.png` and `data.bin` (3 MiB + 5 B). It packs the
+//       directory into a CAR, places the order (the escrow held),
 //       waits for the draw (Bob), uploads the slot to B (PUT on B's service endpoint) and waits
 //       until B's off-chain worker accepted it. Checked: the client's exit status and output,
 //       the CID (`dsync store cid` of the same file), StorageApi.order (Active, held by Bob at
@@ -15,17 +16,25 @@
 //       routing client (@helia/delegated-routing-v1-http-api-client) asks B's
 //       /routing/v1/providers for the CID and gets B as an HTTP gateway provider; a CAR of the
 //       whole DAG from that gateway (?format=car) is read with @ipld/car, every block's SHA-256
-//       checked against its CID here, and the file exported with ipfs-unixfs-exporter equals
+//       checked against its CID here, and `data.bin` exported with ipfs-unixfs-exporter equals
 //       the stored file; the root block alone (?format=raw) hashes to the CID; a byte range of
 //       the file (Range) is the same range of the stored file; a CID nobody keeps is 404.
+//   S2c. The website: Alice registers `site.dsync` with a content-hash record naming the CID.
+//       B's DNS answers `site.dsync A` with its website gateway's address (the name has no
+//       address record of its own); headless Chromium (playwright-core, Debian's chromium) with
+//       `--host-resolver-rules` mapping `*.dsync` to B's gateway loads http://site.dsync/: the
+//       stored page and its image; B's probe endpoint serves the site by Host as well.
 //   S3. B's worker proves the slot in both epochs of the term (SlotProven: Bob paid the price
 //       each time, 10 % burned) and the order completes (OrderCompleted: paid = 2 x the price,
 //       refunded 0); Dave's hold is released; within 2.5 min B deletes the slot (its order is
-//       over in finalised state); B's dsync_storage_* metrics say so.
+//       over in finalised state); B's dsync_storage_* metrics say so. A's Proof-of-Sync worker
+//       fetched a piece of Bob's slot while it was held and found it verified
+//       (dsync_pos_retrievals_total{result="passed"}).
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -34,6 +43,8 @@ import { defaultLogger } from '@libp2p/logger';
 import { CarBlockIterator } from '@ipld/car';
 import { MemoryBlockstore } from 'blockstore-core/memory';
 import { exporter } from 'ipfs-unixfs-exporter';
+import { u8aConcat, u8aToHex, stringToU8a } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 
@@ -58,8 +69,12 @@ Promise.withResolvers ??= function withResolvers() {
 /** The term in epochs (dev: 10 blocks each): long enough for retrieval while it runs. */
 const EPOCHS = 2;
 
-/** The stored file: 3 MiB and 5 bytes (four 1 MiB leaves, the last of 5 bytes). */
+/** The site's data file: 3 MiB and 5 bytes (four 1 MiB leaves, the last of 5 bytes). */
 const FILE_BYTES = 3 * 1024 * 1024 + 5;
+
+/** The site's page and image (a 1 x 1 PNG). */
+const INDEX_HTML = '<!DOCTYPE html><html><head><title>Stored on DSYNC</title></head><body><h1 id="greeting">Hello from the DSYNC network</h1><img id="logo" src="logo.png" alt="logo"></body></html>';
+const LOGO_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 /** Deterministic content (xorshift32). */
 function content(len) {
@@ -72,6 +87,26 @@ function content(len) {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+/** The id of a full name: blake2_256(parent ‖ blake2_256(label)) from the top-level domain. */
+function namehash(name) {
+  let id = new Uint8Array(32);
+  for (const label of name.split('.').reverse()) id = blake2AsU8a(u8aConcat(id, blake2AsU8a(stringToU8a(label))));
+  return u8aToHex(id);
+}
+
+/** `GET target` on 127.0.0.1:`port` with `Host: host`: { status, headers, body }. */
+function hostGet(port, host, target) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: Number(port), path: target, headers: { Host: host }, timeout: 10_000 }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${target} (Host ${host}) timed out`)));
+    req.on('error', reject);
+  });
 }
 
 /** Sum of `address`'s holds for `{ Storage: 'Order' }` at `apiLike`. */
@@ -98,7 +133,8 @@ async function storageEvents(api, from, to) {
 
 /**
  * The storage steps; `ctx()` gives the suite's live state: { api, alice, bob, dave, tmpDir,
- * rpcUrl (A's HTTP RPC), probeBase, metricsUrlB, sameAccount }.
+ * rpcUrl (A's HTTP RPC), probeBase, metricsUrlA, metricsUrlB, gatewayPort and dnsPort (B's
+ * website gateway and DNS server), sameAccount }.
  */
 export function storageSteps(step, ctx) {
   const s = {};
@@ -119,10 +155,13 @@ export function storageSteps(step, ctx) {
     t.diagnostic(`storage parameters: ${JSON.stringify(s.params)}`);
   });
 
-  step('dsync store put: Dave keeps a 3 MiB file with Bob (packed, placed, uploaded to B, accepted)', 4 * 60_000, async (t) => {
+  step('dsync store put: Dave keeps a website with a 3 MiB file with Bob (packed, placed, uploaded to B, accepted)', 4 * 60_000, async (t) => {
     const { api, dave, bob, tmpDir, probeBase, sameAccount } = ctx();
-    const file = path.join(tmpDir, 'stored.bin');
-    fs.writeFileSync(file, content(FILE_BYTES));
+    const file = path.join(tmpDir, 'site');
+    fs.mkdirSync(file);
+    fs.writeFileSync(path.join(file, 'index.html'), INDEX_HTML);
+    fs.writeFileSync(path.join(file, 'logo.png'), LOGO_PNG);
+    fs.writeFileSync(path.join(file, 'data.bin'), content(FILE_BYTES));
     const bin = clientBinaryPath();
     const cid = (await runFile(bin, ['store', 'cid', file])).stdout.trim();
     const heldBefore = await storageHeld(api, dave.address);
@@ -156,8 +195,8 @@ export function storageSteps(step, ctx) {
     // Not field(view, 'size'): a codec struct's own `size` (its number of fields) shadows it.
     s.size = BigInt(view.toJSON().size);
     s.slotLen = Number(slot.len);
-    // CAR of a 4-leaf file: the bytes, the leaves' and root's CIDs and framing; one copy, padded.
-    assert.ok(s.size > BigInt(FILE_BYTES) && s.size < BigInt(FILE_BYTES + 1024), `CAR size ${s.size}`);
+    // CAR of the site: the bytes, the blocks' CIDs and framing; one copy, padded.
+    assert.ok(s.size > BigInt(FILE_BYTES) && s.size < BigInt(FILE_BYTES + 4096), `CAR size ${s.size}`);
     assert.equal(BigInt(s.slotLen), ((s.size + 63n) / 64n) * 64n, 'one data shard: the slot is the CAR padded to 64 bytes');
     const kept = path.join(tmpDir, 'B-storage', 'slots', `${s.order}-0.bin`);
     assert.equal(fs.statSync(kept).size, s.slotLen, `B keeps ${kept}`);
@@ -194,7 +233,7 @@ export function storageSteps(step, ctx) {
       await store.put(blockCid, bytes);
       count += 1;
     }
-    const entry = await exporter(cid, store);
+    const entry = await exporter(`${s.cid}/data.bin`, store);
     const chunks = [];
     for await (const chunk of entry.content()) chunks.push(chunk);
     const exported = Buffer.concat(chunks);
@@ -205,11 +244,78 @@ export function storageSteps(step, ctx) {
     assert.equal(raw.status, 200);
     const rawBytes = new Uint8Array(await raw.arrayBuffer());
     assert.deepEqual((await sha256.digest(rawBytes)).bytes, cid.multihash.bytes, 'the raw root block hashes to the CID');
-    const range = await fetch(`${gateway}/ipfs/${s.cid}`, { headers: { Range: 'bytes=1048570-1048590' } });
+    const range = await fetch(`${gateway}/ipfs/${s.cid}/data.bin`, { headers: { Range: 'bytes=1048570-1048590' } });
     assert.equal(range.status, 206);
     assert.ok(Buffer.from(await range.arrayBuffer()).equals(content(FILE_BYTES).subarray(1048570, 1048591)));
     const unknown = await fetch(`${gateway}/ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm`);
     assert.equal(unknown.status, 404);
+  });
+
+  step('website: site.dsync names the stored site; B\'s DNS points it at B\'s gateway; headless Chromium shows the page and its image', 3 * 60_000, async (t) => {
+    const { api, alice, gatewayPort, dnsPort, probeBase } = ctx();
+    const tx = async (call) => {
+      const res = await signSendAndWait(api, call, alice);
+      assert.equal(res.dispatchError, undefined, describeDispatchError(api, res.dispatchError));
+      return res;
+    };
+    // Commit and reveal `site` for Alice, with a content-hash record: the site's binary CID.
+    const label = 'site';
+    const secret = `0x${'42'.repeat(32)}`;
+    const commitment = blake2AsU8a(u8aConcat(
+      api.createType('Bytes', 'dsync/name-registration/v1').toU8a(),
+      api.createType('Bytes', label).toU8a(),
+      api.createType('AccountId', alice.address).toU8a(),
+      api.createType('[u8; 32]', secret).toU8a(),
+    ));
+    await tx(api.tx.naming.commit(u8aToHex(commitment)));
+    const name = namehash('site.dsync');
+    const res = await tx(api.tx.utility.batchAll([
+      api.tx.naming.register(label, alice.address, secret, 1),
+      api.tx.naming.setRecords(name, 'ContentHash', [u8aToHex(CID.parse(s.cid).bytes)]),
+    ]));
+    assert.ok(findEvent(res.events, api.events.naming.NameRegistered), 'NameRegistered');
+
+    // B's DNS: the name has no address record, so it gets the website gateway's (127.0.0.1).
+    const dig = async (qname, type) =>
+      (await runFile('dig', ['@127.0.0.1', '-p', String(dnsPort), '-q', qname, '-t', type, '+short', '+tries=1', '+time=2'])).stdout.trim();
+    await waitUntil('B\'s DNS to answer site.dsync A', async () => (await dig('site.dsync', 'A')) === '127.0.0.1', {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    });
+    assert.equal(await dig('site.dsync', 'AAAA'), '', 'no IPv6 gateway configured');
+
+    // A real browser: every *.dsync name resolves to B's website gateway.
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [`--host-resolver-rules=MAP *.dsync 127.0.0.1:${gatewayPort}`],
+    });
+    try {
+      const page = await browser.newPage();
+      const started = Date.now();
+      const response = await page.goto('http://site.dsync/', { waitUntil: 'load', timeout: 30_000 });
+      assert.equal(response.status(), 200);
+      assert.equal(await page.title(), 'Stored on DSYNC');
+      assert.equal(await page.textContent('#greeting'), 'Hello from the DSYNC network');
+      const logo = await page.evaluate(() => {
+        const img = document.getElementById('logo');
+        return { complete: img.complete, width: img.naturalWidth, height: img.naturalHeight };
+      });
+      assert.deepEqual(logo, { complete: true, width: 1, height: 1 }, 'the stored image is shown');
+      t.diagnostic(`Chromium loaded http://site.dsync/ with its image in ${Date.now() - started} ms`);
+      const missing = await page.goto('http://nobody.dsync/', { timeout: 30_000 });
+      assert.equal(missing.status(), 404, 'a name without a site');
+    } finally {
+      await browser.close();
+    }
+
+    // The probe endpoint hands a site's requests to the gateway too; the gateway address serves
+    // neither probes nor uploads.
+    const byHost = await hostGet(new URL(probeBase()).port, 'site.dsync', '/logo.png');
+    assert.equal(byHost.status, 200);
+    assert.equal(byHost.headers['content-type'], 'image/png');
+    assert.ok(byHost.body.equals(LOGO_PNG));
+    assert.equal((await hostGet(gatewayPort, '127.0.0.1', '/dsync/health')).status, 404);
   });
 
   step('B proves the slot in its epoch (Bob paid, 10 % burned), the order completes, Dave is settled, B deletes the slot', 5 * 60_000, async (t) => {
@@ -254,5 +360,13 @@ export function storageSteps(step, ctx) {
     for (const name of monitoredMetrics('dsync_storage_')) {
       assert.ok(metric.names.has(name), `${name} (docs/operators/monitoring) is not served`);
     }
+    // A (the verifier) fetched pieces of Bob's slot from B while the term ran, each verified
+    // against the slot's root: retrievability, not only possession.
+    const verifier = await scrapeMetrics(ctx().metricsUrlA());
+    const passed = verifier('dsync_pos_retrievals_total', { result: 'passed' });
+    const failed = verifier('dsync_pos_retrievals_total', { result: 'failed' });
+    t.diagnostic(`A's retrieval checks of B: ${passed} passed, ${failed} failed`);
+    assert.ok(passed >= 1, 'A fetched and verified a piece of the slot B holds');
+    assert.equal(failed, 0, 'an honest provider never fails a retrieval check');
   });
 }

@@ -50,7 +50,15 @@ const DIGEST_SEAL = 5;
  * Flags with a value that bind ports the restarted node does not need (and might find taken),
  * and the storage flags, which need the probe endpoint's address.
  */
-const DROPPED_FLAGS = ['--probe-listen-addr', '--dns-listen-addr', '--prometheus-port', '--storage-dir', '--storage-capacity'];
+const DROPPED_FLAGS = [
+  '--probe-listen-addr',
+  '--dns-listen-addr',
+  '--dns-website-addr',
+  '--prometheus-port',
+  '--storage-dir',
+  '--storage-capacity',
+  '--gateway-listen-addr',
+];
 const OVERRIDES_FLAG = '--wasm-runtime-overrides';
 
 /**

@@ -155,7 +155,8 @@ fn commitments_are_bounded_and_expire() {
 #[test]
 fn bad_registrations_change_nothing() {
 	ExtBuilder::build_and_execute(|| {
-		for label in ["Alice", "-a", "a-", "a.b", "", "ab--c", "bücher"] {
+		// Service labels (`_dmarc`) name subnames only.
+		for label in ["Alice", "-a", "a-", "a.b", "", "ab--c", "bücher", "_dmarc"] {
 			assert_noop!(reveal(&ALICE, label, &ALICE, 1), Error::<Test>::InvalidLabel);
 		}
 		let long = "a".repeat(64);

@@ -43,6 +43,35 @@ fn the_owner_creates_subnames_for_a_deposit() {
 }
 
 #[test]
+fn service_labels_name_subnames() {
+	ExtBuilder::build_and_execute(|| {
+		register(&ALICE, "alice", &ALICE, 1);
+		// SRV under `_sip._tcp`, DMARC, ACME and DKIM TXT names.
+		assert_ok!(sub(&ALICE, "alice.dsync", "_tcp", &ALICE));
+		assert_ok!(sub(&ALICE, "_tcp.alice.dsync", "_sip", &ALICE));
+		assert_ok!(sub(&ALICE, "alice.dsync", "_dmarc", &ALICE));
+		assert_ok!(sub(&ALICE, "alice.dsync", "_acme-challenge", &ALICE));
+		assert_ok!(sub(&ALICE, "alice.dsync", "_domainkey", &ALICE));
+		assert_ok!(sub(&ALICE, "_domainkey.alice.dsync", "selector1", &ALICE));
+		assert_eq!(
+			last_event(),
+			Event::SubnameCreated {
+				name: id("selector1._domainkey.alice.dsync"),
+				parent: id("_domainkey.alice.dsync"),
+				label: Naming::checked_label(b"selector1").unwrap(),
+				owner: ALICE,
+				deposit: SUBNAME_DEPOSIT,
+			}
+		);
+		assert!(Naming::live_name(b"_sip._tcp.alice.dsync").is_some());
+		assert!(Naming::live_name(b"selector1._domainkey.alice.dsync").is_some());
+		for bad in ["_", "__a", "_-a", "_a-", "_A", "a_", "_a_b"] {
+			assert_noop!(sub(&ALICE, "alice.dsync", bad, &ALICE), Error::<Test>::InvalidLabel);
+		}
+	});
+}
+
+#[test]
 fn subname_errors_change_nothing() {
 	ExtBuilder::build_and_execute(|| {
 		register(&ALICE, "alice", &ALICE, 1);

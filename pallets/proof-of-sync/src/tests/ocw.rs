@@ -6,13 +6,22 @@
 
 use crate::{
 	mock::*,
-	ocw::{evaluate, local_key, Observation, ProbeContext, RESUBMIT_AFTER_BLOCKS},
+	ocw::{
+		evaluate, evaluate_retrieval, local_key, retrieval_seed, Observation, ProbeContext,
+		MAX_PIECE_PROOF_BYTES, RESUBMIT_AFTER_BLOCKS,
+	},
 	*,
 };
 use codec::{Decode, Encode};
-use dsync_primitives::probe::{
-	compute_challenge, probe_url, ProbeAnswer, SignedProbeAnswer, KEY_TYPE,
-	MAX_PROBE_RESPONSE_BYTES,
+use dsync_primitives::{
+	probe::{
+		compute_challenge, probe_url, ProbeAnswer, SignedProbeAnswer, KEY_TYPE,
+		MAX_PROBE_RESPONSE_BYTES,
+	},
+	storage::{
+		api::proof_path,
+		pieces::{prove_piece, slot_leaves, slot_root, PieceProof},
+	},
 };
 use frame_support::{assert_ok, traits::Hooks};
 use sp_core::{
@@ -923,4 +932,128 @@ fn a_node_busy_past_the_retries_is_reported_down() {
 		);
 		ProofOfSync::do_try_state().unwrap();
 	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage providers: a piece of what they hold, fetched and checked against the chain.
+
+/// The length of the stored slot of these tests: four pieces, the last one short.
+const SLOT_LEN: u64 = 1_000;
+
+/// The bytes of the stored slot (`salt` varies them) and the check of its piece `piece`.
+fn stored_slot(salt: u8, piece: u64) -> (Vec<u8>, RetrievalCheck) {
+	let data: Vec<u8> = (0..SLOT_LEN as u32).map(|i| (i % 251) as u8 ^ salt).collect();
+	let root = slot_root(&data);
+	(data, RetrievalCheck { order: 4, slot: 1, piece, root, len: SLOT_LEN })
+}
+
+/// The SCALE proof of piece `piece` of `data`, as the provider's endpoint serves it.
+fn piece_body(data: &[u8], piece: u64) -> Vec<u8> {
+	let leaves = slot_leaves(data);
+	prove_piece(data, &leaves, piece).expect("a piece of the slot").encode()
+}
+
+/// Expect the fetch of `check`'s piece from the standard endpoint, answered with `body`.
+fn expect_piece(state: &mut OffchainState, check: &RetrievalCheck, body: Vec<u8>) {
+	let endpoint = core::str::from_utf8(ENDPOINT).expect("an ASCII endpoint");
+	state.expect_request(PendingRequest {
+		method: "GET".into(),
+		uri: format!("{endpoint}{}", proof_path(check.order, check.slot, check.piece)),
+		response: Some(body),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// The report `service(1)`'s verifier commits to when the node answers the probe well and
+/// holds `check`, and answers the piece fetch with `piece` (`None`: the worker must not fetch).
+fn report_of_storage_provider(
+	check: Option<RetrievalCheck>,
+	piece: impl FnOnce(&RetrievalCheck) -> Vec<u8>,
+) -> ProbeReport {
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let (keystore, verifier_key) = keystore();
+	let mut ext = with_extensions(builder(verifier_key), offchain, pool, keystore);
+	ext.execute_with(|| {
+		MockStorage::reset();
+		if let Some(check) = check {
+			MockStorage::hold(service(1), check);
+		}
+		run_to_collecting();
+		let seed = node_seed();
+		expect_probe(&mut state.write(), &seed, good_answer_body(seed));
+		if let Some(check) = check.as_ref() {
+			expect_piece(&mut state.write(), check, piece(check));
+		}
+		ProofOfSync::offchain_worker(2);
+		assert!(commits_on_service(&pool_state.read().transactions));
+		// The same piece for every verifier of the target: chosen by its seed alone.
+		assert_eq!(MockStorage::seeds(), vec![retrieval_seed(&seed)]);
+		let key = local_key(1, &service(1), &validator(1));
+		let record = StorageValueRef::persistent(&key).get::<LocalReport>().unwrap().unwrap();
+		ProofOfSync::do_try_state().unwrap();
+		record.report
+	})
+}
+
+#[test]
+fn a_storage_provider_passes_only_by_serving_the_piece_it_holds() {
+	let (data, check) = stored_slot(0, 2);
+	let report = report_of_storage_provider(Some(check), |check| piece_body(&data, check.piece));
+	assert!(report.available && report.challenge_ok, "{report:?}");
+
+	// Attack: a provider that proves its slot to the chain but serves other bytes (or lost
+	// them): it answers the probe perfectly and still fails the challenge.
+	let (other, _) = stored_slot(1, 2);
+	let report = report_of_storage_provider(Some(check), |check| piece_body(&other, check.piece));
+	assert!(report.available && !report.challenge_ok, "{report:?}");
+	assert!(report.evidence.is_some(), "the probe answer is still kept");
+	// Another piece of the right slot than the one asked for.
+	let report = report_of_storage_provider(Some(check), |_| piece_body(&data, 1));
+	assert!(!report.challenge_ok);
+	// Not a proof at all (a web page where the piece should be).
+	let report = report_of_storage_provider(Some(check), |_| b"<html>gone</html>".to_vec());
+	assert!(!report.challenge_ok);
+
+	// A node that holds nothing is asked for nothing (no second request is expected).
+	let report = report_of_storage_provider(None, |_| Vec::new());
+	assert!(report.challenge_ok);
+}
+
+#[test]
+fn evaluate_retrieval_checks_the_piece_against_the_root() {
+	let (data, check) = stored_slot(0, 3);
+	let good = piece_body(&data, 3);
+	let answer = |status: u16, latency_ms: u32, body: Vec<u8>| {
+		evaluate_retrieval(Observation::Response { status, latency_ms, body }, &check, 1_100)
+	};
+	assert_eq!(answer(200, 40, good.clone()), (true, 40));
+	// The last piece is short: the proof of any other piece has the wrong length or path.
+	assert_eq!(answer(200, 40, piece_body(&data, 0)), (false, 40));
+	// One byte of the piece changed.
+	let mut proof = PieceProof::decode(&mut &good[..]).unwrap();
+	proof.piece[0] ^= 1;
+	assert_eq!(answer(200, 40, proof.encode()), (false, 40));
+	// A sibling dropped from the path.
+	let mut proof = PieceProof::decode(&mut &good[..]).unwrap();
+	proof.path.pop();
+	assert_eq!(answer(200, 40, proof.encode()), (false, 40));
+	// Trailing bytes, an empty body, a body longer than any proof.
+	let mut trailing = good.clone();
+	trailing.push(0);
+	assert_eq!(answer(200, 40, trailing), (false, 40));
+	assert_eq!(answer(200, 40, Vec::new()), (false, 40));
+	assert_eq!(answer(200, 40, vec![0u8; MAX_PIECE_PROOF_BYTES + 1]), (false, 40));
+	// Not served: an error status or no answer counts the worst latency.
+	for status in [404, 500, 503] {
+		assert_eq!(answer(status, 40, good.clone()), (false, 1_100));
+	}
+	assert_eq!(evaluate_retrieval(Observation::Unreachable, &check, 1_100), (false, 1_100));
+	// The largest proof (a whole piece, the deepest path) is exactly the bound.
+	let largest = PieceProof {
+		piece: vec![7u8; 256].try_into().unwrap(),
+		path: vec![[1u8; 32]; 31].try_into().unwrap(),
+	};
+	assert_eq!(largest.encode().len(), MAX_PIECE_PROOF_BYTES);
 }

@@ -356,3 +356,53 @@ fn a_spent_agenda_weight_defers_tasks_and_loses_none() {
 		assert_eq!(crate::AgendaCursor::<Test>::get(), at + 2);
 	});
 }
+
+/// Proof of Sync's verifiers fetch one piece of a slot a provider holds
+/// (`StorageRetrieval::retrieval_check`): only held slots, only while the term has more than the
+/// current epoch to run, the piece chosen by the seed and verifiable against the slot's root.
+#[test]
+fn verifiers_fetch_a_piece_of_a_held_slot_while_its_term_runs() {
+	use dsync_primitives::{
+		storage::pieces::{piece_count, verify_piece},
+		traits::StorageRetrieval,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		let id = place_and_draw();
+		let (_, offered, _, _) = offers(id)[0].clone();
+		assert_eq!(Storage::retrieval_check(&offered, &[1; 32]), None, "offered, not held");
+		accept_all(id);
+		let OrderStatus::Active { start } = Orders::<Test>::get(id).unwrap().status else {
+			panic!("active")
+		};
+		let order = Orders::<Test>::get(id).unwrap();
+		for j in 0..SLOTS as u8 {
+			let who = holder(id, j).unwrap();
+			let check = Storage::retrieval_check(&who, &[1; 32]).expect("a held slot");
+			let spec = &order.slots[usize::from(j)].spec;
+			assert_eq!(
+				(check.order, check.slot, check.root, check.len),
+				(id, j, spec.root, spec.len)
+			);
+			assert!(check.piece < piece_count(spec.len));
+			let proof = piece_proof(SIZE, DATA, usize::from(j), check.piece);
+			assert_eq!(verify_piece(&check.root, check.len, check.piece, &proof), Ok(()));
+			// The same seed asks for the same piece; the seeds spread over the pieces.
+			assert_eq!(Storage::retrieval_check(&who, &[1; 32]), Some(check));
+			let pieces: alloc::collections::BTreeSet<u64> = (0..32u8)
+				.filter_map(|seed| Storage::retrieval_check(&who, &[seed; 32]))
+				.map(|check| check.piece)
+				.collect();
+			assert!(pieces.len() > 1, "{pieces:?}");
+		}
+		assert_eq!(Storage::retrieval_check(&provider(99), &[1; 32]), None, "holds nothing");
+		let who = holder(id, 0).unwrap();
+		for epoch in start..start + DURATION - 1 {
+			run_to_epoch(epoch);
+			assert!(Storage::retrieval_check(&who, &[1; 32]).is_some(), "epoch {epoch}");
+			prove_all(id);
+		}
+		// The term's last epoch: the provider's node may be a block from deleting the slot.
+		run_to_epoch(start + DURATION - 1);
+		assert_eq!(Storage::retrieval_check(&who, &[1; 32]), None);
+	});
+}
