@@ -6,9 +6,12 @@
 //! - `dsync store put <path>`: keep a file or directory on the network: pack, code, order,
 //!   upload to the providers drawn, wait until they accepted ([`store`]).
 //! - `dsync store status <order>`: an open order and its slots.
+//! - `dsync store get <cid>`: content fetched from a gateway, every block verified against the
+//!   CID before it is written ([`get`]).
 
 mod chain;
 mod content;
+mod get;
 mod store;
 
 use clap::{Parser, Subcommand};
@@ -73,6 +76,24 @@ enum StoreCommand {
 		#[arg(long, default_value_t = 600)]
 		timeout: u64,
 	},
+	/// Fetch content by its CID from a gateway, verify every block against the CID, and
+	/// write it (a file, or a directory tree).
+	Get {
+		/// The CID (CIDv1, or kubo's CIDv0 `Qm…`).
+		cid: String,
+		/// Where to write it: a path that does not exist yet, or `-` for stdout (a file only).
+		/// Default: `./<cid>`.
+		#[arg(short, long)]
+		output: Option<PathBuf>,
+		/// A DSYNC node serving `/ipfs/` (any storage node or gateway: its probe port, or its
+		/// `--gateway-listen-addr`).
+		#[arg(long, default_value = "http://127.0.0.1:9955")]
+		gateway: String,
+		/// Where the fetched CAR is kept while it is checked (default: the temporary
+		/// directory); it is removed at the end.
+		#[arg(long)]
+		work_dir: Option<PathBuf>,
+	},
 	/// Show an open storage order and its slots.
 	Status {
 		/// The order.
@@ -121,6 +142,9 @@ fn main() -> ExitCode {
 			timeout: std::time::Duration::from_secs(timeout),
 		}),
 		Command::Store(StoreCommand::Status { order, node }) => store::status(&node.rpc, order),
+		Command::Store(StoreCommand::Get { cid, output, gateway, work_dir }) => {
+			get::get(get::GetOptions { cid, output, gateway, work_dir })
+		},
 	};
 	match result {
 		Ok(()) => ExitCode::SUCCESS,

@@ -106,3 +106,127 @@ fn store_put_refuses_what_it_cannot_do_before_spending_anything() {
 	assert!(String::from_utf8_lossy(&output.stderr).contains("--suri"));
 	fs::remove_dir_all(dir).unwrap();
 }
+
+// ---- dsync store get --------------------------------------------------------------------------
+
+use dsync_primitives::storage::{
+	unixfs::{directory, Link},
+	Cid, FileBuilder, Profile,
+};
+use dsync_store::car::CarWriter;
+use std::io::{Cursor, Read, Write};
+
+/// A CAR of a small site (`index.html`, `sub/data.bin` over several leaves and levels); its
+/// root, bytes and the two files.
+fn site_car() -> (Cid, Vec<u8>, Vec<u8>, Vec<u8>) {
+	let profile = Profile { chunk_size: 1024, max_links: 4 };
+	let index = b"<html>stored</html>".to_vec();
+	let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+	let mut writer = CarWriter::new(Cursor::new(Vec::new())).unwrap();
+	let file = |bytes: &[u8], writer: &mut CarWriter<Cursor<Vec<u8>>>| -> Link {
+		let mut builder = FileBuilder::new(profile).unwrap();
+		builder.write(bytes, &mut |c, b| writer.block(c, b));
+		builder.finish(&mut |c, b| writer.block(c, b))
+	};
+	let index_link = file(&index, &mut writer);
+	let data_link = file(&data, &mut writer);
+	let sub = directory(&mut [(b"data.bin".to_vec(), data_link)], &mut |c, b| writer.block(c, b))
+		.unwrap();
+	let root = directory(
+		&mut [(b"index.html".to_vec(), index_link), (b"sub".to_vec(), sub)],
+		&mut |c, b| writer.block(c, b),
+	)
+	.unwrap();
+	let (out, _) = writer.finish(&root.cid).unwrap();
+	(root.cid, out.into_inner(), index, data)
+}
+
+/// A gateway answering its next request with `status` and `body`; returns its URL and the
+/// request target it was asked for.
+fn gateway_once(status: u16, body: Vec<u8>) -> (String, std::thread::JoinHandle<String>) {
+	let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let url = format!("http://{}", listener.local_addr().unwrap());
+	let handle = std::thread::spawn(move || {
+		let (mut stream, _) = listener.accept().unwrap();
+		let mut head = Vec::new();
+		let mut byte = [0u8];
+		while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+			head.push(byte[0]);
+		}
+		let head = String::from_utf8_lossy(&head).to_string();
+		let reply = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n", body.len());
+		stream.write_all(reply.as_bytes()).unwrap();
+		stream.write_all(&body).unwrap();
+		head.split(' ').nth(1).unwrap_or_default().to_string()
+	});
+	(url, handle)
+}
+
+#[test]
+fn store_get_writes_only_verified_content() {
+	let dir = scratch("get");
+	let (root, car, index, data) = site_car();
+	let out = dir.join("site");
+	let (url, asked) = gateway_once(200, car.clone());
+	let (ok, stdout, err) =
+		dsync(&["store", "get", &root.to_string(), "-o", out.to_str().unwrap(), "--gateway", &url]);
+	assert!(ok, "{err}");
+	assert!(stdout.is_empty() && err.contains("verified"), "{err}");
+	assert_eq!(asked.join().unwrap(), format!("/ipfs/{root}?format=car"));
+	assert_eq!(fs::read(out.join("index.html")).unwrap(), index);
+	assert_eq!(fs::read(out.join("sub/data.bin")).unwrap(), data);
+
+	// Nothing is overwritten.
+	let (ok, _, err) = dsync(&["store", "get", &root.to_string(), "-o", out.to_str().unwrap()]);
+	assert!(!ok && err.contains("already exists"), "{err}");
+
+	// Attack: a gateway that alters one byte of a block. Refused, nothing written.
+	let mut tampered = car.clone();
+	let last = tampered.len() - 1;
+	tampered[last] ^= 1;
+	let bad = dir.join("tampered");
+	let (url, _) = gateway_once(200, tampered);
+	let (ok, _, err) =
+		dsync(&["store", "get", &root.to_string(), "-o", bad.to_str().unwrap(), "--gateway", &url]);
+	assert!(!ok && err.contains("refused"), "{err}");
+	assert!(!bad.exists());
+	// Attack: other content under the asked CID (a CAR with another root).
+	let other = Cid::raw(b"other");
+	let (url, _) = gateway_once(200, car.clone());
+	let (ok, _, err) = dsync(&[
+		"store",
+		"get",
+		&other.to_string(),
+		"-o",
+		bad.to_str().unwrap(),
+		"--gateway",
+		&url,
+	]);
+	assert!(!ok && err.contains("refused"), "{err}");
+	assert!(!bad.exists());
+	// A gateway that does not have it: its status and reason.
+	let (url, _) = gateway_once(404, b"no open order keeps this CID".to_vec());
+	let (ok, _, err) =
+		dsync(&["store", "get", &root.to_string(), "-o", bad.to_str().unwrap(), "--gateway", &url]);
+	assert!(!ok && err.contains("HTTP 404") && err.contains("no open order"), "{err}");
+	// Not a CID; an https gateway.
+	let (ok, _, err) = dsync(&["store", "get", "not-a-cid"]);
+	assert!(!ok && err.contains("not a CID"), "{err}");
+	let (ok, _, err) = dsync(&["store", "get", &root.to_string(), "--gateway", "https://x"]);
+	assert!(!ok && err.contains("only http://"), "{err}");
+
+	// A file to stdout; a directory cannot go there.
+	let file = Cid::raw(b"a");
+	let mut one = CarWriter::new(Cursor::new(Vec::new())).unwrap();
+	one.block(&file, b"a");
+	let (one, _) = one.finish(&file).unwrap();
+	let (url, _) = gateway_once(200, one.into_inner());
+	let (ok, stdout, err) =
+		dsync(&["store", "get", &file.to_string(), "-o", "-", "--gateway", &url]);
+	assert!(ok, "{err}");
+	assert_eq!(stdout, "a");
+	let (url, _) = gateway_once(200, car);
+	let (ok, _, err) = dsync(&["store", "get", &root.to_string(), "-o", "-", "--gateway", &url]);
+	assert!(!ok && err.contains("is a directory"), "{err}");
+	fs::remove_dir_all(dir).unwrap();
+}

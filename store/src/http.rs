@@ -153,6 +153,47 @@ pub fn download(
 	len: u64,
 	sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> Result<(), HttpError> {
+	get_body(
+		url,
+		path,
+		&mut |length| match length {
+			Some(found) if found == len => Ok(len),
+			_ => Err(format!("not {len} bytes")),
+		},
+		sink,
+	)
+	.map(|_| ())
+}
+
+/// `GET path` expecting `200` and a `Content-Length` of at most `max_len`, the body handed to
+/// `sink` as it comes; returns the body's length. A longer or unannounced body, or any other
+/// status, is an error (its status and reason in the message).
+pub fn download_bounded(
+	url: &Url,
+	path: &str,
+	max_len: u64,
+	sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> Result<u64, HttpError> {
+	get_body(
+		url,
+		path,
+		&mut |length| match length {
+			Some(found) if found <= max_len => Ok(found),
+			Some(found) => Err(format!("{found} bytes, more than the {max_len} allowed")),
+			None => Err("no Content-Length".into()),
+		},
+		sink,
+	)
+}
+
+/// `GET path`: a `200` whose `Content-Length` (`None` without one) `accept` takes gives the
+/// length streamed to `sink`.
+fn get_body(
+	url: &Url,
+	path: &str,
+	accept: &mut dyn FnMut(Option<u64>) -> Result<u64, String>,
+	sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> Result<u64, HttpError> {
 	let shown = format!("http://{}{}{}", url.host, url.path, path);
 	let io = |e| HttpError::Io(shown.clone(), e);
 	let mut stream = connect(url, &shown)?;
@@ -177,11 +218,18 @@ pub fn download(
 		.and_then(|code| code.parse::<u16>().ok())
 		.ok_or_else(|| HttpError::Malformed(shown.clone()))?;
 	if status != 200 {
-		return Err(io(io::Error::other(format!("HTTP {status}"))));
+		// The reason a gateway gives is short text: read a little of it for the message.
+		let mut reason = vec![0u8; 512];
+		let n = stream.read(&mut reason).unwrap_or(0);
+		let reason = String::from_utf8_lossy(&reason[..n]).trim().to_string();
+		return Err(io(io::Error::other(format!("HTTP {status} {reason}"))));
 	}
-	if !text.contains(&format!("\r\ncontent-length: {len}\r\n")) {
-		return Err(io(io::Error::other(format!("not {len} bytes"))));
-	}
+	let length = text
+		.split("\r\n")
+		.find_map(|line| line.strip_prefix("content-length:"))
+		.map(|value| value.trim().parse::<u64>().map_err(|_| HttpError::Malformed(shown.clone())))
+		.transpose()?;
+	let len = accept(length).map_err(|why| io(io::Error::other(why)))?;
 	let mut buffer = vec![0u8; 1 << 16];
 	let mut remaining = len;
 	while remaining > 0 {
@@ -193,7 +241,7 @@ pub fn download(
 		sink(&buffer[..n]).map_err(io)?;
 		remaining -= n as u64;
 	}
-	Ok(())
+	Ok(len)
 }
 
 fn read_answer(stream: &mut TcpStream, shown: &str) -> Result<Answer, HttpError> {

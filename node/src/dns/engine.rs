@@ -225,7 +225,6 @@ impl Engine {
 			return self.error(request, ResponseCode::Refused, out);
 		}
 		match request.query.query_type() {
-			RecordType::ANY => return self.error(request, ResponseCode::NotImp, out),
 			RecordType::AXFR | RecordType::IXFR => {
 				return self.error(request, ResponseCode::Refused, out)
 			},
@@ -283,7 +282,8 @@ impl Engine {
 	fn answer_apex(&self, request: Request, serial: u32, out: &mut Vec<u8>) -> Step {
 		let owner = request.query.name().clone();
 		let (answers, authorities) = match request.query.query_type() {
-			RecordType::SOA => (vec![self.soa_record(owner, serial)], Vec::new()),
+			// RFC 8482: one RRset for `ANY`, here the SOA.
+			RecordType::SOA | RecordType::ANY => (vec![self.soa_record(owner, serial)], Vec::new()),
 			RecordType::NS => (
 				vec![Record::from_rdata(owner, APEX_NS_TTL, RData::NS(NS(self.ns_host.clone())))],
 				Vec::new(),
@@ -320,6 +320,15 @@ impl Engine {
 		let owner = request.query.name();
 		let record = |data: &RData| Record::from_rdata(owner.clone(), entry.ttl, data.clone());
 		let cname = entry.records.iter().find(|data| matches!(data, RData::CNAME(_)));
+		// RFC 8482: `ANY` gets one RRset of the name (its alias, else its first record's type),
+		// never the whole name: no amplification, and a client sees the name exists.
+		let qtype = match qtype {
+			RecordType::ANY => match cname.or(entry.records.first()) {
+				Some(data) => data.record_type(),
+				None => RecordType::ANY,
+			},
+			other => other,
+		};
 		let answers: Vec<Record> = match cname {
 			Some(cname) if qtype != RecordType::CNAME => vec![record(cname)],
 			_ => entry

@@ -17,8 +17,10 @@
 //!   2308). Names are matched without regard to ASCII case; a label that cannot exist under the
 //!   naming rules (upper/lower case aside) is `NXDOMAIN` without reading state. `NS` records of a
 //!   subname are answered as data: there are no referrals below a delegated subname.
-//! - **`ANY`** queries get `NOTIMP` (no amplification, RFC 8482 allows refusing them); zone
-//!   transfers (`AXFR`, `IXFR`) get `REFUSED`.
+//! - **`ANY`** queries are answered as RFC 8482 recommends: one RRset of the name (its CNAME,
+//!   else the records of its first record's type; the `SOA` at the apex), NODATA for a name
+//!   without records and `NXDOMAIN` for one that does not exist, never the whole name (no
+//!   amplification); zone transfers (`AXFR`, `IXFR`) get `REFUSED`.
 //!
 //! Flags: `AA` on every answer from the zone (`NOERROR`, NODATA, `NXDOMAIN`), `RD` copied from the
 //! query, `RA` never set. EDNS(0): a query with an `OPT` record gets one back, advertising

@@ -49,7 +49,7 @@ pub struct DnsStatsSnapshot {
 	pub formerr: u64,
 	/// `SERVFAIL` responses (failed state reads).
 	pub servfail: u64,
-	/// `NOTIMP` responses (other opcodes, `ANY`).
+	/// `NOTIMP` responses (opcodes other than `QUERY`).
 	pub notimp: u64,
 	/// Messages dropped without a response: unreadable headers, responses, UDP queries beyond
 	/// [`super::MAX_PENDING_LOOKUPS`].

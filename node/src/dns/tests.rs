@@ -248,7 +248,8 @@ async fn websites_without_addresses_get_the_gateways_addresses() {
 	let [record] = &response.answers[..] else { panic!("one AAAA: {response}") };
 	assert_ne!(record.data, RData::AAAA(gateway_v6.into()));
 	// A name without a content hash gets nothing; an alias stays an alias.
-	let response = udp(server.udp, &query(5, "broken.dsync.", RecordType::A)).await;
+	let response = udp(server.udp, &query(5, "big.dsync.", RecordType::A)).await;
+	assert_answer(&response, 5, ResponseCode::NoError);
 	assert!(response.answers.is_empty());
 	let response = udp(server.udp, &query(6, "www.alice.dsync.", RecordType::A)).await;
 	let [record] = &response.answers[..] else { panic!("one CNAME: {response}") };
@@ -366,13 +367,40 @@ async fn other_zones_classes_and_types_are_refused() {
 	chaos.queries[0].set_query_class(DNSClass::CH);
 	assert_answer(&udp(server.udp, &chaos).await, 5, ResponseCode::Refused);
 
-	let response = udp(server.udp, &query(6, "alice.dsync.", RecordType::ANY)).await;
-	assert_answer(&response, 6, ResponseCode::NotImp);
 	let response = udp(server.udp, &query(7, "dsync.", RecordType::AXFR)).await;
 	assert_answer(&response, 7, ResponseCode::Refused);
 
 	assert_eq!(zone.lookups(), 0);
 	assert_eq!(server.stats.snapshot().refused, 6);
+}
+
+/// `ANY` as RFC 8482 recommends: one RRset, NODATA, NXDOMAIN; never `NOTIMP`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_is_answered_with_one_rrset() {
+	let zone = FakeZone::new();
+	let server = start(&zone, config()).await;
+	// alice has A, AAAA, TXT, MX and SRV records: only its first type (A) comes back.
+	let response = udp(server.udp, &query(1, "alice.dsync.", RecordType::ANY)).await;
+	assert_answer(&response, 1, ResponseCode::NoError);
+	assert!(response.metadata.authoritative);
+	let types: Vec<RecordType> = response.answers.iter().map(|r| r.record_type()).collect();
+	assert_eq!(types, vec![RecordType::A, RecordType::A], "{response}");
+	// An alias: its CNAME.
+	let response = udp(server.udp, &query(2, "www.alice.dsync.", RecordType::ANY)).await;
+	let [record] = &response.answers[..] else { panic!("one CNAME: {response}") };
+	assert_eq!(record.record_type(), RecordType::CNAME);
+	// A name without DNS records: NODATA with the SOA; a missing name: NXDOMAIN.
+	let response = udp(server.udp, &query(3, "bare.dsync.", RecordType::ANY)).await;
+	assert_answer(&response, 3, ResponseCode::NoError);
+	assert!(response.answers.is_empty());
+	assert_soa_authority(&response, 10);
+	let response = udp(server.udp, &query(4, "nobody.dsync.", RecordType::ANY)).await;
+	assert_answer(&response, 4, ResponseCode::NXDomain);
+	// The apex: its SOA.
+	let response = udp(server.udp, &query(5, "dsync.", RecordType::ANY)).await;
+	let [record] = &response.answers[..] else { panic!("one SOA: {response}") };
+	assert_eq!(record.record_type(), RecordType::SOA);
+	assert_eq!(server.stats.snapshot().notimp, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

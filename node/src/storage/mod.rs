@@ -73,6 +73,8 @@ pub use website::website_name;
 /// Reads an open order from the chain.
 pub type OrderReader =
 	Box<dyn Fn(u64) -> Result<Option<OrderView<AccountId>>, String> + Send + Sync>;
+/// Reads the content-hash record of a name at the best block.
+pub type NameReader = Box<dyn Fn(String) -> Result<Vec<Vec<u8>>, String> + Send + Sync>;
 /// Reads slot `(order, slot)` at the best block (`false`) or the finalised one (`true`).
 pub type SlotReader =
 	Box<dyn Fn(u64, u8, bool) -> Result<Option<SlotView<AccountId>>, String> + Send + Sync>;
@@ -91,7 +93,7 @@ pub struct SlotChain {
 	pub owner_of_key: Box<dyn Fn(AccountId) -> Result<Option<AccountId>, String> + Send + Sync>,
 	/// The content-hash record of a name (`alice.dsync`), at the best block: none when the name
 	/// has none or does not exist.
-	pub content_hash: Box<dyn Fn(String) -> Result<Vec<Vec<u8>>, String> + Send + Sync>,
+	pub content_hash: NameReader,
 }
 
 /// The node's counters (the `dsync_storage_*` metrics).

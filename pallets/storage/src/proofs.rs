@@ -342,7 +342,7 @@ impl<T: Config> StorageRetrieval<T::AccountId> for Pallet<T> {
 		let epoch = Self::current_epoch();
 		let mut held = alloc::vec::Vec::new();
 		for (id, order) in Orders::<T>::iter() {
-			if !order.end().is_some_and(|end| end > epoch.saturating_add(1)) {
+			if order.end().is_none_or(|end| end <= epoch.saturating_add(1)) {
 				continue;
 			}
 			for (index, slot) in order.slots.iter().enumerate() {

@@ -18,7 +18,8 @@
 //       whole DAG from that gateway (?format=car) is read with @ipld/car, every block's SHA-256
 //       checked against its CID here, and `data.bin` exported with ipfs-unixfs-exporter equals
 //       the stored file; the root block alone (?format=raw) hashes to the CID; a byte range of
-//       the file (Range) is the same range of the stored file; a CID nobody keeps is 404.
+//       the file (Range) is the same range of the stored file; a CID nobody keeps is 404;
+//       `dsync store get` writes the verified site as a directory equal to the one stored.
 //   S2c. The website: Alice registers `site.dsync` with a content-hash record naming the CID.
 //       B's DNS answers `site.dsync A` with its website gateway's address (the name has no
 //       address record of its own); headless Chromium (playwright-core, Debian's chromium) with
@@ -249,6 +250,15 @@ export function storageSteps(step, ctx) {
     assert.ok(Buffer.from(await range.arrayBuffer()).equals(content(FILE_BYTES).subarray(1048570, 1048591)));
     const unknown = await fetch(`${gateway}/ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm`);
     assert.equal(unknown.status, 404);
+
+    // The real client: `dsync store get` fetches the CAR from B's gateway, checks every block
+    // against the CID and writes the site as a directory.
+    const got = path.join(ctx().tmpDir, 'got');
+    const fetched = await runFile(clientBinaryPath(), ['store', 'get', s.cid, '-o', got, '--gateway', gateway]);
+    t.diagnostic(`dsync store get: ${fetched.stderr.trim()}`);
+    assert.ok(fs.readFileSync(path.join(got, 'data.bin')).equals(content(FILE_BYTES)), 'data.bin');
+    assert.equal(fs.readFileSync(path.join(got, 'index.html'), 'utf8'), INDEX_HTML);
+    assert.ok(fs.readFileSync(path.join(got, 'logo.png')).equals(LOGO_PNG), 'logo.png');
   });
 
   step('website: site.dsync names the stored site; B\'s DNS points it at B\'s gateway; headless Chromium shows the page and its image', 3 * 60_000, async (t) => {
