@@ -14,6 +14,9 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v dig >/dev/null 2>&1 || need_apt+=(bind9-dnsutils)
 # Headless Chromium loads a `.dsync` website in the end-to-end tests (driven by playwright-core).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# NSD, the reference authoritative DNS server the naming suite compares the node's answers with
+# (run by the test on its own port; the package's system service is disabled below).
+[ -x /usr/sbin/nsd ] || need_apt+=(nsd)
 # The end-to-end runtime-upgrade test compresses the upgraded runtime as the node expects.
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 # aivm's GPU back-end (cargo feature `gpu`) runs on Vulkan; Mesa's lavapipe is a software
@@ -25,6 +28,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+	if [[ " ${need_apt[*]} " == *" nsd "* ]] && command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl disable --now nsd >/dev/null 2>&1 || true
+	fi
 fi
 
 # The toolchain and targets pinned in rust-toolchain.toml (rustup installs what is missing).

@@ -1,19 +1,23 @@
 // End-to-end test of names and DNS against `dsync-node --dev --base-path <temp> --dns-listen-addr ...`.
 //
 // Run: node --test --test-concurrency=1 naming.test.mjs   (or ./run.sh naming)
-// Needs `dig` (Debian: bind9-dnsutils; scripts/setup.sh installs it).
+// Needs `dig` (Debian: bind9-dnsutils) and NSD (Debian: nsd, run by the test on a port of its
+// own as the reference authoritative server); scripts/setup.sh installs both.
 //
 // A name is registered by commit and reveal with @polkadot/api and given A, AAAA, TXT and MX
 // records, a CNAME subname and a `_dmarc` TXT subname (a service label) in one batch; once that block is finalised, `dig` against the
-// node's DNS server gets exactly those records (UDP and TCP), the runtime API agrees, other
+// node's DNS server gets exactly those records (UDP and TCP), NSD serving the same records as a
+// zone file gives the same answers (status, AA, answer and additional sections: the alias
+// followed, the mail exchanger's address), the runtime API agrees, other
 // zones are REFUSED, unknown names are NXDOMAIN, malformed packets do not stop the server, and
 // after the development preset's 20-block year the name is NXDOMAIN. Last, the node is restarted
 // on its base path with the try-runtime Wasm ($DSYNC_TRY_RUNTIME_DIR) and every pallet's
 // try_state runs on the final state (lib/try-runtime.mjs).
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -24,7 +28,7 @@ import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 
 import { connectApi, describeDispatchError, findEvent, signSendAndWait } from './lib/chain.mjs';
 import { monitoredMetrics } from './lib/monitoring.mjs';
-import { dumpLogs, getFreePorts, makeTempDir, NodeProcess, removeTempDir, scrapeMetrics, sleep } from './lib/node.mjs';
+import { dumpLogs, getFreePorts, makeTempDir, NodeProcess, removeTempDir, scrapeMetrics, sleep, waitUntil } from './lib/node.mjs';
 import { stepTryState } from './lib/try-runtime.mjs';
 
 const run = promisify(execFile);
@@ -94,6 +98,32 @@ async function dig(name, type, ...options) {
 }
 
 const answers = (result, type) => result.records.filter((r) => r.type === type);
+
+/**
+ * `dig` against the server on 127.0.0.1:`port` with every section:
+ * { status, flags, sections: { ANSWER, AUTHORITY, ADDITIONAL: [{ name, ttl, type, data }] } }
+ * (the OPT pseudo-record left out).
+ */
+async function digAt(port, name, type) {
+  const { stdout } = await run('dig', [
+    '@127.0.0.1', '-p', String(port), '-q', name, '-t', type,
+    '+time=3', '+tries=2', '+noall', '+comments', '+answer', '+authority', '+additional', '+noedns',
+  ]);
+  const status = /status: ([A-Z]+)/.exec(stdout)?.[1];
+  if (!status) throw new Error(`dig gave no status:\n${stdout}`);
+  const flags = /flags: ([a-z ]+);/.exec(stdout)?.[1]?.trim().split(' ') ?? [];
+  const sections = { ANSWER: [], AUTHORITY: [], ADDITIONAL: [] };
+  let current = null;
+  for (const line of stdout.split('\n')) {
+    const header = /^;; ([A-Z]+) SECTION:/.exec(line);
+    if (header) current = sections[header[1]] ?? null;
+    else if (line && !line.startsWith(';') && current) {
+      const [owner, ttl, , rtype, ...data] = line.split(/\s+/);
+      current.push({ name: owner.toLowerCase(), ttl: Number(ttl), type: rtype, data: data.join(' ') });
+    }
+  }
+  return { status, flags, sections };
+}
 
 async function tx(call) {
   const result = await signSendAndWait(api, call, alice);
@@ -196,6 +226,9 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
       // A service label (underscore): a DMARC policy, as mail hosts publish it.
       api.tx.naming.setSubname(name, '_dmarc', owner),
       api.tx.naming.setRecords(namehash('_dmarc.alice.dsync'), 'Txt', ['v=DMARC1; p=none']),
+      // The mail exchanger's own name, in the zone: its address goes with MX answers.
+      api.tx.naming.setSubname(name, 'mail', owner),
+      api.tx.naming.setRecords(namehash('mail.alice.dsync'), 'A', ['0xc0000219']),
     ]);
     const result = await tx(batch);
     const registered = findEvent(result.events, api.events.naming.NameRegistered);
@@ -236,6 +269,94 @@ describe('names served over DNS', { timeout: 12 * 60_000 }, () => {
     assert.equal(records.ttl.toNumber(), 120);
     assert.equal(records.records.filter(([kind]) => kind.isA).length, 2);
     assert.equal(records.records.filter(([kind]) => kind.isMx).length, 1);
+  });
+
+  step('NSD serving the same records gives the same answers (an authoritative server side by side)', 90_000, async (t) => {
+    // The zone NSD serves: what the chain holds, with each name's TTL from the runtime API.
+    const ttlOf = async (n) => (await api.call.namingApi.records(n)).unwrap().ttl.toNumber();
+    const [aliceTtl, wwwTtl, dmarcTtl, mailTtl] = await Promise.all(
+      ['alice.dsync', 'www.alice.dsync', '_dmarc.alice.dsync', 'mail.alice.dsync'].map(ttlOf),
+    );
+    const zone = [
+      '$ORIGIN dsync.',
+      '@ 3600 IN SOA ns1.dsync. hostmaster.dsync. 1 3600 600 1209600 60',
+      '@ 3600 IN NS ns1.dsync.',
+      `alice ${aliceTtl} IN A 192.0.2.1`,
+      `alice ${aliceTtl} IN A 192.0.2.2`,
+      `alice ${aliceTtl} IN AAAA 2001:db8::1`,
+      `alice ${aliceTtl} IN TXT "hello from dsync"`,
+      `alice ${aliceTtl} IN MX 10 mail.alice.dsync.`,
+      `www.alice ${wwwTtl} IN CNAME alice.dsync.`,
+      `_dmarc.alice ${dmarcTtl} IN TXT "v=DMARC1; p=none"`,
+      `mail.alice ${mailTtl} IN A 192.0.2.25`,
+      '',
+    ].join('\n');
+    const nsdDir = path.join(tmpDir, 'nsd');
+    fs.mkdirSync(nsdDir, { recursive: true });
+    fs.writeFileSync(path.join(nsdDir, 'dsync.zone'), zone);
+    const [nsdPort] = await getFreePorts(1);
+    fs.writeFileSync(
+      path.join(nsdDir, 'nsd.conf'),
+      [
+        'server:',
+        `  ip-address: 127.0.0.1@${nsdPort}`,
+        '  do-ip6: no',
+        '  server-count: 1',
+        '  username: ""',
+        '  chroot: ""',
+        `  zonesdir: "${nsdDir}"`,
+        `  pidfile: "${nsdDir}/nsd.pid"`,
+        `  xfrdfile: "${nsdDir}/xfrd.state"`,
+        `  xfrdir: "${nsdDir}"`,
+        `  zonelistfile: "${nsdDir}/zone.list"`,
+        `  logfile: "${nsdDir}/nsd.log"`,
+        'remote-control:',
+        '  control-enable: no',
+        'zone:',
+        '  name: "dsync."',
+        '  zonefile: "dsync.zone"',
+        '',
+      ].join('\n'),
+    );
+    const nsd = spawn(process.env.NSD ?? '/usr/sbin/nsd', ['-d', '-c', path.join(nsdDir, 'nsd.conf')], { stdio: 'ignore' });
+    try {
+      await waitUntil('NSD to answer', async () => (await digAt(nsdPort, 'alice.dsync', 'A').catch(() => null))?.status === 'NOERROR', {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+      // The records of a section, sorted; SOAs by type only (the serial is the block number).
+      const section = (result, name) =>
+        result.sections[name].map((r) => (r.type === 'SOA' ? 'SOA' : `${r.name} ${r.ttl} ${r.type} ${r.data}`)).sort();
+      const queries = [
+        ['alice.dsync', 'A'],
+        ['alice.dsync', 'AAAA'],
+        ['alice.dsync', 'TXT'],
+        ['alice.dsync', 'MX'],
+        ['alice.dsync', 'SRV'],
+        ['www.alice.dsync', 'A'],
+        ['www.alice.dsync', 'TXT'],
+        ['www.alice.dsync', 'CNAME'],
+        ['_dmarc.alice.dsync', 'TXT'],
+        ['mail.alice.dsync', 'A'],
+        ['nobody.dsync', 'A'],
+        ['nobody.alice.dsync', 'TXT'],
+      ];
+      for (const [qname, type] of queries) {
+        const ours = await digAt(dnsPort, qname, type);
+        const theirs = await digAt(nsdPort, qname, type);
+        const what = `${qname} ${type}`;
+        assert.equal(ours.status, theirs.status, `${what}: status`);
+        assert.equal(ours.flags.includes('aa'), theirs.flags.includes('aa'), `${what}: AA`);
+        assert.deepEqual(section(ours, 'ANSWER'), section(theirs, 'ANSWER'), `${what}: answer section`);
+        assert.deepEqual(section(ours, 'ADDITIONAL'), section(theirs, 'ADDITIONAL'), `${what}: additional section`);
+        if (ours.sections.ANSWER.length === 0) {
+          assert.deepEqual(section(ours, 'AUTHORITY'), section(theirs, 'AUTHORITY'), `${what}: authority (negative answer)`);
+        }
+      }
+      t.diagnostic(`${queries.length} queries answered alike by dsync-node and NSD`);
+    } finally {
+      nsd.kill('SIGTERM');
+    }
   });
 
   step('malformed packets do not stop the server', 60_000, async () => {

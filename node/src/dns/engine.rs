@@ -58,12 +58,30 @@ struct Request {
 	limit: usize,
 }
 
-/// A query waiting for a state read.
+/// A query waiting for a state read: of the asked name, or (`primary` known) of a name its
+/// answer follows (a CNAME's target, an MX, SRV or NS target's addresses).
 pub(super) struct Pending {
 	request: Request,
 	at: [u8; 32],
 	number: u32,
 	key: String,
+	/// The asked name's state, once read.
+	primary: Option<Result<Cached, ()>>,
+	/// Names read for this answer so far, with their state.
+	chased: Vec<(String, Cached)>,
+}
+
+/// The most CNAME records one answer follows in the zone (a chain, or a loop, ends there).
+const MAX_CHAIN: usize = 8;
+/// The most names read from state for one answer beyond the asked one.
+const MAX_CHASED_READS: usize = 8;
+
+/// A name an answer follows, as far as the cache and this answer's reads know it.
+enum Chased {
+	/// Known: `None` when the name does not exist.
+	Known(Cached),
+	/// It must be read from state.
+	Unread,
 }
 
 /// Where a query name stands with respect to the zone.
@@ -247,17 +265,36 @@ impl Engine {
 				match resolved {
 					Resolved::Known(known) => {
 						bump(&self.stats.cache_hits);
-						self.answer_name(request, number, Ok(known), out)
+						let primary = Ok(known);
+						match self.answer_name(request, (at, number), &primary, &[], out) {
+							Ok(step) => step,
+							// A name the answer follows is not in the cache: read it first.
+							Err((request, chase)) => Step::Lookup(Box::new(Pending {
+								request,
+								at,
+								number,
+								key: chase,
+								primary: Some(primary),
+								chased: Vec::new(),
+							})),
+						}
 					},
 					Resolved::Unknown | Resolved::Moved => {
 						bump(&self.stats.cache_misses);
-						Step::Lookup(Box::new(Pending { request, at, number, key: key.clone() }))
+						Step::Lookup(Box::new(Pending {
+							request,
+							at,
+							number,
+							key: key.clone(),
+							primary: None,
+							chased: Vec::new(),
+						}))
 					},
 				}
 			},
-			ZoneName::Invalid | ZoneName::Outside => {
-				self.answer_name(request, number, Ok(None), out)
-			},
+			ZoneName::Invalid | ZoneName::Outside => self
+				.answer_name(request, (at, number), &Ok(None), &[], out)
+				.unwrap_or(Step::Drop),
 		}
 	}
 
@@ -271,11 +308,46 @@ impl Engine {
 		}
 	}
 
-	/// Read a name from state (on the blocking pool), keep it in the zone index and answer.
+	/// Read a name from state (on the blocking pool), keep it in the zone index and answer;
+	/// then read the names the answer follows that are not in the cache (at most
+	/// [`MAX_CHASED_READS`]; beyond, the answer goes without them).
 	pub(super) async fn complete(&self, pending: Pending, out: &mut Vec<u8>) -> Step {
-		let Pending { request, at, number, key } = pending;
-		let state = self.source.read_name((at, number), key).await;
-		self.answer_name(request, number, state, out)
+		let Pending { mut request, at, number, key, primary, mut chased } = pending;
+		let primary = match primary {
+			Some(primary) => {
+				let state = self.source.read_name((at, number), key.clone()).await;
+				// A failed read of a followed name: the answer goes without it.
+				chased.push((key, state.unwrap_or(None)));
+				primary
+			},
+			None => self.source.read_name((at, number), key).await,
+		};
+		loop {
+			match self.answer_name(request, (at, number), &primary, &chased, out) {
+				Ok(step) => return step,
+				Err((again, chase)) if chased.len() < MAX_CHASED_READS => {
+					let state = self.source.read_name((at, number), chase.clone()).await;
+					chased.push((chase, state.unwrap_or(None)));
+					request = again;
+				},
+				Err((again, chase)) => {
+					// Out of reads: the name counts as absent for this answer.
+					chased.push((chase, None));
+					request = again;
+				},
+			}
+		}
+	}
+
+	/// What is known of the name `key` the answer follows: this answer's reads, then the cache.
+	fn chased(&self, block: Finalized, key: &str, chased: &[(String, Cached)]) -> Chased {
+		if let Some((_, state)) = chased.iter().find(|(name, _)| name == key) {
+			return Chased::Known(state.clone());
+		}
+		match self.source.resolve(block, key) {
+			Resolved::Known(state) => Chased::Known(state),
+			Resolved::Unknown | Resolved::Moved => Chased::Unread,
+		}
 	}
 
 	/// The answer for the apex: `SOA`, `NS`, or NODATA.
@@ -293,26 +365,33 @@ impl Engine {
 		self.respond(request, ResponseCode::NoError, true, answers, authorities, out)
 	}
 
-	/// The answer for a name under the apex from its state.
+	/// The answer for a name under the apex from its state, as an authoritative server gives
+	/// it: the records of the asked type, or the name's CNAME followed through the zone (the
+	/// target's records, or its own CNAME, up to [`MAX_CHAIN`]; `NXDOMAIN` when the last name
+	/// does not exist, RFC 6604), and in the additional section the addresses of the zone's
+	/// names an MX, SRV or NS answer points at. `Err` gives the request back with a name that
+	/// must be read from state first.
 	fn answer_name(
 		&self,
 		request: Request,
-		serial: u32,
-		state: Result<Cached, ()>,
+		block: Finalized,
+		state: &Result<Cached, ()>,
+		chased: &[(String, Cached)],
 		out: &mut Vec<u8>,
-	) -> Step {
+	) -> Result<Step, (Request, String)> {
+		let serial = block.1;
 		let entry = match state {
-			Err(()) => return self.error(request, ResponseCode::ServFail, out),
+			Err(()) => return Ok(self.error(request, ResponseCode::ServFail, out)),
 			Ok(None) => {
 				let soa = self.soa_record(self.apex.clone(), serial);
-				return self.respond(
+				return Ok(self.respond(
 					request,
 					ResponseCode::NXDomain,
 					true,
 					Vec::new(),
 					vec![soa],
 					out,
-				);
+				));
 			},
 			Ok(Some(entry)) => entry,
 		};
@@ -338,12 +417,82 @@ impl Engine {
 				.map(record)
 				.collect(),
 		};
-		let authorities = if answers.is_empty() {
+		let mut answers = answers;
+		let mut response_code = ResponseCode::NoError;
+		// Whether the last name of the answer has records of the asked type.
+		let mut found = !answers.is_empty() && cname.is_none_or(|_| qtype == RecordType::CNAME);
+		if let Some(RData::CNAME(first)) = cname.filter(|_| qtype != RecordType::CNAME) {
+			let mut seen: Vec<Name> = vec![owner.clone()];
+			let mut target = first.0.clone();
+			for _ in 0..MAX_CHAIN {
+				let mut key = String::new();
+				if !matches!(classify(&target, &mut key), ZoneName::Name) || seen.contains(&target)
+				{
+					// Outside the zone (the resolver follows it), not a possible name, or a loop.
+					found = true;
+					break;
+				}
+				let next = match self.chased(block, &key, chased) {
+					Chased::Unread => return Err((request, key)),
+					Chased::Known(None) => {
+						response_code = ResponseCode::NXDomain;
+						break;
+					},
+					Chased::Known(Some(next)) => next,
+				};
+				let record =
+					|data: &RData| Record::from_rdata(target.clone(), next.ttl, data.clone());
+				if let Some(alias) =
+					next.records.iter().find(|data| matches!(data, RData::CNAME(_)))
+				{
+					answers.push(record(alias));
+					seen.push(target.clone());
+					let RData::CNAME(alias) = alias else { break };
+					target = alias.0.clone();
+					continue;
+				}
+				let before = answers.len();
+				answers.extend(
+					next.records.iter().filter(|data| data.record_type() == qtype).map(record),
+				);
+				found = answers.len() > before;
+				break;
+			}
+		}
+		// The addresses of the zone's names MX, SRV and NS answers point at.
+		let mut additionals = Vec::new();
+		let targets: Vec<Name> = answers
+			.iter()
+			.filter_map(|record| match &record.data {
+				RData::MX(mx) => Some(mx.exchange.clone()),
+				RData::SRV(srv) => Some(srv.target.clone()),
+				RData::NS(ns) => Some(ns.0.clone()),
+				_ => None,
+			})
+			.collect();
+		for target in targets {
+			let mut key = String::new();
+			if !matches!(classify(&target, &mut key), ZoneName::Name) {
+				continue;
+			}
+			match self.chased(block, &key, chased) {
+				Chased::Unread => return Err((request, key)),
+				Chased::Known(Some(entry)) => additionals.extend(
+					entry
+						.records
+						.iter()
+						.filter(|data| matches!(data, RData::A(_) | RData::AAAA(_)))
+						.map(|data| Record::from_rdata(target.clone(), entry.ttl, data.clone())),
+				),
+				Chased::Known(None) => {},
+			}
+		}
+		let authorities = if !found || response_code == ResponseCode::NXDomain {
 			vec![self.soa_record(self.apex.clone(), serial)]
 		} else {
 			Vec::new()
 		};
-		self.respond(request, ResponseCode::NoError, true, answers, authorities, out)
+		Ok(self.respond_with(request, response_code, answers, authorities, additionals, out))
 	}
 
 	/// The zone's `SOA` record under `owner`.
@@ -358,6 +507,32 @@ impl Engine {
 			self.negative_ttl,
 		);
 		Record::from_rdata(owner, self.negative_ttl, RData::SOA(soa))
+	}
+
+	/// [`Engine::respond`], authoritative, with an additional section.
+	fn respond_with(
+		&self,
+		request: Request,
+		response_code: ResponseCode,
+		answers: Vec<Record>,
+		authorities: Vec<Record>,
+		additionals: Vec<Record>,
+		out: &mut Vec<u8>,
+	) -> Step {
+		self.count(response_code);
+		let mut message =
+			Message::new(request.metadata.id, MessageType::Response, request.metadata.op_code);
+		message.metadata = Metadata::response_from_request(&request.metadata);
+		message.metadata.authoritative = true;
+		message.metadata.response_code = response_code;
+		message.queries.push(request.query);
+		message.answers = answers;
+		message.authorities = authorities;
+		message.additionals = additionals;
+		if request.edns {
+			message.edns = Some(self.edns.clone());
+		}
+		self.encode(message, request.limit, out)
 	}
 
 	/// Write the response to a well-formed query.
@@ -419,7 +594,12 @@ impl Engine {
 	/// Encode `message` to `out` within `limit` bytes: over it, again with `TC` and without
 	/// records; if it cannot be encoded, as `SERVFAIL` without records.
 	fn encode(&self, mut message: Message, limit: usize, out: &mut Vec<u8>) -> Step {
-		let encoded = emit(&message, out);
+		let mut encoded = emit(&message, out);
+		if encoded && out.len() > limit && !message.additionals.is_empty() {
+			// The additional section is a courtesy: dropped first, without TC (RFC 2181 §9).
+			message.additionals.clear();
+			encoded = emit(&message, out);
+		}
 		if encoded && out.len() <= limit {
 			bump(&self.stats.answered);
 			return Step::Reply;

@@ -12,7 +12,12 @@
 //!   without answers and with the `SOA` in the authority section (NODATA).
 //! - **Names** under `dsync.`: the name's `A`, `AAAA`, `TXT`, `MX`, `SRV`, `NS` and `CNAME`
 //!   records, with the name's time to live. A name that has a `CNAME` answers it for every other
-//!   type (the alias is not chased). A name that does not exist (or has expired) is `NXDOMAIN`, a
+//!   type, followed through the zone as authoritative servers do: the target's records of the
+//!   type (or its own `CNAME`, up to 8; loops end; a target outside the zone is left to the
+//!   resolver; a missing target makes the answer `NXDOMAIN`, RFC 6604). `MX`, `SRV` and `NS`
+//!   answers carry the `A`/`AAAA` records of their targets in the zone in the additional section
+//!   (dropped first, without `TC`, when the answer would not fit). Names followed that are not in
+//!   the cache are read from state like the asked one (at most 8 more reads per answer). A name that does not exist (or has expired) is `NXDOMAIN`, a
 //!   name without a record of the asked type is NODATA; both carry the `SOA` (negative caching, RFC
 //!   2308). Names are matched without regard to ASCII case; a label that cannot exist under the
 //!   naming rules (upper/lower case aside) is `NXDOMAIN` without reading state. `NS` records of a

@@ -252,22 +252,29 @@ async fn websites_without_addresses_get_the_gateways_addresses() {
 	assert_answer(&response, 5, ResponseCode::NoError);
 	assert!(response.answers.is_empty());
 	let response = udp(server.udp, &query(6, "www.alice.dsync.", RecordType::A)).await;
-	let [record] = &response.answers[..] else { panic!("one CNAME: {response}") };
-	assert!(matches!(record.data, RData::CNAME(_)));
+	assert!(matches!(response.answers[0].data, RData::CNAME(_)), "{response}");
+	assert!(response.answers.iter().all(|record| record.data != RData::A(gateway_v4.into())));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cname_answers_every_other_type() {
 	let zone = FakeZone::new();
 	let server = start(&zone, config()).await;
-	for (id, qtype) in [(1, RecordType::A), (2, RecordType::TXT), (3, RecordType::CNAME)] {
+	// The alias first, then (it is in the zone) its target's records of the type.
+	for (id, qtype, followed) in
+		[(1, RecordType::A, 2), (2, RecordType::TXT, 1), (3, RecordType::CNAME, 0)]
+	{
 		let response = udp(server.udp, &query(id, "www.alice.dsync.", qtype)).await;
 		assert_answer(&response, id, ResponseCode::NoError);
 		assert!(response.metadata.authoritative);
-		let [record] = &response.answers[..] else { panic!("one CNAME: {response}") };
+		assert_eq!(response.answers.len(), 1 + followed, "{response}");
+		let record = &response.answers[0];
 		assert_eq!(record.ttl, 120);
 		let RData::CNAME(cname) = &record.data else { panic!("a CNAME: {record}") };
 		assert_eq!(cname.0, name("alice.dsync."));
+		for record in &response.answers[1..] {
+			assert_eq!((record.name.clone(), record.record_type()), (name("alice.dsync."), qtype));
+		}
 	}
 }
 
@@ -681,4 +688,116 @@ fn a_block_cache_never_goes_back_to_an_older_block() {
 	let none: BlockCache<String, u32> = BlockCache::new(0);
 	none.insert(([1; 32], 1), "a".into(), 1);
 	assert_eq!(none.get([1; 32], "a"), None);
+}
+
+/// Answers as an authoritative server (NSD) gives them: an alias is followed through the zone
+/// (chains, loops, dangling and outside targets), and the addresses of the zone's names an MX,
+/// SRV or NS answer points at come in the additional section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliases_are_followed_and_targets_addresses_added() {
+	let mut names = default_names();
+	let alias = |target: &str| NameRecords {
+		ttl: 300,
+		records: vec![(RecordKind::Cname, target.as_bytes().to_vec())],
+	};
+	names.insert("one.dsync".into(), alias("two.dsync."));
+	names.insert("two.dsync".into(), alias("alice.dsync."));
+	names.insert("loop1.dsync".into(), alias("loop2.dsync."));
+	names.insert("loop2.dsync".into(), alias("loop1.dsync."));
+	names.insert("dangling.dsync".into(), alias("nobody.dsync."));
+	names.insert("out.dsync".into(), alias("example.org."));
+	let target = [&b"mail.mx.dsync"[..]].concat();
+	names.insert(
+		"mx.dsync".into(),
+		NameRecords {
+			ttl: TTL,
+			records: vec![
+				(RecordKind::Mx, [&10u16.to_be_bytes()[..], &target].concat()),
+				(RecordKind::Mx, [&20u16.to_be_bytes()[..], &b"mail.example.org"[..]].concat()),
+				(RecordKind::Srv, [&[0, 1, 0, 2, 1, 187][..], &target].concat()),
+			],
+		},
+	);
+	names.insert(
+		"mail.mx.dsync".into(),
+		NameRecords {
+			ttl: 600,
+			records: vec![
+				(RecordKind::A, vec![192, 0, 2, 25]),
+				(
+					RecordKind::Aaaa,
+					Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x25).octets().to_vec(),
+				),
+			],
+		},
+	);
+	let zone = FakeZone::with_names(names);
+	let server = start(&zone, config()).await;
+	let owners_and_types = |response: &Message| -> Vec<(String, RecordType)> {
+		response.answers.iter().map(|r| (r.name.to_string(), r.record_type())).collect()
+	};
+
+	// A chain of two aliases to alice: both CNAMEs, then alice's addresses.
+	let response = udp(server.udp, &query(1, "one.dsync.", RecordType::A)).await;
+	assert_answer(&response, 1, ResponseCode::NoError);
+	assert_eq!(
+		owners_and_types(&response),
+		vec![
+			("one.dsync.".into(), RecordType::CNAME),
+			("two.dsync.".into(), RecordType::CNAME),
+			("alice.dsync.".into(), RecordType::A),
+			("alice.dsync.".into(), RecordType::A),
+		]
+	);
+	assert!(response.authorities.is_empty());
+	assert_eq!(response.answers[2].ttl, TTL, "each record keeps its own name's TTL");
+	// The same over TCP.
+	let mut stream = TcpStream::connect(server.tcp).await.unwrap();
+	let tcp_response = tcp(&mut stream, &query(2, "one.dsync.", RecordType::A)).await;
+	assert_eq!(owners_and_types(&tcp_response), owners_and_types(&response));
+	// The end of the chain has no record of the type: NODATA, with the SOA.
+	let response = udp(server.udp, &query(3, "one.dsync.", RecordType::NS)).await;
+	assert_answer(&response, 3, ResponseCode::NoError);
+	assert_eq!(response.answers.len(), 2);
+	assert_soa_authority(&response, 10);
+	// The alias itself when asked for.
+	let response = udp(server.udp, &query(4, "one.dsync.", RecordType::CNAME)).await;
+	assert_eq!(owners_and_types(&response), vec![("one.dsync.".into(), RecordType::CNAME)]);
+	// A loop ends; a dangling alias is NXDOMAIN (RFC 6604) with the alias; an alias outside
+	// the zone is left to the resolver.
+	let response = udp(server.udp, &query(5, "loop1.dsync.", RecordType::A)).await;
+	assert_answer(&response, 5, ResponseCode::NoError);
+	assert_eq!(response.answers.len(), 2);
+	let response = udp(server.udp, &query(6, "dangling.dsync.", RecordType::A)).await;
+	assert_answer(&response, 6, ResponseCode::NXDomain);
+	assert_eq!(owners_and_types(&response), vec![("dangling.dsync.".into(), RecordType::CNAME)]);
+	assert_soa_authority(&response, 10);
+	let response = udp(server.udp, &query(7, "out.dsync.", RecordType::A)).await;
+	assert_answer(&response, 7, ResponseCode::NoError);
+	assert_eq!(owners_and_types(&response), vec![("out.dsync.".into(), RecordType::CNAME)]);
+	assert!(response.authorities.is_empty());
+
+	// MX and SRV answers carry the addresses of their in-zone target, not of outside ones.
+	for (id, qtype, count) in [(8, RecordType::MX, 2), (9, RecordType::SRV, 1)] {
+		let response = udp(server.udp, &query(id, "mx.dsync.", qtype)).await;
+		assert_answer(&response, id, ResponseCode::NoError);
+		assert_eq!(response.answers.len(), count);
+		let extra: Vec<(String, RData, u32)> = response
+			.additionals
+			.iter()
+			.map(|r| (r.name.to_string(), r.data.clone(), r.ttl))
+			.collect();
+		assert_eq!(
+			extra,
+			vec![
+				("mail.mx.dsync.".into(), RData::A(Ipv4Addr::new(192, 0, 2, 25).into()), 600),
+				(
+					"mail.mx.dsync.".into(),
+					RData::AAAA(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x25).into()),
+					600
+				),
+			],
+			"{response}"
+		);
+	}
 }
