@@ -306,6 +306,40 @@ mod tests {
 	}
 
 	#[test]
+	fn gateway_and_website_flags_need_what_they_serve_from() {
+		let parse = |args: &[&str]| {
+			Cli::try_parse_from(std::iter::once("dsync-node").chain(args.iter().copied()))
+		};
+		let probe = ["--probe-listen-addr", "127.0.0.1:9955"];
+		// A gateway without storage: its cache, beside the probe endpoint.
+		let cli = parse(&[&probe[..], &["--gateway-cache-dir", "/var/lib/gw"]].concat()).unwrap();
+		assert_eq!(
+			cli.sidecars.storage.gateway_cache_dir.as_deref(),
+			Some(std::path::Path::new("/var/lib/gw"))
+		);
+		assert!(parse(&["--gateway-cache-dir", "/var/lib/gw"]).is_err(), "needs the probe port");
+		let both = [
+			&probe[..],
+			&["--gateway-cache-dir", "/a", "--storage-dir", "/b", "--storage-capacity", "1"],
+		]
+		.concat();
+		assert!(parse(&both).is_err(), "storage nodes cache in their storage directory");
+		// The website gateway's address and the DNS website addresses.
+		let cli = parse(&[
+			"--gateway-listen-addr",
+			"0.0.0.0:80",
+			"--dns-website-addr",
+			"203.0.113.7",
+			"--dns-website-addr",
+			"2001:db8::7",
+		])
+		.unwrap();
+		assert_eq!(cli.sidecars.storage.gateway_listen_addr, Some("0.0.0.0:80".parse().unwrap()));
+		assert_eq!(cli.sidecars.dns.dns_website_addr.len(), 2);
+		assert!(parse(&["--dns-website-addr", "gateway.example"]).is_err(), "addresses only");
+	}
+
+	#[test]
 	fn aivm_urls_are_checked() {
 		assert_eq!(parse_http_url("http://127.0.0.1:8710/").unwrap(), "http://127.0.0.1:8710");
 		assert_eq!(parse_http_url("https://gpu.example").unwrap(), "https://gpu.example");

@@ -801,3 +801,51 @@ async fn aliases_are_followed_and_targets_addresses_added() {
 		);
 	}
 }
+
+/// Attack: names built to make one query cost many state reads (a long alias chain, a mail name
+/// with many in-zone targets). One answer reads at most the asked name and 8 more; the chain is
+/// followed 8 aliases deep at most; the answer still goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_query_reads_a_bounded_number_of_names() {
+	let mut names = default_names();
+	for i in 0..20 {
+		let next = if i == 19 { "alice.dsync.".to_string() } else { format!("c{}.dsync.", i + 1) };
+		names.insert(
+			format!("c{i}.dsync"),
+			NameRecords { ttl: TTL, records: vec![(RecordKind::Cname, next.into_bytes())] },
+		);
+	}
+	let mut mx = Vec::new();
+	for i in 0..16u16 {
+		let target = format!("m{i}.mx.dsync");
+		mx.push((RecordKind::Mx, [&i.to_be_bytes()[..], target.as_bytes()].concat()));
+		names.insert(
+			target,
+			NameRecords { ttl: TTL, records: vec![(RecordKind::A, vec![192, 0, 2, i as u8])] },
+		);
+	}
+	names.insert("mx.dsync".into(), NameRecords { ttl: TTL, records: mx });
+	let zone = FakeZone::with_names(names);
+	let server = start(&zone, config()).await;
+
+	let before = zone.lookups();
+	let response = udp(server.udp, &query(1, "c0.dsync.", RecordType::A)).await;
+	assert_answer(&response, 1, ResponseCode::NoError);
+	assert_eq!(response.answers.len(), 9, "the alias and 8 followed: {response}");
+	assert!(response.answers.iter().all(|record| record.record_type() == RecordType::CNAME));
+	assert!(zone.lookups() - before <= 9, "{} reads", zone.lookups() - before);
+
+	let before = zone.lookups();
+	let response = udp(server.udp, &query(2, "mx.dsync.", RecordType::MX)).await;
+	assert_answer(&response, 2, ResponseCode::NoError);
+	assert_eq!(response.answers.len(), 16);
+	assert!(zone.lookups() - before <= 9, "{} reads", zone.lookups() - before);
+	assert_eq!(response.additionals.len(), 8, "the targets read within the bound: {response}");
+	// Asked again over TCP (UDP would get the stored response), the names read are cached:
+	// the next targets' addresses come, again within the bound.
+	let before = zone.lookups();
+	let mut stream = TcpStream::connect(server.tcp).await.unwrap();
+	let response = tcp(&mut stream, &query(3, "mx.dsync.", RecordType::MX)).await;
+	assert_eq!(response.additionals.len(), 16, "{response}");
+	assert!(zone.lookups() - before <= 8, "{} reads", zone.lookups() - before);
+}
