@@ -271,6 +271,37 @@ fn storage_pallet_index() -> u8 {
 	dsync_runtime::Storage::index() as u8
 }
 
+/// The secret URI kept in a keystore file: a Substrate keystore file (what `dsync-node key
+/// insert` writes: a JSON string holding the secret phrase or seed), or a text file holding the
+/// secret URI on its first line. Refused when other users may read it (its mode must give
+/// nothing to group and others, as `ssh` asks of private keys) or when it is longer than 4 KiB.
+pub fn suri_from_file(path: &std::path::Path) -> Result<String, String> {
+	use std::os::unix::fs::PermissionsExt;
+	let shown = path.display();
+	let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+	let mode = meta.permissions().mode() & 0o777;
+	if mode & 0o077 != 0 {
+		return Err(format!(
+			"{shown}: other users may read this secret (mode {mode:03o}); `chmod 600` it first"
+		));
+	}
+	if !meta.is_file() || meta.len() > 4096 {
+		return Err(format!("{shown}: not a keystore file (a file of at most 4 KiB)"));
+	}
+	let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+	let text = text.trim();
+	let suri = if text.starts_with('"') {
+		serde_json::from_str::<String>(text)
+			.map_err(|e| format!("{shown}: not a keystore file (a JSON string): {e}"))?
+	} else {
+		text.lines().next().unwrap_or_default().trim().to_string()
+	};
+	if suri.is_empty() {
+		return Err(format!("{shown}: the keystore file holds no secret"));
+	}
+	Ok(suri)
+}
+
 /// The signer of `suri` (`//Alice`, a mnemonic, a hex seed, with derivations).
 pub fn signer(suri: &str) -> Result<sr25519::Pair, String> {
 	sr25519::Pair::from_string(suri, None).map_err(|e| format!("the secret URI is invalid: {e:?}"))

@@ -55,7 +55,12 @@ enum StoreCommand {
 		/// The paying account's secret URI (`//Alice` on a development chain, a mnemonic, a
 		/// hex seed). Read from the `DSYNC_SURI` environment variable when not given.
 		#[arg(long, env = "DSYNC_SURI", hide_env_values = true)]
-		suri: String,
+		suri: Option<String>,
+		/// Read the paying account's secret from a keystore file instead: a Substrate keystore
+		/// file (a JSON string, as `dsync-node key insert` writes) or a text file holding the
+		/// secret URI; only its owner may read it (mode 600).
+		#[arg(long, value_name = "PATH", conflicts_with = "suri")]
+		keystore_file: Option<PathBuf>,
 		/// Data shards of each segment (default: the chain's minimum).
 		#[arg(long)]
 		data_shards: Option<u8>,
@@ -111,6 +116,18 @@ struct NodeArg {
 	rpc: String,
 }
 
+/// The paying account's secret URI: `--suri` (or `DSYNC_SURI`), else `--keystore-file`.
+fn secret(suri: Option<String>, keystore_file: Option<PathBuf>) -> Result<String, String> {
+	match (suri, keystore_file) {
+		(Some(suri), _) => Ok(suri),
+		(None, Some(path)) => chain::suri_from_file(&path),
+		(None, None) => Err(
+			"no secret for the paying account: give --suri, set DSYNC_SURI or give --keystore-file"
+				.into(),
+		),
+	}
+}
+
 fn main() -> ExitCode {
 	let cli = Cli::parse();
 	let result = match cli.command {
@@ -124,22 +141,25 @@ fn main() -> ExitCode {
 			path,
 			node: NodeArg { rpc },
 			suri,
+			keystore_file,
 			data_shards,
 			slots,
 			epochs,
 			price,
 			work_dir,
 			timeout,
-		}) => store::put(store::PutOptions {
-			path,
-			rpc,
-			suri,
-			data_shards,
-			slots,
-			epochs,
-			price,
-			work_dir,
-			timeout: std::time::Duration::from_secs(timeout),
+		}) => secret(suri, keystore_file).and_then(|suri| {
+			store::put(store::PutOptions {
+				path,
+				rpc,
+				suri,
+				data_shards,
+				slots,
+				epochs,
+				price,
+				work_dir,
+				timeout: std::time::Duration::from_secs(timeout),
+			})
 		}),
 		Command::Store(StoreCommand::Status { order, node }) => store::status(&node.rpc, order),
 		Command::Store(StoreCommand::Get { cid, output, gateway, work_dir }) => {

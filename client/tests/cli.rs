@@ -107,6 +107,60 @@ fn store_put_refuses_what_it_cannot_do_before_spending_anything() {
 	fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn a_keystore_file_gives_the_secret_only_to_its_owner() {
+	use std::os::unix::fs::PermissionsExt;
+	let dir = scratch("keystore");
+	fs::write(dir.join("f"), b"x").unwrap();
+	let f = dir.join("f");
+	let put = |keystore: &std::path::Path| {
+		let output = Command::new(env!("CARGO_BIN_EXE_dsync"))
+			.args(["store", "put", f.to_str().unwrap(), "--rpc", "http://127.0.0.1:1"])
+			.arg("--keystore-file")
+			.arg(keystore)
+			.env_remove("DSYNC_SURI")
+			.output()
+			.unwrap();
+		(output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+	};
+	// A Substrate keystore file (a JSON string) and a text file, mode 600: the secret is read
+	// and the command goes on to the node (here: none listening, so that is the error).
+	let json = dir.join("substrate-key");
+	fs::write(&json, b"\"//Dave\"").unwrap();
+	let text = dir.join("secret.txt");
+	fs::write(&text, b"//Dave\n").unwrap();
+	for file in [&json, &text] {
+		fs::set_permissions(file, fs::Permissions::from_mode(0o600)).unwrap();
+		let (ok, err) = put(file);
+		assert!(!ok && err.contains("the node's RPC") && err.contains("127.0.0.1:1"), "{err}");
+	}
+	// Readable by others, empty, not a JSON string, missing: refused before anything else.
+	fs::set_permissions(&text, fs::Permissions::from_mode(0o644)).unwrap();
+	let (ok, err) = put(&text);
+	assert!(!ok && err.contains("chmod 600") && err.contains("644"), "{err}");
+	let empty = dir.join("empty");
+	fs::write(&empty, b"  \n").unwrap();
+	fs::set_permissions(&empty, fs::Permissions::from_mode(0o600)).unwrap();
+	let (ok, err) = put(&empty);
+	assert!(!ok && err.contains("holds no secret"), "{err}");
+	let bad = dir.join("bad-json");
+	fs::write(&bad, b"\"unterminated").unwrap();
+	fs::set_permissions(&bad, fs::Permissions::from_mode(0o600)).unwrap();
+	let (ok, err) = put(&bad);
+	assert!(!ok && err.contains("JSON string"), "{err}");
+	let (ok, err) = put(&dir.join("missing"));
+	assert!(!ok && err.contains("No such file"), "{err}");
+	// Both a secret URI and a keystore file: refused as ambiguous.
+	let output = Command::new(env!("CARGO_BIN_EXE_dsync"))
+		.args(["store", "put", f.to_str().unwrap(), "--suri", "//Dave", "--keystore-file"])
+		.arg(&json)
+		.output()
+		.unwrap();
+	assert!(!output.status.success());
+	assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
+	fs::remove_dir_all(dir).unwrap();
+}
+
 // ---- dsync store get --------------------------------------------------------------------------
 
 use dsync_primitives::storage::{
