@@ -356,39 +356,11 @@ fn bind_with(
 		verifiers: Verifiers::new(verifier_keys),
 		stats,
 	});
-	let peer_connections = Arc::new(ConnectionLimiter::new(per_peer));
-	let pending = Arc::new(PendingConnections::new(max_pending));
-	let serve = async move {
-		loop {
-			let (mut stream, peer) = match listener.accept().await {
-				Ok(accepted) => accepted,
-				Err(error) => {
-					log::debug!(target: LOG_TARGET, "accept failed: {error}");
-					tokio::time::sleep(Duration::from_millis(50)).await;
-					continue;
-				},
-			};
-			let ip = peer.ip();
-			let Some(slot) = peer_connections.open(ip) else {
-				let stats = Arc::clone(&shared.stats);
-				tokio::spawn(async move {
-					let _ = respond(&stats, &mut stream, Outcome::Busy, 503, "text/plain", b"busy")
-						.await;
-				});
-				continue;
-			};
-			let waiting = pending.admit();
-			let id = waiting.id();
-			let shared = shared.clone();
-			let task = tokio::spawn(async move {
-				let _slot = slot;
-				if let Err(error) = handle(&shared, ip, stream, waiting).await {
-					log::debug!(target: LOG_TARGET, "probe from {peer}: {error}");
-				}
-			});
-			pending.attach(id, task.abort_handle());
-		}
-	};
+	let stats = Arc::clone(&shared.stats);
+	let serve = accept_loop(listener, per_peer, max_pending, stats, move |ip, stream, waiting| {
+		let shared = Arc::clone(&shared);
+		async move { handle(&shared, ip, stream, waiting).await }
+	});
 	log::info!(target: LOG_TARGET, "Proof-of-Sync probe endpoint listening on http://{local}");
 	Ok((local, serve))
 }
@@ -406,9 +378,53 @@ pub fn bind_gateway(
 	listener.set_nonblocking(true)?;
 	let listener = TcpListener::from_std(listener)?;
 	let local = listener.local_addr()?;
-	let peer_connections = Arc::new(ConnectionLimiter::new(MAX_CONNECTIONS_PER_PEER_WITH_STORAGE));
-	let pending = Arc::new(PendingConnections::new(MAX_PENDING_CONNECTIONS));
-	let serve = async move {
+	// Counted apart from the probe endpoint's responses (not exported).
+	let stats = Arc::new(ProbeStats::default());
+	let counts = Arc::clone(&stats);
+	let serve = accept_loop(
+		listener,
+		MAX_CONNECTIONS_PER_PEER_WITH_STORAGE,
+		MAX_PENDING_CONNECTIONS,
+		stats,
+		move |_, mut stream, waiting| {
+			let (storage, stats) = (Arc::clone(&storage), Arc::clone(&counts));
+			async move {
+				let Some(head) = read_request(&stats, &mut stream).await? else { return Ok(()) };
+				drop(waiting);
+				let target = head.split(|byte| *byte == b' ').nth(1).unwrap_or_default();
+				let public = (crate::storage::is_storage_target(target)
+					&& !target.starts_with(b"/dsync/"))
+					|| crate::storage::website_name(&head).is_some();
+				if public {
+					storage.serve(stream, head).await;
+					return Ok(());
+				}
+				respond(&stats, &mut stream, Outcome::BadRequest, 404, "text/plain", b"not found")
+					.await
+			}
+		},
+	);
+	log::info!(target: LOG_TARGET, "website gateway listening on http://{local}");
+	Ok((local, serve))
+}
+
+/// Accept connections on `listener` until dropped: at most `per_peer` open per source (beyond:
+/// `503`), at most `max_pending` waiting for their request (the oldest is closed to make room, a
+/// new connection is never refused); each is handled by `handler` on a task of its own.
+fn accept_loop<F, Fut>(
+	listener: TcpListener,
+	per_peer: usize,
+	max_pending: usize,
+	stats: Arc<ProbeStats>,
+	handler: F,
+) -> impl std::future::Future<Output = ()>
+where
+	F: Fn(IpAddr, TcpStream, PendingSlot) -> Fut + Send + 'static,
+	Fut: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
+	let peer_connections = Arc::new(ConnectionLimiter::new(per_peer));
+	let pending = Arc::new(PendingConnections::new(max_pending));
+	async move {
 		loop {
 			let (mut stream, peer) = match listener.accept().await {
 				Ok(accepted) => accepted,
@@ -418,63 +434,44 @@ pub fn bind_gateway(
 					continue;
 				},
 			};
-			let Some(slot) = peer_connections.open(peer.ip()) else {
+			let ip = peer.ip();
+			let Some(slot) = peer_connections.open(ip) else {
+				let stats = Arc::clone(&stats);
 				tokio::spawn(async move {
-					let _ = write_plain(&mut stream, 503, b"busy").await;
+					let _ = respond(&stats, &mut stream, Outcome::Busy, 503, "text/plain", b"busy")
+						.await;
 				});
 				continue;
 			};
 			let waiting = pending.admit();
 			let id = waiting.id();
-			let storage = Arc::clone(&storage);
+			let request = handler(ip, stream, waiting);
 			let task = tokio::spawn(async move {
 				let _slot = slot;
-				let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut stream)).await
-				{
-					Ok(Ok(Some(head))) => head,
-					Ok(Ok(None)) => {
-						let _ = write_plain(&mut stream, 431, b"request too large").await;
-						return;
-					},
-					Ok(Err(_)) => return,
-					Err(_) => {
-						let _ = write_plain(&mut stream, 408, b"request timeout").await;
-						return;
-					},
-				};
-				drop(waiting);
-				let target = head.split(|byte| *byte == b' ').nth(1).unwrap_or_default();
-				let public = (crate::storage::is_storage_target(target)
-					&& !target.starts_with(b"/dsync/"))
-					|| crate::storage::website_name(&head).is_some();
-				if public {
-					storage.serve(stream, head).await;
-				} else {
-					let _ = write_plain(&mut stream, 404, b"not found").await;
+				if let Err(error) = request.await {
+					log::debug!(target: LOG_TARGET, "request from {peer}: {error}");
 				}
 			});
 			pending.attach(id, task.abort_handle());
 		}
-	};
-	log::info!(target: LOG_TARGET, "website gateway listening on http://{local}");
-	Ok((local, serve))
+	}
 }
 
-/// Write a plain-text answer with `status` and close.
-async fn write_plain(stream: &mut TcpStream, status: u16, body: &[u8]) -> std::io::Result<()> {
-	let head = format!(
-		"HTTP/1.1 {status} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-		match status {
-			404 => "Not Found",
-			408 => "Request Timeout",
-			431 => "Request Header Fields Too Large",
-			_ => "Service Unavailable",
-		},
-		body.len()
-	);
-	stream.write_all(head.as_bytes()).await?;
-	stream.write_all(body).await?;
-	stream.shutdown().await
+/// Read a request's head within [`REQUEST_TIMEOUT`]; `None` when it was answered instead
+/// (`431` too large, `408` too slow).
+async fn read_request(
+	stats: &ProbeStats,
+	stream: &mut TcpStream,
+) -> std::io::Result<Option<Vec<u8>>> {
+	let (outcome, status, body) =
+		match tokio::time::timeout(REQUEST_TIMEOUT, read_head(stream)).await {
+			Ok(Ok(Some(head))) => return Ok(Some(head)),
+			Ok(Ok(None)) => (Outcome::TooLarge, 431, &b"request too large"[..]),
+			Ok(Err(error)) => return Err(error),
+			Err(_) => (Outcome::Timeout, 408, &b"request timeout"[..]),
+		};
+	respond(stats, stream, outcome, status, "text/plain", body).await?;
+	Ok(None)
 }
 
 async fn handle(
@@ -484,32 +481,7 @@ async fn handle(
 	waiting: PendingSlot,
 ) -> std::io::Result<()> {
 	let stats = &shared.stats;
-	let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut stream)).await {
-		Ok(Ok(Some(head))) => head,
-		Ok(Ok(None)) => {
-			return respond(
-				stats,
-				&mut stream,
-				Outcome::TooLarge,
-				431,
-				"text/plain",
-				b"request too large",
-			)
-			.await
-		},
-		Ok(Err(error)) => return Err(error),
-		Err(_) => {
-			return respond(
-				stats,
-				&mut stream,
-				Outcome::Timeout,
-				408,
-				"text/plain",
-				b"request timeout",
-			)
-			.await
-		},
-	};
+	let Some(head) = read_request(stats, &mut stream).await? else { return Ok(()) };
 	// The request is in: the connection no longer waits, nor is closed to make room.
 	drop(waiting);
 	// The storage endpoints, when the node keeps storage, are served on the same address.
@@ -848,22 +820,15 @@ mod tests {
 		use crate::storage::{SlotChain, StorageService};
 		let dir = std::env::temp_dir().join(format!("dsync-probe-storage-{}", std::process::id()));
 		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
-		let chain = SlotChain {
-			orders_of_cid: Box::new(|_| Ok(Vec::new())),
-			order: Box::new(|_| Ok(None)),
-			provider_work: Box::new(|_| Ok(Vec::new())),
-			slot: Box::new(|_, _, _| Ok(None)),
-			owner_of_key: Box::new(|_| Ok(None)),
-			content_hash: Box::new(|_| Ok(Vec::new())),
-		};
-		let service = StorageService::open(&dir, 1 << 20, keystore.clone(), chain).unwrap();
+		let service =
+			StorageService::open(&dir, 1 << 20, keystore.clone(), SlotChain::nothing()).unwrap();
 		let runtime = tokio::runtime::Runtime::new().unwrap();
 		let (addr, serve) = {
 			let _context = runtime.enter();
 			let stats = Arc::new(ProbeStats::default());
 			let addr = "127.0.0.1:0".parse().unwrap();
-			bind(&params(10, 4), addr, keystore, heads(), verifiers(&[]), stats, Some(service))
-				.unwrap()
+			let storage = Some(Arc::clone(&service));
+			bind(&params(10, 4), addr, keystore, heads(), verifiers(&[]), stats, storage).unwrap()
 		};
 		runtime.spawn(serve);
 		let upload = b"PUT /dsync/storage/v1/slots/0/0 HTTP/1.1\r\nContent-Length: 1\r\n\r\nx";
@@ -883,7 +848,7 @@ mod tests {
 		// The website gateway's own address serves the public part only.
 		let (gateway, serve) = {
 			let _context = runtime.enter();
-			bind_gateway("127.0.0.1:0".parse().unwrap(), service_again(&dir)).unwrap()
+			bind_gateway("127.0.0.1:0".parse().unwrap(), service).unwrap()
 		};
 		runtime.spawn(serve);
 		let (status, body) = runtime.block_on(get(gateway, site));
@@ -898,21 +863,6 @@ mod tests {
 			assert_eq!(runtime.block_on(get(gateway, refused)), (404, b"not found".to_vec()));
 		}
 		let _ = std::fs::remove_dir_all(dir);
-	}
-
-	/// Another storage service over `dir`, knowing nothing.
-	fn service_again(dir: &std::path::Path) -> Arc<crate::storage::StorageService> {
-		use crate::storage::{SlotChain, StorageService};
-		let chain = SlotChain {
-			orders_of_cid: Box::new(|_| Ok(Vec::new())),
-			order: Box::new(|_| Ok(None)),
-			provider_work: Box::new(|_| Ok(Vec::new())),
-			slot: Box::new(|_, _, _| Ok(None)),
-			owner_of_key: Box::new(|_| Ok(None)),
-			content_hash: Box::new(|_| Ok(Vec::new())),
-		};
-		let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());
-		StorageService::open(dir, 0, keystore, chain).unwrap()
 	}
 
 	/// Every response is counted under its outcome (the `dsync_probe_responses_total` metric): a

@@ -323,19 +323,19 @@ impl Engine {
 			None => self.source.read_name((at, number), key).await,
 		};
 		loop {
-			match self.answer_name(request, (at, number), &primary, &chased, out) {
-				Ok(step) => return step,
-				Err((again, chase)) if chased.len() < MAX_CHASED_READS => {
-					let state = self.source.read_name((at, number), chase.clone()).await;
-					chased.push((chase, state.unwrap_or(None)));
-					request = again;
-				},
-				Err((again, chase)) => {
-					// Out of reads: the name counts as absent for this answer.
-					chased.push((chase, None));
-					request = again;
-				},
-			}
+			let (again, chase) =
+				match self.answer_name(request, (at, number), &primary, &chased, out) {
+					Ok(step) => return step,
+					Err(unread) => unread,
+				};
+			// Out of reads, the name counts as absent for this answer.
+			let state = if chased.len() < MAX_CHASED_READS {
+				self.source.read_name((at, number), chase.clone()).await.unwrap_or(None)
+			} else {
+				None
+			};
+			chased.push((chase, state));
+			request = again;
 		}
 	}
 
@@ -492,7 +492,8 @@ impl Engine {
 		} else {
 			Vec::new()
 		};
-		Ok(self.respond_with(request, response_code, answers, authorities, additionals, out))
+		let sections = (answers, authorities, additionals);
+		Ok(self.respond_with(request, response_code, true, sections, out))
 	}
 
 	/// The zone's `SOA` record under `owner`.
@@ -509,32 +510,6 @@ impl Engine {
 		Record::from_rdata(owner, self.negative_ttl, RData::SOA(soa))
 	}
 
-	/// [`Engine::respond`], authoritative, with an additional section.
-	fn respond_with(
-		&self,
-		request: Request,
-		response_code: ResponseCode,
-		answers: Vec<Record>,
-		authorities: Vec<Record>,
-		additionals: Vec<Record>,
-		out: &mut Vec<u8>,
-	) -> Step {
-		self.count(response_code);
-		let mut message =
-			Message::new(request.metadata.id, MessageType::Response, request.metadata.op_code);
-		message.metadata = Metadata::response_from_request(&request.metadata);
-		message.metadata.authoritative = true;
-		message.metadata.response_code = response_code;
-		message.queries.push(request.query);
-		message.answers = answers;
-		message.authorities = authorities;
-		message.additionals = additionals;
-		if request.edns {
-			message.edns = Some(self.edns.clone());
-		}
-		self.encode(message, request.limit, out)
-	}
-
 	/// Write the response to a well-formed query.
 	fn respond(
 		&self,
@@ -543,6 +518,20 @@ impl Engine {
 		authoritative: bool,
 		answers: Vec<Record>,
 		authorities: Vec<Record>,
+		out: &mut Vec<u8>,
+	) -> Step {
+		let sections = (answers, authorities, Vec::new());
+		self.respond_with(request, response_code, authoritative, sections, out)
+	}
+
+	/// [`Engine::respond`] with an additional section: `sections` are the answer, authority and
+	/// additional records.
+	fn respond_with(
+		&self,
+		request: Request,
+		response_code: ResponseCode,
+		authoritative: bool,
+		(answers, authorities, additionals): (Vec<Record>, Vec<Record>, Vec<Record>),
 		out: &mut Vec<u8>,
 	) -> Step {
 		self.count(response_code);
@@ -554,6 +543,7 @@ impl Engine {
 		message.queries.push(request.query);
 		message.answers = answers;
 		message.authorities = authorities;
+		message.additionals = additionals;
 		if request.edns {
 			message.edns = Some(self.edns.clone());
 		}

@@ -236,14 +236,7 @@ fn a_full_node_refuses_uploads_and_slots_no_longer_ours_are_deleted() {
 		&node.dir,
 		1 << 20,
 		Arc::new(MemoryKeystore::new()),
-		SlotChain {
-			orders_of_cid: Box::new(|_| Ok(Vec::new())),
-			order: Box::new(|_| Ok(None)),
-			provider_work: Box::new(|_| Ok(Vec::new())),
-			slot: Box::new(|_, _, _| Ok(None)),
-			owner_of_key: Box::new(|_| Ok(None)),
-			content_hash: Box::new(|_| Ok(Vec::new())),
-		},
+		SlotChain::nothing(),
 	)
 	.unwrap();
 	assert_eq!(again.used(), 0);

@@ -21,17 +21,23 @@ use std::net::TcpStream;
 /// The name a request (its head as the probe endpoint read it) asks a website of, lower case
 /// without a port or trailing dot; `None` when it is not a website request ([`website_of`]).
 pub fn website_name(head: &[u8]) -> Option<String> {
+	// The node's own paths first, without parsing the head: every probe goes through here.
+	let target = head.split(|byte| *byte == b' ').nth(1)?;
+	if OWN_PATHS.iter().any(|path| target.starts_with(path.as_bytes())) {
+		return None;
+	}
 	website_of(&Request::parse(head)?)
 }
+
+/// The node's own paths, whatever the `Host`.
+const OWN_PATHS: [&str; 3] = ["/dsync/", "/ipfs/", "/routing/"];
 
 /// The name `request` asks a website of: its one `Host` header, without a port or trailing
 /// dot, is a valid name under the top-level domain (not the domain itself), and its target is
 /// a path that is not one of the node's own (`/dsync/`, `/ipfs/`, `/routing/`).
 pub fn website_of(request: &Request) -> Option<String> {
 	let target = &request.target;
-	if !target.starts_with('/')
-		|| ["/dsync/", "/ipfs/", "/routing/"].iter().any(|p| target.starts_with(p))
-	{
+	if !target.starts_with('/') || OWN_PATHS.iter().any(|p| target.starts_with(p)) {
 		return None;
 	}
 	let host = request.header("host")?;

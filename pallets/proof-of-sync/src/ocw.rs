@@ -38,7 +38,7 @@ use crate::{
 	ProofOfSyncParams, RetrievalCheck, StorageRetrieval, Targets, LOG_TARGET,
 };
 use alloc::vec::Vec;
-use codec::{DecodeAll, Encode};
+use codec::{DecodeAll, Encode, MaxEncodedLen};
 use dsync_primitives::{
 	offchain::{http_get_with_headers, local_storage_key, submit_signed, SubmitError},
 	probe::{
@@ -209,13 +209,9 @@ pub fn retrieval_seed(seed: &[u8; 32]) -> [u8; 32] {
 	sp_io::hashing::blake2_256(&preimage)
 }
 
-/// The most bytes a piece proof takes in SCALE: the piece (256 bytes and its length) and 31
-/// siblings (and their count).
-pub const MAX_PIECE_PROOF_BYTES: usize = 2 + 256 + 1 + 31 * 32;
-
 /// Fetch the piece of `check` from `endpoint`: `GET {endpoint}{proof_path(order, slot, piece)}`
 /// (the provider's storage endpoints share its probe endpoint), anonymous, with the probe's
-/// deadline, at most [`MAX_PIECE_PROOF_BYTES`] + 1 bytes of body.
+/// deadline, at most one byte more of body than the largest proof (`PieceProof::max_encoded_len`).
 pub fn fetch_piece(endpoint: &[u8], check: &RetrievalCheck) -> Observation {
 	if !is_valid_endpoint(endpoint) {
 		return Observation::Unreachable;
@@ -226,7 +222,7 @@ pub fn fetch_piece(endpoint: &[u8], check: &RetrievalCheck) -> Observation {
 		base.trim_end_matches('/'),
 		proof_path(check.order, check.slot, check.piece)
 	);
-	http_get_with_headers(&url, &[], MAX_PIECE_PROOF_BYTES, PROBE_TIMEOUT_MS)
+	http_get_with_headers(&url, &[], PieceProof::max_encoded_len(), PROBE_TIMEOUT_MS)
 }
 
 /// Whether what a piece fetch observed is the piece of `check`, and how long it took (in
@@ -242,7 +238,7 @@ pub fn evaluate_retrieval(
 	let Observation::Response { status: 200, latency_ms, body } = observation else {
 		return (false, max_latency_ms);
 	};
-	let passed = body.len() <= MAX_PIECE_PROOF_BYTES
+	let passed = body.len() <= PieceProof::max_encoded_len()
 		&& PieceProof::decode_all(&mut &body[..])
 			.is_ok_and(|proof| verify_piece(&check.root, check.len, check.piece, &proof).is_ok());
 	(passed, latency_ms)

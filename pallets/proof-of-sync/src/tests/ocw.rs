@@ -8,11 +8,11 @@ use crate::{
 	mock::*,
 	ocw::{
 		evaluate, evaluate_retrieval, local_key, retrieval_seed, Observation, ProbeContext,
-		MAX_PIECE_PROOF_BYTES, RESUBMIT_AFTER_BLOCKS,
+		RESUBMIT_AFTER_BLOCKS,
 	},
 	*,
 };
-use codec::{Decode, Encode};
+use codec::{Decode, Encode, MaxEncodedLen};
 use dsync_primitives::{
 	probe::{
 		compute_challenge, probe_url, ProbeAnswer, SignedProbeAnswer, KEY_TYPE,
@@ -1044,7 +1044,7 @@ fn evaluate_retrieval_checks_the_piece_against_the_root() {
 	trailing.push(0);
 	assert_eq!(answer(200, 40, trailing), (false, 40));
 	assert_eq!(answer(200, 40, Vec::new()), (false, 40));
-	assert_eq!(answer(200, 40, vec![0u8; MAX_PIECE_PROOF_BYTES + 1]), (false, 40));
+	assert_eq!(answer(200, 40, vec![0u8; PieceProof::max_encoded_len() + 1]), (false, 40));
 	// Not served: an error status or no answer counts the worst latency.
 	for status in [404, 500, 503] {
 		assert_eq!(answer(status, 40, good.clone()), (false, 1_100));
@@ -1055,5 +1055,5 @@ fn evaluate_retrieval_checks_the_piece_against_the_root() {
 		piece: vec![7u8; 256].try_into().unwrap(),
 		path: vec![[1u8; 32]; 31].try_into().unwrap(),
 	};
-	assert_eq!(largest.encode().len(), MAX_PIECE_PROOF_BYTES);
+	assert_eq!(largest.encode().len(), PieceProof::max_encoded_len());
 }
