@@ -185,3 +185,56 @@ fn a_name_is_paid_with_burn_resolved_and_expires() {
 		.is_some());
 	});
 }
+
+/// Service labels through signed transactions. Attack: Bob squats `_dmarc` as a registered name
+/// (mail checks read `_dmarc.<domain>` names; a top-level `_dmarc.dsync` would pass for the
+/// zone's own policy): refused, nothing registered. The
+/// owner of `alice.dsync` publishes her DMARC policy under `_dmarc.alice.dsync`, which resolves.
+#[test]
+fn service_labels_name_subnames_only() {
+	let mut chain = TestChain::new(DEVELOPMENT);
+	let bob: AccountId = Bob.to_account_id();
+	let commitment = chain.execute(|| Naming::commitment_of(b"_dmarc", &bob, &SECRET));
+	run(&mut chain, Bob, pallet_naming::Call::commit { commitment }).unwrap();
+	let squat = pallet_naming::Call::register {
+		label: b"_dmarc".to_vec(),
+		owner: bob,
+		secret: SECRET,
+		years: 1,
+	};
+	assert_eq!(
+		run(&mut chain, Bob, squat),
+		Err(pallet_naming::Error::<Runtime>::InvalidLabel.into())
+	);
+	chain.execute(|| {
+		assert!(<Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::name(
+			b"_dmarc.dsync".to_vec()
+		)
+		.is_none());
+	});
+
+	register(&mut chain, Alice, "alice");
+	let alice = Alice.to_account_id();
+	let parent = namehash(b"alice.dsync").unwrap();
+	let set_subname =
+		pallet_naming::Call::set_subname { parent, label: b"_dmarc".to_vec(), owner: alice };
+	run(&mut chain, Alice, set_subname).unwrap();
+	let policy = RecordValue::<Runtime>::truncate_from(b"v=DMARC1; p=none".to_vec());
+	run(
+		&mut chain,
+		Alice,
+		pallet_naming::Call::set_records {
+			name: namehash(b"_dmarc.alice.dsync").unwrap(),
+			kind: RecordKind::Txt,
+			values: RecordValues::<Runtime>::truncate_from(vec![policy]),
+		},
+	)
+	.unwrap();
+	chain.execute(|| {
+		let records = <Runtime as NamingApiV1<Block, AccountId, Balance, BlockNumber>>::records(
+			b"_dmarc.alice.dsync".to_vec(),
+		)
+		.expect("the subname resolves");
+		assert_eq!(records.records, vec![(RecordKind::Txt, b"v=DMARC1; p=none".to_vec())]);
+	});
+}
